@@ -1,0 +1,86 @@
+/// A parsed .torrent file (BEP 3, with BEP 12 tiers and BEP 27 private flag).
+public struct Metainfo: Sendable {
+    public let info: InfoDictionary
+    /// SHA-1 of `rawInfo`.
+    public let infoHash: InfoHash
+    /// The `info` dictionary exactly as it appeared in the file (served to peers by BEP 9).
+    public let rawInfo: [UInt8]
+    /// Trackers by tier (BEP 12); a lone `announce` becomes one tier of one tracker.
+    public let trackerTiers: [[String]]
+    /// Seconds since 1970.
+    public let creationDate: Int64?
+    public let comment: String?
+    public let createdBy: String?
+    /// Web seeds (BEP 19), kept for later.
+    public let urlList: [String]
+
+    public init(bytes: [UInt8]) throws(MetainfoError) {
+        let root: BencodeNode
+        do {
+            root = try BencodeDecoder.decode(bytes)
+        } catch {
+            throw MetainfoError(error)
+        }
+        guard root.entries != nil else {
+            throw MetainfoError("a torrent must be a dictionary, found a \(root.kindName)", at: root.range.lowerBound)
+        }
+        guard let infoNode = root["info"] else {
+            throw MetainfoError("missing 'info' dictionary", at: root.range.lowerBound)
+        }
+        let raw = Array(bytes[infoNode.range])
+        self.info = try InfoDictionary(node: infoNode)
+        self.rawInfo = raw
+        self.infoHash = InfoHash(hashingInfo: raw)
+        self.trackerTiers = Self.tiers(root)
+        self.creationDate = root["creation date"]?.integer
+        self.comment = root["comment.utf-8"]?.text ?? root["comment"]?.text
+        self.createdBy = root["created by"]?.text
+        switch root["url-list"]?.kind {
+        case .bytes(let url)?: self.urlList = [String(decoding: url, as: UTF8.self)].filter { !$0.isEmpty }
+        case .list(let urls)?: self.urlList = urls.compactMap(\.text).filter { !$0.isEmpty }
+        default: self.urlList = []
+        }
+    }
+
+    /// Builds a Metainfo from an info dictionary fetched from peers (BEP 9) plus a magnet's trackers.
+    public init(rawInfo: [UInt8], trackerTiers: [[String]]) throws(MetainfoError) {
+        let node: BencodeNode
+        do {
+            node = try BencodeDecoder.decode(rawInfo)
+        } catch {
+            throw MetainfoError(error)
+        }
+        self.info = try InfoDictionary(node: node)
+        self.rawInfo = rawInfo
+        self.infoHash = InfoHash(hashingInfo: rawInfo)
+        self.trackerTiers = trackerTiers
+        self.creationDate = nil
+        self.comment = nil
+        self.createdBy = nil
+        self.urlList = []
+    }
+
+    /// BEP 12: `announce-list` wins over `announce` when present and non-empty.
+    /// Malformed entries are skipped rather than fatal: a bad tracker URL should not make
+    /// the content unreachable.
+    private static func tiers(_ root: BencodeNode) -> [[String]] {
+        var tiers: [[String]] = []
+        for tierNode in root["announce-list"]?.list ?? [] {
+            let urls = (tierNode.list ?? []).compactMap { $0.bytes.flatMap { String(validating: $0, as: UTF8.self) } }
+                .filter { !$0.isEmpty }
+            var unique: [String] = []
+            for url in urls where !unique.contains(url) { unique.append(url) }
+            if !unique.isEmpty { tiers.append(unique) }
+        }
+        if tiers.isEmpty, let announce = root["announce"]?.bytes.flatMap({ String(validating: $0, as: UTF8.self) }),
+            !announce.isEmpty
+        {
+            tiers = [[announce]]
+        }
+        return tiers
+    }
+}
+
+extension BencodeNode {
+    var text: String? { bytes.flatMap { String(validating: $0, as: UTF8.self) } }
+}

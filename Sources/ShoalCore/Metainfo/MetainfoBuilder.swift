@@ -1,0 +1,72 @@
+/// Writes a .torrent from content already laid out and hashed. Pure: the caller reads the files.
+///
+/// The `info` dictionary holds only what BEP 3 defines (plus `private`), so the same content,
+/// piece length and layout give the same info-hash as mktorrent and libtorrent.
+public struct MetainfoBuilder: Sendable {
+    public struct Entry: Sendable, Hashable {
+        public var path: [String]
+        public var length: Int64
+        public init(path: [String], length: Int64) {
+            self.path = path
+            self.length = length
+        }
+    }
+
+    public var name: String
+    /// `nil` for a single-file torrent; otherwise the files in stream order.
+    public var files: [Entry]?
+    public var length: Int64
+    public var pieceLength: Int
+    public var pieceHashes: [UInt8]
+    public var trackerTiers: [[String]] = []
+    public var isPrivate = false
+    public var comment: String?
+    public var createdBy: String?
+    public var creationDate: Int64?
+
+    public init(name: String, files: [Entry]?, length: Int64, pieceLength: Int, pieceHashes: [UInt8]) {
+        self.name = name
+        self.files = files
+        self.length = length
+        self.pieceLength = pieceLength
+        self.pieceHashes = pieceHashes
+    }
+
+    public var infoValue: BencodeValue {
+        var info: [String: BencodeValue] = [
+            "name": .string(name),
+            "piece length": .integer(Int64(pieceLength)),
+            "pieces": .bytes(pieceHashes),
+        ]
+        if let files {
+            info["files"] = .list(files.map { entry in
+                .dict(["length": .integer(entry.length), "path": .list(entry.path.map { .string($0) })])
+            })
+        } else {
+            info["length"] = .integer(length)
+        }
+        if isPrivate { info["private"] = .integer(1) }
+        return .dict(info)
+    }
+
+    public func encoded() -> [UInt8] {
+        var root: [String: BencodeValue] = ["info": infoValue]
+        let tiers = trackerTiers.filter { !$0.isEmpty }
+        if let first = tiers.first?.first { root["announce"] = .string(first) }
+        if tiers.count > 1 || (tiers.first?.count ?? 0) > 1 {
+            root["announce-list"] = .list(tiers.map { .list($0.map { .string($0) }) })
+        }
+        if let comment { root["comment"] = .string(comment) }
+        if let createdBy { root["created by"] = .string(createdBy) }
+        if let creationDate { root["creation date"] = .integer(creationDate) }
+        return BencodeEncoder.encode(.dict(root))
+    }
+
+    /// Aims at 1,000–2,000 pieces, clamped to 16 KiB…16 MiB: small enough to verify and share
+    /// early, large enough that the piece list stays small.
+    public static func automaticPieceLength(totalLength: Int64) -> Int {
+        var length = InfoDictionary.minPieceLength
+        while length < 16 << 20 && totalLength / Int64(length) > 2000 { length *= 2 }
+        return length
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import ShoalCore
+
+/// The files a torrent will be made of, in stream order.
+public struct ContentLayout: Sendable {
+    public struct File: Sendable {
+        /// Components below the torrent's root (for a single file, just its name).
+        public let path: [String]
+        public let diskPath: String
+        public let length: Int64
+    }
+
+    public let name: String
+    public let isSingleFile: Bool
+    public let files: [File]
+    /// Things skipped while scanning (broken links, loops, unreadable entries), for the user.
+    public let warnings: [String]
+
+    public var totalLength: Int64 { files.reduce(0) { $0 + $1.length } }
+}
+
+public struct ContentScanError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Walks a file or directory the way mktorrent does, so both make the same torrent:
+/// hidden files are included, symbolic links are followed (a link's target is stored under the
+/// link's name), and files are sorted by their full path, byte by byte. Links that are broken or
+/// that lead back into a directory being walked are skipped with a warning.
+public enum ContentScanner {
+    public static func scan(_ path: String) throws(ContentScanError) -> ContentLayout {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let name = url.lastPathComponent
+        var info = stat()
+        guard stat(url.path, &info) == 0 else {
+            throw ContentScanError(description: "\(path): \(String(cString: strerror(errno)))")
+        }
+        if (info.st_mode & S_IFMT) == S_IFREG {
+            guard info.st_size > 0 else { throw ContentScanError(description: "\(path) is empty") }
+            return ContentLayout(name: name, isSingleFile: true,
+                                 files: [.init(path: [name], diskPath: url.path, length: Int64(info.st_size))],
+                                 warnings: [])
+        }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw ContentScanError(description: "\(path) is neither a regular file nor a directory")
+        }
+        var files: [ContentLayout.File] = []
+        var warnings: [String] = []
+        walk(directory: url.path, components: [], ancestors: [Identity(info)], files: &files, warnings: &warnings)
+        files.sort { $0.path.joined(separator: "/").utf8.lexicographicallyPrecedes($1.path.joined(separator: "/").utf8) }
+        guard files.contains(where: { $0.length > 0 }) else {
+            throw ContentScanError(description: "\(path) holds no data (no non-empty files)")
+        }
+        return ContentLayout(name: name, isSingleFile: false, files: files, warnings: warnings)
+    }
+
+    private struct Identity: Equatable {
+        let device: UInt64
+        let inode: UInt64
+        init(_ info: stat) {
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+        }
+    }
+
+    private static func walk(directory: String, components: [String], ancestors: [Identity],
+                             files: inout [ContentLayout.File], warnings: inout [String]) {
+        let entries: [String]
+        do {
+            entries = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            warnings.append("skipped unreadable directory \(directory)")
+            return
+        }
+        for entry in entries {
+            let full = directory + "/" + entry
+            var info = stat()
+            guard stat(full, &info) == 0 else {
+                warnings.append("skipped \(full): \(String(cString: strerror(errno)))")
+                continue
+            }
+            switch info.st_mode & S_IFMT {
+            case S_IFREG:
+                files.append(.init(path: components + [entry], diskPath: full, length: Int64(info.st_size)))
+            case S_IFDIR:
+                let identity = Identity(info)
+                if ancestors.contains(identity) {
+                    warnings.append("skipped \(full): link back into a directory being walked")
+                    continue
+                }
+                walk(directory: full, components: components + [entry], ancestors: ancestors + [identity],
+                     files: &files, warnings: &warnings)
+            default:
+                warnings.append("skipped \(full): not a regular file or directory")
+            }
+        }
+    }
+}

@@ -1,0 +1,16 @@
+import ArgumentParser
+
+@main
+struct ShoalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shoal",
+        abstract: "A BitTorrent download manager for the terminal.",
+        version: ShoalVersion.string,
+        subcommands: [CreateCommand.self, InfoCommand.self]
+    )
+}
+
+enum ShoalVersion {
+    static let string = "0.1.0"
+    static let createdBy = "Shoal \(string)"
+}

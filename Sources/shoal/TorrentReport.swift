@@ -1,0 +1,95 @@
+import Foundation
+import ShoalCore
+
+/// What `shoal info` prints, as text (laid out like transmission-show) or JSON.
+struct TorrentReport: Encodable {
+    struct File: Encodable {
+        let path: String
+        let length: Int64
+        let padding: Bool
+    }
+
+    var name: String
+    var infoHash: String
+    var magnet: String
+    var totalSize: Int64?
+    var pieceSize: Int?
+    var pieceCount: Int?
+    var isPrivate: Bool?
+    var createdBy: String?
+    var creationDate: Int64?
+    var comment: String?
+    var trackerTiers: [[String]]
+    var files: [File]
+    var source: String
+
+    init(metainfo: Metainfo, file: String) {
+        let info = metainfo.info
+        name = info.name
+        infoHash = metainfo.infoHash.hex
+        magnet = MagnetLink(infoHash: metainfo.infoHash, displayName: info.name,
+                            trackers: Array(metainfo.trackerTiers.joined())).uri
+        totalSize = info.totalLength
+        pieceSize = info.pieceLength
+        pieceCount = info.pieceCount
+        isPrivate = info.isPrivate
+        createdBy = metainfo.createdBy
+        creationDate = metainfo.creationDate
+        comment = metainfo.comment
+        trackerTiers = metainfo.trackerTiers
+        files = info.files.map { File(path: info.isSingleFile ? info.name : ([info.name] + $0.path).joined(separator: "/"),
+                                      length: $0.length, padding: $0.isPadding) }
+        source = file
+    }
+
+    init(magnet link: MagnetLink) {
+        name = link.displayName ?? link.infoHash.hex
+        infoHash = link.infoHash.hex
+        magnet = link.uri
+        trackerTiers = link.trackers.map { [$0] }
+        files = []
+        source = "magnet"
+    }
+
+    func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    func text() -> String {
+        var out = "Name: \(name)\n"
+        if source != "magnet" { out += "File: \(source)\n" }
+        out += "\nGENERAL\n\n"
+        out += "  Name: \(name)\n"
+        out += "  Hash: \(infoHash)\n"
+        if let createdBy { out += "  Created by: \(createdBy)\n" }
+        if let creationDate {
+            let date = Date(timeIntervalSince1970: TimeInterval(creationDate))
+            out += "  Created on: \(date.formatted(.iso8601))\n"
+        }
+        if let comment, !comment.isEmpty { out += "  Comment: \(comment)\n" }
+        if let pieceCount, let pieceSize {
+            out += "  Piece Count: \(pieceCount)\n"
+            out += "  Piece Size: \(ByteCount.format(Int64(pieceSize)))\n"
+        }
+        if let totalSize { out += "  Total Size: \(ByteCount.format(totalSize)) (\(totalSize) bytes)\n" }
+        if let isPrivate { out += "  Privacy: \(isPrivate ? "Private torrent" : "Public torrent")\n" }
+        if source == "magnet" { out += "  Metadata: not yet fetched (magnet link)\n" }
+        out += "\nTRACKERS\n"
+        if trackerTiers.isEmpty { out += "\n  (none)\n" }
+        for (number, tier) in trackerTiers.enumerated() {
+            out += "\n  Tier #\(number + 1)\n"
+            for url in tier { out += "  \(url)\n" }
+        }
+        if !files.isEmpty {
+            out += "\nFILES\n\n"
+            for file in files where !file.padding {
+                out += "  \(file.path) (\(ByteCount.format(file.length)))\n"
+            }
+        }
+        out += "\nMAGNET\n\n  \(magnet)\n"
+        return out
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import ShoalCore
+import Testing
+
+/// `shoal create` must give the same info-hash as mktorrent and libtorrent for the same content,
+/// piece size and tracker.
+@Suite("shoal create vs mktorrent and libtorrent", .serialized)
+struct CreateInteropTests {
+    static let tracker = "http://127.0.0.1:6969/announce"
+
+    /// Content sets: single file, short last piece, many files with odd sizes, nested, non-ASCII,
+    /// a hidden file, a 1-byte file and an empty file.
+    static func makeContent(in directory: TemporaryDirectory) throws -> [URL] {
+        let single = try directory.write("content/single.iso", bytes: 3 * 65536 + 777, seed: 1)
+        let tiny = try directory.write("content/tiny", bytes: 1, seed: 2)
+        let tree = directory.url.appendingPathComponent("content/tree")
+        _ = try directory.write("content/tree/b.bin", bytes: 100_000, seed: 3)
+        _ = try directory.write("content/tree/a/deep/x.dat", bytes: 12_345, seed: 4)
+        _ = try directory.write("content/tree/.hidden", bytes: 10, seed: 5)
+        _ = try directory.write("content/tree/Ünïcødé 名前.txt", bytes: 4_321, seed: 6)
+        _ = try directory.write("content/tree/one", bytes: 1, seed: 7)
+        _ = try directory.write("content/tree/a.bin", bytes: 65536, seed: 8)
+        return [single, tiny, tree]
+    }
+
+    func shoalHash(_ content: URL, pieceSize: Int, in directory: TemporaryDirectory) throws -> String {
+        let out = directory.url.appendingPathComponent("shoal-\(UUID().uuidString).torrent")
+        let result = try ShoalBinary.run(["create", content.path, "-t", Self.tracker, "--piece-size", String(pieceSize), "-o", out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        return try Metainfo(bytes: Array(Data(contentsOf: out))).infoHash.hex
+    }
+
+    @Test(.enabled(if: ShoalBinary.hasTools("mktorrent")), arguments: [15, 16, 18])
+    func matchesMktorrent(exponent: Int) throws {
+        let directory = try TemporaryDirectory()
+        for content in try Self.makeContent(in: directory) {
+            let out = directory.url.appendingPathComponent("mk-\(UUID().uuidString).torrent")
+            let mk = try ShoalBinary.execute(try #require(ShoalBinary.tool("mktorrent")),
+                                             ["-a", Self.tracker, "-l", String(exponent), "-o", out.path, content.path])
+            #expect(mk.status == 0, "\(mk.stderr)")
+            let expected = try Metainfo(bytes: Array(Data(contentsOf: out))).infoHash.hex
+            #expect(try shoalHash(content, pieceSize: 1 << exponent, in: directory) == expected, "\(content.lastPathComponent)")
+        }
+    }
+
+    /// libtorrent hashes files in the order it is given them; the script gives it Shoal's order
+    /// (full path, byte by byte), as mktorrent uses, and asks for a v1-only torrent.
+    static let libtorrentScript = """
+        import os, sys, libtorrent as lt
+        path, piece, tracker = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+        fs = lt.file_storage()
+        if os.path.isfile(path):
+            fs.add_file(os.path.basename(path), os.path.getsize(path))
+        else:
+            entries = []
+            for d, _, names in os.walk(path):
+                for n in names:
+                    rel = os.path.relpath(os.path.join(d, n), os.path.dirname(path))
+                    entries.append((rel.encode(), rel, os.path.getsize(os.path.join(d, n))))
+            for _, rel, size in sorted(entries):
+                fs.add_file(rel, size)
+        ct = lt.create_torrent(fs, piece, flags=lt.create_torrent.v1_only)
+        ct.add_tracker(tracker)
+        lt.set_piece_hashes(ct, os.path.dirname(path))
+        print(lt.torrent_info(ct.generate()).info_hash())
+        """
+
+    @Test(.enabled(if: ShoalBinary.hasTools("/usr/bin/python3")), arguments: [16 << 10, 32 << 10, 256 << 10])
+    func matchesLibtorrent(pieceSize: Int) throws {
+        let directory = try TemporaryDirectory()
+        for content in try Self.makeContent(in: directory) {
+            let lt = try ShoalBinary.execute(URL(fileURLWithPath: "/usr/bin/python3"),
+                                             ["-c", Self.libtorrentScript, content.path, String(pieceSize), Self.tracker])
+            #expect(lt.status == 0, "\(lt.stderr)")
+            let expected = lt.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(expected.count == 40)
+            #expect(try shoalHash(content, pieceSize: pieceSize, in: directory) == expected, "\(content.lastPathComponent)")
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Testing
+@testable import ShoalCore
+
+@Suite("Magnet links")
+struct MagnetLinkTests {
+    let hex = "c12fe1c06bba254a9dc9f519b335aa7c1367a88a"
+
+    @Test func parsesHexWithNameAndTrackers() throws {
+        let link = try MagnetLink(parsing:
+            "magnet:?xt=urn:btih:\(hex.uppercased())&dn=Some+File%20name&tr=http%3A%2F%2F127.0.0.1%3A6969%2Fannounce&tr=udp://127.0.0.1:1&x.pe=127.0.0.1:7000&so=0,2,4-6")
+        #expect(link.infoHash.hex == hex)
+        #expect(link.displayName == "Some File name")
+        #expect(link.trackers == ["http://127.0.0.1:6969/announce", "udp://127.0.0.1:1"])
+        #expect(link.peers == ["127.0.0.1:7000"])
+        #expect(link.selectOnly == [0, 2, 4, 5, 6])
+    }
+
+    @Test func parsesBase32() throws {
+        let bytes = Hex.decode(hex)!
+        let base32 = Base32.encode(bytes)
+        #expect(base32.count == 32)
+        let link = try MagnetLink(parsing: "magnet:?xt=urn:btih:\(base32)")
+        #expect(link.infoHash.hex == hex)
+    }
+
+    @Test func formatsAndParsesBack() throws {
+        let link = MagnetLink(infoHash: InfoHash(text: hex)!, displayName: "a & b = c", trackers: ["http://127.0.0.1/a?x=1&y=2"])
+        let parsed = try MagnetLink(parsing: link.uri)
+        #expect(parsed == link)
+    }
+
+    static let bad: [String] = [
+        "http://example/", "magnet:?dn=x", "magnet:?xt=urn:btih:1234", "magnet:?xt=urn:btih:\(String(repeating: "g", count: 40))",
+        "magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=%zz", "magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&so=3-1",
+    ]
+
+    @Test("rejects", arguments: bad)
+    func rejects(text: String) {
+        #expect(throws: MagnetLink.ParseError.self) { try MagnetLink(parsing: text) }
+    }
+
+    @Test func base32RoundTrips() {
+        var rng = SeededRandom(seed: 9)
+        for _ in 0..<100 {
+            let bytes = (0..<20).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            #expect(Base32.decode(Base32.encode(bytes)) == bytes)
+        }
+    }
+}
