@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Pure protocol logic: no sockets, no files, no clocks of its own.
@@ -31,13 +32,27 @@ let package = Package(
                 "ShoalCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // The tracker server: announce/scrape logic apart from its HTTP transport.
+        .target(
+            name: "ShoalTracker",
+            dependencies: [
+                "ShoalCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "shoal",
             dependencies: [
-                "ShoalCore", "ShoalEngine",
+                "ShoalCore", "ShoalEngine", "ShoalTracker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -46,6 +61,11 @@ let package = Package(
             name: "ShoalCoreTests",
             dependencies: ["ShoalCore"],
             exclude: ["Fixtures"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ShoalEngineTests",
+            dependencies: ["ShoalCore", "ShoalEngine", "ShoalTracker"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,101 @@
+/// A peer wire message (BEP 3), after framing. Indices are raw wire values: the receiver checks
+/// them against its torrent's geometry before use.
+public enum PeerMessage: Sendable, Equatable {
+    case keepAlive
+    case choke
+    case unchoke
+    case interested
+    case notInterested
+    case have(piece: Int)
+    case bitfield([UInt8])
+    case request(piece: Int, offset: Int, length: Int)
+    case piece(piece: Int, offset: Int, data: [UInt8])
+    case cancel(piece: Int, offset: Int, length: Int)
+    case port(UInt16)
+    /// A message id this version does not handle; ignored as BEP 3 asks.
+    case unknown(id: UInt8, payload: [UInt8])
+
+    enum ID: UInt8 {
+        case choke = 0, unchoke, interested, notInterested, have, bitfield, request, piece, cancel, port
+    }
+
+    /// Appends the length-prefixed frame.
+    public func encode(into out: inout [UInt8]) {
+        func header(_ id: ID, payload: Int) {
+            out.appendBigEndian(UInt32(1 + payload))
+            out.append(id.rawValue)
+        }
+        switch self {
+        case .keepAlive: out.appendBigEndian(UInt32(0))
+        case .choke: header(.choke, payload: 0)
+        case .unchoke: header(.unchoke, payload: 0)
+        case .interested: header(.interested, payload: 0)
+        case .notInterested: header(.notInterested, payload: 0)
+        case .have(let piece):
+            header(.have, payload: 4)
+            out.appendBigEndian(UInt32(piece))
+        case .bitfield(let bytes):
+            header(.bitfield, payload: bytes.count)
+            out.append(contentsOf: bytes)
+        case .request(let piece, let offset, let length), .cancel(let piece, let offset, let length):
+            if case .request = self { header(.request, payload: 12) } else { header(.cancel, payload: 12) }
+            out.appendBigEndian(UInt32(piece))
+            out.appendBigEndian(UInt32(offset))
+            out.appendBigEndian(UInt32(length))
+        case .piece(let piece, let offset, let data):
+            header(.piece, payload: 8 + data.count)
+            out.appendBigEndian(UInt32(piece))
+            out.appendBigEndian(UInt32(offset))
+            out.append(contentsOf: data)
+        case .port(let port):
+            header(.port, payload: 2)
+            out.append(UInt8(port >> 8))
+            out.append(UInt8(port & 0xFF))
+        case .unknown(let id, let payload):
+            out.appendBigEndian(UInt32(1 + payload.count))
+            out.append(id)
+            out.append(contentsOf: payload)
+        }
+    }
+
+    public var encoded: [UInt8] {
+        var out: [UInt8] = []
+        encode(into: &out)
+        return out
+    }
+}
+
+extension Array where Element == UInt8 {
+    mutating func appendBigEndian(_ value: UInt32) {
+        append(UInt8(truncatingIfNeeded: value >> 24))
+        append(UInt8(truncatingIfNeeded: value >> 16))
+        append(UInt8(truncatingIfNeeded: value >> 8))
+        append(UInt8(truncatingIfNeeded: value))
+    }
+
+    mutating func appendBigEndian(_ value: UInt16) {
+        append(UInt8(truncatingIfNeeded: value >> 8))
+        append(UInt8(truncatingIfNeeded: value))
+    }
+
+    mutating func appendBigEndian(_ value: UInt64) {
+        appendBigEndian(UInt32(truncatingIfNeeded: value >> 32))
+        appendBigEndian(UInt32(truncatingIfNeeded: value))
+    }
+}
+
+extension Collection where Element == UInt8, Index == Int {
+    func bigEndianUInt32(at offset: Int) -> UInt32 {
+        let base = startIndex + offset
+        return UInt32(self[base]) << 24 | UInt32(self[base + 1]) << 16 | UInt32(self[base + 2]) << 8 | UInt32(self[base + 3])
+    }
+
+    func bigEndianUInt16(at offset: Int) -> UInt16 {
+        let base = startIndex + offset
+        return UInt16(self[base]) << 8 | UInt16(self[base + 1])
+    }
+
+    func bigEndianUInt64(at offset: Int) -> UInt64 {
+        UInt64(bigEndianUInt32(at: offset)) << 32 | UInt64(bigEndianUInt32(at: offset + 4))
+    }
+}

@@ -1,0 +1,82 @@
+/// Turns a byte stream into peer messages, whatever the chunking of the input.
+///
+/// Frames longer than the cap are refused before they are buffered, so a peer cannot make us
+/// allocate more than one block plus header (or one bitfield for this torrent).
+public struct PeerWireDecoder: Sendable {
+    public enum DecodeError: Error, Sendable, Equatable, CustomStringConvertible {
+        case frameTooLong(Int, limit: Int)
+        case malformed(id: UInt8, length: Int)
+
+        public var description: String {
+            switch self {
+            case .frameTooLong(let length, let limit): return "message of \(length) bytes exceeds the \(limit)-byte limit"
+            case .malformed(let id, let length): return "message id \(id) with a payload of \(length) bytes is malformed"
+            }
+        }
+    }
+
+    /// One 16 KiB block plus the `piece` header.
+    public static let blockFrameLimit = 16 * 1024 + 9
+
+    public let maxFrameLength: Int
+    private var buffer: [UInt8] = []
+    private var readIndex = 0
+
+    /// `pieceCount` sizes the largest acceptable bitfield.
+    public init(pieceCount: Int) {
+        self.maxFrameLength = max(Self.blockFrameLimit, 1 + (pieceCount + 7) / 8)
+    }
+
+    public init(maxFrameLength: Int) {
+        self.maxFrameLength = maxFrameLength
+    }
+
+    public var bufferedByteCount: Int { buffer.count - readIndex }
+
+    public mutating func append(_ bytes: some Sequence<UInt8>) {
+        if readIndex > 0 && readIndex >= buffer.count / 2 {
+            buffer.removeFirst(readIndex)
+            readIndex = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Takes `count` raw bytes (the handshake) if they have arrived.
+    public mutating func takeRaw(_ count: Int) -> [UInt8]? {
+        guard bufferedByteCount >= count else { return nil }
+        defer { readIndex += count }
+        return Array(buffer[readIndex..<readIndex + count])
+    }
+
+    /// The next complete message, nil if more bytes are needed.
+    public mutating func next() throws(DecodeError) -> PeerMessage? {
+        guard bufferedByteCount >= 4 else { return nil }
+        let length = Int(buffer.bigEndianUInt32(at: readIndex))
+        guard length <= maxFrameLength else { throw .frameTooLong(length, limit: maxFrameLength) }
+        guard bufferedByteCount >= 4 + length else { return nil }
+        let start = readIndex + 4
+        readIndex = start + length
+        if length == 0 { return .keepAlive }
+        let id = buffer[start]
+        let payload = buffer[start + 1..<start + length]
+        func int(_ at: Int) -> Int { Int(payload.bigEndianUInt32(at: at)) }
+        func expect(_ size: Int) throws(DecodeError) {
+            guard payload.count == size else { throw .malformed(id: id, length: payload.count) }
+        }
+        switch PeerMessage.ID(rawValue: id) {
+        case .choke?: try expect(0); return .choke
+        case .unchoke?: try expect(0); return .unchoke
+        case .interested?: try expect(0); return .interested
+        case .notInterested?: try expect(0); return .notInterested
+        case .have?: try expect(4); return .have(piece: int(0))
+        case .bitfield?: return .bitfield(Array(payload))
+        case .request?: try expect(12); return .request(piece: int(0), offset: int(4), length: int(8))
+        case .cancel?: try expect(12); return .cancel(piece: int(0), offset: int(4), length: int(8))
+        case .piece?:
+            guard payload.count >= 8 else { throw .malformed(id: id, length: payload.count) }
+            return .piece(piece: int(0), offset: int(4), data: Array(payload.dropFirst(8)))
+        case .port?: try expect(2); return .port(payload.bigEndianUInt16(at: 0))
+        case nil: return .unknown(id: id, payload: Array(payload))
+        }
+    }
+}

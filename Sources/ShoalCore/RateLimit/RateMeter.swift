@@ -1,0 +1,46 @@
+/// Bytes per second over a sliding window of whole seconds. Pure: callers pass the time.
+public struct RateMeter: Sendable {
+    public static let window = 5
+
+    private var buckets = [Int64](repeating: 0, count: window)
+    private var currentSecond: Int64?
+    private let origin: ContinuousClock.Instant
+    public private(set) var total: Int64 = 0
+
+    public init(origin: ContinuousClock.Instant) {
+        self.origin = origin
+    }
+
+    private func second(_ now: ContinuousClock.Instant) -> Int64 {
+        (now - origin).components.seconds
+    }
+
+    private mutating func advance(to now: ContinuousClock.Instant) {
+        let second = second(now)
+        if let current = currentSecond {
+            let gap = second - current
+            if gap > 0 {
+                for step in 1...min(gap, Int64(Self.window)) {
+                    buckets[Int((current + step) % Int64(Self.window))] = 0
+                }
+            }
+        }
+        currentSecond = second
+    }
+
+    public mutating func add(_ bytes: Int, now: ContinuousClock.Instant) {
+        advance(to: now)
+        buckets[Int(second(now) % Int64(Self.window))] += Int64(bytes)
+        total += Int64(bytes)
+    }
+
+    /// Average over the completed seconds of the window plus the current partial one.
+    public mutating func rate(now: ContinuousClock.Instant) -> Double {
+        advance(to: now)
+        let elapsed = now - origin
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let span = min(Double(Self.window), max(1, seconds))
+        let sum = buckets.reduce(0, +)
+        return Double(sum) / span
+    }
+}

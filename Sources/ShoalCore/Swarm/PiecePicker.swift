@@ -1,0 +1,275 @@
+/// Decides which blocks to request from which peer. Pure: fed events, returns decisions.
+///
+/// Order of preference (BEP 3 practice, as libtorrent and Transmission do it):
+/// 1. blocks of pieces already started, most complete first — partial pieces waste memory and
+///    cannot be shared until done;
+/// 2. a new piece: at random for the first `randomFirstPieces` (something to trade quickly),
+///    then the rarest in the swarm, highest priority first, ties broken at random;
+/// 3. endgame: when every missing block is already requested, ask a second peer for blocks
+///    still in flight, and cancel the duplicates when one arrives.
+///
+/// States of a block: open → requested (by one or more peers) → received; a piece whose blocks are
+/// all received waits for its hash check, then becomes `have` or goes back to all-open.
+public struct PiecePicker: Sendable {
+    public typealias PeerKey = Int
+
+    enum BlockState: Sendable, Equatable {
+        case open
+        case requested([PeerKey])
+        case received
+    }
+
+    struct PartialPiece: Sendable {
+        var blocks: [BlockState]
+        var contributors: Set<PeerKey> = []
+        var receivedCount = 0
+        var requestedOrReceived: Int {
+            blocks.reduce(0) { $0 + ($1 == .open ? 0 : 1) }
+        }
+    }
+
+    public let geometry: TorrentGeometry
+    public private(set) var have: Bitfield
+    public private(set) var availability: [Int]
+    private var priorities: [FilePriority]
+    private var partial: [Int: PartialPiece] = [:]
+    /// Pieces fully received and being hash-checked: not to be picked again meanwhile.
+    private var verifying: Set<Int> = []
+    private var peers: [PeerKey: Bitfield] = [:]
+    /// Blocks each peer has been asked for and not yet delivered.
+    private var outstanding: [PeerKey: Set<BlockRequest>] = [:]
+    private var completedSinceStart = 0
+    public var randomFirstPieces = 4
+
+    public init(geometry: TorrentGeometry, have: Bitfield, filePriorities: [FilePriority]? = nil) {
+        self.geometry = geometry
+        self.have = have
+        self.availability = [Int](repeating: 0, count: geometry.pieceCount)
+        self.priorities = FilePriority.piecePriorities(
+            geometry: geometry, files: filePriorities ?? [FilePriority](repeating: .normal, count: geometry.fileLengths.count))
+    }
+
+    // MARK: - What peers have
+
+    public mutating func peerJoined(_ peer: PeerKey, has bitfield: Bitfield) {
+        peerLeft(peer)
+        peers[peer] = bitfield
+        for index in bitfield.setIndices { availability[index] += 1 }
+        outstanding[peer] = []
+    }
+
+    public mutating func peerHas(_ peer: PeerKey, piece: PieceIndex) {
+        guard var bits = peers[peer], !bits[piece] else { return }
+        bits.set(piece.value)
+        peers[peer] = bits
+        availability[piece.value] += 1
+    }
+
+    /// Forgets a peer and puts the blocks it was asked for back in the pool.
+    public mutating func peerLeft(_ peer: PeerKey) {
+        if let bits = peers.removeValue(forKey: peer) {
+            for index in bits.setIndices { availability[index] -= 1 }
+        }
+        release(peer)
+        outstanding.removeValue(forKey: peer)
+    }
+
+    /// The peer choked us or was snubbed: its requests will not be answered.
+    public mutating func release(_ peer: PeerKey) {
+        for block in outstanding[peer] ?? [] { unrequest(block, by: peer) }
+        outstanding[peer] = []
+    }
+
+    public func outstandingCount(_ peer: PeerKey) -> Int { outstanding[peer]?.count ?? 0 }
+    public func outstandingBlocks(_ peer: PeerKey) -> Set<BlockRequest> { outstanding[peer] ?? [] }
+
+    public func peerBitfield(_ peer: PeerKey) -> Bitfield? { peers[peer] }
+
+    /// True if the peer has any piece we want and lack.
+    public func isInteresting(_ peer: PeerKey) -> Bool {
+        guard let bits = peers[peer] else { return false }
+        for index in bits.setIndices where !have[index] && priorities[index] > .skip { return true }
+        return false
+    }
+
+    // MARK: - Priorities
+
+    public mutating func setFilePriorities(_ files: [FilePriority]) {
+        priorities = FilePriority.piecePriorities(geometry: geometry, files: files)
+    }
+
+    public func priority(of piece: PieceIndex) -> FilePriority { priorities[piece.value] }
+
+    /// Every piece the user wants is verified (skipped files excluded).
+    public var isDone: Bool {
+        for index in 0..<geometry.pieceCount where !have[index] && priorities[index] > .skip { return false }
+        return true
+    }
+
+    public var wantedRemainingBytes: Int64 {
+        var total: Int64 = 0
+        for piece in geometry.allPieces where !have[piece] && priorities[piece.value] > .skip {
+            total += Int64(geometry.length(of: piece))
+        }
+        return total
+    }
+
+    // MARK: - Picking
+
+    /// Up to `count` new requests for `peer`, marked as requested.
+    public mutating func pick(for peer: PeerKey, count: Int, using rng: inout some RandomNumberGenerator) -> [BlockRequest] {
+        guard count > 0, let bits = peers[peer] else { return [] }
+        var picked: [BlockRequest] = []
+
+        // 1. Partial pieces the peer has, most advanced first.
+        let started = partial.keys.filter { bits[$0] && !verifying.contains($0) }
+            .sorted { (partial[$0]!.requestedOrReceived, -$0) > (partial[$1]!.requestedOrReceived, -$1) }
+        for index in started where picked.count < count {
+            takeOpenBlocks(of: index, for: peer, limit: count - picked.count, into: &picked)
+        }
+        // 2. New pieces.
+        while picked.count < count, let index = choosePiece(for: bits, using: &rng) {
+            partial[index] = PartialPiece(blocks: [BlockState](repeating: .open,
+                                                                count: geometry.blockCount(of: geometry.piece(index)!)))
+            takeOpenBlocks(of: index, for: peer, limit: count - picked.count, into: &picked)
+        }
+        // 3. Endgame: duplicate requests for blocks in flight elsewhere.
+        if picked.count < count && isEndgame {
+            for index in started.isEmpty ? Array(partial.keys.sorted()) : started where bits[index] && !verifying.contains(index) {
+                guard var piece = partial[index] else { continue }
+                for number in piece.blocks.indices where picked.count < count {
+                    guard case .requested(let askers) = piece.blocks[number], !askers.contains(peer), askers.count < 3 else { continue }
+                    let block = geometry.block(number, of: geometry.piece(index)!)
+                    piece.blocks[number] = .requested(askers + [peer])
+                    outstanding[peer, default: []].insert(block)
+                    picked.append(block)
+                }
+                partial[index] = piece
+            }
+        }
+        return picked
+    }
+
+    /// No block of a wanted piece is left open: every missing one is in flight.
+    public var isEndgame: Bool {
+        for index in 0..<geometry.pieceCount where !have[index] && priorities[index] > .skip && !verifying.contains(index) {
+            guard let piece = partial[index] else { return false }
+            if piece.blocks.contains(.open) { return false }
+        }
+        return true
+    }
+
+    private mutating func takeOpenBlocks(of index: Int, for peer: PeerKey, limit: Int, into picked: inout [BlockRequest]) {
+        guard var piece = partial[index] else { return }
+        var taken = 0
+        for number in piece.blocks.indices where taken < limit && piece.blocks[number] == .open {
+            let block = geometry.block(number, of: geometry.piece(index)!)
+            piece.blocks[number] = .requested([peer])
+            outstanding[peer, default: []].insert(block)
+            picked.append(block)
+            taken += 1
+        }
+        partial[index] = piece
+    }
+
+    private func choosePiece(for bits: Bitfield, using rng: inout some RandomNumberGenerator) -> Int? {
+        let randomMode = completedSinceStart < randomFirstPieces
+        var best: Int?
+        var bestKey = (priority: -1, availability: Int.max)
+        var ties = 0
+        for index in 0..<geometry.pieceCount {
+            guard bits[index], !have[index], partial[index] == nil, !verifying.contains(index) else { continue }
+            let priority = priorities[index].rawValue
+            guard priority > 0 else { continue }
+            let key = (priority: priority, availability: randomMode ? 0 : availability[index])
+            if key.priority > bestKey.priority || (key.priority == bestKey.priority && key.availability < bestKey.availability) {
+                best = index
+                bestKey = key
+                ties = 1
+            } else if key.priority == bestKey.priority && key.availability == bestKey.availability {
+                ties += 1
+                if Int.random(in: 0..<ties, using: &rng) == 0 { best = index }  // reservoir sampling
+            }
+        }
+        return best
+    }
+
+    // MARK: - Arrivals
+
+    public struct Arrival: Sendable, Equatable {
+        /// False for a block we did not ask for or already have: drop the data.
+        public var accepted: Bool
+        /// Other peers asked for the same block (endgame): send them `cancel`.
+        public var cancels: [(peer: PeerKey, block: BlockRequest)]
+        /// Every block of the piece is in: hash it.
+        public var pieceComplete: Bool
+
+        public static func == (a: Arrival, b: Arrival) -> Bool {
+            a.accepted == b.accepted && a.pieceComplete == b.pieceComplete
+                && a.cancels.map(\.peer) == b.cancels.map(\.peer) && a.cancels.map(\.block) == b.cancels.map(\.block)
+        }
+    }
+
+    public mutating func received(_ block: BlockRequest, from peer: PeerKey) -> Arrival {
+        let index = block.piece.value
+        outstanding[peer]?.remove(block)
+        guard var piece = partial[index], block.offset % TorrentGeometry.blockLength == 0,
+            block == geometry.block(block.offset / TorrentGeometry.blockLength, of: block.piece)
+        else { return Arrival(accepted: false, cancels: [], pieceComplete: false) }
+        let number = block.offset / TorrentGeometry.blockLength
+        var cancels: [(PeerKey, BlockRequest)] = []
+        switch piece.blocks[number] {
+        case .received:
+            return Arrival(accepted: false, cancels: [], pieceComplete: false)
+        case .requested(let askers):
+            for other in askers where other != peer {
+                outstanding[other]?.remove(block)
+                cancels.append((other, block))
+            }
+        case .open:
+            break  // arrived after we gave up on the peer; still good data
+        }
+        piece.blocks[number] = .received
+        piece.receivedCount += 1
+        piece.contributors.insert(peer)
+        let complete = piece.receivedCount == piece.blocks.count
+        if complete { verifying.insert(index) }
+        partial[index] = piece
+        return Arrival(accepted: true, cancels: cancels, pieceComplete: complete)
+    }
+
+    /// The peer refused a request (fast extension) or we cancelled it.
+    public mutating func unrequest(_ block: BlockRequest, by peer: PeerKey) {
+        outstanding[peer]?.remove(block)
+        let index = block.piece.value
+        guard var piece = partial[index] else { return }
+        let number = block.offset / TorrentGeometry.blockLength
+        guard number < piece.blocks.count, case .requested(var askers) = piece.blocks[number] else { return }
+        askers.removeAll { $0 == peer }
+        piece.blocks[number] = askers.isEmpty ? .open : .requested(askers)
+        partial[index] = piece
+    }
+
+    /// The piece hashed correctly. Returns the peers that sent parts of it.
+    @discardableResult
+    public mutating func pieceVerified(_ piece: PieceIndex) -> Set<PeerKey> {
+        verifying.remove(piece.value)
+        let contributors = partial.removeValue(forKey: piece.value)?.contributors ?? []
+        have.set(piece.value)
+        completedSinceStart += 1
+        return contributors
+    }
+
+    /// The piece failed its hash: all its blocks go back to open. Returns who sent its data.
+    public mutating func pieceFailed(_ piece: PieceIndex) -> Set<PeerKey> {
+        verifying.remove(piece.value)
+        let contributors = partial.removeValue(forKey: piece.value)?.contributors ?? []
+        for peer in outstanding.keys {
+            outstanding[peer] = outstanding[peer]?.filter { $0.piece != piece }
+        }
+        return contributors
+    }
+
+    /// Pieces started but not finished (for the piece map's "downloading" state).
+    public var piecesInProgress: [Int] { Array(partial.keys).sorted() }
+}

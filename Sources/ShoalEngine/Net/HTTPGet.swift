@@ -1,0 +1,109 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A minimal HTTP/1.1 GET for tracker announces and scrapes: one request per connection,
+/// a bounded body and an overall deadline. Trackers answer small bencoded bodies; no TLS here.
+public enum HTTPGet {
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public let description: String
+    }
+
+    public struct Response: Sendable {
+        public let status: Int
+        public let body: [UInt8]
+    }
+
+    /// Splits `http://host:port/path?query` without touching the percent-encoding of the query.
+    static func split(_ url: String) throws(Failure) -> (host: String, port: Int, target: String) {
+        guard url.lowercased().hasPrefix("http://") else {
+            throw Failure(description: "unsupported URL scheme in \(url) (only http:// trackers)")
+        }
+        let rest = url.dropFirst("http://".count)
+        let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+        let authority = rest[..<slash]
+        var target = String(rest[slash...])
+        if target.isEmpty || target.first == "?" { target = "/" + target }
+        var host = String(authority)
+        var port = 80
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            host = String(authority[authority.index(after: authority.startIndex)..<close])
+            let after = authority[authority.index(after: close)...]
+            if after.hasPrefix(":") { guard let p = Int(after.dropFirst()) else { throw Failure(description: "bad port in \(url)") }; port = p }
+        } else if let colon = authority.lastIndex(of: ":") {
+            host = String(authority[..<colon])
+            guard let p = Int(authority[authority.index(after: colon)...]), p > 0, p < 65536 else {
+                throw Failure(description: "bad port in \(url)")
+            }
+            port = p
+        }
+        guard !host.isEmpty else { throw Failure(description: "no host in \(url)") }
+        return (host, port, target)
+    }
+
+    public static func fetch(_ url: String, timeout: Duration, maxBody: Int = 4 << 20,
+                             group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws(Failure) -> Response {
+        let (host, port, target) = try split(url)
+        do {
+            return try await withThrowingTaskGroup(of: Response.self) { tasks in
+                tasks.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw Failure(description: "timed out after \(timeout.components.seconds) s")
+                }
+                tasks.addTask {
+                    try await request(host: host, port: port, target: target, maxBody: maxBody, group: group, timeout: timeout)
+                }
+                defer { tasks.cancelAll() }
+                return try await tasks.next()!
+            }
+        } catch let failure as Failure {
+            throw failure
+        } catch is CancellationError {
+            throw Failure(description: "cancelled")
+        } catch {
+            throw Failure(description: Self.describe(error))
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let io = error as? IOError { return io.description }
+        if case ChannelError.connectTimeout = error { return "connection timed out" }
+        return "\(error)"
+    }
+
+    private static func request(host: String, port: Int, target: String, maxBody: Int,
+                                group: any EventLoopGroup, timeout: Duration) async throws -> Response {
+        let channel = try await ClientBootstrap(group: group)
+            .connectTimeout(.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
+                        wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: target)
+            head.headers.add(name: "Host", value: port == 80 ? host : "\(host):\(port)")
+            head.headers.add(name: "User-Agent", value: "Shoal/0.1.0")
+            head.headers.add(name: "Connection", value: "close")
+            head.headers.add(name: "Accept-Encoding", value: "identity")
+            try await outbound.write(.head(head))
+            try await outbound.write(.end(nil))
+            var status = 0
+            var body: [UInt8] = []
+            for try await part in inbound {
+                switch part {
+                case .head(let response): status = Int(response.status.code)
+                case .body(let buffer):
+                    guard body.count + buffer.readableBytes <= maxBody else {
+                        throw Failure(description: "response larger than \(maxBody) bytes")
+                    }
+                    body += buffer.readableBytesView
+                case .end: return Response(status: status, body: body)
+                }
+            }
+            throw Failure(description: "connection closed before the response ended")
+        }
+    }
+}

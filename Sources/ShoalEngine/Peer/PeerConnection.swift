@@ -1,0 +1,153 @@
+import NIOCore
+import NIOPosix
+import ShoalCore
+
+/// One TCP connection to a peer: handshake, then two loops — bytes in, decoded and handed to the
+/// torrent; messages out, from the torrent's queue. Holds no protocol state of its own.
+enum PeerConnection {
+    typealias Channel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+    struct HandshakeFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func bootstrap(_ group: any EventLoopGroup) -> ClientBootstrap {
+        ClientBootstrap(group: group)
+            .connectTimeout(.seconds(5))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 64 << 10, maximum: 1 << 20))
+    }
+
+    static func wrap(_ channel: any NIOCore.Channel) -> EventLoopFuture<Channel> {
+        channel.eventLoop.makeCompletedFuture {
+            try Channel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+        }
+    }
+
+    /// Dials a peer found by a tracker and runs the connection until either side ends it.
+    static func dial(_ address: PeerAddress, torrent: TorrentRuntime, context: PeerContext) async {
+        do {
+            let channel = try await bootstrap(MultiThreadedEventLoopGroup.singleton)
+                .connect(host: address.host, port: Int(address.port)) { wrap($0) }
+            let raw = channel.channel
+            try await channel.executeThenClose { inbound, outbound in
+                try await outbound.write(ByteBuffer(bytes: Handshake(infoHash: context.infoHash, peerID: context.ourID).encoded))
+                var iterator = inbound.makeAsyncIterator()
+                var decoder = PeerWireDecoder(pieceCount: context.pieceCount)
+                let handshake = try await withDeadline(channel: raw) {
+                    try await readHandshake(&iterator, into: &decoder)
+                }
+                guard handshake.infoHash == context.infoHash else { throw HandshakeFailure(description: "wrong info-hash") }
+                await run(peerID: handshake.peerID, address: address, incoming: false, iterator: &iterator,
+                          outbound: outbound, decoder: decoder, channel: raw, torrent: torrent, context: context)
+            }
+        } catch {
+            await torrent.dialFailed(address, reason: "\(error)")
+            return
+        }
+    }
+
+    /// Runs a connection a listener accepted, after its handshake was read and routed here.
+    static func accepted(peerID: PeerID, remote: PeerAddress, iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
+                         outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, decoder: PeerWireDecoder,
+                         channel: any NIOCore.Channel, torrent: TorrentRuntime, context: PeerContext) async throws {
+        try await outbound.write(ByteBuffer(bytes: Handshake(infoHash: context.infoHash, peerID: context.ourID).encoded))
+        await run(peerID: peerID, address: remote, incoming: true, iterator: &iterator, outbound: outbound,
+                  decoder: decoder, channel: channel, torrent: torrent, context: context)
+    }
+
+    static func readHandshake(_ iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
+                              into decoder: inout PeerWireDecoder) async throws -> Handshake {
+        while true {
+            if let raw = decoder.takeRaw(Handshake.length) { return try Handshake(parsing: raw) }
+            guard let buffer = try await iterator.next() else {
+                throw HandshakeFailure(description: "closed during the handshake")
+            }
+            decoder.append(buffer.readableBytesView)
+        }
+    }
+
+    /// Runs `body`; if it has not finished within the handshake timeout, closes the channel so
+    /// the read it is blocked in ends with an error.
+    static func withDeadline<T: Sendable>(channel: any NIOCore.Channel, _ body: () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // Cancelled (below) when the body finishes in time; otherwise the sleep ends.
+                guard (try? await Task.sleep(for: PeerContext.handshakeTimeout)) != nil else { return }
+                channel.close(promise: nil)
+            }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
+
+    private static func run(peerID: PeerID, address: PeerAddress, incoming: Bool,
+                            iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
+                            outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, decoder: PeerWireDecoder,
+                            channel: any NIOCore.Channel, torrent: TorrentRuntime, context: PeerContext) async {
+        let link = PeerLink()
+        guard let key = await torrent.register(peerID: peerID, address: address, incoming: incoming, link: link) else { return }
+        let reason = await withTaskGroup(of: Void.self) { group in
+            // The writer ends when the torrent closes the link (or a write fails); closing the
+            // channel then ends the reader below, so neither loop outlives the other.
+            group.addTask {
+                await write(link: link, outbound: outbound, context: context)
+                outbound.finish()
+                channel.close(promise: nil)
+            }
+            let reason = await read(&iterator, decoder: decoder, key: key, torrent: torrent, context: context)
+            link.close()
+            await group.waitForAll()
+            return reason
+        }
+        await torrent.disconnected(key, reason: reason)
+    }
+
+    private static func read(_ iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, decoder: PeerWireDecoder,
+                             key: Int, torrent: TorrentRuntime, context: PeerContext) async -> String {
+        var decoder = decoder
+        do {
+            // Messages that arrived in the same packets as the handshake.
+            while let message = try decoder.next() { await torrent.handle(message, from: key) }
+            while let buffer = try await iterator.next() {
+                decoder.append(buffer.readableBytesView)
+                while let message = try decoder.next() {
+                    if case .piece(_, _, let data) = message {
+                        await RateLimiter.pass(data.count, through: context.downloadLimiters)
+                    }
+                    await torrent.handle(message, from: key)
+                }
+            }
+            return "closed by peer"
+        } catch is CancellationError {
+            return "closed"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    private static func write(link: PeerLink, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, context: PeerContext) async {
+        do {
+            for await item in link.outbox {
+                switch item {
+                case .message(let message):
+                    try await outbound.write(ByteBuffer(bytes: message.encoded))
+                case .serve(let block, let epoch):
+                    link.queuedUploads.subtract(1, ordering: .relaxed)
+                    guard link.chokeEpoch.load(ordering: .relaxed) == epoch,
+                        !link.cancelled.withLock({ $0.remove(block) != nil })
+                    else { continue }
+                    let offset = context.storage.geometry.offset(of: block.piece) + Int64(block.offset)
+                    let storage = context.storage
+                    let data = try await context.pool.runIfActive { try storage.read(offset: offset, length: block.length) }
+                    await RateLimiter.pass(block.length, through: context.uploadLimiters)
+                    guard link.chokeEpoch.load(ordering: .relaxed) == epoch else { continue }
+                    try await outbound.write(ByteBuffer(bytes: PeerMessage.piece(piece: block.piece.value, offset: block.offset, data: data).encoded))
+                    link.uploadedBytes.add(Int64(block.length), ordering: .relaxed)
+                }
+            }
+        } catch {
+            // The connection is gone; the reader notices and reports why.
+        }
+    }
+}

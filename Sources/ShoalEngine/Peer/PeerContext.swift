@@ -1,0 +1,14 @@
+import NIOPosix
+import ShoalCore
+
+/// What a connection task needs besides its torrent: read-only, shared by all of a torrent's peers.
+struct PeerContext: Sendable {
+    let infoHash: InfoHash
+    let ourID: PeerID
+    let pieceCount: Int
+    let storage: FileStorage
+    let pool: NIOThreadPool
+    let uploadLimiters: [RateLimiter]
+    let downloadLimiters: [RateLimiter]
+    static let handshakeTimeout = Duration.seconds(10)
+}

@@ -1,0 +1,37 @@
+import ShoalCore
+
+/// Settings of one engine instance.
+public struct EngineConfig: Sendable {
+    public var downloadDirectory: String
+    /// 0 picks a free port.
+    public var listenPort: UInt16
+    /// Where the listener binds. Tests and the demo use 127.0.0.1.
+    public var bindAddress: String
+    public var peerID: PeerID
+    /// Bytes per second; 0 = unlimited.
+    public var uploadLimit: Int
+    public var downloadLimit: Int
+    public var maxPeersPerTorrent: Int
+    public var uploadSlots: Int
+    /// Shortest wait between announces, whatever a tracker says (keeps tests fast and bounded).
+    public var minimumAnnounceInterval: Duration
+    public var trackerTimeout: Duration
+    public var snubTimeout: Duration
+
+    public init(downloadDirectory: String, listenPort: UInt16 = 6881, bindAddress: String = "0.0.0.0",
+                peerID: PeerID = .generate(), uploadLimit: Int = 0, downloadLimit: Int = 0,
+                maxPeersPerTorrent: Int = 50, uploadSlots: Int = 4, minimumAnnounceInterval: Duration = .seconds(30),
+                trackerTimeout: Duration = .seconds(15), snubTimeout: Duration = .seconds(60)) {
+        self.downloadDirectory = downloadDirectory
+        self.listenPort = listenPort
+        self.bindAddress = bindAddress
+        self.peerID = peerID
+        self.uploadLimit = uploadLimit
+        self.downloadLimit = downloadLimit
+        self.maxPeersPerTorrent = maxPeersPerTorrent
+        self.uploadSlots = uploadSlots
+        self.minimumAnnounceInterval = minimumAnnounceInterval
+        self.trackerTimeout = trackerTimeout
+        self.snubTimeout = snubTimeout
+    }
+}

@@ -1,0 +1,255 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import ShoalCore
+
+/// The engine: owns the listening socket, the torrents and the global rate limits.
+///
+/// `run()` holds one task group: the accept loop and one child per running torrent. Pausing or
+/// removing a torrent ends its child, which cancels everything the torrent started.
+public actor Session {
+    public let config: EngineConfig
+    public nonisolated let listenPort: UInt16
+    let pool: NIOThreadPool
+    let server: NIOAsyncChannel<PeerConnection.Channel, Never>
+    let globalUpload: RateLimiter
+    let globalDownload: RateLimiter
+
+    struct Entry {
+        var runtime: TorrentRuntime
+        /// Finishing it ends the torrent's task (pause or remove).
+        var stop: AsyncStream<Void>.Continuation?
+        var paused: Bool
+        var downloadDirectory: String
+    }
+
+    var entries: [InfoHash: Entry] = [:]
+    var order: [InfoHash] = []
+    var errors: [String] = []
+    let spawns: AsyncStream<(TorrentRuntime, AsyncStream<Void>)>
+    let spawnContinuation: AsyncStream<(TorrentRuntime, AsyncStream<Void>)>.Continuation
+
+    public enum SessionError: Error, CustomStringConvertible {
+        case cannotListen(String)
+        case duplicate(String)
+        case unknownTorrent
+
+        public var description: String {
+            switch self {
+            case .cannotListen(let why): return "cannot listen for peers: \(why)"
+            case .duplicate(let name): return "\(name) is already in the session"
+            case .unknownTorrent: return "no such torrent"
+            }
+        }
+    }
+
+    /// Binds the listener (the configured port, or the next free one of the following 20; 0 = any).
+    public static func start(_ config: EngineConfig) async throws -> Session {
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        var lastError = ""
+        let ports: [Int] = config.listenPort == 0 ? [0] : (0..<20).map { Int(config.listenPort) + $0 }.filter { $0 < 65536 }
+        for port in ports {
+            do {
+                let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .serverChannelOption(.backlog, value: 256)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .childChannelOption(.recvAllocator,
+                                        value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 64 << 10, maximum: 1 << 20))
+                    .bind(host: config.bindAddress, port: port) { PeerConnection.wrap($0) }
+                let bound = UInt16(server.channel.localAddress?.port ?? port)
+                return Session(config: config, server: server, port: bound, pool: pool)
+            } catch {
+                lastError = "\(error)"
+            }
+        }
+        try? await pool.shutdownGracefully()
+        throw SessionError.cannotListen(lastError)
+    }
+
+    private init(config: EngineConfig, server: NIOAsyncChannel<PeerConnection.Channel, Never>, port: UInt16, pool: NIOThreadPool) {
+        self.config = config
+        self.server = server
+        self.listenPort = port
+        self.pool = pool
+        self.globalUpload = RateLimiter(bytesPerSecond: config.uploadLimit)
+        self.globalDownload = RateLimiter(bytesPerSecond: config.downloadLimit)
+        (spawns, spawnContinuation) = AsyncStream.makeStream(of: (TorrentRuntime, AsyncStream<Void>).self)
+    }
+
+    /// Runs until `shutdown()`.
+    public func run() async {
+        let server = self.server
+        let spawns = self.spawns
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.acceptLoop(server) }
+            for await (runtime, stop) in spawns {
+                group.addTask {
+                    await withDiscardingTaskGroup { torrent in
+                        torrent.addTask { await runtime.run() }
+                        for await _ in stop {}
+                        torrent.cancelAll()
+                    }
+                }
+            }
+            group.cancelAll()
+        }
+        try? await pool.shutdownGracefully()
+    }
+
+    /// Stops every torrent (telling trackers), closes the listener and lets `run()` return.
+    public func shutdown() async {
+        await withTaskGroup(of: Void.self) { group in
+            for entry in entries.values where !entry.paused {
+                group.addTask { await entry.runtime.stop() }
+            }
+        }
+        for hash in entries.keys {
+            entries[hash]?.stop?.finish()
+            entries[hash]?.stop = nil
+        }
+        spawnContinuation.finish()
+        try? await server.channel.close()
+    }
+
+    // MARK: - Commands
+
+    @discardableResult
+    public func add(_ metainfo: Metainfo, downloadDirectory: String? = nil, paused: Bool = false,
+                    filePriorities: [FilePriority]? = nil) async throws -> InfoHash {
+        let hash = metainfo.infoHash
+        guard entries[hash] == nil else { throw SessionError.duplicate(metainfo.info.name) }
+        let directory = downloadDirectory ?? config.downloadDirectory
+        let runtime = TorrentRuntime(metainfo: metainfo, config: config, listenPort: listenPort, pool: pool,
+                                     globalUpload: globalUpload, globalDownload: globalDownload, downloadDirectory: directory)
+        if let filePriorities { await runtime.setFilePriorities(filePriorities) }
+        entries[hash] = Entry(runtime: runtime, stop: nil, paused: true, downloadDirectory: directory)
+        order.append(hash)
+        if !paused { start(hash) }
+        return hash
+    }
+
+    private func start(_ hash: InfoHash) {
+        guard var entry = entries[hash], entry.paused else { return }
+        if entry.stop != nil { return }
+        let (stream, continuation) = AsyncStream.makeStream(of: Void.self)
+        entry.stop = continuation
+        entry.paused = false
+        entries[hash] = entry
+        spawnContinuation.yield((entry.runtime, stream))
+    }
+
+    public func pause(_ hash: InfoHash) async throws {
+        guard var entry = entries[hash] else { throw SessionError.unknownTorrent }
+        guard !entry.paused else { return }
+        await entry.runtime.stop()
+        entry.stop?.finish()
+        entry.stop = nil
+        entry.paused = true
+        // The old runtime's task group is ending; the next resume gets a new one.
+        let metainfo = entry.runtime.metainfo
+        let priorities = await entry.runtime.filePriorities
+        entry.runtime = TorrentRuntime(metainfo: metainfo, config: config, listenPort: listenPort, pool: pool,
+                                       globalUpload: globalUpload, globalDownload: globalDownload,
+                                       downloadDirectory: entry.downloadDirectory)
+        await entry.runtime.setFilePriorities(priorities)
+        entries[hash] = entry
+    }
+
+    public func resume(_ hash: InfoHash) throws {
+        guard entries[hash] != nil else { throw SessionError.unknownTorrent }
+        start(hash)
+    }
+
+    public func remove(_ hash: InfoHash, deleteData: Bool = false) async throws {
+        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+        try await pause(hash)
+        entries[hash] = nil
+        order.removeAll { $0 == hash }
+        if deleteData {
+            let info = entry.runtime.metainfo.info
+            let root = (entry.downloadDirectory as NSString).appendingPathComponent(info.name)
+            try? FileManager.default.removeItem(atPath: root)
+        }
+    }
+
+    public func setSeeding(_ hash: InfoHash, _ seed: Bool) async throws {
+        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+        await entry.runtime.setSeeding(seed)
+    }
+
+    public func setFilePriorities(_ hash: InfoHash, _ priorities: [FilePriority]) async throws {
+        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+        await entry.runtime.setFilePriorities(priorities)
+    }
+
+    public func setGlobalLimits(upload: Int, download: Int) async {
+        await globalUpload.setRate(upload)
+        await globalDownload.setRate(download)
+    }
+
+    public func addPeers(_ hash: InfoHash, _ peers: [PeerAddress]) async {
+        await entries[hash]?.runtime.addPeers(peers)
+    }
+
+    // MARK: - Snapshots
+
+    public func snapshot() async -> SessionSnapshot {
+        var torrents: [TorrentSnapshot] = []
+        for hash in order {
+            guard let entry = entries[hash] else { continue }
+            var snapshot = await entry.runtime.snapshot()
+            if entry.paused {
+                snapshot.activity = .paused
+                snapshot.peers = []
+                snapshot.downloadRate = 0
+                snapshot.uploadRate = 0
+            }
+            torrents.append(snapshot)
+        }
+        return SessionSnapshot(
+            torrents: torrents, downloadRate: torrents.reduce(0) { $0 + $1.downloadRate },
+            uploadRate: torrents.reduce(0) { $0 + $1.uploadRate }, listenPort: listenPort,
+            downloadLimit: await globalDownload.rate, uploadLimit: await globalUpload.rate,
+            downloadDirectory: config.downloadDirectory)
+    }
+
+    func runtime(for hash: InfoHash) -> TorrentRuntime? {
+        guard let entry = entries[hash], !entry.paused else { return nil }
+        return entry.runtime
+    }
+
+    // MARK: - Incoming connections
+
+    private func acceptLoop(_ server: NIOAsyncChannel<PeerConnection.Channel, Never>) async {
+        try? await server.executeThenClose { inbound in
+            try await withThrowingDiscardingTaskGroup { group in
+                for try await child in inbound {
+                    group.addTask { await self.handleIncoming(child) }
+                }
+            }
+        }
+    }
+
+    private nonisolated func handleIncoming(_ child: PeerConnection.Channel) async {
+        let raw = child.channel
+        let remote = raw.remoteAddress
+        let address = PeerAddress(host: remote?.ipAddress ?? "?", port: UInt16(remote?.port ?? 0))
+        try? await child.executeThenClose { inbound, outbound in
+            var iterator = inbound.makeAsyncIterator()
+            var decoder = PeerWireDecoder(maxFrameLength: PeerWireDecoder.blockFrameLimit)
+            let handshake = try await PeerConnection.withDeadline(channel: raw) {
+                try await PeerConnection.readHandshake(&iterator, into: &decoder)
+            }
+            guard let runtime = await self.runtime(for: handshake.infoHash) else { return }
+            let context = await runtime.context
+            // Re-home leftover bytes in a decoder sized for this torrent's bitfield.
+            var sized = PeerWireDecoder(pieceCount: context.pieceCount)
+            if let rest = decoder.takeRaw(decoder.bufferedByteCount) { sized.append(rest) }
+            try await PeerConnection.accepted(peerID: handshake.peerID, remote: address, iterator: &iterator,
+                                              outbound: outbound, decoder: sized, channel: raw, torrent: runtime,
+                                              context: context)
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import ShoalCore
+
+/// What a front end sees of the engine: immutable values, published a few times a second.
+public struct SessionSnapshot: Sendable {
+    public var torrents: [TorrentSnapshot]
+    public var downloadRate: Double
+    public var uploadRate: Double
+    public var listenPort: UInt16
+    public var downloadLimit: Int
+    public var uploadLimit: Int
+    public var downloadDirectory: String
+
+    public static let empty = SessionSnapshot(torrents: [], downloadRate: 0, uploadRate: 0, listenPort: 0,
+                                              downloadLimit: 0, uploadLimit: 0, downloadDirectory: "")
+}
+
+public enum TorrentActivity: String, Sendable, Codable {
+    case checking, downloading, seeding, paused, finished, error
+}
+
+public struct TorrentSnapshot: Sendable, Identifiable {
+    public var id: InfoHash
+    public var name: String
+    public var totalSize: Int64
+    public var wantedSize: Int64
+    public var haveSize: Int64
+    public var activity: TorrentActivity
+    public var error: String?
+    public var downloadRate: Double
+    public var uploadRate: Double
+    public var downloaded: Int64
+    public var uploaded: Int64
+    /// Seconds to completion at the current rate, nil when unknown or done.
+    public var eta: Int?
+    public var pieces: Bitfield
+    public var piecesInProgress: [Int]
+    public var availability: [Int]
+    public var peers: [PeerSnapshot]
+    public var trackers: [TrackerSnapshot]
+    public var files: [FileSnapshot]
+    public var downloadDirectory: String
+    public var isPrivate: Bool
+
+    /// Fraction of the wanted bytes we have (1 when nothing is wanted).
+    public var progress: Double { wantedSize == 0 ? 1 : Double(haveSize) / Double(wantedSize) }
+    public var isComplete: Bool { haveSize >= wantedSize }
+    public var seedCount: Int { peers.filter { $0.progress >= 1 }.count }
+    public var ratio: Double { downloaded == 0 ? (uploaded > 0 ? .infinity : 0) : Double(uploaded) / Double(downloaded) }
+}
+
+public struct PeerSnapshot: Sendable, Hashable {
+    public var address: String
+    public var client: String
+    /// Transmission's letters: O optimistic, D/d downloading/wanting, U/u uploading/wanted,
+    /// K unchoked but uninterested, ? they unchoked us but we are not interested, I incoming.
+    public var flags: String
+    public var downloadRate: Double
+    public var uploadRate: Double
+    public var progress: Double
+    public var pieces: Bitfield
+}
+
+public struct TrackerSnapshot: Sendable, Hashable {
+    public var url: String
+    public var tier: Int
+    public var status: String
+    public var error: String?
+    public var lastAnnounce: ContinuousClock.Instant?
+    public var nextAnnounce: ContinuousClock.Instant?
+    public var seeders: Int?
+    public var leechers: Int?
+    public var peersReturned: Int
+}
+
+public struct FileSnapshot: Sendable, Hashable {
+    public var path: String
+    public var size: Int64
+    public var haveSize: Int64
+    public var priority: FilePriority
+}

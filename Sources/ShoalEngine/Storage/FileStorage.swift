@@ -1,0 +1,149 @@
+import Foundation
+import ShoalCore
+import Synchronization
+import SystemPackage
+
+/// A torrent's files on disk: maps ranges of the torrent's byte stream to pread/pwrite calls.
+///
+/// Files are created on first write and sized to their full length at once (sparse where the
+/// filesystem allows), so a partly downloaded file already has its final size. Padding files
+/// (BEP 47) are never created and read as zeros. Calls block: run them on a thread pool.
+public final class FileStorage: Sendable {
+    public let geometry: TorrentGeometry
+    /// Absolute path of each file, inside the download directory.
+    public let paths: [String]
+    private let padding: [Bool]
+    private let descriptors: Mutex<[Int: FileDescriptor]> = Mutex([:])
+    private let writable: Mutex<Set<Int>> = Mutex([])
+
+    public init(info: InfoDictionary, downloadDirectory: String) {
+        self.geometry = info.geometry
+        let root = (downloadDirectory as NSString).standardizingPath
+        if info.isSingleFile {
+            self.paths = [root + "/" + info.name]
+        } else {
+            self.paths = info.files.map { ([root, info.name] + $0.path).joined(separator: "/") }
+        }
+        self.padding = info.files.map(\.isPadding)
+    }
+
+    deinit {
+        descriptors.withLock { open in
+            for descriptor in open.values { try? descriptor.close() }
+        }
+    }
+
+    /// Reads a range of the stream. Missing files or short files read as an error: the caller
+    /// treats that as "piece not present".
+    public func read(offset: Int64, length: Int) throws(StorageError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: length)
+        for span in geometry.fileSpans(offset: offset, length: length) where !padding[span.file] {
+            let descriptor = try open(span.file, forWriting: false)
+            let failure = out.withUnsafeMutableBytes { raw -> StorageError? in
+                let target = UnsafeMutableRawBufferPointer(rebasing: raw[span.offsetInRange..<span.offsetInRange + span.length])
+                var done = 0
+                while done < span.length {
+                    let got: Int
+                    do {
+                        got = try descriptor.read(fromAbsoluteOffset: span.offsetInFile + Int64(done),
+                                                  into: UnsafeMutableRawBufferPointer(rebasing: target[done...]))
+                    } catch {
+                        return StorageError("\(paths[span.file]): read failed: \(error)")
+                    }
+                    if got == 0 { return StorageError("\(paths[span.file]) is shorter than the torrent says") }
+                    done += got
+                }
+                return nil
+            }
+            if let failure { throw failure }
+        }
+        return out
+    }
+
+    public func write(offset: Int64, bytes: [UInt8]) throws(StorageError) {
+        for span in geometry.fileSpans(offset: offset, length: bytes.count) where !padding[span.file] {
+            let descriptor = try open(span.file, forWriting: true)
+            let failure = bytes.withUnsafeBytes { raw -> StorageError? in
+                let source = UnsafeRawBufferPointer(rebasing: raw[span.offsetInRange..<span.offsetInRange + span.length])
+                do {
+                    _ = try descriptor.writeAll(toAbsoluteOffset: span.offsetInFile, source)
+                    return nil
+                } catch {
+                    return StorageError("\(paths[span.file]): write failed: \(error)")
+                }
+            }
+            if let failure { throw failure }
+        }
+    }
+
+    public func read(piece: PieceIndex) throws(StorageError) -> [UInt8] {
+        try read(offset: geometry.offset(of: piece), length: geometry.length(of: piece))
+    }
+
+    public func write(piece: PieceIndex, bytes: [UInt8]) throws(StorageError) {
+        try write(offset: geometry.offset(of: piece), bytes: bytes)
+    }
+
+    /// True if every non-padding file exists with its full size (a quick test before a recheck).
+    public func fileExists(_ file: Int) -> Bool {
+        var info = stat()
+        return stat(paths[file], &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    /// Creates the empty files of the torrent, which no piece write would create.
+    public func createEmptyFiles() throws(StorageError) {
+        for (file, length) in geometry.fileLengths.enumerated() where length == 0 && !padding[file] {
+            _ = try open(file, forWriting: true)
+        }
+    }
+
+    /// Flushes written data to disk.
+    public func sync() {
+        descriptors.withLock { open in
+            for descriptor in open.values { _ = fsync(descriptor.rawValue) }
+        }
+    }
+
+    public func closeAll() {
+        descriptors.withLock { open in
+            for descriptor in open.values { try? descriptor.close() }
+            open.removeAll()
+        }
+        writable.withLock { $0.removeAll() }
+    }
+
+    private func open(_ file: Int, forWriting: Bool) throws(StorageError) -> FileDescriptor {
+        let isWritable = writable.withLock { $0.contains(file) }
+        if let existing = descriptors.withLock({ $0[file] }), isWritable || !forWriting { return existing }
+        let path = paths[file]
+        let descriptor: FileDescriptor
+        do {
+            if forWriting {
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                        withIntermediateDirectories: true)
+                descriptor = try FileDescriptor.open(FilePath(path), .readWrite, options: [.create, .noFollow],
+                                                     permissions: [.ownerReadWrite, .groupRead, .otherRead])
+                var info = stat()
+                if fstat(descriptor.rawValue, &info) == 0, Int64(info.st_size) < geometry.fileLengths[file] {
+                    guard ftruncate(descriptor.rawValue, off_t(geometry.fileLengths[file])) == 0 else {
+                        let reason = String(cString: strerror(errno))
+                        try? descriptor.close()
+                        throw StorageError("\(path): cannot size the file: \(reason)")
+                    }
+                }
+            } else {
+                descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: [.noFollow])
+            }
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError("\(path): \(error)")
+        }
+        descriptors.withLock { open in
+            if let old = open[file] { try? old.close() }
+            open[file] = descriptor
+        }
+        if forWriting { writable.withLock { _ = $0.insert(file) } }
+        return descriptor
+    }
+}

@@ -1,0 +1,132 @@
+import ShoalCore
+
+/// Reacting to what peers send (BEP 3). Anything that breaks the protocol closes the connection.
+extension TorrentRuntime {
+    /// Queued uploads per peer before its requests count as a flood.
+    static let maxQueuedUploads = 512
+    static let maxRequestsWhileChoked = 256
+
+    func handle(_ message: PeerMessage, from key: Int) {
+        guard var record = peers[key], var picker else { return }
+        let geometry = metainfo.info.geometry
+        let first = !record.sawFirstMessage
+        record.sawFirstMessage = true
+        peers[key] = record
+        switch message {
+        case .keepAlive, .port, .unknown:
+            break
+        case .choke:
+            peers[key]?.peerChoking = true
+            picker.release(key)
+            self.picker = picker
+        case .unchoke:
+            peers[key]?.peerChoking = false
+            fillRequests(key)
+        case .interested:
+            peers[key]?.peerInterested = true
+            chokeRoundIfSlotsFree()
+        case .notInterested:
+            peers[key]?.peerInterested = false
+        case .have(let value):
+            guard let piece = geometry.piece(value) else { return drop(key, "have for piece \(value) out of range") }
+            picker.peerHas(key, piece: piece)
+            self.picker = picker
+            updateInterest(key)
+            fillRequests(key)
+            dropIfBothSeeds(key)
+        case .bitfield(let bytes):
+            guard first else { return drop(key, "bitfield after the first message") }
+            guard let bits = Bitfield(bytes: bytes, count: geometry.pieceCount) else {
+                return drop(key, "bitfield of the wrong size or with spare bits set")
+            }
+            picker.peerJoined(key, has: bits)
+            self.picker = picker
+            updateInterest(key)
+            dropIfBothSeeds(key)
+        case .request(let index, let offset, let length):
+            guard let block = geometry.request(piece: index, offset: offset, length: length) else {
+                return drop(key, "request \(index)+\(offset)/\(length) out of bounds")
+            }
+            guard activity == .seeding || activity == .downloading else { return }
+            if record.amChoking {
+                peers[key]?.requestsWhileChoked += 1
+                if record.requestsWhileChoked >= Self.maxRequestsWhileChoked { drop(key, "request flood while choked") }
+                return
+            }
+            guard picker.have[block.piece] else { return drop(key, "request for a piece we do not have") }
+            guard record.link.queuedUploads.load(ordering: .relaxed) < Self.maxQueuedUploads else {
+                return drop(key, "too many outstanding requests")
+            }
+            record.link.serve(block)
+        case .cancel(let index, let offset, let length):
+            if let block = geometry.request(piece: index, offset: offset, length: length) {
+                _ = record.link.cancelled.withLock { $0.insert(block) }
+            }
+        case .piece(let index, let offset, let data):
+            guard let block = geometry.request(piece: index, offset: offset, length: data.count) else {
+                return drop(key, "block \(index)+\(offset)/\(data.count) out of bounds")
+            }
+            receiveBlock(block, data: data, from: key)
+        }
+    }
+
+    private func receiveBlock(_ block: BlockRequest, data: [UInt8], from key: Int) {
+        guard var picker else { return }
+        let now = ContinuousClock.now
+        let arrival = picker.received(block, from: key)
+        self.picker = picker
+        guard arrival.accepted else { return fillRequests(key) }  // unrequested or duplicate: dropped
+        downloadedBytes += Int64(data.count)
+        downMeter.add(data.count, now: now)
+        peers[key]?.downMeter.add(data.count, now: now)
+        peers[key]?.lastBlockAt = now
+        peers[key]?.isSnubbed = false
+        let piece = block.piece
+        var buffer = assembling.removeValue(forKey: piece.value)
+            ?? [UInt8](repeating: 0, count: metainfo.info.geometry.length(of: piece))
+        buffer.replaceSubrange(block.offset..<block.offset + data.count, with: data)
+        if arrival.pieceComplete {
+            verifyContinuation.yield((piece, buffer))
+        } else {
+            assembling[piece.value] = buffer
+        }
+        for (other, duplicate) in arrival.cancels {
+            peers[other]?.link.send(.cancel(piece: duplicate.piece.value, offset: duplicate.offset, length: duplicate.length))
+        }
+        fillRequests(key)
+    }
+
+    /// Tops up the peer's request pipeline to a depth that matches its rate.
+    func fillRequests(_ key: Int) {
+        guard let record = peers[key], !record.peerChoking, record.amInterested, var picker,
+            activity == .downloading
+        else { return }
+        var meter = record.downMeter
+        let depth = RequestPipeline.depth(downloadRate: meter.rate(now: .now), isSnubbed: record.isSnubbed)
+        let wanted = depth - picker.outstandingCount(key)
+        guard wanted > 0 else { return }
+        let blocks = picker.pick(for: key, count: wanted, using: &rng)
+        self.picker = picker
+        for block in blocks {
+            record.link.send(.request(piece: block.piece.value, offset: block.offset, length: block.length))
+        }
+    }
+
+    func updateInterest(_ key: Int) {
+        guard let record = peers[key], let picker else { return }
+        let interesting = picker.isInteresting(key) && activity == .downloading
+        if interesting != record.amInterested {
+            peers[key]?.amInterested = interesting
+            record.link.send(interesting ? .interested : .notInterested)
+        }
+    }
+
+    func dropIfBothSeeds(_ key: Int) {
+        guard let picker, picker.isDone, picker.peerBitfield(key)?.isComplete == true else { return }
+        peers[key]?.link.close()
+    }
+
+    func drop(_ key: Int, _ reason: String) {
+        peers[key]?.link.close()
+    }
+}

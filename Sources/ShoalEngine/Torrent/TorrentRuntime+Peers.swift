@@ -1,0 +1,169 @@
+import ShoalCore
+
+/// Joining and leaving peers, the once-a-second tick, choking rounds and hash results.
+extension TorrentRuntime {
+    /// Accepts a connection whose handshake matched; nil means close it.
+    func register(peerID: PeerID, address: PeerAddress, incoming: Bool, link: PeerLink) -> Int? {
+        if !incoming { addresses[address]?.dialing = false }
+        guard let picker, activity == .downloading || activity == .seeding else { return nil }
+        if peerID == config.peerID {
+            if !incoming { addresses[address]?.isSelf = true }
+            return nil
+        }
+        guard !bannedIDs.contains(peerID), peers.count < config.maxPeersPerTorrent else { return nil }
+        // Two peers that dial each other at once end up with two connections. Both sides keep the
+        // one opened by the peer with the lower id, so they agree without talking about it.
+        if let (existingKey, existing) = peers.first(where: { $0.value.peerID == peerID }) {
+            let newInitiator = incoming ? peerID : config.peerID
+            let oldInitiator = existing.incoming ? peerID : config.peerID
+            guard newInitiator.bytes.lexicographicallyPrecedes(oldInitiator.bytes) else { return nil }
+            existing.link.close()
+            peers[existingKey] = nil
+        }
+        let key = nextKey
+        nextKey += 1
+        peers[key] = PeerRecord(peerID: peerID, address: address, incoming: incoming, link: link, now: .now)
+        if !incoming { addresses[address]?.connected = true }
+        var updated = picker
+        updated.peerJoined(key, has: Bitfield(count: metainfo.info.pieceCount))
+        self.picker = updated
+        if !picker.have.isEmpty { link.send(.bitfield(picker.have.bytes)) }
+        return key
+    }
+
+    func disconnected(_ key: Int, reason: String) {
+        sampleUploads(now: .now)
+        guard let record = peers.removeValue(forKey: key) else { return }
+        picker?.peerLeft(key)
+        if !record.incoming, var state = addresses[record.address] {
+            state.connected = false
+            state.nextTry = .now + .seconds(10)
+            addresses[record.address] = state
+        }
+        chokeRoundIfSlotsFree()
+    }
+
+    func tickLoop() async {
+        while !Task.isCancelled {
+            tick(now: .now)
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Moves the bytes connections have sent into the torrent's counters and meters.
+    func sampleUploads(now: ContinuousClock.Instant) {
+        for (key, record) in peers {
+            let uploaded = record.link.uploadedBytes.load(ordering: .relaxed)
+            let delta = uploaded - record.uploadedSampled
+            guard delta > 0 else { continue }
+            peers[key]?.upMeter.add(Int(delta), now: now)
+            peers[key]?.uploadedSampled = uploaded
+            upMeter.add(Int(delta), now: now)
+            uploadedBytes += delta
+        }
+    }
+
+    func tick(now: ContinuousClock.Instant) {
+        sampleUploads(now: now)
+        for (key, record) in peers {
+            // Anti-snubbing: a peer that has sent nothing for a minute while we wait on it loses
+            // its requests to others and gets only one at a time.
+            if let picker, picker.outstandingCount(key) > 0, !record.isSnubbed, now - record.lastBlockAt > config.snubTimeout {
+                peers[key]?.isSnubbed = true
+                var updated = picker
+                updated.release(key)
+                self.picker = updated
+            }
+        }
+        if now - lastKeepAlive >= .seconds(90) {
+            lastKeepAlive = now
+            for record in peers.values { record.link.send(.keepAlive) }
+        }
+        if lastChokeRound.map({ now - $0 >= Choker.roundInterval }) ?? true { chokeRound(now: now) }
+        for key in peers.keys { fillRequests(key) }
+        dialMore(now: now)
+    }
+
+    /// Unchokes an interested peer at once when there is a free slot, rather than at the next round.
+    func chokeRoundIfSlotsFree() {
+        let unchoked = peers.values.filter { !$0.amChoking }.count
+        if unchoked < config.uploadSlots + 1 { chokeRound(now: .now) }
+    }
+
+    func chokeRound(now: ContinuousClock.Instant) {
+        lastChokeRound = now
+        guard let picker else { return }
+        let seeding = picker.isDone
+        let samples = peers.map { key, record in
+            var down = record.downMeter
+            var up = record.upMeter
+            return Choker.Sample(peer: key, isInterested: record.peerInterested, downloadRate: down.rate(now: now),
+                                 uploadRate: up.rate(now: now), isSnubbed: record.isSnubbed)
+        }
+        let allowed = activity == .seeding || activity == .downloading
+        let unchoke = allowed ? choker.round(samples, seeding: seeding, now: now, using: &rng) : []
+        for (key, record) in peers {
+            if unchoke.contains(key) && record.amChoking {
+                peers[key]?.amChoking = false
+                peers[key]?.requestsWhileChoked = 0
+                record.link.send(.unchoke)
+            } else if !unchoke.contains(key) && !record.amChoking {
+                peers[key]?.amChoking = true
+                record.link.choke()
+            }
+        }
+    }
+
+    /// Hashes completed pieces off the actor and writes the good ones, one at a time, in order.
+    func verifyLoop() async {
+        for await (piece, data) in verifications {
+            let expected = metainfo.info.hash(of: piece)
+            let storage = self.storage
+            let result: Result<Bool, StorageError>
+            do {
+                result = .success(try await pool.runIfActive { () throws(StorageError) -> Bool in
+                    guard PieceVerifier.matches(data, expected) else { return false }
+                    try storage.write(piece: piece, bytes: data)
+                    return true
+                })
+            } catch let error as StorageError {
+                result = .failure(error)
+            } catch {
+                return  // pool shut down: the session is ending
+            }
+            pieceChecked(piece, result)
+        }
+    }
+
+    func pieceChecked(_ piece: PieceIndex, _ result: Result<Bool, StorageError>) {
+        guard var picker else { return }
+        switch result {
+        case .success(true):
+            picker.pieceVerified(piece)
+            self.picker = picker
+            for (key, record) in peers {
+                if picker.peerBitfield(key)?[piece] != true { record.link.send(.have(piece: piece.value)) }
+                updateInterest(key)
+            }
+            updateCompletion()
+        case .success(false):
+            let senders = picker.pieceFailed(piece)
+            self.picker = picker
+            for key in senders {
+                guard let record = peers[key] else { continue }
+                // A sole sender is surely at fault; in a shared piece everyone gets a strike.
+                let count = strikes[record.peerID, default: 0] + (senders.count == 1 ? 2 : 1)
+                strikes[record.peerID] = count
+                if count >= 2 {
+                    bannedIDs.insert(record.peerID)
+                    if !record.incoming { bannedAddresses.insert(record.address) }
+                    drop(key, "sent data that failed the hash check")
+                }
+            }
+        case .failure(let error):
+            _ = picker.pieceFailed(piece)
+            self.picker = picker
+            fail("disk error: \(error.description)")
+        }
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import NIOPosix
+import ShoalCore
+
+/// One torrent's life: checks existing data, then runs its tracker announcer, its peer
+/// connections, its hash checker and its once-a-second tick as children of one task group.
+/// Cancelling `run()` ends them all; `stop()` first says goodbye to the trackers.
+public actor TorrentRuntime {
+    public let metainfo: Metainfo
+    let config: EngineConfig
+    let storage: FileStorage
+    let pool: NIOThreadPool
+    let listenPort: UInt16
+    let uploadLimiter: RateLimiter
+    let downloadLimiter: RateLimiter
+    let globalUpload: RateLimiter
+    let globalDownload: RateLimiter
+
+    var picker: PiecePicker?
+    var choker: Choker
+    var peers: [Int: PeerRecord] = [:]
+    var nextKey = 1
+    var assembling: [Int: [UInt8]] = [:]
+    var activity: TorrentActivity = .checking
+    var errorMessage: String?
+    var checkedPieces = 0
+    var downloadedBytes: Int64 = 0
+    var uploadedBytes: Int64 = 0
+    var downMeter: RateMeter
+    var upMeter: RateMeter
+    var addresses: [PeerAddress: DialState] = [:]
+    var bannedIDs: Set<PeerID> = []
+    var bannedAddresses: Set<PeerAddress> = []
+    var strikes: [PeerID: Int] = [:]
+    var lastChokeRound: ContinuousClock.Instant?
+    var lastKeepAlive: ContinuousClock.Instant
+    var rng = SystemRandomNumberGenerator()
+    var trackerStates: [TrackerSnapshot] = []
+    var filePriorities: [FilePriority]
+    var completedAt: Date?
+    /// The user asked to stop seeding: once complete, the torrent goes quiet instead of seeding.
+    var seedWhenDone = true
+
+    let dials: AsyncStream<PeerAddress>
+    let dialContinuation: AsyncStream<PeerAddress>.Continuation
+    let verifications: AsyncStream<(PieceIndex, [UInt8])>
+    let verifyContinuation: AsyncStream<(PieceIndex, [UInt8])>.Continuation
+    let trackerWake: AsyncStream<Void>
+    let trackerWakeContinuation: AsyncStream<Void>.Continuation
+
+    public nonisolated var infoHash: InfoHash { metainfo.infoHash }
+
+    public init(metainfo: Metainfo, config: EngineConfig, listenPort: UInt16, pool: NIOThreadPool,
+                globalUpload: RateLimiter, globalDownload: RateLimiter, downloadDirectory: String? = nil) {
+        self.metainfo = metainfo
+        self.config = config
+        self.listenPort = listenPort
+        self.pool = pool
+        self.storage = FileStorage(info: metainfo.info, downloadDirectory: downloadDirectory ?? config.downloadDirectory)
+        self.uploadLimiter = RateLimiter(bytesPerSecond: 0)
+        self.downloadLimiter = RateLimiter(bytesPerSecond: 0)
+        self.globalUpload = globalUpload
+        self.globalDownload = globalDownload
+        self.choker = Choker(regularSlots: config.uploadSlots)
+        let now = ContinuousClock.now
+        self.downMeter = RateMeter(origin: now)
+        self.upMeter = RateMeter(origin: now)
+        self.lastKeepAlive = now
+        self.filePriorities = [FilePriority](repeating: .normal, count: metainfo.info.files.count)
+        (dials, dialContinuation) = AsyncStream.makeStream(of: PeerAddress.self)
+        (verifications, verifyContinuation) = AsyncStream.makeStream(of: (PieceIndex, [UInt8]).self)
+        (trackerWake, trackerWakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.trackerStates = metainfo.trackerTiers.enumerated().flatMap { tier, urls in
+            urls.map { TrackerSnapshot(url: $0, tier: tier, status: "waiting", error: nil, lastAnnounce: nil,
+                                       nextAnnounce: nil, seeders: nil, leechers: nil, peersReturned: 0) }
+        }
+    }
+
+    var context: PeerContext {
+        PeerContext(infoHash: metainfo.infoHash, ourID: config.peerID, pieceCount: metainfo.info.pieceCount,
+                    storage: storage, pool: pool, uploadLimiters: [uploadLimiter, globalUpload],
+                    downloadLimiters: [downloadLimiter, globalDownload])
+    }
+
+    /// Runs until cancelled.
+    public func run() async {
+        activity = .checking
+        let info = metainfo.info
+        let have = await PieceVerifier.verifyAll(storage: storage, info: info, pool: pool) { [weak self] _ in
+            guard let self else { return }
+            Task { await self.countChecked() }
+        }
+        if Task.isCancelled { return }
+        picker = PiecePicker(geometry: info.geometry, have: have, filePriorities: filePriorities)
+        if picker!.isDone {
+            activity = seedWhenDone ? .seeding : .finished
+            completedAt = Date()
+        } else {
+            activity = .downloading
+            do {
+                try storage.createEmptyFiles()
+            } catch {
+                fail(error.description)
+            }
+        }
+        let context = self.context
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.announceLoop() }
+            group.addTask { await self.tickLoop() }
+            group.addTask { await self.verifyLoop() }
+            for await address in dials {
+                group.addTask { await PeerConnection.dial(address, torrent: self, context: context) }
+            }
+            group.cancelAll()
+        }
+        closeAllPeers()
+        storage.sync()
+    }
+
+    private func countChecked() { checkedPieces += 1 }
+
+    /// Says `stopped` to the trackers and closes every connection; call before cancelling `run()`.
+    public func stop() async {
+        closeAllPeers()
+        await announceStopped()
+        storage.sync()
+        storage.closeAll()
+    }
+
+    func closeAllPeers() {
+        for record in peers.values { record.link.close() }
+    }
+
+    func fail(_ message: String) {
+        errorMessage = message
+        activity = .error
+        closeAllPeers()
+    }
+
+    public func setLimits(upload: Int, download: Int) async {
+        await uploadLimiter.setRate(upload)
+        await downloadLimiter.setRate(download)
+    }
+
+    public func setFilePriorities(_ priorities: [FilePriority]) {
+        guard priorities.count == filePriorities.count else { return }
+        filePriorities = priorities
+        picker?.setFilePriorities(priorities)
+        for key in peers.keys { updateInterest(key) }
+        updateCompletion()
+    }
+
+    public func setSeeding(_ seed: Bool) {
+        seedWhenDone = seed
+        if let picker, picker.isDone {
+            activity = seed ? .seeding : .finished
+            if !seed { closeAllPeers() }
+        }
+    }
+
+    /// Adds addresses (from a tracker, the command line or PEX) to dial.
+    public func addPeers(_ found: [PeerAddress]) {
+        let now = ContinuousClock.now
+        for address in found where addresses[address] == nil && !bannedAddresses.contains(address) {
+            addresses[address] = DialState(nextTry: now)
+        }
+        dialMore(now: now)
+    }
+
+    func dialMore(now: ContinuousClock.Instant) {
+        guard activity == .downloading || activity == .seeding else { return }
+        if activity == .seeding { return }  // seeds wait for leechers to come to them
+        var slots = config.maxPeersPerTorrent - peers.count - addresses.values.filter(\.dialing).count
+        guard slots > 0 else { return }
+        for (address, state) in addresses.sorted(by: { $0.key < $1.key })
+        where slots > 0 && !state.connected && !state.dialing && !state.isSelf && state.nextTry <= now
+            && !bannedAddresses.contains(address)
+        {
+            addresses[address]?.dialing = true
+            dialContinuation.yield(address)
+            slots -= 1
+        }
+    }
+
+    func dialFailed(_ address: PeerAddress, reason: String) {
+        guard var state = addresses[address] else { return }
+        state.dialing = false
+        state.failures += 1
+        let backoff = min(300, 5 << min(state.failures, 6))
+        state.nextTry = .now + .seconds(backoff)
+        addresses[address] = state
+    }
+
+    func updateCompletion() {
+        guard let picker, activity == .downloading || activity == .seeding || activity == .finished else { return }
+        if picker.isDone && activity == .downloading {
+            activity = seedWhenDone ? .seeding : .finished
+            completedAt = Date()
+            storage.sync()
+            trackerWakeContinuation.yield()
+            if !seedWhenDone { closeAllPeers() }
+            // Two seeds have nothing to trade.
+            for (key, record) in peers where picker.peerBitfield(key)?.isComplete == true { record.link.close() }
+        } else if !picker.isDone && activity != .downloading && activity != .error {
+            activity = .downloading
+        }
+    }
+
+    public var isComplete: Bool { picker?.isDone ?? false }
+}

@@ -1,0 +1,130 @@
+import ShoalCore
+
+/// Talking to a torrent's trackers: BEP 12 tiers (shuffled once, a tracker that answers moves to
+/// the front of its tier, a failing tier falls through to the next), the tracker's interval with a
+/// floor, exponential backoff while every tracker fails, `completed` as soon as the download ends.
+extension TorrentRuntime {
+    static let announceKey = UInt32.random(in: 1...UInt32.max)
+
+    func announceLoop() async {
+        var tiers = metainfo.trackerTiers.map { $0.shuffled(using: &rng) }
+        guard !tiers.isEmpty else { return }
+        var event: AnnounceRequest.Event = .started
+        var failures = 0
+        var completedSent = picker?.isDone ?? true
+        while !Task.isCancelled {
+            if !completedSent, picker?.isDone == true, event == .none {
+                event = .completed
+            }
+            let response = await announceToTiers(&tiers, event: event)
+            let wait: Duration
+            if let response {
+                if event == .completed { completedSent = true }
+                event = .none
+                failures = 0
+                addPeers(response.peers)
+                let interval = Duration.seconds(max(response.minInterval ?? 0, response.interval))
+                wait = max(interval, config.minimumAnnounceInterval)
+            } else {
+                failures += 1
+                wait = min(.seconds(1800), .seconds(min(15 << min(failures - 1, 7), 1800)))
+            }
+            setNextAnnounce(.now + wait)
+            let woken = await sleepOrWake(wait)
+            if woken, !completedSent, picker?.isDone == true, event == .none { event = .completed }
+        }
+    }
+
+    /// Sleeps for `duration`, or returns true early when the torrent completes.
+    private func sleepOrWake(_ duration: Duration) async -> Bool {
+        let wake = trackerWake
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try? await Task.sleep(for: duration)
+                return false
+            }
+            group.addTask {
+                var iterator = wake.makeAsyncIterator()
+                return await iterator.next() != nil
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    private func setNextAnnounce(_ instant: ContinuousClock.Instant) {
+        for index in trackerStates.indices where trackerStates[index].error == nil {
+            trackerStates[index].nextAnnounce = instant
+        }
+    }
+
+    func announceRequest(_ event: AnnounceRequest.Event) -> AnnounceRequest {
+        AnnounceRequest(infoHash: metainfo.infoHash, peerID: config.peerID, port: listenPort, uploaded: uploadedBytes,
+                        downloaded: downloadedBytes, left: picker?.wantedRemainingBytes ?? metainfo.info.totalLength,
+                        event: event, numwant: event == .stopped ? 0 : 50, key: Self.announceKey)
+    }
+
+    /// Tries each tier in order, each tracker of a tier in order, until one answers.
+    func announceToTiers(_ tiers: inout [[String]], event: AnnounceRequest.Event) async -> AnnounceResponse? {
+        for tierIndex in tiers.indices {
+            for (position, url) in tiers[tierIndex].enumerated() {
+                let result = await announce(to: url, event: event)
+                if let response = result {
+                    let tracker = tiers[tierIndex].remove(at: position)
+                    tiers[tierIndex].insert(tracker, at: 0)
+                    return response
+                }
+            }
+        }
+        return nil
+    }
+
+    private func announce(to url: String, event: AnnounceRequest.Event) async -> AnnounceResponse? {
+        let request = announceRequest(event)
+        let now = ContinuousClock.now
+        guard url.lowercased().hasPrefix("http://") else {
+            updateTracker(url) { $0.status = "error"; $0.error = "only http:// trackers are supported so far" }
+            return nil
+        }
+        updateTracker(url) { $0.status = "announcing" }
+        do {
+            let reply = try await HTTPGet.fetch(request.url(announce: url), timeout: config.trackerTimeout)
+            let response: AnnounceResponse
+            do {
+                response = try AnnounceResponse(httpBody: reply.body)
+            } catch {
+                let detail = reply.status == 200 ? error.description : "HTTP \(reply.status)"
+                updateTracker(url) { $0.status = "error"; $0.error = detail; $0.lastAnnounce = now }
+                return nil
+            }
+            updateTracker(url) {
+                $0.status = response.warning.map { "working (warning: \($0))" } ?? "working"
+                $0.error = nil
+                $0.lastAnnounce = now
+                $0.seeders = response.complete
+                $0.leechers = response.incomplete
+                $0.peersReturned = response.peers.count
+            }
+            return response
+        } catch {
+            updateTracker(url) { $0.status = "error"; $0.error = error.description; $0.lastAnnounce = now }
+            return nil
+        }
+    }
+
+    private func updateTracker(_ url: String, _ change: (inout TrackerSnapshot) -> Void) {
+        for index in trackerStates.indices where trackerStates[index].url == url { change(&trackerStates[index]) }
+    }
+
+    /// Best effort, bounded: a dead tracker must not hold up quitting.
+    func announceStopped() async {
+        guard picker != nil else { return }
+        let request = announceRequest(.stopped)
+        await withTaskGroup(of: Void.self) { group in
+            for url in metainfo.trackerTiers.joined() where url.lowercased().hasPrefix("http://") {
+                group.addTask { _ = try? await HTTPGet.fetch(request.url(announce: url), timeout: .seconds(3)) }
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import ShoalCore
+import ShoalEngine
+import ShoalTracker
+
+/// Builds content and torrents in a temporary directory and runs sessions and a tracker on
+/// 127.0.0.1, all in this process.
+final class SwarmHarness: @unchecked Sendable {
+    let root: URL
+    private(set) var tracker: TrackerServer!
+    private var tasks: [Task<Void, Never>] = []
+    private var sessions: [Session] = []
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-swarm-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: root) }
+
+    func startTracker(interval: Int = 2) async throws {
+        tracker = try await TrackerServer.start(bind: "127.0.0.1", httpPort: 0, interval: interval)
+        let server = tracker!
+        tasks.append(Task { await server.run() })
+    }
+
+    /// Deterministic pseudo-random bytes.
+    static func bytes(_ count: Int, seed: UInt64) -> [UInt8] {
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        return (0..<count).map { _ in
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return UInt8(truncatingIfNeeded: state)
+        }
+    }
+
+    /// Writes files under `directory/name` (or a single file `directory/name`) and returns the torrent.
+    func makeTorrent(name: String, files: [(path: String, size: Int)]?, singleSize: Int = 0, pieceLength: Int,
+                     in directory: URL, seed: UInt64 = 1, trackers: [[String]]? = nil) throws -> Metainfo {
+        let fm = FileManager.default
+        try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+        let target = directory.appendingPathComponent(name)
+        if let files {
+            for (index, file) in files.enumerated() {
+                let url = target.appendingPathComponent(file.path)
+                try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(Self.bytes(file.size, seed: seed + UInt64(index))).write(to: url)
+            }
+        } else {
+            try Data(Self.bytes(singleSize, seed: seed)).write(to: target)
+        }
+        let layout = try ContentScanner.scan(target.path)
+        let hashes = try PieceHasher.hash(layout, pieceLength: pieceLength, threads: 2)
+        var builder = MetainfoBuilder(name: name, files: layout.isSingleFile ? nil : layout.files.map { .init(path: $0.path, length: $0.length) },
+                                      length: layout.totalLength, pieceLength: pieceLength, pieceHashes: hashes)
+        builder.trackerTiers = trackers ?? [[tracker.announceURL]]
+        return try Metainfo(bytes: builder.encoded())
+    }
+
+    func startSession(_ name: String, configure: (inout EngineConfig) -> Void = { _ in }) async throws -> Session {
+        let directory = root.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var config = EngineConfig(downloadDirectory: directory.path, listenPort: 0, bindAddress: "127.0.0.1",
+                                  minimumAnnounceInterval: .seconds(1), trackerTimeout: .seconds(5))
+        configure(&config)
+        let session = try await Session.start(config)
+        sessions.append(session)
+        tasks.append(Task { await session.run() })
+        return session
+    }
+
+    /// Polls until `condition` holds for every session's snapshot, or the time runs out.
+    func waitUntil(timeout: Duration = .seconds(60), _ condition: @Sendable () async -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return await condition()
+    }
+
+    func stopAll() async {
+        for session in sessions { await session.shutdown() }
+        await tracker?.shutdown()
+        for task in tasks { await task.value }
+    }
+
+    static func sameContents(_ a: URL, _ b: URL) -> Bool {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: a.path, isDirectory: &isDirectory) else { return false }
+        if !isDirectory.boolValue { return fm.contentsEqual(atPath: a.path, andPath: b.path) }
+        return fm.contentsEqual(atPath: a.path, andPath: b.path)
+    }
+}
