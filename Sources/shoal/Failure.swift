@@ -10,3 +10,8 @@ func fail(_ message: String) -> ExitCode {
 func warn(_ message: String) {
     FileHandle.standardError.write(Data("shoal: warning: \(message)\n".utf8))
 }
+
+/// One line on stdout, written at once (print's buffer would hold lines back from a pipe).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

@@ -6,7 +6,8 @@ struct ShoalCommand: AsyncParsableCommand {
         commandName: "shoal",
         abstract: "A BitTorrent download manager for the terminal.",
         version: ShoalVersion.string,
-        subcommands: [CreateCommand.self, InfoCommand.self]
+        subcommands: [RunCommand.self, CreateCommand.self, InfoCommand.self, TrackerCommand.self],
+        defaultSubcommand: RunCommand.self
     )
 }
 

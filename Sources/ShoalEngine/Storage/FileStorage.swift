@@ -15,6 +15,9 @@ public final class FileStorage: Sendable {
     private let padding: [Bool]
     private let descriptors: Mutex<[Int: FileDescriptor]> = Mutex([:])
     private let writable: Mutex<Set<Int>> = Mutex([])
+    /// Read-only descriptors replaced by writable ones: another thread may still be reading
+    /// through them, so they are closed only with the rest.
+    private let retired: Mutex<[FileDescriptor]> = Mutex([])
 
     public init(info: InfoDictionary, downloadDirectory: String) {
         self.geometry = info.geometry
@@ -31,6 +34,7 @@ public final class FileStorage: Sendable {
         descriptors.withLock { open in
             for descriptor in open.values { try? descriptor.close() }
         }
+        retired.withLock { for descriptor in $0 { try? descriptor.close() } }
     }
 
     /// Reads a range of the stream. Missing files or short files read as an error: the caller
@@ -109,6 +113,10 @@ public final class FileStorage: Sendable {
             for descriptor in open.values { try? descriptor.close() }
             open.removeAll()
         }
+        retired.withLock { old in
+            for descriptor in old { try? descriptor.close() }
+            old.removeAll()
+        }
         writable.withLock { $0.removeAll() }
     }
 
@@ -139,11 +147,20 @@ public final class FileStorage: Sendable {
         } catch {
             throw StorageError("\(path): \(error)")
         }
-        descriptors.withLock { open in
-            if let old = open[file] { try? old.close() }
+        // Another thread may have opened the file meanwhile: keep one descriptor per file and
+        // never close one that may be in use.
+        let chosen = descriptors.withLock { open -> FileDescriptor in
+            if let existing = open[file] {
+                if !forWriting {
+                    try? descriptor.close()
+                    return existing
+                }
+                retired.withLock { $0.append(existing) }
+            }
             open[file] = descriptor
+            return descriptor
         }
         if forWriting { writable.withLock { _ = $0.insert(file) } }
-        return descriptor
+        return chosen
     }
 }

@@ -1,0 +1,52 @@
+import Foundation
+import ShoalCore
+import ShoalEngine
+
+/// The headless mode's output: one progress line per torrent per interval, an event line when a
+/// torrent completes or fails. Stops when the session stops, or once all are done if asked.
+struct HeadlessPrinter {
+    let session: Session
+    let interval: Duration
+    let exitWhenDone: Bool
+
+    func run() async {
+        var announced: Set<InfoHash> = []
+        var failed: Set<InfoHash> = []
+        while !Task.isCancelled {
+            let snapshot = await session.snapshot()
+            for torrent in snapshot.torrents {
+                say(Self.line(torrent))
+                if torrent.isComplete && torrent.activity != .checking && announced.insert(torrent.id).inserted {
+                    say("completed: \(torrent.name) (\(torrent.pieces.setCount)/\(torrent.pieces.count) pieces verified)")
+                }
+                if let error = torrent.error, failed.insert(torrent.id).inserted {
+                    say("error: \(torrent.name): \(error)")
+                }
+            }
+            let all = snapshot.torrents
+            if exitWhenDone && !all.isEmpty && all.allSatisfy({ $0.isComplete && $0.activity != .checking }) { return }
+            if exitWhenDone && all.isEmpty { return }
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+        }
+    }
+
+    static func line(_ torrent: TorrentSnapshot) -> String {
+        let percent = ByteCount.fixed(torrent.progress * 100, digits: 1)
+        let eta = torrent.eta.map(Self.duration) ?? (torrent.isComplete ? "done" : "-")
+        var line = "\(torrent.name)  \(torrent.activity.rawValue)  \(percent)%  "
+        line += "down \(ByteCount.format(Int64(torrent.downloadRate)))/s  up \(ByteCount.format(Int64(torrent.uploadRate)))/s  "
+        line += "peers \(torrent.peers.count) (\(torrent.seedCount) seeds)  eta \(eta)"
+        return line
+    }
+
+    static func duration(_ seconds: Int) -> String {
+        if seconds >= 86_400 { return "\(seconds / 86_400)d\((seconds % 86_400) / 3600)h" }
+        if seconds >= 3600 { return "\(seconds / 3600)h\((seconds % 3600) / 60)m" }
+        if seconds >= 60 { return "\(seconds / 60)m\(seconds % 60)s" }
+        return "\(seconds)s"
+    }
+}

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import ShoalCore
+import ShoalEngine
+
+/// `shoal [OPTIONS] TORRENT...`: download and seed. `--headless` prints progress lines instead of
+/// drawing the full-screen interface.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Download and seed torrents (the default command).",
+        discussion: "With --headless Shoal prints a progress line per torrent every second and keeps seeding until SIGINT or SIGTERM."
+    )
+
+    @Argument(help: "Torrent files to add.")
+    var torrents: [String] = []
+
+    @Flag(help: "Run without the full-screen interface.")
+    var headless = false
+
+    @Option(help: "Where downloads go (default: the current directory).")
+    var downloadDir: String?
+
+    @Option(help: "Port to listen on for peers; the next free one is used if it is taken.")
+    var port: Int = 6881
+
+    @Option(help: "Address to listen on.")
+    var bind: String = "0.0.0.0"
+
+    @Option(help: "Upload limit in KiB/s (0 = unlimited).")
+    var upKib: Int = 0
+
+    @Option(help: "Download limit in KiB/s (0 = unlimited).")
+    var downKib: Int = 0
+
+    @Option(help: "Directory for this instance's state (default: $XDG_DATA_HOME/shoal).")
+    var stateDir: String?
+
+    @Flag(help: "Exit (status 0) once every torrent is complete and verified.")
+    var exitWhenDone = false
+
+    @Option(name: .customLong("peer"), help: "A peer to dial directly, as HOST:PORT (repeatable).")
+    var peers: [String] = []
+
+    @Option(help: "Seconds between progress lines in headless mode.")
+    var interval: Double = 1
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
+        guard upKib >= 0, downKib >= 0 else { throw ValidationError("limits must be 0 or more") }
+        guard interval > 0 else { throw ValidationError("--interval must be positive") }
+        for peer in peers where PeerAddress(parsing: peer) == nil {
+            throw ValidationError("--peer \(peer): expected HOST:PORT")
+        }
+    }
+
+    func run() async throws {
+        guard headless else {
+            throw fail("the full-screen interface is not part of this build yet; run with --headless")
+        }
+        var metainfos: [Metainfo] = []
+        for argument in torrents {
+            do {
+                metainfos.append(try TorrentSource.load(argument))
+            } catch {
+                throw fail(error.description)
+            }
+        }
+        let downloadDirectory = downloadDir ?? FileManager.default.currentDirectoryPath
+        let state = stateDir ?? Self.defaultStateDirectory()
+        do {
+            try FileManager.default.createDirectory(atPath: downloadDirectory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        } catch {
+            throw fail("cannot create \(downloadDirectory) or \(state): \(error.localizedDescription)")
+        }
+        let config = EngineConfig(downloadDirectory: downloadDirectory, listenPort: UInt16(port), bindAddress: bind,
+                                  uploadLimit: upKib * 1024, downloadLimit: downKib * 1024)
+        let session: Session
+        do {
+            session = try await Session.start(config)
+        } catch {
+            throw fail("\(error)")
+        }
+        let addresses = peers.compactMap(PeerAddress.init(parsing:))
+        for metainfo in metainfos {
+            do {
+                let hash = try await session.add(metainfo)
+                if !addresses.isEmpty { await session.addPeers(hash, addresses) }
+            } catch {
+                warn("\(metainfo.info.name): \(error)")
+            }
+        }
+        let printer = HeadlessPrinter(session: session, interval: .milliseconds(Int(interval * 1000)), exitWhenDone: exitWhenDone)
+        FileHandle.standardError.write(Data("shoal: listening on port \(session.listenPort), downloading to \(downloadDirectory)\n".utf8))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await session.run() }
+            group.addTask {
+                await printer.run()
+                await session.shutdown()
+            }
+            group.addTask {
+                for await _ in SignalStream.termination() {
+                    await session.shutdown()
+                    return
+                }
+            }
+            await group.next()
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    static func defaultStateDirectory() -> String {
+        let environment = ProcessInfo.processInfo.environment
+        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() + "/.local/share")
+        return base + "/shoal"
+    }
+}

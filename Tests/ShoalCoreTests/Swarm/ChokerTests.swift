@@ -1,0 +1,64 @@
+import Testing
+@testable import ShoalCore
+
+@Suite("Choker")
+struct ChokerTests {
+    static func samples(_ rates: [Double], interested: Bool = true) -> [Choker.Sample] {
+        rates.enumerated().map { Choker.Sample(peer: $0.offset, isInterested: interested, downloadRate: $0.element, uploadRate: 0) }
+    }
+
+    @Test func unchokesTheFourBestPlusOneOptimistic() {
+        var choker = Choker()
+        var rng = SeededRandom(seed: 1)
+        let start = ContinuousClock.now
+        let unchoked = choker.round(Self.samples([10, 50, 40, 30, 20, 5, 1]), seeding: false, now: start, using: &rng)
+        #expect(unchoked.count == 5)
+        #expect(unchoked.isSuperset(of: [1, 2, 3, 4]))
+        let optimistic = try! #require(choker.optimistic)
+        #expect(![1, 2, 3, 4].contains(optimistic))
+    }
+
+    @Test func optimisticRotatesEveryThirtySeconds() {
+        var choker = Choker()
+        var rng = SeededRandom(seed: 2)
+        let start = ContinuousClock.now
+        let samples = Self.samples([100, 90, 80, 70, 1, 1, 1, 1, 1, 1])
+        _ = choker.round(samples, seeding: false, now: start, using: &rng)
+        let first = choker.optimistic
+        _ = choker.round(samples, seeding: false, now: start + .seconds(10), using: &rng)
+        #expect(choker.optimistic == first)
+        _ = choker.round(samples, seeding: false, now: start + .seconds(30), using: &rng)
+        #expect(choker.optimistic != first)
+    }
+
+    @Test func uninterestedAndSnubbedPeersGetNoRegularSlot() {
+        var choker = Choker(regularSlots: 2)
+        var rng = SeededRandom(seed: 3)
+        var samples = Self.samples([100, 90, 80])
+        samples[0].isSnubbed = true
+        samples.append(Choker.Sample(peer: 9, isInterested: false, downloadRate: 1000, uploadRate: 0))
+        let unchoked = choker.round(samples, seeding: false, now: .now, using: &rng)
+        #expect(unchoked.isSuperset(of: [1, 2]))
+        #expect(!unchoked.contains(9))
+        #expect(choker.optimistic == 0, "the only one left is the snubbed peer")
+    }
+
+    @Test func seedingRanksByUploadRate() {
+        var choker = Choker(regularSlots: 1)
+        var rng = SeededRandom(seed: 4)
+        let samples = [
+            Choker.Sample(peer: 1, isInterested: true, downloadRate: 999, uploadRate: 1),
+            Choker.Sample(peer: 2, isInterested: true, downloadRate: 0, uploadRate: 50),
+        ]
+        let unchoked = choker.round(samples, seeding: true, now: .now, using: &rng)
+        #expect(unchoked.contains(2))
+        #expect(choker.optimistic == 1)
+    }
+
+    @Test func pipelineDepthFollowsTheRate() {
+        #expect(RequestPipeline.depth(downloadRate: 0, isSnubbed: false) == RequestPipeline.minimumDepth)
+        #expect(RequestPipeline.depth(downloadRate: 10 * 1_048_576, isSnubbed: false) == RequestPipeline.maximumDepth)
+        #expect(RequestPipeline.depth(downloadRate: 1_048_576, isSnubbed: false) == 128)
+        #expect(RequestPipeline.depth(downloadRate: 1_048_576, isSnubbed: true) == 1)
+    }
+}

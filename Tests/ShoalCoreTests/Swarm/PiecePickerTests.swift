@@ -1,0 +1,156 @@
+import Testing
+@testable import ShoalCore
+
+/// Scenarios in libtorrent's notation: a string of availability or have-flags per piece.
+@Suite("Piece picker")
+struct PiecePickerTests {
+    /// 16 KiB pieces of one block each unless `blocksPerPiece` is given.
+    static func picker(pieces: Int, blocksPerPiece: Int = 1, have: String? = nil) -> PiecePicker {
+        let pieceLength = 16_384 * blocksPerPiece
+        let geometry = TorrentGeometry(totalLength: Int64(pieces * pieceLength), pieceLength: pieceLength,
+                                       fileLengths: [Int64(pieces * pieceLength)])
+        var bits = Bitfield(count: pieces)
+        for (index, char) in (have ?? String(repeating: "0", count: pieces)).enumerated() where char == "1" { bits.set(index) }
+        var picker = PiecePicker(geometry: geometry, have: bits)
+        picker.randomFirstPieces = 0
+        return picker
+    }
+
+    static func bits(_ pattern: String) -> Bitfield {
+        var bits = Bitfield(count: pattern.count)
+        for (index, char) in pattern.enumerated() where char == "1" { bits.set(index) }
+        return bits
+    }
+
+    /// Adds peers so that piece i is held by `availability[i]` peers (digits), plus one peer
+    /// (key 100) that has everything.
+    static func withAvailability(_ availability: String, picker: inout PiecePicker) {
+        let counts = availability.map { Int(String($0))! }
+        for peer in 0..<(counts.max() ?? 0) {
+            picker.peerJoined(peer, has: bits(String(counts.map { $0 > peer ? "1" : "0" })))
+        }
+        picker.peerJoined(100, has: Bitfield(count: availability.count, allSet: true))
+    }
+
+    @Test func picksTheRarestPieceFirst() {
+        var picker = Self.picker(pieces: 7)
+        Self.withAvailability("2223133", picker: &picker)
+        var rng = SeededRandom(seed: 1)
+        let first = picker.pick(for: 100, count: 1, using: &rng)
+        #expect(first.map(\.piece.value) == [4])  // availability 1 (+1 for peer 100)
+        let next = picker.pick(for: 100, count: 3, using: &rng).map(\.piece.value)
+        #expect(Set(next) == [0, 1, 2])  // the three pieces at availability 2, in some order
+    }
+
+    @Test("ties are broken at random", arguments: 0..<3)
+    func tiesAreRandom(seed: UInt64) {
+        var firsts = Set<Int>()
+        for trial in 0..<40 {
+            var picker = Self.picker(pieces: 6)
+            Self.withAvailability("111111", picker: &picker)
+            var rng = SeededRandom(seed: seed * 1000 + UInt64(trial))
+            firsts.insert(picker.pick(for: 100, count: 1, using: &rng)[0].piece.value)
+        }
+        #expect(firsts.count >= 4)
+    }
+
+    @Test func onlyAsksForWhatThePeerHasAndWeLack() {
+        var picker = Self.picker(pieces: 6, have: "110000")
+        picker.peerJoined(1, has: Self.bits("101010"))
+        var rng = SeededRandom(seed: 3)
+        let picked = picker.pick(for: 1, count: 10, using: &rng).map(\.piece.value)
+        #expect(Set(picked) == [2, 4])
+        #expect(picker.isInteresting(1))
+        picker.peerJoined(2, has: Self.bits("110000"))
+        #expect(!picker.isInteresting(2))
+    }
+
+    @Test func finishesPartialPiecesBeforeStartingNewOnes() {
+        var picker = Self.picker(pieces: 4, blocksPerPiece: 4)
+        picker.peerJoined(1, has: Self.bits("1111"))
+        picker.peerJoined(2, has: Self.bits("1111"))
+        var rng = SeededRandom(seed: 4)
+        let a = picker.pick(for: 1, count: 2, using: &rng)
+        #expect(Set(a.map(\.piece)).count == 1)
+        let b = picker.pick(for: 2, count: 2, using: &rng)
+        #expect(b.map(\.piece) == a.map(\.piece), "the second peer helps finish the started piece")
+        #expect(Set(b).isDisjoint(with: Set(a)))
+    }
+
+    @Test func endgameDuplicatesAndCancels() {
+        var picker = Self.picker(pieces: 1, blocksPerPiece: 2)
+        picker.peerJoined(1, has: Self.bits("1"))
+        picker.peerJoined(2, has: Self.bits("1"))
+        var rng = SeededRandom(seed: 5)
+        let first = picker.pick(for: 1, count: 5, using: &rng)
+        #expect(first.count == 2)
+        #expect(picker.isEndgame)
+        let duplicates = picker.pick(for: 2, count: 5, using: &rng)
+        #expect(Set(duplicates) == Set(first))
+        let arrival = picker.received(first[0], from: 2)
+        #expect(arrival.accepted)
+        #expect(arrival.cancels.map(\.peer) == [1])
+        #expect(!picker.received(first[0], from: 1).accepted, "the duplicate is dropped")
+        #expect(picker.received(first[1], from: 1).pieceComplete)
+    }
+
+    @Test func failedPiecesAreRefetchedAndBlameTheSenders() {
+        var picker = Self.picker(pieces: 2)
+        picker.peerJoined(7, has: Self.bits("11"))
+        var rng = SeededRandom(seed: 6)
+        let block = picker.pick(for: 7, count: 1, using: &rng)[0]
+        #expect(picker.received(block, from: 7).pieceComplete)
+        #expect(picker.pieceFailed(block.piece) == [7])
+        let again = picker.pick(for: 7, count: 2, using: &rng)
+        #expect(again.contains(block))
+        picker.pieceVerified(block.piece)
+        #expect(picker.have[block.piece])
+    }
+
+    @Test func releasingAPeerReturnsItsBlocks() {
+        var picker = Self.picker(pieces: 1, blocksPerPiece: 4)
+        picker.peerJoined(1, has: Self.bits("1"))
+        picker.peerJoined(2, has: Self.bits("1"))
+        var rng = SeededRandom(seed: 7)
+        #expect(picker.pick(for: 1, count: 4, using: &rng).count == 4)
+        picker.release(1)
+        #expect(picker.outstandingCount(1) == 0)
+        #expect(picker.pick(for: 2, count: 4, using: &rng).count == 4)
+        #expect(!picker.isEndgame || picker.outstandingCount(2) == 4)
+    }
+
+    @Test func skippedFilesAreNotFetchedAndHighOnesComeFirst() {
+        // Three files of two pieces each.
+        let geometry = TorrentGeometry(totalLength: 6 * 16_384, pieceLength: 16_384, fileLengths: [32_768, 32_768, 32_768])
+        var picker = PiecePicker(geometry: geometry, have: Bitfield(count: 6), filePriorities: [.skip, .normal, .high])
+        picker.randomFirstPieces = 0
+        picker.peerJoined(1, has: Bitfield(count: 6, allSet: true))
+        var rng = SeededRandom(seed: 8)
+        let picked = picker.pick(for: 1, count: 10, using: &rng).map(\.piece.value)
+        #expect(picked.count == 4)
+        #expect(Set(picked.prefix(2)) == [4, 5])
+        #expect(!picked.contains(0) && !picked.contains(1))
+        #expect(picker.wantedRemainingBytes == 4 * 16_384)
+    }
+
+    @Test func randomFirstPiecesIgnoreRarity() {
+        var seen = Set<Int>()
+        for trial in 0..<30 {
+            var picker = Self.picker(pieces: 5)
+            picker.randomFirstPieces = 4
+            Self.withAvailability("12222", picker: &picker)
+            var rng = SeededRandom(seed: UInt64(trial))
+            seen.insert(picker.pick(for: 100, count: 1, using: &rng)[0].piece.value)
+        }
+        #expect(seen.count > 1, "not always the rarest while starting")
+    }
+
+    @Test func leavingPeersLowerAvailability() {
+        var picker = Self.picker(pieces: 3)
+        picker.peerJoined(1, has: Self.bits("110"))
+        picker.peerHas(1, piece: picker.geometry.piece(2)!)
+        #expect(picker.availability == [1, 1, 1])
+        picker.peerLeft(1)
+        #expect(picker.availability == [0, 0, 0])
+    }
+}
