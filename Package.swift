@@ -65,7 +65,16 @@ let package = Package(
         ),
         .testTarget(
             name: "ShoalEngineTests",
-            dependencies: ["ShoalCore", "ShoalEngine", "ShoalTracker"],
+            dependencies: [
+                "ShoalCore", "ShoalEngine", "ShoalTracker",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ShoalTrackerTests",
+            dependencies: ["ShoalCore", "ShoalTracker"],
             swiftSettings: strict
         ),
         .testTarget(

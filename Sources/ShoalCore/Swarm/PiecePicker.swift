@@ -21,6 +21,8 @@ public struct PiecePicker: Sendable {
 
     struct PartialPiece: Sendable {
         var blocks: [BlockState]
+        /// Who sent each block, for finding the liar when the piece fails its hash.
+        var senders: [PeerKey?]
         var contributors: Set<PeerKey> = []
         var receivedCount = 0
         var requestedOrReceived: Int {
@@ -129,8 +131,9 @@ public struct PiecePicker: Sendable {
         }
         // 2. New pieces.
         while picked.count < count, let index = choosePiece(for: bits, using: &rng) {
-            partial[index] = PartialPiece(blocks: [BlockState](repeating: .open,
-                                                                count: geometry.blockCount(of: geometry.piece(index)!)))
+            let blockCount = geometry.blockCount(of: geometry.piece(index)!)
+            partial[index] = PartialPiece(blocks: [BlockState](repeating: .open, count: blockCount),
+                                          senders: [PeerKey?](repeating: nil, count: blockCount))
             takeOpenBlocks(of: index, for: peer, limit: count - picked.count, into: &picked)
         }
         // 3. Endgame: duplicate requests for blocks in flight elsewhere.
@@ -230,6 +233,7 @@ public struct PiecePicker: Sendable {
             break  // arrived after we gave up on the peer; still good data
         }
         piece.blocks[number] = .received
+        piece.senders[number] = peer
         piece.receivedCount += 1
         piece.contributors.insert(peer)
         let complete = piece.receivedCount == piece.blocks.count
@@ -260,14 +264,14 @@ public struct PiecePicker: Sendable {
         return contributors
     }
 
-    /// The piece failed its hash: all its blocks go back to open. Returns who sent its data.
-    public mutating func pieceFailed(_ piece: PieceIndex) -> Set<PeerKey> {
+    /// The piece failed its hash: all its blocks go back to open. Returns who sent each block.
+    public mutating func pieceFailed(_ piece: PieceIndex) -> [PeerKey?] {
         verifying.remove(piece.value)
-        let contributors = partial.removeValue(forKey: piece.value)?.contributors ?? []
+        let senders = partial.removeValue(forKey: piece.value)?.senders ?? []
         for peer in outstanding.keys {
             outstanding[peer] = outstanding[peer]?.filter { $0.piece != piece }
         }
-        return contributors
+        return senders
     }
 
     /// Pieces started but not finished (for the piece map's "downloading" state).

@@ -40,6 +40,9 @@ public struct TorrentSnapshot: Sendable, Identifiable {
     public var files: [FileSnapshot]
     public var downloadDirectory: String
     public var isPrivate: Bool
+    /// Pieces that failed their hash check, and peers banned for sending bad data.
+    public var hashFailures: Int
+    public var bannedPeers: Int
 
     /// Fraction of the wanted bytes we have (1 when nothing is wanted).
     public var progress: Double { wantedSize == 0 ? 1 : Double(haveSize) / Double(wantedSize) }

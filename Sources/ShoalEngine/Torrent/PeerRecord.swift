@@ -20,6 +20,8 @@ struct PeerRecord {
     var isSnubbed = false
     /// Requests received while we choke it: a few are normal (in flight when we choked), a flood is not.
     var requestsWhileChoked = 0
+    /// Dropped: whatever it still sends before the socket closes is ignored.
+    var closing = false
 
     init(peerID: PeerID, address: PeerAddress, incoming: Bool, link: PeerLink, now: ContinuousClock.Instant) {
         self.peerID = peerID

@@ -7,7 +7,7 @@ extension TorrentRuntime {
     static let maxRequestsWhileChoked = 256
 
     func handle(_ message: PeerMessage, from key: Int) {
-        guard var record = peers[key], var picker else { return }
+        guard var record = peers[key], !record.closing, var picker else { return }
         let geometry = metainfo.info.geometry
         let first = !record.sawFirstMessage
         record.sawFirstMessage = true
@@ -98,7 +98,7 @@ extension TorrentRuntime {
 
     /// Tops up the peer's request pipeline to a depth that matches its rate.
     func fillRequests(_ key: Int) {
-        guard let record = peers[key], !record.peerChoking, record.amInterested, var picker,
+        guard let record = peers[key], !record.closing, !record.peerChoking, record.amInterested, var picker,
             activity == .downloading
         else { return }
         var meter = record.downMeter
@@ -127,6 +127,9 @@ extension TorrentRuntime {
     }
 
     func drop(_ key: Int, _ reason: String) {
-        peers[key]?.link.close()
+        guard let record = peers[key], !record.closing else { return }
+        peers[key]?.closing = true
+        picker?.peerLeft(key)
+        record.link.close()
     }
 }

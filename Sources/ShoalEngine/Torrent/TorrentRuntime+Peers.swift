@@ -23,6 +23,7 @@ extension TorrentRuntime {
         let key = nextKey
         nextKey += 1
         peers[key] = PeerRecord(peerID: peerID, address: address, incoming: incoming, link: link, now: .now)
+        peerIDsByKey[key] = peerID
         if !incoming { addresses[address]?.connected = true }
         var updated = picker
         updated.peerJoined(key, has: Bitfield(count: metainfo.info.pieceCount))
@@ -131,16 +132,17 @@ extension TorrentRuntime {
             } catch {
                 return  // pool shut down: the session is ending
             }
-            pieceChecked(piece, result)
+            pieceChecked(piece, result, data: data)
         }
     }
 
-    func pieceChecked(_ piece: PieceIndex, _ result: Result<Bool, StorageError>) {
+    func pieceChecked(_ piece: PieceIndex, _ result: Result<Bool, StorageError>, data: [UInt8]) {
         guard var picker else { return }
         switch result {
         case .success(true):
             picker.pieceVerified(piece)
             self.picker = picker
+            if let failed = suspects.removeValue(forKey: piece.value) { convict(failed, good: data) }
             for (key, record) in peers {
                 if picker.peerBitfield(key)?[piece] != true { record.link.send(.have(piece: piece.value)) }
                 updateInterest(key)
@@ -149,16 +151,14 @@ extension TorrentRuntime {
         case .success(false):
             let senders = picker.pieceFailed(piece)
             self.picker = picker
-            for key in senders {
-                guard let record = peers[key] else { continue }
-                // A sole sender is surely at fault; in a shared piece everyone gets a strike.
-                let count = strikes[record.peerID, default: 0] + (senders.count == 1 ? 2 : 1)
-                strikes[record.peerID] = count
-                if count >= 2 {
-                    bannedIDs.insert(record.peerID)
-                    if !record.incoming { bannedAddresses.insert(record.address) }
-                    drop(key, "sent data that failed the hash check")
-                }
+            hashFailures += 1
+            let ids = senders.map { $0.flatMap { peerIDsByKey[$0] } }
+            let distinct = Set(ids.compactMap { $0 })
+            if distinct.count == 1, !ids.contains(where: { $0 == nil }), let only = distinct.first {
+                ban(only)  // every block came from one peer: it sent the bad data
+            } else {
+                // Keep the bad copy; when the piece verifies, the blocks that differ name the liars.
+                suspects[piece.value] = SuspectPiece(data: data, senders: ids)
             }
         case .failure(let error):
             _ = picker.pieceFailed(piece)
@@ -166,4 +166,28 @@ extension TorrentRuntime {
             fail("disk error: \(error.description)")
         }
     }
+
+    /// Compares a failed copy of a piece with the verified one, block by block.
+    private func convict(_ failed: SuspectPiece, good: [UInt8]) {
+        let block = TorrentGeometry.blockLength
+        for (number, sender) in failed.senders.enumerated() {
+            guard let sender else { continue }
+            let range = number * block..<min(good.count, (number + 1) * block)
+            if failed.data[range] != good[range] { ban(sender) }
+        }
+    }
+
+    func ban(_ peerID: PeerID) {
+        guard bannedIDs.insert(peerID).inserted else { return }
+        for (key, record) in peers where record.peerID == peerID {
+            if !record.incoming { bannedAddresses.insert(record.address) }
+            drop(key, "sent data that failed the hash check")
+        }
+    }
+}
+
+/// A piece that failed its hash with blocks from several peers.
+struct SuspectPiece {
+    let data: [UInt8]
+    let senders: [PeerID?]
 }

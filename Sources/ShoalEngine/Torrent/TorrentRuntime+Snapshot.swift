@@ -43,7 +43,7 @@ extension TorrentRuntime {
             downloaded: downloadedBytes, uploaded: uploadedBytes, eta: eta, pieces: have,
             piecesInProgress: picker?.piecesInProgress ?? [], availability: picker?.availability ?? [],
             peers: peerList, trackers: trackerStates, files: files, downloadDirectory: storage.paths.first ?? "",
-            isPrivate: info.isPrivate)
+            isPrivate: info.isPrivate, hashFailures: hashFailures, bannedPeers: bannedIDs.count)
     }
 
     private func flags(_ key: Int, _ record: PeerRecord) -> String {

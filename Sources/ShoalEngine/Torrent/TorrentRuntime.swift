@@ -31,7 +31,11 @@ public actor TorrentRuntime {
     var addresses: [PeerAddress: DialState] = [:]
     var bannedIDs: Set<PeerID> = []
     var bannedAddresses: Set<PeerAddress> = []
-    var strikes: [PeerID: Int] = [:]
+    var suspects: [Int: SuspectPiece] = [:]
+    /// Every connection's peer id by key, kept after it closes: blame for a bad piece can come
+    /// after the sender has gone.
+    var peerIDsByKey: [Int: PeerID] = [:]
+    var hashFailures = 0
     var lastChokeRound: ContinuousClock.Instant?
     var lastKeepAlive: ContinuousClock.Instant
     var rng = SystemRandomNumberGenerator()

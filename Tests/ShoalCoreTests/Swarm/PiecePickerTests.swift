@@ -100,7 +100,7 @@ struct PiecePickerTests {
         var rng = SeededRandom(seed: 6)
         let block = picker.pick(for: 7, count: 1, using: &rng)[0]
         #expect(picker.received(block, from: 7).pieceComplete)
-        #expect(picker.pieceFailed(block.piece) == [7])
+        #expect(picker.pieceFailed(block.piece) == [7])  // the sender of its one block
         let again = picker.pick(for: 7, count: 2, using: &rng)
         #expect(again.contains(block))
         picker.pieceVerified(block.piece)

@@ -1,0 +1,73 @@
+import Foundation
+import ShoalCore
+import ShoalEngine
+import Testing
+
+@Suite("Peers that send bad data", .serialized)
+struct HostilePeerTests {
+    /// A peer answering every request with garbage is caught by the hash check and banned; the
+    /// download still completes from the honest seeder, byte for byte.
+    @Test func corruptPeerIsBannedAndTheDownloadCompletes() async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "movie.mkv", files: nil, singleSize: 64 * 16_384 + 99,
+                                              pieceLength: 32 << 10, in: seedDir, seed: 77)
+        let liar = try await ScriptedPeer(metainfo: torrent) { block in [UInt8](repeating: 0xEE, count: block.length) }
+        let liarTask = Task { await liar.run() }
+
+        let leecher = try await harness.startSession("leech") { $0.maxPeersPerTorrent = 10 }
+        let hash = try await leecher.add(torrent)
+        // The liar first, alone, so it is sure to be asked for data.
+        await leecher.addPeers(hash, [liar.address])
+        let caught = await harness.waitUntil(timeout: .seconds(20)) {
+            (await leecher.snapshot().torrents.first?.bannedPeers ?? 0) >= 1
+        }
+        #expect(caught)
+        let seeder = try await harness.startSession("seed")
+        try await seeder.add(torrent)
+        let done = await harness.waitUntil(timeout: .seconds(60)) {
+            await leecher.snapshot().torrents.first?.isComplete == true
+        }
+        #expect(done)
+        let snapshot = try #require(await leecher.snapshot().torrents.first)
+        #expect(snapshot.hashFailures >= 1)
+        #expect(!snapshot.peers.contains { $0.address == liar.address.description }, "the liar is gone")
+        #expect(liar.connections.load(ordering: .relaxed) == liar.closed.load(ordering: .relaxed))
+        #expect(FileManager.default.contentsEqual(atPath: seedDir.appendingPathComponent("movie.mkv").path,
+                                                  andPath: harness.root.appendingPathComponent("leech/movie.mkv").path))
+        await harness.stopAll()
+        await liar.stop()
+        await liarTask.value
+    }
+
+    /// The liar hides among honest peers: a piece made of blocks from both fails, and the blocks
+    /// that differ from the verified copy name the liar, who alone is banned.
+    @Test func liarInAMixedPieceIsFoundBlockByBlock() async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        // Big pieces (8 blocks) so that pieces are shared between peers.
+        let torrent = try harness.makeTorrent(name: "big.bin", files: nil, singleSize: 24 * 131_072,
+                                              pieceLength: 128 << 10, in: seedDir, seed: 5)
+        let liar = try await ScriptedPeer(metainfo: torrent) { block in [UInt8](repeating: 0x00, count: block.length) }
+        let liarTask = Task { await liar.run() }
+        let seeder = try await harness.startSession("seed")
+        try await seeder.add(torrent)
+        let leecher = try await harness.startSession("leech")
+        let hash = try await leecher.add(torrent)
+        await leecher.addPeers(hash, [liar.address])
+        let done = await harness.waitUntil(timeout: .seconds(60)) {
+            await leecher.snapshot().torrents.first?.isComplete == true
+        }
+        #expect(done)
+        let snapshot = try #require(await leecher.snapshot().torrents.first)
+        #expect(snapshot.bannedPeers == 1, "only the liar")
+        #expect(snapshot.activity == .seeding)
+        #expect(FileManager.default.contentsEqual(atPath: seedDir.appendingPathComponent("big.bin").path,
+                                                  andPath: harness.root.appendingPathComponent("leech/big.bin").path))
+        await harness.stopAll()
+        await liar.stop()
+        await liarTask.value
+    }
+}

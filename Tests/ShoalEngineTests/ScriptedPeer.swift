@@ -1,0 +1,70 @@
+import NIOCore
+import NIOPosix
+import ShoalCore
+import Synchronization
+
+/// A fake peer on 127.0.0.1 that claims to have every piece and answers each request with data
+/// from `answer` — garbage, for a corrupt peer. It counts the connections it saw close.
+final class ScriptedPeer: Sendable {
+    typealias Channel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    let server: NIOAsyncChannel<Channel, Never>
+    let port: Int
+    let metainfo: Metainfo
+    let answer: @Sendable (BlockRequest) -> [UInt8]
+    let id = PeerID(bytes: Array("-XX0001-corruptpeer1".utf8))!
+    let connections = Atomic<Int>(0)
+    let closed = Atomic<Int>(0)
+    let blocksSent = Atomic<Int>(0)
+
+    init(metainfo: Metainfo, answer: @escaping @Sendable (BlockRequest) -> [UInt8]) async throws {
+        self.metainfo = metainfo
+        self.answer = answer
+        server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0) { channel in
+                channel.eventLoop.makeCompletedFuture { try Channel(wrappingChannelSynchronously: channel) }
+            }
+        port = server.channel.localAddress!.port!
+    }
+
+    var address: PeerAddress { PeerAddress(host: "127.0.0.1", port: UInt16(port)) }
+
+    func run() async {
+        try? await server.executeThenClose { inbound in
+            try await withThrowingDiscardingTaskGroup { group in
+                for try await connection in inbound {
+                    group.addTask { await self.serve(connection) }
+                }
+            }
+        }
+    }
+
+    func stop() async { try? await server.channel.close() }
+
+    private func serve(_ connection: Channel) async {
+        connections.add(1, ordering: .relaxed)
+        defer { closed.add(1, ordering: .relaxed) }
+        let geometry = metainfo.info.geometry
+        try? await connection.executeThenClose { inbound, outbound in
+            var decoder = PeerWireDecoder(pieceCount: geometry.pieceCount)
+            var shookHands = false
+            for try await buffer in inbound {
+                decoder.append(buffer.readableBytesView)
+                if !shookHands {
+                    guard decoder.takeRaw(68) != nil else { continue }
+                    shookHands = true
+                    var out = Handshake(infoHash: metainfo.infoHash, peerID: id).encoded
+                    PeerMessage.bitfield(Bitfield(count: geometry.pieceCount, allSet: true).bytes).encode(into: &out)
+                    PeerMessage.unchoke.encode(into: &out)
+                    try await outbound.write(ByteBuffer(bytes: out))
+                }
+                while let message = try decoder.next() {
+                    guard case .request(let index, let offset, let length) = message,
+                        let block = geometry.request(piece: index, offset: offset, length: length)
+                    else { continue }
+                    blocksSent.add(1, ordering: .relaxed)
+                    try await outbound.write(ByteBuffer(bytes: PeerMessage.piece(piece: index, offset: offset, data: answer(block)).encoded))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import ShoalCore
+import Testing
+@testable import ShoalTracker
+
+@Suite("Tracker registry and HTTP handler")
+struct TrackerRegistryTests {
+    static let hash = InfoHash(bytes: [UInt8](repeating: 0x11, count: 20))!
+    static func id(_ n: Int) -> PeerID { PeerID(bytes: Array("-SH0100-\(String(format: "%012d", n))".utf8))! }
+
+    static func announce(_ n: Int, left: Int64, event: AnnounceRequest.Event = .none) -> TrackerAnnounce {
+        TrackerAnnounce(infoHash: hash, peerID: id(n), address: PeerAddress(host: "127.0.0.1", port: UInt16(7000 + n)),
+                        left: left, event: event)
+    }
+
+    @Test func countsSeedsAndLeechersAndNeverReturnsTheAsker() throws {
+        var registry = TrackerRegistry(interval: 60)
+        var rng = SeededRandom(seed: 1)
+        let now = ContinuousClock.now
+        _ = try registry.announce(Self.announce(1, left: 0, event: .started), now: now, using: &rng)
+        _ = try registry.announce(Self.announce(2, left: 10, event: .started), now: now, using: &rng)
+        let reply = try registry.announce(Self.announce(3, left: 10, event: .started), now: now, using: &rng)
+        #expect(reply.complete == 1 && reply.incomplete == 2)
+        #expect(Set(reply.peers.map(\.port)) == [7001, 7002])
+        // A seed is not sent other seeds.
+        let seedReply = try registry.announce(Self.announce(1, left: 0), now: now, using: &rng)
+        #expect(Set(seedReply.peers.map(\.port)) == [7002, 7003])
+        _ = try registry.announce(Self.announce(2, left: 0, event: .completed), now: now, using: &rng)
+        #expect(registry.counts(for: Self.hash) == TrackerRegistry.Counts(complete: 2, incomplete: 1, downloaded: 1))
+        _ = try registry.announce(Self.announce(3, left: 10, event: .stopped), now: now, using: &rng)
+        #expect(registry.counts(for: Self.hash).incomplete == 0)
+    }
+
+    @Test func peersExpireAfterMissingAnnounces() throws {
+        var registry = TrackerRegistry(interval: 10)
+        var rng = SeededRandom(seed: 2)
+        let now = ContinuousClock.now
+        _ = try registry.announce(Self.announce(1, left: 5), now: now, using: &rng)
+        registry.expire(now: now + .seconds(79))
+        #expect(registry.peerCount == 1)
+        registry.expire(now: now + .seconds(81))
+        #expect(registry.peerCount == 0)
+    }
+
+    @Test func numwantIsCapped() throws {
+        var registry = TrackerRegistry(interval: 10)
+        var rng = SeededRandom(seed: 3)
+        let now = ContinuousClock.now
+        for n in 0..<300 { _ = try registry.announce(Self.announce(n, left: 1), now: now, using: &rng) }
+        var asker = Self.announce(999, left: 1)
+        asker.numwant = 1_000_000
+        #expect(try registry.announce(asker, now: now, using: &rng).peers.count == registry.maxNumwant)
+    }
+
+    @Test func whitelistRefusesOthers() {
+        var registry = TrackerRegistry(interval: 10, whitelist: [])
+        var rng = SeededRandom(seed: 4)
+        #expect(throws: TrackerFailure.self) { try registry.announce(Self.announce(1, left: 1), now: .now, using: &rng) }
+    }
+
+    static let badQueries: [(String, String)] = [
+        ("peer_id=-SH0100-abcdefghijkl&port=1", "missing info_hash"),
+        ("info_hash=%11%11&peer_id=-SH0100-abcdefghijkl&port=1", "info_hash must be 20 bytes"),
+        ("info_hash=\(String(repeating: "%11", count: 19))&peer_id=-SH0100-abcdefghijkl&port=1", "info_hash must be 20 bytes"),
+        ("info_hash=\(String(repeating: "%11", count: 20))&peer_id=-SH0100-abcdefghijkl", "missing port"),
+        ("info_hash=\(String(repeating: "%11", count: 20))&peer_id=-SH0100-abcdefghijkl&port=99999", "invalid port"),
+        ("info_hash=%zz&peer_id=x&port=1", "bad percent-encoding"),
+        ("info_hash=\(String(repeating: "%11", count: 20))&peer_id=short&port=1", "peer_id must be 20 bytes"),
+        ("info_hash=\(String(repeating: "%11", count: 20))&peer_id=-SH0100-abcdefghijkl&port=1&event=bogus", "invalid event"),
+    ]
+
+    @Test("malformed announces get a failure reason", arguments: badQueries)
+    func malformedAnnounces(query: String, reason: String) throws {
+        let parsed = try? QueryString(query)
+        let message: String
+        if let parsed {
+            do {
+                _ = try TrackerAnnounce(query: parsed, remoteHost: "127.0.0.1")
+                message = "accepted"
+            } catch {
+                message = error.description
+            }
+        } else {
+            message = "bad percent-encoding"
+        }
+        #expect(message.contains(reason), "\(message)")
+    }
+
+    @Test func httpHandlerAnswersAnnounceScrapeAndStats() async throws {
+        let server = try await TrackerServer.start(bind: "127.0.0.1", httpPort: 0, interval: 30)
+        let query = "info_hash=\(String(repeating: "%11", count: 20))&peer_id=-SH0100-abcdefghijkl&port=7000&left=0&event=started"
+        let (_, _, body) = server.respond(to: "/announce?" + query, remoteHost: "127.0.0.1")
+        let response = try AnnounceResponse(httpBody: body)
+        #expect(response.complete == 1 && response.interval == 30)
+        let (_, _, failure) = server.respond(to: "/announce?info_hash=abc", remoteHost: "127.0.0.1")
+        #expect(throws: AnnounceResponse.Failure.rejected("info_hash must be 20 bytes")) { try AnnounceResponse(httpBody: failure) }
+        let (_, _, scrape) = server.respond(to: "/scrape?info_hash=\(String(repeating: "%11", count: 20))", remoteHost: "127.0.0.1")
+        let files = try BencodeDecoder.decode(scrape)["files"]?.entries
+        #expect(files?.first?.value["complete"]?.integer == 1)
+        let (_, type, stats) = server.respond(to: "/stats?format=json", remoteHost: "127.0.0.1")
+        #expect(type == "application/json")
+        #expect(String(decoding: stats, as: UTF8.self).contains("\"peers\":1"))
+        await server.shutdown()
+    }
+}
+
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
