@@ -63,10 +63,17 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),
+        // Swarm harness and process helpers shared by the test targets.
+        .target(
+            name: "ShoalTestSupport",
+            dependencies: ["ShoalCore", "ShoalEngine", "ShoalTracker"],
+            path: "Tests/ShoalTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ShoalEngineTests",
             dependencies: [
-                "ShoalCore", "ShoalEngine", "ShoalTracker",
+                "ShoalCore", "ShoalEngine", "ShoalTracker", "ShoalTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -75,6 +82,12 @@ let package = Package(
         .testTarget(
             name: "ShoalTrackerTests",
             dependencies: ["ShoalCore", "ShoalTracker"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "InteropTests",
+            dependencies: ["ShoalCore", "ShoalEngine", "ShoalTracker", "ShoalTestSupport"],
+            exclude: ["Scripts"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -67,6 +67,16 @@ public struct PiecePicker: Sendable {
         availability[piece.value] += 1
     }
 
+    /// Adds every piece of `bitfield` to what the peer has (a late bitfield, as aria2 sends).
+    public mutating func peerHas(_ peer: PeerKey, bitfield: Bitfield) {
+        guard var bits = peers[peer], bits.count == bitfield.count else { return }
+        for index in bitfield.setIndices where !bits[index] {
+            bits.set(index)
+            availability[index] += 1
+        }
+        peers[peer] = bits
+    }
+
     /// Forgets a peer and puts the blocks it was asked for back in the pool.
     public mutating func peerLeft(_ peer: PeerKey) {
         if let bits = peers.removeValue(forKey: peer) {

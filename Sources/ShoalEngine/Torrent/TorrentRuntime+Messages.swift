@@ -35,11 +35,12 @@ extension TorrentRuntime {
             fillRequests(key)
             dropIfBothSeeds(key)
         case .bitfield(let bytes):
-            guard first else { return drop(key, "bitfield after the first message") }
             guard let bits = Bitfield(bytes: bytes, count: geometry.pieceCount) else {
                 return drop(key, "bitfield of the wrong size or with spare bits set")
             }
-            picker.peerJoined(key, has: bits)
+            // BEP 3 puts the bitfield first; aria2 sometimes sends one later. Taking it as a batch
+            // of `have`s is safe and keeps such peers useful.
+            if first { picker.peerJoined(key, has: bits) } else { picker.peerHas(key, bitfield: bits) }
             self.picker = picker
             updateInterest(key)
             dropIfBothSeeds(key)

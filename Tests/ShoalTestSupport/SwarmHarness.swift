@@ -5,27 +5,27 @@ import ShoalTracker
 
 /// Builds content and torrents in a temporary directory and runs sessions and a tracker on
 /// 127.0.0.1, all in this process.
-final class SwarmHarness: @unchecked Sendable {
-    let root: URL
-    private(set) var tracker: TrackerServer!
+public final class SwarmHarness: @unchecked Sendable {
+    public let root: URL
+    public private(set) var tracker: TrackerServer!
     private var tasks: [Task<Void, Never>] = []
     private var sessions: [Session] = []
 
-    init() throws {
+    public init() throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-swarm-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
     }
 
     deinit { try? FileManager.default.removeItem(at: root) }
 
-    func startTracker(interval: Int = 2) async throws {
+    public func startTracker(interval: Int = 2) async throws {
         tracker = try await TrackerServer.start(bind: "127.0.0.1", httpPort: 0, interval: interval)
         let server = tracker!
         tasks.append(Task { await server.run() })
     }
 
     /// Deterministic pseudo-random bytes.
-    static func bytes(_ count: Int, seed: UInt64) -> [UInt8] {
+    public static func bytes(_ count: Int, seed: UInt64) -> [UInt8] {
         var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
         return (0..<count).map { _ in
             state ^= state << 13
@@ -36,7 +36,7 @@ final class SwarmHarness: @unchecked Sendable {
     }
 
     /// Writes files under `directory/name` (or a single file `directory/name`) and returns the torrent.
-    func makeTorrent(name: String, files: [(path: String, size: Int)]?, singleSize: Int = 0, pieceLength: Int,
+    public func makeTorrent(name: String, files: [(path: String, size: Int)]?, singleSize: Int = 0, pieceLength: Int,
                      in directory: URL, seed: UInt64 = 1, trackers: [[String]]? = nil) throws -> Metainfo {
         let fm = FileManager.default
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -58,7 +58,7 @@ final class SwarmHarness: @unchecked Sendable {
         return try Metainfo(bytes: builder.encoded())
     }
 
-    func startSession(_ name: String, configure: (inout EngineConfig) -> Void = { _ in }) async throws -> Session {
+    public func startSession(_ name: String, configure: (inout EngineConfig) -> Void = { _ in }) async throws -> Session {
         let directory = root.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var config = EngineConfig(downloadDirectory: directory.path, listenPort: 0, bindAddress: "127.0.0.1",
@@ -71,7 +71,7 @@ final class SwarmHarness: @unchecked Sendable {
     }
 
     /// Polls until `condition` holds for every session's snapshot, or the time runs out.
-    func waitUntil(timeout: Duration = .seconds(60), _ condition: @Sendable () async -> Bool) async -> Bool {
+    public func waitUntil(timeout: Duration = .seconds(60), _ condition: @Sendable () async -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if await condition() { return true }
@@ -80,17 +80,14 @@ final class SwarmHarness: @unchecked Sendable {
         return await condition()
     }
 
-    func stopAll() async {
+    public func stopAll() async {
         for session in sessions { await session.shutdown() }
         await tracker?.shutdown()
         for task in tasks { await task.value }
     }
 
-    static func sameContents(_ a: URL, _ b: URL) -> Bool {
-        let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: a.path, isDirectory: &isDirectory) else { return false }
-        if !isDirectory.boolValue { return fm.contentsEqual(atPath: a.path, andPath: b.path) }
-        return fm.contentsEqual(atPath: a.path, andPath: b.path)
+    /// True if two files, or two directory trees, hold the same bytes.
+    public static func sameContents(_ a: URL, _ b: URL) -> Bool {
+        FileManager.default.contentsEqual(atPath: a.path, andPath: b.path)
     }
 }

@@ -1,0 +1,69 @@
+#!/usr/bin/python3
+"""A libtorrent peer for Shoal's interop tests and benchmarks, confined to 127.0.0.1.
+
+usage: lt_peer.py seed|leech TORRENT SAVE_DIR LISTEN_PORT [--peer HOST:PORT ...] [--timeout S] [--up-kib N]
+Prints 'listening PORT' once ready, progress lines, and 'complete' when done.
+seed: runs until killed (SIGTERM) or the timeout. leech: exits 0 when complete, 1 on timeout.
+"""
+import argparse, signal, sys, time
+import libtorrent as lt
+
+p = argparse.ArgumentParser()
+p.add_argument("mode", choices=["seed", "leech"])
+p.add_argument("torrent")
+p.add_argument("save")
+p.add_argument("port", type=int)
+p.add_argument("--peer", action="append", default=[])
+p.add_argument("--timeout", type=float, default=120)
+p.add_argument("--up-kib", type=int, default=0)
+a = p.parse_args()
+
+settings = {
+    "listen_interfaces": f"127.0.0.1:{a.port}",
+    "outgoing_interfaces": "127.0.0.1",
+    "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
+    "allow_multiple_connections_per_ip": True,
+    "enable_outgoing_utp": False, "enable_incoming_utp": False,
+    "upload_rate_limit": a.up_kib * 1024,
+    "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
+    "user_agent": "libtorrent-interop",
+}
+if a.up_kib:
+    # Loopback peers count as local; make the cap apply to them as well.
+    settings["ignore_limits_on_local_network"] = False
+ses = lt.session(settings)
+ti = lt.torrent_info(a.torrent)
+params = lt.add_torrent_params()
+params.ti = ti
+params.save_path = a.save
+params.flags &= ~lt.torrent_flags.auto_managed
+params.flags &= ~lt.torrent_flags.paused
+h = ses.add_torrent(params)
+h.resume()
+stop = False
+def on_term(*_):
+    global stop
+    stop = True
+signal.signal(signal.SIGTERM, on_term)
+signal.signal(signal.SIGINT, on_term)
+print(f"listening {ses.listen_port()}", flush=True)
+deadline = time.time() + a.timeout
+last_connect = 0
+done_printed = False
+while not stop and time.time() < deadline:
+    s = h.status()
+    if a.peer and time.time() - last_connect > 2 and s.num_peers == 0:
+        for peer in a.peer:
+            host, port = peer.rsplit(":", 1)
+            h.connect_peer((host, int(port)))
+        last_connect = time.time()
+    if s.is_seeding and not done_printed:
+        print("complete", flush=True)
+        done_printed = True
+        if a.mode == "leech":
+            sys.exit(0)
+    for alert in ses.pop_alerts():
+        if alert.category() & lt.alert.category_t.error_notification:
+            print(f"alert: {alert.message()}", flush=True)
+    time.sleep(0.1)
+sys.exit(0 if a.mode == "seed" or done_printed else 1)

@@ -1,0 +1,87 @@
+import Foundation
+
+/// A real client (libtorrent, aria2, the shoal binary) started by a test, with its output
+/// collected in a file and a bounded life: it is killed when the value is stopped or released.
+public final class ExternalProcess: @unchecked Sendable {
+    public let process = Process()
+    public let logURL: URL
+    private let log: FileHandle
+
+    public init(_ executable: String, _ arguments: [String], directory: URL? = nil, logName: String) throws {
+        logURL = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-\(logName)-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        log = try FileHandle(forWritingTo: logURL)
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    deinit {
+        stop()
+        try? log.close()
+        try? FileManager.default.removeItem(at: logURL)
+    }
+
+    public var output: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    /// Waits for the process to exit by itself, up to `timeout`; nil if it is still running.
+    public func wait(timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
+        return process.isRunning ? nil : process.terminationStatus
+    }
+
+    /// Waits until the output contains `text`.
+    public func waitForOutput(_ text: String, timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if output.contains(text) { return true }
+            if !process.isRunning { return output.contains(text) }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    /// SIGTERM, then SIGKILL if it has not exited after two seconds.
+    public func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(2)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    public static func which(_ name: String) -> String? {
+        if name.hasPrefix("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// Interop tests need the real clients `.ci/run` installs. Off CI a missing client skips the
+    /// test; on CI it runs and fails, so a broken install cannot pass silently.
+    public static func available(_ names: String...) -> Bool {
+        names.allSatisfy { which($0) != nil } || ProcessInfo.processInfo.environment["CI"] != nil
+    }
+
+    /// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
+    public static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
