@@ -92,7 +92,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ShoalCLITests",
-            dependencies: ["ShoalCore", "ShoalEngine", "shoal"],
+            dependencies: ["ShoalCore", "ShoalEngine", "ShoalTestSupport", "shoal"],
             swiftSettings: strict
         ),
     ],

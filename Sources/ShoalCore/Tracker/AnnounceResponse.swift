@@ -34,39 +34,57 @@ public struct AnnounceResponse: Sendable, Hashable {
 
     /// Parses an HTTP tracker body: compact (BEP 23) or dictionary peer lists, `peers6` (BEP 7).
     public init(httpBody: [UInt8]) throws(Failure) {
+        do {
+            self = try Self.parse(httpBody)
+        } catch let failure as Failure {
+            throw failure
+        } catch {
+            throw .malformed("\(error)")
+        }
+    }
+
+    private static func count(_ root: BencodeNode, _ key: String) -> Int? {
+        guard let value = root[key]?.integer else { return nil }
+        return Int(value)
+    }
+
+    private static func text(_ root: BencodeNode, _ key: String) -> String? {
+        guard let bytes = root[key]?.bytes else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// One entry of a non-compact peer list: `{ip, port, peer id}`.
+    private static func dictionaryPeer(_ entry: BencodeNode) -> PeerAddress? {
+        guard let ip = entry["ip"]?.bytes, let port = entry["port"]?.integer, port > 0, port <= 65535 else { return nil }
+        return PeerAddress(host: String(decoding: ip, as: UTF8.self), port: UInt16(port))
+    }
+
+    // Untyped throws on purpose: Swift 6.3's optimizer crashes (an ownership verifier error in
+    // CopyPropagation) on this body with typed throws.
+    private static func parse(_ httpBody: [UInt8]) throws -> AnnounceResponse {
         let root: BencodeNode
         do {
             root = try BencodeDecoder(limits: .init(maxDepth: 8, maxInputSize: 4 << 20)).decode(httpBody)
         } catch {
             let preview = String(decoding: httpBody.prefix(60), as: UTF8.self)
-            throw .malformed("\(error.description) in \"\(preview)\"")
+            throw Failure.malformed("\(error.description) in \"\(preview)\"")
         }
-        guard root.entries != nil else { throw .malformed("not a dictionary") }
+        guard root.entries != nil else { throw Failure.malformed("not a dictionary") }
         if let reason = root["failure reason"]?.bytes {
-            throw .rejected(String(decoding: reason, as: UTF8.self))
+            throw Failure.rejected(String(decoding: reason, as: UTF8.self))
         }
-        guard let interval = root["interval"]?.integer, interval >= 0 else { throw .malformed("missing 'interval'") }
+        guard let interval = root["interval"]?.integer, interval >= 0 else { throw Failure.malformed("missing 'interval'") }
         var peers: [PeerAddress] = []
-        switch root["peers"]?.kind {
-        case .bytes(let compact)?:
-            guard compact.count % 6 == 0 else { throw .malformed("compact peer list of \(compact.count) bytes") }
+        if let compact = root["peers"]?.bytes {
+            guard compact.count % 6 == 0 else { throw Failure.malformed("compact peer list of \(compact.count) bytes") }
             peers = PeerAddress.parseCompact(compact)
-        case .list(let entries)?:
-            for entry in entries {
-                guard let ip = entry["ip"]?.bytes, let port = entry["port"]?.integer, port > 0, port <= 65535 else { continue }
-                peers.append(PeerAddress(host: String(decoding: ip, as: UTF8.self), port: UInt16(port)))
-            }
-        default:
-            break
+        } else if let entries = root["peers"]?.list {
+            peers = entries.compactMap(dictionaryPeer)
         }
         if let six = root["peers6"]?.bytes { peers += PeerAddress.parseCompact6(six) }
-        self.init(
-            interval: Int(clamping: interval),
-            minInterval: root["min interval"]?.integer.map { Int(clamping: $0) },
-            peers: peers,
-            complete: root["complete"]?.integer.map { Int(clamping: $0) },
-            incomplete: root["incomplete"]?.integer.map { Int(clamping: $0) },
-            trackerID: root["tracker id"]?.bytes.map { String(decoding: $0, as: UTF8.self) },
-            warning: root["warning message"]?.bytes.map { String(decoding: $0, as: UTF8.self) })
+        return AnnounceResponse(
+            interval: Int(interval), minInterval: count(root, "min interval"), peers: peers,
+            complete: count(root, "complete"), incomplete: count(root, "incomplete"),
+            trackerID: text(root, "tracker id"), warning: text(root, "warning message"))
     }
 }

@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""Pair throughput on loopback: one seeder, one leecher, one file, for each pairing of Shoal and
+libtorrent, N runs each. Prints median MiB/s, the ratio to libtorrent -> libtorrent, and the CPU
+seconds (user+sys) each side spent per GiB. Everything listens on 127.0.0.1 only.
+
+usage: /usr/bin/python3 Benchmarks/pair_throughput.py SHOAL_BINARY [--mib 1024] [--runs 3]
+"""
+import argparse, os, shutil, statistics, subprocess, sys, tempfile, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LT = os.path.join(HERE, "..", "Tests", "InteropTests", "Scripts", "lt_peer.py")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(proc, log, text, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if text in open(log).read():
+            return True
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.05)
+    return False
+
+
+def start_seed(kind, shoal, torrent, content_dir, port, work):
+    log = os.path.join(work, f"seed-{kind}.log")
+    if kind == "shoal":
+        cmd = [shoal, "--headless", "--bind", "127.0.0.1", "--port", str(port), "--download-dir", content_dir,
+               "--state-dir", os.path.join(work, "state-seed"), torrent]
+        ready = "completed:"
+    else:
+        cmd = ["/usr/bin/python3", LT, "seed", torrent, content_dir, str(port), "--timeout", "600"]
+        ready = "complete"
+    proc = subprocess.Popen(cmd, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    if not wait_for(proc, log, ready, 300):
+        proc.kill()
+        sys.exit(f"{kind} seeder did not become ready: {open(log).read()[-2000:]}")
+    return proc
+
+
+def leech(kind, shoal, torrent, dest, seed_port, work):
+    log = os.path.join(work, f"leech-{kind}.log")
+    if kind == "shoal":
+        cmd = [shoal, "--headless", "--bind", "127.0.0.1", "--port", str(free_port()), "--download-dir", dest,
+               "--state-dir", os.path.join(work, "state-leech"), "--exit-when-done",
+               "--peer", f"127.0.0.1:{seed_port}", torrent]
+    else:
+        cmd = ["/usr/bin/python3", LT, "leech", torrent, dest, str(free_port()),
+               "--peer", f"127.0.0.1:{seed_port}", "--timeout", "600"]
+    start = time.time()
+    proc = subprocess.Popen(cmd, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.time() - start
+    if status != 0:
+        sys.exit(f"{kind} leecher failed: {open(log).read()[-2000:]}")
+    return elapsed, usage.ru_utime + usage.ru_stime
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("shoal")
+    p.add_argument("--mib", type=int, default=1024)
+    p.add_argument("--runs", type=int, default=3)
+    a = p.parse_args()
+    work = tempfile.mkdtemp(prefix="shoal-bench-")
+    try:
+        content = os.path.join(work, "content")
+        os.makedirs(content)
+        path = os.path.join(content, "payload.bin")
+        with open(path, "wb") as f:
+            for _ in range(a.mib):
+                f.write(os.urandom(1 << 20))
+        torrent = os.path.join(work, "payload.torrent")
+        subprocess.run([a.shoal, "create", path, "--piece-size", str(1 << 20), "-o", torrent], check=True,
+                       stdout=subprocess.DEVNULL)
+        pairs = [("libtorrent", "libtorrent"), ("shoal", "shoal"), ("libtorrent", "shoal"), ("shoal", "libtorrent")]
+        results = {}
+        for seed_kind, leech_kind in pairs:
+            rates, seed_cpu, leech_cpu = [], [], []
+            for run in range(a.runs):
+                port = free_port()
+                seeder = start_seed(seed_kind, a.shoal, torrent, content, port, work)
+                dest = os.path.join(work, "dest")
+                shutil.rmtree(dest, ignore_errors=True)
+                os.makedirs(dest)
+                subprocess.run(["sync"])
+                before = cpu_seconds(seeder.pid)
+                elapsed, cpu = leech(leech_kind, a.shoal, torrent, dest, port, work)
+                seed_cpu.append((cpu_seconds(seeder.pid) - before) * 1024 / a.mib)
+                leech_cpu.append(cpu * 1024 / a.mib)
+                seeder.terminate()
+                seeder.wait(timeout=30)
+                if subprocess.run(["cmp", "-s", path, os.path.join(dest, "payload.bin")]).returncode != 0:
+                    sys.exit(f"{seed_kind} -> {leech_kind}: data differs")
+                rates.append(a.mib / elapsed)
+                shutil.rmtree(dest)
+            results[(seed_kind, leech_kind)] = (statistics.median(rates), statistics.median(seed_cpu),
+                                                statistics.median(leech_cpu), rates)
+        base = results[("libtorrent", "libtorrent")][0]
+        print(f"{a.mib} MiB file, 1 MiB pieces, {a.runs} runs each, 127.0.0.1, {os.cpu_count()} cores")
+        print(f"{'seeder -> leecher':28} {'median MiB/s':>12} {'ratio':>6} {'seed CPU s/GiB':>15} {'leech CPU s/GiB':>16}  runs")
+        for (s, l), (rate, scpu, lcpu, rates) in results.items():
+            runs = " ".join(f"{r:.0f}" for r in rates)
+            print(f"{s + ' -> ' + l:28} {rate:12.1f} {rate / base:6.2f} {scpu:15.2f} {lcpu:16.2f}  {runs}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
