@@ -126,6 +126,16 @@ enum PeerConnection {
         }
     }
 
+    /// A block to upload: from the shared cache, or read with its whole piece on the I/O pool.
+    private static func blockData(_ block: BlockRequest, context: PeerContext) async throws -> ArraySlice<UInt8> {
+        if let cached = context.uploadCache.block(block) { return cached }
+        let storage = context.storage
+        let piece = block.piece
+        let data = try await context.pool.runIfActive { try storage.read(piece: piece) }
+        context.uploadCache.insert(piece: piece, data: data)
+        return data[block.offset..<block.offset + block.length]
+    }
+
     private static func write(link: PeerLink, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, context: PeerContext) async {
         do {
             for await item in link.outbox {
@@ -137,12 +147,17 @@ enum PeerConnection {
                     guard link.chokeEpoch.load(ordering: .relaxed) == epoch,
                         !link.cancelled.withLock({ $0.remove(block) != nil })
                     else { continue }
-                    let offset = context.storage.geometry.offset(of: block.piece) + Int64(block.offset)
-                    let storage = context.storage
-                    let data = try await context.pool.runIfActive { try storage.read(offset: offset, length: block.length) }
+                    let data = try await blockData(block, context: context)
                     await RateLimiter.pass(block.length, through: context.uploadLimiters)
                     guard link.chokeEpoch.load(ordering: .relaxed) == epoch else { continue }
-                    try await outbound.write(ByteBuffer(bytes: PeerMessage.piece(piece: block.piece.value, offset: block.offset, data: data).encoded))
+                    var frame = ByteBuffer()
+                    frame.reserveCapacity(13 + data.count)
+                    frame.writeInteger(UInt32(9 + data.count))
+                    frame.writeInteger(UInt8(7))
+                    frame.writeInteger(UInt32(block.piece.value))
+                    frame.writeInteger(UInt32(block.offset))
+                    frame.writeBytes(data)
+                    try await outbound.write(frame)
                     link.uploadedBytes.add(Int64(block.length), ordering: .relaxed)
                 }
             }

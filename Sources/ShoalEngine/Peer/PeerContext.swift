@@ -7,6 +7,7 @@ struct PeerContext: Sendable {
     let ourID: PeerID
     let pieceCount: Int
     let storage: FileStorage
+    let uploadCache: UploadCache
     let pool: NIOThreadPool
     let uploadLimiters: [RateLimiter]
     let downloadLimiters: [RateLimiter]

@@ -185,8 +185,8 @@ public actor Session {
     }
 
     public func setGlobalLimits(upload: Int, download: Int) async {
-        await globalUpload.setRate(upload)
-        await globalDownload.setRate(download)
+        globalUpload.setRate(upload)
+        globalDownload.setRate(download)
     }
 
     public func addPeers(_ hash: InfoHash, _ peers: [PeerAddress]) async {
@@ -211,7 +211,7 @@ public actor Session {
         return SessionSnapshot(
             torrents: torrents, downloadRate: torrents.reduce(0) { $0 + $1.downloadRate },
             uploadRate: torrents.reduce(0) { $0 + $1.uploadRate }, listenPort: listenPort,
-            downloadLimit: await globalDownload.rate, uploadLimit: await globalUpload.rate,
+            downloadLimit: globalDownload.rate, uploadLimit: globalUpload.rate,
             downloadDirectory: config.downloadDirectory)
     }
 

@@ -83,10 +83,15 @@ extension TorrentRuntime {
         peers[key]?.lastBlockAt = now
         peers[key]?.isSnubbed = false
         let piece = block.piece
-        var buffer = assembling.removeValue(forKey: piece.value)
-            ?? [UInt8](repeating: 0, count: metainfo.info.geometry.length(of: piece))
-        buffer.replaceSubrange(block.offset..<block.offset + data.count, with: data)
+        let pieceLength = metainfo.info.geometry.length(of: piece)
+        var buffer = assembling.removeValue(forKey: piece.value) ?? newPieceBuffer(length: pieceLength)
+        buffer.withUnsafeMutableBytes { target in
+            data.withUnsafeBytes { source in
+                target.baseAddress!.advanced(by: block.offset).copyMemory(from: source.baseAddress!, byteCount: source.count)
+            }
+        }
         if arrival.pieceComplete {
+            pendingWriteBytes += buffer.count
             verifyContinuation.yield((piece, buffer))
         } else {
             assembling[piece.value] = buffer
@@ -97,10 +102,15 @@ extension TorrentRuntime {
         fillRequests(key)
     }
 
+    private func newPieceBuffer(length: Int) -> [UInt8] {
+        if let index = spareBuffers.firstIndex(where: { $0.count == length }) { return spareBuffers.remove(at: index) }
+        return [UInt8](repeating: 0, count: length)
+    }
+
     /// Tops up the peer's request pipeline to a depth that matches its rate.
     func fillRequests(_ key: Int) {
         guard let record = peers[key], !record.closing, !record.peerChoking, record.amInterested, var picker,
-            activity == .downloading
+            activity == .downloading, pendingWriteBytes < Self.pendingWriteLimit
         else { return }
         var meter = record.downMeter
         let depth = RequestPipeline.depth(downloadRate: meter.rate(now: .now), isSnubbed: record.isSnubbed)

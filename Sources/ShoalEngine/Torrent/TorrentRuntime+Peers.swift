@@ -137,6 +137,12 @@ extension TorrentRuntime {
     }
 
     func pieceChecked(_ piece: PieceIndex, _ result: Result<Bool, StorageError>, data: [UInt8]) {
+        pendingWriteBytes -= data.count
+        defer {
+            if spareBuffers.count < 8 { spareBuffers.append(data) }
+            // Room again for requests held back while the disk caught up.
+            for key in peers.keys { fillRequests(key) }
+        }
         guard var picker else { return }
         switch result {
         case .success(true):

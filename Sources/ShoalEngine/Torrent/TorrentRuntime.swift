@@ -9,6 +9,7 @@ public actor TorrentRuntime {
     public let metainfo: Metainfo
     let config: EngineConfig
     let storage: FileStorage
+    let uploadCache = UploadCache()
     let pool: NIOThreadPool
     let listenPort: UInt16
     let uploadLimiter: RateLimiter
@@ -21,6 +22,12 @@ public actor TorrentRuntime {
     var peers: [Int: PeerRecord] = [:]
     var nextKey = 1
     var assembling: [Int: [UInt8]] = [:]
+    /// Piece buffers back from the hash checker, reused to spare the allocator and page faults.
+    var spareBuffers: [[UInt8]] = []
+    /// Bytes of complete pieces waiting to be hashed and written. Over the limit, no new
+    /// requests go out: a fast network cannot outrun a slow disk into unbounded memory.
+    var pendingWriteBytes = 0
+    static let pendingWriteLimit = 32 << 20
     var activity: TorrentActivity = .checking
     var errorMessage: String?
     var checkedPieces = 0
@@ -82,7 +89,7 @@ public actor TorrentRuntime {
 
     var context: PeerContext {
         PeerContext(infoHash: metainfo.infoHash, ourID: config.peerID, pieceCount: metainfo.info.pieceCount,
-                    storage: storage, pool: pool, uploadLimiters: [uploadLimiter, globalUpload],
+                    storage: storage, uploadCache: uploadCache, pool: pool, uploadLimiters: [uploadLimiter, globalUpload],
                     downloadLimiters: [downloadLimiter, globalDownload])
     }
 
@@ -142,8 +149,8 @@ public actor TorrentRuntime {
     }
 
     public func setLimits(upload: Int, download: Int) async {
-        await uploadLimiter.setRate(upload)
-        await downloadLimiter.setRate(download)
+        uploadLimiter.setRate(upload)
+        downloadLimiter.setRate(download)
     }
 
     public func setFilePriorities(_ priorities: [FilePriority]) {
