@@ -47,6 +47,8 @@ public actor TorrentRuntime {
     var lastKeepAlive: ContinuousClock.Instant
     var rng = SystemRandomNumberGenerator()
     var trackerStates: [TrackerSnapshot] = []
+    /// `tracker id` each tracker gave us, sent back on its later announces (BEP 3).
+    var trackerIDs: [String: String] = [:]
     var filePriorities: [FilePriority]
     var completedAt: Date?
     /// The user asked to stop seeding: once complete, the torrent goes quiet instead of seeding.

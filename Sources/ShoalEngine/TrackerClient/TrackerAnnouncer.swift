@@ -54,9 +54,7 @@ extension TorrentRuntime {
     }
 
     private func setNextAnnounce(_ instant: ContinuousClock.Instant) {
-        for index in trackerStates.indices where trackerStates[index].error == nil {
-            trackerStates[index].nextAnnounce = instant
-        }
+        for index in trackerStates.indices { trackerStates[index].nextAnnounce = instant }
     }
 
     func announceRequest(_ event: AnnounceRequest.Event) -> AnnounceRequest {
@@ -81,7 +79,8 @@ extension TorrentRuntime {
     }
 
     private func announce(to url: String, event: AnnounceRequest.Event) async -> AnnounceResponse? {
-        let request = announceRequest(event)
+        var request = announceRequest(event)
+        request.trackerID = trackerIDs[url]
         let now = ContinuousClock.now
         guard url.lowercased().hasPrefix("http://") else {
             updateTracker(url) { $0.status = "error"; $0.error = "only http:// trackers are supported so far" }
@@ -98,6 +97,7 @@ extension TorrentRuntime {
                 updateTracker(url) { $0.status = "error"; $0.error = detail; $0.lastAnnounce = now }
                 return nil
             }
+            if let id = response.trackerID { trackerIDs[url] = id }
             updateTracker(url) {
                 $0.status = response.warning.map { "working (warning: \($0))" } ?? "working"
                 $0.error = nil
@@ -121,9 +121,12 @@ extension TorrentRuntime {
     func announceStopped() async {
         guard picker != nil else { return }
         let request = announceRequest(.stopped)
+        let ids = trackerIDs
         await withTaskGroup(of: Void.self) { group in
             for url in metainfo.trackerTiers.joined() where url.lowercased().hasPrefix("http://") {
-                group.addTask { _ = try? await HTTPGet.fetch(request.url(announce: url), timeout: .seconds(3)) }
+                var own = request
+                own.trackerID = ids[url]
+                group.addTask { _ = try? await HTTPGet.fetch(own.url(announce: url), timeout: .seconds(3)) }
             }
         }
     }

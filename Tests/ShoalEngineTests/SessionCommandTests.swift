@@ -1,0 +1,87 @@
+import Foundation
+import ShoalCore
+import ShoalEngine
+import ShoalTestSupport
+import Testing
+
+@Suite("Session commands and tracker trouble", .serialized)
+struct SessionCommandTests {
+    @Test func pauseResumeAndRemove() async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "file.bin", files: nil, singleSize: 300_000, pieceLength: 16 << 10,
+                                              in: seedDir, seed: 8)
+        let seeder = try await harness.startSession("seed")
+        let hash = try await seeder.add(torrent)
+        #expect(await harness.waitUntil(timeout: .seconds(10)) { await seeder.snapshot().torrents.first?.activity == .seeding })
+
+        // Paused: no peers, reported as paused; the data stays.
+        try await seeder.pause(hash)
+        let paused = try #require(await seeder.snapshot().torrents.first)
+        #expect(paused.activity == .paused && paused.peers.isEmpty)
+        // A leecher cannot get anything from a paused seeder...
+        let leecher = try await harness.startSession("leech")
+        let leechHash = try await leecher.add(torrent)
+        try await Task.sleep(for: .seconds(2))
+        #expect(await leecher.snapshot().torrents.first?.haveSize == 0)
+        // ...until it resumes.
+        try await seeder.resume(hash)
+        #expect(await harness.waitUntil(timeout: .seconds(30)) { await leecher.snapshot().torrents.first?.isComplete == true })
+
+        // Adding the same torrent twice is refused.
+        await #expect(throws: Session.SessionError.self) { try await leecher.add(torrent) }
+
+        // Stop seeding: complete, but quiet.
+        try await leecher.setSeeding(leechHash, false)
+        #expect(await leecher.snapshot().torrents.first?.activity == .finished)
+
+        // Remove with data deletes the files; without, keeps them.
+        let leechFile = harness.root.appendingPathComponent("leech/file.bin")
+        try await leecher.remove(leechHash, deleteData: true)
+        #expect(await leecher.snapshot().torrents.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: leechFile.path))
+        try await seeder.remove(hash, deleteData: false)
+        #expect(FileManager.default.fileExists(atPath: seedDir.appendingPathComponent("file.bin").path))
+        await harness.stopAll()
+    }
+
+    @Test func deadTrackerIsReportedAndRetried() async throws {
+        let harness = try SwarmHarness()
+        let port = ExternalProcess.freePort()  // nothing listens here
+        let dead = "http://127.0.0.1:\(port)/announce"
+        let torrent = try harness.makeTorrent(name: "lonely.bin", files: nil, singleSize: 50_000, pieceLength: 16 << 10,
+                                              in: harness.root.appendingPathComponent("content"), seed: 9,
+                                              trackers: [[dead], ["udp://127.0.0.1:\(port)/announce"]])
+        let session = try await harness.startSession("leech")
+        try await session.add(torrent)
+        let reported = await harness.waitUntil(timeout: .seconds(15)) {
+            let trackers = await session.snapshot().torrents.first?.trackers ?? []
+            return trackers.count == 2 && trackers.allSatisfy { $0.error != nil }
+        }
+        #expect(reported)
+        let snapshot = try #require(await session.snapshot().torrents.first)
+        #expect(snapshot.trackers[0].error?.isEmpty == false, "\(snapshot.trackers)")
+        #expect(snapshot.trackers[0].nextAnnounce != nil, "a retry is scheduled")
+        #expect(snapshot.activity == .downloading, "a dead tracker is not a torrent error")
+        await harness.stopAll()
+    }
+
+    @Test func uploadLimitIsHonoured() async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "capped.bin", files: nil, singleSize: 1_536 * 1024, pieceLength: 64 << 10,
+                                              in: seedDir, seed: 12)
+        let seeder = try await harness.startSession("seed") { $0.uploadLimit = 512 * 1024 }
+        try await seeder.add(torrent)
+        let leecher = try await harness.startSession("leech")
+        try await leecher.add(torrent)
+        let start = ContinuousClock.now
+        #expect(await harness.waitUntil(timeout: .seconds(30)) { await leecher.snapshot().torrents.first?.isComplete == true })
+        let elapsed = ContinuousClock.now - start
+        // 1.5 MiB at 512 KiB/s takes about 3 s (less the 0.25 s burst); unlimited it takes well under one.
+        #expect(elapsed > .milliseconds(2_000), "\(elapsed)")
+        await harness.stopAll()
+    }
+}
