@@ -43,6 +43,7 @@ let package = Package(
             name: "ShoalTracker",
             dependencies: [
                 "ShoalCore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -81,7 +82,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ShoalTrackerTests",
-            dependencies: ["ShoalCore", "ShoalTracker"],
+            dependencies: ["ShoalCore", "ShoalTracker", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(

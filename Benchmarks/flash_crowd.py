@@ -110,7 +110,7 @@ def main():
         tracker_log = os.path.join(work, "tracker.log")
         tracker = subprocess.Popen([a.shoal, "tracker", "--bind", "127.0.0.1", "--http-port", "0", "--interval", "10"],
                                    stdout=open(tracker_log, "w"), stderr=subprocess.STDOUT)
-        if not wait_for(tracker_log, "/announce", 10):
+        if not wait_for(tracker_log, "tracker: http://", 10):
             sys.exit("tracker did not start")
         url = open(tracker_log).read().split()[-1]
         torrent = os.path.join(work, "payload.torrent")

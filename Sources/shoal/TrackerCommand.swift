@@ -6,8 +6,8 @@ import ShoalTracker
 struct TrackerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tracker",
-        abstract: "Run a BitTorrent tracker (HTTP announce, scrape and stats).",
-        discussion: "GET /announce, GET /scrape and GET /stats (add ?format=json for JSON)."
+        abstract: "Run a BitTorrent tracker (HTTP and UDP announce, scrape, stats).",
+        discussion: "HTTP: GET /announce, GET /scrape and GET /stats (add ?format=json for JSON). UDP: BEP 15 on --udp-port."
     )
 
     @Option(help: "Address to bind.")
@@ -15,6 +15,9 @@ struct TrackerCommand: AsyncParsableCommand {
 
     @Option(help: "HTTP port.")
     var httpPort: Int = 6969
+
+    @Option(help: "UDP port (BEP 15); the same as the HTTP port by default, -1 to turn UDP off.")
+    var udpPort: Int?
 
     @Option(help: "Announce interval told to clients, in seconds.")
     var interval: Int = 1800
@@ -24,6 +27,7 @@ struct TrackerCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be 0-65535") }
+        if let udpPort { guard (-1...65535).contains(udpPort) else { throw ValidationError("--udp-port must be 0-65535 or -1") } }
         guard interval >= 1 else { throw ValidationError("--interval must be at least 1") }
     }
 
@@ -44,10 +48,14 @@ struct TrackerCommand: AsyncParsableCommand {
         }
         let server: TrackerServer
         do {
-            server = try await TrackerServer.start(bind: bind, httpPort: httpPort, interval: interval, whitelist: allowed)
+            // With an HTTP port of 0 the kernel picks one; UDP then picks its own too.
+            let udp = udpPort ?? (httpPort == 0 ? 0 : httpPort)
+            server = try await TrackerServer.start(bind: bind, httpPort: httpPort, udpPort: udp < 0 ? nil : udp,
+                                                   interval: interval, whitelist: allowed)
         } catch {
-            throw fail("cannot listen on \(bind):\(httpPort): \(error)")
+            throw fail("cannot listen on \(bind) (HTTP \(httpPort)): \(error)")
         }
+        if let udpURL = server.udpAnnounceURL { say("tracker: \(udpURL)") }
         say("tracker: \(server.announceURL)")
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await server.run() }

@@ -11,7 +11,7 @@ struct HeadlessCommandTests {
         let shoal = ShoalBinary.url.path
         let tracker = try ExternalProcess(shoal, ["tracker", "--bind", "127.0.0.1", "--http-port", "0", "--interval", "2"],
                                           logName: "tracker")
-        #expect(await tracker.waitForOutput("/announce", timeout: .seconds(10)))
+        #expect(await tracker.waitForOutput("tracker: http://", timeout: .seconds(10)))
         let url = try #require(tracker.output.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
         let content = try directory.write("seed/payload.bin", bytes: 2_000_003, seed: 99)
         let torrent = directory.url.appendingPathComponent("payload.torrent")

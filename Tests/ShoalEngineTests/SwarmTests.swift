@@ -83,3 +83,43 @@ struct SwarmTests {
         await harness.stopAll()
     }
 }
+
+@Suite("Trackers: UDP and tiers", .serialized)
+struct TrackerClientTests {
+    /// The only tracker is UDP; peers still find each other.
+    @Test func swarmThroughAUDPTracker() async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker(udp: true)
+        let udpURL = try #require(harness.tracker.udpAnnounceURL)
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "u.bin", files: nil, singleSize: 200_000, pieceLength: 16 << 10,
+                                              in: seedDir, seed: 4, trackers: [[udpURL]])
+        let seeder = try await harness.startSession("seed")
+        try await seeder.add(torrent)
+        let leecher = try await harness.startSession("leech")
+        try await leecher.add(torrent)
+        #expect(await harness.waitUntil(timeout: .seconds(30)) { await leecher.snapshot().torrents.first?.isComplete == true })
+        let tracker = try #require(await leecher.snapshot().torrents.first?.trackers.first)
+        #expect(tracker.error == nil && tracker.seeders != nil, "\(tracker)")
+        await harness.stopAll()
+    }
+
+    /// A dead first tier falls through to the next (BEP 12).
+    @Test func deadTierFallsThrough() async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker()
+        let dead = "http://127.0.0.1:\(ExternalProcess.freePort())/announce"
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "t.bin", files: nil, singleSize: 100_000, pieceLength: 16 << 10,
+                                              in: seedDir, seed: 6, trackers: [[dead], [harness.tracker.announceURL]])
+        let seeder = try await harness.startSession("seed")
+        try await seeder.add(torrent)
+        let leecher = try await harness.startSession("leech")
+        try await leecher.add(torrent)
+        #expect(await harness.waitUntil(timeout: .seconds(30)) { await leecher.snapshot().torrents.first?.isComplete == true })
+        let trackers = await leecher.snapshot().torrents.first?.trackers ?? []
+        #expect(trackers.first { $0.url == dead }?.error != nil)
+        #expect(trackers.first { $0.url == harness.tracker.announceURL }?.status == "working")
+        await harness.stopAll()
+    }
+}

@@ -18,8 +18,8 @@ public final class SwarmHarness: @unchecked Sendable {
 
     deinit { try? FileManager.default.removeItem(at: root) }
 
-    public func startTracker(interval: Int = 2) async throws {
-        tracker = try await TrackerServer.start(bind: "127.0.0.1", httpPort: 0, interval: interval)
+    public func startTracker(interval: Int = 2, udp: Bool = false) async throws {
+        tracker = try await TrackerServer.start(bind: "127.0.0.1", httpPort: 0, udpPort: udp ? 0 : nil, interval: interval)
         let server = tracker!
         tasks.append(Task { await server.run() })
     }
@@ -62,7 +62,8 @@ public final class SwarmHarness: @unchecked Sendable {
         let directory = root.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var config = EngineConfig(downloadDirectory: directory.path, listenPort: 0, bindAddress: "127.0.0.1",
-                                  minimumAnnounceInterval: .seconds(1), trackerTimeout: .seconds(5))
+                                  minimumAnnounceInterval: .seconds(1), trackerTimeout: .seconds(5),
+                                  udpTrackerRetry: .init(firstTimeout: .milliseconds(500), attempts: 2))
         configure(&config)
         let session = try await Session.start(config)
         sessions.append(session)

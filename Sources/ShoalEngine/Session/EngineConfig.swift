@@ -17,11 +17,14 @@ public struct EngineConfig: Sendable {
     public var minimumAnnounceInterval: Duration
     public var trackerTimeout: Duration
     public var snubTimeout: Duration
+    /// BEP 15 retransmission: first timeout and number of tries (the spec's 15 s doubling).
+    public var udpTrackerRetry: UDPTrackerClient.Retry
 
     public init(downloadDirectory: String, listenPort: UInt16 = 6881, bindAddress: String = "0.0.0.0",
                 peerID: PeerID = .generate(), uploadLimit: Int = 0, downloadLimit: Int = 0,
                 maxPeersPerTorrent: Int = 50, uploadSlots: Int = 4, minimumAnnounceInterval: Duration = .seconds(30),
-                trackerTimeout: Duration = .seconds(15), snubTimeout: Duration = .seconds(60)) {
+                trackerTimeout: Duration = .seconds(15), snubTimeout: Duration = .seconds(60),
+                udpTrackerRetry: UDPTrackerClient.Retry = .init()) {
         self.downloadDirectory = downloadDirectory
         self.listenPort = listenPort
         self.bindAddress = bindAddress
@@ -33,5 +36,6 @@ public struct EngineConfig: Sendable {
         self.minimumAnnounceInterval = minimumAnnounceInterval
         self.trackerTimeout = trackerTimeout
         self.snubTimeout = snubTimeout
+        self.udpTrackerRetry = udpTrackerRetry
     }
 }

@@ -82,20 +82,28 @@ extension TorrentRuntime {
         var request = announceRequest(event)
         request.trackerID = trackerIDs[url]
         let now = ContinuousClock.now
-        guard url.lowercased().hasPrefix("http://") else {
-            updateTracker(url) { $0.status = "error"; $0.error = "only http:// trackers are supported so far" }
+        let scheme = url.lowercased()
+        guard scheme.hasPrefix("http://") || scheme.hasPrefix("udp://") else {
+            updateTracker(url) { $0.status = "error"; $0.error = "unsupported tracker (only http:// and udp://)" }
             return nil
         }
         updateTracker(url) { $0.status = "announcing" }
-        do {
-            let reply = try await HTTPGet.fetch(request.url(announce: url), timeout: config.trackerTimeout)
+        do throws(AnnounceResponse.Failure) {
             let response: AnnounceResponse
-            do {
-                response = try AnnounceResponse(httpBody: reply.body)
-            } catch {
-                let detail = reply.status == 200 ? error.description : "HTTP \(reply.status)"
-                updateTracker(url) { $0.status = "error"; $0.error = detail; $0.lastAnnounce = now }
-                return nil
+            if scheme.hasPrefix("udp://") {
+                response = try await UDPTrackerClient.announce(request, to: url, retry: config.udpTrackerRetry)
+            } else {
+                let reply: HTTPGet.Response
+                do {
+                    reply = try await HTTPGet.fetch(request.url(announce: url), timeout: config.trackerTimeout)
+                } catch {
+                    throw .malformed(error.description)
+                }
+                do {
+                    response = try AnnounceResponse(httpBody: reply.body)
+                } catch {
+                    throw reply.status == 200 || error.isRejection ? error : .malformed("HTTP \(reply.status)")
+                }
             }
             if let id = response.trackerID { trackerIDs[url] = id }
             updateTracker(url) {
@@ -108,7 +116,7 @@ extension TorrentRuntime {
             }
             return response
         } catch {
-            updateTracker(url) { $0.status = "error"; $0.error = error.description; $0.lastAnnounce = now }
+            updateTracker(url) { $0.status = "error"; $0.error = error.trackerMessage; $0.lastAnnounce = now }
             return nil
         }
     }
@@ -122,12 +130,35 @@ extension TorrentRuntime {
         guard picker != nil else { return }
         let request = announceRequest(.stopped)
         let ids = trackerIDs
+        // Only trackers that answered us know we are here.
+        let announced = Set(trackerStates.filter { $0.error == nil && $0.lastAnnounce != nil }.map(\.url))
         await withTaskGroup(of: Void.self) { group in
-            for url in metainfo.trackerTiers.joined() where url.lowercased().hasPrefix("http://") {
+            for url in announced {
                 var own = request
                 own.trackerID = ids[url]
-                group.addTask { _ = try? await HTTPGet.fetch(own.url(announce: url), timeout: .seconds(3)) }
+                if url.lowercased().hasPrefix("udp://") {
+                    group.addTask {
+                        _ = try? await UDPTrackerClient.announce(own, to: url, retry: .init(firstTimeout: .seconds(2), attempts: 1))
+                    }
+                } else {
+                    group.addTask { _ = try? await HTTPGet.fetch(own.url(announce: url), timeout: .seconds(3)) }
+                }
             }
+        }
+    }
+}
+
+extension AnnounceResponse.Failure {
+    var isRejection: Bool {
+        if case .rejected = self { return true }
+        return false
+    }
+
+    /// The text shown in a tracker's status: the tracker's own words, or what went wrong.
+    var trackerMessage: String {
+        switch self {
+        case .rejected(let reason): return reason
+        case .malformed(let why): return why
         }
     }
 }

@@ -3,27 +3,23 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ShoalCore
-import Synchronization
 
-/// `shoal tracker`'s HTTP front end: `GET /announce`, `GET /scrape`, `GET /stats`.
-/// Usable embedded (tests, the demo) or alone. Malformed requests get a bencoded
-/// `failure reason`, never a crash.
+/// `shoal tracker`: the HTTP front end (`GET /announce`, `GET /scrape`, `GET /stats`) and,
+/// optionally, the UDP one (BEP 15), sharing one `TrackerCore`. Usable embedded (tests, the demo)
+/// or alone. Malformed requests get a bencoded `failure reason`, never a crash.
 public final class TrackerServer: Sendable {
     typealias ServerChannel = NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
 
-    struct State {
-        var registry: TrackerRegistry
-        var rng = SystemRandomNumberGenerator()
-        let started = ContinuousClock.now
-    }
-
-    private let state: Mutex<State>
+    public let core: TrackerCore
     private let server: ServerChannel
+    private let udp: UDPTrackerServer?
     public let httpPort: Int
     public let bindAddress: String
 
-    public static func start(bind: String = "127.0.0.1", httpPort: Int = 6969, interval: Int = 1800,
+    /// `udpPort` nil: no UDP front end; 0: any free port.
+    public static func start(bind: String = "127.0.0.1", httpPort: Int = 6969, udpPort: Int? = nil, interval: Int = 1800,
                              whitelist: Set<InfoHash>? = nil) async throws -> TrackerServer {
+        let core = TrackerCore(interval: interval, whitelist: whitelist)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -34,32 +30,51 @@ public final class TrackerServer: Sendable {
                         wrappingChannelSynchronously: channel)
                 }
             }
-        return TrackerServer(server: server, registry: TrackerRegistry(interval: interval, whitelist: whitelist),
-                             bind: bind, port: server.channel.localAddress?.port ?? httpPort)
+        var udp: UDPTrackerServer?
+        do {
+            if let udpPort { udp = try await UDPTrackerServer.start(bind: bind, port: udpPort, core: core) }
+        } catch {
+            try? await server.channel.close()
+            throw error
+        }
+        return TrackerServer(server: server, udp: udp, core: core, bind: bind, port: server.channel.localAddress?.port ?? httpPort)
     }
 
-    private init(server: ServerChannel, registry: TrackerRegistry, bind: String, port: Int) {
+    private init(server: ServerChannel, udp: UDPTrackerServer?, core: TrackerCore, bind: String, port: Int) {
         self.server = server
-        self.state = Mutex(State(registry: registry))
+        self.udp = udp
+        self.core = core
         self.bindAddress = bind
         self.httpPort = port
     }
 
-    public var announceURL: String { "http://\(bindAddress.contains(":") ? "[\(bindAddress)]" : bindAddress):\(httpPort)/announce" }
+    private var host: String { bindAddress.contains(":") ? "[\(bindAddress)]" : bindAddress }
+    public var announceURL: String { "http://\(host):\(httpPort)/announce" }
+    public var udpPort: Int? { udp?.port }
+    public var udpAnnounceURL: String? { udp.map { "udp://\(host):\($0.port)/announce" } }
 
     /// Serves until `shutdown()`.
     public func run() async {
-        try? await server.executeThenClose { inbound in
-            try await withThrowingDiscardingTaskGroup { group in
-                for try await connection in inbound {
-                    group.addTask { await self.serve(connection) }
+        await withDiscardingTaskGroup { group in
+            if let udp { group.addTask { await udp.run() } }
+            try? await server.executeThenClose { inbound in
+                try await withThrowingDiscardingTaskGroup { connections in
+                    for try await connection in inbound {
+                        connections.addTask { await self.serve(connection) }
+                    }
                 }
             }
         }
     }
 
     public func shutdown() async {
+        await udp?.shutdown()
         try? await server.channel.close()
+    }
+
+    /// Answers one UDP packet without a socket (for tests).
+    public func respondUDP(to bytes: [UInt8], from remote: SocketAddress) -> [UInt8]? {
+        udp?.respond(to: bytes, from: remote)
     }
 
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
@@ -95,9 +110,7 @@ public final class TrackerServer: Sendable {
             do {
                 let query = try QueryString(queryText)
                 let announce = try TrackerAnnounce(query: query, remoteHost: remoteHost)
-                let reply = try state.withLock { state throws(TrackerFailure) in
-                    try state.registry.announce(announce, now: .now, using: &state.rng)
-                }
+                let reply = try core.announce(announce)
                 return (.ok, plain, TrackerResponder.announceBody(reply, compact: announce.compact))
             } catch {
                 return (.ok, plain, TrackerResponder.failureBody(error.description))
@@ -107,23 +120,16 @@ public final class TrackerServer: Sendable {
                 return (.ok, plain, TrackerResponder.failureBody("bad percent-encoding"))
             }
             let hashes = query.all("info_hash").compactMap { InfoHash(bytes: $0) }
-            let counts = state.withLock { state in
-                (hashes.isEmpty ? state.registry.hashes : hashes).map { ($0, state.registry.counts(for: $0)) }
-            }
-            return (.ok, plain, TrackerResponder.scrapeBody(counts))
+            return (.ok, plain, TrackerResponder.scrapeBody(core.scrape(hashes)))
         case "/stats":
             let json = (try? QueryString(queryText))?.text("format") == "json"
-            let (torrents, peers, announces, uptime) = state.withLock { state in
-                (state.registry.torrentCount, state.registry.peerCount, state.registry.announceCount,
-                 ContinuousClock.now - state.started)
-            }
-            let seconds = max(1, Double(uptime.components.seconds))
-            let rate = Double(announces) / seconds
+            let stats = core.stats
+            let rate = ByteCount.fixed(stats.announcesPerSecond, digits: 3)
             if json {
-                let text = "{\"torrents\":\(torrents),\"peers\":\(peers),\"announces\":\(announces),\"announces_per_second\":\(ByteCount.fixed(rate, digits: 3))}\n"
+                let text = "{\"torrents\":\(stats.torrents),\"peers\":\(stats.peers),\"announces\":\(stats.announces),\"announces_per_second\":\(rate)}\n"
                 return (.ok, "application/json", Array(text.utf8))
             }
-            let text = "torrents: \(torrents)\npeers: \(peers)\nannounces: \(announces)\nannounces per second: \(ByteCount.fixed(rate, digits: 3))\n"
+            let text = "torrents: \(stats.torrents)\npeers: \(stats.peers)\nannounces: \(stats.announces)\nannounces per second: \(rate)\n"
             return (.ok, plain, Array(text.utf8))
         default:
             return (.notFound, plain, Array("not found: use /announce, /scrape or /stats\n".utf8))
