@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // Pure protocol logic: no sockets, no files, no clocks of its own.
@@ -50,10 +51,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The interface without a terminal: snapshot + UI state -> cells; keymap; themes.
+        .target(
+            name: "ShoalTUI",
+            dependencies: ["ShoalCore", "ShoalEngine", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: strict
+        ),
+        // ncursesw, seen only by ShoalTerminal.
+        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
+        .target(
+            name: "ShoalTerminal",
+            dependencies: ["CNcurses", "ShoalTUI"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "shoal",
             dependencies: [
-                "ShoalCore", "ShoalEngine", "ShoalTracker",
+                "ShoalCore", "ShoalEngine", "ShoalTracker", "ShoalTUI", "ShoalTerminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -89,6 +103,11 @@ let package = Package(
             name: "InteropTests",
             dependencies: ["ShoalCore", "ShoalEngine", "ShoalTracker", "ShoalTestSupport"],
             exclude: ["Scripts"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ShoalTUITests",
+            dependencies: ["ShoalCore", "ShoalEngine", "ShoalTUI"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -9,6 +9,7 @@ public final class SwarmHarness: @unchecked Sendable {
     public let root: URL
     public private(set) var tracker: TrackerServer!
     private var tasks: [Task<Void, Never>] = []
+    private var trackerTask: Task<Void, Never>?
     private var sessions: [Session] = []
 
     public init() throws {
@@ -21,7 +22,7 @@ public final class SwarmHarness: @unchecked Sendable {
     public func startTracker(interval: Int = 2, udp: Bool = false) async throws {
         tracker = try await TrackerServer.start(bind: "127.0.0.1", httpPort: 0, udpPort: udp ? 0 : nil, interval: interval)
         let server = tracker!
-        tasks.append(Task { await server.run() })
+        trackerTask = Task { await server.run() }
     }
 
     /// Deterministic pseudo-random bytes.
@@ -81,10 +82,13 @@ public final class SwarmHarness: @unchecked Sendable {
         return await condition()
     }
 
+    /// Stops the sessions and waits for them to end before the tracker stops, so no announce
+    /// reaches a closing tracker.
     public func stopAll() async {
         for session in sessions { await session.shutdown() }
-        await tracker?.shutdown()
         for task in tasks { await task.value }
+        await tracker?.shutdown()
+        await trackerTask?.value
     }
 
     /// True if two files, or two directory trees, hold the same bytes.

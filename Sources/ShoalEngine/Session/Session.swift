@@ -93,7 +93,8 @@ public actor Session {
                     }
                 }
             }
-            group.cancelAll()
+            // The accept loop is not cancelled: it ends when `shutdown()` closes the listener, after
+            // taking every connection already accepted (NIO traps on an accepted channel nobody runs).
         }
         try? await pool.shutdownGracefully()
     }
@@ -105,12 +106,12 @@ public actor Session {
                 group.addTask { await entry.runtime.stop() }
             }
         }
+        try? await server.channel.close()
         for hash in entries.keys {
             entries[hash]?.stop?.finish()
             entries[hash]?.stop = nil
         }
         spawnContinuation.finish()
-        try? await server.channel.close()
     }
 
     // MARK: - Commands

@@ -5,7 +5,7 @@ extension TorrentRuntime {
     /// Accepts a connection whose handshake matched; nil means close it.
     func register(peerID: PeerID, address: PeerAddress, incoming: Bool, link: PeerLink) -> Int? {
         if !incoming { addresses[address]?.dialing = false }
-        guard let picker, activity == .downloading || activity == .seeding else { return nil }
+        guard let picker, !isStopping, activity == .downloading || activity == .seeding else { return nil }
         if peerID == config.peerID {
             if !incoming { addresses[address]?.isSelf = true }
             return nil

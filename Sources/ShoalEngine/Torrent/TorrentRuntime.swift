@@ -53,6 +53,8 @@ public actor TorrentRuntime {
     var completedAt: Date?
     /// The user asked to stop seeding: once complete, the torrent goes quiet instead of seeding.
     var seedWhenDone = true
+    /// Set by `stop()`: no new connections are taken while the torrent winds down.
+    var isStopping = false
 
     let dials: AsyncStream<PeerAddress>
     let dialContinuation: AsyncStream<PeerAddress>.Continuation
@@ -134,6 +136,7 @@ public actor TorrentRuntime {
 
     /// Says `stopped` to the trackers and closes every connection; call before cancelling `run()`.
     public func stop() async {
+        isStopping = true
         closeAllPeers()
         await announceStopped()
         storage.sync()

@@ -1,0 +1,60 @@
+/// What a key does. The help screen is generated from this table, so it cannot go stale.
+public enum Action: Sendable, Hashable {
+    case quit, help, up, down, pageUp, pageDown, top, bottom
+    case open, back, nextTab, previousTab, tab(DetailTab)
+    case add, pauseResume, toggleSeeding, remove, removeWithData, sort, filter
+    case priorityUp, priorityDown, skipFile
+}
+
+public struct KeyBinding: Sendable {
+    public enum Context: String, Sendable { case everywhere = "everywhere", list = "torrent list", detail = "detail", files = "files tab" }
+    public let keys: [Key]
+    public let action: Action
+    public let context: Context
+    public let description: String
+}
+
+public enum Keymap {
+    public static let bindings: [KeyBinding] = [
+        .init(keys: [.up, .character("k")], action: .up, context: .everywhere, description: "move up"),
+        .init(keys: [.down, .character("j")], action: .down, context: .everywhere, description: "move down"),
+        .init(keys: [.pageUp], action: .pageUp, context: .everywhere, description: "page up"),
+        .init(keys: [.pageDown], action: .pageDown, context: .everywhere, description: "page down"),
+        .init(keys: [.home, .character("g")], action: .top, context: .everywhere, description: "first"),
+        .init(keys: [.end, .character("G")], action: .bottom, context: .everywhere, description: "last"),
+        .init(keys: [.enter, .right, .character("l")], action: .open, context: .list, description: "open the torrent's details"),
+        .init(keys: [.escape, .left, .character("h")], action: .back, context: .detail, description: "back to the list"),
+        .init(keys: [.tab], action: .nextTab, context: .detail, description: "next tab"),
+        .init(keys: [.backTab], action: .previousTab, context: .detail, description: "previous tab"),
+        .init(keys: [.character("1")], action: .tab(.pieces), context: .detail, description: "pieces tab"),
+        .init(keys: [.character("2")], action: .tab(.peers), context: .detail, description: "peers tab"),
+        .init(keys: [.character("3")], action: .tab(.trackers), context: .detail, description: "trackers tab"),
+        .init(keys: [.character("4")], action: .tab(.files), context: .detail, description: "files tab"),
+        .init(keys: [.character("5")], action: .tab(.rates), context: .detail, description: "rates tab"),
+        .init(keys: [.character("a")], action: .add, context: .everywhere, description: "add a .torrent file"),
+        .init(keys: [.character("p"), .character(" ")], action: .pauseResume, context: .everywhere, description: "pause / resume"),
+        .init(keys: [.character("S")], action: .toggleSeeding, context: .everywhere, description: "seed when done on / off"),
+        .init(keys: [.character("r")], action: .remove, context: .everywhere, description: "remove (keep data)"),
+        .init(keys: [.character("R")], action: .removeWithData, context: .everywhere, description: "remove and delete data"),
+        .init(keys: [.character("s")], action: .sort, context: .list, description: "change sort order"),
+        .init(keys: [.character("/")], action: .filter, context: .list, description: "filter by name"),
+        .init(keys: [.character("+")], action: .priorityUp, context: .files, description: "raise file priority"),
+        .init(keys: [.character("-")], action: .priorityDown, context: .files, description: "lower file priority"),
+        .init(keys: [.character("x")], action: .skipFile, context: .files, description: "skip / unskip file"),
+        .init(keys: [.character("?"), .character("H")], action: .help, context: .everywhere, description: "this help"),
+        .init(keys: [.character("q")], action: .quit, context: .everywhere, description: "quit"),
+    ]
+
+    public static func action(for key: Key, inDetail: Bool, onFilesTab: Bool) -> Action? {
+        for binding in bindings where binding.keys.contains(key) {
+            switch binding.context {
+            case .everywhere: return binding.action
+            case .list where !inDetail: return binding.action
+            case .detail where inDetail: return binding.action
+            case .files where inDetail && onFilesTab: return binding.action
+            default: continue
+            }
+        }
+        return nil
+    }
+}

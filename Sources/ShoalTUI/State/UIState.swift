@@ -1,0 +1,207 @@
+import ShoalCore
+import ShoalEngine
+
+public enum DetailTab: String, Sendable, CaseIterable, Hashable {
+    case pieces = "Pieces", peers = "Peers", trackers = "Trackers", files = "Files", rates = "Rates"
+}
+
+public enum SortOrder: String, Sendable, CaseIterable {
+    case added, name, progress, downloadRate = "down rate", uploadRate = "up rate", size
+
+    func sorted(_ torrents: [TorrentSnapshot]) -> [TorrentSnapshot] {
+        switch self {
+        case .added: return torrents
+        case .name: return torrents.sorted { $0.name.lowercased() < $1.name.lowercased() }
+        case .progress: return torrents.sorted { $0.progress > $1.progress }
+        case .downloadRate: return torrents.sorted { $0.downloadRate > $1.downloadRate }
+        case .uploadRate: return torrents.sorted { $0.uploadRate > $1.uploadRate }
+        case .size: return torrents.sorted { $0.totalSize > $1.totalSize }
+        }
+    }
+}
+
+/// What the user asked the engine to do, from a key press.
+public enum UICommand: Sendable, Equatable {
+    case add(path: String)
+    case pause(InfoHash)
+    case resume(InfoHash)
+    case setSeeding(InfoHash, Bool)
+    case remove(InfoHash, deleteData: Bool)
+    case setFilePriorities(InfoHash, [FilePriority])
+    case quit
+}
+
+/// Everything the interface remembers between frames: where the cursor is, which view and tab,
+/// the sort and filter, a prompt being typed, and the rate history. Pure: keys in, commands out.
+public struct UIState: Sendable {
+    public enum Prompt: Sendable, Equatable {
+        case addPath(String)
+        case filter(String)
+        case confirmRemove(InfoHash, name: String, deleteData: Bool)
+    }
+
+    public var selectedID: InfoHash?
+    public var listOffset = 0
+    public var inDetail = false
+    public var tab: DetailTab = .pieces
+    public var detailRow = 0
+    public var sort: SortOrder = .added
+    public var filter = ""
+    public var prompt: Prompt?
+    public var message: String?
+    public var showHelp = false
+    public var history = RateHistory()
+    /// Torrents the user paused from here, to resume with the same key.
+    public var pausedByUser: Set<InfoHash> = []
+
+    public init() {}
+
+    /// The torrents shown in the list, filtered and sorted.
+    public func visible(_ snapshot: SessionSnapshot) -> [TorrentSnapshot] {
+        let filtered = filter.isEmpty ? snapshot.torrents
+            : snapshot.torrents.filter { $0.name.lowercased().contains(filter.lowercased()) }
+        return sort.sorted(filtered)
+    }
+
+    public func selected(_ snapshot: SessionSnapshot) -> TorrentSnapshot? {
+        let list = visible(snapshot)
+        return list.first { $0.id == selectedID } ?? list.first
+    }
+
+    /// Takes in a new snapshot: keeps the selection valid and records rates.
+    public mutating func observe(_ snapshot: SessionSnapshot, now: ContinuousClock.Instant) {
+        history.record(snapshot, now: now)
+        let list = visible(snapshot)
+        if selectedID == nil || !list.contains(where: { $0.id == selectedID }) { selectedID = list.first?.id }
+        if list.isEmpty { inDetail = false }
+    }
+
+    public mutating func handle(_ key: Key, snapshot: SessionSnapshot, pageSize: Int) -> [UICommand] {
+        if let prompt { return handlePrompt(key, prompt: prompt) }
+        if showHelp {
+            showHelp = false
+            return key == .character("q") ? [.quit] : []
+        }
+        message = nil
+        guard let action = Keymap.action(for: key, inDetail: inDetail, onFilesTab: tab == .files) else { return [] }
+        let list = visible(snapshot)
+        let current = selected(snapshot)
+        switch action {
+        case .quit: return [.quit]
+        case .help: showHelp = true
+        case .up, .down, .pageUp, .pageDown, .top, .bottom:
+            move(action, list: list, current: current, pageSize: pageSize)
+        case .open: if current != nil { inDetail = true; detailRow = 0 }
+        case .back: inDetail = false
+        case .nextTab: switchTab(by: 1)
+        case .previousTab: switchTab(by: -1)
+        case .tab(let target): tab = target; detailRow = 0
+        case .add: prompt = .addPath("")
+        case .filter: prompt = .filter(filter)
+        case .sort:
+            let all = SortOrder.allCases
+            sort = all[(all.firstIndex(of: sort)! + 1) % all.count]
+            message = "sorted by \(sort.rawValue)"
+        case .pauseResume:
+            guard let current else { return [] }
+            if current.activity == .paused {
+                pausedByUser.remove(current.id)
+                return [.resume(current.id)]
+            }
+            pausedByUser.insert(current.id)
+            return [.pause(current.id)]
+        case .toggleSeeding:
+            guard let current else { return [] }
+            let seed = current.activity != .seeding
+            message = seed ? "\(current.name): will seed when complete" : "\(current.name): stops seeding when complete"
+            return [.setSeeding(current.id, seed)]
+        case .remove, .removeWithData:
+            guard let current else { return [] }
+            prompt = .confirmRemove(current.id, name: current.name, deleteData: action == .removeWithData)
+        case .priorityUp, .priorityDown, .skipFile:
+            guard let current, !current.files.isEmpty else { return [] }
+            var priorities = current.files.map(\.priority)
+            let row = min(detailRow, priorities.count - 1)
+            switch action {
+            case .priorityUp: priorities[row] = priorities[row] == .skip ? .normal : .high
+            case .priorityDown: priorities[row] = priorities[row] == .high ? .normal : .skip
+            default: priorities[row] = priorities[row] == .skip ? .normal : .skip
+            }
+            return [.setFilePriorities(current.id, priorities)]
+        }
+        return []
+    }
+
+    private mutating func switchTab(by step: Int) {
+        let all = DetailTab.allCases
+        tab = all[(all.firstIndex(of: tab)! + step + all.count) % all.count]
+        detailRow = 0
+    }
+
+    private mutating func move(_ action: Action, list: [TorrentSnapshot], current: TorrentSnapshot?, pageSize: Int) {
+        let step: Int
+        switch action {
+        case .up: step = -1
+        case .down: step = 1
+        case .pageUp: step = -max(1, pageSize)
+        case .pageDown: step = max(1, pageSize)
+        case .top: step = Int.min / 2
+        default: step = Int.max / 2
+        }
+        if inDetail {
+            detailRow = max(0, detailRow + step)
+            return
+        }
+        guard !list.isEmpty else { return }
+        let index = list.firstIndex { $0.id == current?.id } ?? 0
+        let target = min(list.count - 1, max(0, index + step))
+        selectedID = list[target].id
+    }
+
+    private mutating func handlePrompt(_ key: Key, prompt: Prompt) -> [UICommand] {
+        switch prompt {
+        case .confirmRemove(let id, let name, let deleteData):
+            self.prompt = nil
+            guard key == .character("y") || key == .character("Y") else {
+                message = "kept \(name)"
+                return []
+            }
+            message = deleteData ? "removed \(name) and its data" : "removed \(name)"
+            return [.remove(id, deleteData: deleteData)]
+        case .addPath(let text), .filter(let text):
+            var text = text
+            switch key {
+            case .escape:
+                self.prompt = nil
+                return []
+            case .enter:
+                self.prompt = nil
+                if case .filter = prompt {
+                    filter = text
+                    return []
+                }
+                let path = text.trimmedSpaces
+                return path.isEmpty ? [] : [.add(path: path)]
+            case .backspace, .delete: if !text.isEmpty { text.removeLast() }
+            case .character(let c): text.append(c)
+            default: break
+            }
+            if case .filter = prompt {
+                self.prompt = .filter(text)
+                filter = text  // filter as you type
+            } else {
+                self.prompt = .addPath(text)
+            }
+            return []
+        }
+    }
+}
+
+extension String {
+    var trimmedSpaces: String {
+        var text = Substring(self)
+        while text.first == " " || text.first == "\t" { text.removeFirst() }
+        while text.last == " " || text.last == "\t" { text.removeLast() }
+        return String(text)
+    }
+}

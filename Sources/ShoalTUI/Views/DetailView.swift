@@ -1,0 +1,116 @@
+import ShoalCore
+import ShoalEngine
+
+/// One torrent in depth: a summary, a tab bar, and the chosen tab.
+struct DetailView {
+    let glyphs: Glyphs
+
+    func draw(_ buffer: inout CellBuffer, torrent: TorrentSnapshot, state: UIState, rows: Range<Int>, now: ContinuousClock.Instant) {
+        var y = rows.lowerBound
+        let (stateText, stateStyle) = Format.activity(torrent)
+        var x = buffer.put(" " + torrent.name, x: 0, y: y, style: .title, maxWidth: buffer.width / 2)
+        x = buffer.put("  " + stateText, x: x, y: y, style: stateStyle)
+        if let error = torrent.error { buffer.put("  " + error, x: x, y: y, style: .error) }
+        y += 1
+        let summary = "\(Format.size(torrent.haveSize)) of \(Format.size(torrent.wantedSize)) (\(Format.percent(torrent.progress)))"
+            + "   \(glyphs.down) \(Format.rate(torrent.downloadRate))   \(glyphs.up) \(Format.rate(torrent.uploadRate))"
+            + "   ratio \(Format.ratio(torrent.ratio))   eta \(Format.eta(torrent.eta))"
+            + (torrent.bannedPeers > 0 ? "   banned \(torrent.bannedPeers)" : "")
+        buffer.put(" " + summary, x: 0, y: y, style: .text)
+        y += 1
+        x = 1
+        for (index, tab) in DetailTab.allCases.enumerated() {
+            let label = " \(index + 1) \(tab.rawValue) "
+            x = buffer.put(label, x: x, y: y, style: tab == state.tab ? .selected : .dim) + 1
+        }
+        y += 1
+        let body = y..<rows.upperBound
+        guard !body.isEmpty else { return }
+        switch state.tab {
+        case .pieces: PieceMapView(glyphs: glyphs).draw(&buffer, torrent: torrent, rows: body)
+        case .peers: drawPeers(&buffer, torrent, rows: body, selected: state.detailRow)
+        case .trackers: drawTrackers(&buffer, torrent, rows: body, now: now)
+        case .files: drawFiles(&buffer, torrent, rows: body, selected: state.detailRow)
+        case .rates: RateGraphView(glyphs: glyphs).draw(&buffer, series: state.history.torrents[torrent.id], rows: body)
+        }
+    }
+
+    private func table(_ buffer: inout CellBuffer, header: [(String, Int, Bool)], rows: Range<Int>) -> Int {
+        var x = 1
+        for (title, width, right) in header { x = buffer.put(title.fitted(width, alignRight: right) + " ", x: x, y: rows.lowerBound, style: .header) }
+        return rows.lowerBound + 1
+    }
+
+    private func drawPeers(_ buffer: inout CellBuffer, _ torrent: TorrentSnapshot, rows: Range<Int>, selected: Int) {
+        let barWidth = max(8, buffer.width - 96)
+        var y = table(&buffer, header: [("Address", 22, false), ("Client", 22, false), ("Flags", 6, false), ("\(glyphs.down)", 11, true),
+                                        ("\(glyphs.up)", 11, true), ("Have", 6, true), ("Pieces", barWidth, false)], rows: rows)
+        if torrent.peers.isEmpty { buffer.put("no peers connected", x: 2, y: y, style: .dim) }
+        for peer in torrent.peers.prefix(rows.upperBound - y) {
+            var x = buffer.put(" " + peer.address.fitted(22) + " ", x: 0, y: y, style: .text)
+            x = buffer.put(peer.client.fitted(22) + " ", x: x, y: y, style: .dim)
+            x = buffer.put(peer.flags.fitted(6) + " ", x: x, y: y, style: .key)
+            x = buffer.put(Format.rate(peer.downloadRate).fitted(11, alignRight: true) + " ", x: x, y: y, style: .downloading)
+            x = buffer.put(Format.rate(peer.uploadRate).fitted(11, alignRight: true) + " ", x: x, y: y, style: .seeding)
+            x = buffer.put(Format.percent(peer.progress).fitted(6, alignRight: true) + " ", x: x, y: y, style: .text)
+            buffer.put(Self.compressed(peer.pieces, cells: barWidth, glyphs: glyphs), x: x, y: y, style: .pieceHave)
+            y += 1
+        }
+    }
+
+    /// A bitfield squeezed into `cells` characters, each showing the share of its pieces present.
+    static func compressed(_ bits: Bitfield, cells: Int, glyphs: Glyphs) -> String {
+        guard bits.count > 0, cells > 0 else { return "" }
+        var out = ""
+        for cell in 0..<cells {
+            let start = bits.count * cell / cells
+            let end = max(start + 1, bits.count * (cell + 1) / cells)
+            let have = (start..<min(end, bits.count)).filter { bits[$0] }.count
+            out += glyphs.levels[Int((Double(have) / Double(end - start) * 8).rounded())]
+        }
+        return out
+    }
+
+    private func drawTrackers(_ buffer: inout CellBuffer, _ torrent: TorrentSnapshot, rows: Range<Int>, now: ContinuousClock.Instant) {
+        let urlWidth = max(20, buffer.width - 88)
+        var y = table(&buffer, header: [("Tier", 4, true), ("URL", urlWidth, false), ("Status", 28, false), ("Last", 12, true),
+                                        ("Next", 12, true), ("Seeds", 6, true), ("Leech", 6, true), ("Peers", 6, true)], rows: rows)
+        if torrent.trackers.isEmpty { buffer.put("no trackers (DHT and peer exchange come later)", x: 2, y: y, style: .dim) }
+        for tracker in torrent.trackers.prefix(rows.upperBound - y) {
+            let status = tracker.error.map { "error: \($0)" } ?? tracker.status
+            var x = buffer.put(" " + String(tracker.tier + 1).fitted(4, alignRight: true) + " ", x: 0, y: y, style: .text)
+            x = buffer.put(tracker.url.fitted(urlWidth) + " ", x: x, y: y, style: .text)
+            x = buffer.put(status.fitted(28) + " ", x: x, y: y, style: tracker.error == nil ? .downloading : .error)
+            x = buffer.put(Format.ago(tracker.lastAnnounce, now: now).fitted(12, alignRight: true) + " ", x: x, y: y, style: .dim)
+            x = buffer.put(Format.ago(tracker.nextAnnounce, now: now).fitted(12, alignRight: true) + " ", x: x, y: y, style: .dim)
+            x = buffer.put((tracker.seeders.map(String.init) ?? "-").fitted(6, alignRight: true) + " ", x: x, y: y, style: .text)
+            x = buffer.put((tracker.leechers.map(String.init) ?? "-").fitted(6, alignRight: true) + " ", x: x, y: y, style: .text)
+            buffer.put(String(tracker.peersReturned).fitted(6, alignRight: true), x: x, y: y, style: .text)
+            y += 1
+        }
+    }
+
+    private func drawFiles(_ buffer: inout CellBuffer, _ torrent: TorrentSnapshot, rows: Range<Int>, selected: Int) {
+        let pathWidth = max(20, buffer.width - 50)
+        var y = table(&buffer, header: [("Path", pathWidth, false), ("Size", 11, true), ("Progress", 18, false), ("Priority", 9, false)],
+                      rows: rows)
+        let visible = rows.upperBound - y
+        let row = min(selected, max(0, torrent.files.count - 1))
+        let start = max(0, row - visible + 1)
+        for (index, file) in torrent.files.enumerated().dropFirst(start).prefix(visible) {
+            let fraction = file.size == 0 ? 1 : Double(file.haveSize) / Double(file.size)
+            var x = buffer.put(" " + file.path.fitted(pathWidth) + " ", x: 0, y: y, style: file.priority == .skip ? .dim : .text)
+            x = buffer.put(Format.size(file.size).fitted(11, alignRight: true) + " ", x: x, y: y, style: .text)
+            x = buffer.put(glyphs.bar(fraction, width: 11), x: x, y: y, style: .pieceHave)
+            x = buffer.put(Format.percent(fraction).fitted(7, alignRight: true) + " ", x: x, y: y, style: .text)
+            let priority: (String, StyleSlot) = switch file.priority {
+            case .skip: ("skip", .dim)
+            case .normal: ("normal", .text)
+            case .high: ("high", .key)
+            }
+            buffer.put(priority.0, x: x, y: y, style: priority.1)
+            if index == row { buffer.restyle(y: y, style: .selected) }
+            y += 1
+        }
+    }
+}

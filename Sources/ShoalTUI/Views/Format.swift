@@ -1,0 +1,42 @@
+import ShoalCore
+import ShoalEngine
+
+/// Short human forms for the columns.
+enum Format {
+    static func size(_ bytes: Int64) -> String { ByteCount.format(bytes) }
+
+    static func rate(_ bytesPerSecond: Double) -> String {
+        bytesPerSecond < 1 ? "-" : ByteCount.format(Int64(bytesPerSecond)) + "/s"
+    }
+
+    static func eta(_ seconds: Int?) -> String {
+        guard let seconds else { return "-" }
+        if seconds >= 86_400 { return "\(seconds / 86_400)d \((seconds % 86_400) / 3600)h" }
+        if seconds >= 3600 { return "\(seconds / 3600)h \((seconds % 3600) / 60)m" }
+        if seconds >= 60 { return "\(seconds / 60)m \(seconds % 60)s" }
+        return "\(seconds)s"
+    }
+
+    static func ratio(_ value: Double) -> String {
+        value.isInfinite ? "∞" : ByteCount.fixed(value, digits: 2)
+    }
+
+    static func percent(_ fraction: Double) -> String { ByteCount.fixed(fraction * 100, digits: 1) + "%" }
+
+    static func ago(_ instant: ContinuousClock.Instant?, now: ContinuousClock.Instant) -> String {
+        guard let instant else { return "-" }
+        let seconds = Int((now - instant).components.seconds)
+        return seconds >= 0 ? eta(seconds) + " ago" : "in " + eta(-seconds)
+    }
+
+    static func activity(_ torrent: TorrentSnapshot) -> (String, StyleSlot) {
+        switch torrent.activity {
+        case .checking: return ("checking", .checking)
+        case .downloading: return ("downloading", .downloading)
+        case .seeding: return ("seeding", .seeding)
+        case .paused: return ("paused", .paused)
+        case .finished: return ("finished", .finished)
+        case .error: return ("error", .error)
+        }
+    }
+}

@@ -1,0 +1,36 @@
+/// The characters views draw with: Unicode blocks when the terminal speaks UTF-8, ASCII otherwise.
+public struct Glyphs: Sendable {
+    public let eighths: [String]  // 0/8 ... 8/8 of a cell, left to right
+    public let levels: [String]  // 0 ... 8 of a cell, bottom up
+    public let full: String
+    public let partial: String
+    public let missing: String
+    public let down: String
+    public let up: String
+    public let separator: String
+
+    public static let unicode = Glyphs(
+        eighths: [" ", "▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"], levels: [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"],
+        full: "█", partial: "▒", missing: "░", down: "↓", up: "↑", separator: "│")
+
+    public static let ascii = Glyphs(
+        eighths: [" ", " ", " ", "-", "-", "-", "=", "=", "#"], levels: [" ", ".", ".", ":", ":", "=", "=", "#", "#"],
+        full: "#", partial: "+", missing: ".", down: "v", up: "^", separator: "|")
+
+    /// A bar `width` cells wide filled to `fraction`, with eighth-cell resolution.
+    public func bar(_ fraction: Double, width: Int) -> String {
+        guard width > 0 else { return "" }
+        let eighthsTotal = Int((min(1, max(0, fraction)) * Double(width * 8)).rounded(.down))
+        var out = String(repeating: full, count: eighthsTotal / 8)
+        if eighthsTotal / 8 < width {
+            out += eighths[eighthsTotal % 8]
+            out += String(repeating: " ", count: width - eighthsTotal / 8 - 1)
+        }
+        return out
+    }
+
+    /// One character per value, scaled to `maximum`.
+    public func sparkline(_ values: [Double], maximum: Double) -> String {
+        values.map { levels[maximum > 0 ? min(8, Int(($0 / maximum * 8).rounded(.up))) : 0] }.joined()
+    }
+}

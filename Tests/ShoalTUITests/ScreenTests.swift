@@ -1,0 +1,165 @@
+import ShoalCore
+@testable import ShoalEngine
+import Testing
+@testable import ShoalTUI
+
+/// The interface rendered to text, without a terminal.
+@Suite("TUI screens")
+struct ScreenTests {
+    static func torrent(_ name: String, pieces: Int = 40, have: Int = 10, activity: TorrentActivity = .downloading,
+                        peers: Int = 3, seed: UInt8 = 1) -> TorrentSnapshot {
+        var bits = Bitfield(count: pieces)
+        for index in 0..<have { bits.set(index) }
+        let peerList = (0..<peers).map { n in
+            PeerSnapshot(address: "127.0.0.1:\(7000 + n)", client: "libtorrent 2.0.8", flags: n == 0 ? "DU" : "dI",
+                         downloadRate: 100_000, uploadRate: 5_000, progress: 0.5, pieces: Bitfield(count: pieces, allSet: n == 0))
+        }
+        return TorrentSnapshot(
+            id: InfoHash(bytes: [UInt8](repeating: seed, count: 20))!, name: name, totalSize: Int64(pieces) * 16_384,
+            wantedSize: Int64(pieces) * 16_384, haveSize: Int64(have) * 16_384, activity: activity, error: nil,
+            downloadRate: 1_048_576, uploadRate: 65_536, downloaded: 1_000, uploaded: 500, eta: 75, pieces: bits,
+            piecesInProgress: [have, have + 1], availability: [Int](repeating: 2, count: pieces), peers: peerList,
+            trackers: [TrackerSnapshot(url: "http://127.0.0.1:6969/announce", tier: 0, status: "working", error: nil,
+                                       lastAnnounce: nil, nextAnnounce: nil, seeders: 1, leechers: 4, peersReturned: 5)],
+            files: [FileSnapshot(path: "a.bin", size: 1000, haveSize: 500, priority: .normal),
+                    FileSnapshot(path: "b/c.bin", size: 2000, haveSize: 0, priority: .skip)],
+            downloadDirectory: "/tmp/x", isPrivate: false, hashFailures: 0, bannedPeers: 0)
+    }
+
+    static func session(_ torrents: [TorrentSnapshot]) -> SessionSnapshot {
+        SessionSnapshot(torrents: torrents, downloadRate: 1_048_576, uploadRate: 65_536, listenPort: 6881,
+                        downloadLimit: 0, uploadLimit: 512 * 1024, downloadDirectory: "/tmp/x")
+    }
+
+    @Test func listShowsColumnsRatesAndStatusBar() {
+        let snapshot = Self.session([Self.torrent("ubuntu.iso"), Self.torrent("debian.iso", activity: .seeding, seed: 2)])
+        var state = UIState()
+        state.observe(snapshot, now: .now)
+        let text = Screen(freeDiskBytes: 5 << 30).render(snapshot, state: state, width: 140, height: 20).text
+        #expect(text.contains("Shoal"))
+        #expect(text.contains("ubuntu.iso"))
+        #expect(text.contains("downloading"))
+        #expect(text.contains("seeding"))
+        #expect(text.contains("25.0%"))
+        #expect(text.contains("1.00 MiB/s"))
+        #expect(text.contains("1m 15s"))
+        #expect(text.contains("port 6881"))
+        #expect(text.contains("limit 512.00 KiB/s"))
+        #expect(text.contains("free 5.00 GiB"))
+        #expect(text.contains("3/0"), "peers/seeds")
+    }
+
+    @Test func detailTabsRenderPiecesPeersTrackersFilesRates() {
+        let snapshot = Self.session([Self.torrent("movie.mkv")])
+        var state = UIState()
+        state.observe(snapshot, now: .now)
+        _ = state.handle(.enter, snapshot: snapshot, pageSize: 10)
+        #expect(state.inDetail)
+        let screen = Screen()
+        let pieces = screen.render(snapshot, state: state, width: 120, height: 24).text
+        #expect(pieces.contains("have 10/40"))
+        #expect(pieces.contains("downloading 2"))
+        #expect(pieces.contains("█"))
+        #expect(pieces.contains("distributed copies"))
+        _ = state.handle(.tab, snapshot: snapshot, pageSize: 10)
+        let peers = screen.render(snapshot, state: state, width: 120, height: 24).text
+        #expect(peers.contains("127.0.0.1:7000") && peers.contains("libtorrent 2.0.8") && peers.contains("DU"))
+        _ = state.handle(.character("3"), snapshot: snapshot, pageSize: 10)
+        let trackers = screen.render(snapshot, state: state, width: 140, height: 24).text
+        #expect(trackers.contains("http://127.0.0.1:6969/announce") && trackers.contains("working"))
+        _ = state.handle(.character("4"), snapshot: snapshot, pageSize: 10)
+        let files = screen.render(snapshot, state: state, width: 120, height: 24).text
+        #expect(files.contains("b/c.bin") && files.contains("skip") && files.contains("50.0%"))
+        _ = state.handle(.character("5"), snapshot: snapshot, pageSize: 10)
+        #expect(screen.render(snapshot, state: state, width: 120, height: 24).text.contains("download"))
+        _ = state.handle(.escape, snapshot: snapshot, pageSize: 10)
+        #expect(!state.inDetail)
+    }
+
+    @Test func pieceMapScalesGroupsToTheWindow() {
+        let snapshot = Self.session([Self.torrent("big", pieces: 10_000, have: 5_000)])
+        var state = UIState()
+        state.observe(snapshot, now: .now)
+        state.inDetail = true
+        let text = Screen().render(snapshot, state: state, width: 80, height: 20).text
+        #expect(text.contains("pieces a cell"))
+        #expect(text.contains("have 5000/10000"))
+    }
+
+    @Test func asciiGlyphsWhenTheTerminalIsNotUTF8() {
+        let snapshot = Self.session([Self.torrent("a")])
+        var state = UIState()
+        state.observe(snapshot, now: .now)
+        state.inDetail = true
+        let text = Screen(glyphs: .ascii).render(snapshot, state: state, width: 100, height: 20).text
+        #expect(!text.contains("█"))
+        #expect(text.contains("#"))
+    }
+
+    @Test func keysBecomeCommands() {
+        let snapshot = Self.session([Self.torrent("one"), Self.torrent("two", seed: 2)])
+        var state = UIState()
+        state.observe(snapshot, now: .now)
+        let first = snapshot.torrents[0].id
+        #expect(state.handle(.character("p"), snapshot: snapshot, pageSize: 10) == [.pause(first)])
+        _ = state.handle(.down, snapshot: snapshot, pageSize: 10)
+        #expect(state.selectedID == snapshot.torrents[1].id)
+        #expect(state.handle(.character("r"), snapshot: snapshot, pageSize: 10).isEmpty)
+        #expect(state.handle(.character("y"), snapshot: snapshot, pageSize: 10) == [.remove(snapshot.torrents[1].id, deleteData: false)])
+        #expect(state.handle(.character("R"), snapshot: snapshot, pageSize: 10).isEmpty)
+        #expect(state.handle(.character("n"), snapshot: snapshot, pageSize: 10).isEmpty, "declined")
+        _ = state.handle(.character("a"), snapshot: snapshot, pageSize: 10)
+        for c in "/x.torrent" { _ = state.handle(.character(c), snapshot: snapshot, pageSize: 10) }
+        #expect(state.handle(.enter, snapshot: snapshot, pageSize: 10) == [.add(path: "/x.torrent")])
+        _ = state.handle(.character("/"), snapshot: snapshot, pageSize: 10)
+        _ = state.handle(.character("t"), snapshot: snapshot, pageSize: 10)
+        _ = state.handle(.character("w"), snapshot: snapshot, pageSize: 10)
+        _ = state.handle(.enter, snapshot: snapshot, pageSize: 10)
+        #expect(state.visible(snapshot).map(\.name) == ["two"])
+        #expect(state.handle(.character("q"), snapshot: snapshot, pageSize: 10) == [.quit])
+    }
+
+    @Test func filePrioritiesFromTheFilesTab() {
+        let snapshot = Self.session([Self.torrent("f")])
+        var state = UIState()
+        state.observe(snapshot, now: .now)
+        state.inDetail = true
+        state.tab = .files
+        let id = snapshot.torrents[0].id
+        #expect(state.handle(.character("+"), snapshot: snapshot, pageSize: 10) == [.setFilePriorities(id, [.high, .skip])])
+        _ = state.handle(.down, snapshot: snapshot, pageSize: 10)
+        #expect(state.handle(.character("x"), snapshot: snapshot, pageSize: 10) == [.setFilePriorities(id, [.normal, .normal])])
+    }
+
+    @Test func helpIsGeneratedFromTheKeymap() {
+        let snapshot = Self.session([])
+        var state = UIState()
+        _ = state.handle(.character("?"), snapshot: snapshot, pageSize: 10)
+        let text = Screen().render(snapshot, state: state, width: 100, height: 40).text
+        for binding in Keymap.bindings { #expect(text.contains(binding.description), "\(binding.description)") }
+        #expect(text.contains("No torrents") || text.contains("Keys"))
+    }
+
+    @Test func themesParseAndRejectNonsense() throws {
+        let theme = try Theme.parse("""
+            name = "test"
+            [slots]
+            selected = { fg = "black", bg = 214, bold = true }
+            piece_have = { fg = "bright_green" }
+            """, name: "test.toml")
+        #expect(theme.style(.selected) == Theme.Style(0, 214, bold: true))
+        #expect(theme.style(.pieceHave).foreground == 10)
+        #expect(theme.style(.text) == Theme.builtIn.style(.text), "unchanged slots keep the default")
+        #expect(throws: Theme.LoadError.self) { try Theme.parse("[slots]\nnope = { fg = 1 }", name: "x") }
+        #expect(throws: Theme.LoadError.self) { try Theme.parse("[slots]\ntext = { fg = \"purpleish\" }", name: "x") }
+        #expect(throws: Theme.LoadError.self) { try Theme.parse("[slots\n", name: "x") }
+    }
+
+    @Test func wideCharactersTakeTwoColumns() {
+        var buffer = CellBuffer(width: 10, height: 1)
+        let end = buffer.put("日本x", x: 0, y: 0, style: .text)
+        #expect(end == 5)
+        #expect(buffer.line(0).hasPrefix("日本x"))
+        #expect("日本語のファイル".fitted(7) == "日本語…")
+    }
+}
