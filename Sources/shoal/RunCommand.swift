@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import ShoalCore
 import ShoalEngine
+import ShoalTerminal
+import ShoalTUI
 
 /// `shoal [OPTIONS] TORRENT...`: download and seed. `--headless` prints progress lines instead of
 /// drawing the full-screen interface.
@@ -45,6 +47,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seconds between progress lines in headless mode.")
     var interval: Double = 1
 
+    @Option(help: "Colour theme: a name (default, light, mono, or a file in $XDG_CONFIG_HOME/shoal/themes or ./Themes) or a path.")
+    var theme: String = "default"
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
         guard upKib >= 0, downKib >= 0 else { throw ValidationError("limits must be 0 or more") }
@@ -55,8 +60,13 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard headless else {
-            throw fail("the full-screen interface is not part of this build yet; run with --headless")
+        var chosenTheme = Theme.builtIn
+        if !headless {
+            do {
+                chosenTheme = try Theme.load(theme)
+            } catch {
+                throw fail(error.description)
+            }
         }
         var metainfos: [Metainfo] = []
         for argument in torrents {
@@ -91,6 +101,10 @@ struct RunCommand: AsyncParsableCommand {
                 warn("\(metainfo.info.name): \(error)")
             }
         }
+        if !headless {
+            try await runInterface(session: session, theme: chosenTheme, downloadDirectory: downloadDirectory)
+            return
+        }
         let printer = HeadlessPrinter(session: session, interval: .milliseconds(Int(interval * 1000)), exitWhenDone: exitWhenDone)
         FileHandle.standardError.write(Data("shoal: listening on port \(session.listenPort), downloading to \(downloadDirectory)\n".utf8))
         await withTaskGroup(of: Void.self) { group in
@@ -109,6 +123,33 @@ struct RunCommand: AsyncParsableCommand {
             await group.next()
             group.cancelAll()
         }
+    }
+
+    /// The full-screen interface over a running session; quitting stops the session cleanly.
+    private func runInterface(session: Session, theme: Theme, downloadDirectory: String) async throws {
+        let failure = await withTaskGroup(of: String?.self) { group in
+            group.addTask {
+                await session.run()
+                return nil
+            }
+            group.addTask {
+                var message: String?
+                do throws(Terminal.Unavailable) {
+                    try await TUIApp.run(session: session, theme: theme, downloadDirectory: downloadDirectory)
+                } catch {
+                    message = error.description
+                }
+                await session.shutdown()
+                return message
+            }
+            var failure: String?
+            for _ in 0..<2 {
+                if let result = await group.next(), let result { failure = result }
+            }
+            group.cancelAll()
+            return failure
+        }
+        if let failure { throw fail(failure) }
     }
 
     static func defaultStateDirectory() -> String {

@@ -184,8 +184,9 @@ public actor TorrentRuntime {
     }
 
     func dialMore(now: ContinuousClock.Instant) {
-        guard activity == .downloading || activity == .seeding else { return }
-        if activity == .seeding { return }  // seeds wait for leechers to come to them
+        // Seeds dial too: a tracker hands a seed only leechers, and a leecher that announced
+        // before the seed did would otherwise wait a whole interval to find it.
+        guard activity == .downloading || activity == .seeding, !isStopping else { return }
         var slots = config.maxPeersPerTorrent - peers.count - addresses.values.filter(\.dialing).count
         guard slots > 0 else { return }
         for (address, state) in addresses.sorted(by: { $0.key < $1.key })

@@ -43,15 +43,15 @@ struct DetailView {
 
     private func drawPeers(_ buffer: inout CellBuffer, _ torrent: TorrentSnapshot, rows: Range<Int>, selected: Int) {
         let barWidth = max(8, buffer.width - 96)
-        var y = table(&buffer, header: [("Address", 22, false), ("Client", 22, false), ("Flags", 6, false), ("\(glyphs.down)", 11, true),
-                                        ("\(glyphs.up)", 11, true), ("Have", 6, true), ("Pieces", barWidth, false)], rows: rows)
+        var y = table(&buffer, header: [("Address", 22, false), ("Client", 22, false), ("Flags", 6, false), ("\(glyphs.down)", 13, true),
+                                        ("\(glyphs.up)", 13, true), ("Have", 6, true), ("Pieces", barWidth, false)], rows: rows)
         if torrent.peers.isEmpty { buffer.put("no peers connected", x: 2, y: y, style: .dim) }
         for peer in torrent.peers.prefix(rows.upperBound - y) {
             var x = buffer.put(" " + peer.address.fitted(22) + " ", x: 0, y: y, style: .text)
             x = buffer.put(peer.client.fitted(22) + " ", x: x, y: y, style: .dim)
             x = buffer.put(peer.flags.fitted(6) + " ", x: x, y: y, style: .key)
-            x = buffer.put(Format.rate(peer.downloadRate).fitted(11, alignRight: true) + " ", x: x, y: y, style: .downloading)
-            x = buffer.put(Format.rate(peer.uploadRate).fitted(11, alignRight: true) + " ", x: x, y: y, style: .seeding)
+            x = buffer.put(Format.rate(peer.downloadRate).fitted(13, alignRight: true) + " ", x: x, y: y, style: .downloading)
+            x = buffer.put(Format.rate(peer.uploadRate).fitted(13, alignRight: true) + " ", x: x, y: y, style: .seeding)
             x = buffer.put(Format.percent(peer.progress).fitted(6, alignRight: true) + " ", x: x, y: y, style: .text)
             buffer.put(Self.compressed(peer.pieces, cells: barWidth, glyphs: glyphs), x: x, y: y, style: .pieceHave)
             y += 1
