@@ -67,7 +67,7 @@ struct RealClientTests {
         let port = ExternalProcess.freePort()
         let seeder = try ExternalProcess(Self.python, [Self.ltScript, "seed", file.path, seedDir.path, String(port), "--timeout", "90"],
                                          logName: "lt-seed")
-        #expect(await seeder.waitForOutput("complete", timeout: .seconds(20)), "\(seeder.output)")
+        #expect(await seeder.waitForOutput("complete", timeout: .seconds(60)), "\(seeder.output)")
         let leecher = try await harness.startSession("shoal")
         let hash = try await leecher.add(metainfo)
         await leecher.addPeers(hash, [PeerAddress(host: "127.0.0.1", port: UInt16(port))])
@@ -115,7 +115,7 @@ struct RealClientTests {
         let file = try Self.write(metainfo, harness: harness)
         let seeder = try await harness.startSession("shoal")
         try await seeder.add(metainfo)
-        let seeding = await harness.waitUntil(timeout: .seconds(20)) { await seeder.snapshot().torrents.first?.activity == .seeding }
+        let seeding = await harness.waitUntil(timeout: .seconds(60)) { await seeder.snapshot().torrents.first?.activity == .seeding }
         #expect(seeding)
         let leechDir = harness.root.appendingPathComponent("lt-leech")
         let leecher = try ExternalProcess(Self.python, [Self.ltScript, "leech", file.path, leechDir.path,
@@ -140,7 +140,7 @@ struct RealClientTests {
         let file = try Self.write(metainfo, harness: harness)
         let seeder = try await harness.startSession("shoal")
         try await seeder.add(metainfo)
-        let seeding = await harness.waitUntil(timeout: .seconds(20)) {
+        let seeding = await harness.waitUntil(timeout: .seconds(60)) {
             let torrent = await seeder.snapshot().torrents.first
             return torrent?.activity == .seeding && torrent?.trackers.first?.status == "working"
         }

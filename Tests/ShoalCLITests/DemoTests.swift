@@ -39,7 +39,7 @@ struct DemoTests {
         let list = try await waitFor(.seconds(60)) { $0.contains("Shoal Demo Album") && $0.contains("downloading") }
         #expect(list.contains("Shoal Demo Album"), "\(list)")
         _ = try run(["send-keys", "-t", name, "Enter"])
-        let pieces = try await waitFor(.seconds(20)) { $0.contains("distributed copies") && $0.contains("█") }
+        let pieces = try await waitFor(.seconds(60)) { $0.contains("distributed copies") && $0.contains("█") }
         #expect(pieces.contains("have "), "\(pieces)")
         _ = try run(["send-keys", "-t", name, "2"])
         let peers = try await waitFor(.seconds(30)) { $0.components(separatedBy: "127.0.0.1:").count - 1 >= 3 }

@@ -11,7 +11,7 @@ struct HeadlessCommandTests {
         let shoal = ShoalBinary.url.path
         let tracker = try ExternalProcess(shoal, ["tracker", "--bind", "127.0.0.1", "--http-port", "0", "--interval", "2"],
                                           logName: "tracker")
-        #expect(await tracker.waitForOutput("tracker: http://", timeout: .seconds(10)))
+        #expect(await tracker.waitForOutput("tracker: http://", timeout: .seconds(60)))
         let url = try #require(tracker.output.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
         let content = try directory.write("seed/payload.bin", bytes: 2_000_003, seed: 99)
         let torrent = directory.url.appendingPathComponent("payload.torrent")
@@ -22,7 +22,7 @@ struct HeadlessCommandTests {
                                                  "--download-dir", directory.url.appendingPathComponent("seed").path,
                                                  "--state-dir", directory.url.appendingPathComponent("state-seed").path,
                                                  torrent.path], logName: "seed")
-        #expect(await seeder.waitForOutput("completed: payload.bin", timeout: .seconds(20)), "\(seeder.output)")
+        #expect(await seeder.waitForOutput("completed: payload.bin", timeout: .seconds(60)), "\(seeder.output)")
 
         let leechDir = directory.url.appendingPathComponent("leech")
         let leecher = try ExternalProcess(shoal, ["--headless", "--bind", "127.0.0.1", "--port", String(ExternalProcess.freePort()),

@@ -21,7 +21,7 @@ struct HostilePeerTests {
         let hash = try await leecher.add(torrent)
         // The liar first, alone, so it is sure to be asked for data.
         await leecher.addPeers(hash, [liar.address])
-        let caught = await harness.waitUntil(timeout: .seconds(20)) {
+        let caught = await harness.waitUntil(timeout: .seconds(60)) {
             (await leecher.snapshot().torrents.first?.bannedPeers ?? 0) >= 1
         }
         #expect(caught)

@@ -67,7 +67,7 @@ struct SwarmTests {
         try await seeder.add(torrent)
         let leecher = try await harness.startSession("leech")
         try await leecher.add(torrent)
-        let checked = await harness.waitUntil(timeout: .seconds(20)) {
+        let checked = await harness.waitUntil(timeout: .seconds(60)) {
             let snapshot = await leecher.snapshot()
             return snapshot.torrents.first.map { $0.activity != .checking } ?? false
         }

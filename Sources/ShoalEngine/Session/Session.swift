@@ -14,6 +14,8 @@ public actor Session {
     let server: NIOAsyncChannel<PeerConnection.Channel, Never>
     let globalUpload: RateLimiter
     let globalDownload: RateLimiter
+    /// Whether `run()` took the listener; if not, `shutdown()` drains it.
+    var isRunning = false
 
     struct Entry {
         var runtime: TorrentRuntime
@@ -80,6 +82,8 @@ public actor Session {
 
     /// Runs until `shutdown()`.
     public func run() async {
+        guard !isRunning else { return }
+        isRunning = true
         let server = self.server
         let spawns = self.spawns
         await withDiscardingTaskGroup { group in
@@ -107,6 +111,14 @@ public actor Session {
             }
         }
         try? await server.channel.close()
+        if !isRunning {
+            // NIO traps when an accepted connection is released unused: close any queued ones.
+            isRunning = true
+            try? await server.executeThenClose { inbound in
+                for try await child in inbound { try? await child.executeThenClose { _, _ in } }
+            }
+            try? await pool.shutdownGracefully()
+        }
         for hash in entries.keys {
             entries[hash]?.stop?.finish()
             entries[hash]?.stop = nil

@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ShoalCore
+import Synchronization
 
 /// `shoal tracker`: the HTTP front end (`GET /announce`, `GET /scrape`, `GET /stats`) and,
 /// optionally, the UDP one (BEP 15), sharing one `TrackerCore`. Usable embedded (tests, the demo)
@@ -12,6 +13,8 @@ public final class TrackerServer: Sendable {
 
     public let core: TrackerCore
     private let server: ServerChannel
+    /// Whether `run()` took the listener; if not, `shutdown()` must drain it (see there).
+    private let started = Atomic<Bool>(false)
     private let udp: UDPTrackerServer?
     public let httpPort: Int
     public let bindAddress: String
@@ -55,6 +58,7 @@ public final class TrackerServer: Sendable {
 
     /// Serves until `shutdown()`.
     public func run() async {
+        guard !started.exchange(true, ordering: .relaxed) else { return }
         await withDiscardingTaskGroup { group in
             if let udp { group.addTask { await udp.run() } }
             try? await server.executeThenClose { inbound in
@@ -70,6 +74,13 @@ public final class TrackerServer: Sendable {
     public func shutdown() async {
         await udp?.shutdown()
         try? await server.channel.close()
+        // Connections accepted by a listener nobody ran are still queued; NIO traps if one is
+        // released unused, so close each of them properly.
+        if !started.exchange(true, ordering: .relaxed) {
+            try? await server.executeThenClose { inbound in
+                for try await connection in inbound { try? await connection.executeThenClose { _, _ in } }
+            }
+        }
     }
 
     /// Answers one UDP packet without a socket (for tests).
