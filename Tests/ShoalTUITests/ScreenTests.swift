@@ -1,3 +1,4 @@
+import Foundation
 import ShoalCore
 @testable import ShoalEngine
 import Testing
@@ -161,5 +162,31 @@ struct ScreenTests {
         #expect(end == 5)
         #expect(buffer.line(0).hasPrefix("日本x"))
         #expect("日本語のファイル".fitted(7) == "日本語…")
+    }
+}
+
+@Suite("Shipped themes")
+struct ShippedThemeTests {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Themes")
+
+    static var files: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".toml") }.sorted()
+    }
+
+    @Test func threeThemesShip() {
+        #expect(Set(Self.files).isSuperset(of: ["default.toml", "light.toml", "mono.toml"]))
+    }
+
+    @Test("every shipped theme parses", arguments: files)
+    func parses(file: String) throws {
+        let text = try String(contentsOf: Self.directory.appendingPathComponent(file), encoding: .utf8)
+        let theme = try Theme.parse(text, name: file)
+        #expect(theme.name == file.replacingOccurrences(of: ".toml", with: ""))
+    }
+
+    @Test func theDefaultFileMatchesTheBuiltInDefault() throws {
+        let text = try String(contentsOf: Self.directory.appendingPathComponent("default.toml"), encoding: .utf8)
+        #expect(try Theme.parse(text, name: "default.toml").styles == Theme.builtIn.styles)
     }
 }
