@@ -1,12 +1,12 @@
 import Dispatch
 import Foundation
 
-/// SIGINT and SIGTERM as an async sequence, so the engine can stop cleanly instead of dying.
+/// SIGINT, SIGTERM and SIGHUP (terminal closed) as an async sequence, so the engine can stop cleanly instead of dying.
 enum SignalStream {
     static func termination() -> AsyncStream<Int32> {
         AsyncStream { continuation in
             var sources: [any DispatchSourceSignal] = []
-            for number in [SIGINT, SIGTERM] {
+            for number in [SIGINT, SIGTERM, SIGHUP] {
                 signal(number, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
                 source.setEventHandler { continuation.yield(number) }
