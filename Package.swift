@@ -68,6 +68,7 @@ let package = Package(
             name: "shoal",
             dependencies: [
                 "ShoalCore", "ShoalEngine", "ShoalTracker", "ShoalTUI", "ShoalTerminal",
+                .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

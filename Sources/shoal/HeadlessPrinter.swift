@@ -14,6 +14,7 @@ struct HeadlessPrinter {
         var failed: Set<InfoHash> = []
         while !Task.isCancelled {
             let snapshot = await session.snapshot()
+            for notice in await session.takeErrors() { say("notice: \(notice)") }
             for torrent in snapshot.torrents {
                 say(Self.line(torrent))
                 if torrent.isComplete && torrent.activity != .checking && announced.insert(torrent.id).inserted {

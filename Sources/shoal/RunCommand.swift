@@ -11,7 +11,11 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Download and seed torrents (the default command).",
-        discussion: "With --headless Shoal prints a progress line per torrent every second and keeps seeding until SIGINT or SIGTERM."
+        discussion: """
+            With --headless Shoal prints a progress line per torrent every second and keeps seeding until SIGINT or SIGTERM.
+            Torrents, their state and resume data are kept in the state directory and come back on the next start.
+            Defaults for these options can be set in $XDG_CONFIG_HOME/shoal/config.toml; flags win.
+            """
     )
 
     @Argument(help: "Torrent files to add.")
@@ -23,17 +27,26 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Where downloads go (default: the current directory).")
     var downloadDir: String?
 
-    @Option(help: "Port to listen on for peers; the next free one is used if it is taken.")
-    var port: Int = 6881
+    @Option(help: "Port to listen on for peers (default 6881); the next free one is used if it is taken.")
+    var port: Int?
 
-    @Option(help: "Address to listen on.")
-    var bind: String = "0.0.0.0"
+    @Option(help: "Address to listen on (default 0.0.0.0).")
+    var bind: String?
 
     @Option(help: "Upload limit in KiB/s (0 = unlimited).")
-    var upKib: Int = 0
+    var upKib: Int?
 
     @Option(help: "Download limit in KiB/s (0 = unlimited).")
-    var downKib: Int = 0
+    var downKib: Int?
+
+    @Option(help: "A directory to watch for .torrent files to add (repeatable).")
+    var watch: [String] = []
+
+    @Option(help: "What to do with a watched file once added: rename (to NAME.torrent.added), delete or keep.")
+    var watchAction: String?
+
+    @Option(help: "Configuration file (default: $XDG_CONFIG_HOME/shoal/config.toml).")
+    var config: String?
 
     @Option(help: "Directory for this instance's state (default: $XDG_DATA_HOME/shoal).")
     var stateDir: String?
@@ -48,11 +61,14 @@ struct RunCommand: AsyncParsableCommand {
     var interval: Double = 1
 
     @Option(help: "Colour theme: a name (default, light, mono, or a file in $XDG_CONFIG_HOME/shoal/themes or ./Themes) or a path.")
-    var theme: String = "default"
+    var theme: String?
 
     func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") }
-        guard upKib >= 0, downKib >= 0 else { throw ValidationError("limits must be 0 or more") }
+        if let port { guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") } }
+        guard (upKib ?? 0) >= 0, (downKib ?? 0) >= 0 else { throw ValidationError("limits must be 0 or more") }
+        if let watchAction, WatchFolder.AfterAdding(rawValue: watchAction) == nil {
+            throw ValidationError("--watch-action must be rename, delete or keep")
+        }
         guard interval > 0 else { throw ValidationError("--interval must be positive") }
         for peer in peers where PeerAddress(parsing: peer) == nil {
             throw ValidationError("--peer \(peer): expected HOST:PORT")
@@ -60,10 +76,29 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let file: ConfigFile
+        do {
+            file = try ConfigFile.load(config)
+        } catch {
+            throw fail(error.description)
+        }
+        let port = self.port ?? file.port ?? 6881
+        let bind = self.bind ?? file.bind ?? "0.0.0.0"
+        let upKib = self.upKib ?? file.upKib ?? 0
+        let downKib = self.downKib ?? file.downKib ?? 0
+        let downloadDir = self.downloadDir ?? file.downloadDir
+        let stateDir = self.stateDir ?? file.stateDir
+        let watchDirectories = watch.isEmpty ? file.watch : watch
+        guard let afterAdding = WatchFolder.AfterAdding(rawValue: watchAction ?? file.watchAction ?? "rename") else {
+            throw fail("watch_action must be rename, delete or keep")
+        }
+        guard (0...65535).contains(port), upKib >= 0, downKib >= 0 else {
+            throw fail("configuration: port must be 0-65535 and limits 0 or more")
+        }
         var chosenTheme = Theme.builtIn
         if !headless {
             do {
-                chosenTheme = try Theme.load(theme)
+                chosenTheme = try Theme.load(theme ?? file.theme ?? "default")
             } catch {
                 throw fail(error.description)
             }
@@ -84,23 +119,40 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw fail("cannot create \(downloadDirectory) or \(state): \(error.localizedDescription)")
         }
-        let config = EngineConfig(downloadDirectory: downloadDirectory, listenPort: UInt16(port), bindAddress: bind,
+        var config = EngineConfig(downloadDirectory: downloadDirectory, listenPort: UInt16(port), bindAddress: bind,
                                   uploadLimit: upKib * 1024, downloadLimit: downKib * 1024)
+        config.stateDirectory = state
         let session: Session
         do {
             session = try await Session.start(config)
         } catch {
             throw fail("\(error)")
         }
+        for problem in await session.restore() { warn(problem) }
         let addresses = peers.compactMap(PeerAddress.init(parsing:))
         for metainfo in metainfos {
             do {
-                let hash = try await session.add(metainfo)
-                if !addresses.isEmpty { await session.addPeers(hash, addresses) }
+                try await session.add(metainfo)
+            } catch Session.SessionError.duplicate {
+                // Already there from the last run: nothing to do.
             } catch {
                 warn("\(metainfo.info.name): \(error)")
             }
+            if !addresses.isEmpty { await session.addPeers(metainfo.infoHash, addresses) }
         }
+        let folders = watchDirectories.map { WatchFolder(directory: $0, afterAdding: afterAdding) }
+        let watching = Task {
+            await withDiscardingTaskGroup { group in
+                for folder in folders {
+                    group.addTask {
+                        await folder.run(session: session) { event in
+                            await session.report(event.problem.map { "watch: \(event.file): \($0)" } ?? "watch: added \(event.file)")
+                        }
+                    }
+                }
+            }
+        }
+        defer { watching.cancel() }
         if !headless {
             try await runInterface(session: session, theme: chosenTheme, downloadDirectory: downloadDirectory)
             return

@@ -20,7 +20,9 @@ enum TUIApp {
                 // Snapshots a few times a second, and the free space in the download directory.
                 while !Task.isCancelled {
                     let snapshot = await session.snapshot()
+                    let reports = await session.takeErrors()
                     shared.latest.withLock { $0 = snapshot }
+                    if !reports.isEmpty { shared.notices.withLock { $0.append(contentsOf: reports.reversed()) } }
                     shared.freeDisk.withLock { $0 = Self.freeBytes(downloadDirectory) }
                     try? await Task.sleep(for: .milliseconds(250))
                 }

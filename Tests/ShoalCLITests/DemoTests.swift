@@ -20,17 +20,20 @@ struct DemoTests {
         let exitFile = directory.url.appendingPathComponent("exit")
         let name = "shoal-test-\(UUID().uuidString.prefix(8))"
         let command = "LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color '\(ShoalBinary.url.path)' demo --peers 5 --size 24; echo $? > '\(exitFile.path)'"
-        func run(_ arguments: [String]) throws -> String {
-            try ShoalBinary.execute(URL(fileURLWithPath: tmux), arguments).stdout
+        // A tmux server of our own (-L), its output in a file: nothing inherits our pipes, and
+        // every call is bounded in time.
+        func run(_ arguments: [String]) async throws -> String {
+            let call = try ExternalProcess(tmux, ["-L", name, "-f", "/dev/null"] + arguments, logName: "tmux")
+            _ = await call.wait(timeout: .seconds(15))
+            return call.output
         }
-        _ = try run(["new-session", "-d", "-s", name, "-x", "160", "-y", "45", command])
-        defer { _ = try? run(["kill-session", "-t", name]) }
-        func screen() throws -> String { try run(["capture-pane", "-p", "-t", name]) }
+        _ = try await run(["new-session", "-d", "-s", name, "-x", "160", "-y", "45", command])
+        func screen() async throws -> String { try await run(["capture-pane", "-p", "-t", name]) }
         func waitFor(_ timeout: Duration, _ condition: (String) -> Bool) async throws -> String {
             let deadline = ContinuousClock.now + timeout
             var last = ""
             while ContinuousClock.now < deadline {
-                last = try screen()
+                last = try await screen()
                 if condition(last) { return last }
                 try await Task.sleep(for: .milliseconds(200))
             }
@@ -38,19 +41,20 @@ struct DemoTests {
         }
         let list = try await waitFor(.seconds(60)) { $0.contains("Shoal Demo Album") && $0.contains("downloading") }
         #expect(list.contains("Shoal Demo Album"), "\(list)")
-        _ = try run(["send-keys", "-t", name, "Enter"])
+        _ = try await run(["send-keys", "-t", name, "Enter"])
         let pieces = try await waitFor(.seconds(60)) { $0.contains("distributed copies") && $0.contains("█") }
         #expect(pieces.contains("have "), "\(pieces)")
-        _ = try run(["send-keys", "-t", name, "2"])
+        _ = try await run(["send-keys", "-t", name, "2"])
         let peers = try await waitFor(.seconds(30)) { $0.components(separatedBy: "127.0.0.1:").count - 1 >= 3 }
         #expect(peers.components(separatedBy: "127.0.0.1:").count - 1 >= 3, "\(peers)")
-        _ = try run(["send-keys", "-t", name, "q"])
+        _ = try await run(["send-keys", "-t", name, "q"])
         let deadline = ContinuousClock.now + .seconds(30)
         while !FileManager.default.fileExists(atPath: exitFile.path) && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
         }
         let status = (try? String(contentsOf: exitFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-        let finalScreen = (try? screen()) ?? ""
+        let finalScreen = (try? await screen()) ?? ""
         #expect(status == "0", "the demo should exit 0 after q; screen: \(finalScreen)")
+        _ = try? await run(["kill-server"])
     }
 }

@@ -36,7 +36,13 @@ enum ShoalBinary {
         // Read both pipes before waiting so a chatty child cannot block on a full pipe.
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        // Bounded: a child that never exits fails its test instead of hanging the whole run.
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning && Date() < deadline { usleep(5_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            return Result(status: -1, stdout: String(decoding: outData, as: UTF8.self), stderr: "timed out")
+        }
         return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData, as: UTF8.self))
     }

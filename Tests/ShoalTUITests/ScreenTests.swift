@@ -24,7 +24,8 @@ struct ScreenTests {
                                        lastAnnounce: nil, nextAnnounce: nil, seeders: 1, leechers: 4, peersReturned: 5)],
             files: [FileSnapshot(path: "a.bin", size: 1000, haveSize: 500, priority: .normal),
                     FileSnapshot(path: "b/c.bin", size: 2000, haveSize: 0, priority: .skip)],
-            downloadDirectory: "/tmp/x", isPrivate: false, hashFailures: 0, bannedPeers: 0)
+            downloadDirectory: "/tmp/x", isPrivate: false, hashFailures: 0, bannedPeers: 0,
+            piecesHashedOnCheck: 0)
     }
 
     static func session(_ torrents: [TorrentSnapshot]) -> SessionSnapshot {

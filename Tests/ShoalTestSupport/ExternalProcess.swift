@@ -53,7 +53,8 @@ public final class ExternalProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(2)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        let last = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < last { usleep(20_000) }
     }
 
     public static func which(_ name: String) -> String? {

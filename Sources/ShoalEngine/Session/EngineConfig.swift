@@ -19,6 +19,10 @@ public struct EngineConfig: Sendable {
     public var snubTimeout: Duration
     /// BEP 15 retransmission: first timeout and number of tries (the spec's 15 s doubling).
     public var udpTrackerRetry: UDPTrackerClient.Retry
+    /// Where the session and resume data live; nil keeps nothing between runs.
+    public var stateDirectory: String?
+    /// How often resume data is saved while running (also on completion and on exit).
+    public var resumeSaveInterval: Duration = .seconds(30)
 
     public init(downloadDirectory: String, listenPort: UInt16 = 6881, bindAddress: String = "0.0.0.0",
                 peerID: PeerID = .generate(), uploadLimit: Int = 0, downloadLimit: Int = 0,

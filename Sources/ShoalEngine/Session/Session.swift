@@ -23,7 +23,11 @@ public actor Session {
         var stop: AsyncStream<Void>.Continuation?
         var paused: Bool
         var downloadDirectory: String
+        var added: Date
     }
+
+    let store: SessionStore?
+    let (shutdownSignal, shutdownContinuation) = AsyncStream.makeStream(of: Void.self)
 
     var entries: [InfoHash: Entry] = [:]
     var order: [InfoHash] = []
@@ -75,6 +79,7 @@ public actor Session {
         self.server = server
         self.listenPort = port
         self.pool = pool
+        self.store = config.stateDirectory.map(SessionStore.init(directory:))
         self.globalUpload = RateLimiter(bytesPerSecond: config.uploadLimit)
         self.globalDownload = RateLimiter(bytesPerSecond: config.downloadLimit)
         (spawns, spawnContinuation) = AsyncStream.makeStream(of: (TorrentRuntime, AsyncStream<Void>).self)
@@ -88,6 +93,7 @@ public actor Session {
         let spawns = self.spawns
         await withDiscardingTaskGroup { group in
             group.addTask { await self.acceptLoop(server) }
+            group.addTask { await self.saveLoop() }
             for await (runtime, stop) in spawns {
                 group.addTask {
                     await withDiscardingTaskGroup { torrent in
@@ -105,11 +111,13 @@ public actor Session {
 
     /// Stops every torrent (telling trackers), closes the listener and lets `run()` return.
     public func shutdown() async {
+        shutdownContinuation.finish()
         await withTaskGroup(of: Void.self) { group in
             for entry in entries.values where !entry.paused {
                 group.addTask { await entry.runtime.stop() }
             }
         }
+        await saveSession()
         try? await server.channel.close()
         if !isRunning {
             // NIO traps when an accepted connection is released unused: close any queued ones.
@@ -131,16 +139,113 @@ public actor Session {
     @discardableResult
     public func add(_ metainfo: Metainfo, downloadDirectory: String? = nil, paused: Bool = false,
                     filePriorities: [FilePriority]? = nil) async throws -> InfoHash {
+        let hash = try await insert(metainfo, downloadDirectory: downloadDirectory, paused: paused, filePriorities: filePriorities)
+        do {
+            try store?.saveTorrent(metainfo, bytes: metainfo.fileBytes)
+        } catch {
+            errors.append("\(error)")
+        }
+        await saveSession()
+        return hash
+    }
+
+    private func insert(_ metainfo: Metainfo, downloadDirectory: String?, paused: Bool, filePriorities: [FilePriority]?,
+                        added: Date = Date()) async throws -> InfoHash {
         let hash = metainfo.infoHash
         guard entries[hash] == nil else { throw SessionError.duplicate(metainfo.info.name) }
         let directory = downloadDirectory ?? config.downloadDirectory
-        let runtime = TorrentRuntime(metainfo: metainfo, config: config, listenPort: listenPort, pool: pool,
-                                     globalUpload: globalUpload, globalDownload: globalDownload, downloadDirectory: directory)
+        let runtime = makeRuntime(metainfo, directory: directory)
         if let filePriorities { await runtime.setFilePriorities(filePriorities) }
-        entries[hash] = Entry(runtime: runtime, stop: nil, paused: true, downloadDirectory: directory)
+        entries[hash] = Entry(runtime: runtime, stop: nil, paused: true, downloadDirectory: directory, added: added)
         order.append(hash)
         if !paused { start(hash) }
         return hash
+    }
+
+    private func makeRuntime(_ metainfo: Metainfo, directory: String) -> TorrentRuntime {
+        TorrentRuntime(metainfo: metainfo, config: config, listenPort: listenPort, pool: pool, globalUpload: globalUpload,
+                       globalDownload: globalDownload, downloadDirectory: directory, store: store)
+    }
+
+    /// Brings back the torrents of the last run, as they were left. Returns problems to report;
+    /// a torrent that cannot be restored is skipped, never fatal.
+    public func restore() async -> [String] {
+        guard let store else { return [] }
+        let saved: [SessionStore.Entry]
+        do {
+            saved = try store.loadEntries()
+        } catch {
+            store.moveAsideBrokenSession()
+            return ["\(error)"]
+        }
+        var problems: [String] = []
+        for record in saved {
+            guard let hash = InfoHash(text: record.infoHash) else { continue }
+            do {
+                let metainfo = try store.loadTorrent(hash)
+                let priorities = record.filePriorities.count == metainfo.info.files.count
+                    ? record.filePriorities.map { FilePriority(rawValue: $0) ?? .normal } : nil
+                _ = try await insert(metainfo, downloadDirectory: record.downloadDirectory, paused: true,
+                                     filePriorities: priorities, added: record.added)
+                await entries[hash]?.runtime.restoreCounters(uploaded: record.uploaded, downloaded: record.downloaded,
+                                                             completed: record.completed, seedWhenDone: record.seedWhenDone)
+                if !record.paused { start(hash) }
+            } catch {
+                problems.append("cannot restore \(record.infoHash): \(error)")
+            }
+        }
+        return problems
+    }
+
+    /// Writes the session file: every torrent, its place, state and totals.
+    func saveSession() async {
+        guard let store else { return }
+        var records: [SessionStore.Entry] = []
+        for hash in order {
+            guard let entry = entries[hash] else { continue }
+            let state = await entry.runtime.persistentState
+            records.append(SessionStore.Entry(
+                infoHash: hash.hex, downloadDirectory: entry.downloadDirectory, paused: entry.paused,
+                seedWhenDone: state.seedWhenDone, filePriorities: state.priorities.map(\.rawValue), added: entry.added,
+                completed: state.completed, uploaded: state.uploaded, downloaded: state.downloaded))
+        }
+        do {
+            try store.saveEntries(records)
+        } catch {
+            errors.append("\(error)")
+        }
+    }
+
+    /// Saves the session once a minute (totals move), until shutdown.
+    private func saveLoop() async {
+        guard store != nil else { return }
+        let signal = shutdownSignal
+        while true {
+            let stopping = await withTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(60))
+                    return false
+                }
+                group.addTask {
+                    for await _ in signal {}
+                    return true
+                }
+                let first = await group.next() ?? true
+                group.cancelAll()
+                return first
+            }
+            if stopping { return }
+            await saveSession()
+        }
+    }
+
+    /// Records something the user should see (watch-folder results, failures to save state).
+    public func report(_ message: String) { errors.append(message) }
+
+    /// Problems and notices since the last call, for the front end to show.
+    public func takeErrors() -> [String] {
+        defer { errors.removeAll() }
+        return errors
     }
 
     private func start(_ hash: InfoHash) {
@@ -161,18 +266,20 @@ public actor Session {
         entry.stop = nil
         entry.paused = true
         // The old runtime's task group is ending; the next resume gets a new one.
-        let metainfo = entry.runtime.metainfo
-        let priorities = await entry.runtime.filePriorities
-        entry.runtime = TorrentRuntime(metainfo: metainfo, config: config, listenPort: listenPort, pool: pool,
-                                       globalUpload: globalUpload, globalDownload: globalDownload,
-                                       downloadDirectory: entry.downloadDirectory)
-        await entry.runtime.setFilePriorities(priorities)
+        let old = entry.runtime
+        let state = await old.persistentState
+        entry.runtime = makeRuntime(old.metainfo, directory: entry.downloadDirectory)
+        await entry.runtime.setFilePriorities(state.priorities)
+        await entry.runtime.restoreCounters(uploaded: state.uploaded, downloaded: state.downloaded, completed: state.completed,
+                                            seedWhenDone: state.seedWhenDone)
         entries[hash] = entry
+        await saveSession()
     }
 
-    public func resume(_ hash: InfoHash) throws {
+    public func resume(_ hash: InfoHash) async throws {
         guard entries[hash] != nil else { throw SessionError.unknownTorrent }
         start(hash)
+        await saveSession()
     }
 
     public func remove(_ hash: InfoHash, deleteData: Bool = false) async throws {
@@ -180,6 +287,8 @@ public actor Session {
         try await pause(hash)
         entries[hash] = nil
         order.removeAll { $0 == hash }
+        store?.forget(hash)
+        await saveSession()
         if deleteData {
             let info = entry.runtime.metainfo.info
             let root = (entry.downloadDirectory as NSString).appendingPathComponent(info.name)
@@ -190,11 +299,13 @@ public actor Session {
     public func setSeeding(_ hash: InfoHash, _ seed: Bool) async throws {
         guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
         await entry.runtime.setSeeding(seed)
+        await saveSession()
     }
 
     public func setFilePriorities(_ hash: InfoHash, _ priorities: [FilePriority]) async throws {
         guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
         await entry.runtime.setFilePriorities(priorities)
+        await saveSession()
     }
 
     public func setGlobalLimits(upload: Int, download: Int) async {

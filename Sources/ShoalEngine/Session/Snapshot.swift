@@ -43,6 +43,8 @@ public struct TorrentSnapshot: Sendable, Identifiable {
     /// Pieces that failed their hash check, and peers banned for sending bad data.
     public var hashFailures: Int
     public var bannedPeers: Int
+    /// Pieces read and hashed by the check at start (resume data spares the rest).
+    public var piecesHashedOnCheck: Int
 
     /// Fraction of the wanted bytes we have (1 when nothing is wanted).
     public var progress: Double { wantedSize == 0 ? 1 : Double(haveSize) / Double(wantedSize) }

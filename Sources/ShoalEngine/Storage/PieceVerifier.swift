@@ -9,7 +9,8 @@ public enum PieceVerifier {
     }
 
     /// Reads and hashes every piece whose files exist, on the pool's threads, in parallel runs.
-    public static func verifyAll(storage: FileStorage, info: InfoDictionary, pool: NIOThreadPool,
+    /// Pieces set in `trusted` (from resume data) count as present without being read.
+    public static func verifyAll(storage: FileStorage, info: InfoDictionary, pool: NIOThreadPool, trusted: Bitfield? = nil,
                                  progress: @escaping @Sendable (Int) -> Void = { _ in }) async -> Bitfield {
         let geometry = info.geometry
         // Skip pieces none of whose (non-padding) files exist: nothing to read.
@@ -24,6 +25,10 @@ public enum PieceVerifier {
                     (try? await pool.runIfActive {
                         var good: [Int] = []
                         for value in run {
+                            if trusted?[value] == true {
+                                good.append(value)
+                                continue
+                            }
                             let piece = geometry.piece(value)!
                             let spans = geometry.fileSpans(of: piece)
                             guard spans.allSatisfy({ present[$0.file] }) else { continue }

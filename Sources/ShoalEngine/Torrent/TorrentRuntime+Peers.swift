@@ -81,6 +81,7 @@ extension TorrentRuntime {
             for record in peers.values { record.link.send(.keepAlive) }
         }
         if lastChokeRound.map({ now - $0 >= Choker.roundInterval }) ?? true { chokeRound(now: now) }
+        if lastResumeSave.map({ now - $0 >= config.resumeSaveInterval }) ?? true { saveResume() }
         for key in peers.keys { fillRequests(key) }
         dialMore(now: now)
     }

@@ -40,10 +40,11 @@ extension TorrentRuntime {
         return TorrentSnapshot(
             id: metainfo.infoHash, name: info.name, totalSize: info.totalLength, wantedSize: wantedSize, haveSize: haveSize,
             activity: activity, error: errorMessage, downloadRate: downRate, uploadRate: upRate,
-            downloaded: downloadedBytes, uploaded: uploadedBytes, eta: eta, pieces: have,
+            downloaded: downloadedBase + downloadedBytes, uploaded: uploadedBase + uploadedBytes, eta: eta, pieces: have,
             piecesInProgress: picker?.piecesInProgress ?? [], availability: picker?.availability ?? [],
             peers: peerList, trackers: trackerStates, files: files, downloadDirectory: storage.paths.first ?? "",
-            isPrivate: info.isPrivate, hashFailures: hashFailures, bannedPeers: bannedIDs.count)
+            isPrivate: info.isPrivate, hashFailures: hashFailures, bannedPeers: bannedIDs.count,
+            piecesHashedOnCheck: checkedPieces)
     }
 
     private func flags(_ key: Int, _ record: PeerRecord) -> String {

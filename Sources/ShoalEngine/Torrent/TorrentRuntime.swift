@@ -33,6 +33,9 @@ public actor TorrentRuntime {
     var checkedPieces = 0
     var downloadedBytes: Int64 = 0
     var uploadedBytes: Int64 = 0
+    /// Totals from earlier runs (the counters above count this run, for the tracker).
+    var uploadedBase: Int64 = 0
+    var downloadedBase: Int64 = 0
     var downMeter: RateMeter
     var upMeter: RateMeter
     var addresses: [PeerAddress: DialState] = [:]
@@ -65,8 +68,14 @@ public actor TorrentRuntime {
 
     public nonisolated var infoHash: InfoHash { metainfo.infoHash }
 
+    let store: SessionStore?
+    var lastResumeSave: ContinuousClock.Instant?
+    var savedHave: Bitfield?
+
     public init(metainfo: Metainfo, config: EngineConfig, listenPort: UInt16, pool: NIOThreadPool,
-                globalUpload: RateLimiter, globalDownload: RateLimiter, downloadDirectory: String? = nil) {
+                globalUpload: RateLimiter, globalDownload: RateLimiter, downloadDirectory: String? = nil,
+                store: SessionStore? = nil) {
+        self.store = store
         self.metainfo = metainfo
         self.config = config
         self.listenPort = listenPort
@@ -101,10 +110,14 @@ public actor TorrentRuntime {
     public func run() async {
         activity = .checking
         let info = metainfo.info
-        let have = await PieceVerifier.verifyAll(storage: storage, info: info, pool: pool) { [weak self] _ in
+        // Resume data vouches for pieces whose files are unchanged; only the rest are hashed.
+        let trusted = store?.loadResume(metainfo.infoHash)?.trustedPieces(
+            geometry: info.geometry, infoHash: metainfo.infoHash, paths: storage.paths, padding: info.files.map(\.isPadding))
+        let have = await PieceVerifier.verifyAll(storage: storage, info: info, pool: pool, trusted: trusted) { [weak self] _ in
             guard let self else { return }
             Task { await self.countChecked() }
         }
+        savedHave = trusted
         if Task.isCancelled { return }
         picker = PiecePicker(geometry: info.geometry, have: have, filePriorities: filePriorities)
         if picker!.isDone {
@@ -139,7 +152,7 @@ public actor TorrentRuntime {
         isStopping = true
         closeAllPeers()
         await announceStopped()
-        storage.sync()
+        saveResume()
         storage.closeAll()
     }
 
@@ -213,7 +226,7 @@ public actor TorrentRuntime {
         if picker.isDone && activity == .downloading {
             activity = seedWhenDone ? .seeding : .finished
             completedAt = Date()
-            storage.sync()
+            saveResume()
             trackerWakeContinuation.yield()
             if !seedWhenDone { closeAllPeers() }
             // Two seeds have nothing to trade.
@@ -224,4 +237,31 @@ public actor TorrentRuntime {
     }
 
     public var isComplete: Bool { picker?.isDone ?? false }
+
+    /// Writes resume data for the verified pieces, after flushing them to disk, so the record
+    /// never claims more than the disk holds.
+    func saveResume() {
+        guard let store, let have = picker?.have else { return }
+        lastResumeSave = .now
+        guard have != savedHave else { return }
+        storage.sync()
+        do {
+            try store.saveResume(ResumeData.make(infoHash: metainfo.infoHash, have: have, paths: storage.paths), for: metainfo.infoHash)
+            savedHave = have
+        } catch {
+            errorMessage = "cannot save resume data: \(error)"
+        }
+    }
+
+    /// What the session records about this torrent between runs.
+    func restoreCounters(uploaded: Int64, downloaded: Int64, completed: Date?, seedWhenDone: Bool) {
+        uploadedBase = uploaded
+        downloadedBase = downloaded
+        completedAt = completed
+        self.seedWhenDone = seedWhenDone
+    }
+
+    var persistentState: (uploaded: Int64, downloaded: Int64, completed: Date?, seedWhenDone: Bool, priorities: [FilePriority]) {
+        (uploadedBase + uploadedBytes, downloadedBase + downloadedBytes, completedAt, seedWhenDone, filePriorities)
+    }
 }

@@ -1,0 +1,82 @@
+import Foundation
+import ShoalCore
+
+/// The state directory: which torrents the session has and how each was left, plus per-torrent
+/// resume data. Layout: `session.json`, `torrents/HASH.torrent`, `resume/HASH.json`.
+public struct SessionStore: Sendable {
+    public struct Entry: Codable, Sendable, Equatable {
+        public var infoHash: String
+        public var downloadDirectory: String
+        public var paused: Bool
+        public var seedWhenDone: Bool
+        public var filePriorities: [Int]
+        public var added: Date
+        public var completed: Date?
+        public var uploaded: Int64
+        public var downloaded: Int64
+    }
+
+    struct Document: Codable {
+        var version = 1
+        var torrents: [Entry]
+    }
+
+    public let directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    var sessionPath: String { directory + "/session.json" }
+    func torrentPath(_ hash: InfoHash) -> String { directory + "/torrents/\(hash.hex).torrent" }
+    func resumePath(_ hash: InfoHash) -> String { directory + "/resume/\(hash.hex).json" }
+
+    public func loadEntries() throws -> [Entry] {
+        guard let data = FileManager.default.contents(atPath: sessionPath) else { return [] }
+        do {
+            return try JSONDecoder().decode(Document.self, from: data).torrents
+        } catch {
+            throw StorageError("\(sessionPath): unreadable session state (\(error)); moved aside")
+        }
+    }
+
+    public func saveEntries(_ entries: [Entry]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(Document(torrents: entries)), to: sessionPath)
+    }
+
+    /// A corrupt session file is kept for the user to look at, not overwritten.
+    public func moveAsideBrokenSession() {
+        _ = rename(sessionPath, sessionPath + ".broken")
+    }
+
+    public func saveTorrent(_ metainfo: Metainfo, bytes: [UInt8]) throws {
+        guard !FileManager.default.fileExists(atPath: torrentPath(metainfo.infoHash)) else { return }
+        try AtomicFile.write(Data(bytes), to: torrentPath(metainfo.infoHash))
+    }
+
+    public func loadTorrent(_ hash: InfoHash) throws -> Metainfo {
+        guard let data = FileManager.default.contents(atPath: torrentPath(hash)) else {
+            throw StorageError("\(torrentPath(hash)) is missing")
+        }
+        do {
+            return try Metainfo(bytes: Array(data))
+        } catch {
+            throw StorageError("\(torrentPath(hash)): \(error.description)")
+        }
+    }
+
+    public func saveResume(_ resume: ResumeData, for hash: InfoHash) throws {
+        try AtomicFile.write(try JSONEncoder().encode(resume), to: resumePath(hash))
+    }
+
+    public func loadResume(_ hash: InfoHash) -> ResumeData? {
+        FileManager.default.contents(atPath: resumePath(hash)).flatMap { try? JSONDecoder().decode(ResumeData.self, from: $0) }
+    }
+
+    public func forget(_ hash: InfoHash) {
+        try? FileManager.default.removeItem(atPath: torrentPath(hash))
+        try? FileManager.default.removeItem(atPath: resumePath(hash))
+    }
+}

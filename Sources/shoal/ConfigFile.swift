@@ -1,0 +1,84 @@
+import Foundation
+import TOMLKit
+
+/// `$XDG_CONFIG_HOME/shoal/config.toml` (or `--config FILE`): defaults for the run options.
+/// Command-line flags override it. Unknown keys are refused, so a typo is not silently ignored.
+struct ConfigFile: Equatable {
+    var downloadDir: String?
+    var port: Int?
+    var bind: String?
+    var upKib: Int?
+    var downKib: Int?
+    var stateDir: String?
+    var watch: [String] = []
+    var watchAction: String?
+    var theme: String?
+
+    static let keys = ["download_dir", "port", "bind", "up_kib", "down_kib", "state_dir", "watch", "watch_action", "theme"]
+
+    static var defaultPath: String {
+        let environment = ProcessInfo.processInfo.environment
+        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.config")
+        return base + "/shoal/config.toml"
+    }
+
+    struct Problem: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Reads the file; a missing default file is an empty config, a missing named one an error.
+    static func load(_ path: String?) throws(Problem) -> ConfigFile {
+        let file = path ?? defaultPath
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            if path == nil && !FileManager.default.fileExists(atPath: file) { return ConfigFile() }
+            throw Problem(description: "\(file): cannot read the configuration")
+        }
+        return try parse(text, name: file)
+    }
+
+    static func parse(_ text: String, name: String) throws(Problem) -> ConfigFile {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw Problem(description: "\(name): line \(error.source.begin.line): \(error.description)")
+        } catch {
+            throw Problem(description: "\(name): \(error)")
+        }
+        for key in table.keys where !keys.contains(key) {
+            throw Problem(description: "\(name): unknown setting '\(key)' (known: \(keys.joined(separator: ", ")))")
+        }
+        func string(_ key: String) throws(Problem) -> String? {
+            guard let value = table[key] else { return nil }
+            guard let text = value.string else { throw Problem(description: "\(name): '\(key)' must be a string") }
+            return (text as NSString).expandingTildeInPath
+        }
+        func int(_ key: String) throws(Problem) -> Int? {
+            guard let value = table[key] else { return nil }
+            guard let number = value.int else { throw Problem(description: "\(name): '\(key)' must be a whole number") }
+            return number
+        }
+        var config = ConfigFile()
+        config.downloadDir = try string("download_dir")
+        config.port = try int("port")
+        config.bind = try string("bind")
+        config.upKib = try int("up_kib")
+        config.downKib = try int("down_kib")
+        config.stateDir = try string("state_dir")
+        config.watchAction = try string("watch_action")
+        config.theme = try string("theme")
+        if let watch = table["watch"] {
+            if let single = watch.string {
+                config.watch = [(single as NSString).expandingTildeInPath]
+            } else if let list = watch.array {
+                for item in list {
+                    guard let text = item.string else { throw Problem(description: "\(name): 'watch' must list directories") }
+                    config.watch.append((text as NSString).expandingTildeInPath)
+                }
+            } else {
+                throw Problem(description: "\(name): 'watch' must be a directory or a list of them")
+            }
+        }
+        return config
+    }
+}

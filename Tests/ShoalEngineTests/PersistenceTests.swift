@@ -1,0 +1,125 @@
+import Foundation
+import ShoalCore
+import ShoalEngine
+import ShoalTestSupport
+import Testing
+
+@Suite("Session state, fast resume and watch folders", .serialized)
+struct PersistenceTests {
+    /// Downloads, stops, and starts again from the same state directory: the torrent comes back
+    /// seeding without hashing anything; a touched file gets only its own pieces rechecked, and a
+    /// damaged piece in it is found and fetched again.
+    @Test func restartResumesWithoutARecheck() async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "set", files: [("a.bin", 200_000), ("b.bin", 100_000)], pieceLength: 16 << 10,
+                                              in: seedDir, seed: 21)
+        let seeder = try await harness.startSession("seed")
+        try await seeder.add(torrent)
+        let state = harness.root.appendingPathComponent("state").path
+        let first = try await harness.startSession("leech") { $0.stateDirectory = state }
+        let hash = try await first.add(torrent, filePriorities: [.high, .normal])
+        #expect(await harness.waitUntil(timeout: .seconds(60)) { await first.snapshot().torrents.first?.isComplete == true })
+        try await first.setSeeding(hash, false)
+        await first.shutdown()
+        #expect(FileManager.default.fileExists(atPath: state + "/session.json"))
+        #expect(FileManager.default.fileExists(atPath: state + "/resume/\(hash.hex).json"))
+
+        // Same state: back as it was, nothing hashed.
+        let second = try await harness.startSession("leech") { $0.stateDirectory = state }
+        #expect(await second.restore().isEmpty)
+        #expect(await harness.waitUntil(timeout: .seconds(60)) { await second.snapshot().torrents.first?.activity == .finished })
+        let restored = try #require(await second.snapshot().torrents.first)
+        #expect(restored.piecesHashedOnCheck == 0)
+        #expect(restored.files.map(\.priority) == [.high, .normal])
+        #expect(restored.downloaded >= torrent.info.totalLength, "totals survive restarts")
+        await second.shutdown()
+
+        // Damage b.bin (its mtime changes): only b's pieces are hashed, and the bad one refetched.
+        let bPath = harness.root.appendingPathComponent("leech/set/b.bin").path
+        let handle = try #require(FileHandle(forUpdatingAtPath: bPath))
+        try handle.seek(toOffset: 50_000)
+        handle.write(Data([0xDE, 0xAD]))
+        try handle.close()
+        let third = try await harness.startSession("leech") { $0.stateDirectory = state }
+        _ = await third.restore()
+        try await third.setSeeding(hash, true)
+        #expect(await harness.waitUntil(timeout: .seconds(60)) { await third.snapshot().torrents.first?.isComplete == true })
+        let again = try #require(await third.snapshot().torrents.first)
+        let bPieces = torrent.info.geometry.pieces(ofFile: 1).count
+        #expect(again.piecesHashedOnCheck <= bPieces && again.piecesHashedOnCheck > 0, "\(again.piecesHashedOnCheck) of \(bPieces)")
+        #expect(FileManager.default.contentsEqual(atPath: seedDir.appendingPathComponent("set/b.bin").path, andPath: bPath))
+        await harness.stopAll()
+    }
+
+    @Test func pausedTorrentsStayPausedAndRemovedOnesStayGone() async throws {
+        let harness = try SwarmHarness()
+        let state = harness.root.appendingPathComponent("state").path
+        let content = harness.root.appendingPathComponent("content")
+        let one = try harness.makeTorrent(name: "one.bin", files: nil, singleSize: 40_000, pieceLength: 16 << 10, in: content,
+                                          seed: 1, trackers: [])
+        let two = try harness.makeTorrent(name: "two.bin", files: nil, singleSize: 40_000, pieceLength: 16 << 10, in: content,
+                                          seed: 2, trackers: [])
+        let first = try await harness.startSession("a") { $0.stateDirectory = state }
+        let oneHash = try await first.add(one, downloadDirectory: content.path)
+        let twoHash = try await first.add(two, downloadDirectory: content.path)
+        try await first.pause(oneHash)
+        try await first.remove(twoHash)
+        await first.shutdown()
+        let second = try await harness.startSession("a") { $0.stateDirectory = state }
+        #expect(await second.restore().isEmpty)
+        let torrents = await second.snapshot().torrents
+        #expect(torrents.map(\.id) == [oneHash])
+        #expect(torrents.first?.activity == .paused)
+        await harness.stopAll()
+    }
+
+    @Test func brokenSessionFileIsReportedAndKept() async throws {
+        let harness = try SwarmHarness()
+        let state = harness.root.appendingPathComponent("state")
+        try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+        try Data("{ not json".utf8).write(to: state.appendingPathComponent("session.json"))
+        let session = try await harness.startSession("a") { $0.stateDirectory = state.path }
+        let problems = await session.restore()
+        #expect(problems.count == 1)
+        #expect(FileManager.default.fileExists(atPath: state.appendingPathComponent("session.json.broken").path))
+        await harness.stopAll()
+    }
+
+    @Test func watchFolderAddsOnceRenamesAndRejectsInvalidFiles() async throws {
+        let harness = try SwarmHarness()
+        let content = harness.root.appendingPathComponent("content")
+        let torrent = try harness.makeTorrent(name: "w.bin", files: nil, singleSize: 30_000, pieceLength: 16 << 10, in: content,
+                                              seed: 5, trackers: [])
+        let watched = harness.root.appendingPathComponent("watch")
+        try FileManager.default.createDirectory(at: watched, withIntermediateDirectories: true)
+        let session = try await harness.startSession("a")
+        let folder = WatchFolder(directory: watched.path, afterAdding: .rename, pollInterval: .milliseconds(300))
+        let events = EventLog()
+        let task = Task { await folder.run(session: session) { await events.append($0) } }
+        // Written in two steps: the half-written file must not be read.
+        let bytes = torrent.fileBytes
+        try Data(bytes.prefix(bytes.count / 2)).write(to: watched.appendingPathComponent("w.torrent"))
+        try await Task.sleep(for: .milliseconds(100))
+        try Data(bytes).write(to: watched.appendingPathComponent("w.torrent"))
+        try Data(bytes).write(to: watched.appendingPathComponent("copy.torrent"))
+        try Data("garbage".utf8).write(to: watched.appendingPathComponent("junk.torrent"))
+        let done = await harness.waitUntil(timeout: .seconds(30)) { await events.count == 3 }
+        #expect(done)
+        #expect(await session.snapshot().torrents.map(\.id) == [torrent.infoHash], "the same torrent twice is added once")
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: watched.path))
+        #expect(names == ["w.torrent.added", "copy.torrent.added", "junk.torrent.invalid"])
+        #expect(await events.problems.contains { $0.contains("junk.torrent") && $0.contains("invalid torrent") })
+        task.cancel()
+        await task.value
+        await harness.stopAll()
+    }
+}
+
+actor EventLog {
+    private var events: [WatchFolder.Event] = []
+    func append(_ event: WatchFolder.Event) { events.append(event) }
+    var count: Int { events.count }
+    var problems: [String] { events.compactMap { event in event.problem.map { "\(event.file): \($0)" } } }
+}
