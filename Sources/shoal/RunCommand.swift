@@ -80,7 +80,8 @@ struct RunCommand: AsyncParsableCommand {
         do {
             file = try ConfigFile.load(config)
         } catch {
-            throw fail(error.description)
+            _ = fail(error.description)
+            throw ExitCode(2)  // a bad configuration is a usage error
         }
         let port = self.port ?? file.port ?? 6881
         let bind = self.bind ?? file.bind ?? "0.0.0.0"
@@ -90,10 +91,12 @@ struct RunCommand: AsyncParsableCommand {
         let stateDir = self.stateDir ?? file.stateDir
         let watchDirectories = watch.isEmpty ? file.watch : watch
         guard let afterAdding = WatchFolder.AfterAdding(rawValue: watchAction ?? file.watchAction ?? "rename") else {
-            throw fail("watch_action must be rename, delete or keep")
+            _ = fail("configuration: watch_action must be rename, delete or keep")
+            throw ExitCode(2)
         }
         guard (0...65535).contains(port), upKib >= 0, downKib >= 0 else {
-            throw fail("configuration: port must be 0-65535 and limits 0 or more")
+            _ = fail("configuration: port must be 0-65535 and up_kib/down_kib 0 or more")
+            throw ExitCode(2)
         }
         var chosenTheme = Theme.builtIn
         if !headless {

@@ -53,3 +53,37 @@ struct HeadlessCommandTests {
         #expect(result.stderr.contains("'info' must be a dictionary"), "\(result.stderr)")
     }
 }
+
+@Suite("config.toml")
+struct ConfigFileTests {
+    static let cases: [(String, String)] = [
+        ("colour = \"red\"", "unknown setting 'colour'"),
+        ("port = \"many\"", "'port' must be a whole number"),
+        ("port = 70000", "port must be 0-65535"),
+        ("watch = 3", "'watch' must be a directory"),
+        ("watch_action = \"shred\"", "watch_action must be rename, delete or keep"),
+        ("port = [", "line 1"),
+    ]
+
+    @Test("an invalid config names the problem and exits 2", arguments: cases)
+    func invalidConfig(text: String, message: String) throws {
+        let directory = try TemporaryDirectory()
+        let file = directory.url.appendingPathComponent("config.toml")
+        try Data(text.utf8).write(to: file)
+        let result = try ShoalBinary.run(["--headless", "--config", file.path, "--state-dir", directory.url.path])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
+    /// Flags win over the file; the file wins over built-in defaults.
+    @Test func flagsOverrideTheFile() throws {
+        let directory = try TemporaryDirectory()
+        let file = directory.url.appendingPathComponent("config.toml")
+        let downloads = directory.url.appendingPathComponent("from-config")
+        try Data("download_dir = \"\(downloads.path)\"\nport = 0\nbind = \"127.0.0.1\"\n".utf8).write(to: file)
+        let result = try ShoalBinary.run(["--headless", "--config", file.path, "--state-dir", directory.url.path,
+                                          "--exit-when-done", "--up-kib", "5"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("downloading to \(downloads.path)"), "\(result.stderr)")
+    }
+}

@@ -175,8 +175,8 @@ struct ShippedThemeTests {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".toml") }.sorted()
     }
 
-    @Test func threeThemesShip() {
-        #expect(Set(Self.files).isSuperset(of: ["default.toml", "light.toml", "mono.toml"]))
+    @Test func fiveThemesShip() {
+        #expect(Set(Self.files).isSuperset(of: ["default.toml", "light.toml", "mono.toml", "nord.toml", "solarized-dark.toml"]))
     }
 
     @Test("every shipped theme parses", arguments: files)
