@@ -107,6 +107,11 @@ enum TUIApp {
             case .setSeeding(let id, let seed): try await session.setSeeding(id, seed)
             case .remove(let id, let deleteData): try await session.remove(id, deleteData: deleteData)
             case .setFilePriorities(let id, let priorities): try await session.setFilePriorities(id, priorities)
+            case .verify(let id): try await session.verify(id)
+            case .setGlobalLimits(let up, let down):
+                let snapshot = await session.snapshot()
+                await session.setGlobalLimits(upload: up.map { $0 * 1024 } ?? snapshot.uploadLimit,
+                                              download: down.map { $0 * 1024 } ?? snapshot.downloadLimit)
             case .quit: break
             }
             return nil

@@ -191,3 +191,54 @@ struct ShippedThemeTests {
         #expect(try Theme.parse(text, name: "default.toml").styles == Theme.builtIn.styles)
     }
 }
+
+@Suite("TUI commands for all torrents, verify and limits")
+struct GlobalKeyTests {
+    @Test func pauseAllThenResumeAll() {
+        let torrents = [ScreenTests.torrent("a"), ScreenTests.torrent("b", activity: .paused, seed: 2)]
+        var state = UIState()
+        let snapshot = ScreenTests.session(torrents)
+        state.observe(snapshot, now: .now)
+        #expect(state.handle(.character("P"), snapshot: snapshot, pageSize: 5) == [.pause(torrents[0].id)])
+        let allPaused = ScreenTests.session([ScreenTests.torrent("a", activity: .paused), torrents[1]])
+        #expect(state.handle(.character("P"), snapshot: allPaused, pageSize: 5) == [.resume(torrents[0].id), .resume(torrents[1].id)])
+    }
+
+    @Test func limitsAreTypedInKiBPerSecond() {
+        let snapshot = ScreenTests.session([ScreenTests.torrent("a")])
+        var state = UIState()
+        state.observe(snapshot, now: .now)
+        _ = state.handle(.character("u"), snapshot: snapshot, pageSize: 5)
+        _ = state.handle(.character("x"), snapshot: snapshot, pageSize: 5)  // not a digit: ignored
+        for c in "512" { _ = state.handle(.character(c), snapshot: snapshot, pageSize: 5) }
+        #expect(Screen().render(snapshot, state: state, width: 100, height: 12).text.contains("Upload limit, KiB/s"))
+        #expect(state.handle(.enter, snapshot: snapshot, pageSize: 5) == [.setGlobalLimits(uploadKiB: 512, downloadKiB: nil)])
+        _ = state.handle(.character("d"), snapshot: snapshot, pageSize: 5)
+        #expect(state.handle(.character("0"), snapshot: snapshot, pageSize: 5).isEmpty)
+        #expect(state.handle(.enter, snapshot: snapshot, pageSize: 5) == [.setGlobalLimits(uploadKiB: nil, downloadKiB: 0)])
+        #expect(state.handle(.character("v"), snapshot: snapshot, pageSize: 5) == [.verify(snapshot.torrents[0].id)])
+    }
+
+    @Test func tinyWindowsSayTheyAreTooSmall() {
+        let snapshot = ScreenTests.session([ScreenTests.torrent("a")])
+        let text = Screen().render(snapshot, state: UIState(), width: 15, height: 4).text
+        #expect(text.contains("too small"))
+    }
+
+    @Test func thousandsOfTorrentsScroll() {
+        let torrents = (0..<3000).map { n in ScreenTests.torrent("t\(n)", seed: UInt8(truncatingIfNeeded: n)) }
+        // Distinct ids: vary the hash by index.
+        let unique = torrents.enumerated().map { index, torrent -> TorrentSnapshot in
+            var copy = torrent
+            copy.id = InfoHash(bytes: (0..<20).map { UInt8(truncatingIfNeeded: index >> ($0 % 4 * 8)) ^ UInt8($0) })!
+            return copy
+        }
+        let snapshot = ScreenTests.session(unique)
+        var state = UIState()
+        state.observe(snapshot, now: .now)
+        _ = state.handle(.end, snapshot: snapshot, pageSize: 20)
+        let text = Screen().render(snapshot, state: state, width: 140, height: 24).text
+        #expect(text.contains("t2999"))
+        #expect(text.contains("of 3000"))
+    }
+}

@@ -75,6 +75,10 @@ public struct SessionStore: Sendable {
         FileManager.default.contents(atPath: resumePath(hash)).flatMap { try? JSONDecoder().decode(ResumeData.self, from: $0) }
     }
 
+    public func forgetResume(_ hash: InfoHash) {
+        try? FileManager.default.removeItem(atPath: resumePath(hash))
+    }
+
     public func forget(_ hash: InfoHash) {
         try? FileManager.default.removeItem(atPath: torrentPath(hash))
         try? FileManager.default.removeItem(atPath: resumePath(hash))

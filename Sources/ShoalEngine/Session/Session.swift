@@ -296,6 +296,17 @@ public actor Session {
         }
     }
 
+    /// Forgets the resume data and checks every piece on disk again (resuming if it was running).
+    public func verify(_ hash: InfoHash) async throws {
+        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+        let wasRunning = !entry.paused
+        // Pausing gives the torrent a fresh runtime; without resume data its check hashes everything.
+        try await pause(hash)
+        store?.forgetResume(hash)
+        if wasRunning { start(hash) }
+        await saveSession()
+    }
+
     public func setSeeding(_ hash: InfoHash, _ seed: Bool) async throws {
         guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
         await entry.runtime.setSeeding(seed)

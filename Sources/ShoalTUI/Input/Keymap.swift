@@ -2,7 +2,8 @@
 public enum Action: Sendable, Hashable {
     case quit, help, up, down, pageUp, pageDown, top, bottom
     case open, back, nextTab, previousTab, tab(DetailTab)
-    case add, pauseResume, toggleSeeding, remove, removeWithData, sort, filter
+    case add, pauseResume, pauseResumeAll, toggleSeeding, remove, removeWithData, sort, filter, verify
+    case uploadLimit, downloadLimit
     case priorityUp, priorityDown, skipFile
 }
 
@@ -33,6 +34,10 @@ public enum Keymap {
         .init(keys: [.character("5")], action: .tab(.rates), context: .detail, description: "rates tab"),
         .init(keys: [.character("a")], action: .add, context: .everywhere, description: "add a .torrent file"),
         .init(keys: [.character("p"), .character(" ")], action: .pauseResume, context: .everywhere, description: "pause / resume"),
+        .init(keys: [.character("P")], action: .pauseResumeAll, context: .everywhere, description: "pause all / resume all"),
+        .init(keys: [.character("v")], action: .verify, context: .everywhere, description: "verify the data again (full recheck)"),
+        .init(keys: [.character("u")], action: .uploadLimit, context: .everywhere, description: "set the global upload limit"),
+        .init(keys: [.character("d")], action: .downloadLimit, context: .everywhere, description: "set the global download limit"),
         .init(keys: [.character("S")], action: .toggleSeeding, context: .everywhere, description: "seed when done on / off"),
         .init(keys: [.character("r")], action: .remove, context: .everywhere, description: "remove (keep data)"),
         .init(keys: [.character("R")], action: .removeWithData, context: .everywhere, description: "remove and delete data"),

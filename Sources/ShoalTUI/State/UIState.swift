@@ -28,6 +28,9 @@ public enum UICommand: Sendable, Equatable {
     case setSeeding(InfoHash, Bool)
     case remove(InfoHash, deleteData: Bool)
     case setFilePriorities(InfoHash, [FilePriority])
+    case verify(InfoHash)
+    /// KiB/s; nil leaves that direction as it is; 0 = unlimited.
+    case setGlobalLimits(uploadKiB: Int?, downloadKiB: Int?)
     case quit
 }
 
@@ -37,6 +40,7 @@ public struct UIState: Sendable {
     public enum Prompt: Sendable, Equatable {
         case addPath(String)
         case filter(String)
+        case limit(upload: Bool, String)
         case confirmRemove(InfoHash, name: String, deleteData: Bool)
     }
 
@@ -110,6 +114,20 @@ public struct UIState: Sendable {
             }
             pausedByUser.insert(current.id)
             return [.pause(current.id)]
+        case .pauseResumeAll:
+            let active = snapshot.torrents.filter { $0.activity != .paused }
+            if active.isEmpty {
+                message = "resumed every torrent"
+                return snapshot.torrents.map { .resume($0.id) }
+            }
+            message = "paused every torrent"
+            return active.map { .pause($0.id) }
+        case .verify:
+            guard let current else { return [] }
+            message = "\(current.name): checking every piece again"
+            return [.verify(current.id)]
+        case .uploadLimit: prompt = .limit(upload: true, "")
+        case .downloadLimit: prompt = .limit(upload: false, "")
         case .toggleSeeding:
             guard let current else { return [] }
             let seed = current.activity != .seeding
@@ -168,6 +186,27 @@ public struct UIState: Sendable {
             }
             message = deleteData ? "removed \(name) and its data" : "removed \(name)"
             return [.remove(id, deleteData: deleteData)]
+        case .limit(let upload, let text):
+            var text = text
+            switch key {
+            case .escape: self.prompt = nil
+            case .enter:
+                self.prompt = nil
+                guard let value = Int(text.trimmedSpaces), value >= 0 else {
+                    message = "a limit is a whole number of KiB/s (0 = unlimited)"
+                    return []
+                }
+                message = "\(upload ? "upload" : "download") limit: \(value == 0 ? "unlimited" : "\(value) KiB/s")"
+                return [.setGlobalLimits(uploadKiB: upload ? value : nil, downloadKiB: upload ? nil : value)]
+            case .backspace, .delete:
+                if !text.isEmpty { text.removeLast() }
+                self.prompt = .limit(upload: upload, text)
+            case .character(let c) where c.isNumber:
+                text.append(c)
+                self.prompt = .limit(upload: upload, text)
+            default: break
+            }
+            return []
         case .addPath(let text), .filter(let text):
             var text = text
             switch key {

@@ -18,8 +18,8 @@ public struct Screen: Sendable {
     public func render(_ snapshot: SessionSnapshot, state: UIState, width: Int, height: Int,
                        now: ContinuousClock.Instant = .now) -> CellBuffer {
         var buffer = CellBuffer(width: width, height: height)
-        guard width >= 20 && height >= 5 else {
-            buffer.put("window too small", x: 0, y: 0, style: .error)
+        guard width >= 40 && height >= 10 else {
+            buffer.put("too small: Shoal needs 40×10", x: 0, y: 0, style: .error)
             return buffer
         }
         drawTitle(&buffer, snapshot)
@@ -68,6 +68,10 @@ public struct Screen: Sendable {
         case .filter(let text)?:
             let x = buffer.put("Filter: ", x: 1, y: y, style: .prompt)
             buffer.put(text + "█", x: x, y: y, style: .text)
+        case .limit(let upload, let text)?:
+            let x = buffer.put(upload ? "Upload limit, KiB/s (0 = unlimited): " : "Download limit, KiB/s (0 = unlimited): ",
+                               x: 1, y: y, style: .prompt)
+            buffer.put(text + "█", x: x, y: y, style: .text)
         case .confirmRemove(_, let name, let deleteData)?:
             buffer.put(deleteData ? "Remove \(name) AND DELETE ITS DATA? (y/n)" : "Remove \(name)? (y/n)",
                        x: 1, y: y, style: deleteData ? .error : .prompt)
@@ -110,7 +114,8 @@ struct TorrentListView {
             return
         }
         let selectedIndex = torrents.firstIndex { $0.id == state.selectedID } ?? 0
-        let visible = listRows.count
+        // A list longer than the window gives up its last row to a "41-60 of 3000" line.
+        let visible = torrents.count > listRows.count ? listRows.count - 1 : listRows.count
         let offset = min(max(0, selectedIndex - visible + 1), max(0, selectedIndex))
         let start = max(0, min(offset, torrents.count - visible))
         for (row, torrent) in torrents.dropFirst(start).prefix(visible).enumerated() {
@@ -131,8 +136,8 @@ struct TorrentListView {
             if torrent.id == state.selectedID { buffer.restyle(y: y, style: .selected) }
         }
         if torrents.count > visible {
-            buffer.put(" \(start + 1)-\(min(torrents.count, start + visible)) of \(torrents.count) ",
-                       x: width - 16, y: rows.upperBound - 1, style: .dim)
+            let position = " \(start + 1)-\(min(torrents.count, start + visible)) of \(torrents.count) "
+            buffer.put(position, x: width - position.count, y: rows.upperBound - 1, style: .dim)
         }
     }
 }
