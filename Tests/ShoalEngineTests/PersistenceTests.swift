@@ -64,6 +64,7 @@ struct PersistenceTests {
         let first = try await harness.startSession("a") { $0.stateDirectory = state }
         let oneHash = try await first.add(one, downloadDirectory: content.path)
         let twoHash = try await first.add(two, downloadDirectory: content.path)
+        try await first.setTorrentLimits(oneHash, upload: 10_240, download: 20_480)
         try await first.pause(oneHash)
         try await first.remove(twoHash)
         await first.shutdown()
@@ -72,6 +73,8 @@ struct PersistenceTests {
         let torrents = await second.snapshot().torrents
         #expect(torrents.map(\.id) == [oneHash])
         #expect(torrents.first?.activity == .paused)
+        let saved = try SessionStore(directory: state).loadEntries()
+        #expect(saved.first?.uploadLimit == 10_240 && saved.first?.downloadLimit == 20_480)
         await harness.stopAll()
     }
 

@@ -14,6 +14,9 @@ public struct SessionStore: Sendable {
         public var completed: Date?
         public var uploaded: Int64
         public var downloaded: Int64
+        /// Per-torrent caps in bytes per second (absent in files from before they existed).
+        public var uploadLimit: Int?
+        public var downloadLimit: Int?
     }
 
     struct Document: Codable {

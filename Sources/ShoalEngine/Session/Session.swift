@@ -24,6 +24,9 @@ public actor Session {
         var paused: Bool
         var downloadDirectory: String
         var added: Date
+        /// Per-torrent caps in bytes per second, 0 = none.
+        var uploadLimit = 0
+        var downloadLimit = 0
     }
 
     let store: SessionStore?
@@ -189,6 +192,11 @@ public actor Session {
                                      filePriorities: priorities, added: record.added)
                 await entries[hash]?.runtime.restoreCounters(uploaded: record.uploaded, downloaded: record.downloaded,
                                                              completed: record.completed, seedWhenDone: record.seedWhenDone)
+                if let up = record.uploadLimit, let down = record.downloadLimit {
+                    entries[hash]?.uploadLimit = up
+                    entries[hash]?.downloadLimit = down
+                    await entries[hash]?.runtime.setLimits(upload: up, download: down)
+                }
                 if !record.paused { start(hash) }
             } catch {
                 problems.append("cannot restore \(record.infoHash): \(error)")
@@ -207,7 +215,8 @@ public actor Session {
             records.append(SessionStore.Entry(
                 infoHash: hash.hex, downloadDirectory: entry.downloadDirectory, paused: entry.paused,
                 seedWhenDone: state.seedWhenDone, filePriorities: state.priorities.map(\.rawValue), added: entry.added,
-                completed: state.completed, uploaded: state.uploaded, downloaded: state.downloaded))
+                completed: state.completed, uploaded: state.uploaded, downloaded: state.downloaded,
+                uploadLimit: entry.uploadLimit, downloadLimit: entry.downloadLimit))
         }
         do {
             try store.saveEntries(records)
@@ -272,6 +281,7 @@ public actor Session {
         await entry.runtime.setFilePriorities(state.priorities)
         await entry.runtime.restoreCounters(uploaded: state.uploaded, downloaded: state.downloaded, completed: state.completed,
                                             seedWhenDone: state.seedWhenDone)
+        await entry.runtime.setLimits(upload: entry.uploadLimit, download: entry.downloadLimit)
         entries[hash] = entry
         await saveSession()
     }
@@ -316,6 +326,15 @@ public actor Session {
     public func setFilePriorities(_ hash: InfoHash, _ priorities: [FilePriority]) async throws {
         guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
         await entry.runtime.setFilePriorities(priorities)
+        await saveSession()
+    }
+
+    /// Caps for one torrent, in bytes per second (0 = unlimited), on top of the global ones.
+    public func setTorrentLimits(_ hash: InfoHash, upload: Int, download: Int) async throws {
+        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+        entries[hash]?.uploadLimit = upload
+        entries[hash]?.downloadLimit = download
+        await entry.runtime.setLimits(upload: upload, download: download)
         await saveSession()
     }
 
