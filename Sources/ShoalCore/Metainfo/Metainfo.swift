@@ -89,15 +89,8 @@ extension Metainfo {
     /// A .torrent file for this metainfo: trackers and descriptive fields re-encoded, the `info`
     /// dictionary copied byte for byte so the info-hash cannot change.
     public var fileBytes: [UInt8] {
-        var root: [String: BencodeValue] = [:]
-        let tiers = trackerTiers.filter { !$0.isEmpty }
-        if let first = tiers.first?.first { root["announce"] = .string(first) }
-        if tiers.count > 1 || (tiers.first?.count ?? 0) > 1 {
-            root["announce-list"] = .list(tiers.map { .list($0.map { .string($0) }) })
-        }
-        if let comment { root["comment"] = .string(comment) }
-        if let createdBy { root["created by"] = .string(createdBy) }
-        if let creationDate { root["creation date"] = .integer(creationDate) }
+        var root = MetainfoBuilder.outerFields(trackerTiers: trackerTiers, comment: comment, createdBy: createdBy,
+                                               creationDate: creationDate)
         if !urlList.isEmpty { root["url-list"] = .list(urlList.map { .string($0) }) }
         // Every key above sorts before "info", so the raw info goes last, as canonical order wants.
         var bytes = BencodeEncoder.encode(.dict(root))

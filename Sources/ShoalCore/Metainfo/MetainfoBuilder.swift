@@ -50,7 +50,17 @@ public struct MetainfoBuilder: Sendable {
     }
 
     public func encoded() -> [UInt8] {
-        var root: [String: BencodeValue] = ["info": infoValue]
+        var root = Self.outerFields(trackerTiers: trackerTiers, comment: comment, createdBy: createdBy,
+                                    creationDate: creationDate)
+        root["info"] = infoValue
+        return BencodeEncoder.encode(.dict(root))
+    }
+
+    /// The keys of a .torrent outside `info`: `announce` (and `announce-list` when there is more
+    /// than one tracker), comment, created by, creation date.
+    static func outerFields(trackerTiers: [[String]], comment: String?, createdBy: String?,
+                            creationDate: Int64?) -> [String: BencodeValue] {
+        var root: [String: BencodeValue] = [:]
         let tiers = trackerTiers.filter { !$0.isEmpty }
         if let first = tiers.first?.first { root["announce"] = .string(first) }
         if tiers.count > 1 || (tiers.first?.count ?? 0) > 1 {
@@ -59,7 +69,7 @@ public struct MetainfoBuilder: Sendable {
         if let comment { root["comment"] = .string(comment) }
         if let createdBy { root["created by"] = .string(createdBy) }
         if let creationDate { root["creation date"] = .integer(creationDate) }
-        return BencodeEncoder.encode(.dict(root))
+        return root
     }
 
     /// Aims at 1,000–2,000 pieces, clamped to 16 KiB…16 MiB: small enough to verify and share

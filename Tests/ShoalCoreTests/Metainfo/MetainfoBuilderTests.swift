@@ -38,3 +38,15 @@ struct MetainfoBuilderTests {
         #expect(root["announce"]?.bytes == Array("http://127.0.0.1/a".utf8))
     }
 }
+
+@Suite("Writing a parsed torrent back")
+struct MetainfoFileBytesTests {
+    @Test("keeps the info-hash and the trackers of every fixture", arguments: Fixtures.manifest)
+    func roundTrip(expected: Fixtures.Expectation) throws {
+        let original = try Metainfo(bytes: Fixtures.bytes(expected.file))
+        let again = try Metainfo(bytes: original.fileBytes)
+        #expect(again.infoHash == original.infoHash)
+        #expect(again.trackerTiers == original.trackerTiers)
+        #expect(again.comment == original.comment)
+    }
+}
