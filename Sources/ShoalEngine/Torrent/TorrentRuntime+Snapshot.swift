@@ -44,7 +44,7 @@ extension TorrentRuntime {
             piecesInProgress: picker?.piecesInProgress ?? [], availability: picker?.availability ?? [],
             peers: peerList, trackers: trackerStates, files: files, downloadDirectory: storage.paths.first ?? "",
             isPrivate: info.isPrivate, hashFailures: hashFailures, bannedPeers: bannedIDs.count,
-            piecesHashedOnCheck: checkedPieces)
+            piecesHashedOnCheck: checkedPieces.current)
     }
 
     private func flags(_ key: Int, _ record: PeerRecord) -> String {

@@ -1,6 +1,7 @@
 import Foundation
 import NIOPosix
 import ShoalCore
+import Synchronization
 
 /// One torrent's life: checks existing data, then runs its tracker announcer, its peer
 /// connections, its hash checker and its once-a-second tick as children of one task group.
@@ -30,7 +31,8 @@ public actor TorrentRuntime {
     static let pendingWriteLimit = 32 << 20
     var activity: TorrentActivity = .checking
     var errorMessage: String?
-    var checkedPieces = 0
+    /// Pieces hashed by the check at start; counted from the checking threads.
+    let checkedPieces = Counter()
     var downloadedBytes: Int64 = 0
     var uploadedBytes: Int64 = 0
     /// Totals from earlier runs (the counters above count this run, for the tracker).
@@ -113,9 +115,9 @@ public actor TorrentRuntime {
         // Resume data vouches for pieces whose files are unchanged; only the rest are hashed.
         let trusted = store?.loadResume(metainfo.infoHash)?.trustedPieces(
             geometry: info.geometry, infoHash: metainfo.infoHash, paths: storage.paths, padding: info.files.map(\.isPadding))
-        let have = await PieceVerifier.verifyAll(storage: storage, info: info, pool: pool, trusted: trusted) { [weak self] _ in
-            guard let self else { return }
-            Task { await self.countChecked() }
+        let counter = checkedPieces
+        let have = await PieceVerifier.verifyAll(storage: storage, info: info, pool: pool, trusted: trusted) { _ in
+            counter.increment()
         }
         savedHave = trusted
         if Task.isCancelled { return }
@@ -145,7 +147,6 @@ public actor TorrentRuntime {
         storage.sync()
     }
 
-    private func countChecked() { checkedPieces += 1 }
 
     /// Says `stopped` to the trackers and closes every connection; call before cancelling `run()`.
     public func stop() async {
@@ -264,4 +265,11 @@ public actor TorrentRuntime {
     var persistentState: (uploaded: Int64, downloaded: Int64, completed: Date?, seedWhenDone: Bool, priorities: [FilePriority]) {
         (uploadedBase + uploadedBytes, downloadedBase + downloadedBytes, completedAt, seedWhenDone, filePriorities)
     }
+}
+
+/// A count shared with worker threads.
+final class Counter: Sendable {
+    private let value = Atomic<Int>(0)
+    func increment() { value.add(1, ordering: .relaxed) }
+    var current: Int { value.load(ordering: .relaxed) }
 }
