@@ -21,13 +21,13 @@ struct HostilePeerTests {
         let hash = try await leecher.add(torrent)
         // The liar first, alone, so it is sure to be asked for data.
         await leecher.addPeers(hash, [liar.address])
-        let caught = await harness.waitUntil(timeout: .seconds(60)) {
+        let caught = await harness.waitUntil(timeout: .seconds(120)) {
             (await leecher.snapshot().torrents.first?.bannedPeers ?? 0) >= 1
         }
         #expect(caught)
         let seeder = try await harness.startSession("seed")
         try await seeder.add(torrent)
-        let done = await harness.waitUntil(timeout: .seconds(60)) {
+        let done = await harness.waitUntil(timeout: .seconds(120)) {
             await leecher.snapshot().torrents.first?.isComplete == true
         }
         #expect(done)
@@ -58,7 +58,7 @@ struct HostilePeerTests {
         let leecher = try await harness.startSession("leech")
         let hash = try await leecher.add(torrent)
         await leecher.addPeers(hash, [liar.address])
-        let done = await harness.waitUntil(timeout: .seconds(60)) {
+        let done = await harness.waitUntil(timeout: .seconds(120)) {
             await leecher.snapshot().torrents.first?.isComplete == true
         }
         #expect(done)

@@ -20,7 +20,7 @@ struct PersistenceTests {
         let state = harness.root.appendingPathComponent("state").path
         let first = try await harness.startSession("leech") { $0.stateDirectory = state }
         let hash = try await first.add(torrent, filePriorities: [.high, .normal])
-        #expect(await harness.waitUntil(timeout: .seconds(60)) { await first.snapshot().torrents.first?.isComplete == true })
+        #expect(await harness.waitUntil(timeout: .seconds(120)) { await first.snapshot().torrents.first?.isComplete == true })
         try await first.setSeeding(hash, false)
         await first.shutdown()
         #expect(FileManager.default.fileExists(atPath: state + "/session.json"))
@@ -29,7 +29,7 @@ struct PersistenceTests {
         // Same state: back as it was, nothing hashed.
         let second = try await harness.startSession("leech") { $0.stateDirectory = state }
         #expect(await second.restore().isEmpty)
-        #expect(await harness.waitUntil(timeout: .seconds(60)) { await second.snapshot().torrents.first?.activity == .finished })
+        #expect(await harness.waitUntil(timeout: .seconds(120)) { await second.snapshot().torrents.first?.activity == .finished })
         let restored = try #require(await second.snapshot().torrents.first)
         #expect(restored.piecesHashedOnCheck == 0)
         #expect(restored.files.map(\.priority) == [.high, .normal])
@@ -45,7 +45,7 @@ struct PersistenceTests {
         let third = try await harness.startSession("leech") { $0.stateDirectory = state }
         _ = await third.restore()
         try await third.setSeeding(hash, true)
-        #expect(await harness.waitUntil(timeout: .seconds(60)) { await third.snapshot().torrents.first?.isComplete == true })
+        #expect(await harness.waitUntil(timeout: .seconds(120)) { await third.snapshot().torrents.first?.isComplete == true })
         let again = try #require(await third.snapshot().torrents.first)
         let bPieces = torrent.info.geometry.pieces(ofFile: 1).count
         #expect(again.piecesHashedOnCheck <= bPieces && again.piecesHashedOnCheck > 0, "\(again.piecesHashedOnCheck) of \(bPieces)")

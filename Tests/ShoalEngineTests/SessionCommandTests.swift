@@ -14,7 +14,7 @@ struct SessionCommandTests {
                                               in: seedDir, seed: 8)
         let seeder = try await harness.startSession("seed")
         let hash = try await seeder.add(torrent)
-        #expect(await harness.waitUntil(timeout: .seconds(60)) { await seeder.snapshot().torrents.first?.activity == .seeding })
+        #expect(await harness.waitUntil(timeout: .seconds(120)) { await seeder.snapshot().torrents.first?.activity == .seeding })
 
         // Paused: no peers, reported as paused; the data stays.
         try await seeder.pause(hash)

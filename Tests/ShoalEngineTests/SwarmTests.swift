@@ -28,7 +28,7 @@ struct SwarmTests {
             leechers.append(leecher)
         }
         let all = leechers
-        let allDone = await harness.waitUntil(timeout: .seconds(60)) {
+        let allDone = await harness.waitUntil(timeout: .seconds(120)) {
             for leecher in all {
                 let snapshot = await leecher.snapshot()
                 if snapshot.torrents.count != 2 || !snapshot.torrents.allSatisfy({ $0.isComplete }) { return false }
@@ -67,12 +67,12 @@ struct SwarmTests {
         try await seeder.add(torrent)
         let leecher = try await harness.startSession("leech")
         try await leecher.add(torrent)
-        let checked = await harness.waitUntil(timeout: .seconds(60)) {
+        let checked = await harness.waitUntil(timeout: .seconds(120)) {
             let snapshot = await leecher.snapshot()
             return snapshot.torrents.first.map { $0.activity != .checking } ?? false
         }
         #expect(checked)
-        let done = await harness.waitUntil(timeout: .seconds(60)) {
+        let done = await harness.waitUntil(timeout: .seconds(120)) {
             await leecher.snapshot().torrents.first?.isComplete == true
         }
         #expect(done)

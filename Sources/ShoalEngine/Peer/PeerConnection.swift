@@ -24,6 +24,15 @@ enum PeerConnection {
         }
     }
 
+    /// Wraps an accepted socket (opened with autoRead off) and starts reading.
+    static func adopt(_ channel: any NIOCore.Channel) async throws -> Channel {
+        try await channel.eventLoop.submit {
+            let wrapped = try Channel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+            try channel.syncOptions?.setOption(.autoRead, value: true)
+            return wrapped
+        }.get()
+    }
+
     /// Dials a peer found by a tracker and runs the connection until either side ends it.
     static func dial(_ address: PeerAddress, torrent: TorrentRuntime, context: PeerContext) async {
         do {

@@ -11,7 +11,7 @@ public actor Session {
     public let config: EngineConfig
     public nonisolated let listenPort: UInt16
     let pool: NIOThreadPool
-    let server: NIOAsyncChannel<PeerConnection.Channel, Never>
+    let server: NIOAsyncChannel<any Channel, Never>
     let globalUpload: RateLimiter
     let globalDownload: RateLimiter
     /// Whether `run()` took the listener; if not, `shutdown()` drains it.
@@ -64,9 +64,12 @@ public actor Session {
                     .serverChannelOption(.backlog, value: 256)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    // Accepted sockets are wrapped for async use only once a task owns them
+                    // (see `handleIncoming`); until then nothing is read.
+                    .childChannelOption(.autoRead, value: false)
                     .childChannelOption(.recvAllocator,
                                         value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 64 << 10, maximum: 1 << 20))
-                    .bind(host: config.bindAddress, port: port) { PeerConnection.wrap($0) }
+                    .bind(host: config.bindAddress, port: port) { $0.eventLoop.makeSucceededFuture($0) }
                 let bound = UInt16(server.channel.localAddress?.port ?? port)
                 return Session(config: config, server: server, port: bound, pool: pool)
             } catch {
@@ -77,7 +80,7 @@ public actor Session {
         throw SessionError.cannotListen(lastError)
     }
 
-    private init(config: EngineConfig, server: NIOAsyncChannel<PeerConnection.Channel, Never>, port: UInt16, pool: NIOThreadPool) {
+    private init(config: EngineConfig, server: NIOAsyncChannel<any Channel, Never>, port: UInt16, pool: NIOThreadPool) {
         self.config = config
         self.server = server
         self.listenPort = port
@@ -107,7 +110,7 @@ public actor Session {
                 }
             }
             // The accept loop is not cancelled: it ends when `shutdown()` closes the listener, after
-            // taking every connection already accepted (NIO traps on an accepted channel nobody runs).
+            // taking every connection already accepted so none is left open.
         }
         try? await pool.shutdownGracefully()
     }
@@ -123,10 +126,10 @@ public actor Session {
         await saveSession()
         try? await server.channel.close()
         if !isRunning {
-            // NIO traps when an accepted connection is released unused: close any queued ones.
+            // Close any connection accepted while nobody was running the listener.
             isRunning = true
             try? await server.executeThenClose { inbound in
-                for try await child in inbound { try? await child.executeThenClose { _, _ in } }
+                for try await child in inbound { try? await child.close() }
             }
             try? await pool.shutdownGracefully()
         }
@@ -376,7 +379,7 @@ public actor Session {
 
     // MARK: - Incoming connections
 
-    private func acceptLoop(_ server: NIOAsyncChannel<PeerConnection.Channel, Never>) async {
+    private func acceptLoop(_ server: NIOAsyncChannel<any Channel, Never>) async {
         try? await server.executeThenClose { inbound in
             try await withThrowingDiscardingTaskGroup { group in
                 for try await child in inbound {
@@ -386,8 +389,13 @@ public actor Session {
         }
     }
 
-    private nonisolated func handleIncoming(_ child: PeerConnection.Channel) async {
-        let raw = child.channel
+    private nonisolated func handleIncoming(_ raw: any Channel) async {
+        // Wrapping here rather than in the accept initializer: NIO traps on an async channel that
+        // is dropped unused, which happens when a connection races a closing listener.
+        guard let child = try? await PeerConnection.adopt(raw) else {
+            try? await raw.close()
+            return
+        }
         let remote = raw.remoteAddress
         let address = PeerAddress(host: remote?.ipAddress ?? "?", port: UInt16(remote?.port ?? 0))
         try? await child.executeThenClose { inbound, outbound in

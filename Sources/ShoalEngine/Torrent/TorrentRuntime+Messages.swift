@@ -58,6 +58,9 @@ extension TorrentRuntime {
             guard record.link.queuedUploads.load(ordering: .relaxed) < Self.maxQueuedUploads else {
                 return drop(key, "too many outstanding requests")
             }
+            // A cancel that arrived after we had already sent the block must not swallow a new
+            // request for it.
+            _ = record.link.cancelled.withLock { $0.remove(block) }
             record.link.serve(block)
         case .cancel(let index, let offset, let length):
             if let block = geometry.request(piece: index, offset: offset, length: length) {

@@ -9,7 +9,8 @@ import Synchronization
 /// optionally, the UDP one (BEP 15), sharing one `TrackerCore`. Usable embedded (tests, the demo)
 /// or alone. Malformed requests get a bencoded `failure reason`, never a crash.
 public final class TrackerServer: Sendable {
-    typealias ServerChannel = NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+    typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+    typealias ServerChannel = NIOAsyncChannel<any Channel, Never>
 
     public let core: TrackerCore
     private let server: ServerChannel
@@ -26,11 +27,13 @@ public final class TrackerServer: Sendable {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // Connections are wrapped for async use only once a task owns them (see `serve`);
+            // NIO traps on an async channel dropped unused, as when one races a closing listener.
+            .childChannelOption(.autoRead, value: false)
             .bind(host: bind, port: httpPort) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                        wrappingChannelSynchronously: channel)
+                    return channel
                 }
             }
         var udp: UDPTrackerServer?
@@ -74,11 +77,10 @@ public final class TrackerServer: Sendable {
     public func shutdown() async {
         await udp?.shutdown()
         try? await server.channel.close()
-        // Connections accepted by a listener nobody ran are still queued; NIO traps if one is
-        // released unused, so close each of them properly.
+        // Connections accepted by a listener nobody ran are still queued: close them.
         if !started.exchange(true, ordering: .relaxed) {
             try? await server.executeThenClose { inbound in
-                for try await connection in inbound { try? await connection.executeThenClose { _, _ in } }
+                for try await connection in inbound { try? await connection.close() }
             }
         }
     }
@@ -88,7 +90,16 @@ public final class TrackerServer: Sendable {
         udp?.respond(to: bytes, from: remote)
     }
 
-    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+    private func serve(_ raw: any Channel) async {
+        let adopted = try? await raw.eventLoop.submit {
+            let wrapped = try Connection(wrappingChannelSynchronously: raw)
+            try raw.syncOptions?.setOption(.autoRead, value: true)
+            return wrapped
+        }.get()
+        guard let connection = adopted else {
+            try? await raw.close()
+            return
+        }
         let remote = connection.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
         try? await connection.executeThenClose { inbound, outbound in
             var uri: String?
