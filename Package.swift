@@ -75,7 +75,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ShoalCoreTests",
-            dependencies: ["ShoalCore"],
+            dependencies: ["ShoalCore", "ShoalTestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),
@@ -97,7 +97,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ShoalTrackerTests",
-            dependencies: ["ShoalCore", "ShoalTracker", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["ShoalCore", "ShoalTracker", "ShoalTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(

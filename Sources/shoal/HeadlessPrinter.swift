@@ -1,6 +1,7 @@
 import Foundation
 import ShoalCore
 import ShoalEngine
+import ShoalTUI
 
 /// The headless mode's output: one progress line per torrent per interval, an event line when a
 /// torrent completes or fails. Stops when the session stops, or once all are done if asked.
@@ -37,17 +38,10 @@ struct HeadlessPrinter {
 
     static func line(_ torrent: TorrentSnapshot) -> String {
         let percent = ByteCount.fixed(torrent.progress * 100, digits: 1)
-        let eta = torrent.eta.map(Self.duration) ?? (torrent.isComplete ? "done" : "-")
+        let eta = torrent.eta.map { Format.eta($0).replacingOccurrences(of: " ", with: "") } ?? (torrent.isComplete ? "done" : "-")
         var line = "\(torrent.name)  \(torrent.activity.rawValue)  \(percent)%  "
         line += "down \(ByteCount.format(Int64(torrent.downloadRate)))/s  up \(ByteCount.format(Int64(torrent.uploadRate)))/s  "
         line += "peers \(torrent.peers.count) (\(torrent.seedCount) seeds)  eta \(eta)"
         return line
-    }
-
-    static func duration(_ seconds: Int) -> String {
-        if seconds >= 86_400 { return "\(seconds / 86_400)d\((seconds % 86_400) / 3600)h" }
-        if seconds >= 3600 { return "\(seconds / 3600)h\((seconds % 3600) / 60)m" }
-        if seconds >= 60 { return "\(seconds / 60)m\(seconds % 60)s" }
-        return "\(seconds)s"
     }
 }

@@ -47,6 +47,17 @@ struct RealClientTests {
         return url
     }
 
+    /// A tracker, the content in `seedFolder`, its torrent and the .torrent file real clients read.
+    static func prepare(_ layout: Layout, seedFolder: String) async throws
+        -> (harness: SwarmHarness, seedDir: URL, metainfo: Metainfo, files: [String], file: URL)
+    {
+        let harness = try SwarmHarness()
+        try await harness.startTracker()
+        let seedDir = harness.root.appendingPathComponent(seedFolder)
+        let (metainfo, files) = try torrent(layout, harness: harness, in: seedDir)
+        return (harness, seedDir, metainfo, files, try write(metainfo, harness: harness))
+    }
+
     static func expectSame(_ files: [String], _ a: URL, _ b: URL) {
         for file in files {
             #expect(FileManager.default.contentsEqual(atPath: a.appendingPathComponent(file).path,
@@ -59,11 +70,7 @@ struct RealClientTests {
     @Test("Shoal downloads from a libtorrent seeder", .enabled(if: ExternalProcess.available("/usr/bin/python3")),
           arguments: Layout.allCases)
     func shoalLeechesFromLibtorrent(layout: Layout) async throws {
-        let harness = try SwarmHarness()
-        try await harness.startTracker()
-        let seedDir = harness.root.appendingPathComponent("lt-seed")
-        let (metainfo, files) = try Self.torrent(layout, harness: harness, in: seedDir)
-        let file = try Self.write(metainfo, harness: harness)
+        let (harness, seedDir, metainfo, files, file) = try await Self.prepare(layout, seedFolder: "lt-seed")
         let port = ExternalProcess.freePort()
         let seeder = try ExternalProcess(Self.python, [Self.ltScript, "seed", file.path, seedDir.path, String(port), "--timeout", "90"],
                                          logName: "lt-seed")
@@ -83,11 +90,7 @@ struct RealClientTests {
     @Test("Shoal downloads from an aria2 seeder", .enabled(if: ExternalProcess.available("aria2c")),
           arguments: Layout.allCases)
     func shoalLeechesFromAria2(layout: Layout) async throws {
-        let harness = try SwarmHarness()
-        try await harness.startTracker()
-        let seedDir = harness.root.appendingPathComponent("aria2-seed")
-        let (metainfo, files) = try Self.torrent(layout, harness: harness, in: seedDir)
-        let file = try Self.write(metainfo, harness: harness)
+        let (harness, seedDir, metainfo, files, file) = try await Self.prepare(layout, seedFolder: "aria2-seed")
         let port = ExternalProcess.freePort()
         let seeder = try ExternalProcess(ExternalProcess.which("aria2c") ?? "/usr/bin/aria2c",
                                          Self.aria2Arguments(port: port) + ["--seed-ratio=0.0", "--check-integrity=true",
@@ -108,11 +111,7 @@ struct RealClientTests {
     @Test("A libtorrent leecher downloads from a Shoal seeder", .enabled(if: ExternalProcess.available("/usr/bin/python3")),
           arguments: Layout.allCases)
     func libtorrentLeechesFromShoal(layout: Layout) async throws {
-        let harness = try SwarmHarness()
-        try await harness.startTracker()
-        let seedDir = harness.root.appendingPathComponent("shoal")
-        let (metainfo, files) = try Self.torrent(layout, harness: harness, in: seedDir)
-        let file = try Self.write(metainfo, harness: harness)
+        let (harness, seedDir, metainfo, files, file) = try await Self.prepare(layout, seedFolder: "shoal")
         let seeder = try await harness.startSession("shoal")
         try await seeder.add(metainfo)
         let seeding = await harness.waitUntil(timeout: .seconds(60)) { await seeder.snapshot().torrents.first?.activity == .seeding }
@@ -133,11 +132,7 @@ struct RealClientTests {
     @Test("An aria2 leecher downloads from a Shoal seeder", .enabled(if: ExternalProcess.available("aria2c")),
           arguments: Layout.allCases)
     func aria2LeechesFromShoal(layout: Layout) async throws {
-        let harness = try SwarmHarness()
-        try await harness.startTracker()
-        let seedDir = harness.root.appendingPathComponent("shoal")
-        let (metainfo, files) = try Self.torrent(layout, harness: harness, in: seedDir)
-        let file = try Self.write(metainfo, harness: harness)
+        let (harness, seedDir, metainfo, files, file) = try await Self.prepare(layout, seedFolder: "shoal")
         let seeder = try await harness.startSession("shoal")
         try await seeder.add(metainfo)
         let seeding = await harness.waitUntil(timeout: .seconds(60)) {

@@ -1,4 +1,5 @@
 import Foundation
+import ShoalTestSupport
 
 /// Runs the `shoal` executable built beside the test bundle, and other programs, capturing output.
 enum ShoalBinary {
@@ -46,22 +47,9 @@ enum ShoalBinary {
         return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData, as: UTF8.self))
     }
+    static func tool(_ name: String) -> URL? { ExternalProcess.which(name).map(URL.init(fileURLWithPath:)) }
 
-    /// A program from PATH (or an absolute path), if installed.
-    static func tool(_ name: String) -> URL? {
-        if name.hasPrefix("/") { return FileManager.default.isExecutableFile(atPath: name) ? URL(fileURLWithPath: name) : nil }
-        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-            let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent(name)
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        return nil
-    }
-
-    /// Interop tests need the real clients; `.ci/run` installs them. Off CI a missing client skips
-    /// the test; on CI it fails it, so a broken install cannot pass silently.
-    static func hasTools(_ names: String...) -> Bool {
-        names.allSatisfy { tool($0) != nil } || ProcessInfo.processInfo.environment["CI"] != nil
-    }
+    static func hasTools(_ names: String...) -> Bool { names.allSatisfy { ExternalProcess.available($0) } }
 }
 
 /// A temporary directory removed when the value is released.
@@ -78,15 +66,7 @@ final class TemporaryDirectory {
     func write(_ relative: String, bytes: Int, seed: UInt64) throws -> URL {
         let file = url.appendingPathComponent(relative)
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        var state = seed | 1
-        var content = [UInt8](repeating: 0, count: bytes)
-        for index in 0..<bytes {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            content[index] = UInt8(truncatingIfNeeded: state)
-        }
-        try Data(content).write(to: file)
+        try Data(SwarmHarness.bytes(bytes, seed: seed)).write(to: file)
         return file
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ShoalCore
+import ShoalTestSupport
 import Testing
 @testable import ShoalTracker
 
@@ -101,17 +102,5 @@ struct TrackerRegistryTests {
         #expect(type == "application/json")
         #expect(String(decoding: stats, as: UTF8.self).contains("\"peers\":1"))
         await server.shutdown()
-    }
-}
-
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,5 +1,6 @@
 import NIOCore
 import ShoalCore
+import ShoalTestSupport
 import Testing
 @testable import ShoalTracker
 

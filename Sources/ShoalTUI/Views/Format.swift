@@ -2,14 +2,14 @@ import ShoalCore
 import ShoalEngine
 
 /// Short human forms for the columns.
-enum Format {
+public enum Format {
     static func size(_ bytes: Int64) -> String { ByteCount.format(bytes) }
 
     static func rate(_ bytesPerSecond: Double) -> String {
         bytesPerSecond < 1 ? "-" : ByteCount.format(Int64(bytesPerSecond)) + "/s"
     }
 
-    static func eta(_ seconds: Int?) -> String {
+    public static func eta(_ seconds: Int?) -> String {
         guard let seconds else { return "-" }
         if seconds >= 86_400 { return "\(seconds / 86_400)d \((seconds % 86_400) / 3600)h" }
         if seconds >= 3600 { return "\(seconds / 3600)h \((seconds % 3600) / 60)m" }

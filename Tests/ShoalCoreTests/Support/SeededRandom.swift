@@ -1,17 +1,4 @@
-/// SplitMix64: a small, fast generator whose seed makes a failing property test reproducible.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+@_exported import ShoalTestSupport
 
 extension Array where Element == UInt8 {
     init(ascii text: String) { self = Array(text.utf8) }
