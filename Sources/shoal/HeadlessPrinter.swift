@@ -13,6 +13,7 @@ struct HeadlessPrinter {
     func run() async {
         var announced: Set<InfoHash> = []
         var failed: Set<InfoHash> = []
+        var trackerLines: [String: String] = [:]
         while !Task.isCancelled {
             let snapshot = await session.snapshot()
             for notice in await session.takeErrors() { say("notice: \(notice)") }
@@ -24,6 +25,11 @@ struct HeadlessPrinter {
                 if let error = torrent.error, failed.insert(torrent.id).inserted {
                     say("error: \(torrent.name): \(error)")
                 }
+                for tracker in torrent.trackers {
+                    guard let state = Self.trackerState(tracker) else { continue }
+                    let key = torrent.id.hex + " " + tracker.url
+                    if trackerLines.updateValue(state, forKey: key) != state { say("tracker: \(torrent.name): \(tracker.url): \(state)") }
+                }
             }
             let all = snapshot.torrents
             if exitWhenDone && !all.isEmpty && all.allSatisfy({ $0.isComplete && $0.activity != .checking }) { return }
@@ -34,6 +40,12 @@ struct HeadlessPrinter {
                 return
             }
         }
+    }
+
+    /// A tracker's settled state worth a line when it changes; nil while it is still trying.
+    static func trackerState(_ tracker: TrackerSnapshot) -> String? {
+        if let error = tracker.error { return "error: \(error)" }
+        return tracker.status.hasPrefix("working") ? tracker.status : nil
     }
 
     static func line(_ torrent: TorrentSnapshot) -> String {

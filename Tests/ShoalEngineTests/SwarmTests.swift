@@ -104,6 +104,32 @@ struct TrackerClientTests {
         await harness.stopAll()
     }
 
+    /// Every tracker is scraped, also one in a tier we never announce to; HTTP and UDP scrapes
+    /// both land in the snapshot, and a completed download shows in the tracker's count.
+    @Test func everyTrackerIsScraped() async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker(udp: true)
+        let udpURL = try #require(harness.tracker.udpAnnounceURL)
+        let httpURL = harness.tracker.announceURL
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "s.bin", files: nil, singleSize: 150_000, pieceLength: 16 << 10,
+                                              in: seedDir, seed: 8, trackers: [[httpURL], [udpURL]])
+        let seeder = try await harness.startSession("seed")
+        try await seeder.add(torrent)
+        #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.trackers.first?.lastAnnounce != nil })
+        let leecher = try await harness.startSession("leech") { $0.scrapeInterval = .seconds(1) }
+        try await leecher.add(torrent)
+        #expect(await harness.waitUntil(timeout: .seconds(60)) {
+            let trackers = await leecher.snapshot().torrents.first?.trackers ?? []
+            let http = trackers.first { $0.url == httpURL }, udp = trackers.first { $0.url == udpURL }
+            return http?.completed == 1 && udp?.completed == 1 && udp?.seeders == 2 && udp?.leechers == 0
+        })
+        let trackers = await leecher.snapshot().torrents.first?.trackers ?? []
+        let udp = try #require(trackers.first { $0.url == udpURL })
+        #expect(udp.lastAnnounce == nil && udp.lastScrape != nil, "the backup tier is scraped, not announced to: \(udp)")
+        await harness.stopAll()
+    }
+
     /// A dead first tier falls through to the next (BEP 12).
     @Test func deadTierFallsThrough() async throws {
         let harness = try SwarmHarness()

@@ -23,6 +23,8 @@ public struct EngineConfig: Sendable {
     public var stateDirectory: String?
     /// How often resume data is saved while running (also on completion and on exit).
     public var resumeSaveInterval: Duration = .seconds(30)
+    /// How often every tracker is scraped for its counts (Transmission also uses 30 minutes).
+    public var scrapeInterval: Duration = .seconds(30 * 60)
 
     public init(downloadDirectory: String, listenPort: UInt16 = 6881, bindAddress: String = "0.0.0.0",
                 peerID: PeerID = .generate(), uploadLimit: Int = 0, downloadLimit: Int = 0,

@@ -74,6 +74,9 @@ public struct TrackerSnapshot: Sendable, Hashable {
     public var nextAnnounce: ContinuousClock.Instant?
     public var seeders: Int?
     public var leechers: Int?
+    /// Downloads the tracker saw complete, from its scrape.
+    public var completed: Int? = nil
+    public var lastScrape: ContinuousClock.Instant? = nil
     public var peersReturned: Int
 }
 

@@ -136,6 +136,7 @@ public actor TorrentRuntime {
         let context = self.context
         await withDiscardingTaskGroup { group in
             group.addTask { await self.announceLoop() }
+            group.addTask { await self.scrapeLoop() }
             group.addTask { await self.tickLoop() }
             group.addTask { await self.verifyLoop() }
             for await address in dials {

@@ -44,7 +44,7 @@ public enum UDPTrackerClient {
     }
 
     public static func scrape(_ hashes: [InfoHash], at url: String, retry: Retry) async throws(AnnounceResponse.Failure)
-        -> [(seeders: Int, completed: Int, leechers: Int)]
+        -> [ScrapeCounts]
     {
         let reply = try await exchange(url: url, retry: retry) { connection, transaction in
             .scrape(connectionID: connection, transactionID: transaction, hashes: hashes)
@@ -52,7 +52,7 @@ public enum UDPTrackerClient {
         guard case .scrape(_, let counts) = reply, counts.count == hashes.count else {
             throw .malformed("unexpected reply to a scrape")
         }
-        return counts
+        return counts.map { ScrapeCounts(seeders: $0.seeders, completed: $0.completed, leechers: $0.leechers) }
     }
 
     /// connect + one request, with retries; a tracker error packet ends it at once.

@@ -72,9 +72,10 @@ struct DetailView {
     }
 
     private func drawTrackers(_ buffer: inout CellBuffer, _ torrent: TorrentSnapshot, rows: Range<Int>, now: ContinuousClock.Instant) {
-        let urlWidth = max(20, buffer.width - 88)
+        let urlWidth = max(20, buffer.width - 95)
         var y = table(&buffer, header: [("Tier", 4, true), ("URL", urlWidth, false), ("Status", 28, false), ("Last", 12, true),
-                                        ("Next", 12, true), ("Seeds", 6, true), ("Leech", 6, true), ("Peers", 6, true)], rows: rows)
+                                        ("Next", 12, true), ("Seeds", 6, true), ("Leech", 6, true), ("Done", 6, true),
+                                        ("Peers", 6, true)], rows: rows)
         if torrent.trackers.isEmpty { buffer.put("no trackers (DHT and peer exchange come later)", x: 2, y: y, style: .dim) }
         for tracker in torrent.trackers.prefix(rows.upperBound - y) {
             let status = tracker.error.map { "error: \($0)" } ?? tracker.status
@@ -85,6 +86,7 @@ struct DetailView {
             x = buffer.put(Format.ago(tracker.nextAnnounce, now: now).fitted(12, alignRight: true) + " ", x: x, y: y, style: .dim)
             x = buffer.put((tracker.seeders.map(String.init) ?? "-").fitted(6, alignRight: true) + " ", x: x, y: y, style: .text)
             x = buffer.put((tracker.leechers.map(String.init) ?? "-").fitted(6, alignRight: true) + " ", x: x, y: y, style: .text)
+            x = buffer.put((tracker.completed.map(String.init) ?? "-").fitted(6, alignRight: true) + " ", x: x, y: y, style: .text)
             buffer.put(String(tracker.peersReturned).fitted(6, alignRight: true), x: x, y: y, style: .text)
             y += 1
         }
