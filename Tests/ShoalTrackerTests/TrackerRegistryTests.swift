@@ -103,4 +103,18 @@ struct TrackerRegistryTests {
         #expect(String(decoding: stats, as: UTF8.self).contains("\"peers\":1"))
         await server.shutdown()
     }
+
+    /// Two requests on one keep-alive connection are both answered; a client that never finishes
+    /// its request (slowloris) is cut off after the request timeout.
+    @Test func keepAliveAndSlowClients() async throws {
+        let server = try await TrackerServer.start(bind: "127.0.0.1", httpPort: 0, interval: 30, requestTimeout: .milliseconds(300))
+        let running = Task { await server.run() }
+        let request = "GET /stats HTTP/1.1\r\nHost: t\r\n\r\n"
+        let twice = try #require(LoopbackSocket.exchange(Array((request + request).utf8), port: server.httpPort, timeout: 10))
+        #expect(String(decoding: twice.bytes, as: UTF8.self).components(separatedBy: "announces per second").count == 3)
+        let slow = try #require(LoopbackSocket.exchange(Array("GET /stats HTTP/1.1\r\nHost:".utf8), port: server.httpPort, timeout: 10))
+        #expect(slow.bytes.isEmpty && slow.closedByPeer, "the server closes a request that never ends")
+        await server.shutdown()
+        await running.value
+    }
 }

@@ -19,10 +19,12 @@ public final class TrackerServer: Sendable {
     private let udp: UDPTrackerServer?
     public let httpPort: Int
     public let bindAddress: String
+    /// How long a client has for each request before its connection is closed.
+    let requestTimeout: Duration
 
     /// `udpPort` nil: no UDP front end; 0: any free port.
     public static func start(bind: String = "127.0.0.1", httpPort: Int = 6969, udpPort: Int? = nil, interval: Int = 1800,
-                             whitelist: Set<InfoHash>? = nil) async throws -> TrackerServer {
+                             whitelist: Set<InfoHash>? = nil, requestTimeout: Duration = .seconds(15)) async throws -> TrackerServer {
         let core = TrackerCore(interval: interval, whitelist: whitelist)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
@@ -43,10 +45,12 @@ public final class TrackerServer: Sendable {
             try? await server.channel.close()
             throw error
         }
-        return TrackerServer(server: server, udp: udp, core: core, bind: bind, port: server.channel.localAddress?.port ?? httpPort)
+        return TrackerServer(server: server, udp: udp, core: core, bind: bind, port: server.channel.localAddress?.port ?? httpPort,
+                             requestTimeout: requestTimeout)
     }
 
-    private init(server: ServerChannel, udp: UDPTrackerServer?, core: TrackerCore, bind: String, port: Int) {
+    private init(server: ServerChannel, udp: UDPTrackerServer?, core: TrackerCore, bind: String, port: Int, requestTimeout: Duration) {
+        self.requestTimeout = requestTimeout
         self.server = server
         self.udp = udp
         self.core = core
@@ -101,25 +105,49 @@ public final class TrackerServer: Sendable {
             return
         }
         let remote = connection.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
-        try? await connection.executeThenClose { inbound, outbound in
-            var uri: String?
-            for try await part in inbound {
-                switch part {
-                case .head(let head): uri = head.uri
-                case .body: continue
-                case .end:
-                    let (status, type, body) = respond(to: uri ?? "/", remoteHost: remote)
-                    var head = HTTPResponseHead(version: .http1_1, status: status)
-                    head.headers.add(name: "Content-Type", value: type)
-                    head.headers.add(name: "Content-Length", value: String(body.count))
-                    head.headers.add(name: "Connection", value: "close")
-                    try await outbound.write(.head(head))
-                    try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
-                    try await outbound.write(.end(nil))
-                    return
+        let answered = AnsweredCount()
+        await withDiscardingTaskGroup { group in
+            // A client gets `requestTimeout` for each request: a slow or silent one (slowloris)
+            // is closed instead of holding a connection forever.
+            let channel = connection.channel
+            group.addTask {
+                var seen = 0
+                while (try? await Task.sleep(for: self.requestTimeout)) != nil {
+                    let now = answered.value.load(ordering: .relaxed)
+                    if now == seen { break }
+                    seen = now
+                }
+                try? await channel.close()
+            }
+            try? await connection.executeThenClose { inbound, outbound in
+                var request: HTTPRequestHead?
+                for try await part in inbound {
+                    switch part {
+                    case .head(let head): request = head
+                    case .body: continue
+                    case .end:
+                        let (status, type, body) = respond(to: request?.uri ?? "/", remoteHost: remote)
+                        let keepAlive = request?.isKeepAlive ?? false
+                        var head = HTTPResponseHead(version: .http1_1, status: status)
+                        head.headers.add(name: "Content-Type", value: type)
+                        head.headers.add(name: "Content-Length", value: String(body.count))
+                        head.headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+                        try await outbound.write(.head(head))
+                        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
+                        try await outbound.write(.end(nil))
+                        answered.value.add(1, ordering: .relaxed)
+                        if !keepAlive { return }
+                        request = nil
+                    }
                 }
             }
+            group.cancelAll()
         }
+    }
+
+    /// Requests answered on one connection, read by its watchdog.
+    private final class AnsweredCount: Sendable {
+        let value = Atomic<Int>(0)
     }
 
     /// Routes one request. Public so tests can drive it without a socket.

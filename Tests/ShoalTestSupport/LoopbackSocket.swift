@@ -1,0 +1,59 @@
+import Foundation
+
+/// Raw bytes to a port on 127.0.0.1, for tests that must send what no well-behaved client would:
+/// garbage datagrams, broken HTTP, connections dropped half-way.
+public enum LoopbackSocket {
+    private static func address(port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
+    }
+
+    /// One UDP datagram, fire and forget.
+    public static func sendDatagram(_ bytes: [UInt8], port: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var target = address(port: port)
+        _ = withUnsafePointer(to: &target) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+    }
+
+    public struct Reply: Sendable {
+        public var bytes: [UInt8]
+        /// False when the read timed out with the connection still open.
+        public var closedByPeer: Bool
+    }
+
+    /// Connects over TCP, writes `bytes`, then reads whatever comes back until the peer closes
+    /// or `timeout` passes. Returns nil when the connection was refused.
+    public static func exchange(_ bytes: [UInt8], port: Int, timeout: TimeInterval = 2) -> Reply? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var wait = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        var target = address(port: port)
+        let connected = withUnsafePointer(to: &target) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { return nil }
+        if !bytes.isEmpty { _ = send(fd, bytes, bytes.count, Int32(MSG_NOSIGNAL)) }
+        var reply: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(fd, &chunk, chunk.count, 0)
+            if count < 0 { return Reply(bytes: reply, closedByPeer: errno != EAGAIN && errno != EWOULDBLOCK) }
+            if count == 0 { return Reply(bytes: reply, closedByPeer: true) }
+            reply += chunk[0..<count]
+        }
+    }
+}
