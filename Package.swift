@@ -102,7 +102,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InteropTests",
-            dependencies: ["ShoalCore", "ShoalEngine", "ShoalTracker", "ShoalTestSupport"],
+            dependencies: ["ShoalCore", "ShoalEngine", "ShoalTracker", "ShoalTestSupport", "shoal"],
             exclude: ["Scripts"],
             swiftSettings: strict
         ),

@@ -37,14 +37,19 @@ struct RealClientTests {
         }
     }
 
-    static func write(_ metainfo: Metainfo, harness: SwarmHarness) throws -> URL {
-        // Re-encode around the exact info bytes so the real client sees the same info-hash.
+    /// A .torrent with the exact info bytes of `metainfo` (so real clients see the same
+    /// info-hash) and one tracker, written under `directory`.
+    static func write(_ metainfo: Metainfo, announce: String, in directory: URL) throws -> URL {
         var bytes = Array("d8:announce".utf8)
-        let announce = Array(harness.tracker.announceURL.utf8)
+        let announce = Array(announce.utf8)
         bytes += Array("\(announce.count):".utf8) + announce + Array("4:info".utf8) + metainfo.rawInfo + [UInt8(ascii: "e")]
-        let url = harness.root.appendingPathComponent("\(metainfo.infoHash.hex).torrent")
+        let url = directory.appendingPathComponent("\(metainfo.infoHash.hex)-\(UUID().uuidString.prefix(8)).torrent")
         try Data(bytes).write(to: url)
         return url
+    }
+
+    static func write(_ metainfo: Metainfo, harness: SwarmHarness) throws -> URL {
+        try write(metainfo, announce: harness.tracker.announceURL, in: harness.root)
     }
 
     /// A tracker, the content in `seedFolder`, its torrent and the .torrent file real clients read.

@@ -9,15 +9,7 @@ enum ShoalBinary {
         let stderr: String
     }
 
-    static let url: URL = {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("shoal")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/.build/debug/shoal")
-    }()
+    static let url = ExternalProcess.shoalExecutable
 
     static func run(_ arguments: [String], in directory: URL? = nil) throws -> Result {
         try execute(url, arguments, in: directory)

@@ -8,24 +8,6 @@ import Testing
 /// malformed input, after which it must still answer a good announce.
 @Suite("shoal tracker process", .serialized)
 struct TrackerProcessTests {
-    struct Running {
-        let process: ExternalProcess
-        let httpURL: String
-        let udpURL: String
-        var httpPort: Int { Int(httpURL.split(separator: ":").last!.split(separator: "/").first!)! }
-        var udpPort: Int { Int(udpURL.split(separator: ":").last!.split(separator: "/").first!)! }
-    }
-
-    static func start() async throws -> Running {
-        let process = try ExternalProcess(ShoalBinary.url.path, ["tracker", "--bind", "127.0.0.1", "--http-port", "0", "--interval", "60"],
-                                          logName: "tracker")
-        #expect(await process.waitForOutput("tracker: http://", timeout: .seconds(60)), "\(process.output)")
-        let urls = process.output.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) }
-        let http = try #require(urls.first { $0.hasPrefix("http://") })
-        let udp = try #require(urls.first { $0.hasPrefix("udp://") })
-        return Running(process: process, httpURL: http, udpURL: udp)
-    }
-
     static let hash = InfoHash(bytes: [UInt8](repeating: 0xAB, count: 20))!
     static let retry = UDPTrackerClient.Retry(firstTimeout: .seconds(2), attempts: 3)
 
@@ -33,14 +15,14 @@ struct TrackerProcessTests {
         AnnounceRequest(infoHash: hash, peerID: .generate(), port: port, left: left, event: event)
     }
 
-    static func httpAnnounce(_ request: AnnounceRequest, _ tracker: Running) async throws -> AnnounceResponse {
+    static func httpAnnounce(_ request: AnnounceRequest, _ tracker: TrackerProcess) async throws -> AnnounceResponse {
         let reply = try await HTTPGet.fetch(request.url(announce: tracker.httpURL), timeout: .seconds(10))
         #expect(reply.status == 200)
         return try AnnounceResponse(httpBody: reply.body)
     }
 
     @Test func announceAndScrapeOverHTTPAndUDP() async throws {
-        let tracker = try await Self.start()
+        let tracker = try await TrackerProcess.start()
         let seed = try await Self.httpAnnounce(Self.request(port: 1111, left: 0, event: .completed), tracker)
         #expect(seed.peers.isEmpty && seed.complete == 1 && seed.incomplete == 0)
 
@@ -67,14 +49,13 @@ struct TrackerProcessTests {
         let stats = try await HTTPGet.fetch(tracker.httpURL.replacingOccurrences(of: "/announce", with: "/stats?format=json"),
                                             timeout: .seconds(10))
         #expect(String(decoding: stats.body, as: UTF8.self).contains("\"torrents\":1"))
-        tracker.process.process.interrupt()
-        #expect(await tracker.process.wait(timeout: .seconds(10)) == 0)
+        #expect(await tracker.interrupt() == 0)
     }
 
     /// Malformed HTTP (as text and as raw bytes) and random datagrams; the tracker answers what it
     /// can with a failure reason, drops the rest, and still serves a good announce afterwards.
     @Test func survivesMalformedInput() async throws {
-        let tracker = try await Self.start()
+        let tracker = try await TrackerProcess.start()
         let badQueries = [
             "/announce?info_hash=%zz&peer_id=12345678901234567890&port=1&left=0",
             "/announce?info_hash=1234567890123456789&peer_id=12345678901234567890&port=1&left=0",
@@ -123,7 +104,6 @@ struct TrackerProcessTests {
         let udp = try await UDPTrackerClient.announce(Self.request(port: 5555, left: 1), to: tracker.udpURL, retry: Self.retry)
         #expect(udp.peers == [PeerAddress(host: "127.0.0.1", port: 4444)])
         #expect(tracker.process.process.isRunning)
-        tracker.process.process.interrupt()
-        #expect(await tracker.process.wait(timeout: .seconds(10)) == 0)
+        #expect(await tracker.interrupt() == 0)
     }
 }

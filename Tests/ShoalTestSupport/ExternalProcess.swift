@@ -57,6 +57,17 @@ public final class ExternalProcess: @unchecked Sendable {
         while process.isRunning && Date() < last { usleep(20_000) }
     }
 
+    /// The `shoal` executable built beside the test bundle.
+    public static let shoalExecutable: URL = {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("shoal")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/.build/debug/shoal")
+    }()
+
     public static func which(_ name: String) -> String? {
         if name.hasPrefix("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
         for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {

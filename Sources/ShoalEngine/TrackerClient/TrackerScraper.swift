@@ -13,7 +13,7 @@ extension TorrentRuntime {
             let timeout = config.trackerTimeout
             let results = await withTaskGroup(of: (String, ScrapeCounts?).self) { group in
                 for url in urls {
-                    group.addTask { (url, await Self.scrape(hash, at: url, timeout: timeout, retry: retry)) }
+                    group.addTask { (url, await TrackerScrape.counts(for: hash, at: url, timeout: timeout, retry: retry)) }
                 }
                 return await group.reduce(into: [(String, ScrapeCounts?)]()) { $0.append($1) }
             }
@@ -30,8 +30,13 @@ extension TorrentRuntime {
         }
     }
 
-    /// One tracker's counts for one torrent, or nil when it cannot or will not say.
-    static func scrape(_ hash: InfoHash, at url: String, timeout: Duration, retry: UDPTrackerClient.Retry) async -> ScrapeCounts? {
+}
+
+/// One scrape of one tracker, over HTTP or UDP by the URL's scheme.
+public enum TrackerScrape {
+    /// The tracker's counts for one torrent, or nil when it cannot or will not say.
+    public static func counts(for hash: InfoHash, at url: String, timeout: Duration,
+                              retry: UDPTrackerClient.Retry) async -> ScrapeCounts? {
         let scheme = url.lowercased()
         if scheme.hasPrefix("udp://") {
             return try? await UDPTrackerClient.scrape([hash], at: url, retry: retry).first
