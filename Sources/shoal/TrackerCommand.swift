@@ -16,7 +16,8 @@ struct TrackerCommand: AsyncParsableCommand {
     @Option(help: "HTTP port.")
     var httpPort: Int = 6969
 
-    @Option(help: "UDP port (BEP 15); the same as the HTTP port by default, -1 to turn UDP off.")
+    // Unconditional, so "--udp-port -1" reads as a value and not as an unknown flag.
+    @Option(parsing: .unconditional, help: "UDP port (BEP 15); the same as the HTTP port by default, -1 to turn UDP off.")
     var udpPort: Int?
 
     @Option(help: "Announce interval told to clients, in seconds.")

@@ -106,4 +106,17 @@ struct TrackerProcessTests {
         #expect(tracker.process.process.isRunning)
         #expect(await tracker.interrupt() == 0)
     }
+
+    @Test func udpCanBeTurnedOffAndBadOptionsAreRefused() async throws {
+        let process = try ExternalProcess(ShoalBinary.url.path, ["tracker", "--bind", "127.0.0.1", "--http-port", "0", "--udp-port", "-1"],
+                                          logName: "tracker-no-udp")
+        #expect(await process.waitForOutput("tracker: http://", timeout: .seconds(60)), "\(process.output)")
+        #expect(!process.output.contains("udp://"))
+        process.process.interrupt()
+        #expect(await process.wait(timeout: .seconds(10)) == 0)
+        for bad in [["--udp-port", "-2"], ["--http-port", "70000"], ["--interval", "0"], ["--whitelist", "/nonexistent/list"]] {
+            let result = try ShoalBinary.run(["tracker", "--bind", "127.0.0.1", "--http-port", "0"] + bad)
+            #expect(result.status != 0 && !result.stderr.isEmpty, "\(bad): \(result.stderr)")
+        }
+    }
 }
