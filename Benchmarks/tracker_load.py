@@ -15,6 +15,8 @@ PEERS, TORRENTS = 10_000, 100
 # its own peer id and port; a fifth of the peers are seeders.
 LUA = r"""
 local peers, torrents = %d, %d
+HEADERS = {}
+if os.getenv("TRACKER_LOAD_CLOSE") == "1" then HEADERS["Connection"] = "close" end
 local function hash(t)
   local h = ""
   for i = 1, 20 do
@@ -33,7 +35,7 @@ request = function()
   local path = "/announce?info_hash=" .. hashes[t] ..
     "&peer_id=-BM0001-" .. string.format("%%012d", p) ..
     "&port=" .. (10000 + p) .. "&uploaded=0&downloaded=0&left=" .. left .. "&compact=1&numwant=50"
-  return wrk.format("GET", path)
+  return wrk.format("GET", path, HEADERS)
 end
 """ % (PEERS, TORRENTS)
 
@@ -71,10 +73,11 @@ def wait_listening(port, timeout=30):
     return False
 
 
-def run_wrk(port, seconds, connections, threads, script):
+def run_wrk(port, seconds, connections, threads, script, close=False):
+    env = dict(os.environ, TRACKER_LOAD_CLOSE="1" if close else "0")
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
                           "-s", script, f"http://127.0.0.1:{port}/announce"],
-                         capture_output=True, text=True, timeout=seconds + 60).stdout
+                         capture_output=True, text=True, timeout=seconds + 60, env=env).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
@@ -89,8 +92,11 @@ def measure(name, command, port, args, script, cwd=None):
             sys.exit(f"{name} did not start")
         # Warm up: every simulated peer announces once, so both trackers hold the whole swarm.
         run_wrk(port, 3, args.connections, args.threads, script)
-        rps, p99, out, errors = run_wrk(port, args.seconds, args.connections, args.threads, script)
-        return rps, p99, rss_kib(process.pid), errors
+        results = {}
+        for close in (False, True):
+            rps, p99, out, errors = run_wrk(port, args.seconds, args.connections, args.threads, script, close)
+            results["new connection each" if close else "keep-alive asked"] = (rps, p99, rss_kib(process.pid), errors)
+        return results
     finally:
         process.terminate()
         try:
@@ -129,12 +135,15 @@ def main():
         results["opentracker"] = measure("opentracker", ["opentracker", "-i", "127.0.0.1", "-p", str(port), "-P", str(port),
                                                          "-d", work, "-u", "nobody", "-w", "whitelist"], port, args, script)
         print(f"{PEERS} peers over {TORRENTS} torrents, wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, HTTP announce")
-        print(f"{'tracker':<15} {'req/s':>10} {'p99 ms':>8} {'max RSS MiB':>12}  errors")
-        for name, (rps, p99, rss, errors) in results.items():
-            print(f"{name:<15} {rps:>10.0f} {p99:>8.2f} {rss / 1024:>12.1f}  {errors or '-'}")
-        shoal, other = results["shoal tracker"], results["opentracker"]
-        print(f"shoal / opentracker: {shoal[0] / other[0]:.2f}x requests per second, "
-              f"p99 {shoal[1] / max(other[1], 1e-9):.2f}x, memory {shoal[2] / max(other[2], 1):.2f}x")
+        print("(opentracker closes every connection after its answer, so it makes new connections in both rows)")
+        print(f"{'tracker':<15} {'connections':<20} {'req/s':>10} {'p99 ms':>8} {'max RSS MiB':>12}  errors")
+        for name, rows in results.items():
+            for mode, (rps, p99, rss, errors) in rows.items():
+                print(f"{name:<15} {mode:<20} {rps:>10.0f} {p99:>8.2f} {rss / 1024:>12.1f}  {errors or '-'}")
+        for mode in results["shoal tracker"]:
+            shoal, other = results["shoal tracker"][mode], results["opentracker"][mode]
+            print(f"{mode}: shoal / opentracker {shoal[0] / other[0]:.2f}x requests per second, "
+                  f"p99 {shoal[1] / max(other[1], 1e-9):.2f}x, memory {shoal[2] / max(other[2], 1):.2f}x")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

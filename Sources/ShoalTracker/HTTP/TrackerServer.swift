@@ -32,6 +32,8 @@ public final class TrackerServer: Sendable {
             // Connections are wrapped for async use only once a task owns them (see `serve`);
             // NIO traps on an async channel dropped unused, as when one races a closing listener.
             .childChannelOption(.autoRead, value: false)
+            // Answers are small: without this, Nagle and the client's delayed ACK add ~40 ms each.
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: bind, port: httpPort) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
@@ -105,49 +107,36 @@ public final class TrackerServer: Sendable {
             return
         }
         let remote = connection.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
-        let answered = AnsweredCount()
-        await withDiscardingTaskGroup { group in
-            // A client gets `requestTimeout` for each request: a slow or silent one (slowloris)
-            // is closed instead of holding a connection forever.
-            let channel = connection.channel
-            group.addTask {
-                var seen = 0
-                while (try? await Task.sleep(for: self.requestTimeout)) != nil {
-                    let now = answered.value.load(ordering: .relaxed)
-                    if now == seen { break }
-                    seen = now
-                }
-                try? await channel.close()
-            }
-            try? await connection.executeThenClose { inbound, outbound in
-                var request: HTTPRequestHead?
-                for try await part in inbound {
-                    switch part {
-                    case .head(let head): request = head
-                    case .body: continue
-                    case .end:
-                        let (status, type, body) = respond(to: request?.uri ?? "/", remoteHost: remote)
-                        let keepAlive = request?.isKeepAlive ?? false
-                        var head = HTTPResponseHead(version: .http1_1, status: status)
-                        head.headers.add(name: "Content-Type", value: type)
-                        head.headers.add(name: "Content-Length", value: String(body.count))
-                        head.headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
-                        try await outbound.write(.head(head))
-                        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
-                        try await outbound.write(.end(nil))
-                        answered.value.add(1, ordering: .relaxed)
-                        if !keepAlive { return }
-                        request = nil
-                    }
+        // A client gets `requestTimeout` for each request: a slow or silent one (slowloris) is
+        // closed instead of holding a connection forever. A timer on the event loop, not a
+        // sleeping task: cancelling it frees it at once, which matters at 10,000 connections/s.
+        let channel = connection.channel
+        let timeout = TimeAmount.nanoseconds(Int64(requestTimeout / .nanoseconds(1)))
+        let arm = { channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) } }
+        var timer = arm()
+        try? await connection.executeThenClose { inbound, outbound in
+            var request: HTTPRequestHead?
+            for try await part in inbound {
+                switch part {
+                case .head(let head): request = head
+                case .body: continue
+                case .end:
+                    timer.cancel()
+                    let (status, type, body) = respond(to: request?.uri ?? "/", remoteHost: remote)
+                    let keepAlive = request?.isKeepAlive ?? false
+                    var head = HTTPResponseHead(version: .http1_1, status: status)
+                    head.headers.add(name: "Content-Type", value: type)
+                    head.headers.add(name: "Content-Length", value: String(body.count))
+                    head.headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+                    // One write, one flush, one segment.
+                    try await outbound.write(contentsOf: [.head(head), .body(.byteBuffer(ByteBuffer(bytes: body))), .end(nil)])
+                    if !keepAlive { return }
+                    timer = arm()
+                    request = nil
                 }
             }
-            group.cancelAll()
         }
-    }
-
-    /// Requests answered on one connection, read by its watchdog.
-    private final class AnsweredCount: Sendable {
-        let value = Atomic<Int>(0)
+        timer.cancel()
     }
 
     /// Routes one request. Public so tests can drive it without a socket.

@@ -6,23 +6,14 @@ import ShoalCore
 /// Peers are keyed by peer id within a swarm; one that misses announces for `2 × interval + 60 s`
 /// is forgotten; `stopped` removes it at once; the announcing peer is never handed itself.
 public struct TrackerRegistry: Sendable {
-    public struct Peer: Sendable {
-        public var address: PeerAddress
-        public var left: Int64
-        public var lastSeen: ContinuousClock.Instant
-    }
-
-    struct Swarm: Sendable {
-        var peers: [PeerID: Peer] = [:]
-        /// Completed downloads seen (`event=completed`), for scrape's `downloaded`.
-        var downloaded = 0
-    }
-
     public var interval: Int
     public var whitelist: Set<InfoHash>?
     public let maxNumwant = 200
-    private var swarms: [InfoHash: Swarm] = [:]
+    private var swarms: [InfoHash: TrackerSwarm] = [:]
     public private(set) var announceCount = 0
+    /// Expired peers are swept out of every swarm at most this often (a sweep visits them all).
+    static let sweepEvery: Duration = .seconds(10)
+    private var lastSweep: ContinuousClock.Instant?
 
     public init(interval: Int = 1800, whitelist: Set<InfoHash>? = nil) {
         self.interval = interval
@@ -50,44 +41,39 @@ public struct TrackerRegistry: Sendable {
             throw TrackerFailure("torrent not registered with this tracker")
         }
         announceCount += 1
-        expire(now: now)
-        var swarm = swarms[request.infoHash] ?? Swarm()
+        if lastSweep.map({ now - $0 >= Self.sweepEvery }) ?? true { expire(now: now) }
+        var swarm = swarms.removeValue(forKey: request.infoHash) ?? TrackerSwarm()
         switch request.event {
         case .stopped:
-            swarm.peers[request.peerID] = nil
+            swarm.remove(request.peerID)
         default:
-            if request.event == .completed, swarm.peers[request.peerID].map({ $0.left > 0 }) ?? true { swarm.downloaded += 1 }
-            swarm.peers[request.peerID] = Peer(address: request.address, left: request.left, lastSeen: now)
+            if request.event == .completed, swarm.peer(request.peerID).map({ $0.left > 0 }) ?? true { swarm.downloaded += 1 }
+            swarm.update(.init(id: request.peerID, address: request.address, left: request.left, lastSeen: now))
         }
-        let others = swarm.peers.filter { $0.key != request.peerID }
         let want = request.event == .stopped ? 0 : min(max(request.numwant, 0), maxNumwant)
         // Seeds need no seeds; everyone else gets a random sample.
-        var candidates = others.values.filter { request.left > 0 || $0.left > 0 }.map(\.address)
-        candidates.shuffle(using: &rng)
-        let counts = Self.counts(swarm)
-        if swarm.peers.isEmpty && swarm.downloaded == 0 { swarms[request.infoHash] = nil } else { swarms[request.infoHash] = swarm }
-        return Reply(peers: Array(candidates.prefix(want)), complete: counts.complete, incomplete: counts.incomplete,
-                     interval: interval)
+        let peers = swarm.sample(want, excluding: request.peerID, leechersOnly: request.left == 0, using: &rng)
+        let reply = Reply(peers: peers, complete: swarm.seeders, incomplete: swarm.leechers, interval: interval)
+        if swarm.count > 0 || swarm.downloaded > 0 { swarms[request.infoHash] = swarm }
+        return reply
     }
 
     public func counts(for hash: InfoHash) -> Counts {
-        swarms[hash].map(Self.counts) ?? Counts(complete: 0, incomplete: 0, downloaded: 0)
-    }
-
-    private static func counts(_ swarm: Swarm) -> Counts {
-        let complete = swarm.peers.values.filter { $0.left == 0 }.count
-        return Counts(complete: complete, incomplete: swarm.peers.count - complete, downloaded: swarm.downloaded)
+        guard let swarm = swarms[hash] else { return Counts(complete: 0, incomplete: 0, downloaded: 0) }
+        return Counts(complete: swarm.seeders, incomplete: swarm.leechers, downloaded: swarm.downloaded)
     }
 
     public mutating func expire(now: ContinuousClock.Instant) {
-        let timeout = peerTimeout
-        for hash in swarms.keys {
-            swarms[hash]!.peers = swarms[hash]!.peers.filter { now - $0.value.lastSeen < timeout }
+        lastSweep = now
+        let cutoff = now - peerTimeout
+        for hash in Array(swarms.keys) {
+            swarms[hash]!.expire(before: cutoff)
+            if swarms[hash]!.count == 0 && swarms[hash]!.downloaded == 0 { swarms[hash] = nil }
         }
     }
 
     public var torrentCount: Int { swarms.count }
-    public var peerCount: Int { swarms.values.reduce(0) { $0 + $1.peers.count } }
+    public var peerCount: Int { swarms.values.reduce(0) { $0 + $1.count } }
     public var hashes: [InfoHash] { swarms.keys.sorted() }
 }
 
