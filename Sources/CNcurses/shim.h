@@ -44,4 +44,29 @@ static inline int shoal_get_key(wint_t *out) {
     return get_wch(out);
 }
 
+/// Asks for left clicks and the wheel; presses are reported at once (no click interval).
+static inline void shoal_mouse_on(void) {
+    mmask_t mask = BUTTON1_PRESSED | BUTTON4_PRESSED;
+#ifdef BUTTON5_PRESSED
+    mask |= BUTTON5_PRESSED;
+#endif
+    mousemask(mask, NULL);
+    mouseinterval(0);
+}
+static inline int shoal_key_mouse(void) { return KEY_MOUSE; }
+
+/// The pending mouse event: 1 left press, 4 wheel up, 5 wheel down, 0 anything else.
+static inline int shoal_get_mouse(int *x, int *y) {
+    MEVENT event;
+    if (getmouse(&event) != OK) return 0;
+    *x = event.x;
+    *y = event.y;
+    if (event.bstate & BUTTON1_PRESSED) return 1;
+    if (event.bstate & BUTTON4_PRESSED) return 4;
+#ifdef BUTTON5_PRESSED
+    if (event.bstate & BUTTON5_PRESSED) return 5;
+#endif
+    return 0;
+}
+
 #endif

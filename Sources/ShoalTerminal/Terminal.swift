@@ -40,6 +40,7 @@ public final class Terminal {
         nonl()
         _ = curs_set(0)
         set_escdelay(25)
+        shoal_mouse_on()
         start_color()
         use_default_colors()
         applyTheme(ProcessInfo.processInfo.environment["NO_COLOR"] != nil || !has_colors() ? .monochrome : theme)
@@ -113,6 +114,14 @@ public final class Terminal {
             case shoal_key_resize():
                 updateSize()
                 return .resize
+            case shoal_key_mouse():
+                var x: Int32 = 0, y: Int32 = 0
+                switch shoal_get_mouse(&x, &y) {
+                case 1: return .click(x: Int(x), y: Int(y))
+                case 4: return .scrollUp
+                case 5: return .scrollDown
+                default: return nil
+                }
             default: return nil
             }
         }

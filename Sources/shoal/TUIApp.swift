@@ -82,6 +82,7 @@ enum TUIApp {
             state.observe(snapshot, now: .now)
             if let notice = shared.notices.withLock({ $0.popLast() }) { state.message = notice }
             screen.freeDiskBytes = shared.freeDisk.withLock { $0 }
+            state.layout = ScreenLayout(width: terminal.width, height: terminal.height)
             terminal.draw(screen.render(snapshot, state: state, width: terminal.width, height: terminal.height))
             guard let key = terminal.readKey(timeout: 200) else { continue }
             if key == .resize { continue }

@@ -48,6 +48,10 @@ struct DemoTests {
         let peers = try await waitFor(.seconds(30)) { $0.components(separatedBy: "127.0.0.1:").count - 1 >= 3 }
         #expect(peers.components(separatedBy: "127.0.0.1:").count - 1 >= 3, "\(peers)")
         _ = try await run(["send-keys", "-t", name, "q"])
+        // The swarm is still busy, so quitting asks first.
+        let asked = try await waitFor(.seconds(20)) { $0.contains("Quit?") }
+        #expect(asked.contains("Quit?"), "\(asked)")
+        _ = try await run(["send-keys", "-t", name, "y"])
         let deadline = ContinuousClock.now + .seconds(30)
         while !FileManager.default.fileExists(atPath: exitFile.path) && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))

@@ -118,6 +118,8 @@ struct ScreenTests {
         _ = state.handle(.character("w"), snapshot: snapshot, pageSize: 10)
         _ = state.handle(.enter, snapshot: snapshot, pageSize: 10)
         #expect(state.visible(snapshot).map(\.name) == ["two"])
+        // Both are downloading: quitting asks first, and q again confirms.
+        #expect(state.handle(.character("q"), snapshot: snapshot, pageSize: 10) == [])
         #expect(state.handle(.character("q"), snapshot: snapshot, pageSize: 10) == [.quit])
     }
 

@@ -4,6 +4,9 @@ public enum Key: Sendable, Hashable {
     case up, down, left, right, pageUp, pageDown, home, end
     case enter, escape, tab, backTab, backspace, delete
     case resize
+    /// A left click at a screen cell, and the wheel, where the terminal reports the mouse.
+    case click(x: Int, y: Int)
+    case scrollUp, scrollDown
 
     public var label: String {
         switch self {
@@ -24,6 +27,9 @@ public enum Key: Sendable, Hashable {
         case .backspace: return "Bksp"
         case .delete: return "Del"
         case .resize: return "resize"
+        case .click: return "click"
+        case .scrollUp: return "wheel ↑"
+        case .scrollDown: return "wheel ↓"
         }
     }
 }

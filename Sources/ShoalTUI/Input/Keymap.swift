@@ -17,8 +17,8 @@ public struct KeyBinding: Sendable {
 
 public enum Keymap {
     public static let bindings: [KeyBinding] = [
-        .init(keys: [.up, .character("k")], action: .up, context: .everywhere, description: "move up"),
-        .init(keys: [.down, .character("j")], action: .down, context: .everywhere, description: "move down"),
+        .init(keys: [.up, .character("k"), .scrollUp], action: .up, context: .everywhere, description: "move up"),
+        .init(keys: [.down, .character("j"), .scrollDown], action: .down, context: .everywhere, description: "move down"),
         .init(keys: [.pageUp], action: .pageUp, context: .everywhere, description: "page up"),
         .init(keys: [.pageDown], action: .pageDown, context: .everywhere, description: "page down"),
         .init(keys: [.home, .character("g")], action: .top, context: .everywhere, description: "first"),
@@ -32,7 +32,7 @@ public enum Keymap {
         .init(keys: [.character("3")], action: .tab(.trackers), context: .detail, description: "trackers tab"),
         .init(keys: [.character("4")], action: .tab(.files), context: .detail, description: "files tab"),
         .init(keys: [.character("5")], action: .tab(.rates), context: .detail, description: "rates tab"),
-        .init(keys: [.character("a")], action: .add, context: .everywhere, description: "add a .torrent file"),
+        .init(keys: [.character("a")], action: .add, context: .everywhere, description: "add a .torrent file (Tab completes the path)"),
         .init(keys: [.character("p"), .character(" ")], action: .pauseResume, context: .everywhere, description: "pause / resume"),
         .init(keys: [.character("P")], action: .pauseResumeAll, context: .everywhere, description: "pause all / resume all"),
         .init(keys: [.character("v")], action: .verify, context: .everywhere, description: "verify the data again (full recheck)"),
@@ -47,7 +47,7 @@ public enum Keymap {
         .init(keys: [.character("-")], action: .priorityDown, context: .files, description: "lower file priority"),
         .init(keys: [.character("x")], action: .skipFile, context: .files, description: "skip / unskip file"),
         .init(keys: [.character("?"), .character("H")], action: .help, context: .everywhere, description: "this help"),
-        .init(keys: [.character("q")], action: .quit, context: .everywhere, description: "quit"),
+        .init(keys: [.character("q")], action: .quit, context: .everywhere, description: "quit (asks while torrents are active)"),
     ]
 
     public static func action(for key: Key, inDetail: Bool, onFilesTab: Bool) -> Action? {

@@ -1,3 +1,4 @@
+import Foundation
 import ShoalCore
 import ShoalEngine
 
@@ -42,6 +43,7 @@ public struct UIState: Sendable {
         case filter(String)
         case limit(upload: Bool, String)
         case confirmRemove(InfoHash, name: String, deleteData: Bool)
+        case confirmQuit(active: Int)
     }
 
     public var selectedID: InfoHash?
@@ -57,8 +59,32 @@ public struct UIState: Sendable {
     public var history = RateHistory()
     /// Torrents the user paused from here, to resume with the same key.
     public var pausedByUser: Set<InfoHash> = []
+    /// The window, for mapping mouse clicks to rows and tabs.
+    public var layout = ScreenLayout(width: 80, height: 24)
+    /// Lists a directory for the add prompt's Tab completion (the local disk unless a test says).
+    public var listDirectory: PathCompletion.Lister = PathCompletion.local
+    public var homeDirectory = NSHomeDirectory()
 
     public init() {}
+
+    /// Torrents doing something a quit would interrupt: downloading, checking, or seeding to
+    /// connected peers.
+    public static func activeCount(_ snapshot: SessionSnapshot) -> Int {
+        snapshot.torrents.filter { torrent in
+            switch torrent.activity {
+            case .downloading, .checking: return true
+            case .seeding: return !torrent.peers.isEmpty
+            default: return false
+            }
+        }.count
+    }
+
+    private mutating func quit(_ snapshot: SessionSnapshot) -> [UICommand] {
+        let active = Self.activeCount(snapshot)
+        if active == 0 { return [.quit] }
+        prompt = .confirmQuit(active: active)
+        return []
+    }
 
     /// The torrents shown in the list, filtered and sorted.
     public func visible(_ snapshot: SessionSnapshot) -> [TorrentSnapshot] {
@@ -84,14 +110,15 @@ public struct UIState: Sendable {
         if let prompt { return handlePrompt(key, prompt: prompt) }
         if showHelp {
             showHelp = false
-            return key == .character("q") ? [.quit] : []
+            return key == .character("q") ? quit(snapshot) : []
         }
         message = nil
+        if case .click(let x, let y) = key { return click(x: x, y: y, snapshot: snapshot) }
         guard let action = Keymap.action(for: key, inDetail: inDetail, onFilesTab: tab == .files) else { return [] }
         let list = visible(snapshot)
         let current = selected(snapshot)
         switch action {
-        case .quit: return [.quit]
+        case .quit: return quit(snapshot)
         case .help: showHelp = true
         case .up, .down, .pageUp, .pageDown, .top, .bottom:
             move(action, list: list, current: current, pageSize: pageSize)
@@ -150,6 +177,36 @@ public struct UIState: Sendable {
         return []
     }
 
+    /// A click selects a torrent (a click on the selected one opens it), a tab, or a file row.
+    private mutating func click(x: Int, y: Int, snapshot: SessionSnapshot) -> [UICommand] {
+        if inDetail {
+            if y == layout.tabBarY, let hit = ScreenLayout.tabs.first(where: { $0.1.contains(x) }) {
+                tab = hit.0
+                detailRow = 0
+            } else if tab == .files, let files = selected(snapshot)?.files, y >= layout.detailTableFirstRow, y < layout.body.upperBound {
+                let visible = layout.body.upperBound - layout.detailTableFirstRow
+                let start = max(0, min(detailRow, files.count - 1) - visible + 1)
+                let row = start + y - layout.detailTableFirstRow
+                if row < files.count { detailRow = row }
+            }
+            return []
+        }
+        let list = visible(snapshot)
+        guard layout.listRows.contains(y), !list.isEmpty else { return [] }
+        let index = list.firstIndex { $0.id == selectedID } ?? 0
+        let window = layout.listWindow(count: list.count, selectedIndex: index)
+        let row = y - layout.listRows.lowerBound
+        guard row < window.visible, window.start + row < list.count else { return [] }
+        let target = list[window.start + row]
+        if target.id == selectedID {
+            inDetail = true
+            detailRow = 0
+        } else {
+            selectedID = target.id
+        }
+        return []
+    }
+
     private mutating func switchTab(by step: Int) {
         let all = DetailTab.allCases
         tab = all[(all.firstIndex(of: tab)! + step + all.count) % all.count]
@@ -178,6 +235,11 @@ public struct UIState: Sendable {
 
     private mutating func handlePrompt(_ key: Key, prompt: Prompt) -> [UICommand] {
         switch prompt {
+        case .confirmQuit:
+            self.prompt = nil
+            if key == .character("y") || key == .character("Y") || key == .character("q") { return [.quit] }
+            message = "still running"
+            return []
         case .confirmRemove(let id, let name, let deleteData):
             self.prompt = nil
             guard key == .character("y") || key == .character("Y") else {
@@ -209,6 +271,7 @@ public struct UIState: Sendable {
             return []
         case .addPath(let text), .filter(let text):
             var text = text
+            if key != .tab { message = nil }
             switch key {
             case .escape:
                 self.prompt = nil
@@ -223,6 +286,11 @@ public struct UIState: Sendable {
                 return path.isEmpty ? [] : [.add(path: path)]
             case .backspace, .delete: if !text.isEmpty { text.removeLast() }
             case .character(let c): text.append(c)
+            case .tab:
+                guard case .addPath = prompt else { break }
+                let completion = PathCompletion.complete(text, home: homeDirectory, list: listDirectory)
+                text = completion.text
+                message = completion.choices.isEmpty ? nil : completion.choices.joined(separator: "  ")
             default: break
             }
             if case .filter = prompt {

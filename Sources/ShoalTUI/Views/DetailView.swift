@@ -18,10 +18,8 @@ struct DetailView {
             + (torrent.bannedPeers > 0 ? "   banned \(torrent.bannedPeers)" : "")
         buffer.put(" " + summary, x: 0, y: y, style: .text)
         y += 1
-        x = 1
-        for (index, tab) in DetailTab.allCases.enumerated() {
-            let label = " \(index + 1) \(tab.rawValue) "
-            x = buffer.put(label, x: x, y: y, style: tab == state.tab ? .selected : .dim) + 1
+        for (tab, columns) in ScreenLayout.tabs {
+            buffer.put(ScreenLayout.tabLabel(tab), x: columns.lowerBound, y: y, style: tab == state.tab ? .selected : .dim)
         }
         y += 1
         let body = y..<rows.upperBound

@@ -23,7 +23,7 @@ public struct Screen: Sendable {
             return buffer
         }
         drawTitle(&buffer, snapshot)
-        let body = 1..<(height - 2)
+        let body = ScreenLayout(width: width, height: height).body
         if state.inDetail, let torrent = state.selected(snapshot) {
             DetailView(glyphs: glyphs).draw(&buffer, torrent: torrent, state: state, rows: body, now: now)
         } else {
@@ -63,6 +63,8 @@ public struct Screen: Sendable {
     private func drawPromptOrHints(_ buffer: inout CellBuffer, state: UIState, y: Int) {
         switch state.prompt {
         case .addPath(let text)?:
+            // Several completions: they show on the status bar's line, above the prompt.
+            if let choices = state.message { buffer.fill(y: y - 1, style: .text); buffer.put(choices, x: 1, y: y - 1, style: .message) }
             let x = buffer.put("Add torrent file: ", x: 1, y: y, style: .prompt)
             buffer.put(text + "█", x: x, y: y, style: .text)
         case .filter(let text)?:
@@ -72,6 +74,8 @@ public struct Screen: Sendable {
             let x = buffer.put(upload ? "Upload limit, KiB/s (0 = unlimited): " : "Download limit, KiB/s (0 = unlimited): ",
                                x: 1, y: y, style: .prompt)
             buffer.put(text + "█", x: x, y: y, style: .text)
+        case .confirmQuit(let active)?:
+            buffer.put("Quit? \(active) torrent\(active == 1 ? " is" : "s are") active (y/n)", x: 1, y: y, style: .prompt)
         case .confirmRemove(_, let name, let deleteData)?:
             buffer.put(deleteData ? "Remove \(name) AND DELETE ITS DATA? (y/n)" : "Remove \(name)? (y/n)",
                        x: 1, y: y, style: deleteData ? .error : .prompt)
@@ -114,10 +118,7 @@ struct TorrentListView {
             return
         }
         let selectedIndex = torrents.firstIndex { $0.id == state.selectedID } ?? 0
-        // A list longer than the window gives up its last row to a "41-60 of 3000" line.
-        let visible = torrents.count > listRows.count ? listRows.count - 1 : listRows.count
-        let offset = min(max(0, selectedIndex - visible + 1), max(0, selectedIndex))
-        let start = max(0, min(offset, torrents.count - visible))
+        let (start, visible) = ScreenLayout(width: width, height: buffer.height).listWindow(count: torrents.count, selectedIndex: selectedIndex)
         for (row, torrent) in torrents.dropFirst(start).prefix(visible).enumerated() {
             let y = listRows.lowerBound + row
             let (stateText, stateStyle) = Format.activity(torrent)
