@@ -109,6 +109,7 @@ let package = Package(
         .testTarget(
             name: "ShoalTUITests",
             dependencies: ["ShoalCore", "ShoalEngine", "ShoalTUI"],
+            exclude: ["Screens"],
             swiftSettings: strict
         ),
         .testTarget(

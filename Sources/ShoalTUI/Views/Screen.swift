@@ -41,9 +41,9 @@ public struct Screen: Sendable {
         let count = snapshot.torrents.count
         x = buffer.put("\(count) torrent\(count == 1 ? "" : "s")  ", x: x + 1, y: 0, style: .dim)
         x = buffer.put("\(glyphs.down) \(Format.rate(snapshot.downloadRate))", x: x, y: 0, style: .downloading)
-        buffer.put("  \(glyphs.up) \(Format.rate(snapshot.uploadRate))", x: x, y: 0, style: .seeding)
+        x = buffer.put("  \(glyphs.up) \(Format.rate(snapshot.uploadRate))", x: x, y: 0, style: .seeding)
         let help = "? help  q quit "
-        buffer.put(help, x: buffer.width - help.count, y: 0, style: .dim)
+        if x + 2 + help.count <= buffer.width { buffer.put(help, x: buffer.width - help.count, y: 0, style: .dim) }
     }
 
     private func drawStatus(_ buffer: inout CellBuffer, _ snapshot: SessionSnapshot, state: UIState, y: Int) {
@@ -57,7 +57,14 @@ public struct Screen: Sendable {
         if let freeDiskBytes { parts.append("free \(Format.size(freeDiskBytes))") }
         if state.sort != .added { parts.append("sort: \(state.sort.rawValue)") }
         if !state.filter.isEmpty { parts.append("filter: \(state.filter)") }
-        buffer.put(" " + parts.joined(separator: "  \(glyphs.separator)  "), x: 0, y: y, style: .statusBar)
+        // Whole parts only, in order of importance, as many as the width takes.
+        var line = ""
+        for part in parts {
+            let next = line.isEmpty ? " " + part : line + "  \(glyphs.separator)  " + part
+            if DisplayWidth.of(next) > buffer.width { break }
+            line = next
+        }
+        buffer.put(line, x: 0, y: y, style: .statusBar)
     }
 
     private func drawPromptOrHints(_ buffer: inout CellBuffer, state: UIState, y: Int) {
@@ -88,6 +95,7 @@ public struct Screen: Sendable {
                     : [("Enter", "details"), ("a", "add"), ("p", "pause"), ("S", "seed"), ("r", "remove"), ("s", "sort"), ("/", "filter")]
                 var x = 1
                 for (key, what) in hints {
+                    if x + DisplayWidth.of(key) + what.count + 1 > buffer.width { break }
                     x = buffer.put(key, x: x, y: y, style: .key)
                     x = buffer.put(" \(what)  ", x: x, y: y, style: .dim)
                 }
@@ -101,14 +109,13 @@ struct TorrentListView {
 
     func draw(_ buffer: inout CellBuffer, torrents: [TorrentSnapshot], state: UIState, rows: Range<Int>) {
         let width = buffer.width
-        // Fixed columns on the right; the name takes what is left.
-        let columns: [(String, Int)] = [("Size", 10), ("Progress", 18), ("State", 12), ("\(glyphs.down)", 12),
-                                         ("\(glyphs.up)", 12), ("ETA", 8), ("Ratio", 6), ("Peers", 7)]
-        let fixed = columns.reduce(0) { $0 + $1.1 + 1 }
+        let columns = Column.fitting(width: width)
+        let fixed = columns.reduce(0) { $0 + $1.width + 1 }
         let nameWidth = max(10, width - fixed - 1)
         var x = buffer.put(" " + "Name".fitted(nameWidth), x: 0, y: rows.lowerBound, style: .header)
-        for (title, columnWidth) in columns {
-            x = buffer.put(" " + title.fitted(columnWidth, alignRight: title != "Progress" && title != "State"), x: x,
+        for column in columns {
+            let title = column.title(glyphs)
+            x = buffer.put(" " + title.fitted(column.width, alignRight: column != .progress && column != .state), x: x,
                            y: rows.lowerBound, style: .header)
         }
         let listRows = (rows.lowerBound + 1)..<rows.upperBound
@@ -123,22 +130,74 @@ struct TorrentListView {
             let y = listRows.lowerBound + row
             let (stateText, stateStyle) = Format.activity(torrent)
             var cx = buffer.put(" " + torrent.name.fitted(nameWidth), x: 0, y: y, style: .text)
-            cx = buffer.put(" " + Format.size(torrent.totalSize).fitted(10, alignRight: true), x: cx, y: y, style: .text)
-            let barWidth = 11
-            cx = buffer.put(" " + glyphs.bar(torrent.progress, width: barWidth), x: cx, y: y,
-                            style: torrent.isComplete ? .seeding : .pieceHave)
-            cx = buffer.put(Format.percent(torrent.progress).fitted(7, alignRight: true), x: cx, y: y, style: .text)
-            cx = buffer.put(" " + stateText.fitted(12), x: cx, y: y, style: stateStyle)
-            cx = buffer.put(" " + Format.rate(torrent.downloadRate).fitted(12, alignRight: true), x: cx, y: y, style: .downloading)
-            cx = buffer.put(" " + Format.rate(torrent.uploadRate).fitted(12, alignRight: true), x: cx, y: y, style: .seeding)
-            cx = buffer.put(" " + Format.eta(torrent.eta).fitted(8, alignRight: true), x: cx, y: y, style: .text)
-            cx = buffer.put(" " + Format.ratio(torrent.ratio).fitted(6, alignRight: true), x: cx, y: y, style: .text)
-            buffer.put(" " + "\(torrent.peers.count)/\(torrent.seedCount)".fitted(7, alignRight: true), x: cx, y: y, style: .text)
+            for column in columns {
+                switch column {
+                case .size: cx = buffer.put(" " + Format.size(torrent.totalSize).fitted(10, alignRight: true), x: cx, y: y, style: .text)
+                case .progress:
+                    cx = buffer.put(" " + glyphs.bar(torrent.progress, width: 11), x: cx, y: y,
+                                    style: torrent.isComplete ? .seeding : .pieceHave)
+                    cx = buffer.put(Format.percent(torrent.progress).fitted(7, alignRight: true), x: cx, y: y, style: .text)
+                case .state: cx = buffer.put(" " + stateText.fitted(12), x: cx, y: y, style: stateStyle)
+                case .down:
+                    cx = buffer.put(" " + Format.rate(torrent.downloadRate).fitted(12, alignRight: true), x: cx, y: y, style: .downloading)
+                case .up: cx = buffer.put(" " + Format.rate(torrent.uploadRate).fitted(12, alignRight: true), x: cx, y: y, style: .seeding)
+                case .eta: cx = buffer.put(" " + Format.eta(torrent.eta).fitted(8, alignRight: true), x: cx, y: y, style: .text)
+                case .ratio: cx = buffer.put(" " + Format.ratio(torrent.ratio).fitted(6, alignRight: true), x: cx, y: y, style: .text)
+                case .peers:
+                    cx = buffer.put(" " + "\(torrent.peers.count)/\(torrent.seedCount)".fitted(7, alignRight: true), x: cx, y: y, style: .text)
+                }
+            }
             if torrent.id == state.selectedID { buffer.restyle(y: y, style: .selected) }
         }
         if torrents.count > visible {
             let position = " \(start + 1)-\(min(torrents.count, start + visible)) of \(torrents.count) "
             buffer.put(position, x: width - position.count, y: rows.upperBound - 1, style: .dim)
+        }
+    }
+}
+
+extension TorrentListView {
+    /// The list's columns right of the name. A narrow window drops the least needed first, so
+    /// the name keeps room to be read.
+    enum Column: CaseIterable {
+        case size, progress, state, down, up, eta, ratio, peers
+
+        var width: Int {
+            switch self {
+            case .size: return 10
+            case .progress: return 18
+            case .state: return 12
+            case .down, .up: return 12
+            case .eta: return 8
+            case .ratio: return 6
+            case .peers: return 7
+            }
+        }
+
+        func title(_ glyphs: Glyphs) -> String {
+            switch self {
+            case .size: return "Size"
+            case .progress: return "Progress"
+            case .state: return "State"
+            case .down: return glyphs.down
+            case .up: return glyphs.up
+            case .eta: return "ETA"
+            case .ratio: return "Ratio"
+            case .peers: return "Peers"
+            }
+        }
+
+        static let dropOrder: [Column] = [.ratio, .peers, .eta, .up, .size, .down, .state]
+        static let minimumNameWidth = 16
+
+        static func fitting(width: Int) -> [Column] {
+            var kept = Set(allCases)
+            for column in dropOrder {
+                let used = kept.reduce(0) { $0 + $1.width + 1 } + 1
+                if width - used >= minimumNameWidth { break }
+                kept.remove(column)
+            }
+            return allCases.filter(kept.contains)
         }
     }
 }
