@@ -144,7 +144,8 @@ struct RunCommand: AsyncParsableCommand {
             if !addresses.isEmpty { await session.addPeers(metainfo.infoHash, addresses) }
         }
         let folders = watchDirectories.map { WatchFolder(directory: $0, afterAdding: afterAdding) }
-        let watching = Task {
+        // Watch folders run beside the session for as long as it does, in the same task group.
+        let watching: @Sendable () async -> Void = {
             await withDiscardingTaskGroup { group in
                 for folder in folders {
                     group.addTask {
@@ -155,37 +156,55 @@ struct RunCommand: AsyncParsableCommand {
                 }
             }
         }
-        defer { watching.cancel() }
         if !headless {
-            try await runInterface(session: session, theme: chosenTheme, downloadDirectory: downloadDirectory)
+            try await runInterface(session: session, theme: chosenTheme, downloadDirectory: downloadDirectory, watching: watching)
             return
         }
         let printer = HeadlessPrinter(session: session, interval: .milliseconds(Int(interval * 1000)), exitWhenDone: exitWhenDone)
-        FileHandle.standardError.write(Data("shoal: listening on port \(session.listenPort), downloading to \(downloadDirectory)\n".utf8))
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await session.run() }
+        let count = await session.snapshot().torrents.count
+        FileHandle.standardError.write(Data(
+            "shoal: listening on port \(session.listenPort), downloading to \(downloadDirectory), \(count) torrent\(count == 1 ? "" : "s")\n".utf8))
+        // Children report whether they were the session; once it has ended (after the printer
+        // or a signal shut it down), the printer, the signal handler and the watch folders go too.
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await session.run()
+                return true
+            }
+            group.addTask {
+                await watching()
+                return false
+            }
             group.addTask {
                 await printer.run()
                 await session.shutdown()
+                return false
             }
             group.addTask {
                 for await _ in SignalStream.termination() {
                     await session.shutdown()
-                    return
+                    break
                 }
+                return false
             }
-            await group.next()
-            await group.next()
-            group.cancelAll()
+            for await sessionEnded in group where sessionEnded {
+                group.cancelAll()
+            }
         }
     }
 
     /// The full-screen interface over a running session; quitting stops the session cleanly.
-    private func runInterface(session: Session, theme: Theme, downloadDirectory: String) async throws {
-        let failure = await withTaskGroup(of: String?.self) { group in
+    private func runInterface(session: Session, theme: Theme, downloadDirectory: String,
+                              watching: @escaping @Sendable () async -> Void) async throws {
+        enum Ended: Sendable { case session, interface(failure: String?), watching }
+        let failure = await withTaskGroup(of: Ended.self) { group in
+            group.addTask {
+                await watching()
+                return .watching
+            }
             group.addTask {
                 await session.run()
-                return nil
+                return .session
             }
             group.addTask {
                 var message: String?
@@ -195,13 +214,19 @@ struct RunCommand: AsyncParsableCommand {
                     message = error.description
                 }
                 await session.shutdown()
-                return message
+                return .interface(failure: message)
             }
+            // The session and the interface end; the watch folders are cancelled then.
             var failure: String?
-            for _ in 0..<2 {
-                if let result = await group.next(), let result { failure = result }
+            var remaining = 2
+            for await ended in group {
+                switch ended {
+                case .session: remaining -= 1
+                case .interface(let message): failure = message; remaining -= 1
+                case .watching: continue
+                }
+                if remaining == 0 { group.cancelAll() }
             }
-            group.cancelAll()
             return failure
         }
         if let failure { throw fail(failure) }
