@@ -11,6 +11,7 @@
 #include <langinfo.h>
 #include <string.h>
 #include <ncursesw/curses.h>
+#include <sys/prctl.h>
 
 static inline int shoal_a_bold(void) { return A_BOLD; }
 static inline int shoal_a_reverse(void) { return A_REVERSE; }
@@ -68,5 +69,9 @@ static inline int shoal_get_mouse(int *x, int *y) {
 #endif
     return 0;
 }
+
+/// Names the calling thread (as `top -H`, `perf` and /proc show it); prctl is variadic, which
+/// Swift cannot call.
+static inline void shoal_name_this_thread(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }
 
 #endif

@@ -26,6 +26,8 @@ public final class Terminal {
         guard !term.isEmpty, term != "dumb" else {
             throw Unavailable(description: "TERM is '\(term)', which cannot show the full-screen interface; use --headless")
         }
+        // The thread that creates the terminal is the one that draws on it from now on.
+        shoal_name_this_thread("shoal-terminal")
         setlocale(LC_ALL, "")
         unicode = shoal_locale_is_utf8() == 1
         // newterm, unlike initscr, reports an unknown TERM instead of exiting the process.

@@ -22,9 +22,10 @@ enum TUIApp {
                     let snapshot = await session.snapshot()
                     let reports = await session.takeErrors()
                     shared.latest.withLock { $0 = snapshot }
+                    shared.version.add(1, ordering: .relaxed)
                     if !reports.isEmpty { shared.notices.withLock { $0.append(contentsOf: reports.reversed()) } }
                     shared.freeDisk.withLock { $0 = Self.freeBytes(downloadDirectory) }
-                    try? await Task.sleep(for: .milliseconds(250))
+                    try? await Task.sleep(for: .milliseconds(500))
                 }
                 return nil
             }
@@ -77,14 +78,30 @@ enum TUIApp {
         defer { terminal.stop() }
         var state = UIState()
         var screen = Screen(glyphs: terminal.unicode ? .unicode : .ascii)
+        // A frame is drawn when something changed: a new snapshot, a notice, a key or a resize.
+        // Idle, that is twice a second, the snapshots' pace.
+        var drawnVersion = -1
+        var dirty = true
         while !shared.quitRequested.load(ordering: .relaxed) {
+            let version = shared.version.load(ordering: .relaxed)
             let snapshot = shared.latest.withLock { $0 }
-            state.observe(snapshot, now: .now)
-            if let notice = shared.notices.withLock({ $0.popLast() }) { state.message = notice }
-            screen.freeDiskBytes = shared.freeDisk.withLock { $0 }
-            state.layout = ScreenLayout(width: terminal.width, height: terminal.height)
-            terminal.draw(screen.render(snapshot, state: state, width: terminal.width, height: terminal.height))
-            guard let key = terminal.readKey(timeout: 200) else { continue }
+            if version != drawnVersion {
+                state.observe(snapshot, now: .now)
+                dirty = true
+            }
+            if let notice = shared.notices.withLock({ $0.popLast() }) {
+                state.message = notice
+                dirty = true
+            }
+            if dirty {
+                screen.freeDiskBytes = shared.freeDisk.withLock { $0 }
+                state.layout = ScreenLayout(width: terminal.width, height: terminal.height)
+                terminal.draw(screen.render(snapshot, state: state, width: terminal.width, height: terminal.height))
+                drawnVersion = version
+                dirty = false
+            }
+            guard let key = terminal.readKey(timeout: 100) else { continue }
+            dirty = true
             if key == .resize { continue }
             for command in state.handle(key, snapshot: snapshot, pageSize: Screen.bodyHeight(terminal.height)) {
                 if command == .quit { return .success(()) }
@@ -127,6 +144,8 @@ enum TUIApp {
         let freeDisk = Mutex<Int64?>(nil)
         let notices = Mutex<[String]>([])
         let quitRequested = Atomic<Bool>(false)
+        /// Counts snapshots, so the terminal thread redraws only when a new one came.
+        let version = Atomic<Int>(0)
         init(_ snapshot: SessionSnapshot) { latest = Mutex(snapshot) }
     }
 

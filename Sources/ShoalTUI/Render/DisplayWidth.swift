@@ -3,6 +3,10 @@
 enum DisplayWidth {
     static func of(_ scalar: Unicode.Scalar) -> Int {
         let value = scalar.value
+        // Fast paths for what screens are mostly made of: Latin text, arrows, box drawing,
+        // blocks and braille. None of these ranges holds a combining or wide character.
+        if value < 0x300 { return value == 0 ? 0 : 1 }
+        if (0x2190...0x25FF).contains(value) || (0x2800...0x28FF).contains(value) { return 1 }
         if value == 0 || scalar.properties.generalCategory == .nonspacingMark || scalar.properties.generalCategory == .enclosingMark {
             return 0
         }

@@ -1,0 +1,189 @@
+#!/usr/bin/python3
+"""1,000 torrents in one session, on loopback.
+
+1. Restart: how long `shoal --headless` takes to be ready (every torrent restored, listening —
+   the "shoal: listening on port ..." line) with N small seeding torrents in its state directory;
+   and its resident memory with them loaded and idle.
+2. Interface: the full-screen UI in tmux with the same N torrents and one active download (from a
+   second Shoal capped at 64 KiB/s): CPU of the whole process while nobody touches a key, and
+   CPU of the terminal thread per frame (idle, it redraws when a snapshot comes, twice a second),
+   an upper bound on the time to render and draw one frame.
+
+usage: /usr/bin/python3 Benchmarks/many_torrents.py SHOAL_BINARY [--torrents 1000] [--seconds 20]
+needs: tmux
+"""
+import argparse, hashlib, os, shutil, signal, subprocess, sys, tempfile, time
+
+
+def bencode(value):
+    if isinstance(value, int):
+        return b"i%de" % value
+    if isinstance(value, str):
+        value = value.encode()
+    if isinstance(value, bytes):
+        return b"%d:%s" % (len(value), value)
+    if isinstance(value, list):
+        return b"l" + b"".join(bencode(v) for v in value) + b"e"
+    if isinstance(value, dict):
+        return b"d" + b"".join(bencode(k) + bencode(value[k]) for k in sorted(value)) + b"e"
+    raise TypeError(value)
+
+
+def make_torrent(path, name, data, piece=16384):
+    pieces = b"".join(hashlib.sha1(data[i:i + piece]).digest() for i in range(0, len(data), piece))
+    info = {"name": name, "length": len(data), "piece length": piece, "pieces": pieces}
+    with open(path, "wb") as f:
+        f.write(bencode({"info": info, "created by": "many_torrents.py"}))
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_text(path, text, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if os.path.exists(path) and text in open(path, errors="replace").read():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def cpu_seconds(stat_path):
+    fields = open(stat_path).read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("shoal")
+    parser.add_argument("--torrents", type=int, default=1000)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--perf", help="also record a `perf` profile of the idle interface into this file")
+    args = parser.parse_args()
+    shoal = os.path.abspath(args.shoal)
+    work = tempfile.mkdtemp(prefix="shoal-many-")
+    try:
+        data_dir, torrent_dir, state = (os.path.join(work, d) for d in ("data", "torrents", "state"))
+        for d in (data_dir, torrent_dir):
+            os.makedirs(d)
+        paths = []
+        for n in range(args.torrents):
+            data = hashlib.sha256(b"%d" % n).digest() * 1024  # 32 KiB, two pieces
+            name = f"item-{n:04d}.bin"
+            with open(os.path.join(data_dir, name), "wb") as f:
+                f.write(data)
+            paths.append(os.path.join(torrent_dir, name + ".torrent"))
+            make_torrent(paths[-1], name, data)
+
+        # Load them once: checked, seeding, saved in the state directory.
+        load = subprocess.run([shoal, "--headless", "--bind", "127.0.0.1", "--port", "0", "--download-dir", data_dir,
+                               "--state-dir", state, "--exit-when-done", "--interval", "5"] + paths,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=600)
+        if load.returncode != 0:
+            sys.exit(f"loading failed: {load.stderr[-2000:]}")
+
+        # 1. Restart, three times.
+        times, rss = [], 0
+        for _ in range(3):
+            log = os.path.join(work, "restart.log")
+            with open(log, "w") as out:
+                start = time.monotonic()
+                process = subprocess.Popen([shoal, "--headless", "--bind", "127.0.0.1", "--port", "0", "--download-dir", data_dir,
+                                            "--state-dir", state, "--interval", "60"], stdout=subprocess.DEVNULL, stderr=out)
+                ready = wait_text(log, "shoal: listening on port", 60)
+                times.append(time.monotonic() - start)
+                if not ready:
+                    process.kill()
+                    sys.exit("no ready line: " + open(log).read()[-2000:])
+                time.sleep(5)  # idle with everything loaded
+                rss = max(rss, rss_mib(process.pid))
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=60)
+            line = [l for l in open(log) if "listening on port" in l][0].strip()
+        times.sort()
+        print(f"restart with {args.torrents} torrents: ready in {times[1]:.2f} s (median of 3: {', '.join(f'{t:.2f}' for t in times)})")
+        print(f"  ({line})")
+        print(f"resident memory, {args.torrents} idle torrents loaded: {rss:.0f} MiB")
+
+        # 2. The interface, idle, with one active download.
+        if not shutil.which("tmux"):
+            print("interface: skipped (needs tmux)")
+            return
+        active = os.path.join(work, "active")
+        os.makedirs(active)
+        big = os.urandom(64 << 20)
+        with open(os.path.join(active, "active.bin"), "wb") as f:
+            f.write(big)
+        active_torrent = os.path.join(work, "active.torrent")
+        make_torrent(active_torrent, "active.bin", big, piece=256 << 10)
+        seed_port = free_port()
+        seeder = subprocess.Popen([shoal, "--headless", "--bind", "127.0.0.1", "--port", str(seed_port), "--up-kib", "64",
+                                   "--download-dir", active, "--state-dir", os.path.join(work, "seed-state"), active_torrent],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = "shoal-many-%d" % os.getpid()
+        tmux = ["tmux", "-L", server, "-f", "/dev/null"]
+        pid_file = os.path.join(work, "ui.pid")
+        command = (f"echo $$ > {pid_file}; exec env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color {shoal} --bind 127.0.0.1 "
+                   f"--port 0 --download-dir {data_dir} --state-dir {state} --peer 127.0.0.1:{seed_port} {active_torrent}")
+        try:
+            time.sleep(2)
+            subprocess.run(tmux + ["new-session", "-d", "-s", "ui", "-x", "160", "-y", "45", command], check=True, timeout=30)
+            deadline = time.time() + 60
+            screen = ""
+            while time.time() < deadline:
+                screen = subprocess.run(tmux + ["capture-pane", "-p", "-t", "ui"], capture_output=True, text=True, timeout=30).stdout
+                # Every torrent listed, and the active one receiving (the title shows a rate).
+                title = screen.split("\n", 1)[0]
+                if f"{args.torrents + 1} torrents" in title and "B/s" in title.split("↓", 1)[-1].split("↑")[0]:
+                    break
+                time.sleep(0.5)
+            else:
+                sys.exit("the interface did not show the active download:\n" + screen)
+            time.sleep(5)
+            pid = int(open(pid_file).read())
+            thread = next((f"/proc/{pid}/task/{t}/stat" for t in os.listdir(f"/proc/{pid}/task")
+                           if open(f"/proc/{pid}/task/{t}/comm").read().strip() == "shoal-terminal"), None)
+            process_before = cpu_seconds(f"/proc/{pid}/stat")
+            thread_before = cpu_seconds(thread) if thread else 0
+            start = time.monotonic()
+            if args.perf:
+                subprocess.run(["perf", "record", "-g", "-o", os.path.abspath(args.perf), "-p", str(pid), "--", "sleep",
+                                str(args.seconds)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=args.seconds + 60)
+            else:
+                time.sleep(args.seconds)
+            elapsed = time.monotonic() - start
+            process_cpu = cpu_seconds(f"/proc/{pid}/stat") - process_before
+            print(f"interface idle, {args.torrents} torrents + 1 downloading, {args.seconds} s: "
+                  f"{100 * process_cpu / elapsed:.1f}% of one core for the whole process")
+            if thread:
+                frames = elapsed / 0.5
+                per_frame = (cpu_seconds(thread) - thread_before) / frames * 1000
+                print(f"  terminal thread: {per_frame:.2f} ms of CPU per frame (~{frames:.0f} frames), "
+                      f"an upper bound on rendering and drawing one frame")
+            subprocess.run(tmux + ["send-keys", "-t", "ui", "q"], timeout=30)
+            time.sleep(1)
+            subprocess.run(tmux + ["send-keys", "-t", "ui", "y"], timeout=30)
+            time.sleep(2)
+        finally:
+            subprocess.run(tmux + ["kill-server"], stderr=subprocess.DEVNULL, timeout=30)
+            seeder.terminate()
+            seeder.wait(timeout=30)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
