@@ -1,4 +1,5 @@
 import ArgumentParser
+import ShoalCore
 
 @main
 struct ShoalCommand: AsyncParsableCommand {
@@ -9,9 +10,4 @@ struct ShoalCommand: AsyncParsableCommand {
         subcommands: [RunCommand.self, DemoCommand.self, CreateCommand.self, InfoCommand.self, TrackerCommand.self],
         defaultSubcommand: RunCommand.self
     )
-}
-
-enum ShoalVersion {
-    static let string = "0.1.0"
-    static let createdBy = "Shoal \(string)"
 }

@@ -7,12 +7,19 @@ public struct Handshake: Sendable, Hashable {
     public var infoHash: InfoHash
     public var peerID: PeerID
 
-    /// Reserved bits Shoal sets: extension protocol (BEP 10) and fast extension (BEP 6) come later.
-    public init(infoHash: InfoHash, peerID: PeerID, reserved: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0]) {
+    /// The reserved bits Shoal sets: the extension protocol (BEP 10) and the fast extension
+    /// (BEP 6); the DHT bit (BEP 5) only where the DHT runs.
+    public static func reservedBits(dht: Bool) -> [UInt8] { [0, 0, 0, 0, 0, 0x10, 0, dht ? 0x05 : 0x04] }
+
+    public init(infoHash: InfoHash, peerID: PeerID, reserved: [UInt8] = Handshake.reservedBits(dht: false)) {
         self.reserved = reserved
         self.infoHash = infoHash
         self.peerID = peerID
     }
+
+    public var supportsExtensions: Bool { reserved[5] & 0x10 != 0 }
+    public var supportsFast: Bool { reserved[7] & 0x04 != 0 }
+    public var supportsDHT: Bool { reserved[7] & 0x01 != 0 }
 
     public var encoded: [UInt8] {
         [19] + Self.protocolName + reserved + infoHash.bytes + peerID.bytes

@@ -12,11 +12,22 @@ public enum PeerMessage: Sendable, Equatable {
     case piece(piece: Int, offset: Int, data: [UInt8])
     case cancel(piece: Int, offset: Int, length: Int)
     case port(UInt16)
+    // The fast extension (BEP 6).
+    case suggest(piece: Int)
+    case haveAll
+    case haveNone
+    case reject(piece: Int, offset: Int, length: Int)
+    case allowedFast(piece: Int)
+    /// The extension protocol (BEP 10): id 0 is the extension handshake, others are the ids
+    /// the receiver gave its extensions in its own handshake.
+    case extended(id: UInt8, payload: [UInt8])
     /// A message id this version does not handle; ignored as BEP 3 asks.
     case unknown(id: UInt8, payload: [UInt8])
 
     enum ID: UInt8 {
         case choke = 0, unchoke, interested, notInterested, have, bitfield, request, piece, cancel, port
+        case suggest = 13, haveAll, haveNone, reject, allowedFast
+        case extended = 20
     }
 
     /// Appends the length-prefixed frame.
@@ -37,8 +48,13 @@ public enum PeerMessage: Sendable, Equatable {
         case .bitfield(let bytes):
             header(.bitfield, payload: bytes.count)
             out.append(contentsOf: bytes)
-        case .request(let piece, let offset, let length), .cancel(let piece, let offset, let length):
-            if case .request = self { header(.request, payload: 12) } else { header(.cancel, payload: 12) }
+        case .request(let piece, let offset, let length), .cancel(let piece, let offset, let length),
+            .reject(let piece, let offset, let length):
+            switch self {
+            case .request: header(.request, payload: 12)
+            case .cancel: header(.cancel, payload: 12)
+            default: header(.reject, payload: 12)
+            }
             out.appendBigEndian(UInt32(piece))
             out.appendBigEndian(UInt32(offset))
             out.appendBigEndian(UInt32(length))
@@ -51,6 +67,15 @@ public enum PeerMessage: Sendable, Equatable {
             header(.port, payload: 2)
             out.append(UInt8(port >> 8))
             out.append(UInt8(port & 0xFF))
+        case .suggest(let piece), .allowedFast(let piece):
+            header(self == .suggest(piece: piece) ? .suggest : .allowedFast, payload: 4)
+            out.appendBigEndian(UInt32(piece))
+        case .haveAll: header(.haveAll, payload: 0)
+        case .haveNone: header(.haveNone, payload: 0)
+        case .extended(let id, let payload):
+            header(.extended, payload: 1 + payload.count)
+            out.append(id)
+            out.append(contentsOf: payload)
         case .unknown(let id, let payload):
             out.appendBigEndian(UInt32(1 + payload.count))
             out.append(id)

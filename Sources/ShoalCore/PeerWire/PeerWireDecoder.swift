@@ -17,6 +17,8 @@ public struct PeerWireDecoder: Sendable {
 
     /// One 16 KiB block plus the `piece` header.
     public static let blockFrameLimit = 16 * 1024 + 9
+    /// An extension message: a metadata piece (16 KiB and its bencoded header) or a PEX list.
+    public static let extendedFrameLimit = 16 * 1024 + 1024
 
     public let maxFrameLength: Int
     private var buffer: [UInt8] = []
@@ -24,7 +26,7 @@ public struct PeerWireDecoder: Sendable {
 
     /// `pieceCount` sizes the largest acceptable bitfield.
     public init(pieceCount: Int) {
-        self.maxFrameLength = max(Self.blockFrameLimit, 1 + (pieceCount + 7) / 8)
+        self.maxFrameLength = max(Self.extendedFrameLimit, 1 + (pieceCount + 7) / 8)
     }
 
     public init(maxFrameLength: Int) {
@@ -76,6 +78,14 @@ public struct PeerWireDecoder: Sendable {
             guard payload.count >= 8 else { throw .malformed(id: id, length: payload.count) }
             return .piece(piece: int(0), offset: int(4), data: Array(payload.dropFirst(8)))
         case .port?: try expect(2); return .port(payload.bigEndianUInt16(at: 0))
+        case .suggest?: try expect(4); return .suggest(piece: int(0))
+        case .haveAll?: try expect(0); return .haveAll
+        case .haveNone?: try expect(0); return .haveNone
+        case .reject?: try expect(12); return .reject(piece: int(0), offset: int(4), length: int(8))
+        case .allowedFast?: try expect(4); return .allowedFast(piece: int(0))
+        case .extended?:
+            guard payload.count >= 1 else { throw .malformed(id: id, length: payload.count) }
+            return .extended(id: payload[payload.startIndex], payload: Array(payload.dropFirst()))
         case nil: return .unknown(id: id, payload: Array(payload))
         }
     }

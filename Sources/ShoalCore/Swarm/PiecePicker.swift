@@ -128,9 +128,16 @@ public struct PiecePicker: Sendable {
 
     // MARK: - Picking
 
-    /// Up to `count` new requests for `peer`, marked as requested.
-    public mutating func pick(for peer: PeerKey, count: Int, using rng: inout some RandomNumberGenerator) -> [BlockRequest] {
-        guard count > 0, let bits = peers[peer] else { return [] }
+    /// Up to `count` new requests for `peer`, marked as requested; only from the pieces in
+    /// `only` when given (a peer that chokes us but allows those, BEP 6).
+    public mutating func pick(for peer: PeerKey, count: Int, only: Set<Int>? = nil,
+                              using rng: inout some RandomNumberGenerator) -> [BlockRequest] {
+        guard count > 0, var bits = peers[peer] else { return [] }
+        if let only {
+            var allowed = Bitfield(count: bits.count)
+            for index in only where index >= 0 && index < bits.count && bits[index] { allowed.set(index) }
+            bits = allowed
+        }
         var picked: [BlockRequest] = []
 
         // 1. Partial pieces the peer has, most advanced first.

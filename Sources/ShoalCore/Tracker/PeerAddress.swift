@@ -43,6 +43,20 @@ public struct PeerAddress: Sendable, Hashable, CustomStringConvertible, Comparab
         }
     }
 
+    /// The 18-byte compact form (BEP 7), if the host is an IPv6 address written as eight groups
+    /// (the form `parseCompact6` gives).
+    public var compact6: [UInt8]? {
+        let groups = host.split(separator: ":", omittingEmptySubsequences: false)
+        guard groups.count == 8 else { return nil }
+        var out: [UInt8] = []
+        for group in groups {
+            guard let value = UInt16(group, radix: 16) else { return nil }
+            out.appendBigEndian(value)
+        }
+        out.appendBigEndian(port)
+        return out
+    }
+
     /// The 6-byte compact form, if the host is a dotted IPv4 address.
     public var compact: [UInt8]? {
         let parts = host.split(separator: ".")

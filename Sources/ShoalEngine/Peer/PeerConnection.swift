@@ -40,14 +40,15 @@ enum PeerConnection {
                 .connect(host: address.host, port: Int(address.port)) { wrap($0) }
             let raw = channel.channel
             try await channel.executeThenClose { inbound, outbound in
-                try await outbound.write(ByteBuffer(bytes: Handshake(infoHash: context.infoHash, peerID: context.ourID).encoded))
+                try await outbound.write(ByteBuffer(bytes: Handshake(infoHash: context.infoHash, peerID: context.ourID,
+                                                                     reserved: context.reserved).encoded))
                 var iterator = inbound.makeAsyncIterator()
                 var decoder = PeerWireDecoder(pieceCount: context.pieceCount)
                 let handshake = try await withDeadline(channel: raw) {
                     try await readHandshake(&iterator, into: &decoder)
                 }
                 guard handshake.infoHash == context.infoHash else { throw HandshakeFailure(description: "wrong info-hash") }
-                await run(peerID: handshake.peerID, address: address, incoming: false, iterator: &iterator,
+                await run(handshake: handshake, address: address, incoming: false, iterator: &iterator,
                           outbound: outbound, decoder: decoder, channel: raw, torrent: torrent, context: context)
             }
         } catch {
@@ -57,11 +58,12 @@ enum PeerConnection {
     }
 
     /// Runs a connection a listener accepted, after its handshake was read and routed here.
-    static func accepted(peerID: PeerID, remote: PeerAddress, iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
+    static func accepted(handshake: Handshake, remote: PeerAddress, iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
                          outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, decoder: PeerWireDecoder,
                          channel: any NIOCore.Channel, torrent: TorrentRuntime, context: PeerContext) async throws {
-        try await outbound.write(ByteBuffer(bytes: Handshake(infoHash: context.infoHash, peerID: context.ourID).encoded))
-        await run(peerID: peerID, address: remote, incoming: true, iterator: &iterator, outbound: outbound,
+        try await outbound.write(ByteBuffer(bytes: Handshake(infoHash: context.infoHash, peerID: context.ourID,
+                                                             reserved: context.reserved).encoded))
+        await run(handshake: handshake, address: remote, incoming: true, iterator: &iterator, outbound: outbound,
                   decoder: decoder, channel: channel, torrent: torrent, context: context)
     }
 
@@ -90,12 +92,14 @@ enum PeerConnection {
         }
     }
 
-    private static func run(peerID: PeerID, address: PeerAddress, incoming: Bool,
+    private static func run(handshake: Handshake, address: PeerAddress, incoming: Bool,
                             iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
                             outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, decoder: PeerWireDecoder,
                             channel: any NIOCore.Channel, torrent: TorrentRuntime, context: PeerContext) async {
         let link = PeerLink()
-        guard let key = await torrent.register(peerID: peerID, address: address, incoming: incoming, link: link) else { return }
+        guard let key = await torrent.register(peerID: handshake.peerID, address: address, incoming: incoming, link: link,
+                                               capabilities: PeerCapabilities(handshake))
+        else { return }
         let reason = await withTaskGroup(of: Void.self) { group in
             // The writer ends when the torrent closes the link (or a write fails); closing the
             // channel then ends the reader below, so neither loop outlives the other.
@@ -145,6 +149,14 @@ enum PeerConnection {
         return data[block.offset..<block.offset + block.length]
     }
 
+    /// A fast peer is told when a request it made will not be served (BEP 6); others infer it
+    /// from the choke.
+    private static func rejectIfFast(_ block: BlockRequest, link: PeerLink, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
+        guard link.fast.load(ordering: .relaxed) else { return }
+        try await outbound.write(ByteBuffer(bytes: PeerMessage.reject(piece: block.piece.value, offset: block.offset,
+                                                                       length: block.length).encoded))
+    }
+
     private static func write(link: PeerLink, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, context: PeerContext) async {
         do {
             for await item in link.outbox {
@@ -153,12 +165,22 @@ enum PeerConnection {
                     try await outbound.write(ByteBuffer(bytes: message.encoded))
                 case .serve(let block, let epoch):
                     link.queuedUploads.subtract(1, ordering: .relaxed)
-                    guard link.chokeEpoch.load(ordering: .relaxed) == epoch,
-                        !link.cancelled.withLock({ $0.remove(block) != nil })
-                    else { continue }
+                    let current = { epoch == -1 || link.chokeEpoch.load(ordering: .relaxed) == epoch }
+                    // BEP 6: a cancelled request is answered with a reject.
+                    guard !link.cancelled.withLock({ $0.remove(block) != nil }) else {
+                        try await rejectIfFast(block, link: link, outbound: outbound)
+                        continue
+                    }
+                    guard current() else {
+                        try await rejectIfFast(block, link: link, outbound: outbound)
+                        continue
+                    }
                     let data = try await blockData(block, context: context)
                     await RateLimiter.pass(block.length, through: context.uploadLimiters)
-                    guard link.chokeEpoch.load(ordering: .relaxed) == epoch else { continue }
+                    guard current() else {
+                        try await rejectIfFast(block, link: link, outbound: outbound)
+                        continue
+                    }
                     var frame = ByteBuffer()
                     frame.reserveCapacity(13 + data.count)
                     frame.writeInteger(UInt32(9 + data.count))

@@ -11,5 +11,7 @@ struct PeerContext: Sendable {
     let pool: NIOThreadPool
     let uploadLimiters: [RateLimiter]
     let downloadLimiters: [RateLimiter]
+    /// Our handshake's reserved bits.
+    let reserved: [UInt8]
     static let handshakeTimeout = Duration.seconds(10)
 }

@@ -18,6 +18,10 @@ final class PeerLink: Sendable {
     let cancelled = Mutex<Set<BlockRequest>>([])
     let uploadedBytes = Atomic<Int64>(0)
     let queuedUploads = Atomic<Int>(0)
+    /// The peer speaks the fast extension: requests we drop are rejected out loud (BEP 6).
+    let fast = Atomic<Bool>(false)
+    /// Pieces it may still request while choked (its allowed fast set), as piece numbers.
+    let allowedWhileChoked = Mutex<Set<Int>>([])
 
     init() {
         (outbox, continuation) = AsyncStream.makeStream(of: PeerOutbound.self)
@@ -27,7 +31,9 @@ final class PeerLink: Sendable {
 
     func serve(_ block: BlockRequest) {
         queuedUploads.add(1, ordering: .relaxed)
-        continuation.yield(.serve(block, epoch: chokeEpoch.load(ordering: .relaxed)))
+        // Allowed fast pieces survive a choke: they are served whatever the epoch.
+        let allowed = allowedWhileChoked.withLock { $0.contains(block.piece.value) }
+        continuation.yield(.serve(block, epoch: allowed ? -1 : chokeEpoch.load(ordering: .relaxed)))
     }
 
     func choke() {

@@ -23,6 +23,13 @@ public struct EngineConfig: Sendable {
     public var stateDirectory: String?
     /// How often resume data is saved while running (also on completion and on exit).
     public var resumeSaveInterval: Duration = .seconds(30)
+    /// The Mainline DHT (BEP 5): on where `dhtBootstrap` names nodes to start from.
+    public var dhtEnabled = false
+    public var dhtBootstrap: [PeerAddress] = []
+    /// Peer exchange (BEP 11), for public torrents.
+    public var pexEnabled = true
+    /// How often peer exchange messages go to each peer (BEP 11: at most once a minute).
+    public var pexInterval: Duration = .seconds(60)
     /// How often every tracker is scraped for its counts (Transmission also uses 30 minutes).
     public var scrapeInterval: Duration = .seconds(30 * 60)
 

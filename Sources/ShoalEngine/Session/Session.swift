@@ -400,7 +400,7 @@ public actor Session {
         let address = PeerAddress(host: remote?.ipAddress ?? "?", port: UInt16(remote?.port ?? 0))
         try? await child.executeThenClose { inbound, outbound in
             var iterator = inbound.makeAsyncIterator()
-            var decoder = PeerWireDecoder(maxFrameLength: PeerWireDecoder.blockFrameLimit)
+            var decoder = PeerWireDecoder(maxFrameLength: PeerWireDecoder.extendedFrameLimit)
             let handshake = try await PeerConnection.withDeadline(channel: raw) {
                 try await PeerConnection.readHandshake(&iterator, into: &decoder)
             }
@@ -409,7 +409,7 @@ public actor Session {
             // Re-home leftover bytes in a decoder sized for this torrent's bitfield.
             var sized = PeerWireDecoder(pieceCount: context.pieceCount)
             if let rest = decoder.takeRaw(decoder.bufferedByteCount) { sized.append(rest) }
-            try await PeerConnection.accepted(peerID: handshake.peerID, remote: address, iterator: &iterator,
+            try await PeerConnection.accepted(handshake: handshake, remote: address, iterator: &iterator,
                                               outbound: outbound, decoder: sized, channel: raw, torrent: runtime,
                                               context: context)
         }

@@ -22,8 +22,23 @@ struct PeerRecord {
     var requestsWhileChoked = 0
     /// Dropped: whatever it still sends before the socket closes is ignored.
     var closing = false
+    /// What its handshake said it speaks (BEP 10, BEP 6), and its extension handshake.
+    var supportsExtensions = false
+    var supportsFast = false
+    var extensions: ExtensionHandshake?
+    /// Pieces it lets us request while it chokes us (BEP 6 allowed fast).
+    var allowedFast: Set<Int> = []
+    /// Pieces we let it request while we choke it.
+    var allowedFastGiven: Set<Int> = []
+    /// Peer exchange: what we last told it, and when.
+    var pexSent: Set<PeerAddress> = []
+    var pexSentAt: ContinuousClock.Instant?
+    var pexReceivedAt: ContinuousClock.Instant?
+    let source: PeerSource
 
-    init(peerID: PeerID, address: PeerAddress, incoming: Bool, link: PeerLink, now: ContinuousClock.Instant) {
+    init(peerID: PeerID, address: PeerAddress, incoming: Bool, link: PeerLink, now: ContinuousClock.Instant,
+         source: PeerSource) {
+        self.source = source
         self.peerID = peerID
         self.address = address
         self.incoming = incoming
@@ -42,4 +57,31 @@ struct DialState {
     var dialing = false
     /// The address turned out to be ourselves (our own listener, via the tracker).
     var isSelf = false
+    var source: PeerSource = .tracker
+}
+
+/// How we learned of a peer, shown as the peer list's H (DHT), X (peer exchange) and I
+/// (it connected to us) flags.
+public enum PeerSource: String, Sendable, Hashable {
+    case tracker, dht, pex, incoming, manual
+}
+
+/// What a peer's handshake said it speaks.
+struct PeerCapabilities: Sendable {
+    var extensions: Bool
+    var fast: Bool
+
+    init(_ handshake: Handshake) {
+        extensions = handshake.supportsExtensions
+        fast = handshake.supportsFast
+    }
+}
+
+/// The address a peer can be dialled at: where we dialled it, or for one that dialled us, its
+/// host with the listening port from its extension handshake.
+extension PeerRecord {
+    var dialableAddress: PeerAddress? {
+        if !incoming { return address }
+        return extensions?.listenPort.map { PeerAddress(host: address.host, port: $0) }
+    }
 }

@@ -10,11 +10,35 @@ extension TorrentRuntime {
         guard var record = peers[key], !record.closing, var picker else { return }
         let geometry = metainfo.info.geometry
         let first = !record.sawFirstMessage
-        record.sawFirstMessage = true
+        // The have-message slot (bitfield, have all/none) is the first after the handshake; an
+        // extension handshake some clients send before it does not take the slot.
+        if case .extended = message {} else { record.sawFirstMessage = true }
         peers[key] = record
         switch message {
-        case .keepAlive, .port, .unknown:
-            break
+        case .keepAlive, .port, .unknown, .suggest:
+            break  // a suggestion is only a hint; the picker keeps its own order
+        case .extended(let id, let payload):
+            handleExtended(id, payload, from: key)
+        case .haveAll, .haveNone:
+            guard record.supportsFast, first else { return drop(key, "have all/none without the fast extension or late") }
+            let bits = Bitfield(count: geometry.pieceCount, allSet: message == .haveAll)
+            picker.peerJoined(key, has: bits)
+            self.picker = picker
+            updateInterest(key)
+            dropIfBothSeeds(key)
+        case .reject(let index, let offset, let length):
+            guard record.supportsFast else { return drop(key, "reject without the fast extension") }
+            guard let block = geometry.request(piece: index, offset: offset, length: length) else {
+                return drop(key, "reject \(index)+\(offset)/\(length) out of bounds")
+            }
+            // The block goes back to the pool; another peer (or this one later) gets asked.
+            picker.unrequest(block, by: key)
+            self.picker = picker
+        case .allowedFast(let index):
+            guard record.supportsFast else { return drop(key, "allowed fast without the fast extension") }
+            guard geometry.piece(index) != nil else { return }
+            peers[key]?.allowedFast.insert(index)
+            fillRequests(key)
         case .choke:
             peers[key]?.peerChoking = true
             picker.release(key)
@@ -49,7 +73,8 @@ extension TorrentRuntime {
                 return drop(key, "request \(index)+\(offset)/\(length) out of bounds")
             }
             guard activity == .seeding || activity == .downloading else { return }
-            if record.amChoking {
+            if record.amChoking && !record.allowedFastGiven.contains(index) {
+                if record.supportsFast { record.link.send(.reject(piece: index, offset: offset, length: length)) }
                 peers[key]?.requestsWhileChoked += 1
                 if record.requestsWhileChoked >= Self.maxRequestsWhileChoked { drop(key, "request flood while choked") }
                 return
@@ -112,14 +137,16 @@ extension TorrentRuntime {
 
     /// Tops up the peer's request pipeline to a depth that matches its rate.
     func fillRequests(_ key: Int) {
-        guard let record = peers[key], !record.closing, !record.peerChoking, record.amInterested, var picker,
+        guard let record = peers[key], !record.closing, record.amInterested, var picker,
             activity == .downloading, pendingWriteBytes < Self.pendingWriteLimit
         else { return }
+        // Choked, a fast peer still serves the pieces it allowed us.
+        guard !record.peerChoking || !record.allowedFast.isEmpty else { return }
         var meter = record.downMeter
         let depth = RequestPipeline.depth(downloadRate: meter.rate(now: .now), isSnubbed: record.isSnubbed)
         let wanted = depth - picker.outstandingCount(key)
         guard wanted > 0 else { return }
-        let blocks = picker.pick(for: key, count: wanted, using: &rng)
+        let blocks = picker.pick(for: key, count: wanted, only: record.peerChoking ? record.allowedFast : nil, using: &rng)
         self.picker = picker
         for block in blocks {
             record.link.send(.request(piece: block.piece.value, offset: block.offset, length: block.length))

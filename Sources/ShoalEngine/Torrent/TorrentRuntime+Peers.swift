@@ -3,7 +3,7 @@ import ShoalCore
 /// Joining and leaving peers, the once-a-second tick, choking rounds and hash results.
 extension TorrentRuntime {
     /// Accepts a connection whose handshake matched; nil means close it.
-    func register(peerID: PeerID, address: PeerAddress, incoming: Bool, link: PeerLink) -> Int? {
+    func register(peerID: PeerID, address: PeerAddress, incoming: Bool, link: PeerLink, capabilities: PeerCapabilities) -> Int? {
         if !incoming { addresses[address]?.dialing = false }
         guard let picker, !isStopping, activity == .downloading || activity == .seeding else { return nil }
         if peerID == config.peerID {
@@ -22,15 +22,42 @@ extension TorrentRuntime {
         }
         let key = nextKey
         nextKey += 1
-        peers[key] = PeerRecord(peerID: peerID, address: address, incoming: incoming, link: link, now: .now)
+        var record = PeerRecord(peerID: peerID, address: address, incoming: incoming, link: link, now: .now,
+                                source: incoming ? .incoming : addresses[address]?.source ?? .tracker)
+        record.supportsExtensions = capabilities.extensions
+        record.supportsFast = capabilities.fast
         peerIDsByKey[key] = peerID
         if !incoming { addresses[address]?.connected = true }
         var updated = picker
         updated.peerJoined(key, has: Bitfield(count: metainfo.info.pieceCount))
         self.picker = updated
-        if !picker.have.isEmpty { link.send(.bitfield(picker.have.bytes)) }
+        // What we have comes first (BEP 6 wants it right after the handshake), then the
+        // extension handshake, then the allowed fast set.
+        if capabilities.fast {
+            link.fast.store(true, ordering: .relaxed)
+            if picker.have.isComplete {
+                link.send(.haveAll)
+            } else if picker.have.isEmpty {
+                link.send(.haveNone)
+            } else {
+                link.send(.bitfield(picker.have.bytes))
+            }
+            // Pieces it may take from us even while choked (BEP 6), among those we have.
+            let allowed = AllowedFastSet.pieces(for: address.host, infoHash: metainfo.infoHash, pieceCount: metainfo.info.pieceCount,
+                                                count: Self.allowedFastCount).filter { picker.have[$0] }
+            record.allowedFastGiven = Set(allowed)
+            link.allowedWhileChoked.withLock { $0 = Set(allowed) }
+            if capabilities.extensions { link.send(.extended(id: 0, payload: extensionHandshake(for: address).encoded)) }
+            for piece in allowed { link.send(.allowedFast(piece: piece)) }
+        } else {
+            if !picker.have.isEmpty { link.send(.bitfield(picker.have.bytes)) }
+            if capabilities.extensions { link.send(.extended(id: 0, payload: extensionHandshake(for: address).encoded)) }
+        }
+        peers[key] = record
         return key
     }
+
+    static let allowedFastCount = 10
 
     func disconnected(_ key: Int, reason: String) {
         sampleUploads(now: .now)
@@ -83,6 +110,7 @@ extension TorrentRuntime {
         if lastChokeRound.map({ now - $0 >= Choker.roundInterval }) ?? true { chokeRound(now: now) }
         if lastResumeSave.map({ now - $0 >= config.resumeSaveInterval }) ?? true { saveResume() }
         for key in peers.keys { fillRequests(key) }
+        sendPeerExchange(now: now)
         dialMore(now: now)
     }
 

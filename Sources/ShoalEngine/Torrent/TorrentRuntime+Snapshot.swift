@@ -54,7 +54,12 @@ extension TorrentRuntime {
         if record.peerInterested { out += record.amChoking ? "u" : "U" }
         if !record.amChoking && !record.peerInterested { out += "K" }
         if !record.peerChoking && !record.amInterested { out += "?" }
-        if record.incoming { out += "I" }
+        switch record.source {
+        case .dht: out += "H"
+        case .pex: out += "X"
+        case .incoming: out += "I"
+        case .tracker, .manual: break
+        }
         return out
     }
 }

@@ -105,7 +105,7 @@ public actor TorrentRuntime {
     var context: PeerContext {
         PeerContext(infoHash: metainfo.infoHash, ourID: config.peerID, pieceCount: metainfo.info.pieceCount,
                     storage: storage, uploadCache: uploadCache, pool: pool, uploadLimiters: [uploadLimiter, globalUpload],
-                    downloadLimiters: [downloadLimiter, globalDownload])
+                    downloadLimiters: [downloadLimiter, globalDownload], reserved: Handshake.reservedBits(dht: config.dhtEnabled))
     }
 
     /// Runs until cancelled.
@@ -190,10 +190,10 @@ public actor TorrentRuntime {
     }
 
     /// Adds addresses (from a tracker, the command line or PEX) to dial.
-    public func addPeers(_ found: [PeerAddress]) {
+    public func addPeers(_ found: [PeerAddress], source: PeerSource = .tracker) {
         let now = ContinuousClock.now
-        for address in found where addresses[address] == nil && !bannedAddresses.contains(address) {
-            addresses[address] = DialState(nextTry: now)
+        for address in found where addresses[address] == nil && !bannedAddresses.contains(address) && address.port > 0 {
+            addresses[address] = DialState(nextTry: now, source: source)
         }
         dialMore(now: now)
     }

@@ -7,7 +7,9 @@ struct PeerWireDecoderTests {
         .keepAlive, .choke, .unchoke, .interested, .notInterested, .have(piece: 7),
         .bitfield([0b1010_0000, 0xFF, 0b1100_0000]), .request(piece: 1, offset: 16384, length: 16384),
         .piece(piece: 2, offset: 0, data: Array(0..<200)), .cancel(piece: 1, offset: 16384, length: 16384),
-        .port(6881), .unknown(id: 20, payload: [0, 100, 101]), .piece(piece: 0, offset: 0, data: []),
+        .port(6881), .unknown(id: 99, payload: [0, 100, 101]), .piece(piece: 0, offset: 0, data: []),
+        .suggest(piece: 3), .haveAll, .haveNone, .reject(piece: 1, offset: 0, length: 16384), .allowedFast(piece: 9),
+        .extended(id: 0, payload: Array("d1:md11:ut_metadatai1eee".utf8)), .extended(id: 2, payload: []),
     ]
 
     @Test func byteVectors() {
@@ -17,6 +19,21 @@ struct PeerWireDecoderTests {
         #expect(PeerMessage.request(piece: 1, offset: 2, length: 3).encoded == [0, 0, 0, 13, 6, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3])
         #expect(PeerMessage.piece(piece: 1, offset: 2, data: [9, 9]).encoded == [0, 0, 0, 11, 7, 0, 0, 0, 1, 0, 0, 0, 2, 9, 9])
         #expect(PeerMessage.port(0x1AE1).encoded == [0, 0, 0, 3, 9, 0x1A, 0xE1])
+        // BEP 6 and BEP 10 ids: 13 suggest, 14 have all, 15 have none, 16 reject, 17 allowed fast, 20 extended.
+        #expect(PeerMessage.suggest(piece: 5).encoded == [0, 0, 0, 5, 13, 0, 0, 0, 5])
+        #expect(PeerMessage.haveAll.encoded == [0, 0, 0, 1, 14])
+        #expect(PeerMessage.haveNone.encoded == [0, 0, 0, 1, 15])
+        #expect(PeerMessage.reject(piece: 1, offset: 2, length: 3).encoded == [0, 0, 0, 13, 16, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3])
+        #expect(PeerMessage.allowedFast(piece: 258).encoded == [0, 0, 0, 5, 17, 0, 0, 1, 2])
+        #expect(PeerMessage.extended(id: 3, payload: [0x64, 0x65]).encoded == [0, 0, 0, 4, 20, 3, 0x64, 0x65])
+    }
+
+    @Test func malformedFastAndExtendedMessagesAreErrors() {
+        for frame: [UInt8] in [[0, 0, 0, 2, 14, 0], [0, 0, 0, 4, 16, 0, 0, 0], [0, 0, 0, 1, 20], [0, 0, 0, 2, 17, 1]] {
+            var decoder = PeerWireDecoder(pieceCount: 10)
+            decoder.append(frame)
+            #expect(throws: PeerWireDecoder.DecodeError.self, "\(frame)") { try decoder.next() }
+        }
     }
 
     @Test("decodes the stream split at every byte position")
@@ -52,8 +69,8 @@ struct PeerWireDecoderTests {
 
     @Test func refusesFramesOverTheCap() {
         var decoder = PeerWireDecoder(pieceCount: 100)
-        decoder.append([0, 0, 0x40, 0x0A])  // 16,394 bytes: one more than a block + header
-        #expect(throws: PeerWireDecoder.DecodeError.frameTooLong(16_394, limit: 16_393)) { try decoder.next() }
+        decoder.append([0, 0, 0x44, 0x01])  // 17,409 bytes: one more than a metadata piece + header
+        #expect(throws: PeerWireDecoder.DecodeError.frameTooLong(17_409, limit: 17_408)) { try decoder.next() }
         var big = PeerWireDecoder(pieceCount: 1_000_000)
         big.append([0, 0x01, 0xE8, 0x49])  // a bitfield for 1,000,000 pieces fits
         #expect(throws: Never.self) { _ = try big.next() }

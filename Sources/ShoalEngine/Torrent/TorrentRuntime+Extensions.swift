@@ -1,0 +1,76 @@
+import ShoalCore
+
+/// The extension protocol (BEP 10) on a torrent with its metadata: the extension handshake,
+/// serving the info dictionary to peers that came by magnet (BEP 9), and peer exchange (BEP 11).
+extension TorrentRuntime {
+    /// Peer exchange stays off for private torrents, whose peers come only from their tracker.
+    var pexAllowed: Bool { config.pexEnabled && !metainfo.info.isPrivate }
+
+    func extensionHandshake(for address: PeerAddress) -> ExtensionHandshake {
+        var ids = ["ut_metadata": ExtensionHandshake.utMetadata]
+        if pexAllowed { ids["ut_pex"] = ExtensionHandshake.utPex }
+        let yourIP = address.compact.map { Array($0.dropLast(2)) }
+        return ExtensionHandshake(messageIDs: ids, client: ShoalVersion.createdBy, listenPort: listenPort,
+                                  requestQueue: Self.maxQueuedUploads, metadataSize: metainfo.rawInfo.count, yourIP: yourIP)
+    }
+
+    func handleExtended(_ id: UInt8, _ payload: [UInt8], from key: Int) {
+        guard let record = peers[key] else { return }
+        switch id {
+        case 0:
+            do {
+                peers[key]?.extensions = try ExtensionHandshake(parsing: payload)
+            } catch {
+                drop(key, error.description)
+            }
+        case ExtensionHandshake.utMetadata:
+            guard let theirs = record.extensions?.id(of: "ut_metadata") else { return }
+            guard case .request(let piece)? = try? MetadataMessage(parsing: payload) else { return }  // we have it already
+            let info = metainfo.rawInfo
+            let start = piece * MetadataMessage.pieceSize
+            let reply: MetadataMessage = start < info.count
+                ? .data(piece: piece, totalSize: info.count, bytes: Array(info[start..<min(info.count, start + MetadataMessage.pieceSize)]))
+                : .reject(piece: piece)
+            record.link.send(.extended(id: theirs, payload: reply.encoded))
+        case ExtensionHandshake.utPex:
+            guard pexAllowed else { return }
+            let now = ContinuousClock.now
+            // BEP 11 asks for at most one message a minute; a chattier peer is not listened to.
+            if let last = record.pexReceivedAt, now - last < .seconds(20) { return }
+            peers[key]?.pexReceivedAt = now
+            guard let message = try? PexMessage(parsing: payload) else { return drop(key, "malformed ut_pex message") }
+            addPeers(message.added.filter { !isOurOwn($0) }, source: .pex)
+        default:
+            return  // an id we never gave out: ignored, as BEP 10 allows
+        }
+    }
+
+    /// Our own listening address, as another peer would hand it back to us.
+    private func isOurOwn(_ address: PeerAddress) -> Bool {
+        address.port == listenPort && (address.host == "127.0.0.1" || address.host == config.bindAddress)
+    }
+
+    /// Sends each peer that speaks ut_pex the peers connected and dropped since its last
+    /// message, at most once per `pexInterval`.
+    func sendPeerExchange(now: ContinuousClock.Instant) {
+        guard pexAllowed else { return }
+        let connected = Dictionary(peers.compactMap { key, record in record.dialableAddress.map { ($0, key) } },
+                                   uniquingKeysWith: { first, _ in first })
+        for (key, record) in peers {
+            guard let theirs = record.extensions?.id(of: "ut_pex") else { continue }
+            if let last = record.pexSentAt, now - last < config.pexInterval { continue }
+            let others = Set(connected.keys).subtracting([record.dialableAddress].compactMap { $0 })
+            let added = Array(others.subtracting(record.pexSent).sorted().prefix(PexMessage.maxPeers))
+            let dropped = Array(record.pexSent.subtracting(others).sorted().prefix(PexMessage.maxPeers))
+            guard !added.isEmpty || !dropped.isEmpty else { continue }
+            let flags = added.map { address -> UInt8 in
+                guard let other = connected[address], let otherRecord = peers[other] else { return 0 }
+                let seed = picker?.peerBitfield(other)?.isComplete == true ? PexMessage.seedFlag : 0
+                return seed | (otherRecord.incoming ? 0 : PexMessage.reachableFlag)
+            }
+            record.link.send(.extended(id: theirs, payload: PexMessage(added: added, addedFlags: flags, dropped: dropped).encoded))
+            peers[key]?.pexSent = record.pexSent.union(added).subtracting(dropped)
+            peers[key]?.pexSentAt = now
+        }
+    }
+}
