@@ -346,8 +346,9 @@ public actor Session {
         globalDownload.setRate(download)
     }
 
+    /// Peers the user named (`--peer`, a magnet's `x.pe`): dialled like any other.
     public func addPeers(_ hash: InfoHash, _ peers: [PeerAddress]) async {
-        await entries[hash]?.runtime.addPeers(peers)
+        await entries[hash]?.runtime.addPeers(peers, source: .manual)
     }
 
     // MARK: - Snapshots

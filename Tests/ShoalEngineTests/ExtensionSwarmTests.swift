@@ -1,0 +1,76 @@
+import Foundation
+import ShoalCore
+import ShoalEngine
+import ShoalTestSupport
+import Testing
+
+@Suite("Extension protocol between Shoal peers", .serialized)
+struct ExtensionSwarmTests {
+    /// No tracker: both leechers are told only of the seeder. The seeder's peer exchange
+    /// introduces them, and each shows the other with the X flag.
+    @Test func peerExchangeIntroducesLeechers() async throws {
+        let harness = try SwarmHarness()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "pex.bin", files: nil, singleSize: 3_000_000, pieceLength: 32 << 10,
+                                              in: seedDir, seed: 12, trackers: [])
+        let seeder = try await harness.startSession("seed") { $0.pexInterval = .milliseconds(500); $0.uploadLimit = 400 << 10 }
+        try await seeder.add(torrent)
+        let seedAddress = PeerAddress(host: "127.0.0.1", port: seeder.listenPort)
+        var leechers: [Session] = []
+        for name in ["a", "b"] {
+            let leecher = try await harness.startSession(name) { $0.pexInterval = .milliseconds(500) }
+            try await leecher.add(torrent)
+            await leecher.addPeers(torrent.infoHash, [seedAddress])
+            leechers.append(leecher)
+        }
+        let (a, b) = (leechers[0], leechers[1])
+        let met = await harness.waitUntil(timeout: .seconds(60)) {
+            let aPeers = await a.snapshot().torrents.first?.peers ?? []
+            let bPeers = await b.snapshot().torrents.first?.peers ?? []
+            let aSeesB = aPeers.contains { $0.address == "127.0.0.1:\(b.listenPort)" && $0.flags.contains("X") }
+            let bSeesA = bPeers.contains { $0.address.hasPrefix("127.0.0.1:") && $0.address != "\(seedAddress)" }
+            return aSeesB && bSeesA
+        }
+        let seen = await a.snapshot().torrents.first?.peers.map { "\($0.address) \($0.flags)" } ?? []
+        #expect(met, "\(seen)")
+        #expect(await harness.waitUntil(timeout: .seconds(90)) {
+            let aDone = await a.snapshot().torrents.first?.isComplete == true
+            let bDone = await b.snapshot().torrents.first?.isComplete == true
+            return aDone && bDone
+        })
+        await harness.stopAll()
+    }
+
+    /// A private torrent never exchanges peers.
+    @Test func privateTorrentsDoNotExchangePeers() async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        var torrent = try harness.makeTorrent(name: "private.bin", files: nil, singleSize: 600_000, pieceLength: 32 << 10,
+                                              in: seedDir, seed: 13, trackers: [])
+        // Re-encode the same content as private (a different info-hash, as it should be).
+        var info = try BencodeDecoder.decode(torrent.rawInfo).value
+        if case .dictionary(var entries) = info {
+            entries[Array("private".utf8)] = .integer(1)
+            info = .dictionary(entries)
+        }
+        torrent = try Metainfo(rawInfo: BencodeEncoder.encode(info), trackerTiers: [])
+        #expect(torrent.info.isPrivate)
+        let seeder = try await harness.startSession("seed") { $0.pexInterval = .milliseconds(300); $0.uploadLimit = 100 << 10 }
+        try await seeder.add(torrent)
+        let seedAddress = PeerAddress(host: "127.0.0.1", port: seeder.listenPort)
+        var leechers: [Session] = []
+        for name in ["a", "b"] {
+            let leecher = try await harness.startSession(name) { $0.pexInterval = .milliseconds(300) }
+            try await leecher.add(torrent)
+            await leecher.addPeers(torrent.infoHash, [seedAddress])
+            leechers.append(leecher)
+        }
+        let first = leechers[0]
+        #expect(await harness.waitUntil(timeout: .seconds(30)) { await first.snapshot().torrents.first?.peers.count == 1 })
+        try await Task.sleep(for: .seconds(3))
+        let peers = await first.snapshot().torrents.first?.peers ?? []
+        #expect(peers.map(\.address) == ["\(seedAddress)"], "only the seeder: \(peers.map(\.address))")
+        await harness.stopAll()
+    }
+}
