@@ -106,10 +106,10 @@ struct RunCommand: AsyncParsableCommand {
                 throw fail(error.description)
             }
         }
-        var metainfos: [Metainfo] = []
+        var sources: [TorrentSource] = []
         for argument in torrents {
             do {
-                metainfos.append(try TorrentSource.load(argument))
+                sources.append(try TorrentSource.load(argument))
             } catch {
                 throw fail(error.description)
             }
@@ -133,15 +133,15 @@ struct RunCommand: AsyncParsableCommand {
         }
         for problem in await session.restore() { warn(problem) }
         let addresses = peers.compactMap(PeerAddress.init(parsing:))
-        for metainfo in metainfos {
+        for source in sources {
             do {
-                try await session.add(metainfo)
+                try await session.add(source)
             } catch Session.SessionError.duplicate {
                 // Already there from the last run: nothing to do.
             } catch {
-                warn("\(metainfo.info.name): \(error)")
+                warn("\(source.name): \(error)")
             }
-            if !addresses.isEmpty { await session.addPeers(metainfo.infoHash, addresses) }
+            if !addresses.isEmpty { await session.addPeers(source.infoHash, addresses) }
         }
         let folders = watchDirectories.map { WatchFolder(directory: $0, afterAdding: afterAdding) }
         // Watch folders run beside the session for as long as it does, in the same task group.

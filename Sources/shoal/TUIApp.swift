@@ -116,10 +116,10 @@ enum TUIApp {
         do {
             switch command {
             case .add(let path):
-                let expanded = (path as NSString).expandingTildeInPath
-                let metainfo = try TorrentSource.load(expanded)
-                try await session.add(metainfo)
-                return "added \(metainfo.info.name)"
+                let expanded = path.lowercased().hasPrefix("magnet:") ? path : (path as NSString).expandingTildeInPath
+                let source = try TorrentSource.load(expanded)
+                try await session.add(source)
+                return "added \(source.name)"
             case .pause(let id): try await session.pause(id)
             case .resume(let id): try await session.resume(id)
             case .setSeeding(let id, let seed): try await session.setSeeding(id, seed)

@@ -1,23 +1,60 @@
 import Foundation
 import ShoalCore
+import ShoalEngine
 
-/// A torrent named on the command line: a .torrent file (magnets come with metadata exchange).
-enum TorrentSource {
+/// A torrent named on the command line or in the add prompt: a .torrent file, a magnet link, or
+/// a `.magnet` file holding one.
+enum TorrentSource: Sendable {
+    case torrent(Metainfo)
+    case magnet(MagnetLink)
+
     struct LoadError: Error, CustomStringConvertible {
         let description: String
     }
 
-    static func load(_ argument: String) throws(LoadError) -> Metainfo {
-        if argument.lowercased().hasPrefix("magnet:") {
-            throw LoadError(description: "\(argument.prefix(60)): magnet links need metadata exchange, which this build does not have yet; use the .torrent file")
+    static func load(_ argument: String) throws(LoadError) -> TorrentSource {
+        let trimmed = argument.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.lowercased().hasPrefix("magnet:") {
+            do {
+                return .magnet(try MagnetLink(parsing: trimmed))
+            } catch {
+                throw LoadError(description: "\(trimmed.prefix(60)): \(error.description)")
+            }
         }
         guard let data = FileManager.default.contents(atPath: argument) else {
             throw LoadError(description: "\(argument): cannot read the file (\(String(cString: strerror(errno))))")
         }
+        if argument.lowercased().hasSuffix(".magnet") {
+            return try load(String(decoding: data, as: UTF8.self))
+        }
         do {
-            return try Metainfo(bytes: Array(data))
+            return .torrent(try Metainfo(bytes: Array(data)))
         } catch {
             throw LoadError(description: "\(argument): invalid torrent: \(error.description)")
+        }
+    }
+
+    var infoHash: InfoHash {
+        switch self {
+        case .torrent(let metainfo): return metainfo.infoHash
+        case .magnet(let magnet): return magnet.infoHash
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .torrent(let metainfo): return metainfo.info.name
+        case .magnet(let magnet): return magnet.displayName ?? magnet.infoHash.hex
+        }
+    }
+}
+
+extension Session {
+    @discardableResult
+    func add(_ source: TorrentSource) async throws -> InfoHash {
+        switch source {
+        case .torrent(let metainfo): return try await add(metainfo)
+        case .magnet(let magnet): return try await add(magnet: magnet)
         }
     }
 }

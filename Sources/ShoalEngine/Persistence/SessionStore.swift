@@ -17,6 +17,8 @@ public struct SessionStore: Sendable {
         /// Per-torrent caps in bytes per second (absent in files from before they existed).
         public var uploadLimit: Int?
         public var downloadLimit: Int?
+        /// A magnet link still fetching its metadata (no .torrent file saved yet).
+        public var magnet: String?
     }
 
     struct Document: Codable {
@@ -58,6 +60,8 @@ public struct SessionStore: Sendable {
         guard !FileManager.default.fileExists(atPath: torrentPath(metainfo.infoHash)) else { return }
         try AtomicFile.write(Data(bytes), to: torrentPath(metainfo.infoHash))
     }
+
+    public func hasTorrent(_ hash: InfoHash) -> Bool { FileManager.default.fileExists(atPath: torrentPath(hash)) }
 
     public func loadTorrent(_ hash: InfoHash) throws -> Metainfo {
         guard let data = FileManager.default.contents(atPath: torrentPath(hash)) else {

@@ -35,8 +35,16 @@ public actor Session {
     var entries: [InfoHash: Entry] = [:]
     var order: [InfoHash] = []
     var errors: [String] = []
-    let spawns: AsyncStream<(TorrentRuntime, AsyncStream<Void>)>
-    let spawnContinuation: AsyncStream<(TorrentRuntime, AsyncStream<Void>)>.Continuation
+    /// Magnet links still fetching their metadata; each becomes an entry when it arrives.
+    var magnets: [InfoHash: MagnetEntry] = [:]
+    /// Work for `run()`'s task group: a torrent to run, or a magnet to fetch, each until its
+    /// stop stream finishes.
+    enum Job: Sendable {
+        case torrent(TorrentRuntime, stop: AsyncStream<Void>)
+        case magnet(MetadataFetcher, stop: AsyncStream<Void>)
+    }
+    let spawns: AsyncStream<Job>
+    let spawnContinuation: AsyncStream<Job>.Continuation
 
     public enum SessionError: Error, CustomStringConvertible {
         case cannotListen(String)
@@ -88,7 +96,7 @@ public actor Session {
         self.store = config.stateDirectory.map(SessionStore.init(directory:))
         self.globalUpload = RateLimiter(bytesPerSecond: config.uploadLimit)
         self.globalDownload = RateLimiter(bytesPerSecond: config.downloadLimit)
-        (spawns, spawnContinuation) = AsyncStream.makeStream(of: (TorrentRuntime, AsyncStream<Void>).self)
+        (spawns, spawnContinuation) = AsyncStream.makeStream(of: Job.self)
     }
 
     /// Runs until `shutdown()`.
@@ -100,12 +108,29 @@ public actor Session {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.acceptLoop(server) }
             group.addTask { await self.saveLoop() }
-            for await (runtime, stop) in spawns {
-                group.addTask {
-                    await withDiscardingTaskGroup { torrent in
-                        torrent.addTask { await runtime.run() }
-                        for await _ in stop {}
-                        torrent.cancelAll()
+            for await job in spawns {
+                switch job {
+                case .torrent(let runtime, let stop):
+                    group.addTask {
+                        await withDiscardingTaskGroup { torrent in
+                            torrent.addTask { await runtime.run() }
+                            for await _ in stop {}
+                            torrent.cancelAll()
+                        }
+                    }
+                case .magnet(let fetcher, let stop):
+                    group.addTask {
+                        let metainfo = await withTaskGroup(of: Metainfo?.self) { fetch in
+                            fetch.addTask { await fetcher.run() }
+                            fetch.addTask {
+                                for await _ in stop {}
+                                return nil
+                            }
+                            let first = await fetch.next() ?? nil
+                            fetch.cancelAll()
+                            return first
+                        }
+                        if let metainfo { await self.metadataArrived(metainfo, from: fetcher) }
                     }
                 }
             }
@@ -137,6 +162,10 @@ public actor Session {
             entries[hash]?.stop?.finish()
             entries[hash]?.stop = nil
         }
+        for hash in magnets.keys {
+            magnets[hash]?.stop?.finish()
+            magnets[hash]?.stop = nil
+        }
         spawnContinuation.finish()
     }
 
@@ -158,7 +187,7 @@ public actor Session {
     private func insert(_ metainfo: Metainfo, downloadDirectory: String?, paused: Bool, filePriorities: [FilePriority]?,
                         added: Date = Date()) async throws -> InfoHash {
         let hash = metainfo.infoHash
-        guard entries[hash] == nil else { throw SessionError.duplicate(metainfo.info.name) }
+        guard entries[hash] == nil, magnets[hash] == nil else { throw SessionError.duplicate(metainfo.info.name) }
         let directory = downloadDirectory ?? config.downloadDirectory
         let runtime = makeRuntime(metainfo, directory: directory)
         if let filePriorities { await runtime.setFilePriorities(filePriorities) }
@@ -187,6 +216,16 @@ public actor Session {
         var problems: [String] = []
         for record in saved {
             guard let hash = InfoHash(text: record.infoHash) else { continue }
+            // A magnet whose metadata never arrived: fetch it again.
+            if let text = record.magnet, !store.hasTorrent(hash) {
+                do {
+                    try await add(magnet: MagnetLink(parsing: text), downloadDirectory: record.downloadDirectory,
+                                  paused: record.paused, added: record.added)
+                } catch {
+                    problems.append("cannot restore \(record.infoHash): \(error)")
+                }
+                continue
+            }
             do {
                 let metainfo = try store.loadTorrent(hash)
                 let priorities = record.filePriorities.count == metainfo.info.files.count
@@ -213,6 +252,12 @@ public actor Session {
         guard let store else { return }
         var records: [SessionStore.Entry] = []
         for hash in order {
+            if let magnet = magnets[hash] {
+                records.append(SessionStore.Entry(
+                    infoHash: hash.hex, downloadDirectory: magnet.downloadDirectory, paused: magnet.paused, seedWhenDone: true,
+                    filePriorities: [], added: magnet.added, completed: nil, uploaded: 0, downloaded: 0, magnet: magnet.fetcher.magnet.uri))
+                continue
+            }
             guard let entry = entries[hash] else { continue }
             let state = await entry.runtime.persistentState
             records.append(SessionStore.Entry(
@@ -267,10 +312,11 @@ public actor Session {
         entry.stop = continuation
         entry.paused = false
         entries[hash] = entry
-        spawnContinuation.yield((entry.runtime, stream))
+        spawnContinuation.yield(.torrent(entry.runtime, stop: stream))
     }
 
     public func pause(_ hash: InfoHash) async throws {
+        if magnets[hash] != nil { return await pauseMagnet(hash) }
         guard var entry = entries[hash] else { throw SessionError.unknownTorrent }
         guard !entry.paused else { return }
         await entry.runtime.stop()
@@ -290,12 +336,17 @@ public actor Session {
     }
 
     public func resume(_ hash: InfoHash) async throws {
+        if magnets[hash] != nil {
+            startMagnet(hash)
+            return await saveSession()
+        }
         guard entries[hash] != nil else { throw SessionError.unknownTorrent }
         start(hash)
         await saveSession()
     }
 
     public func remove(_ hash: InfoHash, deleteData: Bool = false) async throws {
+        if magnets[hash] != nil { return await removeMagnet(hash) }
         guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
         try await pause(hash)
         entries[hash] = nil
@@ -356,6 +407,10 @@ public actor Session {
     public func snapshot() async -> SessionSnapshot {
         var torrents: [TorrentSnapshot] = []
         for hash in order {
+            if let magnet = magnets[hash] {
+                torrents.append(await magnetSnapshot(hash, magnet))
+                continue
+            }
             guard let entry = entries[hash] else { continue }
             var snapshot = await entry.runtime.snapshot()
             if entry.paused {

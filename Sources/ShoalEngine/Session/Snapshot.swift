@@ -16,6 +16,8 @@ public struct SessionSnapshot: Sendable {
 
 public enum TorrentActivity: String, Sendable, Codable {
     case checking, downloading, seeding, paused, finished, error
+    /// A magnet link fetching its info dictionary from peers.
+    case metadata = "fetching metadata"
 }
 
 public struct TorrentSnapshot: Sendable, Identifiable {
@@ -47,8 +49,12 @@ public struct TorrentSnapshot: Sendable, Identifiable {
     public var piecesHashedOnCheck: Int
 
     /// Fraction of the wanted bytes we have (1 when nothing is wanted).
-    public var progress: Double { wantedSize == 0 ? 1 : Double(haveSize) / Double(wantedSize) }
-    public var isComplete: Bool { haveSize >= wantedSize }
+    public var progress: Double {
+        if activity == .metadata { return 0 }
+        return wantedSize == 0 ? 1 : Double(haveSize) / Double(wantedSize)
+    }
+    /// A magnet still fetching its metadata has nothing yet, whatever its (unknown) size.
+    public var isComplete: Bool { activity != .metadata && haveSize >= wantedSize }
     public var seedCount: Int { peers.filter { $0.progress >= 1 }.count }
     public var ratio: Double { downloaded == 0 ? (uploaded > 0 ? .infinity : 0) : Double(uploaded) / Double(downloaded) }
 }

@@ -89,22 +89,7 @@ extension TorrentRuntime {
         }
         updateTracker(url) { $0.status = "announcing" }
         do throws(AnnounceResponse.Failure) {
-            let response: AnnounceResponse
-            if scheme.hasPrefix("udp://") {
-                response = try await UDPTrackerClient.announce(request, to: url, retry: config.udpTrackerRetry)
-            } else {
-                let reply: HTTPGet.Response
-                do {
-                    reply = try await HTTPGet.fetch(request.url(announce: url), timeout: config.trackerTimeout)
-                } catch {
-                    throw .malformed(error.description)
-                }
-                do {
-                    response = try AnnounceResponse(httpBody: reply.body)
-                } catch {
-                    throw reply.status == 200 || error.isRejection ? error : .malformed("HTTP \(reply.status)")
-                }
-            }
+            let response = try await TrackerExchange.announce(request, to: url, config: config)
             if let id = response.trackerID { trackerIDs[url] = id }
             updateTracker(url) {
                 $0.status = response.warning.map { "working (warning: \($0))" } ?? "working"
@@ -144,6 +129,28 @@ extension TorrentRuntime {
                     group.addTask { _ = try? await HTTPGet.fetch(own.url(announce: url), timeout: .seconds(3)) }
                 }
             }
+        }
+    }
+}
+
+/// One announce to one tracker, over HTTP or UDP by the URL's scheme.
+enum TrackerExchange {
+    static func announce(_ request: AnnounceRequest, to url: String, config: EngineConfig) async throws(AnnounceResponse.Failure)
+        -> AnnounceResponse
+    {
+        if url.lowercased().hasPrefix("udp://") {
+            return try await UDPTrackerClient.announce(request, to: url, retry: config.udpTrackerRetry)
+        }
+        let reply: HTTPGet.Response
+        do {
+            reply = try await HTTPGet.fetch(request.url(announce: url), timeout: config.trackerTimeout)
+        } catch {
+            throw .malformed(error.description)
+        }
+        do {
+            return try AnnounceResponse(httpBody: reply.body)
+        } catch {
+            throw reply.status == 200 || error.isRejection ? error : .malformed("HTTP \(reply.status)")
         }
     }
 }

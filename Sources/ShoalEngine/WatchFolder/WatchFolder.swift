@@ -1,7 +1,7 @@
 import Foundation
 import ShoalCore
 
-/// Autoloads .torrent files dropped into a directory.
+/// Autoloads .torrent files (and .magnet files holding a magnet link) dropped into a directory.
 ///
 /// A file is taken once its size has stayed the same for one scan (so a half-written file is
 /// never read) and it parses; then it is added and renamed `NAME.torrent.added` (or deleted, or
@@ -39,7 +39,7 @@ public struct WatchFolder: Sendable {
         /// Files whose size is unchanged since the previous scan and not yet handled.
         public mutating func stableFiles(in directory: String) -> [String] {
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-                .filter { $0.lowercased().hasSuffix(".torrent") && !$0.hasPrefix(".") }.sorted()
+                .filter { ($0.lowercased().hasSuffix(".torrent") || $0.lowercased().hasSuffix(".magnet")) && !$0.hasPrefix(".") }.sorted()
             var stable: [String] = []
             var current: [String: Int64] = [:]
             for name in names where !handled.contains(name) {
@@ -87,16 +87,29 @@ public struct WatchFolder: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             return Event(file: name, problem: "cannot read it")
         }
-        let metainfo: Metainfo
-        do {
-            metainfo = try Metainfo(bytes: Array(data))
-        } catch {
-            _ = rename(path, path + ".invalid")
-            return Event(file: name, problem: "invalid torrent: \(error.description) (renamed .invalid)")
-        }
         var problem: String?
         do {
-            try await session.add(metainfo)
+            if name.lowercased().hasSuffix(".magnet") {
+                // A .magnet file holds one magnet URI (surrounding whitespace allowed).
+                let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                let magnet: MagnetLink
+                do {
+                    magnet = try MagnetLink(parsing: text)
+                } catch {
+                    _ = rename(path, path + ".invalid")
+                    return Event(file: name, problem: "invalid magnet link: \(error.description) (renamed .invalid)")
+                }
+                try await session.add(magnet: magnet)
+            } else {
+                let metainfo: Metainfo
+                do {
+                    metainfo = try Metainfo(bytes: Array(data))
+                } catch {
+                    _ = rename(path, path + ".invalid")
+                    return Event(file: name, problem: "invalid torrent: \(error.description) (renamed .invalid)")
+                }
+                try await session.add(metainfo)
+            }
         } catch Session.SessionError.duplicate {
             problem = nil  // the same torrent twice is added once
         } catch {

@@ -36,6 +36,7 @@ public enum Format {
         case .seeding: return ("seeding", .seeding)
         case .paused: return ("paused", .paused)
         case .finished: return ("finished", .finished)
+        case .metadata: return ("metadata…", .checking)
         case .error: return ("error", .error)
         }
     }

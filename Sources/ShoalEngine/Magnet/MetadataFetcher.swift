@@ -1,0 +1,219 @@
+import NIOCore
+import NIOPosix
+import ShoalCore
+
+/// A magnet link's first phase: find peers (the magnet's own peers and trackers, peer exchange,
+/// the DHT), fetch the info dictionary in 16 KiB pieces from those that have it (BEP 9), and
+/// accept it only when it hashes to the info-hash. `run()` returns the torrent; the session
+/// then adds it like any other, keeping the peers found here.
+actor MetadataFetcher {
+    let magnet: MagnetLink
+    let config: EngineConfig
+    let listenPort: UInt16
+    /// Finds peers in the DHT for this info-hash, when the DHT runs.
+    let dhtLookup: (@Sendable (InfoHash) async -> [PeerAddress])?
+    private var assembler: MetadataAssembler
+    private(set) var known: [PeerAddress: PeerSource] = [:]
+    private var dialled: Set<PeerAddress> = []
+    private var connected: [Int: PeerAddress] = [:]
+    private var nextKey = 1
+    private(set) var trackerStates: [TrackerSnapshot]
+    private var result: Metainfo?
+    private let wake: AsyncStream<Void>.Continuation
+    private let wakes: AsyncStream<Void>
+    static let maxConnections = 20
+
+    init(magnet: MagnetLink, config: EngineConfig, listenPort: UInt16,
+         dhtLookup: (@Sendable (InfoHash) async -> [PeerAddress])? = nil) {
+        self.magnet = magnet
+        self.config = config
+        self.listenPort = listenPort
+        self.dhtLookup = dhtLookup
+        self.assembler = MetadataAssembler(infoHash: magnet.infoHash)
+        self.trackerStates = magnet.trackers.enumerated().map { tier, url in
+            TrackerSnapshot(url: url, tier: tier, status: "waiting", error: nil, lastAnnounce: nil, nextAnnounce: nil,
+                            seeders: nil, leechers: nil, peersReturned: 0)
+        }
+        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        for text in magnet.peers { if let address = PeerAddress(parsing: text) { known[address] = .manual } }
+    }
+
+    /// Peers being dialled or talked to now.
+    var connectedAddresses: [PeerAddress] { connected.values.sorted() }
+    var metadataSize: Int? { assembler.totalSize }
+
+    /// Fetches until the metadata is verified (returned) or the task is cancelled (nil).
+    func run() async -> Metainfo? {
+        let fetcher = self
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await fetcher.announceLoop() }
+            group.addTask { await fetcher.dhtLoop() }
+            wake.yield()
+            // Dials new addresses as they turn up, a bounded number at a time; ends when the
+            // metadata is complete or the task is cancelled (the stream then ends).
+            for await _ in wakes {
+                if result != nil { break }
+                for (address, key) in takeDialable() {
+                    group.addTask {
+                        await fetcher.fetch(from: address, key: key)
+                        await fetcher.left(key)
+                    }
+                }
+            }
+            group.cancelAll()
+        }
+        return result
+    }
+
+    func addPeers(_ found: [PeerAddress], source: PeerSource) {
+        for address in found where known[address] == nil && address.port > 0 {
+            known[address] = source
+        }
+        wake.yield()
+    }
+
+    /// Addresses to dial now, each with the key its connection will use.
+    private func takeDialable() -> [(PeerAddress, Int)] {
+        guard result == nil else { return [] }
+        let free = Self.maxConnections - connected.count
+        let fresh = known.keys.filter { !dialled.contains($0) }.sorted().prefix(max(0, free))
+        dialled.formUnion(fresh)
+        return fresh.map { address in
+            let key = nextKey
+            nextKey += 1
+            connected[key] = address
+            return (address, key)
+        }
+    }
+
+    // MARK: Peers from trackers and the DHT
+
+    private func announceLoop() async {
+        guard !magnet.trackers.isEmpty else { return }
+        while result == nil && !Task.isCancelled {
+            // Unknown size: announce as a leecher with something left, so seeds are returned.
+            let request = AnnounceRequest(infoHash: magnet.infoHash, peerID: config.peerID, port: listenPort, left: 1,
+                                          event: .started, numwant: 50)
+            for (index, url) in magnet.trackers.enumerated() {
+                do throws(AnnounceResponse.Failure) {
+                    let response = try await TrackerExchange.announce(request, to: url, config: config)
+                    trackerStates[index].status = "working"
+                    trackerStates[index].error = nil
+                    trackerStates[index].lastAnnounce = .now
+                    trackerStates[index].seeders = response.complete
+                    trackerStates[index].leechers = response.incomplete
+                    trackerStates[index].peersReturned = response.peers.count
+                    addPeers(response.peers, source: .tracker)
+                } catch {
+                    trackerStates[index].status = "error"
+                    trackerStates[index].error = error.trackerMessage
+                }
+            }
+            try? await Task.sleep(for: max(config.minimumAnnounceInterval, .seconds(1)) * 2)
+        }
+    }
+
+    private func dhtLoop() async {
+        guard let dhtLookup, !Task.isCancelled else { return }
+        while result == nil && !Task.isCancelled {
+            addPeers(await dhtLookup(magnet.infoHash), source: .dht)
+            try? await Task.sleep(for: .seconds(15))
+        }
+    }
+
+    // MARK: One connection
+
+    private func left(_ key: Int) {
+        connected[key] = nil
+        assembler.release(key)
+        wake.yield()
+    }
+
+    /// The peer says how big the metadata is: pieces to ask it for.
+    private func sizeKnown(_ size: Int?, key: Int) -> [Int] {
+        guard let size, assembler.learnSize(size) else { return [] }
+        return assembler.requests(for: key)
+    }
+
+    /// A piece arrived: more to ask for, or nil when this peer should be dropped.
+    private func received(_ message: MetadataMessage, key: Int) -> [Int]? {
+        switch message {
+        case .data(let piece, let totalSize, let bytes):
+            switch assembler.receive(piece: piece, totalSize: totalSize, bytes: bytes, from: key) {
+            case .needMore: return assembler.requests(for: key)
+            case .complete(let raw):
+                let tiers = magnet.trackers.map { [$0] }
+                guard let metainfo = try? Metainfo(rawInfo: raw, trackerTiers: tiers) else { return nil }
+                result = metainfo
+                wake.yield()
+                return []
+            case .hashMismatch, .rejected: return nil
+            }
+        case .reject: return nil
+        case .request: return []  // we have nothing to serve yet
+        }
+    }
+
+    private nonisolated func fetch(from address: PeerAddress, key: Int) async {
+        do {
+            let channel = try await PeerConnection.bootstrap(MultiThreadedEventLoopGroup.singleton)
+                .connect(host: address.host, port: Int(address.port)) { PeerConnection.wrap($0) }
+            let raw = channel.channel
+            try await channel.executeThenClose { inbound, outbound in
+                // A peer that stops making progress for 20 s is closed (an event-loop timer,
+                // re-armed on every useful message).
+                let arm = { raw.eventLoop.scheduleTask(in: .seconds(20)) { raw.close(promise: nil) } }
+                var timer = arm()
+                defer { timer.cancel() }
+                let reserved = Handshake.reservedBits(dht: config.dhtEnabled)
+                try await outbound.write(ByteBuffer(bytes: Handshake(infoHash: magnet.infoHash, peerID: config.peerID,
+                                                                     reserved: reserved).encoded))
+                var iterator = inbound.makeAsyncIterator()
+                var decoder = PeerWireDecoder(maxFrameLength: 1 << 20)
+                let handshake = try await PeerConnection.readHandshake(&iterator, into: &decoder)
+                guard handshake.infoHash == magnet.infoHash, handshake.peerID != config.peerID, handshake.supportsExtensions else { return }
+                var ids = ["ut_metadata": ExtensionHandshake.utMetadata]
+                if config.pexEnabled { ids["ut_pex"] = ExtensionHandshake.utPex }
+                let ours = ExtensionHandshake(messageIDs: ids, client: ShoalVersion.createdBy, listenPort: listenPort)
+                try await outbound.write(ByteBuffer(bytes: PeerMessage.extended(id: 0, payload: ours.encoded).encoded))
+                var theirs: UInt8?
+                func ask(_ pieces: [Int]) async throws {
+                    guard let theirs else { return }
+                    for piece in pieces {
+                        let message = PeerMessage.extended(id: theirs, payload: MetadataMessage.request(piece: piece).encoded)
+                        try await outbound.write(ByteBuffer(bytes: message.encoded))
+                    }
+                }
+                while true {
+                    while let message = try decoder.next() {
+                        guard case .extended(let id, let payload) = message else { continue }
+                        switch id {
+                        case 0:
+                            guard let handshake = try? ExtensionHandshake(parsing: payload) else { return }
+                            theirs = handshake.id(of: "ut_metadata")
+                            guard theirs != nil else { return }  // it cannot give us metadata
+                            try await ask(await sizeKnown(handshake.metadataSize, key: key))
+                            timer.cancel()
+                            timer = arm()
+                        case ExtensionHandshake.utMetadata:
+                            guard let parsed = try? MetadataMessage(parsing: payload), let more = await received(parsed, key: key) else { return }
+                            if await result != nil { return }
+                            try await ask(more)
+                            timer.cancel()
+                            timer = arm()
+                        case ExtensionHandshake.utPex:
+                            if config.pexEnabled, let pex = try? PexMessage(parsing: payload) {
+                                await addPeers(pex.added, source: .pex)
+                            }
+                        default: continue
+                        }
+                    }
+                    guard let buffer = try await iterator.next() else { return }
+                    decoder.append(buffer.readableBytesView)
+                }
+            }
+        } catch {
+            // Unreachable or misbehaving: another peer will do.
+        }
+    }
+}

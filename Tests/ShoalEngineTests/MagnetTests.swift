@@ -1,0 +1,82 @@
+import Foundation
+import ShoalCore
+import ShoalEngine
+import ShoalTestSupport
+import Testing
+
+@Suite("Magnet links: metadata from peers (BEP 9)", .serialized)
+struct MagnetTests {
+    /// The leecher has only the magnet (info-hash, name, tracker, `so=`): it finds the seeder
+    /// through the tracker, fetches and verifies the metadata, then downloads the selected file.
+    @Test func magnetWithTrackerAndSelection() async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let files: [(path: String, size: Int)] = [("one.bin", 200_000), ("two.bin", 300_000), ("three.bin", 1)]
+        let torrent = try harness.makeTorrent(name: "album", files: files, pieceLength: 16 << 10, in: seedDir, seed: 21)
+        let seeder = try await harness.startSession("seed") { $0.uploadLimit = 300 << 10 }
+        try await seeder.add(torrent)
+        #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.trackers.first?.lastAnnounce != nil })
+
+        let leecher = try await harness.startSession("leech")
+        let magnet = MagnetLink(infoHash: torrent.infoHash, displayName: "album", trackers: [harness.tracker.announceURL], selectOnly: [2])
+        try await leecher.add(magnet: magnet)
+        let first = await leecher.snapshot().torrents.first
+        #expect(first?.activity == .metadata && first?.name == "album" && first?.isComplete == false)
+        #expect(await harness.waitUntil(timeout: .seconds(60)) {
+            guard let torrent = await leecher.snapshot().torrents.first else { return false }
+            return torrent.activity != .metadata && torrent.isComplete
+        })
+        let done = try #require(await leecher.snapshot().torrents.first)
+        // Files are in byte order: one.bin, three.bin, two.bin; so=2 selects two.bin.
+        #expect(done.files.map(\.path) == ["one.bin", "three.bin", "two.bin"])
+        #expect(done.files.map(\.priority) == [.skip, .skip, .normal], "so=2 selects only two.bin")
+        #expect(done.activity == .seeding, "\(done.activity) have \(done.haveSize) of \(done.wantedSize)")
+        let leechDir = harness.root.appendingPathComponent("leech")
+        #expect(SwarmHarness.sameContents(seedDir.appendingPathComponent("album/two.bin"), leechDir.appendingPathComponent("album/two.bin")))
+        #expect(done.files[0].haveSize < 200_000, "the skipped file is not downloaded (beyond pieces it shares)")
+        #expect(done.trackers.map(\.url) == [harness.tracker.announceURL], "the magnet's trackers carry over")
+        await harness.stopAll()
+    }
+
+    /// No tracker: the magnet names the seeder (`x.pe`). A metadata dictionary over 16 KiB comes
+    /// in several pieces.
+    @Test func magnetWithPeerOnlyAndMultiPieceMetadata() async throws {
+        let harness = try SwarmHarness()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        // 1,700 pieces: 34,000 bytes of hashes, three metadata pieces.
+        let torrent = try harness.makeTorrent(name: "big.bin", files: nil, singleSize: 1_700 * 16_384 - 99, pieceLength: 16 << 10,
+                                              in: seedDir, seed: 22, trackers: [])
+        #expect(torrent.rawInfo.count > 2 * MetadataMessage.pieceSize)
+        let seeder = try await harness.startSession("seed")
+        try await seeder.add(torrent)
+        #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
+        let leecher = try await harness.startSession("leech")
+        try await leecher.add(magnet: MagnetLink(infoHash: torrent.infoHash, peers: ["127.0.0.1:\(seeder.listenPort)"]))
+        #expect(await harness.waitUntil(timeout: .seconds(90)) { await leecher.snapshot().torrents.first?.isComplete == true })
+        #expect(SwarmHarness.sameContents(seedDir.appendingPathComponent("big.bin"),
+                                          harness.root.appendingPathComponent("leech/big.bin")))
+        await harness.stopAll()
+    }
+
+    /// A magnet still fetching is saved with the session and comes back after a restart.
+    @Test func pendingMagnetSurvivesARestart() async throws {
+        let harness = try SwarmHarness()
+        let state = harness.root.appendingPathComponent("state").path
+        let hash = InfoHash(bytes: [UInt8](repeating: 0x5A, count: 20))!
+        let magnet = MagnetLink(infoHash: hash, displayName: "nobody has it", peers: ["127.0.0.1:9"])
+        let first = try await harness.startSession("one") { $0.stateDirectory = state }
+        try await first.add(magnet: magnet)
+        try await first.pause(hash)
+        await first.shutdown()
+        let second = try await harness.startSession("two") { $0.stateDirectory = state }
+        #expect(await second.restore().isEmpty)
+        let restored = try #require(await second.snapshot().torrents.first)
+        #expect(restored.id == hash && restored.name == "nobody has it" && restored.activity == .paused)
+        try await second.resume(hash)
+        #expect(await second.snapshot().torrents.first?.activity == .metadata)
+        try await second.remove(hash)
+        #expect(await second.snapshot().torrents.isEmpty)
+        await harness.stopAll()
+    }
+}
