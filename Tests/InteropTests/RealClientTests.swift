@@ -156,3 +156,42 @@ struct RealClientTests {
         await harness.stopAll()
     }
 }
+
+/// Magnet links across clients: metadata exchange (BEP 9) with libtorrent in both directions.
+@Suite("Magnets with libtorrent", .serialized)
+struct MagnetInteropTests {
+    @Test("libtorrent fetches metadata from a Shoal seeder by magnet", .enabled(if: ExternalProcess.available("/usr/bin/python3")))
+    func libtorrentMagnetFromShoal() async throws {
+        let (harness, seedDir, metainfo, files, _) = try await RealClientTests.prepare(.multi, seedFolder: "shoal")
+        let seeder = try await harness.startSession("shoal")
+        try await seeder.add(metainfo)
+        #expect(await harness.waitUntil(timeout: .seconds(60)) { await seeder.snapshot().torrents.first?.activity == .seeding })
+        let leechDir = harness.root.appendingPathComponent("lt-leech")
+        let magnet = MagnetLink(infoHash: metainfo.infoHash, displayName: "tree").uri
+        let leecher = try ExternalProcess(RealClientTests.python, [RealClientTests.ltScript, "leech", magnet, leechDir.path,
+                                                                   String(ExternalProcess.freePort()),
+                                                                   "--peer", "127.0.0.1:\(seeder.listenPort)", "--timeout", "60"],
+                                          logName: "lt-magnet")
+        #expect(await leecher.wait(timeout: .seconds(70)) == 0, "\(leecher.output)")
+        RealClientTests.expectSame(files, seedDir, leechDir)
+        await harness.stopAll()
+    }
+
+    @Test("Shoal fetches metadata from a libtorrent seeder by magnet", .enabled(if: ExternalProcess.available("/usr/bin/python3")))
+    func shoalMagnetFromLibtorrent() async throws {
+        let (harness, seedDir, metainfo, files, file) = try await RealClientTests.prepare(.multi, seedFolder: "lt-seed")
+        let port = ExternalProcess.freePort()
+        let seeder = try ExternalProcess(RealClientTests.python, [RealClientTests.ltScript, "seed", file.path, seedDir.path, String(port),
+                                                                  "--timeout", "90"], logName: "lt-seed")
+        #expect(await seeder.waitForOutput("complete", timeout: .seconds(60)), "\(seeder.output)")
+        let leecher = try await harness.startSession("shoal")
+        try await leecher.add(magnet: MagnetLink(infoHash: metainfo.infoHash, peers: ["127.0.0.1:\(port)"]))
+        #expect(await harness.waitUntil(timeout: .seconds(60)) { await leecher.snapshot().torrents.first?.isComplete == true },
+                "\(seeder.output)")
+        let done = await leecher.snapshot().torrents.first
+        #expect(done?.name == "tree" && done?.hashFailures == 0)
+        RealClientTests.expectSame(files, seedDir, harness.root.appendingPathComponent("shoal"))
+        seeder.stop()
+        await harness.stopAll()
+    }
+}

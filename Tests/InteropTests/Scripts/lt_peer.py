@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A libtorrent peer for Shoal's interop tests and benchmarks, confined to 127.0.0.1.
 
-usage: lt_peer.py seed|leech TORRENT SAVE_DIR LISTEN_PORT [--peer HOST:PORT ...] [--timeout S] [--up-kib N]
+usage: lt_peer.py seed|leech TORRENT|MAGNET SAVE_DIR LISTEN_PORT [--peer HOST:PORT ...] [--timeout S] [--up-kib N]
 Prints 'listening PORT' once ready, progress lines, and 'complete' when done.
 seed: runs until killed (SIGTERM) or the timeout. leech: exits 0 when complete, 1 on timeout.
 """
@@ -32,9 +32,12 @@ if a.up_kib:
     # Loopback peers count as local; make the cap apply to them as well.
     settings["ignore_limits_on_local_network"] = False
 ses = lt.session(settings)
-ti = lt.torrent_info(a.torrent)
-params = lt.add_torrent_params()
-params.ti = ti
+if a.torrent.startswith("magnet:"):
+    # Metadata comes from the peers (BEP 9).
+    params = lt.parse_magnet_uri(a.torrent)
+else:
+    params = lt.add_torrent_params()
+    params.ti = lt.torrent_info(a.torrent)
 params.save_path = a.save
 params.flags &= ~lt.torrent_flags.auto_managed
 params.flags &= ~lt.torrent_flags.paused
