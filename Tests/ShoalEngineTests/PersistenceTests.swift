@@ -118,6 +118,29 @@ struct PersistenceTests {
         await task.value
         await harness.stopAll()
     }
+
+    /// A .magnet file adds the magnet (fetching its metadata); a bad one is set aside.
+    @Test func watchFolderTakesMagnetFiles() async throws {
+        let harness = try SwarmHarness()
+        let watched = harness.root.appendingPathComponent("watch")
+        try FileManager.default.createDirectory(at: watched, withIntermediateDirectories: true)
+        let session = try await harness.startSession("a")
+        let folder = WatchFolder(directory: watched.path, afterAdding: .rename, pollInterval: .milliseconds(300))
+        let events = EventLog()
+        let task = Task { await folder.run(session: session) { await events.append($0) } }
+        let hash = InfoHash(bytes: [UInt8](repeating: 0x3C, count: 20))!
+        try Data((MagnetLink(infoHash: hash, displayName: "from a file").uri + "\n").utf8).write(to: watched.appendingPathComponent("a.magnet"))
+        try Data("magnet:?xt=urn:btih:nothex".utf8).write(to: watched.appendingPathComponent("bad.magnet"))
+        #expect(await harness.waitUntil(timeout: .seconds(30)) { await events.count == 2 })
+        let torrents = await session.snapshot().torrents
+        #expect(torrents.map(\.id) == [hash] && torrents.first?.activity == .metadata && torrents.first?.name == "from a file")
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: watched.path))
+        #expect(names == ["a.magnet.added", "bad.magnet.invalid"])
+        #expect(await events.problems.contains { $0.contains("bad.magnet") && $0.contains("invalid magnet link") })
+        task.cancel()
+        await task.value
+        await harness.stopAll()
+    }
 }
 
 actor EventLog {
