@@ -1,0 +1,59 @@
+/// A 160-bit DHT node id (BEP 5); distance is XOR, compared as a big-endian number.
+public struct NodeID: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let bytes: [UInt8]
+
+    public init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == 20 else { return nil }
+        self.bytes = Array(bytes)
+    }
+
+    public init(_ hash: InfoHash) { bytes = hash.bytes }
+
+    public static func random(using rng: inout some RandomNumberGenerator) -> NodeID {
+        NodeID(bytes: (0..<20).map { _ in UInt8.random(in: 0...255, using: &rng) })!
+    }
+
+    public static func random() -> NodeID {
+        var rng = SystemRandomNumberGenerator()
+        return random(using: &rng)
+    }
+
+    public func distance(to other: NodeID) -> [UInt8] { zip(bytes, other.bytes).map { $0 ^ $1 } }
+
+    /// How many leading bits two ids share (160 for the same id).
+    public func commonPrefixLength(with other: NodeID) -> Int {
+        for (index, byte) in distance(to: other).enumerated() where byte != 0 {
+            return index * 8 + byte.leadingZeroBitCount
+        }
+        return 160
+    }
+
+    /// True when `a` is closer to this id than `b` is.
+    public func isCloser(_ a: NodeID, than b: NodeID) -> Bool {
+        distance(to: a).lexicographicallyPrecedes(distance(to: b))
+    }
+
+    public static func < (a: NodeID, b: NodeID) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
+    public var description: String { Hex.encode(bytes) }
+}
+
+/// A node as the DHT passes it around: id and UDP address (26 bytes compact, IPv4).
+public struct DHTNodeInfo: Sendable, Hashable {
+    public var id: NodeID
+    public var address: PeerAddress
+
+    public init(id: NodeID, address: PeerAddress) {
+        self.id = id
+        self.address = address
+    }
+
+    public var compact: [UInt8]? { address.compact.map { id.bytes + $0 } }
+
+    public static func parseCompact(_ bytes: [UInt8]) -> [DHTNodeInfo]? {
+        guard bytes.count % 26 == 0 else { return nil }
+        return stride(from: 0, to: bytes.count, by: 26).compactMap { offset in
+            guard let address = PeerAddress.parseCompact(Array(bytes[offset + 20..<offset + 26])).first else { return nil }
+            return DHTNodeInfo(id: NodeID(bytes: bytes[offset..<offset + 20])!, address: address)
+        }
+    }
+}
