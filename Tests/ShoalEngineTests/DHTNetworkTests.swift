@@ -1,0 +1,48 @@
+import Foundation
+import ShoalCore
+import ShoalEngine
+import ShoalTestSupport
+import Testing
+
+@Suite("A DHT of 50 nodes on 127.0.0.1", .serialized)
+struct DHTNetworkTests {
+    @Test func announcedTorrentIsFoundByAnotherNode() async throws {
+        var nodes: [DHTNode] = []
+        let first = try await DHTNode.start(bind: "127.0.0.1", port: 0, bootstrap: [], queryTimeout: .milliseconds(500))
+        nodes.append(first)
+        let bootstrap = [PeerAddress(host: "127.0.0.1", port: UInt16(first.port))]
+        for _ in 1..<50 {
+            nodes.append(try await DHTNode.start(bind: "127.0.0.1", port: 0, bootstrap: bootstrap, queryTimeout: .milliseconds(500)))
+        }
+        let all = nodes
+        await withTaskGroup(of: Void.self) { group in
+            for node in all { group.addTask { await node.run() } }
+            // Everyone joins through the first node, then the tables fill from lookups.
+            for node in all.dropFirst() { await node.bootstrap() }
+            for node in all { await node.bootstrap() }
+            let sizes = await all.asyncMap { await $0.nodeCount }
+            #expect(sizes.allSatisfy { $0 >= 5 }, "every node knows enough others to route: \(sizes)")
+
+            let hash = InfoHash(bytes: [UInt8](repeating: 0xD7, count: 20))!
+            let announced = await all[10].announce(hash, port: 51_413)
+            #expect(announced.isEmpty, "nobody had it before")
+            let found = await all[40].getPeers(hash)
+            #expect(found.contains(PeerAddress(host: "127.0.0.1", port: 51_413)), "\(found)")
+            // Unknown torrents find nothing.
+            #expect(await all[25].getPeers(InfoHash(bytes: [UInt8](repeating: 0x01, count: 20))!).isEmpty)
+            // Garbage does not stop a node from answering.
+            for _ in 0..<200 { LoopbackSocket.sendDatagram((0..<40).map { _ in UInt8.random(in: 0...255) }, port: first.port) }
+            LoopbackSocket.sendDatagram(Array("d1:ad2:id3:abce1:q4:ping1:t2:aa1:y1:qe".utf8), port: first.port)
+            #expect(await all[5].getPeers(hash).contains(PeerAddress(host: "127.0.0.1", port: 51_413)))
+            for node in all { await node.shutdown() }
+        }
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async -> T) async -> [T] {
+        var out: [T] = []
+        for element in self { out.append(await transform(element)) }
+        return out
+    }
+}
