@@ -46,3 +46,46 @@ extension Array {
         return out
     }
 }
+
+@Suite("Magnet through the DHT, no tracker", .serialized)
+struct MagnetThroughDHTTests {
+    /// One standalone node on 127.0.0.1 to bootstrap from; the seeder announces its torrent in
+    /// the DHT; the tracker in the torrent is dead. A leecher given only the info-hash finds the
+    /// seeder through the DHT, fetches the metadata and completes with verified data.
+    @Test func magnetOnlyDownload() async throws {
+        let harness = try SwarmHarness()
+        let router = try await DHTNode.start(bind: "127.0.0.1", port: 0, bootstrap: [], queryTimeout: .milliseconds(500))
+        let routerTask = Task { await router.run() }
+        let bootstrap = [PeerAddress(host: "127.0.0.1", port: UInt16(router.port))]
+        let dead = "http://127.0.0.1:\(ExternalProcess.freePort())/announce"
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "dht.bin", files: nil, singleSize: 700_000, pieceLength: 32 << 10, in: seedDir,
+                                              seed: 31, trackers: [[dead]])
+        func dhtConfig(_ config: inout EngineConfig) {
+            config.dhtEnabled = true
+            config.dhtBootstrap = bootstrap
+            config.dhtQueryTimeout = .milliseconds(500)
+            config.dhtAnnounceInterval = .seconds(2)
+        }
+        let seeder = try await harness.startSession("seed") { config in
+            dhtConfig(&config)
+            config.uploadLimit = 200 << 10  // slow enough to see the download under way
+        }
+        try await seeder.add(torrent)
+        #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
+        let leecher = try await harness.startSession("leech", configure: dhtConfig)
+        try await leecher.add(magnet: MagnetLink(infoHash: torrent.infoHash))
+        #expect(await harness.waitUntil(timeout: .seconds(60)) {
+            await leecher.snapshot().torrents.first?.peers.contains { $0.flags.contains("H") } == true
+        }, "the seeder shows as found through the DHT (H)")
+        let done = await harness.waitUntil(timeout: .seconds(90)) { await leecher.snapshot().torrents.first?.isComplete == true }
+        let state = await leecher.snapshot().torrents.first.map { "\($0.activity) peers \($0.peers.count)" } ?? ""
+        #expect(done, "\(state)")
+        #expect(SwarmHarness.sameContents(seedDir.appendingPathComponent("dht.bin"), harness.root.appendingPathComponent("leech/dht.bin")))
+        let snapshot = await leecher.snapshot()
+        #expect((snapshot.dhtNodes ?? 0) >= 2, "the leecher's table holds the router and the seeder")
+        await harness.stopAll()
+        await router.shutdown()
+        await routerTask.value
+    }
+}

@@ -28,6 +28,9 @@ public actor DHTNode {
     private var expired: Set<[UInt8]> = []
     private var nextTransaction: UInt16 = 0
     private var started = false
+    /// Nodes peers told us of (BEP 5 `port` messages), pinged by `run()`'s upkeep.
+    private nonisolated let suggestions: AsyncStream<PeerAddress>
+    private nonisolated let suggestionSink: AsyncStream<PeerAddress>.Continuation
 
     /// What is saved between runs: our id and the nodes we knew.
     public struct SavedState: Codable, Sendable {
@@ -62,6 +65,7 @@ public actor DHTNode {
         self.queryTimeout = queryTimeout
         self.maintenanceInterval = maintenanceInterval
         self.table = RoutingTable(ownID: id)
+        (suggestions, suggestionSink) = AsyncStream.makeStream(of: PeerAddress.self, bufferingPolicy: .bufferingNewest(64))
         var rng = SystemRandomNumberGenerator()
         self.tokens = TokenSecrets(now: .now, using: &rng)
     }
@@ -91,6 +95,9 @@ public actor DHTNode {
             self.setWriter(outbound)
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.maintain() }
+                group.addTask {
+                    for await address in self.suggestions { await self.ping(address) }
+                }
                 do {
                     for try await envelope in inbound {
                         await self.received(Array(envelope.data.readableBytesView), from: envelope.remoteAddress)
@@ -104,7 +111,11 @@ public actor DHTNode {
         pending.removeAll()
     }
 
+    /// A peer said its DHT node listens at `address`; it is pinged, and kept if it answers.
+    public nonisolated func suggest(_ address: PeerAddress) { suggestionSink.yield(address) }
+
     public func shutdown() async {
+        suggestionSink.finish()
         try? await channel.channel.close()
         if !started {
             started = true

@@ -51,6 +51,19 @@ public struct SessionStore: Sendable {
         try AtomicFile.write(try encoder.encode(Document(torrents: entries)), to: sessionPath)
     }
 
+    var dhtPath: String { directory + "/dht.json" }
+
+    /// The DHT's id and routing table from the last run (nil when absent or unreadable: the
+    /// DHT then starts afresh, which costs only a bootstrap).
+    public func loadDHT() -> DHTNode.SavedState? {
+        guard let data = FileManager.default.contents(atPath: dhtPath) else { return nil }
+        return try? JSONDecoder().decode(DHTNode.SavedState.self, from: data)
+    }
+
+    public func saveDHT(_ state: DHTNode.SavedState) throws {
+        try AtomicFile.write(try JSONEncoder().encode(state), to: dhtPath)
+    }
+
     /// A corrupt session file is kept for the user to look at, not overwritten.
     public func moveAsideBrokenSession() {
         _ = rename(sessionPath, sessionPath + ".broken")

@@ -26,6 +26,10 @@ public struct EngineConfig: Sendable {
     /// The Mainline DHT (BEP 5): on where `dhtBootstrap` names nodes to start from.
     public var dhtEnabled = false
     public var dhtBootstrap: [PeerAddress] = []
+    /// How often each public torrent is looked up and announced in the DHT.
+    public var dhtAnnounceInterval: Duration = .seconds(15 * 60)
+    /// How long a DHT query waits for its answer.
+    public var dhtQueryTimeout: Duration = .seconds(2)
     /// Peer exchange (BEP 11), for public torrents.
     public var pexEnabled = true
     /// How often peer exchange messages go to each peer (BEP 11: at most once a minute).

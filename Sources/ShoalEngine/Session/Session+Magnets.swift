@@ -27,7 +27,11 @@ extension Session {
     }
 
     func makeFetcher(_ magnet: MagnetLink) -> MetadataFetcher {
-        MetadataFetcher(magnet: magnet, config: config, listenPort: listenPort, dhtLookup: nil)
+        var lookup: (@Sendable (InfoHash) async -> [PeerAddress])?
+        if let node = dht {
+            lookup = { hash in await node.getPeers(hash) }
+        }
+        return MetadataFetcher(magnet: magnet, config: config, listenPort: listenPort, dhtLookup: lookup)
     }
 
     func startMagnet(_ hash: InfoHash) {

@@ -35,6 +35,8 @@ public actor Session {
     var entries: [InfoHash: Entry] = [:]
     var order: [InfoHash] = []
     var errors: [String] = []
+    /// The Mainline DHT node, when enabled.
+    public let dht: DHTNode?
     /// Magnet links still fetching their metadata; each becomes an entry when it arrives.
     var magnets: [InfoHash: MagnetEntry] = [:]
     /// Work for `run()`'s task group: a torrent to run, or a magnet to fetch, each until its
@@ -79,7 +81,21 @@ public actor Session {
                                         value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 64 << 10, maximum: 1 << 20))
                     .bind(host: config.bindAddress, port: port) { $0.eventLoop.makeSucceededFuture($0) }
                 let bound = UInt16(server.channel.localAddress?.port ?? port)
-                return Session(config: config, server: server, port: bound, pool: pool)
+                // The DHT listens on UDP at the same port number, as other clients do.
+                var dht: DHTNode?
+                var problem: String?
+                if config.dhtEnabled {
+                    do {
+                        dht = try await DHTNode.start(bind: config.bindAddress, port: Int(bound), bootstrap: config.dhtBootstrap,
+                                                      saved: config.stateDirectory.flatMap { SessionStore(directory: $0).loadDHT() },
+                                                      queryTimeout: config.dhtQueryTimeout)
+                    } catch {
+                        problem = "DHT off: cannot listen on UDP port \(bound): \(error)"
+                    }
+                }
+                let session = Session(config: config, server: server, port: bound, pool: pool, dht: dht)
+                if let problem { await session.report(problem) }
+                return session
             } catch {
                 lastError = "\(error)"
             }
@@ -88,7 +104,8 @@ public actor Session {
         throw SessionError.cannotListen(lastError)
     }
 
-    private init(config: EngineConfig, server: NIOAsyncChannel<any Channel, Never>, port: UInt16, pool: NIOThreadPool) {
+    private init(config: EngineConfig, server: NIOAsyncChannel<any Channel, Never>, port: UInt16, pool: NIOThreadPool, dht: DHTNode?) {
+        self.dht = dht
         self.config = config
         self.server = server
         self.listenPort = port
@@ -108,6 +125,7 @@ public actor Session {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.acceptLoop(server) }
             group.addTask { await self.saveLoop() }
+            if let dht { group.addTask { await dht.run() } }
             for await job in spawns {
                 switch job {
                 case .torrent(let runtime, let stop):
@@ -149,6 +167,14 @@ public actor Session {
             }
         }
         await saveSession()
+        if let dht {
+            do {
+                try store?.saveDHT(await dht.savedState)
+            } catch {
+                errors.append("cannot save the DHT state: \(error)")
+            }
+            await dht.shutdown()
+        }
         try? await server.channel.close()
         if !isRunning {
             // Close any connection accepted while nobody was running the listener.
@@ -199,7 +225,7 @@ public actor Session {
 
     private func makeRuntime(_ metainfo: Metainfo, directory: String) -> TorrentRuntime {
         TorrentRuntime(metainfo: metainfo, config: config, listenPort: listenPort, pool: pool, globalUpload: globalUpload,
-                       globalDownload: globalDownload, downloadDirectory: directory, store: store)
+                       globalDownload: globalDownload, downloadDirectory: directory, store: store, dht: dht)
     }
 
     /// Brings back the torrents of the last run, as they were left. Returns problems to report;
@@ -421,11 +447,13 @@ public actor Session {
             }
             torrents.append(snapshot)
         }
-        return SessionSnapshot(
+        var snapshot = SessionSnapshot(
             torrents: torrents, downloadRate: torrents.reduce(0) { $0 + $1.downloadRate },
             uploadRate: torrents.reduce(0) { $0 + $1.uploadRate }, listenPort: listenPort,
             downloadLimit: globalDownload.rate, uploadLimit: globalUpload.rate,
             downloadDirectory: config.downloadDirectory)
+        if let dht { snapshot.dhtNodes = await dht.nodeCount }
+        return snapshot
     }
 
     func runtime(for hash: InfoHash) -> TorrentRuntime? {

@@ -9,6 +9,8 @@ public struct SessionSnapshot: Sendable {
     public var downloadLimit: Int
     public var uploadLimit: Int
     public var downloadDirectory: String
+    /// Nodes in the DHT routing table; nil when the DHT is off.
+    public var dhtNodes: Int? = nil
 
     public static let empty = SessionSnapshot(torrents: [], downloadRate: 0, uploadRate: 0, listenPort: 0,
                                               downloadLimit: 0, uploadLimit: 0, downloadDirectory: "")

@@ -70,10 +70,12 @@ public enum PeerSource: String, Sendable, Hashable {
 struct PeerCapabilities: Sendable {
     var extensions: Bool
     var fast: Bool
+    var dht: Bool
 
     init(_ handshake: Handshake) {
         extensions = handshake.supportsExtensions
         fast = handshake.supportsFast
+        dht = handshake.supportsDHT
     }
 }
 

@@ -74,3 +74,16 @@ extension TorrentRuntime {
         }
     }
 }
+
+/// The DHT for one torrent: look it up and announce ourselves now and then; never for private
+/// torrents, whose peers come only from their tracker.
+extension TorrentRuntime {
+    func dhtLoop() async {
+        guard let dht, !metainfo.info.isPrivate else { return }
+        while !Task.isCancelled {
+            let found = await dht.announce(metainfo.infoHash, port: listenPort)
+            addPeers(found.filter { $0.port != listenPort || $0.host != "127.0.0.1" }, source: .dht)
+            try? await Task.sleep(for: config.dhtAnnounceInterval)
+        }
+    }
+}

@@ -15,8 +15,11 @@ extension TorrentRuntime {
         if case .extended = message {} else { record.sawFirstMessage = true }
         peers[key] = record
         switch message {
-        case .keepAlive, .port, .unknown, .suggest:
+        case .keepAlive, .unknown, .suggest:
             break  // a suggestion is only a hint; the picker keeps its own order
+        case .port(let port):
+            // The peer's DHT node (BEP 5): worth a ping when we run the DHT.
+            if let dht, port > 0 { dht.suggest(PeerAddress(host: record.address.host, port: port)) }
         case .extended(let id, let payload):
             handleExtended(id, payload, from: key)
         case .haveAll, .haveNone:

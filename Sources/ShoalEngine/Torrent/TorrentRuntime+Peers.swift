@@ -53,6 +53,7 @@ extension TorrentRuntime {
             if !picker.have.isEmpty { link.send(.bitfield(picker.have.bytes)) }
             if capabilities.extensions { link.send(.extended(id: 0, payload: extensionHandshake(for: address).encoded)) }
         }
+        if capabilities.dht, let dht { link.send(.port(UInt16(dht.port))) }
         peers[key] = record
         return key
     }

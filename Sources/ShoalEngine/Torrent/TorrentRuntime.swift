@@ -71,13 +71,15 @@ public actor TorrentRuntime {
     public nonisolated var infoHash: InfoHash { metainfo.infoHash }
 
     let store: SessionStore?
+    let dht: DHTNode?
     var lastResumeSave: ContinuousClock.Instant?
     var savedHave: Bitfield?
 
     public init(metainfo: Metainfo, config: EngineConfig, listenPort: UInt16, pool: NIOThreadPool,
                 globalUpload: RateLimiter, globalDownload: RateLimiter, downloadDirectory: String? = nil,
-                store: SessionStore? = nil) {
+                store: SessionStore? = nil, dht: DHTNode? = nil) {
         self.store = store
+        self.dht = dht
         self.metainfo = metainfo
         self.config = config
         self.listenPort = listenPort
@@ -137,6 +139,7 @@ public actor TorrentRuntime {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.announceLoop() }
             group.addTask { await self.scrapeLoop() }
+            group.addTask { await self.dhtLoop() }
             group.addTask { await self.tickLoop() }
             group.addTask { await self.verifyLoop() }
             for await address in dials {

@@ -54,6 +54,7 @@ public struct Screen: Sendable {
             "\(glyphs.up) \(Format.rate(snapshot.uploadRate)) (limit \(limit(snapshot.uploadLimit)))",
             "port \(snapshot.listenPort)",
         ]
+        if let nodes = snapshot.dhtNodes { parts.append("DHT \(nodes) node\(nodes == 1 ? "" : "s")") }
         if let freeDiskBytes { parts.append("free \(Format.size(freeDiskBytes))") }
         if state.sort != .added { parts.append("sort: \(state.sort.rawValue)") }
         if !state.filter.isEmpty { parts.append("filter: \(state.filter)") }
