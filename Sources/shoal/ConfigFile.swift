@@ -13,8 +13,12 @@ struct ConfigFile: Equatable {
     var watch: [String] = []
     var watchAction: String?
     var theme: String?
+    var dht: Bool?
+    var dhtBootstrap: [String] = []
+    var pex: Bool?
 
-    static let keys = ["download_dir", "port", "bind", "up_kib", "down_kib", "state_dir", "watch", "watch_action", "theme"]
+    static let keys = ["download_dir", "port", "bind", "up_kib", "down_kib", "state_dir", "watch", "watch_action", "theme",
+                       "dht", "dht_bootstrap", "pex"]
 
     static var defaultPath: String {
         let environment = ProcessInfo.processInfo.environment
@@ -67,6 +71,22 @@ struct ConfigFile: Equatable {
         config.stateDir = try string("state_dir")
         config.watchAction = try string("watch_action")
         config.theme = try string("theme")
+        func bool(_ key: String) throws(Problem) -> Bool? {
+            guard let value = table[key] else { return nil }
+            guard let flag = value.bool else { throw Problem(description: "\(name): '\(key)' must be true or false") }
+            return flag
+        }
+        config.dht = try bool("dht")
+        config.pex = try bool("pex")
+        if let list = table["dht_bootstrap"] {
+            guard let items = list.array else { throw Problem(description: "\(name): 'dht_bootstrap' must be a list of \"HOST:PORT\"") }
+            for item in items {
+                guard let text = item.string, text.contains(":") else {
+                    throw Problem(description: "\(name): 'dht_bootstrap' must be a list of \"HOST:PORT\"")
+                }
+                config.dhtBootstrap.append(text)
+            }
+        }
         if let watch = table["watch"] {
             if let single = watch.string {
                 config.watch = [(single as NSString).expandingTildeInPath]

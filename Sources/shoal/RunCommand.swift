@@ -57,6 +57,16 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("peer"), help: "A peer to dial directly, as HOST:PORT (repeatable).")
     var peers: [String] = []
 
+    @Flag(inversion: .prefixedNo, help: "Run a Mainline DHT node (BEP 5) on the peer port (UDP), for trackerless torrents and magnets (default off).")
+    var dht: Bool?
+
+    @Option(name: .customLong("dht-bootstrap"),
+            help: "A DHT node to join through, as HOST:PORT (repeatable), e.g. router.bittorrent.com:6881; implies --dht.")
+    var dhtBootstrap: [String] = []
+
+    @Flag(inversion: .prefixedNo, help: "Peer exchange (BEP 11) for public torrents (default on).")
+    var pex: Bool?
+
     @Option(help: "Seconds between progress lines in headless mode.")
     var interval: Double = 1
 
@@ -72,6 +82,9 @@ struct RunCommand: AsyncParsableCommand {
         guard interval > 0 else { throw ValidationError("--interval must be positive") }
         for peer in peers where PeerAddress(parsing: peer) == nil {
             throw ValidationError("--peer \(peer): expected HOST:PORT")
+        }
+        for node in dhtBootstrap where Self.nodeAddress(node) == nil {
+            throw ValidationError("--dht-bootstrap \(node): expected HOST:PORT")
         }
     }
 
@@ -125,6 +138,18 @@ struct RunCommand: AsyncParsableCommand {
         var config = EngineConfig(downloadDirectory: downloadDirectory, listenPort: UInt16(port), bindAddress: bind,
                                   uploadLimit: upKib * 1024, downloadLimit: downKib * 1024)
         config.stateDirectory = state
+        let bootstrapNodes = dhtBootstrap.isEmpty ? file.dhtBootstrap : dhtBootstrap
+        var resolved: [PeerAddress] = []
+        for node in bootstrapNodes {
+            guard let address = Self.nodeAddress(node) else {
+                _ = fail("configuration: dht_bootstrap: cannot resolve \(node)")
+                throw ExitCode(2)
+            }
+            resolved.append(address)
+        }
+        config.dhtEnabled = dht ?? file.dht ?? !dhtBootstrap.isEmpty
+        config.dhtBootstrap = resolved
+        config.pexEnabled = pex ?? file.pex ?? true
         let session: Session
         do {
             session = try await Session.start(config)
@@ -230,6 +255,26 @@ struct RunCommand: AsyncParsableCommand {
             return failure
         }
         if let failure { throw fail(failure) }
+    }
+
+    /// HOST:PORT with the host resolved to an IPv4 address (DHT queries go to addresses).
+    static func nodeAddress(_ text: String) -> PeerAddress? {
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]), port > 0 else { return nil }
+        let host = String(text[..<colon])
+        if let direct = PeerAddress(parsing: text), direct.compact != nil { return direct }
+        var hints = addrinfo()
+        hints.ai_family = AF_INET
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &result) == 0, let first = result else { return nil }
+        defer { freeaddrinfo(result) }
+        var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        guard let raw = first.pointee.ai_addr else { return nil }
+        let ip = raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { pointer -> String? in
+            var address = pointer.pointee.sin_addr
+            guard inet_ntop(AF_INET, &address, &buffer, socklen_t(INET_ADDRSTRLEN)) != nil else { return nil }
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        return ip.map { PeerAddress(host: $0, port: port) }
     }
 
     static func defaultStateDirectory() -> String {

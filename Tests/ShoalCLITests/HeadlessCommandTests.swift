@@ -43,6 +43,41 @@ struct HeadlessCommandTests {
         #expect(await tracker.wait(timeout: .seconds(10)) == 0)
     }
 
+    /// Three processes and no tracker: a DHT router (a session with no torrents), a seeder and
+    /// a leecher given only a magnet link, both joining the DHT through the router.
+    @Test func magnetThroughTheDHTBetweenProcesses() async throws {
+        let directory = try TemporaryDirectory()
+        let shoal = ShoalBinary.url.path
+        let content = try directory.write("seed/lone.bin", bytes: 400_000, seed: 77)
+        let torrent = directory.url.appendingPathComponent("lone.torrent")
+        #expect(try ShoalBinary.run(["create", content.path, "-o", torrent.path]).status == 0)
+        let hash = try #require(try ShoalBinary.run(["info", "--json", torrent.path]).stdout
+            .split(separator: "\"").first { $0.count == 40 && $0.allSatisfy(\.isHexDigit) }.map(String.init))
+        func common(_ name: String, port: Int) -> [String] {
+            ["--headless", "--bind", "127.0.0.1", "--port", String(port), "--state-dir", directory.url.appendingPathComponent("state-" + name).path]
+        }
+        let routerPort = ExternalProcess.freePort()
+        let router = try ExternalProcess(shoal, common("router", port: routerPort) + ["--dht", "--download-dir", directory.url.path],
+                                         logName: "dht-router")
+        #expect(await router.waitForOutput("listening on port", timeout: .seconds(60)), "\(router.output)")
+        let seeder = try ExternalProcess(shoal, common("seed", port: ExternalProcess.freePort())
+                                            + ["--dht-bootstrap", "localhost:\(routerPort)", "--download-dir",
+                                               content.deletingLastPathComponent().path, torrent.path], logName: "dht-seed")
+        #expect(await seeder.waitForOutput("completed: lone.bin", timeout: .seconds(60)), "\(seeder.output)")
+        try await Task.sleep(for: .seconds(2))  // its first DHT announce
+        let leechDir = directory.url.appendingPathComponent("leech")
+        let leecher = try ExternalProcess(shoal, common("leech", port: ExternalProcess.freePort())
+                                             + ["--dht-bootstrap", "127.0.0.1:\(routerPort)", "--download-dir", leechDir.path,
+                                                "--exit-when-done", "magnet:?xt=urn:btih:\(hash)&dn=lone.bin"], logName: "dht-leech")
+        #expect(await leecher.wait(timeout: .seconds(90)) == 0, "\(leecher.output)")
+        #expect(leecher.output.contains("fetching metadata"), "the magnet shows its first phase")
+        #expect(FileManager.default.contentsEqual(atPath: content.path, andPath: leechDir.appendingPathComponent("lone.bin").path))
+        seeder.process.terminate()
+        router.process.terminate()
+        #expect(await seeder.wait(timeout: .seconds(10)) == 0)
+        #expect(await router.wait(timeout: .seconds(10)) == 0)
+    }
+
     @Test func badTorrentFailsWithOneLine() throws {
         let directory = try TemporaryDirectory()
         let bad = directory.url.appendingPathComponent("bad.torrent")
