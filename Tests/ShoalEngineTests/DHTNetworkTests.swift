@@ -89,3 +89,37 @@ struct MagnetThroughDHTTests {
         await routerTask.value
     }
 }
+
+@Suite("DHT state between runs", .serialized)
+struct DHTPersistenceTests {
+    /// The routing table and id are saved with the session and come back on the next start.
+    @Test func routingTableSurvivesARestart() async throws {
+        let harness = try SwarmHarness()
+        let router = try await DHTNode.start(bind: "127.0.0.1", port: 0, bootstrap: [], queryTimeout: .milliseconds(500))
+        let routerTask = Task { await router.run() }
+        let state = harness.root.appendingPathComponent("state").path
+        func configure(_ config: inout EngineConfig) {
+            config.stateDirectory = state
+            config.dhtEnabled = true
+            config.dhtBootstrap = [PeerAddress(host: "127.0.0.1", port: UInt16(router.port))]
+            config.dhtQueryTimeout = .milliseconds(500)
+        }
+        let first = try await harness.startSession("one", configure: configure)
+        let firstDHT = try #require(first.dht)
+        await firstDHT.bootstrap()
+        #expect(await firstDHT.nodeCount >= 1)
+        await first.shutdown()
+        let saved = try #require(SessionStore(directory: state).loadDHT())
+        #expect(saved.id == firstDHT.ownID.description && saved.nodes.contains { $0.port == UInt16(router.port) })
+        let second = try await harness.startSession("two") { config in
+            configure(&config)
+            config.dhtBootstrap = []  // nothing to bootstrap from: the table must come from the file
+        }
+        let secondDHT = try #require(second.dht)
+        #expect(secondDHT.ownID == firstDHT.ownID)
+        #expect(await secondDHT.nodeCount >= 1)
+        await harness.stopAll()
+        await router.shutdown()
+        await routerTask.value
+    }
+}

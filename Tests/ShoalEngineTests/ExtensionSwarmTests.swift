@@ -75,4 +75,48 @@ struct ExtensionSwarmTests {
         #expect(peers.map(\.address) == ["\(seedAddress)"], "only the seeder: \(peers.map(\.address))")
         await harness.stopAll()
     }
+
+    /// A scripted fast-extension peer against a Shoal seeder, while choked: it is told "have all",
+    /// gets the extension handshake (with the metadata size) and an allowed fast set; a request
+    /// outside the set is rejected, one inside it is served, and metadata is served by ut_metadata.
+    @Test func fastExtensionAndMetadataFromASeeder() async throws {
+        let harness = try SwarmHarness()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "fast.bin", files: nil, singleSize: 40 * 16_384, pieceLength: 16 << 10,
+                                              in: seedDir, seed: 14, trackers: [])
+        let seeder = try await harness.startSession("seed")
+        try await seeder.add(torrent)
+        #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
+        let allowed = AllowedFastSet.pieces(for: "127.0.0.1", infoHash: torrent.infoHash, pieceCount: 40, count: 10)
+        let outside = try #require((0..<40).first { !allowed.contains($0) })
+        var out = Handshake(infoHash: torrent.infoHash, peerID: .generate()).encoded
+        PeerMessage.haveNone.encode(into: &out)
+        PeerMessage.extended(id: 0, payload: ExtensionHandshake(messageIDs: ["ut_metadata": 3]).encoded).encode(into: &out)
+        PeerMessage.request(piece: outside, offset: 0, length: 16_384).encode(into: &out)
+        PeerMessage.request(piece: allowed[0], offset: 0, length: 16_384).encode(into: &out)
+        PeerMessage.extended(id: ExtensionHandshake.utMetadata, payload: MetadataMessage.request(piece: 0).encoded).encode(into: &out)
+        let reply = try #require(LoopbackSocket.exchange(out, port: Int(seeder.listenPort), timeout: 3))
+        var decoder = PeerWireDecoder(pieceCount: 40)
+        decoder.append(reply.bytes)
+        let handshakeBytes = decoder.takeRaw(68)
+        let handshake = try Handshake(parsing: try #require(handshakeBytes))
+        #expect(handshake.supportsFast && handshake.supportsExtensions)
+        var messages: [PeerMessage] = []
+        while let message = try decoder.next() { messages.append(message) }
+        #expect(messages.first == .haveAll, "a complete seeder says have all: \(messages.prefix(3))")
+        let extensionHandshake = messages.compactMap { message -> ExtensionHandshake? in
+            guard case .extended(0, let payload) = message else { return nil }
+            return try? ExtensionHandshake(parsing: payload)
+        }.first
+        #expect(extensionHandshake?.metadataSize == torrent.rawInfo.count && extensionHandshake?.id(of: "ut_metadata") != nil)
+        #expect(Set(messages.compactMap { if case .allowedFast(let piece) = $0 { piece } else { nil } }) == Set(allowed))
+        #expect(messages.contains(.reject(piece: outside, offset: 0, length: 16_384)))
+        #expect(messages.contains { if case .piece(allowed[0], 0, let data) = $0 { data.count == 16_384 } else { false } })
+        let metadata = messages.compactMap { message -> MetadataMessage? in
+            guard case .extended(3, let payload) = message else { return nil }
+            return try? MetadataMessage(parsing: payload)
+        }.first
+        #expect(metadata == .data(piece: 0, totalSize: torrent.rawInfo.count, bytes: torrent.rawInfo))
+        await harness.stopAll()
+    }
 }

@@ -48,6 +48,18 @@ public struct ExtensionHandshake: Sendable, Equatable {
     /// Lenient where BEP 10 is (unknown keys ignored, odd values dropped), strict where a wrong
     /// value could hurt: ids must fit a byte, sizes must be sane.
     public init(parsing payload: [UInt8]) throws(ParseError) {
+        do {
+            self = try Self.parse(payload)
+        } catch let error as ParseError {
+            throw error
+        } catch {
+            throw ParseError(description: "extension handshake: \(error)")
+        }
+    }
+
+    // Untyped throws and no closures on purpose: Swift 6.3's optimizer crashes (an ownership
+    // verifier error in CopyPropagation) on this body with typed throws.
+    private static func parse(_ payload: [UInt8]) throws -> ExtensionHandshake {
         let root: BencodeNode
         do {
             root = try BencodeDecoder(limits: .init(maxDepth: 4, maxInputSize: 64 << 10)).decode(payload)
@@ -57,22 +69,21 @@ public struct ExtensionHandshake: Sendable, Equatable {
         guard root.entries != nil else { throw ParseError(description: "extension handshake is not a dictionary") }
         var ids: [String: UInt8] = [:]
         for entry in root["m"]?.entries ?? [] {
-            guard let name = String(validating: entry.key, as: UTF8.self), let id = entry.value.integer, (0...255).contains(id) else {
+            guard let name = String(validating: entry.key, as: UTF8.self), let id = entry.value.integer, id >= 0, id <= 255 else {
                 continue
             }
             ids[name] = UInt8(id)
         }
-        messageIDs = ids
-        client = root["v"]?.bytes.map { String(decoding: $0.prefix(64), as: UTF8.self) }
-        listenPort = root["p"]?.integer.flatMap { (1...65535).contains($0) ? UInt16($0) : nil }
-        requestQueue = root["reqq"]?.integer.flatMap { (1...100_000).contains($0) ? Int($0) : nil }
+        var handshake = ExtensionHandshake(messageIDs: ids)
+        if let client = root["v"]?.bytes { handshake.client = String(decoding: client.prefix(64), as: UTF8.self) }
+        if let port = root["p"]?.integer, port >= 1, port <= 65535 { handshake.listenPort = UInt16(port) }
+        if let queue = root["reqq"]?.integer, queue >= 1, queue <= 100_000 { handshake.requestQueue = Int(queue) }
         if let size = root["metadata_size"]?.integer {
-            guard size > 0, size <= Self.maxMetadataSize else { throw ParseError(description: "metadata_size \(size) is not plausible") }
-            metadataSize = Int(size)
-        } else {
-            metadataSize = nil
+            guard size > 0, size <= Int64(Self.maxMetadataSize) else { throw ParseError(description: "metadata_size \(size) is not plausible") }
+            handshake.metadataSize = Int(size)
         }
-        yourIP = root["yourip"]?.bytes.flatMap { $0.count == 4 || $0.count == 16 ? $0 : nil }
+        if let ip = root["yourip"]?.bytes, ip.count == 4 || ip.count == 16 { handshake.yourIP = ip }
+        return handshake
     }
 
     /// The id the peer wants for `name`, if it supports it.

@@ -36,7 +36,7 @@ public actor Session {
     var order: [InfoHash] = []
     var errors: [String] = []
     /// The Mainline DHT node, when enabled.
-    public let dht: DHTNode?
+    public nonisolated let dht: DHTNode?
     /// Magnet links still fetching their metadata; each becomes an entry when it arrives.
     var magnets: [InfoHash: MagnetEntry] = [:]
     /// Work for `run()`'s task group: a torrent to run, or a magnet to fetch, each until its

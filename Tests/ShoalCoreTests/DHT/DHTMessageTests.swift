@@ -144,4 +144,19 @@ struct DHTMessageTests {
         #expect(Array(lookup.closestAnswered.map(\.0.id).prefix(3)) == truth.prefix(3).map(\.id))
         #expect(queries < 120)
     }
+
+    @Test func storedPeersExpireAndAreBounded() {
+        var store = DHTPeerStore()
+        let start = ContinuousClock.now
+        let hash = InfoHash(bytes: [UInt8](repeating: 9, count: 20))!
+        store.add(PeerAddress(host: "10.0.0.1", port: 1), for: hash, now: start)
+        #expect(store.peers(for: hash, now: start + .seconds(60)).count == 1)
+        #expect(store.peers(for: hash, now: start + .seconds(31 * 60)).isEmpty, "announces last 30 minutes")
+        for n in 0..<(DHTPeerStore.maxPerTorrent + 100) {
+            store.add(PeerAddress(host: "10.1.\(n / 250).\(n % 250)", port: 2), for: hash, now: start + .seconds(n))
+        }
+        #expect(store.peers(for: hash, count: 10_000, now: start + .seconds(700)).count == DHTPeerStore.maxPerTorrent)
+        store.expire(now: start + .seconds(3_000))
+        #expect(store.torrentCount == 0)
+    }
 }
