@@ -89,6 +89,9 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A file-size limit (RLIMIT_FSIZE) must fail the write (EFBIG, reported on the torrent),
+        // not kill the process with SIGXFSZ.
+        signal(SIGXFSZ, SIG_IGN)
         let file: ConfigFile
         do {
             file = try ConfigFile.load(config)

@@ -68,7 +68,10 @@ struct TrackerProcessTests {
             "/stats?format=%ff%fe",
         ]
         for query in badQueries {
-            let reply = try await HTTPGet.fetch("http://127.0.0.1:\(tracker.httpPort)" + query, timeout: .seconds(10))
+            // The tracker may also just close on a request it cannot parse; it must not crash.
+            guard let reply = try? await HTTPGet.fetch("http://127.0.0.1:\(tracker.httpPort)" + query, timeout: .seconds(10)) else {
+                continue
+            }
             if query.hasPrefix("/announce") {
                 #expect(throws: AnnounceResponse.Failure.self, "\(query)") { try AnnounceResponse(httpBody: reply.body) }
             }

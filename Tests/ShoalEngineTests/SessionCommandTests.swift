@@ -6,6 +6,38 @@ import Testing
 
 @Suite("Session commands and tracker trouble", .serialized)
 struct SessionCommandTests {
+    /// A disk error (here: a directory where the file must go) stops only that torrent, with
+    /// the error in its state; the other one completes; once the cause is gone, resume retries.
+    @Test func diskErrorStopsOneTorrentAndResumeRetries() async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let blocked = try harness.makeTorrent(name: "blocked.bin", files: nil, singleSize: 200_000, pieceLength: 16 << 10,
+                                              in: seedDir, seed: 41)
+        let fine = try harness.makeTorrent(name: "fine.bin", files: nil, singleSize: 100_000, pieceLength: 16 << 10, in: seedDir, seed: 42)
+        let seeder = try await harness.startSession("seed")
+        try await seeder.add(blocked)
+        try await seeder.add(fine)
+        let obstacle = harness.root.appendingPathComponent("leech/blocked.bin/in-the-way")
+        try FileManager.default.createDirectory(at: obstacle, withIntermediateDirectories: true)
+        let leecher = try await harness.startSession("leech")
+        let hash = try await leecher.add(blocked)
+        try await leecher.add(fine)
+        #expect(await harness.waitUntil(timeout: .seconds(60)) {
+            let torrents = await leecher.snapshot().torrents
+            return torrents.first { $0.id == hash }?.activity == .error && torrents.first { $0.id == fine.infoHash }?.isComplete == true
+        })
+        let failed = try #require(await leecher.snapshot().torrents.first { $0.id == hash })
+        #expect(failed.error?.isEmpty == false && failed.peers.isEmpty, "\(String(describing: failed.error))")
+        try FileManager.default.removeItem(at: obstacle.deletingLastPathComponent())
+        try await leecher.resume(hash)
+        #expect(await harness.waitUntil(timeout: .seconds(60)) {
+            await leecher.snapshot().torrents.first { $0.id == hash }?.isComplete == true
+        })
+        #expect(SwarmHarness.sameContents(seedDir.appendingPathComponent("blocked.bin"), harness.root.appendingPathComponent("leech/blocked.bin")))
+        await harness.stopAll()
+    }
+
     @Test func pauseResumeAndRemove() async throws {
         let harness = try SwarmHarness()
         try await harness.startTracker()

@@ -366,7 +366,10 @@ public actor Session {
             startMagnet(hash)
             return await saveSession()
         }
-        guard entries[hash] != nil else { throw SessionError.unknownTorrent }
+        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+        // A torrent stopped by a disk error is restarted: its data is checked again and it
+        // carries on where the disk let it.
+        if !entry.paused, await entry.runtime.snapshotActivity == .error { try await pause(hash) }
         start(hash)
         await saveSession()
     }

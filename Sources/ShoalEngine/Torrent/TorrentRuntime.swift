@@ -165,6 +165,8 @@ public actor TorrentRuntime {
         for record in peers.values { record.link.close() }
     }
 
+    var snapshotActivity: TorrentActivity { activity }
+
     func fail(_ message: String) {
         errorMessage = message
         activity = .error

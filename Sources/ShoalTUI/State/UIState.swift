@@ -135,8 +135,10 @@ public struct UIState: Sendable {
             message = "sorted by \(sort.rawValue)"
         case .pauseResume:
             guard let current else { return [] }
-            if current.activity == .paused {
+            // A torrent stopped by an error (a full disk, say) is retried like a paused one.
+            if current.activity == .paused || current.activity == .error {
                 pausedByUser.remove(current.id)
+                if current.activity == .error { message = "\(current.name): trying again" }
                 return [.resume(current.id)]
             }
             pausedByUser.insert(current.id)
