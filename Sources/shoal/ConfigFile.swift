@@ -16,9 +16,13 @@ struct ConfigFile: Equatable {
     var dht: Bool?
     var dhtBootstrap: [String] = []
     var pex: Bool?
+    var maxPeers: Int?
+    var maxPeersTotal: Int?
+    var seedRatio: Double?
+    var seedMinutes: Int?
 
     static let keys = ["download_dir", "port", "bind", "up_kib", "down_kib", "state_dir", "watch", "watch_action", "theme",
-                       "dht", "dht_bootstrap", "pex"]
+                       "dht", "dht_bootstrap", "pex", "max_peers", "max_peers_total", "seed_ratio", "seed_minutes"]
 
     static var defaultPath: String {
         let environment = ProcessInfo.processInfo.environment
@@ -76,6 +80,20 @@ struct ConfigFile: Equatable {
             guard let flag = value.bool else { throw Problem(description: "\(name): '\(key)' must be true or false") }
             return flag
         }
+        func positive(_ key: String) throws(Problem) -> Int? {
+            guard let number = try int(key) else { return nil }
+            guard number >= 1 else { throw Problem(description: "\(name): '\(key)' must be at least 1") }
+            return number
+        }
+        config.maxPeers = try positive("max_peers")
+        config.maxPeersTotal = try positive("max_peers_total")
+        config.seedMinutes = try positive("seed_minutes")
+        if let value = table["seed_ratio"] {
+            guard let ratio = value.double ?? value.int.map(Double.init), ratio > 0 else {
+                throw Problem(description: "\(name): 'seed_ratio' must be a number above 0")
+            }
+            config.seedRatio = ratio
+        }
         config.dht = try bool("dht")
         config.pex = try bool("pex")
         if let list = table["dht_bootstrap"] {
@@ -100,5 +118,32 @@ struct ConfigFile: Equatable {
             }
         }
         return config
+    }
+
+    /// Every setting with the value in force and where it comes from, for `shoal config --print`.
+    func effective(source: String) -> [(key: String, value: String, source: String)] {
+        func quoted(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        func row(_ key: String, _ value: String?, _ fallback: String, _ note: String = "default") -> (String, String, String) {
+            value.map { (key, $0, source) } ?? (key, fallback, note)
+        }
+        func list(_ items: [String]) -> String { "[" + items.map(quoted).joined(separator: ", ") + "]" }
+        return [
+            row("download_dir", downloadDir.map(quoted), quoted(FileManager.default.currentDirectoryPath), "default: the current directory"),
+            row("port", port.map(String.init), "6881"),
+            row("bind", bind.map(quoted), quoted("0.0.0.0")),
+            row("up_kib", upKib.map(String.init), "0", "default: unlimited"),
+            row("down_kib", downKib.map(String.init), "0", "default: unlimited"),
+            row("state_dir", stateDir.map(quoted), quoted(RunCommand.defaultStateDirectory()), "default: $XDG_DATA_HOME/shoal"),
+            row("watch", watch.isEmpty ? nil : list(watch), "[]"),
+            row("watch_action", watchAction.map(quoted), quoted("rename")),
+            row("theme", theme.map(quoted), quoted("default")),
+            row("max_peers", maxPeers.map(String.init), "50", "default: per torrent"),
+            row("max_peers_total", maxPeersTotal.map(String.init), "500", "default: all torrents together"),
+            row("seed_ratio", seedRatio.map { String($0) }, "", "default: no ratio goal"),
+            row("seed_minutes", seedMinutes.map(String.init), "", "default: no time goal"),
+            row("dht", dht.map(String.init), "false"),
+            row("dht_bootstrap", dhtBootstrap.isEmpty ? nil : list(dhtBootstrap), "[]", "default: no node is contacted"),
+            row("pex", pex.map(String.init), "true"),
+        ].map { (key: $0.0, value: $0.1, source: $0.2) }
     }
 }

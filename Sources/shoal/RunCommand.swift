@@ -67,6 +67,18 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Peer exchange (BEP 11) for public torrents (default on).")
     var pex: Bool?
 
+    @Option(help: "Connections per torrent (default 50).")
+    var maxPeers: Int?
+
+    @Option(help: "Connections across all torrents (default 500).")
+    var maxPeersTotal: Int?
+
+    @Option(help: "Stop seeding a torrent once it has uploaded this many times its size (e.g. 2.0).")
+    var seedRatio: Double?
+
+    @Option(help: "Stop seeding a torrent this many minutes after it completed.")
+    var seedMinutes: Int?
+
     @Option(help: "Seconds between progress lines in headless mode.")
     var interval: Double = 1
 
@@ -83,6 +95,10 @@ struct RunCommand: AsyncParsableCommand {
         for peer in peers where PeerAddress(parsing: peer) == nil {
             throw ValidationError("--peer \(peer): expected HOST:PORT")
         }
+        for value in [maxPeers, maxPeersTotal, seedMinutes].compactMap({ $0 }) where value < 1 {
+            throw ValidationError("--max-peers, --max-peers-total and --seed-minutes must be at least 1 (got \(value))")
+        }
+        if let seedRatio, seedRatio <= 0 { throw ValidationError("--seed-ratio must be above 0") }
         for node in dhtBootstrap where Self.nodeAddress(node) == nil {
             throw ValidationError("--dht-bootstrap \(node): expected HOST:PORT")
         }
@@ -153,6 +169,10 @@ struct RunCommand: AsyncParsableCommand {
         config.dhtEnabled = dht ?? file.dht ?? !dhtBootstrap.isEmpty
         config.dhtBootstrap = resolved
         config.pexEnabled = pex ?? file.pex ?? true
+        config.maxPeersPerTorrent = maxPeers ?? file.maxPeers ?? 50
+        config.maxPeersTotal = maxPeersTotal ?? file.maxPeersTotal ?? 500
+        config.seedRatioLimit = seedRatio ?? file.seedRatio
+        config.seedTimeLimit = (seedMinutes ?? file.seedMinutes).map { .seconds($0 * 60) }
         let session: Session
         do {
             session = try await Session.start(config)

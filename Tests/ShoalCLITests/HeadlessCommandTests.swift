@@ -122,3 +122,33 @@ struct ConfigFileTests {
         #expect(result.stderr.contains("downloading to \(downloads.path)"), "\(result.stderr)")
     }
 }
+
+@Suite("shoal config --print")
+struct ConfigPrintTests {
+    @Test func printsEverySettingWithItsSource() throws {
+        let directory = try TemporaryDirectory()
+        let file = directory.url.appendingPathComponent("config.toml")
+        try "port = 7000\nseed_ratio = 2.5\ndht_bootstrap = [\"127.0.0.1:6881\"]\n".write(to: file, atomically: true, encoding: .utf8)
+        let result = try ShoalBinary.run(["config", "--print", "--config", file.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        func line(_ key: String) -> String { lines.first { $0.hasPrefix(key + " ") || $0.hasPrefix("# \(key) ") } ?? "" }
+        #expect(line("port").hasPrefix("port = 7000") && line("port").hasSuffix("# \(file.path)"))
+        #expect(line("seed_ratio").hasPrefix("seed_ratio = 2.5"))
+        #expect(line("bind").hasPrefix("bind = \"0.0.0.0\"") && line("bind").hasSuffix("# default"))
+        #expect(line("seed_minutes").hasPrefix("# seed_minutes is not set"))
+        #expect(line("dht_bootstrap").hasPrefix("dht_bootstrap = [\"127.0.0.1:6881\"]"))
+        let keys = ["download_dir", "port", "bind", "up_kib", "down_kib", "state_dir", "watch", "watch_action", "theme", "max_peers",
+                    "max_peers_total", "seed_ratio", "seed_minutes", "dht", "dht_bootstrap", "pex"]
+        for key in keys { #expect(!line(key).isEmpty, "\(key) is printed") }
+        // The printed settings read back as the same configuration.
+        let printed = directory.url.appendingPathComponent("printed.toml")
+        try result.stdout.write(to: printed, atomically: true, encoding: .utf8)
+        let again = try ShoalBinary.run(["config", "--print", "--config", printed.path])
+        #expect(again.status == 0, "\(again.stderr)")
+        let bad = directory.url.appendingPathComponent("bad.toml")
+        try "max_peers_total = 0\n".write(to: bad, atomically: true, encoding: .utf8)
+        let refused = try ShoalBinary.run(["config", "--print", "--config", bad.path])
+        #expect(refused.status == 2 && refused.stderr.contains("'max_peers_total' must be at least 1"))
+    }
+}

@@ -117,3 +117,71 @@ struct SessionCommandTests {
         await harness.stopAll()
     }
 }
+
+@Suite("Seeding goals and peer limits", .serialized)
+struct SeedingGoalTests {
+    /// A seeder with a ratio goal of 1 stops seeding once it has uploaded the torrent's size.
+    @Test func ratioGoalStopsSeeding() async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "goal.bin", files: nil, singleSize: 300_000, pieceLength: 16 << 10, in: seedDir, seed: 61)
+        let seeder = try await harness.startSession("seed") { $0.seedRatioLimit = 1.0 }
+        try await seeder.add(torrent)
+        #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
+        let leecher = try await harness.startSession("leech")
+        try await leecher.add(torrent)
+        #expect(await harness.waitUntil(timeout: .seconds(60)) { await leecher.snapshot().torrents.first?.isComplete == true })
+        #expect(await harness.waitUntil(timeout: .seconds(30)) { await seeder.snapshot().torrents.first?.activity == .finished })
+        let done = try #require(await seeder.snapshot().torrents.first)
+        #expect(done.uploaded >= 300_000 && done.isComplete)
+        await harness.stopAll()
+    }
+
+    /// A time goal: stops seeding that long after completion.
+    @Test func timeGoalStopsSeeding() async throws {
+        let harness = try SwarmHarness()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "t.bin", files: nil, singleSize: 20_000, pieceLength: 16 << 10, in: seedDir, seed: 62,
+                                              trackers: [])
+        let seeder = try await harness.startSession("seed") { $0.seedTimeLimit = .seconds(2) }
+        try await seeder.add(torrent)
+        #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
+        #expect(await harness.waitUntil(timeout: .seconds(30)) { await seeder.snapshot().torrents.first?.activity == .finished })
+        await harness.stopAll()
+    }
+
+    /// With room for one connection in all, a seeder serves two leechers one after the other.
+    @Test func globalPeerLimitHolds() async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "limit.bin", files: nil, singleSize: 400_000, pieceLength: 16 << 10, in: seedDir, seed: 63)
+        let seeder = try await harness.startSession("seed") { $0.maxPeersTotal = 1; $0.uploadLimit = 400 << 10 }
+        try await seeder.add(torrent)
+        #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
+        let a = try await harness.startSession("a")
+        let b = try await harness.startSession("b")
+        try await a.add(torrent)
+        try await b.add(torrent)
+        let maxSeen = Counter()
+        let done = await harness.waitUntil(timeout: .seconds(90)) {
+            maxSeen.record(await seeder.snapshot().torrents.first?.peers.count ?? 0)
+            let aDone = await a.snapshot().torrents.first?.isComplete == true
+            let bDone = await b.snapshot().torrents.first?.isComplete == true
+            return aDone && bDone
+        }
+        #expect(done)
+        #expect(maxSeen.max <= 1, "never more than one connection: saw \(maxSeen.max)")
+        #expect(seeder.peerBudget.inUse <= 1)
+        await harness.stopAll()
+    }
+}
+
+/// The largest value seen, from a @Sendable closure.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func record(_ seen: Int) { lock.withLock { value = Swift.max(value, seen) } }
+    var max: Int { lock.withLock { value } }
+}

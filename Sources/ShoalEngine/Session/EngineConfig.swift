@@ -28,6 +28,12 @@ public struct EngineConfig: Sendable {
     public var dhtBootstrap: [PeerAddress] = []
     /// How often each public torrent is looked up and announced in the DHT.
     public var dhtAnnounceInterval: Duration = .seconds(15 * 60)
+    /// Connections across all torrents (each torrent also has `maxPeersPerTorrent`).
+    public var maxPeersTotal = 500
+    /// Seeding goals: a complete torrent stops seeding once it has uploaded this many times its
+    /// size, or this long after it completed (nil: no goal).
+    public var seedRatioLimit: Double?
+    public var seedTimeLimit: Duration?
     /// How long a DHT query waits for its answer.
     public var dhtQueryTimeout: Duration = .seconds(2)
     /// Peer exchange (BEP 11), for public torrents.

@@ -35,6 +35,8 @@ public actor Session {
     var entries: [InfoHash: Entry] = [:]
     var order: [InfoHash] = []
     var errors: [String] = []
+    /// Connections across all torrents, bounded by `maxPeersTotal`.
+    public nonisolated let peerBudget: PeerBudget
     /// The Mainline DHT node, when enabled.
     public nonisolated let dht: DHTNode?
     /// Magnet links still fetching their metadata; each becomes an entry when it arrives.
@@ -106,6 +108,7 @@ public actor Session {
 
     private init(config: EngineConfig, server: NIOAsyncChannel<any Channel, Never>, port: UInt16, pool: NIOThreadPool, dht: DHTNode?) {
         self.dht = dht
+        self.peerBudget = PeerBudget(limit: config.maxPeersTotal)
         self.config = config
         self.server = server
         self.listenPort = port
@@ -225,7 +228,7 @@ public actor Session {
 
     private func makeRuntime(_ metainfo: Metainfo, directory: String) -> TorrentRuntime {
         TorrentRuntime(metainfo: metainfo, config: config, listenPort: listenPort, pool: pool, globalUpload: globalUpload,
-                       globalDownload: globalDownload, downloadDirectory: directory, store: store, dht: dht)
+                       globalDownload: globalDownload, downloadDirectory: directory, store: store, dht: dht, peerBudget: peerBudget)
     }
 
     /// Brings back the torrents of the last run, as they were left. Returns problems to report;

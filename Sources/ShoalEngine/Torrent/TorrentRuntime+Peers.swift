@@ -1,3 +1,4 @@
+import Foundation
 import ShoalCore
 
 /// Joining and leaving peers, the once-a-second tick, choking rounds and hash results.
@@ -11,6 +12,9 @@ extension TorrentRuntime {
             return nil
         }
         guard !bannedIDs.contains(peerID), peers.count < config.maxPeersPerTorrent else { return nil }
+        guard peerBudget.take() else { return nil }
+        var budgetHeld = true
+        defer { if budgetHeld { peerBudget.give() } }
         // Two peers that dial each other at once end up with two connections. Both sides keep the
         // one opened by the peer with the lower id, so they agree without talking about it.
         if let (existingKey, existing) = peers.first(where: { $0.value.peerID == peerID }) {
@@ -19,6 +23,7 @@ extension TorrentRuntime {
             guard newInitiator.bytes.lexicographicallyPrecedes(oldInitiator.bytes) else { return nil }
             existing.link.close()
             peers[existingKey] = nil
+            peerBudget.give()
         }
         let key = nextKey
         nextKey += 1
@@ -55,6 +60,7 @@ extension TorrentRuntime {
         }
         if capabilities.dht, let dht { link.send(.port(UInt16(dht.port))) }
         peers[key] = record
+        budgetHeld = false  // the slot is the connection's now, given back when it goes
         return key
     }
 
@@ -63,6 +69,7 @@ extension TorrentRuntime {
     func disconnected(_ key: Int, reason: String) {
         sampleUploads(now: .now)
         guard let record = peers.removeValue(forKey: key) else { return }
+        peerBudget.give()
         picker?.peerLeft(key)
         if !record.incoming, var state = addresses[record.address] {
             state.connected = false
@@ -110,9 +117,20 @@ extension TorrentRuntime {
         }
         if lastChokeRound.map({ now - $0 >= Choker.roundInterval }) ?? true { chokeRound(now: now) }
         if lastResumeSave.map({ now - $0 >= config.resumeSaveInterval }) ?? true { saveResume() }
+        checkSeedingGoals()
         for key in peers.keys { fillRequests(key) }
         sendPeerExchange(now: now)
         dialMore(now: now)
+    }
+
+    /// A seeding torrent that reached its ratio or time goal stops seeding (it stays complete,
+    /// shown as finished, and stays so after a restart).
+    func checkSeedingGoals() {
+        guard activity == .seeding, let completedAt else { return }
+        let uploaded = Double(uploadedBase + uploadedBytes)
+        let ratioReached = config.seedRatioLimit.map { uploaded >= $0 * Double(max(1, metainfo.info.totalLength)) } ?? false
+        let timeReached = config.seedTimeLimit.map { Date().timeIntervalSince(completedAt) >= Double($0.components.seconds) } ?? false
+        if ratioReached || timeReached { setSeeding(false) }
     }
 
     /// Unchokes an interested peer at once when there is a free slot, rather than at the next round.

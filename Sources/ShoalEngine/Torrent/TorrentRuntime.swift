@@ -72,12 +72,15 @@ public actor TorrentRuntime {
 
     let store: SessionStore?
     let dht: DHTNode?
+    /// Connections all torrents share (`maxPeersTotal`).
+    let peerBudget: PeerBudget
     var lastResumeSave: ContinuousClock.Instant?
     var savedHave: Bitfield?
 
     public init(metainfo: Metainfo, config: EngineConfig, listenPort: UInt16, pool: NIOThreadPool,
                 globalUpload: RateLimiter, globalDownload: RateLimiter, downloadDirectory: String? = nil,
-                store: SessionStore? = nil, dht: DHTNode? = nil) {
+                store: SessionStore? = nil, dht: DHTNode? = nil, peerBudget: PeerBudget = PeerBudget(limit: .max)) {
+        self.peerBudget = peerBudget
         self.store = store
         self.dht = dht
         self.metainfo = metainfo
@@ -126,7 +129,7 @@ public actor TorrentRuntime {
         picker = PiecePicker(geometry: info.geometry, have: have, filePriorities: filePriorities)
         if picker!.isDone {
             activity = seedWhenDone ? .seeding : .finished
-            completedAt = Date()
+            if completedAt == nil { completedAt = Date() }
         } else {
             activity = .downloading
             do {
@@ -271,6 +274,26 @@ public actor TorrentRuntime {
     var persistentState: (uploaded: Int64, downloaded: Int64, completed: Date?, seedWhenDone: Bool, priorities: [FilePriority]) {
         (uploadedBase + uploadedBytes, downloadedBase + downloadedBytes, completedAt, seedWhenDone, filePriorities)
     }
+}
+
+/// The session-wide connection limit, shared by every torrent.
+public final class PeerBudget: Sendable {
+    let limit: Int
+    private let used = Atomic<Int>(0)
+
+    public init(limit: Int) { self.limit = limit }
+
+    /// Takes a slot if one is free.
+    func take() -> Bool {
+        while true {
+            let current = used.load(ordering: .relaxed)
+            guard current < limit else { return false }
+            if used.compareExchange(expected: current, desired: current + 1, ordering: .relaxed).exchanged { return true }
+        }
+    }
+
+    func give() { used.subtract(1, ordering: .relaxed) }
+    public var inUse: Int { used.load(ordering: .relaxed) }
 }
 
 /// A count shared with worker threads.
