@@ -64,6 +64,13 @@ let package = Package(
             dependencies: ["CNcurses", "ShoalTUI"],
             swiftSettings: strict
         ),
+        // Fuzz targets for the parsers (Scripts/fuzz.sh builds them with libFuzzer).
+        .executableTarget(
+            name: "shoal-fuzz",
+            dependencies: ["ShoalCore"],
+            path: "Sources/ShoalFuzz",
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "shoal",
             dependencies: [

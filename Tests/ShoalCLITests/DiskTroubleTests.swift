@@ -69,7 +69,7 @@ struct DiskTroubleTests {
         while kills < 20 {
             let leecher = try ExternalProcess(shoal, arguments, logName: "kill-leech-\(kills)")
             // Somewhere between just started and well into the transfer.
-            try await Task.sleep(for: .milliseconds(Int.random(in: 150...900, using: &random)))
+            try await Task.sleep(for: .milliseconds(Int.random(in: 100...500, using: &random)))
             if leecher.output.contains("completed: film.bin") { break }
             kill(leecher.process.processIdentifier, SIGKILL)
             _ = await leecher.wait(timeout: .seconds(10))

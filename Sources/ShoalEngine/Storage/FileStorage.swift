@@ -12,6 +12,8 @@ public final class FileStorage: Sendable {
     public let geometry: TorrentGeometry
     /// Absolute path of each file, inside the download directory.
     public let paths: [String]
+    /// The download directory: nothing is opened through a symbolic link below it.
+    private let root: String
     private let padding: [Bool]
     private let descriptors: Mutex<[Int: FileDescriptor]> = Mutex([:])
     private let writable: Mutex<Set<Int>> = Mutex([])
@@ -22,6 +24,7 @@ public final class FileStorage: Sendable {
     public init(info: InfoDictionary, downloadDirectory: String) {
         self.geometry = info.geometry
         let root = (downloadDirectory as NSString).standardizingPath
+        self.root = root
         if info.isSingleFile {
             self.paths = [root + "/" + info.name]
         } else {
@@ -94,6 +97,34 @@ public final class FileStorage: Sendable {
         return stat(paths[file], &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
+    /// Walks the directories between the download directory and `path`, creating missing ones
+    /// when asked, and refuses a symbolic link among them: a link planted in the download
+    /// directory must not send the torrent's data (or reads of it) anywhere else. The file
+    /// itself is opened with O_NOFOLLOW.
+    private func checkNoLinks(below root: String, to path: String, creating: Bool) throws(StorageError) {
+        let relative = path.dropFirst(root.count).split(separator: "/").dropLast()
+        // The download directory itself is the user's choice (it may be a link); it is created
+        // if missing.
+        if creating { try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true) }
+        var current = root
+        for component in relative {
+            current += "/" + component
+            var info = stat()
+            if lstat(current, &info) == 0 {
+                if info.st_mode & S_IFMT == S_IFLNK {
+                    throw StorageError("\(current) is a symbolic link: Shoal writes only inside the download directory, not through links")
+                }
+                guard info.st_mode & S_IFMT == S_IFDIR else { throw StorageError("\(current) is in the way: it is not a directory") }
+            } else if creating {
+                guard mkdir(current, 0o755) == 0 || errno == EEXIST else {
+                    throw StorageError("\(current): cannot create the directory: \(String(cString: strerror(errno)))")
+                }
+            } else {
+                throw StorageError("\(current) is missing")
+            }
+        }
+    }
+
     /// Creates the empty files of the torrent, which no piece write would create.
     public func createEmptyFiles() throws(StorageError) {
         for (file, length) in geometry.fileLengths.enumerated() where length == 0 && !padding[file] {
@@ -126,9 +157,8 @@ public final class FileStorage: Sendable {
         let path = paths[file]
         let descriptor: FileDescriptor
         do {
+            try checkNoLinks(below: root, to: path, creating: forWriting)
             if forWriting {
-                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                        withIntermediateDirectories: true)
                 descriptor = try FileDescriptor.open(FilePath(path), .readWrite, options: [.create, .noFollow],
                                                      permissions: [.ownerReadWrite, .groupRead, .otherRead])
                 var info = stat()

@@ -1,0 +1,57 @@
+import ShoalCore
+
+/// The parsers that read bytes from strangers, each a fuzz target: it must return or throw,
+/// never crash, whatever the input.
+enum FuzzTarget: String, CaseIterable {
+    case bencode, metainfo, magnet, peerwire, announce, udpClient = "udp-client", udpServer = "udp-server", krpc, extensions
+
+    func run(_ bytes: [UInt8]) {
+        switch self {
+        case .bencode:
+            if let node = try? BencodeDecoder(limits: .init(maxDepth: 32, maxInputSize: 1 << 20)).decode(bytes) {
+                // What decodes must re-encode and decode to the same value.
+                let again = try? BencodeDecoder.decode(BencodeEncoder.encode(node.value))
+                precondition(again?.value == node.value, "bencode round trip changed the value")
+            }
+        case .metainfo:
+            _ = try? Metainfo(bytes: bytes)
+        case .magnet:
+            _ = try? MagnetLink(parsing: String(decoding: bytes, as: UTF8.self))
+        case .peerwire:
+            // Fed in two chunks at a point the input chooses, as a network would split it.
+            var decoder = PeerWireDecoder(pieceCount: 1000)
+            let split = bytes.isEmpty ? 0 : Int(bytes[0]) % bytes.count
+            decoder.append(bytes[..<split])
+            while let _ = try? decoder.next() {}
+            decoder.append(bytes[split...])
+            while let message = try? decoder.next() {
+                let encoded = message.encoded
+                var check = PeerWireDecoder(pieceCount: 1000)
+                check.append(encoded)
+                precondition((try? check.next()) == message, "peer wire round trip changed the message")
+            }
+            _ = try? Handshake(parsing: bytes)
+        case .announce:
+            _ = try? AnnounceResponse(httpBody: bytes)
+            _ = try? ScrapeResponse.parse(httpBody: bytes)
+        case .udpClient:
+            _ = try? UDPTrackerPacket.parseResponse(bytes)
+        case .udpServer:
+            _ = try? UDPTrackerPacket.parseRequest(bytes)
+        case .krpc:
+            if let message = try? KRPCMessage(parsing: bytes) {
+                precondition((try? KRPCMessage(parsing: message.encoded)) == message, "KRPC round trip changed the message")
+            }
+        case .extensions:
+            _ = try? ExtensionHandshake(parsing: bytes)
+            _ = try? MetadataMessage(parsing: bytes)
+            _ = try? PexMessage(parsing: bytes)
+            var assembler = MetadataAssembler(infoHash: InfoHash(bytes: [UInt8](repeating: 0, count: 20))!)
+            if let message = try? MetadataMessage(parsing: bytes), case .data(let piece, let total, let data) = message {
+                assembler.learnSize(total)
+                _ = assembler.requests(for: 1, limit: 1000)
+                _ = assembler.receive(piece: piece, totalSize: total, bytes: data, from: 1)
+            }
+        }
+    }
+}
