@@ -17,7 +17,20 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
-#if !SHOAL_LIBFUZZER
+#if SHOAL_LIBFUZZER
+// SwiftPM links an executable with `main` pointing at `<target>_main`; under libFuzzer that
+// entry hands control to libFuzzer's driver.
+@_silgen_name("LLVMFuzzerRunDriver")
+private func runDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                       _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+
+@_cdecl("shoal_fuzz_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var values = argv
+    return runDriver(&count, &values) { data, size in fuzzOneInput(data, size) }
+}
+#else
 /// Without libFuzzer (a plain build), the same targets run over a corpus directory and a
 /// bounded number of random mutations of it: `shoal-fuzz TARGET CORPUS_DIR [RUNS]`.
 @main
