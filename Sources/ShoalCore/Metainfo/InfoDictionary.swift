@@ -106,6 +106,14 @@ public struct InfoDictionary: Sendable {
                 guard !overflow, sum <= Int64(1) << 50 else { throw MetainfoError("total size is too large", at: at) }
                 total = sum
             }
+            // A file whose path is also a directory of another file ("a" and "a/b") cannot exist.
+            var directories = Set<[String]>()
+            for file in files where !file.isPadding {
+                for depth in 1..<max(1, file.path.count) { directories.insert(Array(file.path.prefix(depth))) }
+            }
+            if let clash = files.first(where: { !$0.isPadding && directories.contains($0.path) }) {
+                throw MetainfoError("'\(clash.path.joined(separator: "/"))' is both a file and a directory", at: filesNode.range.lowerBound)
+            }
             self.isSingleFile = false
         } else if node["length"] != nil {
             total = try Self.length(node)

@@ -125,6 +125,25 @@ public final class FileStorage: Sendable {
         }
     }
 
+    /// Checks before any download that every file can be written where it belongs: names the
+    /// filesystem can hold (255 bytes a component) and no symbolic link on the way.
+    public func preflight() throws(StorageError) {
+        for (file, path) in paths.enumerated() where !padding[file] {
+            for component in path.dropFirst(root.count).split(separator: "/") where component.utf8.count > 255 {
+                throw StorageError("\(component.prefix(40))…: file name too long (\(component.utf8.count) bytes; the limit is 255)")
+            }
+            var current = root
+            for component in path.dropFirst(root.count).split(separator: "/").dropLast() {
+                current += "/" + component
+                var info = stat()
+                guard lstat(current, &info) == 0 else { break }  // created later, when written
+                if info.st_mode & S_IFMT == S_IFLNK {
+                    throw StorageError("\(current) is a symbolic link: Shoal writes only inside the download directory, not through links")
+                }
+            }
+        }
+    }
+
     /// Creates the empty files of the torrent, which no piece write would create.
     public func createEmptyFiles() throws(StorageError) {
         for (file, length) in geometry.fileLengths.enumerated() where length == 0 && !padding[file] {

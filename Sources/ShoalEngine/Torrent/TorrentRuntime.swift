@@ -133,6 +133,7 @@ public actor TorrentRuntime {
         } else {
             activity = .downloading
             do {
+                try storage.preflight()
                 try storage.createEmptyFiles()
             } catch {
                 fail(error.description)

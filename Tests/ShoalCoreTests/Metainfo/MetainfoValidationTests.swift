@@ -81,6 +81,18 @@ struct MetainfoValidationTests {
 
     @Test func rejectsDuplicatePaths() {
         #expect(throws: MetainfoError.self) { try Metainfo(bytes: Self.torrent(info: Self.multi([["a"], ["a"]]))) }
+        #expect {
+            try Metainfo(bytes: Self.torrent(info: Self.multi([["a"], ["a", "b"]])))
+        } throws: { error in
+            (error as? MetainfoError)?.description.contains("'a' is both a file and a directory") == true
+        }
+    }
+
+    @Test("the torrent's name is checked like a path component", arguments: ["..", ".", "", "a/b", "/etc"])
+    func rejectsUnsafeNames(name: String) {
+        var info = Self.multi([["x"]])
+        info["name"] = .string(name)
+        #expect(throws: MetainfoError.self) { try Metainfo(bytes: Self.torrent(info: info)) }
     }
 
     @Test func understandsPaddingFiles() throws {
