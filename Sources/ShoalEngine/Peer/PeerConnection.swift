@@ -44,7 +44,7 @@ enum PeerConnection {
                                                                      reserved: context.reserved).encoded))
                 var iterator = inbound.makeAsyncIterator()
                 var decoder = PeerWireDecoder(pieceCount: context.pieceCount)
-                let handshake = try await withDeadline(channel: raw) {
+                let handshake = try await withDeadline(channel: raw, timeout: context.handshakeTimeout) {
                     try await readHandshake(&iterator, into: &decoder)
                 }
                 guard handshake.infoHash == context.infoHash else { throw HandshakeFailure(description: "wrong info-hash") }
@@ -78,18 +78,14 @@ enum PeerConnection {
         }
     }
 
-    /// Runs `body`; if it has not finished within the handshake timeout, closes the channel so
-    /// the read it is blocked in ends with an error.
-    static func withDeadline<T: Sendable>(channel: any NIOCore.Channel, _ body: () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                // Cancelled (below) when the body finishes in time; otherwise the sleep ends.
-                guard (try? await Task.sleep(for: PeerContext.handshakeTimeout)) != nil else { return }
-                channel.close(promise: nil)
-            }
-            defer { group.cancelAll() }
-            return try await body()
-        }
+    /// Runs `body`; if it has not finished within `timeout`, closes the channel so the read it
+    /// is blocked in ends with an error. An event-loop timer, not a sleeping task: under a flood
+    /// of connections each costs a cancelled timer, freed at once.
+    static func withDeadline<T>(channel: any NIOCore.Channel, timeout: Duration = PeerContext.handshakeTimeout,
+                                _ body: () async throws -> T) async throws -> T {
+        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout / .nanoseconds(1)))) { channel.close(promise: nil) }
+        defer { timer.cancel() }
+        return try await body()
     }
 
     private static func run(handshake: Handshake, address: PeerAddress, incoming: Bool,

@@ -13,5 +13,6 @@ struct PeerContext: Sendable {
     let downloadLimiters: [RateLimiter]
     /// Our handshake's reserved bits.
     let reserved: [UInt8]
+    var handshakeTimeout: Duration = PeerContext.handshakeTimeout
     static let handshakeTimeout = Duration.seconds(10)
 }

@@ -28,6 +28,11 @@ public struct EngineConfig: Sendable {
     public var dhtBootstrap: [PeerAddress] = []
     /// How often each public torrent is looked up and announced in the DHT.
     public var dhtAnnounceInterval: Duration = .seconds(15 * 60)
+    /// A peer that sends no complete message for this long is dropped (BEP 3 suggests two
+    /// minutes; keep-alives count). Also bounds a peer that stalls mid-message.
+    public var peerIdleTimeout: Duration = .seconds(150)
+    /// How long a connection may take to send its handshake.
+    public var handshakeTimeout: Duration = .seconds(10)
     /// Connections across all torrents (each torrent also has `maxPeersPerTorrent`).
     public var maxPeersTotal = 500
     /// Seeding goals: a complete torrent stops seeding once it has uploaded this many times its

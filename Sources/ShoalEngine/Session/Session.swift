@@ -491,7 +491,7 @@ public actor Session {
         try? await child.executeThenClose { inbound, outbound in
             var iterator = inbound.makeAsyncIterator()
             var decoder = PeerWireDecoder(maxFrameLength: PeerWireDecoder.extendedFrameLimit)
-            let handshake = try await PeerConnection.withDeadline(channel: raw) {
+            let handshake = try await PeerConnection.withDeadline(channel: raw, timeout: self.config.handshakeTimeout) {
                 try await PeerConnection.readHandshake(&iterator, into: &decoder)
             }
             guard let runtime = await self.runtime(for: handshake.infoHash) else { return }

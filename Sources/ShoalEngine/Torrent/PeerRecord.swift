@@ -17,6 +17,8 @@ struct PeerRecord {
     var upMeter: RateMeter
     var uploadedSampled: Int64 = 0
     var lastBlockAt: ContinuousClock.Instant
+    /// When its last complete message arrived (any message, keep-alives too).
+    var lastMessageAt: ContinuousClock.Instant
     var isSnubbed = false
     /// Requests received while we choke it: a few are normal (in flight when we choked), a flood is not.
     var requestsWhileChoked = 0
@@ -46,6 +48,7 @@ struct PeerRecord {
         self.downMeter = RateMeter(origin: now)
         self.upMeter = RateMeter(origin: now)
         self.lastBlockAt = now
+        self.lastMessageAt = now
     }
 }
 

@@ -13,6 +13,7 @@ extension TorrentRuntime {
         // The have-message slot (bitfield, have all/none) is the first after the handshake; an
         // extension handshake some clients send before it does not take the slot.
         if case .extended = message {} else { record.sawFirstMessage = true }
+        record.lastMessageAt = .now
         peers[key] = record
         switch message {
         case .keepAlive, .unknown, .suggest:

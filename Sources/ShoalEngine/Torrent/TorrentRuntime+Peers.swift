@@ -111,6 +111,10 @@ extension TorrentRuntime {
                 self.picker = updated
             }
         }
+        // Silent peers go, and so do peers stuck half-way through a message (slowloris).
+        for (key, record) in peers where now - record.lastMessageAt > config.peerIdleTimeout {
+            drop(key, "no message for \(config.peerIdleTimeout)")
+        }
         if now - lastKeepAlive >= .seconds(90) {
             lastKeepAlive = now
             for record in peers.values { record.link.send(.keepAlive) }
