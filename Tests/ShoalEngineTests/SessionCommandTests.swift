@@ -185,3 +185,44 @@ final class Counter: @unchecked Sendable {
     func record(_ seen: Int) { lock.withLock { value = Swift.max(value, seen) } }
     var max: Int { lock.withLock { value } }
 }
+
+@Suite("Tracker faults", .serialized)
+struct TrackerFaultTests {
+    /// Tier by tier: a tracker that never answers, one that returns garbage, then one that
+    /// returns a huge list holding our own address and the seeder's. Shoal reports the first
+    /// two, takes the third's list (bounded), never connects to itself, and completes.
+    @Test func silentGarbageAndHugeTrackers() async throws {
+        let harness = try SwarmHarness()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let silent = try FakeHTTPServer { _ in nil }
+        let garbage = try FakeHTTPServer { _ in Array("<html>not a tracker</html>".utf8) }
+        let seeder = try await harness.startSession("seed")
+        let leecher = try await harness.startSession("leech") { $0.trackerTimeout = .seconds(2) }
+        let seederPort = seeder.listenPort, leecherPort = leecher.listenPort
+        let huge = try FakeHTTPServer { _ in
+            // The seeder and ourselves, then 60,000 loopback ports nobody listens on.
+            var compact: [UInt8] = []
+            for port in [seederPort, leecherPort] + (1_000...61_000).map(UInt16.init) {
+                compact += [127, 0, 0, 1, UInt8(port >> 8), UInt8(port & 0xFF)]
+            }
+            return BencodeEncoder.encode(.dict(["interval": .integer(1800), "peers": .bytes(compact)]))
+        }
+        let torrent = try harness.makeTorrent(name: "faults.bin", files: nil, singleSize: 300_000, pieceLength: 16 << 10, in: seedDir,
+                                              seed: 91, trackers: [[silent.announceURL], [garbage.announceURL], [huge.announceURL]])
+        try await seeder.add(torrent)
+        try await leecher.add(torrent)
+        #expect(await harness.waitUntil(timeout: .seconds(90)) { await leecher.snapshot().torrents.first?.isComplete == true })
+        let snapshot = try #require(await leecher.snapshot().torrents.first)
+        let states = Dictionary(uniqueKeysWithValues: snapshot.trackers.map { ($0.url, $0) })
+        #expect(states[silent.announceURL]?.error != nil, "\(String(describing: states[silent.announceURL]))")
+        #expect(states[garbage.announceURL]?.error?.contains("unexpected byte '<' at byte 0") == true,
+                "\(String(describing: states[garbage.announceURL]?.error))")
+        #expect(states[huge.announceURL]?.error == nil && states[huge.announceURL]?.peersReturned == 60_003)
+        #expect(!snapshot.peers.contains { $0.address == "127.0.0.1:\(leecherPort)" }, "never connected to itself")
+        #expect(SwarmHarness.sameContents(seedDir.appendingPathComponent("faults.bin"), harness.root.appendingPathComponent("leech/faults.bin")))
+        await harness.stopAll()
+        silent.stop()
+        garbage.stop()
+        huge.stop()
+    }
+}

@@ -200,9 +200,14 @@ public actor TorrentRuntime {
     }
 
     /// Adds addresses (from a tracker, the command line or PEX) to dial.
+    static let maxKnownAddresses = 2_000
+
     public func addPeers(_ found: [PeerAddress], source: PeerSource = .tracker) {
         let now = ContinuousClock.now
-        for address in found where addresses[address] == nil && !bannedAddresses.contains(address) && address.port > 0 {
+        // A tracker (or a peer) handing out a huge list must not grow memory without end.
+        for address in found where addresses.count < Self.maxKnownAddresses && addresses[address] == nil
+            && !bannedAddresses.contains(address) && address.port > 0
+        {
             addresses[address] = DialState(nextTry: now, source: source)
         }
         dialMore(now: now)
@@ -214,7 +219,7 @@ public actor TorrentRuntime {
         guard activity == .downloading || activity == .seeding, !isStopping else { return }
         var slots = config.maxPeersPerTorrent - peers.count - addresses.values.filter(\.dialing).count
         guard slots > 0 else { return }
-        for (address, state) in addresses.sorted(by: { $0.key < $1.key })
+        for (address, state) in addresses
         where slots > 0 && !state.connected && !state.dialing && !state.isSelf && state.nextTry <= now
             && !bannedAddresses.contains(address)
         {
@@ -231,6 +236,8 @@ public actor TorrentRuntime {
         let backoff = min(300, 5 << min(state.failures, 6))
         state.nextTry = .now + .seconds(backoff)
         addresses[address] = state
+        // The slot is free again: try the next address now rather than at the next tick.
+        dialMore(now: .now)
     }
 
     func updateCompletion() {
