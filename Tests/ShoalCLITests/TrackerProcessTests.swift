@@ -88,7 +88,7 @@ struct TrackerProcessTests {
             Array("GET /announce HTTP/1.1\r\n".utf8) + Array(String(repeating: "X-A: b\r\n", count: 20_000).utf8),
             [],
         ] + (0..<50).map { _ in (0..<Int.random(in: 1...3000, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) } }
-        for bytes in rawRequests { _ = LoopbackSocket.exchange(bytes, port: tracker.httpPort, timeout: 1) }
+        for bytes in rawRequests { _ = await LoopbackSocket.exchange(bytes, port: tracker.httpPort, timeout: 1) }
 
         let magic: [UInt8] = [0, 0, 0x04, 0x17, 0x27, 0x10, 0x19, 0x80]
         for index in 0..<3000 {

@@ -95,7 +95,7 @@ struct ExtensionSwarmTests {
         PeerMessage.request(piece: outside, offset: 0, length: 16_384).encode(into: &out)
         PeerMessage.request(piece: allowed[0], offset: 0, length: 16_384).encode(into: &out)
         PeerMessage.extended(id: ExtensionHandshake.utMetadata, payload: MetadataMessage.request(piece: 0).encoded).encode(into: &out)
-        let reply = try #require(LoopbackSocket.exchange(out, port: Int(seeder.listenPort), timeout: 8))
+        let reply = try #require(await LoopbackSocket.exchange(out, port: Int(seeder.listenPort), timeout: 8))
         var decoder = PeerWireDecoder(pieceCount: 40)
         decoder.append(reply.bytes)
         let handshakeBytes = decoder.takeRaw(68)

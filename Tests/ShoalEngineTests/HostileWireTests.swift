@@ -75,7 +75,7 @@ struct HostileWireTests {
         let (seeder, torrent, seedDir) = try await Self.seeder(harness)
         let pieces = torrent.info.pieceCount
         let opening = attack.raw ? [] : Handshake(infoHash: torrent.infoHash, peerID: .generate(), reserved: [0, 0, 0, 0, 0, 0, 0, 0]).encoded
-        let reply = try #require(LoopbackSocket.exchange(opening + attack.bytes(torrent.infoHash, pieces), port: Int(seeder.listenPort),
+        let reply = try #require(await LoopbackSocket.exchange(opening + attack.bytes(torrent.infoHash, pieces), port: Int(seeder.listenPort),
                                                          timeout: 10))
         #expect(reply.closedByPeer, "\(attack): Shoal closed the connection")
         #expect(await harness.waitUntil(timeout: .seconds(10)) { await seeder.snapshot().torrents.first?.peers.isEmpty == true },
@@ -92,7 +92,7 @@ struct HostileWireTests {
         let (seeder, torrent, _) = try await Self.seeder(harness)
         var bytes = Handshake(infoHash: torrent.infoHash, peerID: .generate(), reserved: [0, 0, 0, 0, 0, 0, 0, 0]).encoded
         bytes = duringHandshake ? Array(bytes.prefix(30)) : bytes + [0x00, 0x00, 0x40, 0x09, 7, 0, 0]
-        let reply = try #require(LoopbackSocket.exchange(bytes, port: Int(seeder.listenPort), timeout: 15))
+        let reply = try #require(await LoopbackSocket.exchange(bytes, port: Int(seeder.listenPort), timeout: 15))
         #expect(reply.closedByPeer, "a stalled peer is disconnected within the timeouts")
         await harness.stopAll()
     }
@@ -111,7 +111,7 @@ struct HostileWireTests {
                 PeerMessage.piece(piece: piece, offset: offset, data: [UInt8](repeating: 0xAB, count: 16_384)).encode(into: &bytes)
             }
         }
-        _ = LoopbackSocket.exchange(bytes, port: Int(leecher.listenPort), timeout: 2)
+        _ = await LoopbackSocket.exchange(bytes, port: Int(leecher.listenPort), timeout: 2)
         #expect(await leecher.snapshot().torrents.first?.haveSize == 0, "nothing unrequested was taken")
         await leecher.addPeers(torrent.infoHash, [PeerAddress(host: "127.0.0.1", port: seeder.listenPort)])
         #expect(await harness.waitUntil(timeout: .seconds(60)) { await leecher.snapshot().torrents.first?.isComplete == true })
@@ -136,7 +136,7 @@ struct HostileWireTests {
                         case 1: Array(handshake.prefix(20))
                         default: handshake
                         }
-                        _ = LoopbackSocket.exchange(bytes, port: port, timeout: 0.01)
+                        _ = await LoopbackSocket.exchange(bytes, port: port, timeout: 0.01)
                     }
                 }
             }

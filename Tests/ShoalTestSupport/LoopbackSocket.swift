@@ -31,8 +31,19 @@ public enum LoopbackSocket {
     }
 
     /// Connects over TCP, writes `bytes`, then reads whatever comes back until the peer closes
-    /// or `timeout` passes. Returns nil when the connection was refused.
-    public static func exchange(_ bytes: [UInt8], port: Int, timeout: TimeInterval = 2) -> Reply? {
+    /// or `timeout` passes with nothing new. Returns nil when the connection was refused.
+    ///
+    /// The blocking socket calls run on a dispatch thread, never on Swift's cooperative pool:
+    /// two tests blocked there would starve the in-process servers they talk to.
+    public static func exchange(_ bytes: [UInt8], port: Int, timeout: TimeInterval = 2) async -> Reply? {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: blockingExchange(bytes, port: port, timeout: timeout))
+            }
+        }
+    }
+
+    private static func blockingExchange(_ bytes: [UInt8], port: Int, timeout: TimeInterval) -> Reply? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

@@ -110,9 +110,9 @@ struct TrackerRegistryTests {
         let server = try await TrackerServer.start(bind: "127.0.0.1", httpPort: 0, interval: 30, requestTimeout: .milliseconds(300))
         let running = Task { await server.run() }
         let request = "GET /stats HTTP/1.1\r\nHost: t\r\n\r\n"
-        let twice = try #require(LoopbackSocket.exchange(Array((request + request).utf8), port: server.httpPort, timeout: 10))
+        let twice = try #require(await LoopbackSocket.exchange(Array((request + request).utf8), port: server.httpPort, timeout: 10))
         #expect(String(decoding: twice.bytes, as: UTF8.self).components(separatedBy: "announces per second").count == 3)
-        let slow = try #require(LoopbackSocket.exchange(Array("GET /stats HTTP/1.1\r\nHost:".utf8), port: server.httpPort, timeout: 10))
+        let slow = try #require(await LoopbackSocket.exchange(Array("GET /stats HTTP/1.1\r\nHost:".utf8), port: server.httpPort, timeout: 10))
         #expect(slow.bytes.isEmpty && slow.closedByPeer, "the server closes a request that never ends")
         await server.shutdown()
         await running.value
