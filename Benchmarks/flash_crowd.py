@@ -8,26 +8,10 @@ usage: /usr/bin/python3 Benchmarks/flash_crowd.py SHOAL_BINARY [--leechers 8] [-
 """
 import argparse, os, shutil, subprocess, sys, tempfile, time
 
+from loopback import free_port, wait_text as wait_for
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 LT = os.path.join(HERE, "..", "Tests", "InteropTests", "Scripts", "lt_peer.py")
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_for(path, text, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if os.path.exists(path) and text in open(path).read():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def peer_command(kind, shoal, mode, torrent, directory, port, up_kib, work, name):

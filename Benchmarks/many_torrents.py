@@ -14,6 +14,8 @@ needs: tmux
 """
 import argparse, hashlib, os, shutil, signal, subprocess, sys, tempfile, time
 
+from loopback import free_port, status_kib, wait_text
+
 
 def bencode(value):
     if isinstance(value, int):
@@ -36,34 +38,9 @@ def make_torrent(path, name, data, piece=16384):
         f.write(bencode({"info": info, "created by": "many_torrents.py"}))
 
 
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_text(path, text, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if os.path.exists(path) and text in open(path, errors="replace").read():
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def cpu_seconds(stat_path):
     fields = open(stat_path).read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mib(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0
 
 
 def main():
@@ -109,7 +86,7 @@ def main():
                     process.kill()
                     sys.exit("no ready line: " + open(log).read()[-2000:])
                 time.sleep(5)  # idle with everything loaded
-                rss = max(rss, rss_mib(process.pid))
+                rss = max(rss, status_kib(process.pid, "VmRSS") / 1024)
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=60)
             line = [l for l in open(log) if "listening on port" in l][0].strip()

@@ -7,6 +7,8 @@ usage: /usr/bin/python3 Benchmarks/pair_throughput.py SHOAL_BINARY [--mib 1024] 
 """
 import argparse, os, shutil, statistics, subprocess, sys, tempfile, time
 
+from loopback import free_port
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 LT = os.path.join(HERE, "..", "Tests", "InteropTests", "Scripts", "lt_peer.py")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -16,15 +18,6 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_for(proc, log, text, timeout):

@@ -9,6 +9,8 @@ needs: wrk, opentracker (Debian packages)
 """
 import argparse, os, re, shutil, subprocess, sys, tempfile, time
 
+from loopback import free_port, status_kib
+
 PEERS, TORRENTS = 10_000, 100
 
 # The wrk script: every request is one simulated peer announcing one of the torrents, with
@@ -42,23 +44,6 @@ end
 
 def info_hash(t):
     return bytes(((t * 37 + i * 11) % 256) for i in range(1, 21))
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
 
 
 def wait_listening(port, timeout=30):
@@ -95,7 +80,7 @@ def measure(name, command, port, args, script, cwd=None):
         results = {}
         for close in (False, True):
             rps, p99, out, errors = run_wrk(port, args.seconds, args.connections, args.threads, script, close)
-            results["new connection each" if close else "keep-alive asked"] = (rps, p99, rss_kib(process.pid), errors)
+            results["new connection each" if close else "keep-alive asked"] = (rps, p99, status_kib(process.pid, "VmHWM"), errors)
         return results
     finally:
         process.terminate()

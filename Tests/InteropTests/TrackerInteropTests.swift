@@ -34,37 +34,36 @@ struct TrackerInteropTests {
     @Test("libtorrent seeds, aria2 leeches, through shoal tracker over HTTP",
           .enabled(if: ExternalProcess.available("/usr/bin/python3", "aria2c")))
     func libtorrentToAria2OverHTTP() async throws {
-        let tracker = try await TrackerProcess.start(interval: 5)
-        let harness = try SwarmHarness()
-        let (metainfo, seedDir, file) = try Self.content(harness, announce: tracker.httpURL, seedFolder: "lt-seed")
-        let seeder = try ExternalProcess(RealClientTests.python, [RealClientTests.ltScript, "seed", file.path, seedDir.path,
-                                                                  String(ExternalProcess.freePort()), "--timeout", "120"],
-                                         logName: "lt-seed")
-        #expect(await Self.waitForSeeders(1, metainfo.infoHash, at: tracker.httpURL), "\(seeder.output)")
-        let leechDir = harness.root.appendingPathComponent("aria2-leech")
-        let leecher = try ExternalProcess(Self.aria2, RealClientTests.aria2Arguments(port: ExternalProcess.freePort())
-                                            + ["--seed-time=0", "-d", leechDir.path, file.path], logName: "aria2-leech")
-        #expect(await leecher.wait(timeout: .seconds(90)) == 0, "\(leecher.output)")
-        RealClientTests.expectSame(Self.files, seedDir, leechDir)
-        seeder.stop()
-        #expect(await tracker.interrupt() == 0)
+        try await Self.libtorrentSeeds(over: \.httpURL) { file, leechDir in
+            try ExternalProcess(Self.aria2, RealClientTests.aria2Arguments(port: ExternalProcess.freePort())
+                                  + ["--seed-time=0", "-d", leechDir.path, file.path], logName: "aria2-leech")
+        }
     }
 
     /// Debian's aria2 is built without UDP trackers ("udp is not supported yet"), so over UDP
     /// it is libtorrent on both sides.
     @Test("libtorrent seeds and leeches through shoal tracker over UDP", .enabled(if: ExternalProcess.available("/usr/bin/python3")))
     func libtorrentPairOverUDP() async throws {
+        try await Self.libtorrentSeeds(over: \.udpURL) { file, leechDir in
+            try ExternalProcess(RealClientTests.python, [RealClientTests.ltScript, "leech", file.path, leechDir.path,
+                                                         String(ExternalProcess.freePort()), "--timeout", "80"], logName: "lt-leech")
+        }
+    }
+
+    /// A libtorrent seeder announces to `shoal tracker` (at the URL `announce` picks); once the
+    /// tracker counts it, the leecher `leech` starts finds it only through the tracker.
+    static func libtorrentSeeds(over announce: KeyPath<TrackerProcess, String>,
+                                leech: (_ torrentFile: URL, _ directory: URL) throws -> ExternalProcess) async throws {
         let tracker = try await TrackerProcess.start(interval: 5)
         let harness = try SwarmHarness()
-        let (metainfo, seedDir, file) = try Self.content(harness, announce: tracker.udpURL, seedFolder: "lt-seed")
+        let url = tracker[keyPath: announce]
+        let (metainfo, seedDir, file) = try Self.content(harness, announce: url, seedFolder: "lt-seed")
         let seeder = try ExternalProcess(RealClientTests.python, [RealClientTests.ltScript, "seed", file.path, seedDir.path,
                                                                   String(ExternalProcess.freePort()), "--timeout", "120"],
                                          logName: "lt-seed")
-        #expect(await Self.waitForSeeders(1, metainfo.infoHash, at: tracker.udpURL), "\(seeder.output)")
-        let leechDir = harness.root.appendingPathComponent("lt-leech")
-        let leecher = try ExternalProcess(RealClientTests.python, [RealClientTests.ltScript, "leech", file.path, leechDir.path,
-                                                                   String(ExternalProcess.freePort()), "--timeout", "80"],
-                                          logName: "lt-leech")
+        #expect(await Self.waitForSeeders(1, metainfo.infoHash, at: url), "\(seeder.output)")
+        let leechDir = harness.root.appendingPathComponent("leech")
+        let leecher = try leech(file, leechDir)
         #expect(await leecher.wait(timeout: .seconds(90)) == 0, "\(leecher.output)")
         RealClientTests.expectSame(Self.files, seedDir, leechDir)
         seeder.stop()
