@@ -66,7 +66,8 @@ actor MetadataFetcher {
     }
 
     func addPeers(_ found: [PeerAddress], source: PeerSource) {
-        for address in found where known[address] == nil && address.port > 0 {
+        // Bounded like a torrent's address book: a huge list from anyone cannot grow it.
+        for address in found where known.count < TorrentRuntime.maxKnownAddresses && known[address] == nil && address.port > 0 {
             known[address] = source
         }
         wake.yield()
