@@ -20,9 +20,10 @@ struct ConfigFile: Equatable {
     var maxPeersTotal: Int?
     var seedRatio: Double?
     var seedMinutes: Int?
+    var superSeed: Bool?
 
     static let keys = ["download_dir", "port", "bind", "up_kib", "down_kib", "state_dir", "watch", "watch_action", "theme",
-                       "dht", "dht_bootstrap", "pex", "max_peers", "max_peers_total", "seed_ratio", "seed_minutes"]
+                       "dht", "dht_bootstrap", "pex", "max_peers", "max_peers_total", "seed_ratio", "seed_minutes", "super_seed"]
 
     static var defaultPath: String {
         let environment = ProcessInfo.processInfo.environment
@@ -95,6 +96,7 @@ struct ConfigFile: Equatable {
             config.seedRatio = ratio
         }
         config.dht = try bool("dht")
+        config.superSeed = try bool("super_seed")
         config.pex = try bool("pex")
         if let list = table["dht_bootstrap"] {
             guard let items = list.array else { throw Problem(description: "\(name): 'dht_bootstrap' must be a list of \"HOST:PORT\"") }
@@ -141,6 +143,7 @@ struct ConfigFile: Equatable {
             row("max_peers_total", maxPeersTotal.map(String.init), "500", "default: all torrents together"),
             row("seed_ratio", seedRatio.map { String($0) }, "", "default: no ratio goal"),
             row("seed_minutes", seedMinutes.map(String.init), "", "default: no time goal"),
+            row("super_seed", superSeed.map(String.init), "false"),
             row("dht", dht.map(String.init), "false"),
             row("dht_bootstrap", dhtBootstrap.isEmpty ? nil : list(dhtBootstrap), "[]", "default: no node is contacted"),
             row("pex", pex.map(String.init), "true"),

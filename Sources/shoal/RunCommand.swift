@@ -79,6 +79,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Stop seeding a torrent this many minutes after it completed.")
     var seedMinutes: Int?
 
+    @Flag(help: "Super-seed (BEP 16) torrents that are complete when they start: show each peer one piece at a time.")
+    var superSeed = false
+
     @Option(help: "Seconds between progress lines in headless mode.")
     var interval: Double = 1
 
@@ -169,6 +172,7 @@ struct RunCommand: AsyncParsableCommand {
         config.dhtEnabled = dht ?? file.dht ?? !dhtBootstrap.isEmpty
         config.dhtBootstrap = resolved
         config.pexEnabled = pex ?? file.pex ?? true
+        config.superSeeding = superSeed || (file.superSeed ?? false)
         config.maxPeersPerTorrent = maxPeers ?? file.maxPeers ?? 50
         config.maxPeersTotal = maxPeersTotal ?? file.maxPeersTotal ?? 500
         config.seedRatioLimit = seedRatio ?? file.seedRatio

@@ -120,3 +120,62 @@ struct ExtensionSwarmTests {
         await harness.stopAll()
     }
 }
+
+@Suite("Super-seeding between Shoal peers", .serialized)
+struct SuperSeedingSwarmTests {
+    /// A super-seeding initial seeder and three leechers: every leecher completes with whole data
+    /// (pieces are revealed as they spread, then everything once all have reached someone).
+    @Test func everyLeecherCompletesFromASuperSeeder() async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let size = 48 * 32_768
+        let torrent = try harness.makeTorrent(name: "super.bin", files: nil, singleSize: size, pieceLength: 32 << 10, in: seedDir, seed: 101)
+        let seeder = try await harness.startSession("seed") { $0.superSeeding = true; $0.uploadLimit = 256 << 10 }
+        try await seeder.add(torrent)
+        #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
+        var leechers: [Session] = []
+        for name in ["a", "b", "c"] {
+            let leecher = try await harness.startSession(name)
+            try await leecher.add(torrent)
+            leechers.append(leecher)
+        }
+        let all = leechers
+        #expect(await harness.waitUntil(timeout: .seconds(120)) {
+            for leecher in all where await leecher.snapshot().torrents.first?.isComplete != true { return false }
+            return true
+        })
+        for name in ["a", "b", "c"] {
+            #expect(SwarmHarness.sameContents(seedDir.appendingPathComponent("super.bin"), harness.root.appendingPathComponent("\(name)/super.bin")))
+        }
+        await harness.stopAll()
+    }
+
+    /// What a newcomer sees of a super-seeder: "have none", then one piece; a request for any
+    /// other piece is refused.
+    @Test func aNewPeerIsShownOnePiece() async throws {
+        let harness = try SwarmHarness()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "one.bin", files: nil, singleSize: 20 * 16_384, pieceLength: 16 << 10, in: seedDir,
+                                              seed: 102, trackers: [])
+        let seeder = try await harness.startSession("seed") { $0.superSeeding = true }
+        try await seeder.add(torrent)
+        #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
+        var out = Handshake(infoHash: torrent.infoHash, peerID: .generate()).encoded
+        PeerMessage.haveNone.encode(into: &out)
+        PeerMessage.interested.encode(into: &out)
+        for piece in 0..<20 { PeerMessage.request(piece: piece, offset: 0, length: 16_384).encode(into: &out) }
+        let reply = try #require(await LoopbackSocket.exchange(out, port: Int(seeder.listenPort), timeout: 3))
+        var decoder = PeerWireDecoder(pieceCount: 20)
+        decoder.append(reply.bytes)
+        _ = decoder.takeRaw(68)
+        var messages: [PeerMessage] = []
+        while let message = try decoder.next() { messages.append(message) }
+        let shown = messages.compactMap { if case .have(let piece) = $0 { piece } else { nil } }
+        #expect(messages.first == .haveNone && shown.count == 1, "\(messages.prefix(4))")
+        #expect(!messages.contains { if case .bitfield = $0 { true } else { $0 == .haveAll } })
+        let rejected = messages.compactMap { if case .reject(let piece, _, _) = $0 { piece } else { nil } }
+        #expect(rejected.count >= 19 && !rejected.contains(shown.first ?? -1), "every piece but the one shown is refused")
+        await harness.stopAll()
+    }
+}

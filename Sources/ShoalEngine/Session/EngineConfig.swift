@@ -33,6 +33,9 @@ public struct EngineConfig: Sendable {
     public var peerIdleTimeout: Duration = .seconds(150)
     /// How long a connection may take to send its handshake.
     public var handshakeTimeout: Duration = .seconds(10)
+    /// Super-seeding (BEP 16) for torrents that are complete when they start: each peer is
+    /// shown one piece at a time, so an initial seeder's upload spreads further.
+    public var superSeeding = false
     /// Connections across all torrents (each torrent also has `maxPeersPerTorrent`).
     public var maxPeersTotal = 500
     /// Seeding goals: a complete torrent stops seeding once it has uploaded this many times its

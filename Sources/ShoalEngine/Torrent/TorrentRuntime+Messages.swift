@@ -28,6 +28,7 @@ extension TorrentRuntime {
             let bits = Bitfield(count: geometry.pieceCount, allSet: message == .haveAll)
             picker.peerJoined(key, has: bits)
             self.picker = picker
+            superSeedingSaw(key, pieces: Array(bits.setIndices))
             updateInterest(key)
             dropIfBothSeeds(key)
         case .reject(let index, let offset, let length):
@@ -59,6 +60,7 @@ extension TorrentRuntime {
             guard let piece = geometry.piece(value) else { return drop(key, "have for piece \(value) out of range") }
             picker.peerHas(key, piece: piece)
             self.picker = picker
+            superSeedingSaw(key, pieces: [piece.value])
             updateInterest(key)
             fillRequests(key)
             dropIfBothSeeds(key)
@@ -70,6 +72,7 @@ extension TorrentRuntime {
             // of `have`s is safe and keeps such peers useful.
             if first { picker.peerJoined(key, has: bits) } else { picker.peerHas(key, bitfield: bits) }
             self.picker = picker
+            superSeedingSaw(key, pieces: Array(bits.setIndices))
             updateInterest(key)
             dropIfBothSeeds(key)
         case .request(let index, let offset, let length):
@@ -84,6 +87,11 @@ extension TorrentRuntime {
                 return
             }
             guard picker.have[block.piece] else { return drop(key, "request for a piece we do not have") }
+            if let superSeeder, !superSeeder.mayServe(key, piece: index) {
+                // Not shown to this peer (super-seeding): refused, not served.
+                if record.supportsFast { record.link.send(.reject(piece: index, offset: offset, length: length)) }
+                return
+            }
             guard record.link.queuedUploads.load(ordering: .relaxed) < Self.maxQueuedUploads else {
                 return drop(key, "too many outstanding requests")
             }
@@ -100,6 +108,25 @@ extension TorrentRuntime {
                 return drop(key, "block \(index)+\(offset)/\(data.count) out of bounds")
             }
             receiveBlock(block, data: data, from: key)
+        }
+    }
+
+    /// Super-seeding: what a peer has may unlock new pieces to show to others; once every piece
+    /// has reached someone, plain seeding takes over and everyone is told everything.
+    func superSeedingSaw(_ key: Int, pieces: [Int]) {
+        guard var seeder = superSeeder, let picker else { return }
+        for piece in pieces {
+            for (peer, next) in seeder.peerHas(key, piece: piece, availability: picker.availability) {
+                peers[peer]?.link.send(.have(piece: next))
+            }
+        }
+        if seeder.isFinished(availability: picker.availability) {
+            superSeeder = nil
+            for record in peers.values {
+                for piece in 0..<metainfo.info.pieceCount { record.link.send(.have(piece: piece)) }
+            }
+        } else {
+            superSeeder = seeder
         }
     }
 

@@ -38,7 +38,14 @@ extension TorrentRuntime {
         self.picker = updated
         // What we have comes first (BEP 6 wants it right after the handshake), then the
         // extension handshake, then the allowed fast set.
-        if capabilities.fast {
+        if var seeder = superSeeder {
+            // Super-seeding: the peer sees one piece, not the whole torrent.
+            link.fast.store(capabilities.fast, ordering: .relaxed)
+            if capabilities.fast { link.send(.haveNone) }
+            if capabilities.extensions { link.send(.extended(id: 0, payload: extensionHandshake(for: address).encoded)) }
+            if let piece = seeder.peerJoined(key, has: [], availability: picker.availability) { link.send(.have(piece: piece)) }
+            superSeeder = seeder
+        } else if capabilities.fast {
             link.fast.store(true, ordering: .relaxed)
             if picker.have.isComplete {
                 link.send(.haveAll)
@@ -70,6 +77,7 @@ extension TorrentRuntime {
         sampleUploads(now: .now)
         guard let record = peers.removeValue(forKey: key) else { return }
         peerBudget.give()
+        superSeeder?.peerLeft(key)
         picker?.peerLeft(key)
         if !record.incoming, var state = addresses[record.address] {
             state.connected = false

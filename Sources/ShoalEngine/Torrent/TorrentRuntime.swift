@@ -19,6 +19,8 @@ public actor TorrentRuntime {
     let globalDownload: RateLimiter
 
     var picker: PiecePicker?
+    /// Active while an initial seeder super-seeds (BEP 16); nil otherwise.
+    var superSeeder: SuperSeeder?
     var choker: Choker
     var peers: [Int: PeerRecord] = [:]
     var nextKey = 1
@@ -130,6 +132,7 @@ public actor TorrentRuntime {
         picker = PiecePicker(geometry: info.geometry, have: have, filePriorities: filePriorities)
         if picker!.isDone {
             activity = seedWhenDone ? .seeding : .finished
+            if config.superSeeding { superSeeder = SuperSeeder(pieceCount: info.pieceCount) }
             if completedAt == nil { completedAt = Date() }
         } else {
             activity = .downloading
