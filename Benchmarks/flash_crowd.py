@@ -4,7 +4,7 @@ upload. Prints the time until the last leecher completes and its ratio to the lo
 T_min = max(F/u_seed, N*F/(u_seed + sum u_leechers)). Runs Shoal's swarm and, with --libtorrent,
 libtorrent's swarm on the same file and tracker. Everything listens on 127.0.0.1 only.
 
-usage: /usr/bin/python3 Benchmarks/flash_crowd.py SHOAL_BINARY [--leechers 8] [--mib 64] [--up-kib 1024] [--libtorrent]
+usage: /usr/bin/python3 Benchmarks/flash_crowd.py SHOAL_BINARY [--leechers 8] [--mib 64] [--up-kib 1024] [--libtorrent] [--super-seed]
 """
 import argparse, os, shutil, subprocess, sys, tempfile, time
 
@@ -15,11 +15,13 @@ LT = os.path.join(HERE, "..", "Tests", "InteropTests", "Scripts", "lt_peer.py")
 
 
 def peer_command(kind, shoal, mode, torrent, directory, port, up_kib, work, name):
-    if kind == "shoal":
+    if kind.startswith("shoal"):
         cmd = [shoal, "--headless", "--bind", "127.0.0.1", "--port", str(port), "--download-dir", directory,
                "--state-dir", os.path.join(work, "state-" + name), "--up-kib", str(up_kib), torrent]
         if mode == "leech":
             cmd.insert(-1, "--exit-when-done")
+        if mode == "seed" and kind == "shoal-super":
+            cmd.insert(-1, "--super-seed")
         return cmd
     return ["/usr/bin/python3", LT, mode, torrent, directory, str(port), "--up-kib", str(up_kib), "--timeout", "900"]
 
@@ -83,6 +85,7 @@ def main():
     p.add_argument("--up-kib", type=int, default=1024)
     p.add_argument("--timeout", type=float, default=600)
     p.add_argument("--libtorrent", action="store_true")
+    p.add_argument("--super-seed", action="store_true", help="also run Shoal's swarm with a super-seeding (BEP 16) seeder")
     a = p.parse_args()
     work = tempfile.mkdtemp(prefix="shoal-flash-")
     tracker = None
@@ -103,7 +106,7 @@ def main():
         size = a.mib * 1024 * 1024
         u = a.up_kib * 1024
         t_min = max(size / u, a.leechers * size / (u + a.leechers * u))
-        kinds = ["shoal"] + (["libtorrent"] if a.libtorrent else [])
+        kinds = ["shoal"] + (["shoal-super"] if a.super_seed else []) + (["libtorrent"] if a.libtorrent else [])
         print(f"{a.leechers} leechers + 1 seeder, {a.mib} MiB, every peer capped at {a.up_kib} KiB/s up; T_min = {t_min:.1f} s")
         for kind in kinds:
             times = swarm(kind, a, a.shoal, torrent, content, work)
