@@ -80,3 +80,92 @@ struct MagnetTests {
         await harness.stopAll()
     }
 }
+
+/// A peer that claims the metadata and sends garbage in its place (BEP 9), on a thread of its own.
+final class MetadataLiar: @unchecked Sendable {
+    let port: Int
+    private let listener: Int32
+    private let infoHash: InfoHash
+    private let size: Int
+
+    init(infoHash: InfoHash, size: Int) throws {
+        self.infoHash = infoHash
+        self.size = size
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        listen(fd, 8)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        listener = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread { [self] in serve() }.start()
+    }
+
+    func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
+
+    private func serve() {
+        while true {
+            let client = accept(listener, nil, nil)
+            if client < 0 { return }
+            Thread { [self] in talk(client) }.start()
+        }
+    }
+
+    private func talk(_ client: Int32) {
+        defer { close(client) }
+        func write(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+        var decoder = PeerWireDecoder(pieceCount: 1)
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        var shookHands = false
+        while true {
+            let count = recv(client, &buffer, buffer.count, 0)
+            if count <= 0 { return }
+            decoder.append(buffer[0..<count])
+            if !shookHands {
+                guard decoder.takeRaw(68) != nil else { continue }
+                shookHands = true
+                var out = Handshake(infoHash: infoHash, peerID: PeerID(bytes: Array("-XX0001-metadataliar".utf8))!).encoded
+                PeerMessage.extended(id: 0, payload: ExtensionHandshake(messageIDs: ["ut_metadata": 3], metadataSize: size).encoded)
+                    .encode(into: &out)
+                write(out)
+            }
+            while let message = try? decoder.next() {
+                guard case .extended(3, let payload) = message, case .request(let piece)? = try? MetadataMessage(parsing: payload) else {
+                    continue
+                }
+                let length = min(MetadataMessage.pieceSize, size - piece * MetadataMessage.pieceSize)
+                let lie = MetadataMessage.data(piece: piece, totalSize: size, bytes: [UInt8](repeating: 0x4C, count: length))
+                write(PeerMessage.extended(id: ExtensionHandshake.utMetadata, payload: lie.encoded).encoded)
+            }
+        }
+    }
+}
+
+@Suite("Magnet links against a metadata liar", .serialized)
+struct MetadataLiarTests {
+    /// The liar answers first and fast; its pieces fail the info-hash check, everything is asked
+    /// again, and the metadata comes from the honest seeder after all.
+    @Test func liarsMetadataIsRejectedAndTheDownloadCompletes() async throws {
+        let harness = try SwarmHarness()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "truth.bin", files: nil, singleSize: 1_700 * 16_384, pieceLength: 16 << 10, in: seedDir,
+                                              seed: 111, trackers: [])
+        let liar = try MetadataLiar(infoHash: torrent.infoHash, size: torrent.rawInfo.count)
+        let seeder = try await harness.startSession("seed")
+        try await seeder.add(torrent)
+        #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
+        let leecher = try await harness.startSession("leech")
+        try await leecher.add(magnet: MagnetLink(infoHash: torrent.infoHash,
+                                                 peers: ["127.0.0.1:\(liar.port)", "127.0.0.1:\(seeder.listenPort)"]))
+        #expect(await harness.waitUntil(timeout: .seconds(90)) { await leecher.snapshot().torrents.first?.isComplete == true })
+        #expect(SwarmHarness.sameContents(seedDir.appendingPathComponent("truth.bin"), harness.root.appendingPathComponent("leech/truth.bin")))
+        await harness.stopAll()
+        liar.stop()
+    }
+}

@@ -57,9 +57,13 @@ public struct MetadataAssembler: Sendable {
     public let infoHash: InfoHash
     public private(set) var totalSize: Int?
     private var pieces: [[UInt8]?] = []
-    /// Which peer (by key) was asked for each missing piece.
+    /// Which peer (by key) was asked for each missing piece, and which sent each piece held.
     private var askedOf: [Int: Int] = [:]
+    private var sources: [Int: Int] = [:]
     public private(set) var failedAttempts = 0
+    /// After a failed round with pieces from several peers, each round takes every piece from
+    /// one peer, so a liar is caught by name.
+    public private(set) var singleSource = false
 
     public init(infoHash: InfoHash) {
         self.infoHash = infoHash
@@ -79,6 +83,9 @@ public struct MetadataAssembler: Sendable {
     /// Pieces to ask `peer` for now (at most `limit`), none already asked of another peer.
     public mutating func requests(for peer: Int, limit: Int = 2) -> [Int] {
         guard totalSize != nil else { return [] }
+        if singleSource, askedOf.values.contains(where: { $0 != peer }) || sources.values.contains(where: { $0 != peer }) {
+            return []
+        }
         var out: [Int] = []
         for index in pieces.indices where pieces[index] == nil && askedOf[index] == nil && out.count < limit {
             askedOf[index] = peer
@@ -90,6 +97,11 @@ public struct MetadataAssembler: Sendable {
     /// The peer left or refused: its pieces go back to the pool.
     public mutating func release(_ peer: Int) {
         askedOf = askedOf.filter { $0.value != peer }
+        // In single-source rounds a departed peer's pieces go too: the next peer starts afresh.
+        if singleSource, sources.values.contains(peer) {
+            for (piece, source) in sources where source == peer { pieces[piece] = nil }
+            sources = sources.filter { $0.value != peer }
+        }
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -98,6 +110,8 @@ public struct MetadataAssembler: Sendable {
         case complete([UInt8])
         /// The pieces did not hash to the info-hash: everything is asked again.
         case hashMismatch
+        /// Every piece came from this peer and they did not hash to the info-hash.
+        case liar(Int)
         case rejected(String)
     }
 
@@ -109,11 +123,17 @@ public struct MetadataAssembler: Sendable {
         guard bytes.count == expected else { return .rejected("metadata piece \(piece) has \(bytes.count) bytes, expected \(expected)") }
         pieces[piece] = bytes
         askedOf[piece] = nil
+        sources[piece] = peer
         guard pieces.allSatisfy({ $0 != nil }) else { return .needMore }
         let whole = pieces.flatMap { $0! }
         guard InfoHash(hashingInfo: whole) == infoHash else {
             failedAttempts += 1
+            let contributors = Set(sources.values)
             pieces = pieces.map { _ in nil }
+            sources = [:]
+            askedOf = [:]
+            if contributors.count == 1, let liar = contributors.first { return .liar(liar) }
+            singleSource = true
             return .hashMismatch
         }
         return .complete(whole)

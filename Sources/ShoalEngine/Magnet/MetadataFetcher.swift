@@ -15,6 +15,11 @@ actor MetadataFetcher {
     private var assembler: MetadataAssembler
     private(set) var known: [PeerAddress: PeerSource] = [:]
     private var dialled: Set<PeerAddress> = []
+    /// Peers caught sending metadata that does not match the info-hash; never dialled again.
+    private var banned: Set<PeerAddress> = []
+    /// Connections made to each address: a peer that went away is tried again, a few times.
+    private var attempts: [PeerAddress: Int] = [:]
+    static let maxAttempts = 5
     private var connected: [Int: PeerAddress] = [:]
     private var nextKey = 1
     private(set) var trackerStates: [TrackerSnapshot]
@@ -77,7 +82,7 @@ actor MetadataFetcher {
     private func takeDialable() -> [(PeerAddress, Int)] {
         guard result == nil else { return [] }
         let free = Self.maxConnections - connected.count
-        let fresh = known.keys.filter { !dialled.contains($0) }.sorted().prefix(max(0, free))
+        let fresh = known.keys.filter { !dialled.contains($0) && !banned.contains($0) }.sorted().prefix(max(0, free))
         dialled.formUnion(fresh)
         return fresh.map { address in
             let key = nextKey
@@ -125,7 +130,11 @@ actor MetadataFetcher {
     // MARK: One connection
 
     private func left(_ key: Int) {
-        connected[key] = nil
+        if let address = connected.removeValue(forKey: key) {
+            attempts[address, default: 0] += 1
+            // Gone before the metadata was complete: it may be tried again later, a few times.
+            if attempts[address, default: 0] < Self.maxAttempts && !banned.contains(address) { dialled.remove(address) }
+        }
         assembler.release(key)
         wake.yield()
     }
@@ -148,7 +157,14 @@ actor MetadataFetcher {
                 result = metainfo
                 wake.yield()
                 return []
-            case .hashMismatch, .rejected: return nil
+            case .hashMismatch:
+                // Pieces from several peers did not add up: from now on each round takes every
+                // piece from one peer. This connection closes; it may be dialled again.
+                return nil
+            case .liar(let peer):
+                if let address = connected[peer] { banned.insert(address) }
+                return nil
+            case .rejected: return nil
             }
         case .reject: return nil
         case .request: return []  // we have nothing to serve yet

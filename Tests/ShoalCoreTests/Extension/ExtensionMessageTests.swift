@@ -74,6 +74,32 @@ struct ExtensionMessageTests {
         #expect(last == .complete(info))
     }
 
+    /// After a failed round from several peers, one peer supplies a whole round; if that fails
+    /// too, it is named.
+    @Test func aLiarIsNamedBySingleSourceRounds() {
+        let info = Array(BencodeEncoder.encode(.dict(["name": .string("y"), "pad": .bytes([UInt8](repeating: 3, count: 20_000))])))
+        var assembler = MetadataAssembler(infoHash: InfoHash(hashingInfo: info))
+        _ = assembler.learnSize(info.count)
+        let honest = 1, liar = 2
+        let fromHonest = assembler.requests(for: honest, limit: 1)
+        let fromLiar = assembler.requests(for: liar, limit: 1)
+        func chunk(_ piece: Int) -> [UInt8] { Array(info[piece * 16384..<min(info.count, (piece + 1) * 16384)]) }
+        _ = assembler.receive(piece: fromHonest[0], totalSize: info.count, bytes: chunk(fromHonest[0]), from: honest)
+        let mixed = assembler.receive(piece: fromLiar[0], totalSize: info.count, bytes: [UInt8](repeating: 0, count: chunk(fromLiar[0]).count),
+                                      from: liar)
+        #expect(mixed == .hashMismatch && assembler.singleSource)
+        let liarRound = assembler.requests(for: liar, limit: 5)
+        let honestMeanwhile = assembler.requests(for: honest, limit: 5)
+        #expect(liarRound == [0, 1] && honestMeanwhile.isEmpty, "one peer a round")
+        _ = assembler.receive(piece: 0, totalSize: info.count, bytes: [UInt8](repeating: 0, count: 16384), from: liar)
+        let named = assembler.receive(piece: 1, totalSize: info.count, bytes: [UInt8](repeating: 0, count: chunk(1).count), from: liar)
+        #expect(named == .liar(liar))
+        let honestRound = assembler.requests(for: honest, limit: 5)
+        _ = assembler.receive(piece: 0, totalSize: info.count, bytes: chunk(0), from: honest)
+        let done = assembler.receive(piece: 1, totalSize: info.count, bytes: chunk(1), from: honest)
+        #expect(honestRound == [0, 1] && done == .complete(info))
+    }
+
     @Test func pexRoundTripsAndCapsItsLists() throws {
         let message = PexMessage(added: [PeerAddress(host: "10.0.0.1", port: 6881), PeerAddress(host: "0:0:0:0:0:0:0:1", port: 80)],
                                  addedFlags: [PexMessage.seedFlag, 0], dropped: [PeerAddress(host: "10.0.0.2", port: 1)])
