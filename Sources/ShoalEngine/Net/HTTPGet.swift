@@ -51,7 +51,13 @@ public enum HTTPGet {
                     throw Failure(description: "timed out after \(timeout.components.seconds) s")
                 }
                 tasks.addTask {
-                    try await request(host: host, port: port, target: target, maxBody: maxBody, group: group, timeout: timeout)
+                    // A GET is safe to send twice: a connection that closes under us before any
+                    // answer (a busy server, a reset) gets one more try.
+                    do {
+                        return try await request(host: host, port: port, target: target, maxBody: maxBody, group: group, timeout: timeout)
+                    } catch let error as ChannelError where error == .ioOnClosedChannel || error == .eof {
+                        return try await request(host: host, port: port, target: target, maxBody: maxBody, group: group, timeout: timeout)
+                    }
                 }
                 defer { tasks.cancelAll() }
                 return try await tasks.next()!
