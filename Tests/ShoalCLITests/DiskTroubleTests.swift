@@ -52,11 +52,11 @@ struct DiskTroubleTests {
         let directory = try TemporaryDirectory()
         let shoal = ShoalBinary.url.path
         let tracker = try await TrackerProcess.start(interval: 5)
-        let size = 8 << 20
+        let size = 12 << 20
         let content = try directory.write("seed/film.bin", bytes: size, seed: 53)
         let torrent = directory.url.appendingPathComponent("film.torrent").path
         #expect(try ShoalBinary.run(["create", content.path, "-t", tracker.httpURL, "-o", torrent, "--piece-size", "65536"]).status == 0)
-        let seeder = try ExternalProcess(shoal, ["--headless", "--bind", "127.0.0.1", "--port", "0", "--up-kib", "512",
+        let seeder = try ExternalProcess(shoal, ["--headless", "--bind", "127.0.0.1", "--port", "0", "--up-kib", "256",
                                                  "--download-dir", content.deletingLastPathComponent().path, "--state-dir",
                                                  directory.url.appendingPathComponent("seed-state").path, "--interval", "0.5", torrent],
                                          logName: "kill-seed")
@@ -75,7 +75,7 @@ struct DiskTroubleTests {
             _ = await leecher.wait(timeout: .seconds(10))
             kills += 1
         }
-        #expect(kills == 20, "the download should outlast 20 kills at 512 KiB/s")
+        #expect(kills == 20, "the download should outlast 20 kills at 256 KiB/s")
         let last = try ExternalProcess(shoal, arguments.dropLast() + ["--exit-when-done", torrent], logName: "kill-final")
         #expect(await last.wait(timeout: .seconds(120)) == 0, "\(last.output)")
         #expect(FileManager.default.contentsEqual(atPath: content.path, andPath: leechDir.appendingPathComponent("film.bin").path))
