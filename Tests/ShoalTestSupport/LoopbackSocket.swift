@@ -11,6 +11,21 @@ public enum LoopbackSocket {
         return address
     }
 
+    /// A TCP socket listening on 127.0.0.1 at a port the kernel picks, for fake servers that
+    /// serve it from a thread of their own.
+    public static func listener() throws -> (fd: Int32, port: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var target = address(port: 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &target) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard fd >= 0, bound == 0, listen(fd, 64) == 0 else {
+            close(fd)
+            throw StartFailure(description: "cannot listen on 127.0.0.1")
+        }
+        _ = withUnsafeMutablePointer(to: &target) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return (fd, Int(UInt16(bigEndian: target.sin_port)))
+    }
+
     /// One UDP datagram, fire and forget.
     public static func sendDatagram(_ bytes: [UInt8], port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)

@@ -60,7 +60,6 @@ public struct MetadataAssembler: Sendable {
     /// Which peer (by key) was asked for each missing piece, and which sent each piece held.
     private var askedOf: [Int: Int] = [:]
     private var sources: [Int: Int] = [:]
-    public private(set) var failedAttempts = 0
     /// After a failed round with pieces from several peers, each round takes every piece from
     /// one peer, so a liar is caught by name.
     public private(set) var singleSource = false
@@ -127,7 +126,6 @@ public struct MetadataAssembler: Sendable {
         guard pieces.allSatisfy({ $0 != nil }) else { return .needMore }
         let whole = pieces.flatMap { $0! }
         guard InfoHash(hashingInfo: whole) == infoHash else {
-            failedAttempts += 1
             let contributors = Set(sources.values)
             pieces = pieces.map { _ in nil }
             sources = [:]

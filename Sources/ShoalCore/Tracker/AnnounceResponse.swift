@@ -32,6 +32,23 @@ public struct AnnounceResponse: Sendable, Hashable {
         }
     }
 
+    /// The dictionary an HTTP tracker answers with (announce or scrape), bounded in size and
+    /// depth; its `failure reason`, if any, thrown as a rejection.
+    static func trackerRoot(_ httpBody: [UInt8]) throws -> BencodeNode {
+        let root: BencodeNode
+        do {
+            root = try BencodeDecoder(limits: .init(maxDepth: 8, maxInputSize: 4 << 20)).decode(httpBody)
+        } catch {
+            let preview = String(decoding: httpBody.prefix(60), as: UTF8.self)
+            throw Failure.malformed("\(error.description) in \"\(preview)\"")
+        }
+        guard root.entries != nil else { throw Failure.malformed("not a dictionary") }
+        if let reason = root["failure reason"]?.bytes {
+            throw Failure.rejected(String(decoding: reason, as: UTF8.self))
+        }
+        return root
+    }
+
     /// Parses an HTTP tracker body: compact (BEP 23) or dictionary peer lists, `peers6` (BEP 7).
     public init(httpBody: [UInt8]) throws(Failure) {
         do {
@@ -62,17 +79,7 @@ public struct AnnounceResponse: Sendable, Hashable {
     // Untyped throws on purpose: Swift 6.3's optimizer crashes (an ownership verifier error in
     // CopyPropagation) on this body with typed throws.
     private static func parse(_ httpBody: [UInt8]) throws -> AnnounceResponse {
-        let root: BencodeNode
-        do {
-            root = try BencodeDecoder(limits: .init(maxDepth: 8, maxInputSize: 4 << 20)).decode(httpBody)
-        } catch {
-            let preview = String(decoding: httpBody.prefix(60), as: UTF8.self)
-            throw Failure.malformed("\(error.description) in \"\(preview)\"")
-        }
-        guard root.entries != nil else { throw Failure.malformed("not a dictionary") }
-        if let reason = root["failure reason"]?.bytes {
-            throw Failure.rejected(String(decoding: reason, as: UTF8.self))
-        }
+        let root = try trackerRoot(httpBody)
         guard let interval = root["interval"]?.integer, interval >= 0 else { throw Failure.malformed("missing 'interval'") }
         var peers: [PeerAddress] = []
         if let compact = root["peers"]?.bytes {

@@ -42,14 +42,11 @@ public enum ScrapeResponse {
     public static func parse(httpBody: [UInt8]) throws(AnnounceResponse.Failure) -> [InfoHash: ScrapeCounts] {
         let root: BencodeNode
         do {
-            root = try BencodeDecoder(limits: .init(maxDepth: 8, maxInputSize: 4 << 20)).decode(httpBody)
+            root = try AnnounceResponse.trackerRoot(httpBody)
+        } catch let failure as AnnounceResponse.Failure {
+            throw failure
         } catch {
-            let preview = String(decoding: httpBody.prefix(60), as: UTF8.self)
-            throw .malformed("\(error.description) in \"\(preview)\"")
-        }
-        guard root.entries != nil else { throw .malformed("not a dictionary") }
-        if let reason = root["failure reason"]?.bytes {
-            throw .rejected(String(decoding: reason, as: UTF8.self))
+            throw .malformed("\(error)")
         }
         guard let files = root["files"]?.entries else { throw .malformed("missing 'files'") }
         var counts: [InfoHash: ScrapeCounts] = [:]

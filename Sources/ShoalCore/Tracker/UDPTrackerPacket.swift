@@ -44,7 +44,7 @@ public enum UDPTrackerPacket {
     public enum Response: Sendable, Equatable {
         case connect(transactionID: UInt32, connectionID: UInt64)
         case announce(transactionID: UInt32, interval: Int, leechers: Int, seeders: Int, peers: [PeerAddress])
-        case scrape(transactionID: UInt32, counts: [(seeders: Int, completed: Int, leechers: Int)])
+        case scrape(transactionID: UInt32, counts: [ScrapeCounts])
         case error(transactionID: UInt32, message: String)
 
         public var transactionID: UInt32 {
@@ -53,7 +53,6 @@ public enum UDPTrackerPacket {
             }
         }
 
-        public static func == (a: Response, b: Response) -> Bool { a.encoded == b.encoded }
     }
 
     public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -143,8 +142,8 @@ public enum UDPTrackerPacket {
         case .scrape?:
             guard (bytes.count - 8) % 12 == 0 else { throw ParseError(description: "bad scrape response") }
             let counts = stride(from: 8, to: bytes.count, by: 12).map {
-                (seeders: Int(bytes.bigEndianUInt32(at: $0)), completed: Int(bytes.bigEndianUInt32(at: $0 + 4)),
-                 leechers: Int(bytes.bigEndianUInt32(at: $0 + 8)))
+                ScrapeCounts(seeders: Int(bytes.bigEndianUInt32(at: $0)), completed: Int(bytes.bigEndianUInt32(at: $0 + 4)),
+                             leechers: Int(bytes.bigEndianUInt32(at: $0 + 8)))
             }
             return .scrape(transactionID: transaction, counts: counts)
         case .error?:

@@ -97,15 +97,17 @@ public final class FileStorage: Sendable {
         return stat(paths[file], &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
-    /// Walks the directories between the download directory and `path`, creating missing ones
-    /// when asked, and refuses a symbolic link among them: a link planted in the download
-    /// directory must not send the torrent's data (or reads of it) anywhere else. The file
-    /// itself is opened with O_NOFOLLOW.
-    private func checkNoLinks(below root: String, to path: String, creating: Bool) throws(StorageError) {
+    /// What to do on meeting a directory of the path that does not exist yet.
+    private enum MissingDirectory { case create, fail, stop }
+
+    /// Walks the directories between the download directory and `path` and refuses a symbolic
+    /// link among them: a link planted in the download directory must not send the torrent's
+    /// data (or reads of it) anywhere else. The file itself is opened with O_NOFOLLOW.
+    private func checkNoLinks(to path: String, missing: MissingDirectory) throws(StorageError) {
         let relative = path.dropFirst(root.count).split(separator: "/").dropLast()
         // The download directory itself is the user's choice (it may be a link); it is created
         // if missing.
-        if creating { try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true) }
+        if missing == .create { try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true) }
         var current = root
         for component in relative {
             current += "/" + component
@@ -115,12 +117,15 @@ public final class FileStorage: Sendable {
                     throw StorageError("\(current) is a symbolic link: Shoal writes only inside the download directory, not through links")
                 }
                 guard info.st_mode & S_IFMT == S_IFDIR else { throw StorageError("\(current) is in the way: it is not a directory") }
-            } else if creating {
+                continue
+            }
+            switch missing {
+            case .stop: return  // created later, when written
+            case .fail: throw StorageError("\(current) is missing")
+            case .create:
                 guard mkdir(current, 0o755) == 0 || errno == EEXIST else {
                     throw StorageError("\(current): cannot create the directory: \(String(cString: strerror(errno)))")
                 }
-            } else {
-                throw StorageError("\(current) is missing")
             }
         }
     }
@@ -132,15 +137,7 @@ public final class FileStorage: Sendable {
             for component in path.dropFirst(root.count).split(separator: "/") where component.utf8.count > 255 {
                 throw StorageError("\(component.prefix(40))…: file name too long (\(component.utf8.count) bytes; the limit is 255)")
             }
-            var current = root
-            for component in path.dropFirst(root.count).split(separator: "/").dropLast() {
-                current += "/" + component
-                var info = stat()
-                guard lstat(current, &info) == 0 else { break }  // created later, when written
-                if info.st_mode & S_IFMT == S_IFLNK {
-                    throw StorageError("\(current) is a symbolic link: Shoal writes only inside the download directory, not through links")
-                }
-            }
+            try checkNoLinks(to: path, missing: .stop)
         }
     }
 
@@ -176,7 +173,7 @@ public final class FileStorage: Sendable {
         let path = paths[file]
         let descriptor: FileDescriptor
         do {
-            try checkNoLinks(below: root, to: path, creating: forWriting)
+            try checkNoLinks(to: path, missing: forWriting ? .create : .fail)
             if forWriting {
                 descriptor = try FileDescriptor.open(FilePath(path), .readWrite, options: [.create, .noFollow],
                                                      permissions: [.ownerReadWrite, .groupRead, .otherRead])

@@ -24,8 +24,7 @@ struct PeerRecord {
     var requestsWhileChoked = 0
     /// Dropped: whatever it still sends before the socket closes is ignored.
     var closing = false
-    /// What its handshake said it speaks (BEP 10, BEP 6), and its extension handshake.
-    var supportsExtensions = false
+    /// Whether its handshake offered the fast extension (BEP 6), and its extension handshake.
     var supportsFast = false
     var extensions: ExtensionHandshake?
     /// Pieces it lets us request while it chokes us (BEP 6 allowed fast).

@@ -39,15 +39,11 @@ extension TorrentRuntime {
             if let last = record.pexReceivedAt, now - last < .seconds(20) { return }
             peers[key]?.pexReceivedAt = now
             guard let message = try? PexMessage(parsing: payload) else { return drop(key, "malformed ut_pex message") }
-            addPeers(message.added.filter { !isOurOwn($0) }, source: .pex)
+            // Our own address among them is dialled once and marked as ourselves by its peer id.
+            addPeers(message.added, source: .pex)
         default:
             return  // an id we never gave out: ignored, as BEP 10 allows
         }
-    }
-
-    /// Our own listening address, as another peer would hand it back to us.
-    private func isOurOwn(_ address: PeerAddress) -> Bool {
-        address.port == listenPort && (address.host == "127.0.0.1" || address.host == config.bindAddress)
     }
 
     /// Sends each peer that speaks ut_pex the peers connected and dropped since its last
@@ -82,7 +78,7 @@ extension TorrentRuntime {
         guard let dht, !metainfo.info.isPrivate else { return }
         while !Task.isCancelled {
             let found = await dht.announce(metainfo.infoHash, port: listenPort)
-            addPeers(found.filter { $0.port != listenPort || $0.host != "127.0.0.1" }, source: .dht)
+            addPeers(found, source: .dht)
             try? await Task.sleep(for: config.dhtAnnounceInterval)
         }
     }

@@ -29,7 +29,6 @@ extension TorrentRuntime {
         nextKey += 1
         var record = PeerRecord(peerID: peerID, address: address, incoming: incoming, link: link, now: .now,
                                 source: incoming ? .incoming : addresses[address]?.source ?? .tracker)
-        record.supportsExtensions = capabilities.extensions
         record.supportsFast = capabilities.fast
         peerIDsByKey[key] = peerID
         if !incoming { addresses[address]?.connected = true }

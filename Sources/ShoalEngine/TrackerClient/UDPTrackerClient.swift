@@ -52,7 +52,7 @@ public enum UDPTrackerClient {
         guard case .scrape(_, let counts) = reply, counts.count == hashes.count else {
             throw .malformed("unexpected reply to a scrape")
         }
-        return counts.map { ScrapeCounts(seeders: $0.seeders, completed: $0.completed, leechers: $0.leechers) }
+        return counts
     }
 
     /// connect + one request, with retries; a tracker error packet ends it at once.

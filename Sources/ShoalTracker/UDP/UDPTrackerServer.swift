@@ -77,7 +77,7 @@ final class UDPTrackerServer: Sendable {
             guard core.connectionIDs.isValid(connection, for: client, now: now) else {
                 return UDPTrackerPacket.encode(.error(transactionID: transaction, message: "connection id expired"))
             }
-            let counts = core.scrape(hashes).map { (seeders: $0.1.complete, completed: $0.1.downloaded, leechers: $0.1.incomplete) }
+            let counts = core.scrape(hashes).map { ScrapeCounts(seeders: $0.1.complete, completed: $0.1.downloaded, leechers: $0.1.incomplete) }
             return UDPTrackerPacket.encode(.scrape(transactionID: transaction, counts: counts))
         }
     }

@@ -27,7 +27,8 @@ struct UDPTrackerPacketTests {
             .connect(transactionID: 1, connectionID: 0x0102030405060708),
             .announce(transactionID: 2, interval: 1800, leechers: 3, seeders: 4,
                       peers: [PeerAddress(host: "127.0.0.1", port: 6881), PeerAddress(host: "127.0.0.2", port: 1)]),
-            .scrape(transactionID: 3, counts: [(seeders: 1, completed: 2, leechers: 3), (seeders: 4, completed: 5, leechers: 6)]),
+            .scrape(transactionID: 3, counts: [ScrapeCounts(seeders: 1, completed: 2, leechers: 3),
+                                                ScrapeCounts(seeders: 4, completed: 5, leechers: 6)]),
             .error(transactionID: 4, message: "go away"),
         ]
         for response in responses {
