@@ -94,8 +94,10 @@ public enum HTTPGet {
             head.headers.add(name: "User-Agent", value: "Shoal/0.1.0")
             head.headers.add(name: "Connection", value: "close")
             head.headers.add(name: "Accept-Encoding", value: "identity")
-            try await outbound.write(.head(head))
-            try await outbound.write(.end(nil))
+            // Head and end in one write: a fast server may answer and close as soon as it has the
+            // head, and a second write would then fail on a channel whose answer is already here.
+            var writeError: (any Error)?
+            do { try await outbound.write(contentsOf: [.head(head), .end(nil)]) } catch { writeError = error }
             var status = 0
             var body: [UInt8] = []
             for try await part in inbound {
@@ -109,7 +111,7 @@ public enum HTTPGet {
                 case .end: return Response(status: status, body: body)
                 }
             }
-            throw Failure(description: "connection closed before the response ended")
+            throw writeError ?? Failure(description: "connection closed before the response ended")
         }
     }
 }
