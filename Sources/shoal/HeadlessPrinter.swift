@@ -11,9 +11,27 @@ struct HeadlessPrinter {
     let exitWhenDone: Bool
 
     func run() async {
+        // A line each interval, and one at once when a torrent completes or fails, so
+        // `--exit-when-done` quits as soon as it can.
+        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let events = session.events.subscribe()
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await _ in events { wake.yield() }
+            }
+            group.addTask {
+                while (try? await Task.sleep(for: interval)) != nil { wake.yield() }
+            }
+            await follow(wakes)
+            group.cancelAll()
+        }
+    }
+
+    private func follow(_ wakes: AsyncStream<Void>) async {
         var announced: Set<InfoHash> = []
         var failed: Set<InfoHash> = []
         var trackerLines: [String: String] = [:]
+        var wakes = wakes.makeAsyncIterator()
         while !Task.isCancelled {
             let snapshot = await session.snapshot()
             for notice in await session.takeErrors() { say("notice: \(notice)") }
@@ -34,11 +52,7 @@ struct HeadlessPrinter {
             let all = snapshot.torrents
             if exitWhenDone && !all.isEmpty && all.allSatisfy({ $0.isComplete && $0.activity != .checking }) { return }
             if exitWhenDone && all.isEmpty { return }
-            do {
-                try await Task.sleep(for: interval)
-            } catch {
-                return
-            }
+            guard await wakes.next() != nil else { return }
         }
     }
 

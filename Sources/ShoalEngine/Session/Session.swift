@@ -37,6 +37,8 @@ public actor Session {
     var errors: [String] = []
     /// Connections across all torrents, bounded by `maxPeersTotal`.
     public nonisolated let peerBudget: PeerBudget
+    /// Completions and failures as they happen (snapshots say the rest).
+    public nonisolated let events = SessionEvents()
     /// The Mainline DHT node, when enabled.
     public nonisolated let dht: DHTNode?
     /// Magnet links still fetching their metadata; each becomes an entry when it arrives.
@@ -228,7 +230,8 @@ public actor Session {
 
     private func makeRuntime(_ metainfo: Metainfo, directory: String) -> TorrentRuntime {
         TorrentRuntime(metainfo: metainfo, config: config, listenPort: listenPort, pool: pool, globalUpload: globalUpload,
-                       globalDownload: globalDownload, downloadDirectory: directory, store: store, dht: dht, peerBudget: peerBudget)
+                       globalDownload: globalDownload, downloadDirectory: directory, store: store, dht: dht, peerBudget: peerBudget,
+                       events: events)
     }
 
     /// Brings back the torrents of the last run, as they were left. Returns problems to report;

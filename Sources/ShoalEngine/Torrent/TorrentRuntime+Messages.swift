@@ -7,7 +7,8 @@ extension TorrentRuntime {
     static let maxRequestsWhileChoked = 256
 
     func handle(_ message: PeerMessage, from key: Int) {
-        guard var record = peers[key], !record.closing, var picker else { return }
+        // The picker is mutated in place (`picker?.…`): a local copy would make every change copy it.
+        guard var record = peers[key], !record.closing, picker != nil else { return }
         let geometry = metainfo.info.geometry
         let first = !record.sawFirstMessage
         // The have-message slot (bitfield, have all/none) is the first after the handshake; an
@@ -26,8 +27,7 @@ extension TorrentRuntime {
         case .haveAll, .haveNone:
             guard record.supportsFast, first else { return drop(key, "have all/none without the fast extension or late") }
             let bits = Bitfield(count: geometry.pieceCount, allSet: message == .haveAll)
-            picker.peerJoined(key, has: bits)
-            self.picker = picker
+            picker?.peerJoined(key, has: bits)
             superSeedingSaw(key, pieces: Array(bits.setIndices))
             updateInterest(key)
             dropIfBothSeeds(key)
@@ -37,8 +37,7 @@ extension TorrentRuntime {
                 return drop(key, "reject \(index)+\(offset)/\(length) out of bounds")
             }
             // The block goes back to the pool; another peer (or this one later) gets asked.
-            picker.unrequest(block, by: key)
-            self.picker = picker
+            picker?.unrequest(block, by: key)
         case .allowedFast(let index):
             guard record.supportsFast else { return drop(key, "allowed fast without the fast extension") }
             guard geometry.piece(index) != nil else { return }
@@ -46,8 +45,7 @@ extension TorrentRuntime {
             fillRequests(key)
         case .choke:
             peers[key]?.peerChoking = true
-            picker.release(key)
-            self.picker = picker
+            picker?.release(key)
         case .unchoke:
             peers[key]?.peerChoking = false
             fillRequests(key)
@@ -58,8 +56,7 @@ extension TorrentRuntime {
             peers[key]?.peerInterested = false
         case .have(let value):
             guard let piece = geometry.piece(value) else { return drop(key, "have for piece \(value) out of range") }
-            picker.peerHas(key, piece: piece)
-            self.picker = picker
+            picker?.peerHas(key, piece: piece)
             superSeedingSaw(key, pieces: [piece.value])
             updateInterest(key)
             fillRequests(key)
@@ -70,8 +67,7 @@ extension TorrentRuntime {
             }
             // BEP 3 puts the bitfield first; aria2 sometimes sends one later. Taking it as a batch
             // of `have`s is safe and keeps such peers useful.
-            if first { picker.peerJoined(key, has: bits) } else { picker.peerHas(key, bitfield: bits) }
-            self.picker = picker
+            if first { picker?.peerJoined(key, has: bits) } else { picker?.peerHas(key, bitfield: bits) }
             superSeedingSaw(key, pieces: Array(bits.setIndices))
             updateInterest(key)
             dropIfBothSeeds(key)
@@ -86,7 +82,7 @@ extension TorrentRuntime {
                 if record.requestsWhileChoked >= Self.maxRequestsWhileChoked { drop(key, "request flood while choked") }
                 return
             }
-            guard picker.have[block.piece] else { return drop(key, "request for a piece we do not have") }
+            guard picker?.have[block.piece] == true else { return drop(key, "request for a piece we do not have") }
             if let superSeeder, !superSeeder.mayServe(key, piece: index) {
                 // Not shown to this peer (super-seeding): refused, not served.
                 if record.supportsFast { record.link.send(.reject(piece: index, offset: offset, length: length)) }
@@ -131,10 +127,8 @@ extension TorrentRuntime {
     }
 
     private func receiveBlock(_ block: BlockRequest, data: [UInt8], from key: Int) {
-        guard var picker else { return }
         let now = ContinuousClock.now
-        let arrival = picker.received(block, from: key)
-        self.picker = picker
+        guard let arrival = picker?.received(block, from: key) else { return }
         guard arrival.accepted else { return fillRequests(key) }  // unrequested or duplicate: dropped
         downloadedBytes += Int64(data.count)
         downMeter.add(data.count, now: now)
@@ -168,17 +162,17 @@ extension TorrentRuntime {
 
     /// Tops up the peer's request pipeline to a depth that matches its rate.
     func fillRequests(_ key: Int) {
-        guard let record = peers[key], !record.closing, record.amInterested, var picker,
+        guard let record = peers[key], !record.closing, record.amInterested, let outstanding = picker?.outstandingCount(key),
             activity == .downloading, pendingWriteBytes < Self.pendingWriteLimit
         else { return }
         // Choked, a fast peer still serves the pieces it allowed us.
         guard !record.peerChoking || !record.allowedFast.isEmpty else { return }
         var meter = record.downMeter
         let depth = RequestPipeline.depth(downloadRate: meter.rate(now: .now), isSnubbed: record.isSnubbed)
-        let wanted = depth - picker.outstandingCount(key)
-        guard wanted > 0 else { return }
-        let blocks = picker.pick(for: key, count: wanted, only: record.peerChoking ? record.allowedFast : nil, using: &rng)
-        self.picker = picker
+        let wanted = depth - outstanding
+        guard wanted > 0,
+            let blocks = picker?.pick(for: key, count: wanted, only: record.peerChoking ? record.allowedFast : nil, using: &rng)
+        else { return }
         for block in blocks {
             record.link.send(.request(piece: block.piece.value, offset: block.offset, length: block.length))
         }

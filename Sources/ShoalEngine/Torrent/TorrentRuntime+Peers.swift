@@ -6,7 +6,7 @@ extension TorrentRuntime {
     /// Accepts a connection whose handshake matched; nil means close it.
     func register(peerID: PeerID, address: PeerAddress, incoming: Bool, link: PeerLink, capabilities: PeerCapabilities) -> Int? {
         if !incoming { addresses[address]?.dialing = false }
-        guard let picker, !isStopping, activity == .downloading || activity == .seeding else { return nil }
+        guard let have = picker?.have, !isStopping, activity == .downloading || activity == .seeding else { return nil }
         if peerID == config.peerID {
             if !incoming { addresses[address]?.isSelf = true }
             return nil
@@ -32,9 +32,7 @@ extension TorrentRuntime {
         record.supportsFast = capabilities.fast
         peerIDsByKey[key] = peerID
         if !incoming { addresses[address]?.connected = true }
-        var updated = picker
-        updated.peerJoined(key, has: Bitfield(count: metainfo.info.pieceCount))
-        self.picker = updated
+        self.picker?.peerJoined(key, has: Bitfield(count: metainfo.info.pieceCount))
         // What we have comes first (BEP 6 wants it right after the handshake), then the
         // extension handshake, then the allowed fast set.
         if var seeder = superSeeder {
@@ -42,26 +40,26 @@ extension TorrentRuntime {
             link.fast.store(capabilities.fast, ordering: .relaxed)
             if capabilities.fast { link.send(.haveNone) }
             if capabilities.extensions { link.send(.extended(id: 0, payload: extensionHandshake(for: address).encoded)) }
-            if let piece = seeder.peerJoined(key, has: [], availability: picker.availability) { link.send(.have(piece: piece)) }
+            if let piece = seeder.peerJoined(key, has: [], availability: picker?.availability ?? []) { link.send(.have(piece: piece)) }
             superSeeder = seeder
         } else if capabilities.fast {
             link.fast.store(true, ordering: .relaxed)
-            if picker.have.isComplete {
+            if have.isComplete {
                 link.send(.haveAll)
-            } else if picker.have.isEmpty {
+            } else if have.isEmpty {
                 link.send(.haveNone)
             } else {
-                link.send(.bitfield(picker.have.bytes))
+                link.send(.bitfield(have.bytes))
             }
             // Pieces it may take from us even while choked (BEP 6), among those we have.
             let allowed = AllowedFastSet.pieces(for: address.host, infoHash: metainfo.infoHash, pieceCount: metainfo.info.pieceCount,
-                                                count: Self.allowedFastCount).filter { picker.have[$0] }
+                                                count: Self.allowedFastCount).filter { have[$0] }
             record.allowedFastGiven = Set(allowed)
             link.allowedWhileChoked.withLock { $0 = Set(allowed) }
             if capabilities.extensions { link.send(.extended(id: 0, payload: extensionHandshake(for: address).encoded)) }
             for piece in allowed { link.send(.allowedFast(piece: piece)) }
         } else {
-            if !picker.have.isEmpty { link.send(.bitfield(picker.have.bytes)) }
+            if !have.isEmpty { link.send(.bitfield(have.bytes)) }
             if capabilities.extensions { link.send(.extended(id: 0, payload: extensionHandshake(for: address).encoded)) }
         }
         if capabilities.dht, let dht { link.send(.port(UInt16(dht.port))) }
@@ -111,11 +109,10 @@ extension TorrentRuntime {
         for (key, record) in peers {
             // Anti-snubbing: a peer that has sent nothing for a minute while we wait on it loses
             // its requests to others and gets only one at a time.
-            if let picker, picker.outstandingCount(key) > 0, !record.isSnubbed, now - record.lastBlockAt > config.snubTimeout {
+            if let outstanding = picker?.outstandingCount(key), outstanding > 0, !record.isSnubbed,
+                now - record.lastBlockAt > config.snubTimeout {
                 peers[key]?.isSnubbed = true
-                var updated = picker
-                updated.release(key)
-                self.picker = updated
+                picker?.release(key)
             }
         }
         // Silent peers go, and so do peers stuck half-way through a message (slowloris).
@@ -202,20 +199,18 @@ extension TorrentRuntime {
             // Room again for requests held back while the disk caught up.
             for key in peers.keys { fillRequests(key) }
         }
-        guard var picker else { return }
+        guard picker != nil else { return }
         switch result {
         case .success(true):
-            picker.pieceVerified(piece)
-            self.picker = picker
+            picker?.pieceVerified(piece)
             if let failed = suspects.removeValue(forKey: piece.value) { convict(failed, good: data) }
             for (key, record) in peers {
-                if picker.peerBitfield(key)?[piece] != true { record.link.send(.have(piece: piece.value)) }
+                if picker?.peerBitfield(key)?[piece] != true { record.link.send(.have(piece: piece.value)) }
                 updateInterest(key)
             }
             updateCompletion()
         case .success(false):
-            let senders = picker.pieceFailed(piece)
-            self.picker = picker
+            let senders = picker?.pieceFailed(piece) ?? []
             hashFailures += 1
             let ids = senders.map { $0.flatMap { peerIDsByKey[$0] } }
             let distinct = Set(ids.compactMap { $0 })
@@ -226,8 +221,7 @@ extension TorrentRuntime {
                 suspects[piece.value] = SuspectPiece(data: data, senders: ids)
             }
         case .failure(let error):
-            _ = picker.pieceFailed(piece)
-            self.picker = picker
+            _ = picker?.pieceFailed(piece)
             fail("disk error: \(error.description)")
         }
     }

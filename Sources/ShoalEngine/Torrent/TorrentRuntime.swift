@@ -52,7 +52,7 @@ public actor TorrentRuntime {
     var hashFailures = 0
     var lastChokeRound: ContinuousClock.Instant?
     var lastKeepAlive: ContinuousClock.Instant
-    var rng = SystemRandomNumberGenerator()
+    var rng = SplitMix64()
     var trackerStates: [TrackerSnapshot] = []
     /// `tracker id` each tracker gave us, sent back on its later announces (BEP 3).
     var trackerIDs: [String: String] = [:]
@@ -76,12 +76,16 @@ public actor TorrentRuntime {
     let dht: DHTNode?
     /// Connections all torrents share (`maxPeersTotal`).
     let peerBudget: PeerBudget
+    /// Where completion and failure are announced (the session's).
+    let events: SessionEvents
     var lastResumeSave: ContinuousClock.Instant?
     var savedHave: Bitfield?
 
     public init(metainfo: Metainfo, config: EngineConfig, listenPort: UInt16, pool: NIOThreadPool,
                 globalUpload: RateLimiter, globalDownload: RateLimiter, downloadDirectory: String? = nil,
-                store: SessionStore? = nil, dht: DHTNode? = nil, peerBudget: PeerBudget = PeerBudget(limit: .max)) {
+                store: SessionStore? = nil, dht: DHTNode? = nil, peerBudget: PeerBudget = PeerBudget(limit: .max),
+                events: SessionEvents = SessionEvents()) {
+        self.events = events
         self.peerBudget = peerBudget
         self.store = store
         self.dht = dht
@@ -179,6 +183,7 @@ public actor TorrentRuntime {
         errorMessage = message
         activity = .error
         closeAllPeers()
+        events.publish(.failed(infoHash))
     }
 
     public func setLimits(upload: Int, download: Int) async {
@@ -249,6 +254,7 @@ public actor TorrentRuntime {
             activity = seedWhenDone ? .seeding : .finished
             completedAt = Date()
             saveResume()
+            events.publish(.completed(infoHash))
             trackerWakeContinuation.yield()
             if !seedWhenDone { closeAllPeers() }
             // Two seeds have nothing to trade.

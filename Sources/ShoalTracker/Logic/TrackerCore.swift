@@ -5,7 +5,7 @@ import Synchronization
 public final class TrackerCore: Sendable {
     struct State {
         var registry: TrackerRegistry
-        var rng = SystemRandomNumberGenerator()
+        var rng = SplitMix64()
         let started = ContinuousClock.now
     }
 

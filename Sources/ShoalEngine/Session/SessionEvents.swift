@@ -1,0 +1,41 @@
+import ShoalCore
+import Synchronization
+
+/// Moments worth acting on at once, for whoever listens: `--exit-when-done` quits on the last
+/// completion instead of at its next progress line. Snapshots stay the way to read state; this
+/// only says when to look.
+public final class SessionEvents: Sendable {
+    public enum Event: Sendable, Equatable {
+        case completed(InfoHash)
+        case failed(InfoHash)
+    }
+
+    private struct Subscribers {
+        var next = 0
+        var continuations: [Int: AsyncStream<Event>.Continuation] = [:]
+    }
+
+    private let subscribers = Mutex(Subscribers())
+
+    public init() {}
+
+    /// A stream of the events from now on; it ends when the caller stops iterating it.
+    public func subscribe() -> AsyncStream<Event> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(256))
+        let id = subscribers.withLock { state in
+            defer { state.next += 1 }
+            state.continuations[state.next] = continuation
+            return state.next
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.subscribers.withLock { $0.continuations.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    func publish(_ event: Event) {
+        subscribers.withLock { state in
+            for continuation in state.continuations.values { continuation.yield(event) }
+        }
+    }
+}
