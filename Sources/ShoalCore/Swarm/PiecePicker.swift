@@ -25,8 +25,21 @@ public struct PiecePicker: Sendable {
         var senders: [PeerKey?]
         var contributors: Set<PeerKey> = []
         var receivedCount = 0
-        var requestedOrReceived: Int {
-            blocks.reduce(0) { $0 + ($1 == .open ? 0 : 1) }
+        /// Blocks nobody has been asked for, kept up to date by `set` (the picker reads it per pick).
+        private(set) var openCount: Int
+
+        init(blockCount: Int) {
+            blocks = [BlockState](repeating: .open, count: blockCount)
+            senders = [PeerKey?](repeating: nil, count: blockCount)
+            openCount = blockCount
+        }
+
+        var requestedOrReceived: Int { blocks.count - openCount }
+
+        mutating func set(_ number: Int, _ state: BlockState) {
+            if blocks[number] == .open { openCount -= 1 }
+            if state == .open { openCount += 1 }
+            blocks[number] = state
         }
     }
 
@@ -93,6 +106,8 @@ public struct PiecePicker: Sendable {
     }
 
     public func outstandingCount(_ peer: PeerKey) -> Int { outstanding[peer]?.count ?? 0 }
+    /// Requests in flight with all peers (a block asked of two peers counts twice).
+    public var totalOutstanding: Int { outstanding.values.reduce(0) { $0 + $1.count } }
     public func outstandingBlocks(_ peer: PeerKey) -> Set<BlockRequest> { outstanding[peer] ?? [] }
 
     public func peerBitfield(_ peer: PeerKey) -> Bitfield? { peers[peer] }
@@ -100,7 +115,8 @@ public struct PiecePicker: Sendable {
     /// True if the peer has any piece we want and lack.
     public func isInteresting(_ peer: PeerKey) -> Bool {
         guard let bits = peers[peer] else { return false }
-        for index in bits.setIndices where !have[index] && priorities[index] > .skip { return true }
+        // Asked for every peer on every verified piece: stop at the first, allocate nothing.
+        for index in 0..<bits.count where bits[index] && !have[index] && priorities[index] > .skip { return true }
         return false
     }
 
@@ -140,56 +156,65 @@ public struct PiecePicker: Sendable {
         }
         var picked: [BlockRequest] = []
 
-        // 1. Partial pieces the peer has, most advanced first.
-        let started = partial.keys.filter { bits[$0] && !verifying.contains($0) }
-            .sorted { (partial[$0]!.requestedOrReceived, -$0) > (partial[$1]!.requestedOrReceived, -$1) }
-        for index in started where picked.count < count {
+        // 1. Partial pieces the peer has, most advanced first. Called for every block that
+        // arrives, so a linear pass for the best piece, not a sort; each pass empties a piece.
+        while picked.count < count, let index = mostAdvancedOpenPiece(in: bits) {
             takeOpenBlocks(of: index, for: peer, limit: count - picked.count, into: &picked)
         }
         // 2. New pieces.
         while picked.count < count, let index = choosePiece(for: bits, using: &rng) {
-            let blockCount = geometry.blockCount(of: geometry.piece(index)!)
-            partial[index] = PartialPiece(blocks: [BlockState](repeating: .open, count: blockCount),
-                                          senders: [PeerKey?](repeating: nil, count: blockCount))
+            partial[index] = PartialPiece(blockCount: geometry.blockCount(of: geometry.piece(index)!))
             takeOpenBlocks(of: index, for: peer, limit: count - picked.count, into: &picked)
         }
         // 3. Endgame: duplicate requests for blocks in flight elsewhere.
         if picked.count < count && isEndgame {
-            for index in started.isEmpty ? Array(partial.keys.sorted()) : started where bits[index] && !verifying.contains(index) {
-                guard var piece = partial[index] else { continue }
-                for number in piece.blocks.indices where picked.count < count {
-                    guard case .requested(let askers) = piece.blocks[number], !askers.contains(peer), askers.count < 3 else { continue }
+            let started = partial.keys.filter { bits[$0] && !verifying.contains($0) }
+                .sorted { (partial[$0]!.requestedOrReceived, -$0) > (partial[$1]!.requestedOrReceived, -$1) }
+            for index in started {
+                for number in partial[index]!.blocks.indices where picked.count < count {
+                    guard case .requested(let askers) = partial[index]!.blocks[number], !askers.contains(peer), askers.count < 3
+                    else { continue }
                     let block = geometry.block(number, of: geometry.piece(index)!)
-                    piece.blocks[number] = .requested(askers + [peer])
+                    partial[index]!.set(number, .requested(askers + [peer]))
                     outstanding[peer, default: []].insert(block)
                     picked.append(block)
                 }
-                partial[index] = piece
             }
         }
         return picked
+    }
+
+    /// The started piece with open blocks that the peer has, most requested or received first
+    /// (lowest index on a tie, for a stable order).
+    private func mostAdvancedOpenPiece(in bits: Bitfield) -> Int? {
+        var best: (index: Int, done: Int)?
+        for (index, piece) in partial where piece.openCount > 0 && bits[index] {
+            let done = piece.requestedOrReceived
+            if best == nil || done > best!.done || (done == best!.done && index < best!.index) { best = (index, done) }
+        }
+        return best?.index
     }
 
     /// No block of a wanted piece is left open: every missing one is in flight.
     public var isEndgame: Bool {
         for index in 0..<geometry.pieceCount where !have[index] && priorities[index] > .skip && !verifying.contains(index) {
             guard let piece = partial[index] else { return false }
-            if piece.blocks.contains(.open) { return false }
+            if piece.openCount > 0 { return false }
         }
         return true
     }
 
     private mutating func takeOpenBlocks(of index: Int, for peer: PeerKey, limit: Int, into picked: inout [BlockRequest]) {
-        guard var piece = partial[index] else { return }
+        guard partial[index] != nil else { return }
         var taken = 0
-        for number in piece.blocks.indices where taken < limit && piece.blocks[number] == .open {
+        // Changed in place through the dictionary: a copy out and back would copy its arrays.
+        for number in partial[index]!.blocks.indices where taken < limit && partial[index]!.blocks[number] == .open {
             let block = geometry.block(number, of: geometry.piece(index)!)
-            piece.blocks[number] = .requested([peer])
+            partial[index]!.set(number, .requested([peer]))
             outstanding[peer, default: []].insert(block)
             picked.append(block)
             taken += 1
         }
-        partial[index] = piece
     }
 
     private func choosePiece(for bits: Bitfield, using rng: inout some RandomNumberGenerator) -> Int? {
@@ -233,12 +258,12 @@ public struct PiecePicker: Sendable {
     public mutating func received(_ block: BlockRequest, from peer: PeerKey) -> Arrival {
         let index = block.piece.value
         outstanding[peer]?.remove(block)
-        guard var piece = partial[index], block.offset % TorrentGeometry.blockLength == 0,
+        guard partial[index] != nil, block.offset % TorrentGeometry.blockLength == 0,
             block == geometry.block(block.offset / TorrentGeometry.blockLength, of: block.piece)
         else { return Arrival(accepted: false, cancels: [], pieceComplete: false) }
         let number = block.offset / TorrentGeometry.blockLength
         var cancels: [(PeerKey, BlockRequest)] = []
-        switch piece.blocks[number] {
+        switch partial[index]!.blocks[number] {
         case .received:
             return Arrival(accepted: false, cancels: [], pieceComplete: false)
         case .requested(let askers):
@@ -249,26 +274,28 @@ public struct PiecePicker: Sendable {
         case .open:
             break  // arrived after we gave up on the peer; still good data
         }
-        piece.blocks[number] = .received
+        let complete = Self.receive(number, from: peer, into: &partial[index]!)
+        if complete { verifying.insert(index) }
+        return Arrival(accepted: true, cancels: cancels, pieceComplete: complete)
+    }
+
+    /// Marks a block received; true when it was the piece's last.
+    private static func receive(_ number: Int, from peer: PeerKey, into piece: inout PartialPiece) -> Bool {
+        piece.set(number, .received)
         piece.senders[number] = peer
         piece.receivedCount += 1
         piece.contributors.insert(peer)
-        let complete = piece.receivedCount == piece.blocks.count
-        if complete { verifying.insert(index) }
-        partial[index] = piece
-        return Arrival(accepted: true, cancels: cancels, pieceComplete: complete)
+        return piece.receivedCount == piece.blocks.count
     }
 
     /// The peer refused a request (fast extension) or we cancelled it.
     public mutating func unrequest(_ block: BlockRequest, by peer: PeerKey) {
         outstanding[peer]?.remove(block)
         let index = block.piece.value
-        guard var piece = partial[index] else { return }
         let number = block.offset / TorrentGeometry.blockLength
-        guard number < piece.blocks.count, case .requested(var askers) = piece.blocks[number] else { return }
+        guard number < partial[index]?.blocks.count ?? 0, case .requested(var askers) = partial[index]!.blocks[number] else { return }
         askers.removeAll { $0 == peer }
-        piece.blocks[number] = askers.isEmpty ? .open : .requested(askers)
-        partial[index] = piece
+        partial[index]!.set(number, askers.isEmpty ? .open : .requested(askers))
     }
 
     /// The piece hashed correctly. Returns the peers that sent parts of it.

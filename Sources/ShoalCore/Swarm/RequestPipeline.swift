@@ -7,6 +7,19 @@ public enum RequestPipeline {
     public static let snubbedDepth = 1
     public static let coverage = 2.0
 
+    /// Blocks a torrent may have requested and not yet received, across all its peers (16 MiB):
+    /// what arrives after the disk queue fills is held in memory, so this bounds memory with
+    /// many fast peers, and still covers a 100 MiB/s link with 150 ms of delay.
+    public static let torrentBudget = 512
+
+    /// How many requests to add for a peer: up to its depth, within what the torrent's budget
+    /// has left; a peer below `minimumDepth` may always go up to it, so none is starved by
+    /// faster ones holding the budget.
+    public static func wanted(depth: Int, outstanding: Int, torrentOutstanding: Int) -> Int {
+        let withinBudget = min(depth - outstanding, torrentBudget - torrentOutstanding)
+        return max(withinBudget, min(depth, minimumDepth) - outstanding, 0)
+    }
+
     public static func depth(downloadRate: Double, isSnubbed: Bool) -> Int {
         if isSnubbed { return snubbedDepth }
         let blocks = Int(downloadRate * coverage / Double(TorrentGeometry.blockLength))

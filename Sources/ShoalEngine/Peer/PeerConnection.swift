@@ -11,11 +11,15 @@ enum PeerConnection {
         let description: String
     }
 
+    /// Reads of up to 256 KiB: big enough for one system call per 16 blocks, small enough that
+    /// the few buffers a busy connection has queued for its reader stay cheap with many peers.
+    static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 64 << 10, maximum: 256 << 10)
+
     static func bootstrap(_ group: any EventLoopGroup) -> ClientBootstrap {
         ClientBootstrap(group: group)
             .connectTimeout(.seconds(5))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 64 << 10, maximum: 1 << 20))
+            .channelOption(.recvAllocator, value: receiveAllocator)
     }
 
     static func wrap(_ channel: any NIOCore.Channel) -> EventLoopFuture<Channel> {
@@ -159,6 +163,10 @@ enum PeerConnection {
                 switch item {
                 case .message(let message):
                     try await outbound.write(ByteBuffer(bytes: message.encoded))
+                case .messages(let messages):
+                    var buffer = ByteBuffer()
+                    for message in messages { buffer.writeBytes(message.encoded) }
+                    try await outbound.write(buffer)
                 case .serve(let block, let epoch):
                     link.queuedUploads.subtract(1, ordering: .relaxed)
                     let current = { epoch == -1 || link.chokeEpoch.load(ordering: .relaxed) == epoch }

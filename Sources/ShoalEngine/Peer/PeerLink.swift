@@ -4,6 +4,8 @@ import Synchronization
 /// What the torrent asks a connection to send.
 enum PeerOutbound: Sendable {
     case message(PeerMessage)
+    /// Several messages sent with one write (a batch of requests is one system call, not dozens).
+    case messages([PeerMessage])
     /// Read the block from disk and send it, unless the peer was choked (a newer epoch) or cancelled it.
     case serve(BlockRequest, epoch: Int)
 }
@@ -28,6 +30,11 @@ final class PeerLink: Sendable {
     }
 
     func send(_ message: PeerMessage) { continuation.yield(.message(message)) }
+
+    func send(_ messages: [PeerMessage]) {
+        guard !messages.isEmpty else { return }
+        continuation.yield(messages.count == 1 ? .message(messages[0]) : .messages(messages))
+    }
 
     func serve(_ block: BlockRequest) {
         queuedUploads.add(1, ordering: .relaxed)

@@ -81,8 +81,7 @@ public actor Session {
                     // Accepted sockets are wrapped for async use only once a task owns them
                     // (see `handleIncoming`); until then nothing is read.
                     .childChannelOption(.autoRead, value: false)
-                    .childChannelOption(.recvAllocator,
-                                        value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 64 << 10, maximum: 1 << 20))
+                    .childChannelOption(.recvAllocator, value: PeerConnection.receiveAllocator)
                     .bind(host: config.bindAddress, port: port) { $0.eventLoop.makeSucceededFuture($0) }
                 let bound = UInt16(server.channel.localAddress?.port ?? port)
                 // The DHT listens on UDP at the same port number, as other clients do.

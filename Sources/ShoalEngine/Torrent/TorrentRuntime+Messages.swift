@@ -169,13 +169,16 @@ extension TorrentRuntime {
         guard !record.peerChoking || !record.allowedFast.isEmpty else { return }
         var meter = record.downMeter
         let depth = RequestPipeline.depth(downloadRate: meter.rate(now: .now), isSnubbed: record.isSnubbed)
-        let wanted = depth - outstanding
-        guard wanted > 0,
+        // Pieces waiting for the disk count against the budget too: together they are what a
+        // download holds in memory.
+        let held = (picker?.totalOutstanding ?? 0) + pendingWriteBytes / TorrentGeometry.blockLength
+        let wanted = RequestPipeline.wanted(depth: depth, outstanding: outstanding, torrentOutstanding: held)
+        // A deep pipeline is topped up in batches (an eighth of its depth, up to 16 blocks), not
+        // a request per arriving block: one write for many requests.
+        guard wanted > 0, outstanding == 0 || wanted >= max(1, min(depth / 8, 16)),
             let blocks = picker?.pick(for: key, count: wanted, only: record.peerChoking ? record.allowedFast : nil, using: &rng)
         else { return }
-        for block in blocks {
-            record.link.send(.request(piece: block.piece.value, offset: block.offset, length: block.length))
-        }
+        record.link.send(blocks.map { .request(piece: $0.piece.value, offset: $0.offset, length: $0.length) })
     }
 
     func updateInterest(_ key: Int) {

@@ -30,7 +30,7 @@ public actor TorrentRuntime {
     /// Bytes of complete pieces waiting to be hashed and written. Over the limit, no new
     /// requests go out: a fast network cannot outrun a slow disk into unbounded memory.
     var pendingWriteBytes = 0
-    static let pendingWriteLimit = 32 << 20
+    static let pendingWriteLimit = 16 << 20
     var activity: TorrentActivity = .checking
     var errorMessage: String?
     /// Pieces hashed by the check at start; counted from the checking threads.

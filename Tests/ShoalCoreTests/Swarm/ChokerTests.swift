@@ -61,4 +61,16 @@ struct ChokerTests {
         #expect(RequestPipeline.depth(downloadRate: 1_048_576, isSnubbed: false) == 128)
         #expect(RequestPipeline.depth(downloadRate: 1_048_576, isSnubbed: true) == 1)
     }
+
+    @Test func torrentBudgetBoundsRequestsButStarvesNoPeer() {
+        let budget = RequestPipeline.torrentBudget
+        #expect(RequestPipeline.wanted(depth: 128, outstanding: 100, torrentOutstanding: 100) == 28)
+        #expect(RequestPipeline.wanted(depth: 500, outstanding: 0, torrentOutstanding: budget - 10) == 10)
+        #expect(RequestPipeline.wanted(depth: 500, outstanding: 300, torrentOutstanding: budget + 50) == 0)
+        // A new peer still gets its minimum when faster ones hold the whole budget.
+        #expect(RequestPipeline.wanted(depth: 500, outstanding: 1, torrentOutstanding: budget) == RequestPipeline.minimumDepth - 1)
+        // A snubbed peer stays at one.
+        #expect(RequestPipeline.wanted(depth: 1, outstanding: 0, torrentOutstanding: budget) == 1)
+        #expect(RequestPipeline.wanted(depth: 1, outstanding: 1, torrentOutstanding: 0) == 0)
+    }
 }
