@@ -139,14 +139,18 @@ enum PeerConnection {
         }
     }
 
-    /// A block to upload: from the shared cache, or read with its whole piece on the I/O pool.
+    /// A block to upload: from the shared cache, or read with its chunk on the I/O pool.
     private static func blockData(_ block: BlockRequest, context: PeerContext) async throws -> ArraySlice<UInt8> {
-        if let cached = context.uploadCache.block(block) { return cached }
         let storage = context.storage
-        let piece = block.piece
-        let data = try await context.pool.runIfActive { try storage.read(piece: piece) }
-        context.uploadCache.insert(piece: piece, data: data)
-        return data[block.offset..<block.offset + block.length]
+        guard let chunk = UploadCache.chunk(of: block, geometry: storage.geometry) else {
+            let offset = storage.geometry.offset(of: block.piece) + Int64(block.offset)
+            return try await context.pool.runIfActive { try storage.read(offset: offset, length: block.length) }[...]
+        }
+        if let cached = context.uploadCache.block(block, in: chunk.key) { return cached }
+        let data = try await context.pool.runIfActive { try storage.read(offset: chunk.offset, length: chunk.length) }
+        context.uploadCache.insert(chunk.key, data: data)
+        let start = block.offset - chunk.key.chunk * UploadCache.chunkLength
+        return data[start..<start + block.length]
     }
 
     /// A fast peer is told when a request it made will not be served (BEP 6); others infer it

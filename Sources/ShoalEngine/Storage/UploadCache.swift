@@ -1,36 +1,59 @@
 import ShoalCore
 import Synchronization
 
-/// The last few whole pieces read for uploading, shared by a torrent's connections.
+/// The last chunks of pieces read for uploading, shared by a torrent's connections.
 ///
-/// Peers ask for a piece's blocks one after another; reading the whole piece once and serving
-/// the rest from memory turns 64 thread-pool reads per 1 MiB piece into one.
+/// Peers ask for a piece's blocks one after another; reading 128 KiB at once and serving the
+/// next blocks from memory turns eight thread-pool reads into one. Chunks, not whole pieces:
+/// with hundreds of peers each in a different piece, a whole-piece cache would read up to a
+/// piece (1 MiB or more) for every 16 KiB block it sends.
 final class UploadCache: Sendable {
-    private struct Entry {
+    static let chunkLength = 128 << 10
+
+    struct Key: Hashable {
         let piece: Int
+        let chunk: Int
+    }
+
+    private struct Entry {
+        let key: Key
         let data: [UInt8]
     }
 
     private let entries = Mutex<[Entry]>([])
     let capacity: Int
 
-    init(capacity: Int = 8) {
+    init(capacity: Int = 64) {
         self.capacity = capacity
     }
 
-    func block(_ block: BlockRequest) -> ArraySlice<UInt8>? {
+    /// The chunk holding `block`, as a range of the torrent, or nil for a block that crosses
+    /// a chunk boundary (only an odd request does; it is read alone).
+    static func chunk(of block: BlockRequest, geometry: TorrentGeometry) -> (key: Key, offset: Int64, length: Int)? {
+        let chunk = block.offset / chunkLength
+        guard (block.offset + block.length - 1) / chunkLength == chunk else { return nil }
+        let start = chunk * chunkLength
+        let length = min(chunkLength, geometry.length(of: block.piece) - start)
+        return (Key(piece: block.piece.value, chunk: chunk), geometry.offset(of: block.piece) + Int64(start), length)
+    }
+
+    func block(_ block: BlockRequest, in key: Key) -> ArraySlice<UInt8>? {
         entries.withLock { entries in
-            guard let index = entries.firstIndex(where: { $0.piece == block.piece.value }) else { return nil }
-            let entry = entries.remove(at: index)
-            entries.append(entry)  // most recently used last
-            return entry.data[block.offset..<block.offset + block.length]
+            guard let index = entries.lastIndex(where: { $0.key == key }) else { return nil }
+            let entry = entries[index]
+            if index != entries.count - 1 {
+                entries.remove(at: index)
+                entries.append(entry)  // most recently used last
+            }
+            let start = block.offset - key.chunk * Self.chunkLength
+            return entry.data[start..<start + block.length]
         }
     }
 
-    func insert(piece: PieceIndex, data: [UInt8]) {
+    func insert(_ key: Key, data: [UInt8]) {
         entries.withLock { entries in
-            entries.removeAll { $0.piece == piece.value }
-            entries.append(Entry(piece: piece.value, data: data))
+            entries.removeAll { $0.key == key }
+            entries.append(Entry(key: key, data: data))
             if entries.count > capacity { entries.removeFirst(entries.count - capacity) }
         }
     }

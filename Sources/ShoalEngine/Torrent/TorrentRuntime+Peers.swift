@@ -144,7 +144,15 @@ extension TorrentRuntime {
     /// Unchokes an interested peer at once when there is a free slot, rather than at the next round.
     func chokeRoundIfSlotsFree() {
         let unchoked = peers.values.filter { !$0.amChoking }.count
-        if unchoked < config.uploadSlots + 1 { chokeRound(now: .now) }
+        let slots = picker?.isDone == true ? seedSlots : config.uploadSlots + 1
+        if unchoked < slots { chokeRound(now: .now) }
+    }
+
+    /// Seeding with no upload cap, bandwidth is not what slots ration: every interested peer
+    /// gets one. Under a cap, the configured slots (plus the optimistic one) take turns.
+    var seedSlots: Int {
+        let capped = uploadLimiter.rate > 0 || globalUpload.rate > 0
+        return capped ? config.uploadSlots + 1 : config.maxPeersPerTorrent
     }
 
     func chokeRound(now: ContinuousClock.Instant) {
@@ -158,6 +166,7 @@ extension TorrentRuntime {
                                  uploadRate: up.rate(now: now), isSnubbed: record.isSnubbed)
         }
         let allowed = activity == .seeding || activity == .downloading
+        choker.seedSlots = seedSlots
         let unchoke = allowed ? choker.round(samples, seeding: seeding, now: now, using: &rng) : []
         for (key, record) in peers {
             if unchoke.contains(key) && record.amChoking {
@@ -195,7 +204,7 @@ extension TorrentRuntime {
     func pieceChecked(_ piece: PieceIndex, _ result: Result<Bool, StorageError>, data: [UInt8]) {
         pendingWriteBytes -= data.count
         defer {
-            if spareBuffers.count < 8 { spareBuffers.append(data) }
+            if spareBuffers.count < 4 { spareBuffers.append(data) }
             // Room again for requests held back while the disk caught up.
             for key in peers.keys { fillRequests(key) }
         }

@@ -22,7 +22,7 @@ settings = {
     "listen_interfaces": f"127.0.0.1:{a.port}",
     "outgoing_interfaces": "127.0.0.1",
     "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
-    "allow_multiple_connections_per_ip": True,
+    "allow_multiple_connections_per_ip": True, "connections_limit": 1000,
     "enable_outgoing_utp": False, "enable_incoming_utp": False,
     "upload_rate_limit": a.up_kib * 1024,
     "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,

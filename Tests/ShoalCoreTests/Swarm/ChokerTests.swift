@@ -43,16 +43,43 @@ struct ChokerTests {
         #expect(choker.optimistic == 0, "the only one left is the snubbed peer")
     }
 
-    @Test func seedingRanksByUploadRate() {
-        var choker = Choker(regularSlots: 1)
+    @Test func seedingSlotsGoRoundRobin() {
+        var choker = Choker(regularSlots: 2)
+        choker.seedSlots = 3
         var rng = SeededRandom(seed: 4)
-        let samples = [
-            Choker.Sample(peer: 1, isInterested: true, downloadRate: 999, uploadRate: 1),
-            Choker.Sample(peer: 2, isInterested: true, downloadRate: 0, uploadRate: 50),
-        ]
-        let unchoked = choker.round(samples, seeding: true, now: .now, using: &rng)
-        #expect(unchoked.contains(2))
-        #expect(choker.optimistic == 1)
+        let start = ContinuousClock.now
+        // Peer 0 takes our uploads fastest; seeding, that buys it nothing.
+        let samples = (0..<10).map { Choker.Sample(peer: $0, isInterested: true, downloadRate: 0, uploadRate: $0 == 0 ? 1e9 : 1) }
+        var turns = [Int](repeating: 0, count: 10)
+        var previous: Set<Int> = []
+        for round in 0..<10 {
+            let unchoked = choker.round(samples, seeding: true, now: start + .seconds(10 * round), using: &rng)
+            #expect(unchoked.count == 3)
+            #expect(unchoked.isDisjoint(with: previous), "round \(round): a turn lasts one round")
+            for peer in unchoked { turns[peer] += 1 }
+            previous = unchoked
+        }
+        #expect(turns == [Int](repeating: 3, count: 10))
+        #expect(choker.optimistic == nil)
+    }
+
+    @Test func seedingKeepsATurnUntilTheRoundEndsAndGivesFreeSlotsAtOnce() {
+        var choker = Choker(regularSlots: 1)
+        choker.seedSlots = 2
+        var rng = SeededRandom(seed: 5)
+        let start = ContinuousClock.now
+        var samples = Self.samples([0, 0])
+        #expect(choker.round(samples, seeding: true, now: start, using: &rng) == [0, 1])
+        // A newcomer mid-round waits: the two turns are not over.
+        samples += Self.samples([0, 0, 0]).dropFirst(2)
+        #expect(choker.round(samples, seeding: true, now: start + .seconds(3), using: &rng) == [0, 1])
+        #expect(choker.round(samples, seeding: true, now: start + .seconds(10), using: &rng) == [2, 0])
+        // No more peers than slots: nobody is rotated out.
+        var few = Choker(regularSlots: 1)
+        few.seedSlots = 5
+        for round in 0..<3 {
+            #expect(few.round(samples, seeding: true, now: start + .seconds(10 * round), using: &rng) == [0, 1, 2])
+        }
     }
 
     @Test func pipelineDepthFollowsTheRate() {
