@@ -1,5 +1,5 @@
 """Helpers the benchmark scripts share: free ports on 127.0.0.1, waiting on logs, reading a
-process's memory from /proc."""
+process's memory from /proc, warming up memory."""
 import os, socket, time
 
 
@@ -29,3 +29,15 @@ def status_kib(pid, field):
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def warm_up(directory, mib):
+    """Writes and deletes a file of `mib` MiB in `directory`. In a virtual machine the first touch
+    of fresh memory is slow (~2 s/GiB here); without this, whichever client runs first pays for
+    it and the next runs on memory the first gave back."""
+    scratch = os.path.join(directory, "warm-up")
+    with open(scratch, "wb") as f:
+        block = bytes(16 << 20)
+        for _ in range(max(1, mib // 16)):
+            f.write(block)
+    os.remove(scratch)

@@ -8,7 +8,7 @@ usage: /usr/bin/python3 Benchmarks/memory_swarm.py SHOAL_BINARY [--gib 4] [--pee
 """
 import argparse, os, shutil, subprocess, sys, tempfile, time
 
-from loopback import free_port, wait_text
+from loopback import free_port, wait_text, warm_up
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LT = os.path.join(HERE, "..", "Tests", "InteropTests", "Scripts", "lt_peer.py")
@@ -30,18 +30,6 @@ def leech(kind, shoal, torrent, dest, ports, work):
     if status != 0:
         sys.exit(f"{kind} leecher failed: {open(log).read()[-2000:]}")
     return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
-
-
-def warm_up(work, gib):
-    """Writes and deletes a file of the download's size first. In a virtual machine the first
-    touch of fresh memory is slow (~2 s/GiB here); without this, whichever client runs first
-    pays for it and the second runs on memory the first gave back."""
-    scratch = os.path.join(work, "scratch")
-    with open(scratch, "wb") as f:
-        block = bytes(16 << 20)
-        for _ in range(gib * 64):
-            f.write(block)
-    os.remove(scratch)
 
 
 def main():
@@ -71,7 +59,7 @@ def main():
         ports = open(log).read().split("ports ", 1)[1].split()
         rows = []
         for kind in ("shoal", "libtorrent"):
-            warm_up(work, a.gib)
+            warm_up(work, a.gib * 1024)
             dest = os.path.join(work, "dest")
             os.makedirs(dest)
             elapsed, peak, cpu = leech(kind, a.shoal, torrent, dest, ports, work)

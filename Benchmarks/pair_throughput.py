@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Pair throughput on loopback: one seeder, one leecher, one file, for each pairing of Shoal and
 libtorrent, N runs each. Prints median MiB/s, the ratio to libtorrent -> libtorrent, and the CPU
-seconds (user+sys) each side spent per GiB. Everything listens on 127.0.0.1 only.
+seconds (user+sys) each side spent per GiB. Everything listens on 127.0.0.1 only. libtorrent
+runs with encryption off (`--plaintext`), so every pair speaks the same plaintext protocol.
 
 usage: /usr/bin/python3 Benchmarks/pair_throughput.py SHOAL_BINARY [--mib 1024] [--runs 3] [--dir /dev/shm]
 
@@ -11,7 +12,7 @@ the disk, not the client, sets the pace there.
 """
 import argparse, os, shutil, statistics, subprocess, sys, tempfile, time
 
-from loopback import free_port
+from loopback import free_port, warm_up
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LT = os.path.join(HERE, "..", "Tests", "InteropTests", "Scripts", "lt_peer.py")
@@ -42,7 +43,7 @@ def start_seed(kind, shoal, torrent, content_dir, port, work):
                "--state-dir", os.path.join(work, "state-seed"), torrent]
         ready = "completed:"
     else:
-        cmd = ["/usr/bin/python3", LT, "seed", torrent, content_dir, str(port), "--timeout", "600"]
+        cmd = ["/usr/bin/python3", LT, "seed", torrent, content_dir, str(port), "--timeout", "600", "--plaintext"]
         ready = "complete"
     proc = subprocess.Popen(cmd, stdout=open(log, "w"), stderr=subprocess.STDOUT)
     if not wait_for(proc, log, ready, 300):
@@ -59,7 +60,7 @@ def leech(kind, shoal, torrent, dest, seed_port, work):
                "--peer", f"127.0.0.1:{seed_port}", torrent]
     else:
         cmd = ["/usr/bin/python3", LT, "leech", torrent, dest, str(free_port()),
-               "--peer", f"127.0.0.1:{seed_port}", "--timeout", "600"]
+               "--peer", f"127.0.0.1:{seed_port}", "--timeout", "600", "--plaintext"]
     start = time.time()
     proc = subprocess.Popen(cmd, stdout=open(log, "w"), stderr=subprocess.STDOUT)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -88,6 +89,7 @@ def main():
         subprocess.run([a.shoal, "create", path, "--piece-size", str(1 << 20), "-o", torrent], check=True,
                        stdout=subprocess.DEVNULL)
         pairs = [("libtorrent", "libtorrent"), ("shoal", "shoal"), ("libtorrent", "shoal"), ("shoal", "libtorrent")]
+        warm_up(work, 2 * a.mib)
         results = {}
         for seed_kind, leech_kind in pairs:
             rates, seed_cpu, leech_cpu = [], [], []

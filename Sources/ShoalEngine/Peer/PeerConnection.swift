@@ -121,15 +121,10 @@ enum PeerConnection {
         var decoder = decoder
         do {
             // Messages that arrived in the same packets as the handshake.
-            while let message = try decoder.next() { await torrent.handle(message, from: key) }
+            try await deliver(&decoder, key: key, torrent: torrent, context: context)
             while let buffer = try await iterator.next() {
                 decoder.append(buffer.readableBytesView)
-                while let message = try decoder.next() {
-                    if case .piece(_, _, let data) = message {
-                        await RateLimiter.pass(data.count, through: context.downloadLimiters)
-                    }
-                    await torrent.handle(message, from: key)
-                }
+                try await deliver(&decoder, key: key, torrent: torrent, context: context)
             }
             return "closed by peer"
         } catch is CancellationError {
@@ -137,6 +132,20 @@ enum PeerConnection {
         } catch {
             return "\(error)"
         }
+    }
+
+    /// Hands the torrent every whole message buffered, in one call; blocks received first pass
+    /// the download limit.
+    private static func deliver(_ decoder: inout PeerWireDecoder, key: Int, torrent: TorrentRuntime, context: PeerContext) async throws {
+        var messages: [PeerMessage] = []
+        var blockBytes = 0
+        while let message = try decoder.next() {
+            if case .piece(_, _, let data) = message { blockBytes += data.count }
+            messages.append(message)
+        }
+        guard !messages.isEmpty else { return }
+        if blockBytes > 0 { await RateLimiter.pass(blockBytes, through: context.downloadLimiters) }
+        await torrent.handle(messages, from: key)
     }
 
     /// A block to upload: from the shared cache, or read with its chunk on the I/O pool.
@@ -155,10 +164,45 @@ enum PeerConnection {
 
     /// A fast peer is told when a request it made will not be served (BEP 6); others infer it
     /// from the choke.
-    private static func rejectIfFast(_ block: BlockRequest, link: PeerLink, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async throws {
-        guard link.fast.load(ordering: .relaxed) else { return }
-        try await outbound.write(ByteBuffer(bytes: PeerMessage.reject(piece: block.piece.value, offset: block.offset,
-                                                                       length: block.length).encoded))
+    private static func rejectIfFast(_ block: BlockRequest, link: PeerLink) -> ByteBuffer? {
+        guard link.fast.load(ordering: .relaxed) else { return nil }
+        return ByteBuffer(bytes: PeerMessage.reject(piece: block.piece.value, offset: block.offset, length: block.length).encoded)
+    }
+
+    /// Sends requested blocks, up to 16 (256 KiB) per write and flush.
+    private static func send(_ uploads: [Upload], link: PeerLink, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+                             context: PeerContext) async throws {
+        var frames: [ByteBuffer] = []
+        for upload in uploads {
+            link.queuedUploads.subtract(1, ordering: .relaxed)
+            let block = upload.block
+            let current = { upload.epoch == -1 || link.chokeEpoch.load(ordering: .relaxed) == upload.epoch }
+            // BEP 6: a cancelled request is answered with a reject, and so is one from before a choke.
+            guard !link.cancelled.withLock({ $0.remove(block) != nil }), current() else {
+                if let reject = rejectIfFast(block, link: link) { frames.append(reject) }
+                continue
+            }
+            let data = try await blockData(block, context: context)
+            await RateLimiter.pass(block.length, through: context.uploadLimiters)
+            guard current() else {
+                if let reject = rejectIfFast(block, link: link) { frames.append(reject) }
+                continue
+            }
+            var frame = ByteBuffer()
+            frame.reserveCapacity(13 + data.count)
+            frame.writeInteger(UInt32(9 + data.count))
+            frame.writeInteger(UInt8(7))
+            frame.writeInteger(UInt32(block.piece.value))
+            frame.writeInteger(UInt32(block.offset))
+            frame.writeBytes(data)
+            frames.append(frame)
+            link.uploadedBytes.add(Int64(block.length), ordering: .relaxed)
+            if frames.count >= 16 {
+                try await outbound.write(contentsOf: frames)
+                frames.removeAll(keepingCapacity: true)
+            }
+        }
+        if !frames.isEmpty { try await outbound.write(contentsOf: frames) }
     }
 
     private static func write(link: PeerLink, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, context: PeerContext) async {
@@ -171,33 +215,8 @@ enum PeerConnection {
                     var buffer = ByteBuffer()
                     for message in messages { buffer.writeBytes(message.encoded) }
                     try await outbound.write(buffer)
-                case .serve(let block, let epoch):
-                    link.queuedUploads.subtract(1, ordering: .relaxed)
-                    let current = { epoch == -1 || link.chokeEpoch.load(ordering: .relaxed) == epoch }
-                    // BEP 6: a cancelled request is answered with a reject.
-                    guard !link.cancelled.withLock({ $0.remove(block) != nil }) else {
-                        try await rejectIfFast(block, link: link, outbound: outbound)
-                        continue
-                    }
-                    guard current() else {
-                        try await rejectIfFast(block, link: link, outbound: outbound)
-                        continue
-                    }
-                    let data = try await blockData(block, context: context)
-                    await RateLimiter.pass(block.length, through: context.uploadLimiters)
-                    guard current() else {
-                        try await rejectIfFast(block, link: link, outbound: outbound)
-                        continue
-                    }
-                    var frame = ByteBuffer()
-                    frame.reserveCapacity(13 + data.count)
-                    frame.writeInteger(UInt32(9 + data.count))
-                    frame.writeInteger(UInt8(7))
-                    frame.writeInteger(UInt32(block.piece.value))
-                    frame.writeInteger(UInt32(block.offset))
-                    frame.writeBytes(data)
-                    try await outbound.write(frame)
-                    link.uploadedBytes.add(Int64(block.length), ordering: .relaxed)
+                case .serve(let uploads):
+                    try await send(uploads, link: link, outbound: outbound, context: context)
                 }
             }
         } catch {

@@ -6,8 +6,15 @@ enum PeerOutbound: Sendable {
     case message(PeerMessage)
     /// Several messages sent with one write (a batch of requests is one system call, not dozens).
     case messages([PeerMessage])
-    /// Read the block from disk and send it, unless the peer was choked (a newer epoch) or cancelled it.
-    case serve(BlockRequest, epoch: Int)
+    /// Read the blocks from disk and send them, except those the peer cancelled or asked for
+    /// before a choke (an older epoch).
+    case serve([Upload])
+}
+
+/// A block to upload, stamped with the choke epoch it was asked in (-1: allowed fast, always served).
+struct Upload: Sendable {
+    let block: BlockRequest
+    let epoch: Int
 }
 
 /// The shared line between a torrent (which decides) and a connection task (which does the I/O).
@@ -36,11 +43,14 @@ final class PeerLink: Sendable {
         continuation.yield(messages.count == 1 ? .message(messages[0]) : .messages(messages))
     }
 
-    func serve(_ block: BlockRequest) {
-        queuedUploads.add(1, ordering: .relaxed)
+    func serve(_ blocks: [BlockRequest]) {
+        queuedUploads.add(blocks.count, ordering: .relaxed)
+        let epoch = chokeEpoch.load(ordering: .relaxed)
         // Allowed fast pieces survive a choke: they are served whatever the epoch.
-        let allowed = allowedWhileChoked.withLock { $0.contains(block.piece.value) }
-        continuation.yield(.serve(block, epoch: allowed ? -1 : chokeEpoch.load(ordering: .relaxed)))
+        let uploads = allowedWhileChoked.withLock { allowed in
+            blocks.map { Upload(block: $0, epoch: allowed.contains($0.piece.value) ? -1 : epoch) }
+        }
+        continuation.yield(.serve(uploads))
     }
 
     func choke() {
