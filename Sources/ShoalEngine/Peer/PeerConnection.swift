@@ -11,9 +11,10 @@ enum PeerConnection {
         let description: String
     }
 
-    /// Reads of up to 256 KiB: big enough for one system call per 16 blocks, small enough that
-    /// the few buffers a busy connection has queued for its reader stay cheap with many peers.
-    static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 64 << 10, maximum: 256 << 10)
+    /// Reads of up to 64 KiB: four blocks per system call, and what a busy connection holds for
+    /// its reader stays small. With 256 KiB reads, twenty fast peers took 85 MiB to download
+    /// 4 GiB; with 64 KiB, 60 MiB, and no slower (`Benchmarks/memory_swarm.py`).
+    static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 64 << 10, maximum: 64 << 10)
 
     static func bootstrap(_ group: any EventLoopGroup) -> ClientBootstrap {
         ClientBootstrap(group: group)
@@ -22,16 +23,20 @@ enum PeerConnection {
             .channelOption(.recvAllocator, value: receiveAllocator)
     }
 
+    /// At most four reads wait for the reader (NIO's default lets ten pile up).
+    static let configuration = Channel.Configuration(backPressureStrategy: .init(lowWatermark: 2, highWatermark: 4),
+                                                     isOutboundHalfClosureEnabled: true)
+
     static func wrap(_ channel: any NIOCore.Channel) -> EventLoopFuture<Channel> {
         channel.eventLoop.makeCompletedFuture {
-            try Channel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+            try Channel(wrappingChannelSynchronously: channel, configuration: configuration)
         }
     }
 
     /// Wraps an accepted socket (opened with autoRead off) and starts reading.
     static func adopt(_ channel: any NIOCore.Channel) async throws -> Channel {
         try await channel.eventLoop.submit {
-            let wrapped = try Channel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+            let wrapped = try Channel(wrappingChannelSynchronously: channel, configuration: configuration)
             try channel.syncOptions?.setOption(.autoRead, value: true)
             return wrapped
         }.get()

@@ -146,29 +146,12 @@ extension TorrentRuntime {
         peers[key]?.downMeter.add(data.count, now: now)
         peers[key]?.lastBlockAt = now
         peers[key]?.isSnubbed = false
-        let piece = block.piece
-        let pieceLength = metainfo.info.geometry.length(of: piece)
-        var buffer = assembling.removeValue(forKey: piece.value) ?? newPieceBuffer(length: pieceLength)
-        buffer.withUnsafeMutableBytes { target in
-            data.withUnsafeBytes { source in
-                target.baseAddress!.advanced(by: block.offset).copyMemory(from: source.baseAddress!, byteCount: source.count)
-            }
-        }
-        if arrival.pieceComplete {
-            pendingWriteBytes += buffer.count
-            verifyContinuation.yield((piece, buffer))
-        } else {
-            assembling[piece.value] = buffer
-        }
+        writer.enqueue(.block(block.piece, offset: block.offset, data: data))
+        if arrival.pieceComplete { writer.enqueue(.complete(block.piece, keep: suspects[block.piece.value] != nil)) }
         for (other, duplicate) in arrival.cancels {
             peers[other]?.link.send(.cancel(piece: duplicate.piece.value, offset: duplicate.offset, length: duplicate.length))
         }
         fillRequests(key)
-    }
-
-    private func newPieceBuffer(length: Int) -> [UInt8] {
-        if let index = spareBuffers.firstIndex(where: { $0.count == length }) { return spareBuffers.remove(at: index) }
-        return [UInt8](repeating: 0, count: length)
     }
 
     /// Tops up the peer's request pipeline to a depth that matches its rate.

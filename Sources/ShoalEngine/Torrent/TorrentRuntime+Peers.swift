@@ -180,39 +180,21 @@ extension TorrentRuntime {
         }
     }
 
-    /// Hashes completed pieces off the actor and writes the good ones, one at a time, in order.
+    /// Takes the hash checks of completed pieces as the writer reports them.
     func verifyLoop() async {
-        for await (piece, data) in verifications {
-            let expected = metainfo.info.hash(of: piece)
-            let storage = self.storage
-            let result: Result<Bool, StorageError>
-            do {
-                result = .success(try await pool.runIfActive { () throws(StorageError) -> Bool in
-                    guard PieceVerifier.matches(data, expected) else { return false }
-                    try storage.write(piece: piece, bytes: data)
-                    return true
-                })
-            } catch let error as StorageError {
-                result = .failure(error)
-            } catch {
-                return  // pool shut down: the session is ending
-            }
-            pieceChecked(piece, result, data: data)
+        for await outcome in writer.outcomes {
+            pieceChecked(outcome.piece, outcome.result, data: outcome.data)
         }
     }
 
-    func pieceChecked(_ piece: PieceIndex, _ result: Result<Bool, StorageError>, data: [UInt8]) {
-        pendingWriteBytes -= data.count
-        defer {
-            if spareBuffers.count < 4 { spareBuffers.append(data) }
-            // Room again for requests held back while the disk caught up.
-            for key in peers.keys { fillRequests(key) }
-        }
+    func pieceChecked(_ piece: PieceIndex, _ result: Result<Bool, StorageError>, data: [UInt8]?) {
+        // Room again for requests held back while the disk caught up.
+        defer { for key in peers.keys { fillRequests(key) } }
         guard picker != nil else { return }
         switch result {
         case .success(true):
             picker?.pieceVerified(piece)
-            if let failed = suspects.removeValue(forKey: piece.value) { convict(failed, good: data) }
+            if let failed = suspects.removeValue(forKey: piece.value), let data { convict(failed, good: data) }
             for (key, record) in peers {
                 if picker?.peerBitfield(key)?[piece] != true { record.link.send(.have(piece: piece.value)) }
                 updateInterest(key)
@@ -227,11 +209,12 @@ extension TorrentRuntime {
                 ban(only)  // every block came from one peer: it sent the bad data
             } else {
                 // Keep the bad copy; when the piece verifies, the blocks that differ name the liars.
-                suspects[piece.value] = SuspectPiece(data: data, senders: ids)
+                suspects[piece.value] = SuspectPiece(data: data ?? [], senders: ids)
             }
         case .failure(let error):
             _ = picker?.pieceFailed(piece)
-            fail("disk error: \(error.description)")
+            // Writes queued behind the one that failed fail too: one report is enough.
+            if activity != .error { fail("disk error: \(error.description)") }
         }
     }
 

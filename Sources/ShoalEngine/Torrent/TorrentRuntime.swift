@@ -24,13 +24,12 @@ public actor TorrentRuntime {
     var choker: Choker
     var peers: [Int: PeerRecord] = [:]
     var nextKey = 1
-    var assembling: [Int: [UInt8]] = [:]
-    /// Piece buffers back from the hash checker, reused to spare the allocator and page faults.
-    var spareBuffers: [[UInt8]] = []
-    /// Bytes of complete pieces waiting to be hashed and written. Over the limit, no new
-    /// requests go out: a fast network cannot outrun a slow disk into unbounded memory.
-    var pendingWriteBytes = 0
-    static let pendingWriteLimit = 16 << 20
+    /// Writes blocks and checks pieces; a new one for each run.
+    var writer: PieceWriter
+    /// Over this many bytes waiting for the disk, no new requests go out: a fast network cannot
+    /// outrun a slow disk into unbounded memory.
+    static let pendingWriteLimit = 4 << 20
+    var pendingWriteBytes: Int { writer.queuedBytes.load(ordering: .relaxed) }
     var activity: TorrentActivity = .checking
     var errorMessage: String?
     /// Pieces hashed by the check at start; counted from the checking threads.
@@ -65,8 +64,6 @@ public actor TorrentRuntime {
 
     let dials: AsyncStream<PeerAddress>
     let dialContinuation: AsyncStream<PeerAddress>.Continuation
-    let verifications: AsyncStream<(PieceIndex, [UInt8])>
-    let verifyContinuation: AsyncStream<(PieceIndex, [UInt8])>.Continuation
     let trackerWake: AsyncStream<Void>
     let trackerWakeContinuation: AsyncStream<Void>.Continuation
 
@@ -105,7 +102,7 @@ public actor TorrentRuntime {
         self.lastKeepAlive = now
         self.filePriorities = [FilePriority](repeating: .normal, count: metainfo.info.files.count)
         (dials, dialContinuation) = AsyncStream.makeStream(of: PeerAddress.self)
-        (verifications, verifyContinuation) = AsyncStream.makeStream(of: (PieceIndex, [UInt8]).self)
+        self.writer = PieceWriter(storage: storage, info: metainfo.info, pool: pool)
         (trackerWake, trackerWakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.trackerStates = metainfo.trackerTiers.enumerated().flatMap { tier, urls in
             urls.map { TrackerSnapshot(url: $0, tier: tier, status: "waiting", error: nil, lastAnnounce: nil,
@@ -148,6 +145,8 @@ public actor TorrentRuntime {
             }
         }
         let context = self.context
+        writer = PieceWriter(storage: storage, info: metainfo.info, pool: pool)
+        defer { writer.close() }
         await withDiscardingTaskGroup { group in
             group.addTask { await self.announceLoop() }
             group.addTask { await self.scrapeLoop() }

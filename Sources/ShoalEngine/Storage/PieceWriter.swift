@@ -1,0 +1,130 @@
+import Crypto
+import NIOPosix
+import ShoalCore
+import Synchronization
+
+/// Writes downloaded blocks to disk as they arrive and checks each piece's hash when its last
+/// block is in, on the I/O pool, one item at a time and in order.
+///
+/// Blocks are not gathered into whole pieces in memory: with twenty fast peers each filling its
+/// own pieces, that held 20–40 MiB (more with larger pieces). The hash is fed with the blocks
+/// that arrive in order; what came out of order is read back from the page cache at the end.
+/// Verified data is only ever marked `have` after its hash matched, so resume data and peers
+/// never see a piece before it is checked.
+final class PieceWriter: Sendable {
+    enum Item: Sendable {
+        case block(PieceIndex, offset: Int, data: [UInt8])
+        /// All blocks are in: hash what is left. `keep`: return the piece's bytes with the outcome.
+        case complete(PieceIndex, keep: Bool)
+    }
+
+    struct Outcome: Sendable {
+        let piece: PieceIndex
+        /// Matches its hash; or the disk failed.
+        let result: Result<Bool, StorageError>
+        /// The piece as written: when asked to keep it, and always when it failed the hash (to
+        /// find the peer that lied, block by block).
+        let data: [UInt8]?
+    }
+
+    private struct Queue {
+        var items: [Item] = []
+        var draining = false
+        var closed = false
+    }
+
+    /// A piece's hash so far: fed with its blocks while they arrive in order.
+    private struct Running {
+        var hasher = Insecure.SHA1()
+        var hashedUpTo = 0
+    }
+
+    private let storage: FileStorage
+    private let info: InfoDictionary
+    private let pool: NIOThreadPool
+    private let queue = Mutex(Queue())
+    /// Touched only by the one drain running at a time.
+    private let running = Mutex<[Int: Running]>([:])
+    /// Bytes handed in and not yet written: what a download holds in memory for the disk.
+    let queuedBytes = Atomic<Int>(0)
+    let outcomes: AsyncStream<Outcome>
+    private let outcomeContinuation: AsyncStream<Outcome>.Continuation
+
+    init(storage: FileStorage, info: InfoDictionary, pool: NIOThreadPool) {
+        self.storage = storage
+        self.info = info
+        self.pool = pool
+        (outcomes, outcomeContinuation) = AsyncStream.makeStream(of: Outcome.self)
+    }
+
+    func enqueue(_ item: Item) {
+        if case .block(_, _, let data) = item { queuedBytes.add(data.count, ordering: .relaxed) }
+        let start = queue.withLock { queue -> Bool in
+            guard !queue.closed else { return false }
+            queue.items.append(item)
+            defer { queue.draining = true }
+            return !queue.draining
+        }
+        if start { pool.submit { [self] _ in drain() } }
+    }
+
+    /// No more writes: what is still queued is dropped (the torrent stopped or was removed).
+    func close() {
+        queue.withLock { queue in
+            queue.closed = true
+            queue.items.removeAll()
+        }
+        outcomeContinuation.finish()
+    }
+
+    private func drain() {
+        while true {
+            let batch = queue.withLock { queue -> [Item] in
+                defer { queue.items.removeAll(keepingCapacity: true) }
+                if queue.items.isEmpty || queue.closed { queue.draining = false }
+                return queue.closed ? [] : queue.items
+            }
+            if batch.isEmpty { return }
+            for item in batch { process(item) }
+        }
+    }
+
+    private func process(_ item: Item) {
+        switch item {
+        case .block(let piece, let offset, let data):
+            defer { queuedBytes.subtract(data.count, ordering: .relaxed) }
+            do {
+                try storage.write(offset: storage.geometry.offset(of: piece) + Int64(offset), bytes: data)
+            } catch {
+                running.withLock { _ = $0.removeValue(forKey: piece.value) }
+                outcomeContinuation.yield(Outcome(piece: piece, result: .failure(error), data: nil))
+                return
+            }
+            running.withLock { states in
+                // A piece's first block starts its hash afresh, whatever an earlier, abandoned
+                // round of the same piece left.
+                var state = offset == 0 ? Running() : states[piece.value] ?? Running()
+                if offset == state.hashedUpTo {
+                    state.hasher.update(data: data)
+                    state.hashedUpTo += data.count
+                }
+                states[piece.value] = state
+            }
+        case .complete(let piece, let keep):
+            var state = running.withLock { $0.removeValue(forKey: piece.value) } ?? Running()
+            let length = storage.geometry.length(of: piece)
+            do {
+                if state.hashedUpTo < length {
+                    let rest = try storage.read(offset: storage.geometry.offset(of: piece) + Int64(state.hashedUpTo),
+                                                length: length - state.hashedUpTo)
+                    state.hasher.update(data: rest)
+                }
+                let good = Array(state.hasher.finalize()) == Array(info.hash(of: piece))
+                let data = keep || !good ? try storage.read(piece: piece) : nil
+                outcomeContinuation.yield(Outcome(piece: piece, result: .success(good), data: data))
+            } catch {
+                outcomeContinuation.yield(Outcome(piece: piece, result: .failure(error), data: nil))
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Crypto
+import Foundation
+import NIOPosix
+import ShoalCore
+import ShoalTestSupport
+import Testing
+@testable import ShoalEngine
+
+/// Blocks go to disk as they arrive; a piece is checked when its last block is in, whatever
+/// order its blocks came in.
+@Suite("Piece writer")
+struct PieceWriterTests {
+    static let pieceLength = 64 << 10  // four blocks
+    static let block = TorrentGeometry.blockLength
+
+    /// Two pieces and their real hashes, a fresh directory, a writer.
+    static func piece(_ value: Int, _ storage: FileStorage) -> PieceIndex { storage.geometry.piece(value)! }
+
+    static func setUp() throws -> (writer: PieceWriter, storage: FileStorage, content: [UInt8], pool: NIOThreadPool) {
+        var random = SeededRandom(seed: 90)
+        let content = (0..<2 * pieceLength).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let hashes = stride(from: 0, to: content.count, by: pieceLength).flatMap { Array(Insecure.SHA1.hash(data: content[$0..<$0 + pieceLength])) }
+        var builder = MetainfoBuilder(name: "w.bin", files: nil, length: Int64(content.count), pieceLength: pieceLength, pieceHashes: hashes)
+        builder.trackerTiers = []
+        let info = try Metainfo(bytes: builder.encoded()).info
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-writer-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let storage = FileStorage(info: info, downloadDirectory: directory)
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return (PieceWriter(storage: storage, info: info, pool: pool), storage, content, pool)
+    }
+
+    static func send(_ writer: PieceWriter, _ storage: FileStorage, piece: Int, blocks: [Int], from content: [UInt8], corrupt: Int? = nil) {
+        for number in blocks {
+            let start = piece * pieceLength + number * block
+            var data = Array(content[start..<start + block])
+            if number == corrupt { data[7] ^= 0xFF }
+            writer.enqueue(.block(Self.piece(piece, storage), offset: number * block, data: data))
+        }
+    }
+
+    @Test func piecesVerifyInAnyOrderAndLiesAreCaught() async throws {
+        let (writer, storage, content, pool) = try Self.setUp()
+        var outcomes = writer.outcomes.makeAsyncIterator()
+        // In order; then out of order (the hash reads the rest back from disk).
+        Self.send(writer, storage, piece: 0, blocks: [0, 1, 2, 3], from: content)
+        writer.enqueue(.complete(Self.piece(0, storage), keep: false))
+        Self.send(writer, storage, piece: 1, blocks: [2, 0, 3, 1], from: content)
+        writer.enqueue(.complete(Self.piece(1, storage), keep: true))
+        let first = try #require(await outcomes.next())
+        #expect(first.piece.value == 0 && (try? first.result.get()) == true && first.data == nil)
+        let second = try #require(await outcomes.next())
+        #expect(second.piece.value == 1 && (try? second.result.get()) == true)
+        #expect(second.data == Array(content[Self.pieceLength...]), "kept on request")
+        #expect(try storage.read(offset: 0, length: content.count) == content)
+        #expect(writer.queuedBytes.load(ordering: .relaxed) == 0)
+
+        // A lie in block 1; the bad copy comes back to find the liar. Then the piece again,
+        // honestly: its first block starts the hash afresh.
+        Self.send(writer, storage, piece: 0, blocks: [0, 1, 2, 3], from: content, corrupt: 1)
+        writer.enqueue(.complete(Self.piece(0, storage), keep: false))
+        let lie = try #require(await outcomes.next())
+        #expect((try? lie.result.get()) == false)
+        #expect(lie.data.map { $0[Self.block + 7] != content[Self.block + 7] } == true)
+        Self.send(writer, storage, piece: 0, blocks: [1, 3], from: content)
+        Self.send(writer, storage, piece: 0, blocks: [0, 2], from: content)
+        writer.enqueue(.complete(Self.piece(0, storage), keep: false))
+        let again = try #require(await outcomes.next())
+        #expect((try? again.result.get()) == true)
+        writer.close()
+        #expect(await outcomes.next() == nil, "closing ends the outcomes")
+        try await pool.shutdownGracefully()
+        try? FileManager.default.removeItem(atPath: (storage.paths[0] as NSString).deletingLastPathComponent)
+    }
+}
