@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Many libtorrent seeders in one process, one session each (so each is its own peer with its
-own port), all on 127.0.0.1. The data is trusted (seed mode): no start-up check of gigabytes.
+own port), all on 127.0.0.1. The data is trusted (seed mode, every piece marked verified): no
+check of gigabytes, at start-up or on first request.
 
 usage: lt_seeders.py TORRENT SAVE_DIR COUNT [--timeout S]
 Prints 'ports P1 P2 ...' once all listen, then runs until SIGTERM or the timeout.
@@ -27,6 +28,9 @@ for _ in range(a.count):
     params.ti = lt.torrent_info(a.torrent)
     params.save_path = a.save
     params.flags |= lt.torrent_flags.seed_mode
+    # Seed mode alone hashes each piece on its first request, which would load whichever
+    # leecher runs first; marked verified, the pieces are served as they are.
+    params.verified_pieces = [True] * params.ti.num_pieces()
     params.flags &= ~lt.torrent_flags.auto_managed
     params.flags &= ~lt.torrent_flags.paused
     ses.add_torrent(params)

@@ -7,9 +7,9 @@ public enum RequestPipeline {
     public static let snubbedDepth = 1
     public static let coverage = 2.0
 
-    /// Blocks a torrent may have requested and not yet received, across all its peers (16 MiB):
-    /// what arrives after the disk queue fills is held in memory, so this bounds memory with
-    /// many fast peers, and still covers a 100 MiB/s link with 150 ms of delay.
+    /// Blocks a torrent may have in flight across all its peers, counting those still waiting
+    /// for the disk (8 MiB): what arrives is held in memory until written, so this bounds memory
+    /// with many fast peers. It still covers a 100 MiB/s link with 80 ms of delay.
     public static let torrentBudget = 512
 
     /// How many requests to add for a peer: up to its depth, within what the torrent's budget

@@ -85,22 +85,48 @@ final class PieceWriter: Sendable {
                 return queue.closed ? [] : queue.items
             }
             if batch.isEmpty { return }
-            for item in batch { process(item) }
+            var run: [(offset: Int, data: [UInt8])] = []
+            var runPiece: PieceIndex?
+            for item in batch {
+                // Blocks that follow each other in one piece go to disk in one write.
+                if case .block(let piece, let offset, let data) = item, piece == runPiece || run.isEmpty,
+                    run.last.map({ $0.offset + $0.data.count == offset }) ?? true, run.count < Self.blocksPerWrite {
+                    runPiece = piece
+                    run.append((offset, data))
+                    continue
+                }
+                if let runPiece { write(run, of: runPiece) }
+                run = []
+                runPiece = nil
+                switch item {
+                case .block(let piece, let offset, let data):
+                    runPiece = piece
+                    run = [(offset, data)]
+                case .complete(let piece, let keep):
+                    complete(piece, keep: keep)
+                }
+            }
+            if let runPiece { write(run, of: runPiece) }
         }
     }
 
-    private func process(_ item: Item) {
-        switch item {
-        case .block(let piece, let offset, let data):
-            defer { queuedBytes.subtract(data.count, ordering: .relaxed) }
-            do {
-                try storage.write(offset: storage.geometry.offset(of: piece) + Int64(offset), bytes: data)
-            } catch {
-                running.withLock { _ = $0.removeValue(forKey: piece.value) }
-                outcomeContinuation.yield(Outcome(piece: piece, result: .failure(error), data: nil))
-                return
-            }
-            running.withLock { states in
+    /// Up to 1 MiB per write.
+    static let blocksPerWrite = 64
+
+    /// Writes contiguous blocks of one piece, then feeds the piece's hash the ones in order.
+    private func write(_ run: [(offset: Int, data: [UInt8])], of piece: PieceIndex) {
+        let bytes = run.reduce(0) { $0 + $1.data.count }
+        defer { queuedBytes.subtract(bytes, ordering: .relaxed) }
+        do {
+            let start = storage.geometry.offset(of: piece) + Int64(run[0].offset)
+            try storage.write(offset: start, bytes: run.count == 1 ? run[0].data : run.flatMap(\.data))
+        } catch {
+            running.withLock { _ = $0.removeValue(forKey: piece.value) }
+            outcomeContinuation.yield(Outcome(piece: piece, result: .failure(error), data: nil))
+            return
+        }
+        running.withLock { states in
+            for (offset, data) in run {
                 // A piece's first block starts its hash afresh, whatever an earlier, abandoned
                 // round of the same piece left.
                 var state = offset == 0 ? Running() : states[piece.value] ?? Running()
@@ -110,21 +136,23 @@ final class PieceWriter: Sendable {
                 }
                 states[piece.value] = state
             }
-        case .complete(let piece, let keep):
+        }
+    }
+
+    private func complete(_ piece: PieceIndex, keep: Bool) {
+        do {
             var state = running.withLock { $0.removeValue(forKey: piece.value) } ?? Running()
             let length = storage.geometry.length(of: piece)
-            do {
-                if state.hashedUpTo < length {
-                    let rest = try storage.read(offset: storage.geometry.offset(of: piece) + Int64(state.hashedUpTo),
-                                                length: length - state.hashedUpTo)
-                    state.hasher.update(data: rest)
-                }
-                let good = Array(state.hasher.finalize()) == Array(info.hash(of: piece))
-                let data = keep || !good ? try storage.read(piece: piece) : nil
-                outcomeContinuation.yield(Outcome(piece: piece, result: .success(good), data: data))
-            } catch {
-                outcomeContinuation.yield(Outcome(piece: piece, result: .failure(error), data: nil))
+            if state.hashedUpTo < length {
+                let rest = try storage.read(offset: storage.geometry.offset(of: piece) + Int64(state.hashedUpTo),
+                                            length: length - state.hashedUpTo)
+                state.hasher.update(data: rest)
             }
+            let good = Array(state.hasher.finalize()) == Array(info.hash(of: piece))
+            let data = keep || !good ? try storage.read(piece: piece) : nil
+            outcomeContinuation.yield(Outcome(piece: piece, result: .success(good), data: data))
+        } catch {
+            outcomeContinuation.yield(Outcome(piece: piece, result: .failure(error), data: nil))
         }
     }
 }

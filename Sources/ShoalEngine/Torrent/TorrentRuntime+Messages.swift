@@ -3,9 +3,8 @@ import ShoalCore
 /// Reacting to what peers send (BEP 3). Anything that breaks the protocol closes the connection.
 extension TorrentRuntime {
     /// Queued uploads per peer before its requests count as a flood; also what we advertise as
-    /// `reqq`. libtorrent's 2,000: its peers keep as many in flight as we allow, and at 512 a
-    /// libtorrent leecher fetched from us a third slower on loopback. A queued request is a few
-    /// bytes; blocks are read only as they are sent.
+    /// `reqq`. libtorrent's own limit: its leechers keep as many requests in flight as a peer
+    /// allows. A queued request is a few bytes; blocks are read only as they are sent.
     static let maxQueuedUploads = 2000
     static let maxRequestsWhileChoked = 256
 
