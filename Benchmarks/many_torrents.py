@@ -93,7 +93,7 @@ def main():
         times.sort()
         print(f"restart with {args.torrents} torrents: ready in {times[1]:.2f} s (median of 3: {', '.join(f'{t:.2f}' for t in times)})")
         print(f"  ({line})")
-        print(f"resident memory, {args.torrents} idle torrents loaded: {rss:.0f} MiB")
+        print(f"resident memory, {args.torrents} idle torrents loaded: {rss:.0f} MiB ({rss / 200:.2f} of a 200 MiB budget)")
 
         # 2. The interface, idle, with one active download.
         if not shutil.which("tmux"):
