@@ -1,6 +1,10 @@
 """Helpers the benchmark scripts share: free ports on 127.0.0.1, waiting on logs, reading a
-process's memory from /proc, warming up memory."""
-import os, socket, time
+process's memory and CPU time from /proc, a payload and its torrent, warming up memory."""
+import os, socket, subprocess, time
+
+# Where the scripts keep their files unless told otherwise (see warm_up and the README).
+TMPFS = "/dev/shm" if os.path.isdir("/dev/shm") else None
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port():
@@ -41,3 +45,25 @@ def warm_up(directory, mib):
         for _ in range(max(1, mib // 16)):
             f.write(block)
     os.remove(scratch)
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds the process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def make_payload(shoal, work, mib):
+    """A file of `mib` MiB of random bytes in WORK/content and its torrent (1 MiB pieces, made by
+    `shoal create`); returns (content directory, file path, torrent path)."""
+    content = os.path.join(work, "content")
+    os.makedirs(content)
+    path = os.path.join(content, "payload.bin")
+    with open(path, "wb") as f:
+        for _ in range(mib):
+            f.write(os.urandom(1 << 20))
+    torrent = os.path.join(work, "payload.torrent")
+    subprocess.run([shoal, "create", path, "--piece-size", str(1 << 20), "-o", torrent], check=True,
+                   stdout=subprocess.DEVNULL)
+    return content, path, torrent

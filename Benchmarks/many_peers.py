@@ -9,21 +9,14 @@ usage: /usr/bin/python3 Benchmarks/many_peers.py SHOAL_BINARY [--peers 200] [--p
        [--mib 256] [--up-kib 0] [--dir /dev/shm]
 --up-kib caps the seeder's upload (both clients), which makes the slots take turns.
 """
-import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, shutil, statistics, subprocess, sys, tempfile
 
 import libtorrent as lt
 
-from loopback import free_port, wait_text
+from loopback import TMPFS, cpu_seconds, free_port, make_payload, wait_text
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LT = os.path.join(HERE, "..", "Tests", "InteropTests", "Scripts", "lt_peer.py")
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def start_seeder(kind, a, torrent, content, port, work):
@@ -88,19 +81,11 @@ def main():
     p.add_argument("--warmup", type=float, default=10)
     p.add_argument("--mib", type=int, default=256)
     p.add_argument("--up-kib", type=int, default=0)
-    p.add_argument("--dir", default="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    p.add_argument("--dir", default=TMPFS)
     a = p.parse_args()
     work = tempfile.mkdtemp(prefix="shoal-peers-", dir=a.dir)
     try:
-        content = os.path.join(work, "content")
-        os.makedirs(content)
-        path = os.path.join(content, "payload.bin")
-        with open(path, "wb") as f:
-            for _ in range(a.mib):
-                f.write(os.urandom(1 << 20))
-        torrent = os.path.join(work, "payload.torrent")
-        subprocess.run([a.shoal, "create", path, "--piece-size", str(1 << 20), "-o", torrent], check=True,
-                       stdout=subprocess.DEVNULL)
+        content, path, torrent = make_payload(a.shoal, work, a.mib)
         ti = lt.torrent_info(torrent)
         info = {"hash": str(ti.info_hash()), "pieces": ti.num_pieces(), "piece_length": ti.piece_length(),
                 "total": ti.total_size()}

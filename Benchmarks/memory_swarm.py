@@ -8,7 +8,7 @@ usage: /usr/bin/python3 Benchmarks/memory_swarm.py SHOAL_BINARY [--gib 4] [--pee
 """
 import argparse, os, shutil, subprocess, sys, tempfile, time
 
-from loopback import free_port, wait_text, warm_up
+from loopback import TMPFS, free_port, make_payload, wait_text, warm_up
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LT = os.path.join(HERE, "..", "Tests", "InteropTests", "Scripts", "lt_peer.py")
@@ -37,20 +37,12 @@ def main():
     p.add_argument("shoal")
     p.add_argument("--gib", type=int, default=4)
     p.add_argument("--peers", type=int, default=20)
-    p.add_argument("--dir", default="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    p.add_argument("--dir", default=TMPFS)
     a = p.parse_args()
     work = tempfile.mkdtemp(prefix="shoal-memory-", dir=a.dir)
     seeders = None
     try:
-        content = os.path.join(work, "content")
-        os.makedirs(content)
-        path = os.path.join(content, "payload.bin")
-        with open(path, "wb") as f:
-            for _ in range(a.gib * 64):
-                f.write(os.urandom(16 << 20))
-        torrent = os.path.join(work, "payload.torrent")
-        subprocess.run([a.shoal, "create", path, "--piece-size", str(1 << 20), "-o", torrent], check=True,
-                       stdout=subprocess.DEVNULL)
+        content, path, torrent = make_payload(a.shoal, work, a.gib * 1024)
         log = os.path.join(work, "seeders.log")
         seeders = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "lt_seeders.py"), torrent, content,
                                     str(a.peers), "--timeout", "1800"], stdout=open(log, "w"), stderr=subprocess.STDOUT)

@@ -12,17 +12,10 @@ the disk, not the client, sets the pace there.
 """
 import argparse, os, shutil, statistics, subprocess, sys, tempfile, time
 
-from loopback import free_port, warm_up
+from loopback import TMPFS, cpu_seconds, free_port, make_payload, warm_up
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LT = os.path.join(HERE, "..", "Tests", "InteropTests", "Scripts", "lt_peer.py")
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
 def wait_for(proc, log, text, timeout):
@@ -75,19 +68,11 @@ def main():
     p.add_argument("shoal")
     p.add_argument("--mib", type=int, default=1024)
     p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--dir", default="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    p.add_argument("--dir", default=TMPFS)
     a = p.parse_args()
     work = tempfile.mkdtemp(prefix="shoal-bench-", dir=a.dir)
     try:
-        content = os.path.join(work, "content")
-        os.makedirs(content)
-        path = os.path.join(content, "payload.bin")
-        with open(path, "wb") as f:
-            for _ in range(a.mib):
-                f.write(os.urandom(1 << 20))
-        torrent = os.path.join(work, "payload.torrent")
-        subprocess.run([a.shoal, "create", path, "--piece-size", str(1 << 20), "-o", torrent], check=True,
-                       stdout=subprocess.DEVNULL)
+        content, path, torrent = make_payload(a.shoal, work, a.mib)
         pairs = [("libtorrent", "libtorrent"), ("shoal", "shoal"), ("libtorrent", "shoal"), ("shoal", "libtorrent")]
         warm_up(work, 2 * a.mib)
         results = {}
