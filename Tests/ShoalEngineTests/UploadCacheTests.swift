@@ -1,3 +1,4 @@
+import NIOCore
 import ShoalCore
 import Testing
 @testable import ShoalEngine
@@ -30,12 +31,12 @@ struct UploadCacheTests {
         let a = try #require(UploadCache.chunk(of: block(0, 0), geometry: geometry)).key
         let b = try #require(UploadCache.chunk(of: block(0, 131_072), geometry: geometry)).key
         let c = try #require(UploadCache.chunk(of: block(2, 0), geometry: geometry)).key
-        cache.insert(a, data: (0..<131_072).map { UInt8(truncatingIfNeeded: $0 / 16384) })
-        cache.insert(b, data: [UInt8](repeating: 9, count: 131_072))
-        #expect(cache.block(block(0, 3 * 16384), in: a).map(Array.init) == [UInt8](repeating: 3, count: 16384))
-        cache.insert(c, data: [UInt8](repeating: 7, count: 131_072))  // b was used least recently
+        cache.insert(a, data: ByteBuffer(bytes: (0..<131_072).map { UInt8(truncatingIfNeeded: $0 / 16384) }))
+        cache.insert(b, data: ByteBuffer(repeating: 9, count: 131_072))
+        #expect(cache.block(block(0, 3 * 16384), in: a).map { Array($0.readableBytesView) } == [UInt8](repeating: 3, count: 16384))
+        cache.insert(c, data: ByteBuffer(repeating: 7, count: 131_072))  // b was used least recently
         #expect(cache.block(block(0, 131_072), in: b) == nil)
         #expect(cache.block(block(0, 0), in: a) != nil)
-        #expect(cache.block(block(2, 16384), in: c).map(Array.init) == [UInt8](repeating: 7, count: 16384))
+        #expect(cache.block(block(2, 16384), in: c).map { Array($0.readableBytesView) } == [UInt8](repeating: 7, count: 16384))
     }
 }

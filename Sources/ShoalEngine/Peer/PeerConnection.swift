@@ -154,17 +154,25 @@ enum PeerConnection {
     }
 
     /// A block to upload: from the shared cache, or read with its chunk on the I/O pool.
-    private static func blockData(_ block: BlockRequest, context: PeerContext) async throws -> ArraySlice<UInt8> {
+    private static func blockData(_ block: BlockRequest, context: PeerContext) async throws -> ByteBuffer {
         let storage = context.storage
         guard let chunk = UploadCache.chunk(of: block, geometry: storage.geometry) else {
             let offset = storage.geometry.offset(of: block.piece) + Int64(block.offset)
-            return try await context.pool.runIfActive { try storage.read(offset: offset, length: block.length) }[...]
+            return ByteBuffer(bytes: try await context.pool.runIfActive { try storage.read(offset: offset, length: block.length) })
         }
         if let cached = context.uploadCache.block(block, in: chunk.key) { return cached }
-        let data = try await context.pool.runIfActive { try storage.read(offset: chunk.offset, length: chunk.length) }
+        let data = try await context.pool.runIfActive {
+            var buffer = ByteBufferAllocator().buffer(capacity: chunk.length)
+            try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: chunk.length) { raw in
+                try storage.read(offset: chunk.offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<chunk.length]))
+                return chunk.length
+            }
+            return buffer
+        }
         context.uploadCache.insert(chunk.key, data: data)
-        let start = block.offset - chunk.key.chunk * UploadCache.chunkLength
-        return data[start..<start + block.length]
+        guard let slice = data.getSlice(at: data.readerIndex + block.offset - chunk.key.chunk * UploadCache.chunkLength, length: block.length)
+        else { throw StorageError("block \(block.piece.value)+\(block.offset) outside its chunk") }
+        return slice
     }
 
     /// A fast peer is told when a request it made will not be served (BEP 6); others infer it
@@ -193,16 +201,17 @@ enum PeerConnection {
                 if let reject = rejectIfFast(block, link: link) { frames.append(reject) }
                 continue
             }
-            var frame = ByteBuffer()
-            frame.reserveCapacity(13 + data.count)
-            frame.writeInteger(UInt32(9 + data.count))
-            frame.writeInteger(UInt8(7))
-            frame.writeInteger(UInt32(block.piece.value))
-            frame.writeInteger(UInt32(block.offset))
-            frame.writeBytes(data)
-            frames.append(frame)
+            // The message header, then the block as a slice of the cached chunk: no copy.
+            var header = ByteBuffer()
+            header.reserveCapacity(13)
+            header.writeInteger(UInt32(9 + data.readableBytes))
+            header.writeInteger(UInt8(7))
+            header.writeInteger(UInt32(block.piece.value))
+            header.writeInteger(UInt32(block.offset))
+            frames.append(header)
+            frames.append(data)
             link.uploadedBytes.add(Int64(block.length), ordering: .relaxed)
-            if frames.count >= 16 {
+            if frames.count >= 32 {
                 try await outbound.write(contentsOf: frames)
                 frames.removeAll(keepingCapacity: true)
             }

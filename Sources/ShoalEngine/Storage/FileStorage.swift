@@ -43,28 +43,41 @@ public final class FileStorage: Sendable {
     /// Reads a range of the stream. Missing files or short files read as an error: the caller
     /// treats that as "piece not present".
     public func read(offset: Int64, length: Int) throws(StorageError) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: length)
-        for span in geometry.fileSpans(offset: offset, length: length) where !padding[span.file] {
-            let descriptor = try open(span.file, forWriting: false)
-            let failure = out.withUnsafeMutableBytes { raw -> StorageError? in
-                let target = UnsafeMutableRawBufferPointer(rebasing: raw[span.offsetInRange..<span.offsetInRange + span.length])
-                var done = 0
-                while done < span.length {
-                    let got: Int
-                    do {
-                        got = try descriptor.read(fromAbsoluteOffset: span.offsetInFile + Int64(done),
-                                                  into: UnsafeMutableRawBufferPointer(rebasing: target[done...]))
-                    } catch {
-                        return StorageError("\(paths[span.file]): read failed: \(error)")
-                    }
-                    if got == 0 { return StorageError("\(paths[span.file]) is shorter than the torrent says") }
-                    done += got
-                }
-                return nil
+        do {
+            return try [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
+                try read(offset: offset, into: UnsafeMutableRawBufferPointer(buffer))
+                count = length
             }
-            if let failure { throw failure }
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError("\(error)")
         }
-        return out
+    }
+
+    /// Reads `target.count` bytes of the stream from `offset` into memory the caller owns (no
+    /// zeroing first: only padding files, which are not on disk, are filled with zeros).
+    public func read(offset: Int64, into target: UnsafeMutableRawBufferPointer) throws(StorageError) {
+        for span in geometry.fileSpans(offset: offset, length: target.count) {
+            let part = UnsafeMutableRawBufferPointer(rebasing: target[span.offsetInRange..<span.offsetInRange + span.length])
+            if padding[span.file] {
+                part.initializeMemory(as: UInt8.self, repeating: 0)
+                continue
+            }
+            let descriptor = try open(span.file, forWriting: false)
+            var done = 0
+            while done < span.length {
+                let got: Int
+                do {
+                    got = try descriptor.read(fromAbsoluteOffset: span.offsetInFile + Int64(done),
+                                              into: UnsafeMutableRawBufferPointer(rebasing: part[done...]))
+                } catch {
+                    throw StorageError("\(paths[span.file]): read failed: \(error)")
+                }
+                if got == 0 { throw StorageError("\(paths[span.file]) is shorter than the torrent says") }
+                done += got
+            }
+        }
     }
 
     public func write(offset: Int64, bytes: [UInt8]) throws(StorageError) {

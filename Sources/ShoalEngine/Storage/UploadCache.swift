@@ -1,3 +1,4 @@
+import NIOCore
 import ShoalCore
 import Synchronization
 
@@ -6,7 +7,8 @@ import Synchronization
 /// Peers ask for a piece's blocks one after another; reading 128 KiB at once and serving the
 /// next blocks from memory turns eight thread-pool reads into one. Chunks, not whole pieces:
 /// with hundreds of peers each in a different piece, a whole-piece cache would read up to a
-/// piece (1 MiB or more) for every 16 KiB block it sends.
+/// piece (1 MiB or more) for every 16 KiB block it sends. Chunks are `ByteBuffer`s, so a block
+/// goes to the socket as a slice of one, not a copy.
 final class UploadCache: Sendable {
     static let chunkLength = 128 << 10
 
@@ -17,7 +19,7 @@ final class UploadCache: Sendable {
 
     private struct Entry {
         let key: Key
-        let data: [UInt8]
+        let data: ByteBuffer
     }
 
     private let entries = Mutex<[Entry]>([])
@@ -37,7 +39,7 @@ final class UploadCache: Sendable {
         return (Key(piece: block.piece.value, chunk: chunk), geometry.offset(of: block.piece) + Int64(start), length)
     }
 
-    func block(_ block: BlockRequest, in key: Key) -> ArraySlice<UInt8>? {
+    func block(_ block: BlockRequest, in key: Key) -> ByteBuffer? {
         entries.withLock { entries in
             guard let index = entries.lastIndex(where: { $0.key == key }) else { return nil }
             let entry = entries[index]
@@ -45,12 +47,11 @@ final class UploadCache: Sendable {
                 entries.remove(at: index)
                 entries.append(entry)  // most recently used last
             }
-            let start = block.offset - key.chunk * Self.chunkLength
-            return entry.data[start..<start + block.length]
+            return entry.data.getSlice(at: entry.data.readerIndex + block.offset - key.chunk * Self.chunkLength, length: block.length)
         }
     }
 
-    func insert(_ key: Key, data: [UInt8]) {
+    func insert(_ key: Key, data: ByteBuffer) {
         entries.withLock { entries in
             entries.removeAll { $0.key == key }
             entries.append(Entry(key: key, data: data))
