@@ -1,18 +1,22 @@
 import Foundation
 import ShoalCore
-import ShoalEngine
+@testable import ShoalEngine
 import ShoalTestSupport
 import Testing
 
 @Suite("A DHT of 50 nodes on 127.0.0.1", .serialized)
 struct DHTNetworkTests {
     @Test func announcedTorrentIsFoundByAnotherNode() async throws {
+        // Every node here answers: the timeout only matters when the machine is loaded (other
+        // suites run beside this one), and a short one then loses answers that were merely late,
+        // so announces miss nodes a later lookup asks. Production's 2 s it is.
+        let timeout = Duration.seconds(2)
         var nodes: [DHTNode] = []
-        let first = try await DHTNode.start(bind: "127.0.0.1", port: 0, bootstrap: [], queryTimeout: .milliseconds(500))
+        let first = try await DHTNode.start(bind: "127.0.0.1", port: 0, bootstrap: [], queryTimeout: timeout)
         nodes.append(first)
         let bootstrap = [PeerAddress(host: "127.0.0.1", port: UInt16(first.port))]
         for _ in 1..<50 {
-            nodes.append(try await DHTNode.start(bind: "127.0.0.1", port: 0, bootstrap: bootstrap, queryTimeout: .milliseconds(500)))
+            nodes.append(try await DHTNode.start(bind: "127.0.0.1", port: 0, bootstrap: bootstrap, queryTimeout: timeout))
         }
         let all = nodes
         await withTaskGroup(of: Void.self) { group in
@@ -24,16 +28,23 @@ struct DHTNetworkTests {
             #expect(sizes.allSatisfy { $0 >= 5 }, "every node knows enough others to route: \(sizes)")
 
             let hash = InfoHash(bytes: [UInt8](repeating: 0xD7, count: 20))!
+            let peer = PeerAddress(host: "127.0.0.1", port: 51_413)
             let announced = await all[10].announce(hash, port: 51_413)
             #expect(announced.isEmpty, "nobody had it before")
-            let found = await all[40].getPeers(hash)
-            #expect(found.contains(PeerAddress(host: "127.0.0.1", port: 51_413)), "\(found)")
+            // Every node looks it up once. On an idle machine all 50 find it; with the CPU
+            // overloaded (other suites beside this one, or `yes` ×3 on 2 cores) 33–50 did, so the
+            // bar is a clear majority: a broken announce or lookup finds it nowhere.
+            var finders: [Int] = []
+            for (index, node) in all.enumerated() where await node.getPeers(hash).contains(peer) { finders.append(index) }
+            #expect(finders.count >= 30, "found by \(finders.count) of 50: \(finders)")
             // Unknown torrents find nothing.
             #expect(await all[25].getPeers(InfoHash(bytes: [UInt8](repeating: 0x01, count: 20))!).isEmpty)
             // Garbage does not stop a node from answering.
             for _ in 0..<200 { LoopbackSocket.sendDatagram((0..<40).map { _ in UInt8.random(in: 0...255) }, port: first.port) }
             LoopbackSocket.sendDatagram(Array("d1:ad2:id3:abce1:q4:ping1:t2:aa1:y1:qe".utf8), port: first.port)
-            #expect(await all[5].getPeers(hash).contains(PeerAddress(host: "127.0.0.1", port: 51_413)))
+            let firstAddress = PeerAddress(host: "127.0.0.1", port: UInt16(first.port))
+            let pong = await all[1].query(.ping(id: NodeID(InfoHash(bytes: [UInt8](repeating: 0x42, count: 20))!)), to: firstAddress)
+            #expect(pong != nil, "the flooded node still answers a ping")
             for node in all { await node.shutdown() }
         }
     }
