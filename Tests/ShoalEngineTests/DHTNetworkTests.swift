@@ -31,12 +31,12 @@ struct DHTNetworkTests {
             let peer = PeerAddress(host: "127.0.0.1", port: 51_413)
             let announced = await all[10].announce(hash, port: 51_413)
             #expect(announced.isEmpty, "nobody had it before")
-            // Every node looks it up once. On an idle machine all 50 find it; with the CPU
-            // overloaded (other suites beside this one, or `yes` ×3 on 2 cores) 33–50 did, so the
-            // bar is a clear majority: a broken announce or lookup finds it nowhere.
-            var finders: [Int] = []
-            for (index, node) in all.enumerated() where await node.getPeers(hash).contains(peer) { finders.append(index) }
-            #expect(finders.count >= 30, "found by \(finders.count) of 50: \(finders)")
+            // Every node finds it with one lookup. Before nodes refreshed their far buckets, a
+            // group that joined together could know only each other and never find it (seen
+            // with the CPU overloaded: 33–50 of 50).
+            var missed: [Int] = []
+            for (index, node) in all.enumerated() where await !node.getPeers(hash).contains(peer) { missed.append(index) }
+            #expect(missed.isEmpty, "not found by nodes \(missed)")
             // Unknown torrents find nothing.
             #expect(await all[25].getPeers(InfoHash(bytes: [UInt8](repeating: 0x01, count: 20))!).isEmpty)
             // Garbage does not stop a node from answering.

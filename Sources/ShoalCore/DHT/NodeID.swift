@@ -18,6 +18,20 @@ public struct NodeID: Sendable, Hashable, Comparable, CustomStringConvertible {
         return random(using: &rng)
     }
 
+    /// A random id sharing exactly `prefix` leading bits with this one: a target in the range
+    /// of routing-table bucket `prefix`, for refreshing that bucket (0 ..< 160).
+    public func random(sharing prefix: Int, using rng: inout some RandomNumberGenerator) -> NodeID {
+        var out = NodeID.random(using: &rng).bytes
+        for bit in 0...prefix {
+            let mask = UInt8(0x80) >> UInt8(bit % 8)
+            let own = bytes[bit / 8] & mask
+            // The shared bits are ours; the one after them is flipped.
+            let wanted = bit == prefix ? own ^ mask : own
+            out[bit / 8] = (out[bit / 8] & ~mask) | wanted
+        }
+        return NodeID(bytes: out)!
+    }
+
     public func distance(to other: NodeID) -> [UInt8] { zip(bytes, other.bytes).map { $0 ^ $1 } }
 
     /// How many leading bits two ids share (160 for the same id).

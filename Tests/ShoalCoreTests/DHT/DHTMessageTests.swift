@@ -145,6 +145,16 @@ struct DHTMessageTests {
         #expect(queries < 120)
     }
 
+    @Test func refreshTargetsFallInTheirBucket() {
+        var rng = SeededRandom(seed: 61)
+        for _ in 0..<50 {
+            let own = NodeID.random(using: &rng)
+            for prefix in [0, 1, 2, 7, 8, 9, 100, 159] {
+                #expect(own.commonPrefixLength(with: own.random(sharing: prefix, using: &rng)) == prefix, "bucket \(prefix)")
+            }
+        }
+    }
+
     @Test func storedPeersExpireAndAreBounded() {
         var store = DHTPeerStore()
         let start = ContinuousClock.now
