@@ -19,10 +19,10 @@ public struct NodeID: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// A random id sharing exactly `prefix` leading bits with this one: a target in the range
-    /// of routing-table bucket `prefix`, for refreshing that bucket (0 ..< 160).
+    /// of routing-table bucket `prefix`, for refreshing that bucket (0 ..< 160; clamped).
     public func random(sharing prefix: Int, using rng: inout some RandomNumberGenerator) -> NodeID {
         var out = NodeID.random(using: &rng).bytes
-        for bit in 0...prefix {
+        for bit in 0...min(max(prefix, 0), 159) {
             let mask = UInt8(0x80) >> UInt8(bit % 8)
             let own = bytes[bit / 8] & mask
             // The shared bits are ours; the one after them is flipped.
