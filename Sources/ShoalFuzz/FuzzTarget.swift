@@ -30,6 +30,21 @@ enum FuzzTarget: String, CaseIterable {
                 check.append(encoded)
                 precondition((try? check.next()) == message, "peer wire round trip changed the message")
             }
+            // The receive path's decode(_:into:) must give what next() gives, error for error.
+            var whole = PeerWireDecoder(pieceCount: 1000)
+            whole.append(bytes)
+            var expected: [PeerMessage] = []
+            var failed = false
+            do { while let message = try whole.next() { expected.append(message) } } catch { failed = true }
+            var chunked = PeerWireDecoder(pieceCount: 1000)
+            var got: [PeerMessage] = []
+            let cut = bytes.count > 1 ? Int(bytes[1]) % bytes.count : 0
+            let chunkFailed = (try? bytes.withUnsafeBytes { raw in
+                try chunked.decode(UnsafeRawBufferPointer(rebasing: raw[..<split]), into: &got)
+                try chunked.decode(UnsafeRawBufferPointer(rebasing: raw[split..<max(split, cut)]), into: &got)
+                try chunked.decode(UnsafeRawBufferPointer(rebasing: raw[max(split, cut)...]), into: &got)
+            }) == nil
+            precondition(got == expected && chunkFailed == failed, "decode(_:into:) differs from next()")
             _ = try? Handshake(parsing: bytes)
         case .announce:
             _ = try? AnnounceResponse(httpBody: bytes)

@@ -73,4 +73,33 @@ struct PieceWriterTests {
         try await pool.shutdownGracefully()
         try? FileManager.default.removeItem(atPath: (storage.paths[0] as NSString).deletingLastPathComponent)
     }
+
+    /// Blocks written as a list (one `pwritev` per file) land where one gathered write would
+    /// put them, across file boundaries, including a 1-byte file and an empty buffer.
+    @Test func blockListsWriteAcrossFiles() throws {
+        let lengths: [Int64] = [5_000, 1, 30_000, 777]
+        let total = Int(lengths.reduce(0, +))
+        var random = SeededRandom(seed: 91)
+        let content = (0..<total).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let pieceLength = 16 << 10
+        let pieces = (total + pieceLength - 1) / pieceLength
+        var builder = MetainfoBuilder(name: "tree", files: lengths.enumerated().map { .init(path: ["f\($0.offset)"], length: $0.element) },
+                                      length: Int64(total), pieceLength: pieceLength, pieceHashes: Array(repeating: 0, count: 20 * pieces))
+        builder.trackerTiers = []
+        let info = try Metainfo(bytes: builder.encoded()).info
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-writev-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let storage = FileStorage(info: info, downloadDirectory: directory)
+        // Uneven buffers, the first starting inside file 0 and the run crossing files 1 and 2.
+        let cuts = [0, 4_000, 4_999, 5_000, 5_001, 5_001, 9_000, 21_000, total]
+        let start = 1_000
+        let blocks = zip(cuts, cuts.dropFirst()).map { Array(content[max($0, start)..<max($1, start)]) }
+        try storage.write(offset: Int64(start), blocks: blocks)
+        try storage.write(offset: 0, blocks: [Array(content[0..<500]), Array(content[500..<start])])
+        #expect(try storage.read(offset: 0, length: total) == content)
+        for (file, length) in lengths.enumerated() {
+            let size = (try? FileManager.default.attributesOfItem(atPath: storage.paths[file])[.size] as? Int) ?? -1
+            #expect(size == Int(length), "file \(file)")
+        }
+    }
 }

@@ -58,9 +58,53 @@ public struct PeerWireDecoder: Sendable {
         guard bufferedByteCount >= 4 + length else { return nil }
         let start = readIndex + 4
         readIndex = start + length
-        if length == 0 { return .keepAlive }
-        let id = buffer[start]
-        let payload = buffer[start + 1..<start + length]
+        return try Self.message(buffer[start..<start + length])
+    }
+
+    /// Decodes every whole message of what is buffered followed by `bytes`, and buffers only an
+    /// unfinished last frame. The receive path's way in: a block that arrives whole in one read
+    /// is copied once, from the socket's buffer into its message, instead of through this
+    /// decoder's buffer first (at several hundred MiB/s those copies showed in profiles).
+    public mutating func decode(_ bytes: UnsafeRawBufferPointer, into messages: inout [PeerMessage]) throws(DecodeError) {
+        var input = bytes[...]
+        while let message = try next() { messages.append(message) }
+        if bufferedByteCount > 0 {
+            // Complete the frame begun in an earlier read with just the bytes it lacks.
+            let header = min(max(0, 4 - bufferedByteCount), input.count)
+            take(header, from: &input)
+            guard bufferedByteCount >= 4 else { return }
+            let length = Int(buffer.bigEndianUInt32(at: readIndex))
+            guard length <= maxFrameLength else { throw .frameTooLong(length, limit: maxFrameLength) }
+            take(min(4 + length - bufferedByteCount, input.count), from: &input)
+            guard let message = try next() else { return }
+            messages.append(message)
+        }
+        while input.count >= 4 {
+            let length = Int(input.bigEndianUInt32(at: 0))
+            guard length <= maxFrameLength else { throw .frameTooLong(length, limit: maxFrameLength) }
+            guard input.count >= 4 + length else { break }
+            let frame = input.startIndex + 4..<input.startIndex + 4 + length
+            messages.append(try Self.message(UnsafeRawBufferPointer(rebasing: input[frame])))
+            input = input[frame.upperBound...]
+        }
+        append(input)
+    }
+
+    private mutating func take(_ count: Int, from input: inout Slice<UnsafeRawBufferPointer>) {
+        append(input.prefix(count))
+        input = input.dropFirst(count)
+    }
+
+    /// A copy made with one memcpy where the bytes are contiguous (they always are here).
+    private static func bytes(_ part: some Collection<UInt8>) -> [UInt8] {
+        part.withContiguousStorageIfAvailable { Array($0) } ?? Array(part)
+    }
+
+    /// One frame's message, from the bytes after its length prefix.
+    private static func message<Frame: Collection<UInt8>>(_ frame: Frame) throws(DecodeError) -> PeerMessage where Frame.Index == Int {
+        if frame.isEmpty { return .keepAlive }
+        let id = frame[frame.startIndex]
+        let payload = frame.dropFirst()
         func int(_ at: Int) -> Int { Int(payload.bigEndianUInt32(at: at)) }
         func expect(_ size: Int) throws(DecodeError) {
             guard payload.count == size else { throw .malformed(id: id, length: payload.count) }
@@ -71,12 +115,12 @@ public struct PeerWireDecoder: Sendable {
         case .interested?: try expect(0); return .interested
         case .notInterested?: try expect(0); return .notInterested
         case .have?: try expect(4); return .have(piece: int(0))
-        case .bitfield?: return .bitfield(Array(payload))
+        case .bitfield?: return .bitfield(bytes(payload))
         case .request?: try expect(12); return .request(piece: int(0), offset: int(4), length: int(8))
         case .cancel?: try expect(12); return .cancel(piece: int(0), offset: int(4), length: int(8))
         case .piece?:
             guard payload.count >= 8 else { throw .malformed(id: id, length: payload.count) }
-            return .piece(piece: int(0), offset: int(4), data: Array(payload.dropFirst(8)))
+            return .piece(piece: int(0), offset: int(4), data: bytes(payload.dropFirst(8)))
         case .port?: try expect(2); return .port(payload.bigEndianUInt16(at: 0))
         case .suggest?: try expect(4); return .suggest(piece: int(0))
         case .haveAll?: try expect(0); return .haveAll
@@ -85,8 +129,8 @@ public struct PeerWireDecoder: Sendable {
         case .allowedFast?: try expect(4); return .allowedFast(piece: int(0))
         case .extended?:
             guard payload.count >= 1 else { throw .malformed(id: id, length: payload.count) }
-            return .extended(id: payload[payload.startIndex], payload: Array(payload.dropFirst()))
-        case nil: return .unknown(id: id, payload: Array(payload))
+            return .extended(id: payload[payload.startIndex], payload: bytes(payload.dropFirst()))
+        case nil: return .unknown(id: id, payload: bytes(payload))
         }
     }
 }

@@ -126,10 +126,15 @@ enum PeerConnection {
         var decoder = decoder
         do {
             // Messages that arrived in the same packets as the handshake.
-            try await deliver(&decoder, key: key, torrent: torrent, context: context)
+            var messages: [PeerMessage] = []
+            while let message = try decoder.next() { messages.append(message) }
+            try await deliver(messages, key: key, torrent: torrent, context: context)
             while let buffer = try await iterator.next() {
-                decoder.append(buffer.readableBytesView)
-                try await deliver(&decoder, key: key, torrent: torrent, context: context)
+                messages = []
+                try buffer.withUnsafeReadableBytes { bytes throws(PeerWireDecoder.DecodeError) in
+                    try decoder.decode(bytes, into: &messages)
+                }
+                try await deliver(messages, key: key, torrent: torrent, context: context)
             }
             return "closed by peer"
         } catch is CancellationError {
@@ -139,16 +144,12 @@ enum PeerConnection {
         }
     }
 
-    /// Hands the torrent every whole message buffered, in one call; blocks received first pass
-    /// the download limit.
-    private static func deliver(_ decoder: inout PeerWireDecoder, key: Int, torrent: TorrentRuntime, context: PeerContext) async throws {
-        var messages: [PeerMessage] = []
-        var blockBytes = 0
-        while let message = try decoder.next() {
-            if case .piece(_, _, let data) = message { blockBytes += data.count }
-            messages.append(message)
-        }
+    /// Hands the torrent the messages of one read in one call; blocks received first pass the
+    /// download limit.
+    private static func deliver(_ messages: [PeerMessage], key: Int, torrent: TorrentRuntime, context: PeerContext) async throws {
         guard !messages.isEmpty else { return }
+        var blockBytes = 0
+        for case .piece(_, _, let data) in messages { blockBytes += data.count }
         if blockBytes > 0 { await RateLimiter.pass(blockBytes, through: context.downloadLimiters) }
         await torrent.handle(messages, from: key)
     }

@@ -96,6 +96,68 @@ public final class FileStorage: Sendable {
         }
     }
 
+    /// Writes consecutive buffers as one range of the stream: one `pwritev` per file they
+    /// cross, so blocks that arrived separately reach the disk without being gathered first.
+    public func write(offset: Int64, blocks: [[UInt8]]) throws(StorageError) {
+        if blocks.count == 1 { return try write(offset: offset, bytes: blocks[0]) }
+        do {
+            try Self.withPointers(to: blocks[...], collected: []) { parts in
+                try write(offset: offset, parts: parts)
+            }
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError("\(error)")
+        }
+    }
+
+    /// Calls `body` with the bytes of every array, all pinned at once (one closure per array).
+    private static func withPointers(to arrays: ArraySlice<[UInt8]>, collected: [UnsafeRawBufferPointer],
+                                     _ body: ([UnsafeRawBufferPointer]) throws -> Void) throws {
+        guard let first = arrays.first else { return try body(collected) }
+        try first.withUnsafeBytes { bytes in
+            try withPointers(to: arrays.dropFirst(), collected: collected + [bytes], body)
+        }
+    }
+
+    private func write(offset: Int64, parts: [UnsafeRawBufferPointer]) throws {
+        let total = parts.reduce(0) { $0 + $1.count }
+        for span in geometry.fileSpans(offset: offset, length: total) where !padding[span.file] {
+            let descriptor = try open(span.file, forWriting: true)
+            var pending = Self.range(span.offsetInRange, length: span.length, of: parts)
+            var position = span.offsetInFile
+            while !pending.isEmpty {
+                let vectors = pending.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+                let written = pwritev(descriptor.rawValue, vectors, Int32(vectors.count), off_t(position))
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else {
+                    let reason = written < 0 ? String(cString: strerror(errno)) : "nothing written"
+                    throw StorageError("\(paths[span.file]): write failed: \(reason)")
+                }
+                position += Int64(written)
+                pending = Self.range(written, length: pending.reduce(0) { $0 + $1.count } - written, of: pending)
+            }
+        }
+    }
+
+    /// The buffers covering `length` bytes from `start` of the concatenation of `parts`.
+    private static func range(_ start: Int, length: Int, of parts: [UnsafeRawBufferPointer]) -> [UnsafeRawBufferPointer] {
+        var result: [UnsafeRawBufferPointer] = []
+        var skip = start
+        var left = length
+        for part in parts where left > 0 {
+            if skip >= part.count {
+                skip -= part.count
+                continue
+            }
+            let take = min(part.count - skip, left)
+            result.append(UnsafeRawBufferPointer(rebasing: part[skip..<skip + take]))
+            left -= take
+            skip = 0
+        }
+        return result
+    }
+
     public func read(piece: PieceIndex) throws(StorageError) -> [UInt8] {
         try read(offset: geometry.offset(of: piece), length: geometry.length(of: piece))
     }

@@ -119,7 +119,7 @@ final class PieceWriter: Sendable {
         defer { queuedBytes.subtract(bytes, ordering: .relaxed) }
         do {
             let start = storage.geometry.offset(of: piece) + Int64(run[0].offset)
-            try storage.write(offset: start, bytes: run.count == 1 ? run[0].data : run.flatMap(\.data))
+            try storage.write(offset: start, blocks: run.map(\.data))
         } catch {
             running.withLock { _ = $0.removeValue(forKey: piece.value) }
             outcomeContinuation.yield(Outcome(piece: piece, result: .failure(error), data: nil))

@@ -67,6 +67,61 @@ struct PeerWireDecoderTests {
         #expect(out.count == 20 * Self.messages.count)
     }
 
+    /// The receive path's `decode(_:into:)`: every split, random chunks, and bytes left from
+    /// `append` (the handshake's read) before it. Same messages as `next()` gives.
+    @Test("decode(_:into:) gives the same messages at every split point")
+    func decodeEverySplitPoint() throws {
+        let stream = Self.messages.flatMap(\.encoded)
+        for split in 0...stream.count {
+            for early in [0, min(split, 3)] {
+                var decoder = PeerWireDecoder(pieceCount: 24)
+                var out: [PeerMessage] = []
+                decoder.append(stream[0..<early])
+                try stream[early..<split].withUnsafeBytes { try decoder.decode($0, into: &out) }
+                try stream[split...].withUnsafeBytes { try decoder.decode($0, into: &out) }
+                #expect(out == Self.messages, "split at \(split), \(early) bytes appended first")
+                #expect(decoder.bufferedByteCount == 0)
+            }
+        }
+    }
+
+    @Test("decode(_:into:) handles random chunks", arguments: 0..<5)
+    func decodeRandomChunks(seed: UInt64) throws {
+        var rng = SeededRandom(seed: seed)
+        let expected = (0..<20).flatMap { _ in Self.messages }
+        let stream = expected.flatMap(\.encoded)
+        var decoder = PeerWireDecoder(pieceCount: 24)
+        var out: [PeerMessage] = []
+        var position = 0
+        while position < stream.count {
+            let size = min(stream.count - position, Int.random(in: 0...300, using: &rng))
+            try stream[position..<position + size].withUnsafeBytes { try decoder.decode($0, into: &out) }
+            position += size
+        }
+        #expect(out == expected)
+        #expect(decoder.bufferedByteCount == 0)
+    }
+
+    @Test("decode(_:into:) refuses an oversized frame, whole or begun in an earlier read")
+    func decodeRefusesFramesOverTheCap() {
+        let frame: [UInt8] = [0, 0, 0x44, 0x01, 7]
+        for split in [5, 2] {
+            var decoder = PeerWireDecoder(pieceCount: 100)
+            var out: [PeerMessage] = []
+            #expect(throws: PeerWireDecoder.DecodeError.frameTooLong(17_409, limit: 17_408)) {
+                try frame[..<split].withUnsafeBytes { try decoder.decode($0, into: &out) }
+                try frame[split...].withUnsafeBytes { try decoder.decode($0, into: &out) }
+            }
+        }
+        for bytes in Self.malformed {
+            var decoder = PeerWireDecoder(pieceCount: 10)
+            var out: [PeerMessage] = []
+            #expect(throws: PeerWireDecoder.DecodeError.self, "\(bytes)") {
+                try bytes.withUnsafeBytes { try decoder.decode($0, into: &out) }
+            }
+        }
+    }
+
     @Test func refusesFramesOverTheCap() {
         var decoder = PeerWireDecoder(pieceCount: 100)
         decoder.append([0, 0, 0x44, 0x01])  // 17,409 bytes: one more than a metadata piece + header
