@@ -39,11 +39,16 @@ enum FuzzTarget: String, CaseIterable {
             var chunked = PeerWireDecoder(pieceCount: 1000)
             var got: [PeerMessage] = []
             let cut = bytes.count > 1 ? Int(bytes[1]) % bytes.count : 0
-            let chunkFailed = (try? bytes.withUnsafeBytes { raw in
-                try chunked.decode(UnsafeRawBufferPointer(rebasing: raw[..<split]), into: &got)
-                try chunked.decode(UnsafeRawBufferPointer(rebasing: raw[split..<max(split, cut)]), into: &got)
-                try chunked.decode(UnsafeRawBufferPointer(rebasing: raw[max(split, cut)...]), into: &got)
-            }) == nil
+            var chunkFailed = false
+            bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Void in
+                do {
+                    try chunked.decode(UnsafeRawBufferPointer(rebasing: raw[..<split]), into: &got)
+                    try chunked.decode(UnsafeRawBufferPointer(rebasing: raw[split..<max(split, cut)]), into: &got)
+                    try chunked.decode(UnsafeRawBufferPointer(rebasing: raw[max(split, cut)...]), into: &got)
+                } catch {
+                    chunkFailed = true
+                }
+            }
             precondition(got == expected && chunkFailed == failed, "decode(_:into:) differs from next()")
             _ = try? Handshake(parsing: bytes)
         case .announce:

@@ -145,8 +145,9 @@ public struct PiecePicker: Sendable {
     // MARK: - Picking
 
     /// Up to `count` new requests for `peer`, marked as requested; only from the pieces in
-    /// `only` when given (a peer that chokes us but allows those, BEP 6).
-    public mutating func pick(for peer: PeerKey, count: Int, only: Set<Int>? = nil,
+    /// `only` when given (a peer that chokes us but allows those, BEP 6), and none of the
+    /// pieces in `excluding` (ones it refused lately).
+    public mutating func pick(for peer: PeerKey, count: Int, only: Set<Int>? = nil, excluding: Set<Int> = [],
                               using rng: inout some RandomNumberGenerator) -> [BlockRequest] {
         guard count > 0, var bits = peers[peer] else { return [] }
         if let only {
@@ -154,6 +155,7 @@ public struct PiecePicker: Sendable {
             for index in only where index >= 0 && index < bits.count && bits[index] { allowed.set(index) }
             bits = allowed
         }
+        for index in excluding where index >= 0 && index < bits.count { bits.clear(index) }
         var picked: [BlockRequest] = []
 
         // 1. Partial pieces the peer has, most advanced first. Called for every block that

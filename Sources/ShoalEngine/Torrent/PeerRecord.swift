@@ -31,6 +31,12 @@ struct PeerRecord {
     var allowedFast: Set<Int> = []
     /// Pieces we let it request while we choke it.
     var allowedFastGiven: Set<Int> = []
+    /// Pieces it turned down while unchoking us (BEP 6 reject; a seed declines what others can
+    /// give us), not asked of it again until `refusedSince` + `refusalMemory`: asking again at
+    /// once would only bounce.
+    var refused: Set<Int> = []
+    var refusedSince: ContinuousClock.Instant?
+    static let refusalMemory: Duration = .seconds(10)
     /// Peer exchange: what we last told it, and when.
     var pexSent: Set<PeerAddress> = []
     var pexSentAt: ContinuousClock.Instant?

@@ -48,6 +48,13 @@ extension TorrentRuntime {
             }
             // The block goes back to the pool; another peer (or this one later) gets asked.
             picker?.unrequest(block, by: key)
+            // Refused while unchoked: the peer does not want to send that piece now (a seed
+            // keeping its upload for pieces nobody else has). Ask it for others meanwhile.
+            if !record.peerChoking {
+                if record.refused.isEmpty { peers[key]?.refusedSince = .now }
+                peers[key]?.refused.insert(index)
+                fillRequests(key)
+            }
         case .allowedFast(let index):
             guard record.supportsFast else { return drop(key, "allowed fast without the fast extension") }
             guard geometry.piece(index) != nil else { return }
@@ -96,6 +103,11 @@ extension TorrentRuntime {
             if let superSeeder, !superSeeder.mayServe(key, piece: index) {
                 // Not shown to this peer (super-seeding): refused, not served.
                 if record.supportsFast { record.link.send(.reject(piece: index, offset: offset, length: length)) }
+                return
+            }
+            if record.supportsFast, activity == .seeding, superSeeder == nil,
+                seedFilter.shouldDecline(block, from: key, availability: picker?.availability[index] ?? 0, now: .now) {
+                record.link.send(.reject(piece: index, offset: offset, length: length))
                 return
             }
             guard record.link.queuedUploads.load(ordering: .relaxed) + serving.count < Self.maxQueuedUploads else {
@@ -169,7 +181,8 @@ extension TorrentRuntime {
         // A deep pipeline is topped up in batches (an eighth of its depth, up to 16 blocks), not
         // a request per arriving block: one write for many requests.
         guard wanted > 0, outstanding == 0 || wanted >= max(1, min(depth / 8, 16)),
-            let blocks = picker?.pick(for: key, count: wanted, only: record.peerChoking ? record.allowedFast : nil, using: &rng)
+            let blocks = picker?.pick(for: key, count: wanted, only: record.peerChoking ? record.allowedFast : nil,
+                                      excluding: record.refused, using: &rng)
         else { return }
         record.link.send(blocks.map { .request(piece: $0.piece.value, offset: $0.offset, length: $0.length) })
     }

@@ -75,6 +75,7 @@ extension TorrentRuntime {
         guard let record = peers.removeValue(forKey: key) else { return }
         peerBudget.give()
         superSeeder?.peerLeft(key)
+        seedFilter.peerLeft(key)
         picker?.peerLeft(key)
         if !record.incoming, var state = addresses[record.address] {
             state.connected = false
@@ -115,6 +116,13 @@ extension TorrentRuntime {
                 picker?.release(key)
             }
         }
+        for (key, record) in peers {
+            if let since = record.refusedSince, now - since >= PeerRecord.refusalMemory {
+                peers[key]?.refused = []
+                peers[key]?.refusedSince = nil
+            }
+        }
+        if activity == .seeding, let picker { seedFilter.recount(availability: picker.availability, now: now) }
         // Silent peers go, and so do peers stuck half-way through a message (slowloris).
         for (key, record) in peers where now - record.lastMessageAt > config.peerIdleTimeout {
             drop(key, "no message for \(config.peerIdleTimeout)")
@@ -195,8 +203,10 @@ extension TorrentRuntime {
         case .success(true):
             picker?.pieceVerified(piece)
             if let failed = suspects.removeValue(forKey: piece.value), let data { convict(failed, good: data) }
+            // Seeds are told too: a seed learns from haves which pieces are out (see
+            // `SeedRequestFilter`), as libtorrent's redundant haves do.
             for (key, record) in peers {
-                if picker?.peerBitfield(key)?[piece] != true { record.link.send(.have(piece: piece.value)) }
+                record.link.send(.have(piece: piece.value))
                 updateInterest(key)
             }
             updateCompletion()

@@ -21,6 +21,8 @@ public actor TorrentRuntime {
     var picker: PiecePicker?
     /// Active while an initial seeder super-seeds (BEP 16); nil otherwise.
     var superSeeder: SuperSeeder?
+    /// While seeding: declines requests for pieces others can give (see `SeedRequestFilter`).
+    var seedFilter = SeedRequestFilter()
     var choker: Choker
     var peers: [Int: PeerRecord] = [:]
     var nextKey = 1

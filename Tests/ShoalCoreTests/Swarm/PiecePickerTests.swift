@@ -54,6 +54,21 @@ struct PiecePickerTests {
         #expect(firsts.count >= 4)
     }
 
+    @Test("pieces a peer refused are not asked of it, partial ones included")
+    func refusedPiecesAreSkipped() {
+        var picker = Self.picker(pieces: 4, blocksPerPiece: 2)
+        picker.peerJoined(0, has: Self.bits("1000"))
+        picker.peerJoined(100, has: Self.bits("1111"))
+        var rng = SeededRandom(seed: 4)
+        // Piece 0 started with peer 0; peer 100 refused it and piece 2.
+        #expect(picker.pick(for: 0, count: 1, using: &rng).map(\.piece.value) == [0])
+        let picked = picker.pick(for: 100, count: 8, excluding: [0, 2], using: &rng)
+        #expect(picked.count == 4 && Set(picked.map(\.piece.value)) == [1, 3])
+        #expect(picker.pick(for: 100, count: 8, excluding: [0, 2, 99, -1], using: &rng).isEmpty)
+        // Without the exclusions: the rest, then (endgame) the block peer 0 is fetching.
+        #expect(picker.pick(for: 100, count: 8, using: &rng).map(\.piece.value) == [0, 2, 2, 0])
+    }
+
     @Test func onlyAsksForWhatThePeerHasAndWeLack() {
         var picker = Self.picker(pieces: 6, have: "110000")
         picker.peerJoined(1, has: Self.bits("101010"))

@@ -1,0 +1,50 @@
+import Testing
+@testable import ShoalCore
+
+@Suite("Seed request filter")
+struct SeedRequestFilterTests {
+    static let geometry = TorrentGeometry(totalLength: 4 * 32_768, pieceLength: 32_768, fileLengths: [4 * 32_768])
+    static func block(_ piece: Int, _ number: Int = 0) -> BlockRequest { geometry.block(number, of: geometry.piece(piece)!) }
+
+    @Test func declinesPiecesOthersHaveOrWereSentWhileSomeAreOnlyHere() {
+        var filter = SeedRequestFilter()
+        let now = ContinuousClock.now
+        func declines(_ block: BlockRequest, from peer: Int, availability: Int = 0) -> Bool {
+            filter.shouldDecline(block, from: peer, availability: availability, now: now)
+        }
+        #expect(!declines(Self.block(1), from: 1, availability: 2), "before the first count: served")
+        filter.recount(availability: [0, 2, 0, 0], now: now)
+        #expect(filter.undistributedPieces == 3)
+        #expect(!declines(Self.block(0), from: 1), "only here: served")
+        #expect(!declines(Self.block(0, 1), from: 1), "the same peer gets the rest of the piece")
+        #expect(declines(Self.block(0), from: 2), "already sent to peer 1")
+        #expect(declines(Self.block(1), from: 3, availability: 2), "another peer has it")
+        #expect(declines(Self.block(1, 1), from: 3, availability: 2), "each block once")
+        filter.recount(availability: [0, 2, 0, 0], now: now)
+        #expect(filter.undistributedPieces == 2, "piece 0 went out")
+        filter.peerLeft(1)
+        filter.recount(availability: [0, 2, 0, 0], now: now)
+        #expect(filter.undistributedPieces == 3, "and left with peer 1")
+        #expect(!declines(Self.block(0), from: 2), "so it is served again")
+        filter.recount(availability: [1, 1, 1, 1], now: now)
+        #expect(!declines(Self.block(3), from: 4, availability: 1), "everything out: served")
+    }
+
+    @Test func aPeerThatAsksAgainSoonIsServed() {
+        var filter = SeedRequestFilter()
+        let start = ContinuousClock.now
+        filter.recount(availability: [1, 0, 1, 1], now: start)
+        func declines(after delay: Duration) -> Bool {
+            filter.shouldDecline(Self.block(2), from: 7, availability: 1, now: start + delay)
+        }
+        #expect(declines(after: .zero))
+        #expect(!declines(after: .milliseconds(5)), "asked again at once: served")
+        // Asked again later (it heeded the reject and waited): declined again.
+        #expect(declines(after: .seconds(1)))
+        #expect(declines(after: .seconds(7)))
+        filter.recount(availability: [1, 0, 1, 1], now: start + .seconds(8))
+        #expect(filter.declinedCount == 1)
+        filter.recount(availability: [1, 0, 1, 1], now: start + .seconds(13))
+        #expect(filter.declinedCount == 0)
+    }
+}
