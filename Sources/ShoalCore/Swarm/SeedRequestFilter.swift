@@ -10,7 +10,7 @@
 /// rejects). Once every piece is out, nothing is declined. Pure: the caller passes the time.
 public struct SeedRequestFilter: Sendable {
     public typealias PeerKey = Int
-    public static let askAgainWindow: Duration = .seconds(5)
+    public static let askAgainWindow: Duration = .seconds(1)
 
     private var declined: [PeerKey: [BlockRequest: ContinuousClock.Instant]] = [:]
     /// The first peer each piece was served to (while it is connected).

@@ -36,7 +36,7 @@ struct PeerRecord {
     /// once would only bounce.
     var refused: Set<Int> = []
     var refusedSince: ContinuousClock.Instant?
-    static let refusalMemory: Duration = .seconds(10)
+    static let refusalMemory: Duration = .seconds(2)
     /// Peer exchange: what we last told it, and when.
     var pexSent: Set<PeerAddress> = []
     var pexSentAt: ContinuousClock.Instant?

@@ -40,11 +40,11 @@ struct SeedRequestFilterTests {
         #expect(declines(after: .zero))
         #expect(!declines(after: .milliseconds(5)), "asked again at once: served")
         // Asked again later (it heeded the reject and waited): declined again.
-        #expect(declines(after: .seconds(1)))
+        #expect(declines(after: .seconds(2)))
         #expect(declines(after: .seconds(7)))
-        filter.recount(availability: [1, 0, 1, 1], now: start + .seconds(8))
+        filter.recount(availability: [1, 0, 1, 1], now: start + .milliseconds(7_500))
         #expect(filter.declinedCount == 1)
-        filter.recount(availability: [1, 0, 1, 1], now: start + .seconds(13))
+        filter.recount(availability: [1, 0, 1, 1], now: start + .milliseconds(8_500))
         #expect(filter.declinedCount == 0)
     }
 }
