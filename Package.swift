@@ -59,6 +59,8 @@ let package = Package(
         ),
         // Page-cache reads that never block (preadv2 + RWF_NOWAIT), seen only by FileStorage.
         .systemLibrary(name: "CPageCache", path: "Sources/CPageCache"),
+        // glibc's heap thresholds (mallopt), set by the `shoal` commands that move data.
+        .systemLibrary(name: "CHeap", path: "Sources/CHeap"),
         // ncursesw, seen only by ShoalTerminal.
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
         .target(
@@ -76,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "shoal",
             dependencies: [
-                "ShoalCore", "ShoalEngine", "ShoalTracker", "ShoalTUI", "ShoalTerminal",
+                "ShoalCore", "ShoalEngine", "ShoalTracker", "ShoalTUI", "ShoalTerminal", "CHeap",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -41,6 +41,7 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        HeapTrimming.keepFreedMemory()
         var chosenTheme = Theme.builtIn
         if !headless {
             do {
