@@ -11,10 +11,8 @@ enum PeerConnection {
         let description: String
     }
 
-    /// Reads of up to 64 KiB: four blocks per system call, and what a busy connection holds for
-    /// its reader stays small. With 256 KiB reads, twenty fast peers took 85 MiB to download
-    /// 4 GiB; with 64 KiB, 60 MiB, and no slower (`Benchmarks/memory_swarm.py`).
-    static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 64 << 10, maximum: 64 << 10)
+    /// Reads of up to 64 KiB to begin with (see `ReceiveSizing`).
+    static let receiveAllocator = ReceiveSizing.small
 
     static func bootstrap(_ group: any EventLoopGroup) -> ClientBootstrap {
         ClientBootstrap(group: group)
@@ -113,7 +111,7 @@ enum PeerConnection {
                 outbound.finish()
                 channel.close(promise: nil)
             }
-            let reason = await read(&iterator, decoder: decoder, key: key, torrent: torrent, context: context)
+            let reason = await read(&iterator, decoder: decoder, channel: channel, key: key, torrent: torrent, context: context)
             link.close()
             await group.waitForAll()
             return reason
@@ -122,14 +120,18 @@ enum PeerConnection {
     }
 
     private static func read(_ iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, decoder: PeerWireDecoder,
-                             key: Int, torrent: TorrentRuntime, context: PeerContext) async -> String {
+                             channel: any NIOCore.Channel, key: Int, torrent: TorrentRuntime, context: PeerContext) async -> String {
         var decoder = decoder
+        var sizing = ReceiveSizing(now: .now)
         do {
             // Messages that arrived in the same packets as the handshake.
             var messages: [PeerMessage] = []
             while let message = try decoder.next() { messages.append(message) }
             try await deliver(messages, key: key, torrent: torrent, context: context)
             while let buffer = try await iterator.next() {
+                if let allocator = sizing.received(buffer.readableBytes, now: .now) {
+                    channel.setOption(.recvAllocator, value: allocator).whenFailure { _ in }
+                }
                 messages = []
                 try buffer.withUnsafeReadableBytes { bytes throws(PeerWireDecoder.DecodeError) in
                     try decoder.decode(bytes, into: &messages)
