@@ -30,7 +30,7 @@ let package = Package(
         .target(
             name: "ShoalEngine",
             dependencies: [
-                "ShoalCore", "CPageCache",
+                "ShoalCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -57,8 +57,6 @@ let package = Package(
             dependencies: ["ShoalCore", "ShoalEngine", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strict
         ),
-        // Page-cache reads that never block (preadv2 + RWF_NOWAIT), seen only by FileStorage.
-        .systemLibrary(name: "CPageCache", path: "Sources/CPageCache"),
         // glibc's heap thresholds (mallopt), set by the `shoal` commands that move data.
         .systemLibrary(name: "CHeap", path: "Sources/CHeap"),
         // ncursesw, seen only by ShoalTerminal.

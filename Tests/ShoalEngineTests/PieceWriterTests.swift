@@ -40,19 +40,6 @@ struct PieceWriterTests {
         }
     }
 
-    @Test func cachedReadsNeedAnOpenFile() throws {
-        let (_, storage, content, pool) = try Self.setUp()
-        defer {
-            try? pool.syncShutdownGracefully()
-            try? FileManager.default.removeItem(atPath: (storage.paths[0] as NSString).deletingLastPathComponent)
-        }
-        var target = [UInt8](repeating: 0, count: Self.block)
-        #expect(!target.withUnsafeMutableBytes { storage.readIfCached(offset: 0, into: $0) }, "not open yet: the pool reads it")
-        try storage.write(offset: 0, bytes: Array(content[..<Self.block]))
-        #expect(target.withUnsafeMutableBytes { storage.readIfCached(offset: 0, into: $0) })
-        #expect(target == Array(content[..<Self.block]))
-    }
-
     @Test func piecesVerifyInAnyOrderAndLiesAreCaught() async throws {
         let (writer, storage, content, pool) = try Self.setUp()
         var outcomes = writer.outcomes.makeAsyncIterator()
@@ -110,10 +97,6 @@ struct PieceWriterTests {
         try storage.write(offset: Int64(start), blocks: blocks)
         try storage.write(offset: 0, blocks: [Array(content[0..<500]), Array(content[500..<start])])
         #expect(try storage.read(offset: 0, length: total) == content)
-        // Just written, so in the page cache (or in memory on tmpfs): read without the pool.
-        var cached = [UInt8](repeating: 0, count: total - 700)
-        let hit = cached.withUnsafeMutableBytes { storage.readIfCached(offset: 700, into: $0) }
-        #expect(hit && cached == Array(content[700...]))
         for (file, length) in lengths.enumerated() {
             let size = (try? FileManager.default.attributesOfItem(atPath: storage.paths[file])[.size] as? Int) ?? -1
             #expect(size == Int(length), "file \(file)")

@@ -164,12 +164,7 @@ enum PeerConnection {
             return ByteBuffer(bytes: try await context.pool.runIfActive { try storage.read(offset: offset, length: block.length) })
         }
         if let cached = context.uploadCache.block(block, in: chunk.key) { return cached }
-        // From the page cache in place when it is there; from the I/O pool when it is not.
-        var inline = ByteBufferAllocator().buffer(capacity: chunk.length)
-        let read = inline.writeWithUnsafeMutableBytes(minimumWritableBytes: chunk.length) { raw in
-            storage.readIfCached(offset: chunk.offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<chunk.length])) ? chunk.length : 0
-        }
-        let data = read > 0 ? inline : try await context.pool.runIfActive {
+        let data = try await context.pool.runIfActive {
             var buffer = ByteBufferAllocator().buffer(capacity: chunk.length)
             try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: chunk.length) { raw in
                 try storage.read(offset: chunk.offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<chunk.length]))
