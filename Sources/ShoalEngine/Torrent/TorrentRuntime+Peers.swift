@@ -122,7 +122,7 @@ extension TorrentRuntime {
                 peers[key]?.refusedSince = nil
             }
         }
-        if activity == .seeding, let picker { seedFilter.recount(availability: picker.availability, now: now) }
+        if activity == .seeding, !peers.isEmpty, let picker { seedFilter.recount(availability: picker.availability, now: now) }
         // Silent peers go, and so do peers stuck half-way through a message (slowloris).
         for (key, record) in peers where now - record.lastMessageAt > config.peerIdleTimeout {
             drop(key, "no message for \(config.peerIdleTimeout)")
