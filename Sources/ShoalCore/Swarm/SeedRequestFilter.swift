@@ -5,12 +5,15 @@
 /// and a byte of the seed's upload — the flash crowd's bottleneck — lost. In a capped 1 + 8
 /// swarm, a plain seed sent 13–28% more than the file, mostly pieces several leechers asked
 /// for at once near the end. So a request for a block of a piece some peer has, or that went
-/// to another peer, is declined with a BEP 6 reject, once: a peer that asks for the same block
-/// again within `askAgainWindow` gets it (it may know nobody else with the piece, or not heed
-/// rejects). Once every piece is out, nothing is declined. Pure: the caller passes the time.
+/// to another peer, is declined with a BEP 6 reject — once: the same peer asking for the same
+/// block again (at once, or after waiting as Shoal does) is served. The requester may know
+/// nobody else with the piece, and pieces that nobody wants (files everyone skips) would keep
+/// a "not everything is out yet" seed declining for ever. Once every piece is out, nothing is
+/// declined. Pure: the caller passes the time.
 public struct SeedRequestFilter: Sendable {
     public typealias PeerKey = Int
-    public static let askAgainWindow: Duration = .seconds(1)
+    /// How long a decline is remembered: a request for the block within it is served.
+    public static let declineMemory: Duration = .seconds(30)
 
     private var declined: [PeerKey: [BlockRequest: ContinuousClock.Instant]] = [:]
     /// The first peer each piece was served to (while it is connected).
@@ -29,7 +32,7 @@ public struct SeedRequestFilter: Sendable {
             if servedTo[piece] == nil { servedTo[piece] = peer }
             return false
         }
-        if let last = declined[peer]?[block], now - last < Self.askAgainWindow {
+        if declined[peer]?[block] != nil {
             declined[peer]?[block] = nil
             return false
         }
@@ -37,11 +40,11 @@ public struct SeedRequestFilter: Sendable {
         return true
     }
 
-    /// Counts the pieces still only here; drops declines older than the window.
+    /// Counts the pieces still only here; forgets declines older than `declineMemory`.
     public mutating func recount(availability: [Int], now: ContinuousClock.Instant) {
         undistributedPieces = availability.indices.count { availability[$0] == 0 && servedTo[$0] == nil }
         for peer in declined.keys {
-            declined[peer] = declined[peer]?.filter { now - $0.value < Self.askAgainWindow }
+            declined[peer] = declined[peer]?.filter { now - $0.value < Self.declineMemory }
             if declined[peer]?.isEmpty == true { declined[peer] = nil }
         }
     }

@@ -32,8 +32,8 @@ struct PeerRecord {
     /// Pieces we let it request while we choke it.
     var allowedFastGiven: Set<Int> = []
     /// Pieces it turned down while unchoking us (BEP 6 reject; a seed declines what others can
-    /// give us), not asked of it again until `refusedSince` + `refusalMemory`: asking again at
-    /// once would only bounce.
+    /// give us), not asked of it again until `refusedSince` + `refusalMemory`, so that others
+    /// are asked first (a seed serves a block it declined when asked for it again).
     var refused: Set<Int> = []
     var refusedSince: ContinuousClock.Instant?
     static let refusalMemory: Duration = .seconds(2)

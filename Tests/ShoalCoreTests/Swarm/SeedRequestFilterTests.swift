@@ -30,21 +30,27 @@ struct SeedRequestFilterTests {
         #expect(!declines(Self.block(3), from: 4, availability: 1), "everything out: served")
     }
 
-    @Test func aPeerThatAsksAgainSoonIsServed() {
+    /// Declined once, served when asked again — at once or after any wait — so a peer that
+    /// can get the piece nowhere else is never starved, even while pieces nobody wants keep
+    /// "undistributed" above zero.
+    @Test func aPeerThatAsksAgainIsServed() {
         var filter = SeedRequestFilter()
         let start = ContinuousClock.now
         filter.recount(availability: [1, 0, 1, 1], now: start)
-        func declines(after delay: Duration) -> Bool {
-            filter.shouldDecline(Self.block(2), from: 7, availability: 1, now: start + delay)
+        func declines(after delay: Duration, block: BlockRequest = Self.block(2)) -> Bool {
+            filter.shouldDecline(block, from: 7, availability: 1, now: start + delay)
         }
         #expect(declines(after: .zero))
         #expect(!declines(after: .milliseconds(5)), "asked again at once: served")
-        // Asked again later (it heeded the reject and waited): declined again.
-        #expect(declines(after: .seconds(2)))
-        #expect(declines(after: .seconds(7)))
-        filter.recount(availability: [1, 0, 1, 1], now: start + .milliseconds(7_500))
+        #expect(declines(after: .seconds(1)), "a new request for it: declined once more")
+        #expect(!declines(after: .seconds(3)), "asked again after waiting: served")
+        // A peer that keeps asking every second for a minute: every other request is served.
+        let outcomes = (0..<60).map { declines(after: .seconds(4 + $0), block: Self.block(3)) }
+        #expect(outcomes == (0..<60).map { $0 % 2 == 0 })
+        #expect(declines(after: .seconds(70)))
+        filter.recount(availability: [1, 0, 1, 1], now: start + .seconds(80))
         #expect(filter.declinedCount == 1)
-        filter.recount(availability: [1, 0, 1, 1], now: start + .milliseconds(8_500))
+        filter.recount(availability: [1, 0, 1, 1], now: start + .seconds(101))
         #expect(filter.declinedCount == 0)
     }
 }
