@@ -19,7 +19,8 @@ extension TorrentRuntime {
         let upRate = upMeter.rate(now: now)
         let remaining = wantedSize - haveSize
         let eta: Int? = remaining > 0 && downRate > 1 ? Int(Double(remaining) / downRate) : nil
-        let peerList = peers.sorted { $0.key < $1.key }.map { key, record -> PeerSnapshot in
+        // Dropped peers whose sockets are still closing are gone as far as the user is concerned.
+        let peerList = peers.filter { !$0.value.closing }.sorted { $0.key < $1.key }.map { key, record -> PeerSnapshot in
             var down = record.downMeter
             var up = record.upMeter
             let bits = picker?.peerBitfield(key) ?? Bitfield(count: info.pieceCount)

@@ -183,7 +183,7 @@ public actor TorrentRuntime {
     func fail(_ message: String) {
         errorMessage = message
         activity = .error
-        closeAllPeers()
+        for key in peers.keys { drop(key, message) }
         events.publish(.failed(infoHash))
     }
 
