@@ -124,9 +124,10 @@ enum PeerConnection {
         var decoder = decoder
         var sizing = ReceiveSizing(now: .now)
         do {
-            // Messages that arrived in the same packets as the handshake.
+            // Messages that arrived in the same packets as the handshake (decoding no new bytes
+            // hands over what is buffered).
             var messages: [PeerMessage] = []
-            while let message = try decoder.next() { messages.append(message) }
+            try decoder.decode(UnsafeRawBufferPointer(start: nil, count: 0), into: &messages)
             try await deliver(messages, key: key, torrent: torrent, context: context)
             while let buffer = try await iterator.next() {
                 if let allocator = sizing.received(buffer.readableBytes, now: .now) {

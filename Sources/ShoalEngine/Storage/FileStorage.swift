@@ -81,27 +81,16 @@ public final class FileStorage: Sendable {
     }
 
     public func write(offset: Int64, bytes: [UInt8]) throws(StorageError) {
-        for span in geometry.fileSpans(offset: offset, length: bytes.count) where !padding[span.file] {
-            let descriptor = try open(span.file, forWriting: true)
-            let failure = bytes.withUnsafeBytes { raw -> StorageError? in
-                let source = UnsafeRawBufferPointer(rebasing: raw[span.offsetInRange..<span.offsetInRange + span.length])
-                do {
-                    _ = try descriptor.writeAll(toAbsoluteOffset: span.offsetInFile, source)
-                    return nil
-                } catch {
-                    return StorageError("\(paths[span.file]): write failed: \(error)")
-                }
-            }
-            if let failure { throw failure }
-        }
+        try write(offset: offset, blocks: [bytes])
     }
 
     /// Writes consecutive buffers as one range of the stream: one `pwritev` per file they
     /// cross, so blocks that arrived separately reach the disk without being gathered first.
     public func write(offset: Int64, blocks: [[UInt8]]) throws(StorageError) {
-        if blocks.count == 1 { return try write(offset: offset, bytes: blocks[0]) }
+        var parts: [UnsafeRawBufferPointer] = []
+        parts.reserveCapacity(blocks.count)
         do {
-            try Self.withPointers(to: blocks[...], collected: []) { parts in
+            try Self.withPointers(to: blocks[...], collecting: &parts) { parts in
                 try write(offset: offset, parts: parts)
             }
         } catch let error as StorageError {
@@ -112,11 +101,12 @@ public final class FileStorage: Sendable {
     }
 
     /// Calls `body` with the bytes of every array, all pinned at once (one closure per array).
-    private static func withPointers(to arrays: ArraySlice<[UInt8]>, collected: [UnsafeRawBufferPointer],
+    private static func withPointers(to arrays: ArraySlice<[UInt8]>, collecting parts: inout [UnsafeRawBufferPointer],
                                      _ body: ([UnsafeRawBufferPointer]) throws -> Void) throws {
-        guard let first = arrays.first else { return try body(collected) }
+        guard let first = arrays.first else { return try body(parts) }
         try first.withUnsafeBytes { bytes in
-            try withPointers(to: arrays.dropFirst(), collected: collected + [bytes], body)
+            parts.append(bytes)
+            try withPointers(to: arrays.dropFirst(), collecting: &parts, body)
         }
     }
 
