@@ -30,7 +30,7 @@ let package = Package(
         .target(
             name: "ShoalEngine",
             dependencies: [
-                "ShoalCore",
+                "ShoalCore", "CPageCache",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -59,6 +59,8 @@ let package = Package(
         ),
         // glibc's heap thresholds (mallopt), set by the `shoal` commands that move data.
         .systemLibrary(name: "CHeap", path: "Sources/CHeap"),
+        // Page-cache reads that never block (preadv2 + RWF_NOWAIT), seen only by FileStorage.
+        .systemLibrary(name: "CPageCache", path: "Sources/CPageCache"),
         // ncursesw, seen only by ShoalTerminal.
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
         .target(

@@ -34,7 +34,20 @@ struct PersistenceTests {
         #expect(restored.piecesHashedOnCheck == 0)
         #expect(restored.files.map(\.priority) == [.high, .normal])
         #expect(restored.downloaded >= torrent.info.totalLength, "totals survive restarts")
+
+        // Seeding again, alone, with files it has not opened since the restart: its first
+        // uploads cannot come from memory and are read on the I/O pool, the rest on the event loop.
+        await seeder.shutdown()
+        try await second.setSeeding(hash, true)
+        let fresh = try await harness.startSession("fresh")
+        try await fresh.add(torrent)
+        #expect(await harness.waitUntil(timeout: .seconds(120)) { await fresh.snapshot().torrents.first?.isComplete == true })
+        #expect(FileManager.default.contentsEqual(atPath: seedDir.appendingPathComponent("set/a.bin").path,
+                                                  andPath: harness.root.appendingPathComponent("fresh/set/a.bin").path))
+        await fresh.shutdown()
         await second.shutdown()
+        let reseeder = try await harness.startSession("seed")
+        try await reseeder.add(torrent)
 
         // Damage b.bin (its mtime changes): only b's pieces are hashed, and the bad one refetched.
         let bPath = harness.root.appendingPathComponent("leech/set/b.bin").path

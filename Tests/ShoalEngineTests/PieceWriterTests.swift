@@ -102,4 +102,28 @@ struct PieceWriterTests {
             #expect(size == Int(length), "file \(file)")
         }
     }
+
+    /// Uploads read on the event loop only what needs no wait: a file not opened yet is left to
+    /// the I/O pool (false), and a cached range reads the same bytes as `read`, across files.
+    @Test func readsWithoutWaitingOnlyWhatIsInMemory() throws {
+        let lengths: [Int64] = [3_000, 1, 40_000]
+        let total = Int(lengths.reduce(0, +))
+        var random = SeededRandom(seed: 92)
+        let content = (0..<total).map { _ in UInt8.random(in: 0...255, using: &random) }
+        var builder = MetainfoBuilder(name: "cached", files: lengths.enumerated().map { .init(path: ["f\($0.offset)"], length: $0.element) },
+                                      length: Int64(total), pieceLength: 16 << 10, pieceHashes: Array(repeating: 0, count: 20 * 3))
+        builder.trackerTiers = []
+        let info = try Metainfo(bytes: builder.encoded()).info
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-cached-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileStorage(info: info, downloadDirectory: directory).write(offset: 0, bytes: content)
+
+        let storage = FileStorage(info: info, downloadDirectory: directory)
+        var target = [UInt8](repeating: 0, count: 10_000)
+        let start = 1_000
+        #expect(!target.withUnsafeMutableBytes { storage.readIfCached(offset: Int64(start), into: $0) }, "files not open yet")
+        _ = try storage.read(offset: 0, length: total)  // opens them; the data was just written, so it is cached
+        #expect(target.withUnsafeMutableBytes { storage.readIfCached(offset: Int64(start), into: $0) })
+        #expect(target == Array(content[start..<start + target.count]))
+    }
 }

@@ -1,3 +1,4 @@
+import CPageCache
 import Foundation
 import ShoalCore
 import Synchronization
@@ -17,6 +18,9 @@ public final class FileStorage: Sendable {
     private let padding: [Bool]
     private let descriptors: Mutex<[Int: FileDescriptor]> = Mutex([:])
     private let writable: Mutex<Set<Int>> = Mutex([])
+    /// How each open file can be read without blocking (see `readIfCached`).
+    private enum CachedRead { case noWait, memory, never }
+    private let cachedReads: Mutex<[Int: CachedRead]> = Mutex([:])
     /// Read-only descriptors replaced by writable ones: another thread may still be reading
     /// through them, so they are closed only with the rest.
     private let retired: Mutex<[FileDescriptor]> = Mutex([])
@@ -78,6 +82,41 @@ public final class FileStorage: Sendable {
                 done += got
             }
         }
+    }
+
+    /// Reads what is already in the page cache without blocking, so a network thread may call
+    /// it: false when any part is not cached, its file is not open yet, or the read fails; the
+    /// caller then reads on the I/O pool, where errors are reported.
+    public func readIfCached(offset: Int64, into target: UnsafeMutableRawBufferPointer) -> Bool {
+        for span in geometry.fileSpans(offset: offset, length: target.count) {
+            let part = UnsafeMutableRawBufferPointer(rebasing: target[span.offsetInRange..<span.offsetInRange + span.length])
+            if padding[span.file] {
+                part.initializeMemory(as: UInt8.self, repeating: 0)
+                continue
+            }
+            guard let descriptor = descriptors.withLock({ $0[span.file] }), let base = part.baseAddress else { return false }
+            let mode = cachedReads.withLock { modes in
+                if let known = modes[span.file] { return known }
+                let probed: CachedRead = shoal_memory_backed(descriptor.rawValue) != 0 ? .memory : .noWait
+                modes[span.file] = probed
+                return probed
+            }
+            var done = 0
+            while done < span.length {
+                let position = off_t(span.offsetInFile) + off_t(done)
+                let got: Int
+                switch mode {
+                case .never: return false
+                case .memory: got = pread(descriptor.rawValue, base + done, span.length - done, position)
+                case .noWait: got = shoal_pread_if_cached(descriptor.rawValue, base + done, span.length - done, position)
+                }
+                // A filesystem without RWF_NOWAIT (and not in memory) is always read on the pool.
+                if got < 0 && errno == EOPNOTSUPP { cachedReads.withLock { $0[span.file] = .never } }
+                guard got > 0 else { return false }
+                done += got
+            }
+        }
+        return true
     }
 
     public func write(offset: Int64, bytes: [UInt8]) throws(StorageError) {
