@@ -19,7 +19,9 @@ struct DemoTests {
         let directory = try TemporaryDirectory()
         let exitFile = directory.url.appendingPathComponent("exit")
         let name = "shoal-test-\(UUID().uuidString.prefix(8))"
-        let command = "LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color '\(ShoalBinary.url.path)' demo --peers 5 --size 24; echo $? > '\(exitFile.path)'"
+        let command = "LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color '\(ShoalBinary.url.path)' demo --peers 5 --size 64; echo $? > '\(exitFile.path)'"
+        // 64 MiB keeps the swarm busy for about a minute and a half, however slowly a loaded
+        // machine gets through the steps below (the test quits before the end).
         // A tmux server of our own (-L), its output in a file: nothing inherits our pipes, and
         // every call is bounded in time.
         func run(_ arguments: [String]) async throws -> String {

@@ -86,9 +86,12 @@ struct MagnetThroughDHTTests {
         #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
         let leecher = try await harness.startSession("leech", configure: dhtConfig)
         try await leecher.add(magnet: MagnetLink(infoHash: torrent.infoHash))
+        // Both announce and look each other up: whichever dials first shows the other as found
+        // through the DHT (H); the other side lists an incoming connection.
         #expect(await harness.waitUntil(timeout: .seconds(60)) {
-            await leecher.snapshot().torrents.first?.peers.contains { $0.flags.contains("H") } == true
-        }, "the seeder shows as found through the DHT (H)")
+            let sides = [await leecher.snapshot(), await seeder.snapshot()]
+            return sides.contains { $0.torrents.first?.peers.contains { $0.flags.contains("H") } == true }
+        }, "the peers found each other through the DHT (H)")
         let done = await harness.waitUntil(timeout: .seconds(90)) { await leecher.snapshot().torrents.first?.isComplete == true }
         let state = await leecher.snapshot().torrents.first.map { "\($0.activity) peers \($0.peers.count)" } ?? ""
         #expect(done, "\(state)")

@@ -47,8 +47,9 @@ enum PeerConnection {
                 .connect(host: address.host, port: Int(address.port)) { wrap($0) }
             let raw = channel.channel
             try await channel.executeThenClose { inbound, outbound in
-                try await outbound.write(ByteBuffer(bytes: Handshake(infoHash: context.infoHash, peerID: context.ourID,
-                                                                     reserved: context.reserved).encoded))
+                // Every write goes through the channel itself (see `PeerLink.send`), in order.
+                try await raw.writeAndFlush(ByteBuffer(bytes: Handshake(infoHash: context.infoHash, peerID: context.ourID,
+                                                                        reserved: context.reserved).encoded))
                 var iterator = inbound.makeAsyncIterator()
                 var decoder = PeerWireDecoder(pieceCount: context.pieceCount)
                 let handshake = try await withDeadline(channel: raw, timeout: context.handshakeTimeout) {
@@ -68,8 +69,8 @@ enum PeerConnection {
     static func accepted(handshake: Handshake, remote: PeerAddress, iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
                          outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, decoder: PeerWireDecoder,
                          channel: any NIOCore.Channel, torrent: TorrentRuntime, context: PeerContext) async throws {
-        try await outbound.write(ByteBuffer(bytes: Handshake(infoHash: context.infoHash, peerID: context.ourID,
-                                                             reserved: context.reserved).encoded))
+        try await channel.writeAndFlush(ByteBuffer(bytes: Handshake(infoHash: context.infoHash, peerID: context.ourID,
+                                                                    reserved: context.reserved).encoded))
         await run(handshake: handshake, address: remote, incoming: true, iterator: &iterator, outbound: outbound,
                   decoder: decoder, channel: channel, torrent: torrent, context: context)
     }
@@ -99,15 +100,15 @@ enum PeerConnection {
                             iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
                             outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, decoder: PeerWireDecoder,
                             channel: any NIOCore.Channel, torrent: TorrentRuntime, context: PeerContext) async {
-        let link = PeerLink()
+        let link = PeerLink(channel: channel)
         guard let key = await torrent.register(peerID: handshake.peerID, address: address, incoming: incoming, link: link,
                                                capabilities: PeerCapabilities(handshake))
         else { return }
         let reason = await withTaskGroup(of: Void.self) { group in
-            // The writer ends when the torrent closes the link (or a write fails); closing the
+            // The server ends when the torrent closes the link (or a write fails); closing the
             // channel then ends the reader below, so neither loop outlives the other.
             group.addTask {
-                await write(link: link, channel: channel, context: context)
+                await serve(link: link, channel: channel, context: context)
                 outbound.finish()
                 channel.close(promise: nil)
             }
@@ -278,27 +279,11 @@ enum PeerConnection {
         return (group.endIndex, lastWrite)
     }
 
-    /// Writes through the channel itself, as the blocks are, so messages and blocks keep their
-    /// order; waits only while the socket is full.
-    private static func write(_ buffer: ByteBuffer, to channel: any NIOCore.Channel) async throws {
-        let written = channel.eventLoop.makePromise(of: Void.self)
-        channel.writeAndFlush(buffer, promise: written)
-        if !channel.isWritable { try await written.futureResult.get() }
-    }
-
-    private static func write(link: PeerLink, channel: any NIOCore.Channel, context: PeerContext) async {
+    /// Serves the link's uploads until the torrent closes it.
+    private static func serve(link: PeerLink, channel: any NIOCore.Channel, context: PeerContext) async {
         do {
-            for await item in link.outbox {
-                switch item {
-                case .message(let message):
-                    try await write(ByteBuffer(bytes: message.encoded), to: channel)
-                case .messages(let messages):
-                    var buffer = ByteBuffer()
-                    for message in messages { buffer.writeBytes(message.encoded) }
-                    try await write(buffer, to: channel)
-                case .serve(let uploads):
-                    try await send(uploads, link: link, channel: channel, context: context)
-                }
+            for await uploads in link.uploads {
+                try await send(uploads, link: link, channel: channel, context: context)
             }
         } catch {
             // The connection is gone; the reader notices and reports why.

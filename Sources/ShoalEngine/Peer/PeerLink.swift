@@ -1,15 +1,6 @@
+import NIOCore
 import ShoalCore
 import Synchronization
-
-/// What the torrent asks a connection to send.
-enum PeerOutbound: Sendable {
-    case message(PeerMessage)
-    /// Several messages sent with one write (a batch of requests is one system call, not dozens).
-    case messages([PeerMessage])
-    /// Read the blocks from disk and send them, except those the peer cancelled or asked for
-    /// before a choke (an older epoch).
-    case serve([Upload])
-}
 
 /// A block to upload, stamped with the choke epoch it was asked in (-1: allowed fast, always served).
 struct Upload: Sendable {
@@ -18,10 +9,13 @@ struct Upload: Sendable {
 }
 
 /// The shared line between a torrent (which decides) and a connection task (which does the I/O).
-/// The torrent queues messages; the connection counts bytes the torrent samples for rates.
+/// Messages go straight to the socket's event loop; blocks to upload are queued for the
+/// connection's writer, which reads them. The connection counts bytes the torrent samples for rates.
 final class PeerLink: Sendable {
-    let outbox: AsyncStream<PeerOutbound>
-    private let continuation: AsyncStream<PeerOutbound>.Continuation
+    /// Requested blocks to send, in the order the torrent accepted them.
+    let uploads: AsyncStream<[Upload]>
+    private let continuation: AsyncStream<[Upload]>.Continuation
+    private let channel: any Channel
     /// Bumped on every choke: queued uploads from before it are dropped.
     let chokeEpoch = Atomic<Int>(0)
     let cancelled = Mutex<Set<BlockRequest>>([])
@@ -32,15 +26,22 @@ final class PeerLink: Sendable {
     /// Pieces it may still request while choked (its allowed fast set), as piece numbers.
     let allowedWhileChoked = Mutex<Set<Int>>([])
 
-    init() {
-        (outbox, continuation) = AsyncStream.makeStream(of: PeerOutbound.self)
+    init(channel: any Channel) {
+        self.channel = channel
+        (uploads, continuation) = AsyncStream.makeStream(of: [Upload].self)
     }
 
-    func send(_ message: PeerMessage) { continuation.yield(.message(message)) }
+    /// Written from the torrent's actor without a hop through the connection's task: one
+    /// thread hand-off (to the event loop) per batch of requests instead of two. The event loop
+    /// keeps the order; blocks sent there check the choke epoch, so none follows a choke.
+    func send(_ message: PeerMessage) { send([message]) }
 
+    /// Several messages in one write (a batch of requests is one system call, not dozens).
     func send(_ messages: [PeerMessage]) {
         guard !messages.isEmpty else { return }
-        continuation.yield(messages.count == 1 ? .message(messages[0]) : .messages(messages))
+        var buffer = channel.allocator.buffer(capacity: messages.count * 17)
+        for message in messages { buffer.writeBytes(message.encoded) }
+        channel.writeAndFlush(buffer, promise: nil)
     }
 
     func serve(_ blocks: [BlockRequest]) {
@@ -50,7 +51,7 @@ final class PeerLink: Sendable {
         let uploads = allowedWhileChoked.withLock { allowed in
             blocks.map { Upload(block: $0, epoch: allowed.contains($0.piece.value) ? -1 : epoch) }
         }
-        continuation.yield(.serve(uploads))
+        continuation.yield(uploads)
     }
 
     func choke() {
@@ -59,6 +60,6 @@ final class PeerLink: Sendable {
         send(.choke)
     }
 
-    /// Ends the connection: the writer drains what is queued and the connection closes.
+    /// Ends the connection: the writer stops serving and the connection closes.
     func close() { continuation.finish() }
 }
