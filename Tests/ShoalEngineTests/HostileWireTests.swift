@@ -49,11 +49,11 @@ struct HostileWireTests {
         Attack(description: "a malformed extension handshake", bytes: { _, _ in PeerMessage.extended(id: 0, payload: Array("d1:m".utf8)).encoded }),
     ]
 
-    static func seeder(_ harness: SwarmHarness) async throws -> (Session, Metainfo, URL) {
+    static func seeder(_ harness: SwarmHarness, idleTimeout: Duration = .seconds(2)) async throws -> (Session, Metainfo, URL) {
         let seedDir = harness.root.appendingPathComponent("seed")
         let torrent = try harness.makeTorrent(name: "target.bin", files: nil, singleSize: 20 * 32_768 - 5, pieceLength: 32 << 10,
                                               in: seedDir, seed: 81, trackers: [])
-        let seeder = try await harness.startSession("seed") { $0.handshakeTimeout = .seconds(2); $0.peerIdleTimeout = .seconds(2) }
+        let seeder = try await harness.startSession("seed") { $0.handshakeTimeout = .seconds(2); $0.peerIdleTimeout = idleTimeout }
         try await seeder.add(torrent)
         #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
         return (seeder, torrent, seedDir)
@@ -94,6 +94,28 @@ struct HostileWireTests {
         bytes = duringHandshake ? Array(bytes.prefix(30)) : bytes + [0x00, 0x00, 0x40, 0x09, 7, 0, 0]
         let reply = try #require(await LoopbackSocket.exchange(bytes, port: Int(seeder.listenPort), timeout: 15))
         #expect(reply.closedByPeer, "a stalled peer is disconnected within the timeouts")
+        await harness.stopAll()
+    }
+
+    /// A peer that asks for the metadata again and again and never reads the replies is cut
+    /// off once 4 MiB of them wait for its socket, instead of our memory taking them all.
+    @Test func metadataAskedAndNeverReadIsCutOff() async throws {
+        let harness = try SwarmHarness()
+        // Not the 2 s idle timeout of the other attacks: that would cut the silent peer off anyway.
+        let (seeder, torrent, seedDir) = try await Self.seeder(harness, idleTimeout: .seconds(120))
+        var reserved = [UInt8](repeating: 0, count: 8)
+        reserved[5] = 0x10  // the extension protocol (BEP 10)
+        let handshake = ExtensionHandshake(messageIDs: ["ut_metadata": 3]).encoded
+        let ask = PeerMessage.extended(id: ExtensionHandshake.utMetadata, payload: MetadataMessage.request(piece: 0).encoded).encoded
+        let bytes = Handshake(infoHash: torrent.infoHash, peerID: .generate(), reserved: reserved).encoded
+            + PeerMessage.extended(id: 0, payload: handshake).encoded + Array([[UInt8]](repeating: ask, count: 60_000).joined())
+        let replies = 60_000 * (torrent.rawInfo.count + 40)
+        #expect(replies > 3 * (4 << 20), "the requests ask for \(replies) bytes, far more than the cap")
+        let reply = try #require(await LoopbackSocket.exchange(bytes, port: Int(seeder.listenPort), timeout: 10, silence: 5))
+        let (closed, received) = (reply.closedByPeer, reply.bytes.count)  // not the bytes into a failure message
+        #expect(closed, "the silent asker was disconnected")
+        #expect(received < replies / 2, "it got \(received) bytes, not every reply")
+        try await Self.stillServes(harness, seeder, torrent, seedDir, name: "honest")
         await harness.stopAll()
     }
 

@@ -47,21 +47,27 @@ public enum LoopbackSocket {
 
     /// Connects over TCP, writes `bytes`, then reads whatever comes back until the peer closes
     /// or `timeout` passes with nothing new. Returns nil when the connection was refused.
+    /// `silence`: seconds to wait before reading anything, with a small receive buffer, as a
+    /// peer that asks for replies and does not read them.
     ///
     /// The blocking socket calls run on a dispatch thread, never on Swift's cooperative pool:
     /// two tests blocked there would starve the in-process servers they talk to.
-    public static func exchange(_ bytes: [UInt8], port: Int, timeout: TimeInterval = 2) async -> Reply? {
+    public static func exchange(_ bytes: [UInt8], port: Int, timeout: TimeInterval = 2, silence: TimeInterval = 0) async -> Reply? {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(returning: blockingExchange(bytes, port: port, timeout: timeout))
+                continuation.resume(returning: blockingExchange(bytes, port: port, timeout: timeout, silence: silence))
             }
         }
     }
 
-    private static func blockingExchange(_ bytes: [UInt8], port: Int, timeout: TimeInterval) -> Reply? {
+    private static func blockingExchange(_ bytes: [UInt8], port: Int, timeout: TimeInterval, silence: TimeInterval) -> Reply? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        if silence > 0 {
+            var small: Int32 = 4096
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        }
         var wait = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
@@ -72,7 +78,13 @@ public enum LoopbackSocket {
             }
         }
         guard connected == 0 else { return nil }
-        if !bytes.isEmpty { _ = send(fd, bytes, bytes.count, Int32(MSG_NOSIGNAL)) }
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else { break }
+            sent += count
+        }
+        if silence > 0 { Thread.sleep(forTimeInterval: silence) }
         var reply: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {

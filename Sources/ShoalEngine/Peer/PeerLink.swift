@@ -20,6 +20,9 @@ final class PeerLink: Sendable {
     let chokeEpoch = Atomic<Int>(0)
     let cancelled = Mutex<Set<BlockRequest>>([])
     let uploadedBytes = Atomic<Int64>(0)
+    /// Bytes of messages handed to the socket and not written yet: what a peer that asks for
+    /// replies (metadata) and does not read them would pile up in our memory.
+    let unsentBytes = Atomic<Int>(0)
     let queuedUploads = Atomic<Int>(0)
     /// The peer speaks the fast extension: requests we drop are rejected out loud (BEP 6).
     let fast = Atomic<Bool>(false)
@@ -41,7 +44,11 @@ final class PeerLink: Sendable {
         guard !messages.isEmpty else { return }
         var buffer = channel.allocator.buffer(capacity: messages.count * 17)
         for message in messages { buffer.writeBytes(message.encoded) }
-        channel.writeAndFlush(buffer, promise: nil)
+        let count = buffer.readableBytes
+        unsentBytes.add(count, ordering: .relaxed)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenComplete { _ in self.unsentBytes.subtract(count, ordering: .relaxed) }
+        channel.writeAndFlush(buffer, promise: written)
     }
 
     func serve(_ blocks: [BlockRequest]) {

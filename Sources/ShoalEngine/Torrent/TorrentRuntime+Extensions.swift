@@ -26,6 +26,9 @@ extension TorrentRuntime {
         case ExtensionHandshake.utMetadata:
             guard let theirs = record.extensions?.id(of: "ut_metadata") else { return }
             guard case .request(let piece)? = try? MetadataMessage(parsing: payload) else { return }  // we have it already
+            guard record.link.unsentBytes.load(ordering: .relaxed) < Self.maxUnsentBytes else {
+                return drop(key, "asks for metadata and does not read the replies")
+            }
             let info = metainfo.rawInfo
             let start = piece * MetadataMessage.pieceSize
             let reply: MetadataMessage = start < info.count

@@ -6,6 +6,9 @@ extension TorrentRuntime {
     /// `reqq`. libtorrent's own limit: its leechers keep as many requests in flight as a peer
     /// allows. A queued request is a few bytes; blocks are read only as they are sent.
     static let maxQueuedUploads = 2000
+    /// Messages waiting for a peer's socket beyond this (4 MiB, hundreds of metadata replies)
+    /// mean it asks and does not read: it is dropped rather than held in memory.
+    static let maxUnsentBytes = 4 << 20
     static let maxRequestsWhileChoked = 256
 
     /// The messages one read brought: one hop onto the actor for all of them, and the blocks
