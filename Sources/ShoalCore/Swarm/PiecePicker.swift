@@ -220,11 +220,17 @@ public struct PiecePicker: Sendable {
     }
 
     private func choosePiece(for bits: Bitfield, using rng: inout some RandomNumberGenerator) -> Int? {
+        let count = geometry.pieceCount
+        guard count > 0 else { return nil }
         let randomMode = completedSinceStart < randomFirstPieces
         var best: Int?
         var bestKey = (priority: -1, availability: Int.max)
-        var ties = 0
-        for index in 0..<geometry.pieceCount {
+        // Among equals, the first after a random starting point: peers spread over the pieces
+        // as with a uniform draw, for one random number per choice. A draw per tie (reservoir
+        // sampling) cost a random number for nearly every piece, on every new piece started.
+        let start = Int(rng.next() % UInt64(count))
+        for step in 0..<count {
+            let index = start + step < count ? start + step : start + step - count
             guard bits[index], !have[index], partial[index] == nil, !verifying.contains(index) else { continue }
             let priority = priorities[index].rawValue
             guard priority > 0 else { continue }
@@ -232,10 +238,6 @@ public struct PiecePicker: Sendable {
             if key.priority > bestKey.priority || (key.priority == bestKey.priority && key.availability < bestKey.availability) {
                 best = index
                 bestKey = key
-                ties = 1
-            } else if key.priority == bestKey.priority && key.availability == bestKey.availability {
-                ties += 1
-                if Int.random(in: 0..<ties, using: &rng) == 0 { best = index }  // reservoir sampling
             }
         }
         return best

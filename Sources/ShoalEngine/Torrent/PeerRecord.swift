@@ -1,8 +1,9 @@
 import ShoalCore
 
 /// The torrent's view of one connected peer: the four BEP 3 state bits plus what it needs to
-/// rank and police the peer.
-struct PeerRecord {
+/// rank and police the peer. A class: the actor changes it in place, where a struct was
+/// copied out of the dictionary and back for every message (a dozen retains and releases each).
+final class PeerRecord {
     let peerID: PeerID
     let address: PeerAddress
     let incoming: Bool

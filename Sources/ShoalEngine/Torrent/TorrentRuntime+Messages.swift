@@ -21,14 +21,13 @@ extension TorrentRuntime {
 
     func handle(_ message: PeerMessage, from key: Int, serving: inout [BlockRequest]) {
         // The picker is mutated in place (`picker?.…`): a local copy would make every change copy it.
-        guard var record = peers[key], !record.closing, picker != nil else { return }
+        guard let record = peers[key], !record.closing, picker != nil else { return }
         let geometry = metainfo.info.geometry
         let first = !record.sawFirstMessage
         // The have-message slot (bitfield, have all/none) is the first after the handshake; an
         // extension handshake some clients send before it does not take the slot.
         if case .extended = message {} else { record.sawFirstMessage = true }
         record.lastMessageAt = .now
-        peers[key] = record
         switch message {
         case .keepAlive, .unknown, .suggest:
             break  // a suggestion is only a hint; the picker keeps its own order

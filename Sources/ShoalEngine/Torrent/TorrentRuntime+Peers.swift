@@ -27,7 +27,7 @@ extension TorrentRuntime {
         }
         let key = nextKey
         nextKey += 1
-        var record = PeerRecord(peerID: peerID, address: address, incoming: incoming, link: link, now: .now,
+        let record = PeerRecord(peerID: peerID, address: address, incoming: incoming, link: link, now: .now,
                                 source: incoming ? .incoming : addresses[address]?.source ?? .tracker)
         record.supportsFast = capabilities.fast
         peerIDsByKey[key] = peerID
