@@ -12,10 +12,14 @@ struct Upload: Sendable {
 /// Messages go straight to the socket's event loop; blocks to upload are queued for the
 /// connection's writer, which reads them. The connection counts bytes the torrent samples for rates.
 final class PeerLink: Sendable {
-    /// Requested blocks to send, in the order the torrent accepted them.
+    /// Batches of requested blocks for the connection's serving task (see `BlockSender`).
     let uploads: AsyncStream<[Upload]>
     private let continuation: AsyncStream<[Upload]>.Continuation
-    private let channel: any Channel
+    let channel: any Channel
+    let context: PeerContext
+    /// Batches handed to the serving task or the event loop and not finished: while there are
+    /// any, a new batch queues behind them instead of going straight to the event loop.
+    let queuedBatches = Atomic<Int>(0)
     /// Bumped on every choke: queued uploads from before it are dropped.
     let chokeEpoch = Atomic<Int>(0)
     let cancelled = Mutex<Set<BlockRequest>>([])
@@ -29,8 +33,9 @@ final class PeerLink: Sendable {
     /// Pieces it may still request while choked (its allowed fast set), as piece numbers.
     let allowedWhileChoked = Mutex<Set<Int>>([])
 
-    init(channel: any Channel) {
+    init(channel: any Channel, context: PeerContext) {
         self.channel = channel
+        self.context = context
         (uploads, continuation) = AsyncStream.makeStream(of: [Upload].self)
     }
 
@@ -58,6 +63,21 @@ final class PeerLink: Sendable {
         let uploads = allowedWhileChoked.withLock { allowed in
             blocks.map { Upload(block: $0, epoch: allowed.contains($0.piece.value) ? -1 : epoch) }
         }
+        // Straight to the event loop when nothing is queued before it, no upload cap applies,
+        // the socket has room and the batch is small; otherwise the serving task takes it.
+        let direct = queuedBatches.load(ordering: .relaxed) == 0 && uploads.count <= BlockSender.largestDirectBatch
+            && channel.isWritable && context.uploadLimiters.allSatisfy { $0.rate == 0 }
+        queuedBatches.add(1, ordering: .relaxed)
+        if direct {
+            channel.eventLoop.execute { BlockSender.sendAtOnce(uploads, link: self) }
+        } else {
+            continuation.yield(uploads)
+        }
+    }
+
+    /// Hands blocks to the connection's serving task (counted as a queued batch).
+    func queue(_ uploads: [Upload]) {
+        queuedBatches.add(1, ordering: .relaxed)
         continuation.yield(uploads)
     }
 
