@@ -4,9 +4,10 @@
 
 #include <malloc.h>
 
-static inline void shoal_heap_thresholds(int trim_bytes, int mmap_bytes) {
+static inline void shoal_malloc_settings(int trim_bytes, int mmap_bytes, int arenas) {
     mallopt(M_TRIM_THRESHOLD, trim_bytes);
     mallopt(M_MMAP_THRESHOLD, mmap_bytes);
+    mallopt(M_ARENA_MAX, arenas);
 }
 
 #endif

@@ -41,7 +41,7 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        HeapTrimming.keepFreedMemory()
+        MallocSettings.apply()
         var chosenTheme = Theme.builtIn
         if !headless {
             do {

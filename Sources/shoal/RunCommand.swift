@@ -108,7 +108,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        HeapTrimming.keepFreedMemory()
+        MallocSettings.apply()
         // A file-size limit (RLIMIT_FSIZE) must fail the write (EFBIG, reported on the torrent),
         // not kill the process with SIGXFSZ.
         signal(SIGXFSZ, SIG_IGN)
