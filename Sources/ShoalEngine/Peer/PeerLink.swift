@@ -8,17 +8,24 @@ struct Upload: Sendable {
     let epoch: Int
 }
 
+/// What waits for the connection's serving task, in the order the torrent sent it.
+enum Outgoing: Sendable {
+    case blocks([Upload])
+    case bytes(ByteBuffer)
+}
+
 /// The shared line between a torrent (which decides) and a connection task (which does the I/O).
-/// Messages go straight to the socket's event loop; blocks to upload are queued for the
-/// connection's writer, which reads them. The connection counts bytes the torrent samples for rates.
+/// Messages and small uncapped batches of blocks go straight to the socket's event loop; the
+/// rest queues for the connection's serving task (see `BlockSender`), and while anything is
+/// queued there, messages queue behind it, so the peer sees everything in the order sent.
+/// The connection counts bytes the torrent samples for rates.
 final class PeerLink: Sendable {
-    /// Batches of requested blocks for the connection's serving task (see `BlockSender`).
-    let uploads: AsyncStream<[Upload]>
-    private let continuation: AsyncStream<[Upload]>.Continuation
+    let outgoing: AsyncStream<Outgoing>
+    private let continuation: AsyncStream<Outgoing>.Continuation
     let channel: any Channel
     let context: PeerContext
-    /// Batches handed to the serving task or the event loop and not finished: while there are
-    /// any, a new batch queues behind them instead of going straight to the event loop.
+    /// Items handed to the serving task or the event loop and not finished: while there are
+    /// any, what follows queues behind them instead of going straight to the event loop.
     let queuedBatches = Atomic<Int>(0)
     /// Bumped on every choke: queued uploads from before it are dropped.
     let chokeEpoch = Atomic<Int>(0)
@@ -36,21 +43,30 @@ final class PeerLink: Sendable {
     init(channel: any Channel, context: PeerContext) {
         self.channel = channel
         self.context = context
-        (uploads, continuation) = AsyncStream.makeStream(of: [Upload].self)
+        (outgoing, continuation) = AsyncStream.makeStream(of: Outgoing.self)
     }
 
-    /// Written from the torrent's actor without a hop through the connection's task: one
-    /// thread hand-off (to the event loop) per batch of requests instead of two. The event loop
-    /// keeps the order; blocks sent there check the choke epoch, so none follows a choke.
     func send(_ message: PeerMessage) { send([message]) }
 
-    /// Several messages in one write (a batch of requests is one system call, not dozens).
+    /// Several messages in one write (a batch of requests is one system call, not dozens),
+    /// from the torrent's actor without a hop through the connection's task when nothing is
+    /// queued there: one thread hand-off (to the event loop) per batch of requests, not two.
     func send(_ messages: [PeerMessage]) {
         guard !messages.isEmpty else { return }
         var buffer = channel.allocator.buffer(capacity: messages.count * 17)
         for message in messages { buffer.writeBytes(message.encoded) }
+        unsentBytes.add(buffer.readableBytes, ordering: .relaxed)
+        if queuedBatches.load(ordering: .relaxed) == 0 {
+            write(buffer)
+        } else {
+            queuedBatches.add(1, ordering: .relaxed)
+            continuation.yield(.bytes(buffer))
+        }
+    }
+
+    /// Writes messages counted in `unsentBytes`, and uncounts them once written.
+    func write(_ buffer: ByteBuffer) {
         let count = buffer.readableBytes
-        unsentBytes.add(count, ordering: .relaxed)
         let written = channel.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenComplete { _ in self.unsentBytes.subtract(count, ordering: .relaxed) }
         channel.writeAndFlush(buffer, promise: written)
@@ -71,14 +87,14 @@ final class PeerLink: Sendable {
         if direct {
             channel.eventLoop.execute { BlockSender.sendAtOnce(uploads, link: self) }
         } else {
-            continuation.yield(uploads)
+            continuation.yield(.blocks(uploads))
         }
     }
 
     /// Hands blocks to the connection's serving task (counted as a queued batch).
     func queue(_ uploads: [Upload]) {
         queuedBatches.add(1, ordering: .relaxed)
-        continuation.yield(uploads)
+        continuation.yield(.blocks(uploads))
     }
 
     func choke() {
