@@ -12,9 +12,8 @@ import ShoalCore
 /// the seeder more than the copies (a third of its profile was wakeups and task switches).
 enum BlockSender {
     /// Blocks sent per trip to the event loop from the serving task (256 KiB), each trip after
-    /// the upload limits let its bytes pass. Under a cap, one block per trip: 256 KiB passed at
-    /// once made each peer's blocks come in bursts a quarter of a second apart at 1 MiB/s, its
-    /// pipeline emptied between them, and a capped 1 + 8 swarm took 73.7 s instead of 67.6 s.
+    /// the upload limits let its bytes pass. Under a cap, one block per trip, so that capped
+    /// peers sharing a limiter take turns block by block rather than 256 KiB at a time.
     static let blocksPerTrip = 16
     /// The largest batch sent straight from the actor (1 MiB): what it adds at most to the
     /// socket's queue beyond its send buffer.
@@ -28,7 +27,7 @@ enum BlockSender {
                 case .blocks(let uploads): try await send(uploads, link: link)
                 case .bytes(let messages): link.write(messages)
                 }
-                link.queuedBatches.subtract(1, ordering: .relaxed)
+                link.queuedItems.subtract(1, ordering: .relaxed)
             }
         } catch {
             // The connection is gone; the reader notices and reports why.
@@ -36,13 +35,14 @@ enum BlockSender {
     }
 
     /// On the event loop, for a batch the actor handed over directly: what is not in memory
-    /// goes to the serving task.
+    /// goes to the serving task (after whatever queued there meanwhile: peers take blocks in
+    /// any order).
     static func sendAtOnce(_ uploads: [Upload], link: PeerLink) {
         let trip = sendFromMemory(uploads[...], first: nil, link: link)
         if trip.sentUpTo < uploads.endIndex {
             link.queue(Array(uploads[trip.sentUpTo...]))
         }
-        link.queuedBatches.subtract(1, ordering: .relaxed)
+        link.queuedItems.subtract(1, ordering: .relaxed)
     }
 
     private static func send(_ uploads: [Upload], link: PeerLink) async throws {
@@ -64,7 +64,7 @@ enum BlockSender {
                 let trip = try await channel.eventLoop.submit { sendFromMemory(pending, first: first, link: link) }.get()
                 group = group[trip.sentUpTo...]
                 // Stopped early: the next block's data is on disk only.
-                if let next = group.first { fromDisk = try await blockFromDisk(next.block, context: link.context) }
+                if let waiting = group.first { fromDisk = try await blockFromDisk(waiting.block, context: link.context) }
                 if let written = trip.lastWrite, !channel.isWritable { try await written.get() }
             }
         }

@@ -105,7 +105,7 @@ enum PeerConnection {
                                                capabilities: PeerCapabilities(handshake))
         else { return }
         let reason = await withTaskGroup(of: Void.self) { group in
-            // The server ends when the torrent closes the link (or a write fails); closing the
+            // The serving task ends when the torrent closes the link (or a write fails); closing the
             // channel then ends the reader below, so neither loop outlives the other.
             group.addTask {
                 await BlockSender.serveQueued(link: link)

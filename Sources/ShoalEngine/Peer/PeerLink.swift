@@ -17,7 +17,7 @@ enum Outgoing: Sendable {
 /// The shared line between a torrent (which decides) and a connection task (which does the I/O).
 /// Messages and small uncapped batches of blocks go straight to the socket's event loop; the
 /// rest queues for the connection's serving task (see `BlockSender`), and while anything is
-/// queued there, messages queue behind it, so the peer sees everything in the order sent.
+/// queued there, messages queue behind it, so the peer sees them in the order sent.
 /// The connection counts bytes the torrent samples for rates.
 final class PeerLink: Sendable {
     let outgoing: AsyncStream<Outgoing>
@@ -26,7 +26,7 @@ final class PeerLink: Sendable {
     let context: PeerContext
     /// Items handed to the serving task or the event loop and not finished: while there are
     /// any, what follows queues behind them instead of going straight to the event loop.
-    let queuedBatches = Atomic<Int>(0)
+    let queuedItems = Atomic<Int>(0)
     /// Bumped on every choke: queued uploads from before it are dropped.
     let chokeEpoch = Atomic<Int>(0)
     let cancelled = Mutex<Set<BlockRequest>>([])
@@ -56,10 +56,10 @@ final class PeerLink: Sendable {
         var buffer = channel.allocator.buffer(capacity: messages.count * 17)
         for message in messages { buffer.writeBytes(message.encoded) }
         unsentBytes.add(buffer.readableBytes, ordering: .relaxed)
-        if queuedBatches.load(ordering: .relaxed) == 0 {
+        if queuedItems.load(ordering: .relaxed) == 0 {
             write(buffer)
         } else {
-            queuedBatches.add(1, ordering: .relaxed)
+            queuedItems.add(1, ordering: .relaxed)
             continuation.yield(.bytes(buffer))
         }
     }
@@ -81,9 +81,9 @@ final class PeerLink: Sendable {
         }
         // Straight to the event loop when nothing is queued before it, no upload cap applies,
         // the socket has room and the batch is small; otherwise the serving task takes it.
-        let direct = queuedBatches.load(ordering: .relaxed) == 0 && uploads.count <= BlockSender.largestDirectBatch
+        let direct = queuedItems.load(ordering: .relaxed) == 0 && uploads.count <= BlockSender.largestDirectBatch
             && channel.isWritable && context.uploadLimiters.allSatisfy { $0.rate == 0 }
-        queuedBatches.add(1, ordering: .relaxed)
+        queuedItems.add(1, ordering: .relaxed)
         if direct {
             channel.eventLoop.execute { BlockSender.sendAtOnce(uploads, link: self) }
         } else {
@@ -91,9 +91,9 @@ final class PeerLink: Sendable {
         }
     }
 
-    /// Hands blocks to the connection's serving task (counted as a queued batch).
+    /// Hands blocks to the connection's serving task.
     func queue(_ uploads: [Upload]) {
-        queuedBatches.add(1, ordering: .relaxed)
+        queuedItems.add(1, ordering: .relaxed)
         continuation.yield(.blocks(uploads))
     }
 
@@ -103,6 +103,6 @@ final class PeerLink: Sendable {
         send(.choke)
     }
 
-    /// Ends the connection: the writer stops serving and the connection closes.
+    /// Ends the connection: the serving task stops and the connection closes.
     func close() { continuation.finish() }
 }
