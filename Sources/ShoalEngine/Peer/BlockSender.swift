@@ -47,7 +47,7 @@ enum BlockSender {
 
     private static func send(_ uploads: [Upload], link: PeerLink) async throws {
         let channel = link.channel
-        let perTrip = link.context.uploadLimiters.contains { $0.rate > 0 } ? 1 : blocksPerTrip
+        let perTrip = link.context.uploadIsCapped ? 1 : blocksPerTrip
         var next = uploads.startIndex
         while next < uploads.endIndex {
             let end = min(next + perTrip, uploads.endIndex)
@@ -93,8 +93,7 @@ enum BlockSender {
             let upload = group[index]
             let block = upload.block
             if withdrawn(upload, link: link) { continue }
-            guard let data = index == group.startIndex ? first ?? blockInMemory(block, context: link.context, allocator: channel.allocator)
-                    : blockInMemory(block, context: link.context, allocator: channel.allocator)
+            guard let data = (index == group.startIndex ? first : nil) ?? blockInMemory(block, context: link.context, allocator: channel.allocator)
             else {
                 // Not in memory: read on the pool by the serving task. A cancel arriving
                 // meanwhile is seen when it comes back.
@@ -118,46 +117,45 @@ enum BlockSender {
     /// the page cache (and cached). Nil when the data is on disk only. Never blocks, so the
     /// event loop may call it.
     private static func blockInMemory(_ block: BlockRequest, context: PeerContext, allocator: ByteBufferAllocator) -> ByteBuffer? {
-        let storage = context.storage
-        guard let chunk = UploadCache.chunk(of: block, geometry: storage.geometry) else {
-            // An odd request across a chunk boundary is read alone.
-            var buffer = allocator.buffer(capacity: block.length)
-            let offset = storage.geometry.offset(of: block.piece) + Int64(block.offset)
-            let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: block.length) { raw in
-                storage.readIfCached(offset: offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<block.length])) ? block.length : 0
-            }
-            return read > 0 ? buffer : nil
+        let source = source(of: block, geometry: context.storage.geometry)
+        if let key = source.key, let cached = context.uploadCache.block(block, in: key) { return cached }
+        var data = allocator.buffer(capacity: source.length)
+        let read = data.writeWithUnsafeMutableBytes(minimumWritableBytes: source.length) { raw in
+            context.storage.readIfCached(offset: source.offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<source.length]))
+                ? source.length : 0
         }
-        if let cached = context.uploadCache.block(block, in: chunk.key) { return cached }
-        var buffer = allocator.buffer(capacity: chunk.length)
-        let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: chunk.length) { raw in
-            storage.readIfCached(offset: chunk.offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<chunk.length])) ? chunk.length : 0
-        }
-        guard read > 0 else { return nil }
-        context.uploadCache.insert(chunk.key, data: buffer)
-        return buffer.getSlice(at: buffer.readerIndex + block.offset - chunk.key.chunk * UploadCache.chunkLength, length: block.length)
+        return read > 0 ? take(block, from: data, key: source.key, cache: context.uploadCache) : nil
     }
 
-    /// A block whose data is not in memory: read with its chunk on the I/O pool (where a slow
-    /// disk blocks no socket), and the chunk cached.
+    /// A block whose data is not in memory: read on the I/O pool (where a slow disk blocks no
+    /// socket), its chunk cached.
     private static func blockFromDisk(_ block: BlockRequest, context: PeerContext) async throws -> ByteBuffer {
-        let storage = context.storage
-        guard let chunk = UploadCache.chunk(of: block, geometry: storage.geometry) else {
-            let offset = storage.geometry.offset(of: block.piece) + Int64(block.offset)
-            return ByteBuffer(bytes: try await context.pool.runIfActive { try storage.read(offset: offset, length: block.length) })
-        }
+        let (storage, source) = (context.storage, source(of: block, geometry: context.storage.geometry))
         let data = try await context.pool.runIfActive {
-            var buffer = ByteBufferAllocator().buffer(capacity: chunk.length)
-            try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: chunk.length) { raw in
-                try storage.read(offset: chunk.offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<chunk.length]))
-                return chunk.length
+            var data = ByteBufferAllocator().buffer(capacity: source.length)
+            try data.writeWithUnsafeMutableBytes(minimumWritableBytes: source.length) { raw in
+                try storage.read(offset: source.offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<source.length]))
+                return source.length
             }
-            return buffer
+            return data
         }
-        context.uploadCache.insert(chunk.key, data: data)
-        guard let slice = data.getSlice(at: data.readerIndex + block.offset - chunk.key.chunk * UploadCache.chunkLength, length: block.length)
+        guard let slice = take(block, from: data, key: source.key, cache: context.uploadCache)
         else { throw StorageError("block \(block.piece.value)+\(block.offset) outside its chunk") }
         return slice
+    }
+
+    /// What is read for a block: its 128 KiB chunk, kept for the blocks after it, or the block
+    /// alone when it crosses a chunk boundary (only an odd request does).
+    private static func source(of block: BlockRequest, geometry: TorrentGeometry) -> (key: UploadCache.Key?, offset: Int64, length: Int) {
+        if let chunk = UploadCache.chunk(of: block, geometry: geometry) { return (chunk.key, chunk.offset, chunk.length) }
+        return (nil, geometry.offset(of: block.piece) + Int64(block.offset), block.length)
+    }
+
+    /// The block out of what was read for it: a chunk is cached and the block sliced from it.
+    private static func take(_ block: BlockRequest, from data: ByteBuffer, key: UploadCache.Key?, cache: UploadCache) -> ByteBuffer? {
+        guard let key else { return data }
+        cache.insert(key, data: data)
+        return UploadCache.slice(block, of: data, key: key)
     }
 
     /// A fast peer is told when a request it made will not be served (BEP 6); others infer it

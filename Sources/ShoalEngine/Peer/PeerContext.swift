@@ -10,6 +10,8 @@ struct PeerContext: Sendable {
     let uploadCache: UploadCache
     let pool: NIOThreadPool
     let uploadLimiters: [RateLimiter]
+    /// Some upload cap applies now (caps change while connections run).
+    var uploadIsCapped: Bool { uploadLimiters.contains { $0.rate > 0 } }
     let downloadLimiters: [RateLimiter]
     /// Our handshake's reserved bits.
     let reserved: [UInt8]

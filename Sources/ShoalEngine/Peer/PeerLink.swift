@@ -82,7 +82,7 @@ final class PeerLink: Sendable {
         // Straight to the event loop when nothing is queued before it, no upload cap applies,
         // the socket has room and the batch is small; otherwise the serving task takes it.
         let direct = queuedItems.load(ordering: .relaxed) == 0 && uploads.count <= BlockSender.largestDirectBatch
-            && channel.isWritable && context.uploadLimiters.allSatisfy { $0.rate == 0 }
+            && channel.isWritable && !context.uploadIsCapped
         queuedItems.add(1, ordering: .relaxed)
         if direct {
             channel.eventLoop.execute { BlockSender.sendAtOnce(uploads, link: self) }

@@ -63,11 +63,7 @@ public final class FileStorage: Sendable {
     /// zeroing first: only padding files, which are not on disk, are filled with zeros).
     public func read(offset: Int64, into target: UnsafeMutableRawBufferPointer) throws(StorageError) {
         for span in geometry.fileSpans(offset: offset, length: target.count) {
-            let part = UnsafeMutableRawBufferPointer(rebasing: target[span.offsetInRange..<span.offsetInRange + span.length])
-            if padding[span.file] {
-                part.initializeMemory(as: UInt8.self, repeating: 0)
-                continue
-            }
+            guard let part = filePart(of: target, span) else { continue }
             let descriptor = try open(span.file, forWriting: false)
             var done = 0
             while done < span.length {
@@ -89,11 +85,7 @@ public final class FileStorage: Sendable {
     /// caller then reads on the I/O pool, where errors are reported.
     public func readIfCached(offset: Int64, into target: UnsafeMutableRawBufferPointer) -> Bool {
         for span in geometry.fileSpans(offset: offset, length: target.count) {
-            let part = UnsafeMutableRawBufferPointer(rebasing: target[span.offsetInRange..<span.offsetInRange + span.length])
-            if padding[span.file] {
-                part.initializeMemory(as: UInt8.self, repeating: 0)
-                continue
-            }
+            guard let part = filePart(of: target, span) else { continue }
             guard let descriptor = descriptors.withLock({ $0[span.file] }), let base = part.baseAddress else { return false }
             let mode = cachedReads.withLock { modes in
                 if let known = modes[span.file] { return known }
@@ -117,6 +109,15 @@ public final class FileStorage: Sendable {
             }
         }
         return true
+    }
+
+    /// The part of a read's target that a span fills from its file; nil for a padding file,
+    /// whose part is zeroed here (it is never on disk).
+    private func filePart(of target: UnsafeMutableRawBufferPointer, _ span: FileSpan) -> UnsafeMutableRawBufferPointer? {
+        let part = UnsafeMutableRawBufferPointer(rebasing: target[span.offsetInRange..<span.offsetInRange + span.length])
+        guard padding[span.file] else { return part }
+        part.initializeMemory(as: UInt8.self, repeating: 0)
+        return nil
     }
 
     public func write(offset: Int64, bytes: [UInt8]) throws(StorageError) {

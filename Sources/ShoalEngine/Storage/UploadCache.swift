@@ -47,8 +47,13 @@ final class UploadCache: Sendable {
                 entries.remove(at: index)
                 entries.append(entry)  // most recently used last
             }
-            return entry.data.getSlice(at: entry.data.readerIndex + block.offset - key.chunk * Self.chunkLength, length: block.length)
+            return Self.slice(block, of: entry.data, key: key)
         }
+    }
+
+    /// The block's bytes within its chunk's data (a slice, not a copy).
+    static func slice(_ block: BlockRequest, of data: ByteBuffer, key: Key) -> ByteBuffer? {
+        data.getSlice(at: data.readerIndex + block.offset - key.chunk * chunkLength, length: block.length)
     }
 
     func insert(_ key: Key, data: ByteBuffer) {

@@ -156,9 +156,11 @@ extension TorrentRuntime {
         guard arrival.accepted else { return fillRequests(key) }  // unrequested or duplicate: dropped
         downloadedBytes += Int64(data.count)
         downMeter.add(data.count, now: now)
-        peers[key]?.downMeter.add(data.count, now: now)
-        peers[key]?.lastBlockAt = now
-        peers[key]?.isSnubbed = false
+        if let record = peers[key] {
+            record.downMeter.add(data.count, now: now)
+            record.lastBlockAt = now
+            record.isSnubbed = false
+        }
         writer.enqueue(.block(block.piece, offset: block.offset, data: data))
         if arrival.pieceComplete { writer.enqueue(.complete(block.piece, keep: suspects[block.piece.value] != nil)) }
         for (other, duplicate) in arrival.cancels {
