@@ -94,15 +94,20 @@ actor MetadataFetcher {
 
     // MARK: Peers from trackers and the DHT
 
+    /// Each tracker on its own schedule (interval, min interval, backoff), so a dead one is
+    /// retried ever more slowly while a live one is asked only as often as it allows.
     private func announceLoop() async {
         guard !magnet.trackers.isEmpty else { return }
+        var schedules = magnet.trackers.map { _ in AnnounceSchedule(policy: config.announcePolicy) }
         while result == nil && !Task.isCancelled {
-            // Unknown size: announce as a leecher with something left, so seeds are returned.
-            let request = AnnounceRequest(infoHash: magnet.infoHash, peerID: config.peerID, port: listenPort, left: 1,
-                                          event: .started, numwant: 50)
             for (index, url) in magnet.trackers.enumerated() {
+                guard let event = schedules[index].begin(now: .now) else { continue }
+                // Unknown size: announce as a leecher with something left, so seeds are returned.
+                let request = AnnounceRequest(infoHash: magnet.infoHash, peerID: config.peerID, port: listenPort, left: 1,
+                                              event: event, numwant: 50)
                 do throws(AnnounceResponse.Failure) {
                     let response = try await TrackerExchange.announce(request, to: url, config: config)
+                    schedules[index].succeeded(interval: response.interval, minInterval: response.minInterval, now: .now)
                     trackerStates[index].status = "working"
                     trackerStates[index].error = nil
                     trackerStates[index].lastAnnounce = .now
@@ -111,11 +116,16 @@ actor MetadataFetcher {
                     trackerStates[index].peersReturned = response.peers.count
                     addPeers(response.peers, source: .tracker)
                 } catch {
+                    schedules[index].failed(now: .now)
                     trackerStates[index].status = "error"
                     trackerStates[index].error = error.trackerMessage
                 }
+                trackerStates[index].nextAnnounce = schedules[index].nextAnnounce
+                if result != nil || Task.isCancelled { return }
             }
-            try? await Task.sleep(for: max(config.minimumAnnounceInterval, .seconds(1)) * 2)
+            let now = ContinuousClock.now
+            let next = schedules.compactMap(\.nextAnnounce).min() ?? now + .seconds(1)
+            try? await Task.sleep(until: max(next, now + .milliseconds(100)), clock: .continuous)
         }
     }
 

@@ -21,6 +21,8 @@ public struct EngineConfig: Sendable {
     public var udpTrackerRetry: UDPTrackerClient.Retry
     /// Where the session and resume data live; nil keeps nothing between runs.
     public var stateDirectory: String?
+    /// How often the session file (every torrent's totals and state) is saved while running.
+    public var sessionSaveInterval: Duration = .seconds(60)
     /// How often resume data is saved while running (also on completion and on exit).
     public var resumeSaveInterval: Duration = .seconds(30)
     /// The Mainline DHT (BEP 5): on where `dhtBootstrap` names nodes to start from.
@@ -50,6 +52,13 @@ public struct EngineConfig: Sendable {
     public var pexInterval: Duration = .seconds(60)
     /// How often every tracker is scraped for its counts (Transmission also uses 30 minutes).
     public var scrapeInterval: Duration = .seconds(30 * 60)
+
+    /// The first retry after every tracker failed; doubled on each failure up to 30 minutes.
+    public var announceFirstBackoff: Duration = .seconds(15)
+    /// The announce timing every torrent and magnet follows.
+    public var announcePolicy: AnnounceSchedule.Policy {
+        AnnounceSchedule.Policy(floor: minimumAnnounceInterval, firstBackoff: announceFirstBackoff)
+    }
 
     public init(downloadDirectory: String, listenPort: UInt16 = 6881, bindAddress: String = "0.0.0.0",
                 peerID: PeerID = .generate(), uploadLimit: Int = 0, downloadLimit: Int = 0,

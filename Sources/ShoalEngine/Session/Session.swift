@@ -304,26 +304,23 @@ public actor Session {
         }
     }
 
-    /// Saves the session once a minute (totals move), until shutdown.
+    /// Saves the session once a minute (totals move), until shutdown. The shutdown signal is
+    /// waited for by one task for the loop's whole life: a wait started afresh each round and
+    /// cancelled when the minute was up finished the stream, and saving stopped after a minute.
     private func saveLoop() async {
         guard store != nil else { return }
         let signal = shutdownSignal
-        while true {
-            let stopping = await withTaskGroup(of: Bool.self) { group in
-                group.addTask {
-                    try? await Task.sleep(for: .seconds(60))
-                    return false
-                }
-                group.addTask {
-                    for await _ in signal {}
-                    return true
-                }
-                let first = await group.next() ?? true
-                group.cancelAll()
-                return first
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in signal {}
             }
-            if stopping { return }
-            await saveSession()
+            group.addTask {
+                while (try? await Task.sleep(for: self.config.sessionSaveInterval)) != nil {
+                    await self.saveSession()
+                }
+            }
+            await group.next()
+            group.cancelAll()
         }
     }
 

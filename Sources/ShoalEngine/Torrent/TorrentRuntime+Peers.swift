@@ -137,6 +137,7 @@ extension TorrentRuntime {
         for key in peers.keys { fillRequests(key) }
         sendPeerExchange(now: now)
         dialMore(now: now)
+        wakeAnnouncerIfDue(now: now)
     }
 
     /// A seeding torrent that reached its ratio or time goal stops seeding (it stays complete,

@@ -55,6 +55,8 @@ public actor TorrentRuntime {
     var lastKeepAlive: ContinuousClock.Instant
     var rng = SplitMix64()
     var trackerStates: [TrackerSnapshot] = []
+    /// When to announce and with which event (see `AnnounceSchedule`).
+    var announceSchedule: AnnounceSchedule
     /// `tracker id` each tracker gave us, sent back on its later announces (BEP 3).
     var trackerIDs: [String: String] = [:]
     var filePriorities: [FilePriority]
@@ -98,6 +100,7 @@ public actor TorrentRuntime {
         self.globalUpload = globalUpload
         self.globalDownload = globalDownload
         self.choker = Choker(regularSlots: config.uploadSlots)
+        self.announceSchedule = AnnounceSchedule(policy: config.announcePolicy)
         let now = ContinuousClock.now
         self.downMeter = RateMeter(origin: now)
         self.upMeter = RateMeter(origin: now)
@@ -133,6 +136,7 @@ public actor TorrentRuntime {
         savedHave = trusted
         if Task.isCancelled { return }
         picker = PiecePicker(geometry: info.geometry, have: have, filePriorities: filePriorities)
+        announceSchedule = AnnounceSchedule(policy: config.announcePolicy, alreadyComplete: picker!.isDone)
         if picker!.isDone {
             activity = seedWhenDone ? .seeding : .finished
             if config.superSeeding { superSeeder = SuperSeeder(pieceCount: info.pieceCount) }
@@ -256,6 +260,7 @@ public actor TorrentRuntime {
             completedAt = Date()
             saveResume()
             events.publish(.completed(infoHash))
+            announceSchedule.completed(now: .now)
             trackerWakeContinuation.yield()
             if !seedWhenDone { closeAllPeers() }
             // Two seeds have nothing to trade.

@@ -6,54 +6,40 @@ import ShoalCore
 extension TorrentRuntime {
     static let announceKey = UInt32.random(in: 1...UInt32.max)
 
+    /// Announces whenever the schedule says so. The torrent's tick wakes it once a second while
+    /// an announce is due, and completion or a re-announce wakes it at once; the wake stream is
+    /// iterated by this loop alone, for its whole life (a `next()` cancelled half-way finishes an
+    /// `AsyncStream` for good, which made the first release announce in a tight loop).
     func announceLoop() async {
         var tiers = metainfo.trackerTiers.map { $0.shuffled(using: &rng) }
         guard !tiers.isEmpty else { return }
-        var event: AnnounceRequest.Event = .started
-        var failures = 0
-        var completedSent = picker?.isDone ?? true
-        while !Task.isCancelled {
-            if !completedSent, picker?.isDone == true, event == .none {
-                event = .completed
-            }
+        trackerWakeContinuation.yield()
+        for await _ in trackerWake {
+            guard let event = announceSchedule.begin(now: .now) else { continue }
             let response = await announceToTiers(&tiers, event: event)
-            let wait: Duration
+            let now = ContinuousClock.now
             if let response {
-                if event == .completed { completedSent = true }
-                event = .none
-                failures = 0
+                announceSchedule.succeeded(interval: response.interval, minInterval: response.minInterval, now: now)
                 addPeers(response.peers)
-                let interval = Duration.seconds(max(response.minInterval ?? 0, response.interval))
-                wait = max(interval, config.minimumAnnounceInterval)
             } else {
-                failures += 1
-                wait = min(.seconds(1800), .seconds(min(15 << min(failures - 1, 7), 1800)))
+                announceSchedule.failed(now: now)
             }
-            setNextAnnounce(.now + wait)
-            let woken = await sleepOrWake(wait)
-            if woken, !completedSent, picker?.isDone == true, event == .none { event = .completed }
+            setNextAnnounce(announceSchedule.nextAnnounce)
         }
     }
 
-    /// Sleeps for `duration`, or returns true early when the torrent completes.
-    private func sleepOrWake(_ duration: Duration) async -> Bool {
-        let wake = trackerWake
-        return await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try? await Task.sleep(for: duration)
-                return false
-            }
-            group.addTask {
-                var iterator = wake.makeAsyncIterator()
-                return await iterator.next() != nil
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+    /// The user asked for peers now: the next announce goes as soon as the tracker allows.
+    public func reannounce() {
+        announceSchedule.reannounce(now: .now)
+        trackerWakeContinuation.yield()
     }
 
-    private func setNextAnnounce(_ instant: ContinuousClock.Instant) {
+    /// Called every tick: wakes the announcer when an announce is due.
+    func wakeAnnouncerIfDue(now: ContinuousClock.Instant) {
+        if announceSchedule.due(now: now) != nil { trackerWakeContinuation.yield() }
+    }
+
+    private func setNextAnnounce(_ instant: ContinuousClock.Instant?) {
         for index in trackerStates.indices { trackerStates[index].nextAnnounce = instant }
     }
 
