@@ -1,4 +1,5 @@
 import Foundation
+import ShoalEngine
 import TOMLKit
 
 /// `$XDG_CONFIG_HOME/shoal/config.toml` (or `--config FILE`): defaults for the run options.
@@ -21,9 +22,11 @@ struct ConfigFile: Equatable {
     var seedRatio: Double?
     var seedMinutes: Int?
     var superSeed: Bool?
+    var minAnnounceInterval: Int?
 
     static let keys = ["download_dir", "port", "bind", "up_kib", "down_kib", "state_dir", "watch", "watch_action", "theme",
-                       "dht", "dht_bootstrap", "pex", "max_peers", "max_peers_total", "seed_ratio", "seed_minutes", "super_seed"]
+                       "dht", "dht_bootstrap", "pex", "max_peers", "max_peers_total", "seed_ratio", "seed_minutes", "super_seed",
+                       "min_announce_interval"]
 
     static var defaultPath: String {
         let environment = ProcessInfo.processInfo.environment
@@ -60,7 +63,12 @@ struct ConfigFile: Equatable {
         func string(_ key: String) throws(Problem) -> String? {
             guard let value = table[key] else { return nil }
             guard let text = value.string else { throw Problem(description: "\(name): '\(key)' must be a string") }
-            return (text as NSString).expandingTildeInPath
+            return text
+        }
+        // A relative path in the file means relative to the file, wherever Shoal is started.
+        let base = (AbsolutePath.resolve(name) as NSString).deletingLastPathComponent
+        func path(_ key: String) throws(Problem) -> String? {
+            try string(key).map { AbsolutePath.resolve($0, against: base) }
         }
         func int(_ key: String) throws(Problem) -> Int? {
             guard let value = table[key] else { return nil }
@@ -68,14 +76,14 @@ struct ConfigFile: Equatable {
             return number
         }
         var config = ConfigFile()
-        config.downloadDir = try string("download_dir")
+        config.downloadDir = try path("download_dir")
         config.port = try int("port")
         config.bind = try string("bind")
         config.upKib = try int("up_kib")
         config.downKib = try int("down_kib")
-        config.stateDir = try string("state_dir")
+        config.stateDir = try path("state_dir")
         config.watchAction = try string("watch_action")
-        config.theme = try string("theme")
+        config.theme = try string("theme").map { ($0 as NSString).expandingTildeInPath }
         func bool(_ key: String) throws(Problem) -> Bool? {
             guard let value = table[key] else { return nil }
             guard let flag = value.bool else { throw Problem(description: "\(name): '\(key)' must be true or false") }
@@ -89,6 +97,7 @@ struct ConfigFile: Equatable {
         config.maxPeers = try positive("max_peers")
         config.maxPeersTotal = try positive("max_peers_total")
         config.seedMinutes = try positive("seed_minutes")
+        config.minAnnounceInterval = try positive("min_announce_interval")
         if let value = table["seed_ratio"] {
             guard let ratio = value.double ?? value.int.map(Double.init), ratio > 0 else {
                 throw Problem(description: "\(name): 'seed_ratio' must be a number above 0")
@@ -109,11 +118,11 @@ struct ConfigFile: Equatable {
         }
         if let watch = table["watch"] {
             if let single = watch.string {
-                config.watch = [(single as NSString).expandingTildeInPath]
+                config.watch = [AbsolutePath.resolve(single, against: base)]
             } else if let list = watch.array {
                 for item in list {
                     guard let text = item.string else { throw Problem(description: "\(name): 'watch' must list directories") }
-                    config.watch.append((text as NSString).expandingTildeInPath)
+                    config.watch.append(AbsolutePath.resolve(text, against: base))
                 }
             } else {
                 throw Problem(description: "\(name): 'watch' must be a directory or a list of them")
@@ -147,6 +156,7 @@ struct ConfigFile: Equatable {
             row("dht", dht.map(String.init), "false"),
             row("dht_bootstrap", dhtBootstrap.isEmpty ? nil : list(dhtBootstrap), "[]", "default: no node is contacted"),
             row("pex", pex.map(String.init), "true"),
+            row("min_announce_interval", minAnnounceInterval.map(String.init), "30", "default: seconds between announces at least"),
         ].map { (key: $0.0, value: $0.1, source: $0.2) }
     }
 }

@@ -10,24 +10,29 @@ struct HeadlessPrinter {
     let interval: Duration
     let exitWhenDone: Bool
 
-    func run() async {
+    /// Returns why it stopped early when `exitWhenDone` met a torrent that cannot complete (in
+    /// error); nil otherwise.
+    func run() async -> String? {
         // A line each interval, and one at once when a torrent completes or fails, so
         // `--exit-when-done` quits as soon as it can.
         let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let events = session.events.subscribe()
-        await withDiscardingTaskGroup { group in
+        return await withTaskGroup(of: String?.self) { group in
             group.addTask {
                 for await _ in events { wake.yield() }
+                return nil
             }
             group.addTask {
                 while (try? await Task.sleep(for: interval)) != nil { wake.yield() }
+                return nil
             }
-            await follow(wakes)
+            let failure = await follow(wakes)
             group.cancelAll()
+            return failure
         }
     }
 
-    private func follow(_ wakes: AsyncStream<Void>) async {
+    private func follow(_ wakes: AsyncStream<Void>) async -> String? {
         var announced: Set<InfoHash> = []
         var failed: Set<InfoHash> = []
         var trackerLines: [String: String] = [:]
@@ -50,10 +55,14 @@ struct HeadlessPrinter {
                 }
             }
             let all = snapshot.torrents
-            if exitWhenDone && !all.isEmpty && all.allSatisfy({ $0.isComplete && $0.activity != .checking }) { return }
-            if exitWhenDone && all.isEmpty { return }
-            guard await wakes.next() != nil else { return }
+            if exitWhenDone, let broken = all.first(where: { $0.activity == .error }) {
+                return "\(broken.name): \(broken.error ?? "stopped by an error"); it cannot complete"
+            }
+            if exitWhenDone && !all.isEmpty && all.allSatisfy({ $0.isComplete && $0.activity != .checking }) { return nil }
+            if exitWhenDone && all.isEmpty { return nil }
+            guard await wakes.next() != nil else { return nil }
         }
+        return nil
     }
 
     /// A tracker's settled state worth a line when it changes; nil while it is still trying.
@@ -70,4 +79,10 @@ struct HeadlessPrinter {
         line += "peers \(torrent.peers.count) (\(torrent.seedCount) seeds)  eta \(eta)"
         return line
     }
+}
+
+/// What the printer ended with, handed from its task to the command.
+actor PrinterOutcome {
+    private(set) var failure: String?
+    func set(_ failure: String?) { self.failure = failure }
 }

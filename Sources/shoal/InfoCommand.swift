@@ -32,6 +32,7 @@ struct InfoCommand: ParsableCommand {
                 throw fail("\(source): invalid torrent: \(error.description)")
             }
         }
-        print(json ? report.json() : report.text(), terminator: "")
+        // JSON escapes control characters itself; the text report is cleaned line by line.
+        print(json ? report.json() : TerminalText.printable(report.text(), keepNewlines: true), terminator: "")
     }
 }

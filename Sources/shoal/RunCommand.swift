@@ -82,6 +82,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Super-seed (BEP 16) torrents that are complete when they start: show each peer one piece at a time.")
     var superSeed = false
 
+    @Option(help: "Shortest wait between two announces to a tracker, in seconds, whatever it asks (default 30); a tracker's longer interval or min interval wins.")
+    var minAnnounceInterval: Int?
+
     @Option(help: "Seconds between progress lines in headless mode.")
     var interval: Double = 1
 
@@ -98,8 +101,8 @@ struct RunCommand: AsyncParsableCommand {
         for peer in peers where PeerAddress(parsing: peer) == nil {
             throw ValidationError("--peer \(peer): expected HOST:PORT")
         }
-        for value in [maxPeers, maxPeersTotal, seedMinutes].compactMap({ $0 }) where value < 1 {
-            throw ValidationError("--max-peers, --max-peers-total and --seed-minutes must be at least 1 (got \(value))")
+        for value in [maxPeers, maxPeersTotal, seedMinutes, minAnnounceInterval].compactMap({ $0 }) where value < 1 {
+            throw ValidationError("--max-peers, --max-peers-total, --seed-minutes and --min-announce-interval must be at least 1 (got \(value))")
         }
         if let seedRatio, seedRatio <= 0 { throw ValidationError("--seed-ratio must be above 0") }
         for node in dhtBootstrap where Self.nodeAddress(node) == nil {
@@ -123,9 +126,12 @@ struct RunCommand: AsyncParsableCommand {
         let bind = self.bind ?? file.bind ?? "0.0.0.0"
         let upKib = self.upKib ?? file.upKib ?? 0
         let downKib = self.downKib ?? file.downKib ?? 0
-        let downloadDir = self.downloadDir ?? file.downloadDir
-        let stateDir = self.stateDir ?? file.stateDir
-        let watchDirectories = watch.isEmpty ? file.watch : watch
+        // Paths are made absolute now: saved in the session, a relative one would mean another
+        // directory on the next start from elsewhere. Flags are relative to the working
+        // directory; the config file's paths were resolved against its own directory.
+        let downloadDir = self.downloadDir.map(AbsolutePath.resolve) ?? file.downloadDir
+        let stateDir = self.stateDir.map(AbsolutePath.resolve) ?? file.stateDir
+        let watchDirectories = watch.isEmpty ? file.watch : watch.map(AbsolutePath.resolve)
         guard let afterAdding = WatchFolder.AfterAdding(rawValue: watchAction ?? file.watchAction ?? "rename") else {
             _ = fail("configuration: watch_action must be rename, delete or keep")
             throw ExitCode(2)
@@ -178,6 +184,9 @@ struct RunCommand: AsyncParsableCommand {
         config.maxPeersTotal = maxPeersTotal ?? file.maxPeersTotal ?? 500
         config.seedRatioLimit = seedRatio ?? file.seedRatio
         config.seedTimeLimit = (seedMinutes ?? file.seedMinutes).map { .seconds($0 * 60) }
+        config.minimumAnnounceInterval = .seconds(minAnnounceInterval ?? file.minAnnounceInterval ?? 30)
+        // Limits set in the interface last run come back, unless this run's flags set them.
+        config.restoresGlobalLimits = self.upKib == nil && self.downKib == nil
         let session: Session
         do {
             session = try await Session.start(config)
@@ -214,6 +223,7 @@ struct RunCommand: AsyncParsableCommand {
             return
         }
         let printer = HeadlessPrinter(session: session, interval: .milliseconds(Int(interval * 1000)), exitWhenDone: exitWhenDone)
+        let outcome = PrinterOutcome()
         let count = await session.snapshot().torrents.count
         FileHandle.standardError.write(Data(
             "shoal: listening on port \(session.listenPort), downloading to \(downloadDirectory), \(count) torrent\(count == 1 ? "" : "s")\n".utf8))
@@ -229,7 +239,7 @@ struct RunCommand: AsyncParsableCommand {
                 return false
             }
             group.addTask {
-                await printer.run()
+                await outcome.set(await printer.run())
                 await session.shutdown()
                 return false
             }
@@ -244,6 +254,8 @@ struct RunCommand: AsyncParsableCommand {
                 group.cancelAll()
             }
         }
+        // `--exit-when-done` with a torrent that cannot finish: its error, and a failure status.
+        if let failure = await outcome.failure { throw fail(failure) }
     }
 
     /// The full-screen interface over a running session; quitting stops the session cleanly.

@@ -31,19 +31,33 @@ public struct ResumeData: Codable, Sendable, Equatable {
         ResumeData(infoHash: infoHash.hex, pieceCount: have.count, have: Hex.encode(have.bytes), files: paths.map(stamp))
     }
 
-    /// The pieces that may be trusted without hashing: recorded as verified, and every file they
-    /// touch unchanged. Returns nil when the data does not belong to this torrent.
-    func trustedPieces(geometry: TorrentGeometry, infoHash: InfoHash, paths: [String], padding: [Bool]) -> Bitfield? {
+    /// What the record vouches for, piece by piece.
+    struct Vouched: Sendable, Equatable {
+        /// Recorded as verified, with every file they touch unchanged: present without hashing.
+        var have: Bitfield
+        /// Pieces whose every file is unchanged: their state (present or missing) is known
+        /// without reading them. The others are hashed.
+        var known: Bitfield
+    }
+
+    /// What may be believed without hashing. A file that is missing, resized or touched since
+    /// the record was made vouches for none of its pieces. Nil when the data does not belong to
+    /// this torrent.
+    func vouched(geometry: TorrentGeometry, infoHash: InfoHash, paths: [String], padding: [Bool]) -> Vouched? {
         guard self.infoHash == infoHash.hex, pieceCount == geometry.pieceCount, files.count == paths.count,
             var trusted = bitfield
         else { return nil }
+        var known = Bitfield(count: geometry.pieceCount, allSet: true)
         for (file, path) in paths.enumerated() where !padding[file] {
             let now = Self.stamp(path)
             let unchanged = now != nil && now == files[file]
             if !unchanged || (geometry.fileLengths[file] > 0 && now?.size != geometry.fileLengths[file]) {
-                for piece in geometry.pieces(ofFile: file) { trusted.clear(piece) }
+                for piece in geometry.pieces(ofFile: file) {
+                    trusted.clear(piece)
+                    known.clear(piece)
+                }
             }
         }
-        return trusted
+        return Vouched(have: trusted, known: known)
     }
 }

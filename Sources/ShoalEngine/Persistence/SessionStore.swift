@@ -21,9 +21,17 @@ public struct SessionStore: Sendable {
         public var magnet: String?
     }
 
+    /// The global rate caps set while running (bytes per second, 0 = none).
+    public struct Limits: Codable, Sendable, Equatable {
+        public var upload: Int
+        public var download: Int
+    }
+
     struct Document: Codable {
         var version = 1
         var torrents: [Entry]
+        /// Absent in files from before limits were kept.
+        var limits: Limits?
     }
 
     public let directory: String
@@ -36,19 +44,23 @@ public struct SessionStore: Sendable {
     func torrentPath(_ hash: InfoHash) -> String { directory + "/torrents/\(hash.hex).torrent" }
     func resumePath(_ hash: InfoHash) -> String { directory + "/resume/\(hash.hex).json" }
 
-    public func loadEntries() throws -> [Entry] {
-        guard let data = FileManager.default.contents(atPath: sessionPath) else { return [] }
+    public func loadEntries() throws -> [Entry] { try loadSession().torrents }
+
+    /// The torrents and the global limits of the last run.
+    public func loadSession() throws -> (torrents: [Entry], limits: Limits?) {
+        guard let data = FileManager.default.contents(atPath: sessionPath) else { return ([], nil) }
         do {
-            return try JSONDecoder().decode(Document.self, from: data).torrents
+            let document = try JSONDecoder().decode(Document.self, from: data)
+            return (document.torrents, document.limits)
         } catch {
             throw StorageError("\(sessionPath): unreadable session state (\(error)); moved aside")
         }
     }
 
-    public func saveEntries(_ entries: [Entry]) throws {
+    public func saveEntries(_ entries: [Entry], limits: Limits? = nil) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(Document(torrents: entries)), to: sessionPath)
+        try AtomicFile.write(try encoder.encode(Document(torrents: entries, limits: limits)), to: sessionPath)
     }
 
     var dhtPath: String { directory + "/dht.json" }

@@ -21,6 +21,9 @@ public struct EngineConfig: Sendable {
     public var udpTrackerRetry: UDPTrackerClient.Retry
     /// Where the session and resume data live; nil keeps nothing between runs.
     public var stateDirectory: String?
+    /// Whether `restore()` brings back the global limits the user set last run (off when this
+    /// run's own settings name them: flags win).
+    public var restoresGlobalLimits = true
     /// How often the session file (every torrent's totals and state) is saved while running.
     public var sessionSaveInterval: Duration = .seconds(60)
     /// How often resume data is saved while running (also on completion and on exit).

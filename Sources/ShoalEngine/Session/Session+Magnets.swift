@@ -19,7 +19,7 @@ extension Session {
         let hash = magnet.infoHash
         guard entries[hash] == nil, magnets[hash] == nil else { throw SessionError.duplicate(magnet.displayName ?? hash.hex) }
         magnets[hash] = MagnetEntry(fetcher: makeFetcher(magnet), stop: nil, paused: true,
-                                    downloadDirectory: downloadDirectory ?? config.downloadDirectory, added: added)
+                                    downloadDirectory: downloadDirectory.map(AbsolutePath.resolve) ?? config.downloadDirectory, added: added)
         order.append(hash)
         if !paused { startMagnet(hash) }
         await saveSession()

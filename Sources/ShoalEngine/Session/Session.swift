@@ -110,6 +110,11 @@ public actor Session {
     private init(config: EngineConfig, server: NIOAsyncChannel<any Channel, Never>, port: UInt16, pool: NIOThreadPool, dht: DHTNode?) {
         self.dht = dht
         self.peerBudget = PeerBudget(limit: config.maxPeersTotal)
+        // Directories are kept absolute: the session saves them, and a relative one would
+        // point elsewhere after a start from another working directory.
+        var config = config
+        config.downloadDirectory = AbsolutePath.resolve(config.downloadDirectory)
+        config.stateDirectory = config.stateDirectory.map(AbsolutePath.resolve)
         self.config = config
         self.server = server
         self.listenPort = port
@@ -218,9 +223,10 @@ public actor Session {
                         added: Date = Date()) async throws -> InfoHash {
         let hash = metainfo.infoHash
         guard entries[hash] == nil, magnets[hash] == nil else { throw SessionError.duplicate(metainfo.info.name) }
-        let directory = downloadDirectory ?? config.downloadDirectory
+        let directory = downloadDirectory.map(AbsolutePath.resolve) ?? config.downloadDirectory
         let runtime = makeRuntime(metainfo, directory: directory)
         if let filePriorities { await runtime.setFilePriorities(filePriorities) }
+        await runtime.loadRestingProgress()
         entries[hash] = Entry(runtime: runtime, stop: nil, paused: true, downloadDirectory: directory, added: added)
         order.append(hash)
         if !paused { start(hash) }
@@ -239,7 +245,12 @@ public actor Session {
         guard let store else { return [] }
         let saved: [SessionStore.Entry]
         do {
-            saved = try store.loadEntries()
+            let session = try store.loadSession()
+            saved = session.torrents
+            if config.restoresGlobalLimits, let limits = session.limits {
+                globalUpload.setRate(limits.upload)
+                globalDownload.setRate(limits.download)
+            }
         } catch {
             store.moveAsideBrokenSession()
             return ["\(error)"]
@@ -298,7 +309,7 @@ public actor Session {
                 uploadLimit: entry.uploadLimit, downloadLimit: entry.downloadLimit))
         }
         do {
-            try store.saveEntries(records)
+            try store.saveEntries(records, limits: SessionStore.Limits(upload: globalUpload.rate, download: globalDownload.rate))
         } catch {
             errors.append("\(error)")
         }
@@ -355,6 +366,7 @@ public actor Session {
         let old = entry.runtime
         let state = await old.persistentState
         entry.runtime = makeRuntime(old.metainfo, directory: entry.downloadDirectory)
+        await entry.runtime.setRestingProgress(await old.currentHave)
         await entry.runtime.setFilePriorities(state.priorities)
         await entry.runtime.restoreCounters(uploaded: state.uploaded, downloaded: state.downloaded, completed: state.completed,
                                             seedWhenDone: state.seedWhenDone)
@@ -423,14 +435,27 @@ public actor Session {
         await saveSession()
     }
 
+    /// Caps for all torrents together, kept in the session for the next start.
     public func setGlobalLimits(upload: Int, download: Int) async {
         globalUpload.setRate(upload)
         globalDownload.setRate(download)
+        await saveSession()
     }
 
-    /// Peers the user named (`--peer`, a magnet's `x.pe`): dialled like any other.
+    /// Peers the user named (`--peer`, a magnet's `x.pe`): dialled like any other, by a torrent
+    /// or by a magnet fetching its metadata (which hands them on to its torrent).
     public func addPeers(_ hash: InfoHash, _ peers: [PeerAddress]) async {
+        if let magnet = magnets[hash] {
+            await magnet.fetcher.addPeers(peers, source: .manual)
+            return
+        }
         await entries[hash]?.runtime.addPeers(peers, source: .manual)
+    }
+
+    /// Asks the torrent's trackers for peers now (as soon as they allow).
+    public func reannounce(_ hash: InfoHash) async throws {
+        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+        await entry.runtime.reannounce()
     }
 
     // MARK: - Snapshots

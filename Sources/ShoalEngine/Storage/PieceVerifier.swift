@@ -9,9 +9,10 @@ public enum PieceVerifier {
     }
 
     /// Reads and hashes every piece whose files exist, on the pool's threads, in parallel runs.
-    /// Pieces set in `trusted` (from resume data) count as present without being read.
+    /// Pieces set in `known` (resume data vouches for their files) are not read: present when
+    /// set in `trusted`, missing otherwise.
     public static func verifyAll(storage: FileStorage, info: InfoDictionary, pool: NIOThreadPool, trusted: Bitfield? = nil,
-                                 progress: @escaping @Sendable (Int) -> Void = { _ in }) async -> Bitfield {
+                                 known: Bitfield? = nil, progress: @escaping @Sendable (Int) -> Void = { _ in }) async -> Bitfield {
         let geometry = info.geometry
         // Skip pieces none of whose (non-padding) files exist: nothing to read.
         let present = (0..<geometry.fileLengths.count).map { storage.fileExists($0) || info.files[$0].isPadding || info.files[$0].length == 0 }
@@ -29,6 +30,7 @@ public enum PieceVerifier {
                                 good.append(value)
                                 continue
                             }
+                            if known?[value] == true { continue }
                             let piece = geometry.piece(value)!
                             let spans = geometry.fileSpans(of: piece)
                             guard spans.allSatisfy({ present[$0.file] }) else { continue }

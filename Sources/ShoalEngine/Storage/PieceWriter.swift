@@ -31,6 +31,8 @@ final class PieceWriter: Sendable {
         var items: [Item] = []
         var draining = false
         var closed = false
+        /// `finish()` callers waiting for the drain in progress to end.
+        var idleWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     /// A piece's hash so far: fed with its blocks while they arrive in order.
@@ -77,13 +79,31 @@ final class PieceWriter: Sendable {
         outcomeContinuation.finish()
     }
 
+    /// Closes, then waits until no write is under way: after it, the files hold everything they
+    /// ever will from this writer, so resume data recorded then stays true (a write landing
+    /// after it would change a file's time and cost that file a recheck on the next start).
+    func finish() async {
+        close()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let idle = queue.withLock { queue -> Bool in
+                if !queue.draining { return true }
+                queue.idleWaiters.append(continuation)
+                return false
+            }
+            if idle { continuation.resume() }
+        }
+    }
+
     private func drain() {
         while true {
-            let batch = queue.withLock { queue -> [Item] in
+            let (batch, waiters) = queue.withLock { queue -> ([Item], [CheckedContinuation<Void, Never>]) in
                 defer { queue.items.removeAll(keepingCapacity: true) }
-                if queue.items.isEmpty || queue.closed { queue.draining = false }
-                return queue.closed ? [] : queue.items
+                guard queue.items.isEmpty || queue.closed else { return (queue.items, []) }
+                queue.draining = false
+                defer { queue.idleWaiters.removeAll() }
+                return ([], queue.idleWaiters)
             }
+            for waiter in waiters { waiter.resume() }
             if batch.isEmpty { return }
             var run: [(offset: Int, data: [UInt8])] = []
             var runPiece: PieceIndex?

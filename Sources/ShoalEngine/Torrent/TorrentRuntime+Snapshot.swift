@@ -6,7 +6,7 @@ extension TorrentRuntime {
         sampleUploads(now: now)
         let info = metainfo.info
         let geometry = info.geometry
-        let have = picker?.have ?? Bitfield(count: info.pieceCount)
+        let have = currentHave ?? Bitfield(count: info.pieceCount)
         var haveSize: Int64 = 0
         var wantedSize: Int64 = 0
         let priorities = FilePriority.piecePriorities(geometry: geometry, files: filePriorities)

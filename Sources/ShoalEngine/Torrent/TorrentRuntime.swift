@@ -81,6 +81,9 @@ public actor TorrentRuntime {
     let events: SessionEvents
     var lastResumeSave: ContinuousClock.Instant?
     var savedHave: Bitfield?
+    /// What the torrent has while it is not running (no picker): from resume data, or from the
+    /// run before a pause.
+    var restingHave: Bitfield?
 
     public init(metainfo: Metainfo, config: EngineConfig, listenPort: UInt16, pool: NIOThreadPool,
                 globalUpload: RateLimiter, globalDownload: RateLimiter, downloadDirectory: String? = nil,
@@ -126,14 +129,13 @@ public actor TorrentRuntime {
     public func run() async {
         activity = .checking
         let info = metainfo.info
-        // Resume data vouches for pieces whose files are unchanged; only the rest are hashed.
-        let trusted = store?.loadResume(metainfo.infoHash)?.trustedPieces(
-            geometry: info.geometry, infoHash: metainfo.infoHash, paths: storage.paths, padding: info.files.map(\.isPadding))
+        // Resume data vouches for pieces whose files are unchanged, present or missing; only the
+        // rest are hashed.
+        let vouched = loadVouched()
         let counter = checkedPieces
-        let have = await PieceVerifier.verifyAll(storage: storage, info: info, pool: pool, trusted: trusted) { _ in
-            counter.increment()
-        }
-        savedHave = trusted
+        let have = await PieceVerifier.verifyAll(storage: storage, info: info, pool: pool, trusted: vouched?.have,
+                                                 known: vouched?.known) { _ in counter.increment() }
+        savedHave = vouched?.have
         if Task.isCancelled { return }
         picker = PiecePicker(geometry: info.geometry, have: have, filePriorities: filePriorities)
         announceSchedule = AnnounceSchedule(policy: config.announcePolicy, alreadyComplete: picker!.isDone)
@@ -169,14 +171,39 @@ public actor TorrentRuntime {
     }
 
 
-    /// Says `stopped` to the trackers and closes every connection; call before cancelling `run()`.
+    /// Closes every connection, lets the last write land, records what is on disk and says
+    /// `stopped` to the trackers; call before cancelling `run()`.
     public func stop() async {
         isStopping = true
         closeAllPeers()
+        await writer.finish()
+        // Blocks written since the last save changed the files' times: recorded now, the next
+        // start trusts them without a check.
+        saveResume(force: true)
+        if let have = picker?.have { restingHave = have }
         await announceStopped()
-        saveResume()
         storage.closeAll()
     }
+
+    /// What resume data vouches for, read now (files are looked at, not read).
+    func loadVouched() -> ResumeData.Vouched? {
+        store?.loadResume(metainfo.infoHash)?.vouched(geometry: metainfo.info.geometry, infoHash: metainfo.infoHash,
+                                                      paths: storage.paths, padding: metainfo.info.files.map(\.isPadding))
+    }
+
+    /// Before it runs (paused, or not started yet), a torrent shows what its resume data says
+    /// it has, instead of nothing.
+    public func loadRestingProgress() {
+        guard picker == nil else { return }
+        restingHave = loadVouched()?.have
+    }
+
+    /// What a stopped torrent had, handed to the runtime that replaces it.
+    func setRestingProgress(_ have: Bitfield?) {
+        if picker == nil { restingHave = have }
+    }
+
+    var currentHave: Bitfield? { picker?.have ?? restingHave }
 
     func closeAllPeers() {
         for record in peers.values { record.link.close() }
@@ -273,11 +300,12 @@ public actor TorrentRuntime {
     public var isComplete: Bool { picker?.isDone ?? false }
 
     /// Writes resume data for the verified pieces, after flushing them to disk, so the record
-    /// never claims more than the disk holds.
-    func saveResume() {
+    /// never claims more than the disk holds. Skipped while nothing new was verified, unless
+    /// `force` (the files' times are recorded too).
+    func saveResume(force: Bool = false) {
         guard let store, let have = picker?.have else { return }
         lastResumeSave = .now
-        guard have != savedHave else { return }
+        guard force || have != savedHave else { return }
         storage.sync()
         do {
             try store.saveResume(ResumeData.make(infoHash: metainfo.infoHash, have: have, paths: storage.paths), for: metainfo.infoHash)

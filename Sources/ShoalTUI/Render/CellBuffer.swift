@@ -1,3 +1,5 @@
+import ShoalCore
+
 /// The screen as a grid of styled cells: what every view draws into, and what the terminal
 /// layer copies to ncurses. Being plain data, a whole screen can be tested as text.
 public struct CellBuffer: Sendable, Equatable {
@@ -31,7 +33,10 @@ public struct CellBuffer: Sendable, Equatable {
         guard y >= 0 && y < height else { return x }
         let limit = min(width, x + (maxWidth ?? width))
         var column = x
-        for scalar in text.unicodeScalars {
+        for raw in text.unicodeScalars {
+            // Every string reaches the screen here: control characters from a torrent, a peer
+            // or a tracker are shown as `?`, never sent to the terminal.
+            let scalar: Unicode.Scalar = TerminalText.isUnsafe(raw, keepNewlines: false) ? "?" : raw
             let columns = DisplayWidth.of(scalar)
             if columns == 0 { continue }
             if column + columns > limit { break }
