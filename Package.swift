@@ -125,7 +125,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ShoalCLITests",
-            dependencies: ["ShoalCore", "ShoalEngine", "ShoalTestSupport", "shoal"],
+            dependencies: ["ShoalCore", "ShoalEngine", "ShoalTestSupport", "shoal", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
     ],

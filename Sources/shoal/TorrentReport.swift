@@ -55,7 +55,17 @@ struct TorrentReport: Encodable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self) + "\n"
+        // The encoder escapes control characters; characters that reorder text on a terminal
+        // (bidi overrides) are escaped too, so the output is safe to show as it is.
+        var out = ""
+        for scalar in String(decoding: data, as: UTF8.self).unicodeScalars {
+            if TerminalText.isUnsafe(scalar, keepNewlines: true) {
+                out += String(format: "\\u%04x", scalar.value)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\n"
     }
 
     func text() -> String {

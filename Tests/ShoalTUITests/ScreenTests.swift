@@ -166,6 +166,14 @@ struct ScreenTests {
         #expect(buffer.line(0).hasPrefix("日本x"))
         #expect("日本語のファイル".fitted(7) == "日本語…")
     }
+
+    /// A torrent, peer or tracker string holding terminal escapes reaches no cell as one.
+    @Test func controlCharactersNeverReachACell() {
+        var buffer = CellBuffer(width: 30, height: 1)
+        buffer.put("\u{1B}]0;PWNED\u{07}\u{1B}[2J\u{202E}x", x: 0, y: 0, style: .text)
+        #expect(buffer.line(0).hasPrefix("?]0;PWNED??[2J?x"))
+        #expect(!buffer.cells.contains { $0.scalar.value < 0x20 || $0.scalar.value == 0x202E })
+    }
 }
 
 @Suite("Shipped themes")

@@ -74,6 +74,11 @@ public final class SwarmHarness: @unchecked Sendable {
 
     /// Polls until `condition` holds for every session's snapshot, or the time runs out.
     public func waitUntil(timeout: Duration = .seconds(60), _ condition: @Sendable () async -> Bool) async -> Bool {
+        await Self.poll(timeout: timeout, condition)
+    }
+
+    /// Polls `condition` every 100 ms until it holds or the time runs out; its last answer.
+    public static func poll(timeout: Duration = .seconds(60), _ condition: () async -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if await condition() { return true }
