@@ -112,6 +112,9 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         MallocSettings.apply()
+        // Before anything opens a descriptor: the soft limit up to the hard one, and the budget
+        // split between files and sockets from there.
+        let budget = DescriptorBudget.shared
         // A file-size limit (RLIMIT_FSIZE) must fail the write (EFBIG, reported on the torrent),
         // not kill the process with SIGXFSZ.
         signal(SIGXFSZ, SIG_IGN)
@@ -182,6 +185,10 @@ struct RunCommand: AsyncParsableCommand {
         config.superSeeding = superSeed || (file.superSeed ?? false)
         config.maxPeersPerTorrent = maxPeers ?? file.maxPeers ?? 50
         config.maxPeersTotal = maxPeersTotal ?? file.maxPeersTotal ?? 500
+        if config.maxPeersTotal > budget.sockets {
+            warn("--max-peers-total \(config.maxPeersTotal) is more than \(budget.sockets) connections the descriptor limit allows (ulimit -n \(budget.limit)); using \(budget.sockets)")
+            config.maxPeersTotal = budget.sockets
+        }
         config.seedRatioLimit = seedRatio ?? file.seedRatio
         config.seedTimeLimit = (seedMinutes ?? file.seedMinutes).map { .seconds($0 * 60) }
         config.minimumAnnounceInterval = .seconds(minAnnounceInterval ?? file.minAnnounceInterval ?? 30)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ShoalCore
+import ShoalEngine
 import ShoalTracker
 
 struct TrackerCommand: AsyncParsableCommand {
@@ -51,8 +52,10 @@ struct TrackerCommand: AsyncParsableCommand {
         do {
             // With an HTTP port of 0 the kernel picks one; UDP then picks its own too.
             let udp = udpPort ?? (httpPort == 0 ? 0 : httpPort)
+            // The soft descriptor limit is raised first; most of it goes to client connections.
             server = try await TrackerServer.start(bind: bind, httpPort: httpPort, udpPort: udp < 0 ? nil : udp,
-                                                   interval: interval, whitelist: allowed)
+                                                   interval: interval, whitelist: allowed,
+                                                   maxConnections: DescriptorBudget.shared.sockets)
         } catch {
             throw fail("cannot listen on \(bind) (HTTP \(httpPort)): \(error)")
         }

@@ -92,4 +92,40 @@ struct DiskTroubleTests {
         #expect(refetched <= kills * (1 << 20), "at most about one MiB in flight per kill: \(refetched) bytes over \(kills) kills")
         _ = await tracker.interrupt()
     }
+
+    /// A 10,000-file torrent between two processes under `ulimit -n 256`: the leecher keeps a
+    /// bounded pool of open files, closes the least recently used, and finishes (the first
+    /// release failed with "Too many open files" at 8.8 % and then died of SIGILL).
+    @Test func tenThousandFilesUnderALowDescriptorLimit() async throws {
+        let directory = try TemporaryDirectory()
+        let shoal = ShoalBinary.url.path
+        let root = directory.url.appendingPathComponent("seed/many")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        for number in 0..<10_000 {
+            let folder = root.appendingPathComponent(String(format: "d%02d", number / 100))
+            if number % 100 == 0 { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+            try Data(SwarmHarness.bytes(97 + number % 13, seed: UInt64(number))).write(to: folder.appendingPathComponent("f\(number).txt"))
+        }
+        let torrent = directory.url.appendingPathComponent("many.torrent").path
+        let limited = { (arguments: [String]) in ["-c", "ulimit -n 256; exec \"$0\" \"$@\"", shoal] + arguments }
+        let created = try ShoalBinary.execute(URL(fileURLWithPath: "/bin/bash"), limited(["create", root.path, "-o", torrent, "--piece-size", "16384"]))
+        #expect(created.status == 0, "\(created.stderr)")
+        let seedPort = ExternalProcess.freePort()
+        let seeder = try ExternalProcess("/bin/bash", limited(["--headless", "--bind", "127.0.0.1", "--port", String(seedPort),
+                                                               "--download-dir", root.deletingLastPathComponent().path,
+                                                               "--state-dir", directory.url.appendingPathComponent("seed-state").path,
+                                                               torrent]), logName: "many-seed")
+        #expect(await seeder.waitForOutput("completed: many", timeout: .seconds(120)), "\(seeder.output)")
+        let leechDir = directory.url.appendingPathComponent("leech")
+        let leecher = try ExternalProcess("/bin/bash", limited(["--headless", "--exit-when-done", "--bind", "127.0.0.1", "--port", "0",
+                                                                "--peer", "127.0.0.1:\(seedPort)", "--download-dir", leechDir.path,
+                                                                "--state-dir", directory.url.appendingPathComponent("leech-state").path,
+                                                                torrent]), logName: "many-leech")
+        let status = await leecher.wait(timeout: .seconds(180))
+        #expect(status == 0, "\(leecher.output.suffix(2000))")
+        #expect(!leecher.output.contains("Too many open files"))
+        #expect(FileManager.default.contentsEqual(atPath: root.path, andPath: leechDir.appendingPathComponent("many").path))
+        #expect(seeder.process.isRunning, "the seeder survived too: \(seeder.output.suffix(1000))")
+        seeder.stop()
+    }
 }

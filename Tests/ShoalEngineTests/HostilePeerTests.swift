@@ -71,4 +71,33 @@ struct HostilePeerTests {
         await liar.stop()
         await liarTask.value
     }
+
+    /// The first release's stall: with the download capped, blocks from the liar and the seed
+    /// were mixed into every piece, every piece failed with two senders, nothing verified and
+    /// the liar was never caught. Parole makes the liar's next piece its own: caught, and the
+    /// download completes, at a rate that once stalled it (512 KiB/s).
+    @Test func liarIsCaughtUnderADownloadCap() async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "capped.bin", files: nil, singleSize: 3 << 20, pieceLength: 64 << 10,
+                                              in: seedDir, seed: 9)
+        let liar = try await ScriptedPeer(metainfo: torrent) { block in SwarmHarness.bytes(block.length, seed: UInt64(block.offset)) }
+        let liarTask = Task { await liar.run() }
+        let seeder = try await harness.startSession("seed")
+        try await seeder.add(torrent)
+        let leecher = try await harness.startSession("leech") { $0.downloadLimit = 512 << 10 }
+        let hash = try await leecher.add(torrent)
+        await leecher.addPeers(hash, [liar.address])
+        let done = await harness.waitUntil(timeout: .seconds(90)) { await leecher.snapshot().torrents.first?.isComplete == true }
+        let snapshot = try #require(await leecher.snapshot().torrents.first)
+        #expect(done, "\(snapshot.pieces.setCount) pieces verified, \(liar.blocksSent.load(ordering: .relaxed)) bad blocks served")
+        #expect(snapshot.bannedPeers == 1, "the liar, and only it")
+        #expect(!snapshot.peers.contains { $0.address == liar.address.description })
+        #expect(FileManager.default.contentsEqual(atPath: seedDir.appendingPathComponent("capped.bin").path,
+                                                  andPath: harness.root.appendingPathComponent("leech/capped.bin").path))
+        await harness.stopAll()
+        await liar.stop()
+        await liarTask.value
+    }
 }

@@ -10,6 +10,12 @@
 ///
 /// States of a block: open → requested (by one or more peers) → received; a piece whose blocks are
 /// all received waits for its hash check, then becomes `have` or goes back to all-open.
+///
+/// Parole (as libtorrent does it): a peer that sent part of a piece which failed its hash, with
+/// others, gets only whole pieces of its own from then on, which nobody else joins. Its next
+/// bad piece has one sender and names it; a good one clears it. So a liar is caught after at
+/// most one more piece whatever the rates and timing — without parole, a liar mixed into every
+/// piece of a slow download made every piece fail with several senders and was never caught.
 public struct PiecePicker: Sendable {
     public typealias PeerKey = Int
 
@@ -25,6 +31,8 @@ public struct PiecePicker: Sendable {
         var senders: [PeerKey?]
         var contributors: Set<PeerKey> = []
         var receivedCount = 0
+        /// A peer on parole downloading this piece alone.
+        var owner: PeerKey?
         /// Blocks nobody has been asked for, kept up to date by `set` (the picker reads it per pick).
         private(set) var openCount: Int
 
@@ -55,6 +63,8 @@ public struct PiecePicker: Sendable {
     private var outstanding: [PeerKey: Set<BlockRequest>] = [:]
     private var completedSinceStart = 0
     public var randomFirstPieces = 4
+    /// Peers that took part in a piece that failed its hash (see the type's note).
+    public private(set) var parole: Set<PeerKey> = []
 
     public init(geometry: TorrentGeometry, have: Bitfield, filePriorities: [FilePriority]? = nil) {
         self.geometry = geometry
@@ -67,7 +77,9 @@ public struct PiecePicker: Sendable {
     // MARK: - What peers have
 
     public mutating func peerJoined(_ peer: PeerKey, has bitfield: Bitfield) {
+        let onParole = parole.contains(peer)
         peerLeft(peer)
+        if onParole { parole.insert(peer) }
         peers[peer] = bitfield
         for index in bitfield.setIndices { availability[index] += 1 }
         outstanding[peer] = []
@@ -97,12 +109,25 @@ public struct PiecePicker: Sendable {
         }
         release(peer)
         outstanding.removeValue(forKey: peer)
+        parole.remove(peer)
     }
 
-    /// The peer choked us or was snubbed: its requests will not be answered.
+    /// The peer choked us or was snubbed: its requests will not be answered. Pieces it was
+    /// downloading alone on parole start again from nothing: nobody else may finish them.
     public mutating func release(_ peer: PeerKey) {
         for block in outstanding[peer] ?? [] { unrequest(block, by: peer) }
         outstanding[peer] = []
+        for (index, piece) in partial where piece.owner == peer && !verifying.contains(index) { partial[index] = nil }
+    }
+
+    /// Puts peers on parole: whole pieces only, alone.
+    /// Its requests on shared pieces go back to the pool (blocks still in flight from it are
+    /// refused when they come).
+    public mutating func putOnParole(_ keys: some Sequence<PeerKey>) {
+        for key in keys where peers[key] != nil && !parole.contains(key) {
+            release(key)
+            parole.insert(key)
+        }
     }
 
     public func outstandingCount(_ peer: PeerKey) -> Int { outstanding[peer]?.count ?? 0 }
@@ -157,20 +182,24 @@ public struct PiecePicker: Sendable {
         }
         for index in excluding where index >= 0 && index < bits.count { bits.clear(index) }
         var picked: [BlockRequest] = []
+        let onParole = parole.contains(peer)
 
         // 1. Partial pieces the peer has, most advanced first. Called for every block that
         // arrives, so a linear pass for the best piece, not a sort; each pass empties a piece.
-        while picked.count < count, let index = mostAdvancedOpenPiece(in: bits) {
+        while picked.count < count, let index = mostAdvancedOpenPiece(in: bits, for: peer, onParole: onParole) {
             takeOpenBlocks(of: index, for: peer, limit: count - picked.count, into: &picked)
         }
         // 2. New pieces.
         while picked.count < count, let index = choosePiece(for: bits, using: &rng) {
-            partial[index] = PartialPiece(blockCount: geometry.blockCount(of: geometry.piece(index)!))
+            var piece = PartialPiece(blockCount: geometry.blockCount(of: geometry.piece(index)!))
+            if onParole { piece.owner = peer }
+            partial[index] = piece
             takeOpenBlocks(of: index, for: peer, limit: count - picked.count, into: &picked)
         }
-        // 3. Endgame: duplicate requests for blocks in flight elsewhere.
-        if picked.count < count && isEndgame {
-            let started = partial.keys.filter { bits[$0] && !verifying.contains($0) }
+        // 3. Endgame: duplicate requests for blocks in flight elsewhere (never on a piece a
+        // peer on parole downloads alone, and never by one).
+        if picked.count < count && isEndgame && !onParole {
+            let started = partial.keys.filter { bits[$0] && !verifying.contains($0) && partial[$0]!.owner == nil }
                 .sorted { (partial[$0]!.requestedOrReceived, -$0) > (partial[$1]!.requestedOrReceived, -$1) }
             for index in started {
                 for number in partial[index]!.blocks.indices where picked.count < count {
@@ -187,10 +216,10 @@ public struct PiecePicker: Sendable {
     }
 
     /// The started piece with open blocks that the peer has, most requested or received first
-    /// (lowest index on a tie, for a stable order).
-    private func mostAdvancedOpenPiece(in bits: Bitfield) -> Int? {
+    /// (lowest index on a tie, for a stable order). A peer on parole continues only its own.
+    private func mostAdvancedOpenPiece(in bits: Bitfield, for peer: PeerKey, onParole: Bool) -> Int? {
         var best: (index: Int, done: Int)?
-        for (index, piece) in partial where piece.openCount > 0 && bits[index] {
+        for (index, piece) in partial where piece.openCount > 0 && bits[index] && (onParole ? piece.owner == peer : piece.owner == nil) {
             let done = piece.requestedOrReceived
             if best == nil || done > best!.done || (done == best!.done && index < best!.index) { best = (index, done) }
         }
@@ -266,6 +295,12 @@ public struct PiecePicker: Sendable {
             block == geometry.block(block.offset / TorrentGeometry.blockLength, of: block.piece)
         else { return Arrival(accepted: false, cancels: [], pieceComplete: false) }
         let number = block.offset / TorrentGeometry.blockLength
+        // A piece downloaded alone on parole takes blocks from its owner only, and a peer on
+        // parole adds to no other piece (a late block after its piece was reset).
+        let owner = partial[index]!.owner
+        guard owner == nil ? !parole.contains(peer) : owner == peer else {
+            return Arrival(accepted: false, cancels: [], pieceComplete: false)
+        }
         var cancels: [(PeerKey, BlockRequest)] = []
         switch partial[index]!.blocks[number] {
         case .received:
@@ -306,7 +341,13 @@ public struct PiecePicker: Sendable {
     @discardableResult
     public mutating func pieceVerified(_ piece: PieceIndex) -> Set<PeerKey> {
         verifying.remove(piece.value)
-        let contributors = partial.removeValue(forKey: piece.value)?.contributors ?? []
+        let done = partial.removeValue(forKey: piece.value)
+        let contributors = done?.contributors ?? []
+        // A good piece of its own ends a peer's parole; pieces it still has under way become
+        // ordinary ones (they hold its blocks only).
+        if let owner = done?.owner, parole.remove(owner) != nil {
+            for (index, piece) in partial where piece.owner == owner { partial[index]!.owner = nil }
+        }
         have.set(piece.value)
         completedSinceStart += 1
         return contributors
@@ -320,6 +361,11 @@ public struct PiecePicker: Sendable {
             outstanding[peer] = outstanding[peer]?.filter { $0.piece != piece }
         }
         return senders
+    }
+
+    /// The disk no longer holds these pieces (their file was deleted): they are missing again.
+    public mutating func piecesLost(_ pieces: some Sequence<Int>) {
+        for index in pieces where index >= 0 && index < geometry.pieceCount { have.clear(index) }
     }
 
     /// Pieces started but not finished (for the piece map's "downloading" state).

@@ -182,6 +182,8 @@ actor MetadataFetcher {
     }
 
     private nonisolated func fetch(from address: PeerAddress, key: Int) async {
+        guard DescriptorBudget.shared.takeSocket() else { return }
+        defer { DescriptorBudget.shared.giveSocket() }
         do {
             let channel = try await PeerConnection.bootstrap(MultiThreadedEventLoopGroup.singleton)
                 .connect(host: address.host, port: Int(address.port)) { PeerConnection.wrap($0) }

@@ -44,6 +44,9 @@ public enum HTTPGet {
     public static func fetch(_ url: String, timeout: Duration, maxBody: Int = 4 << 20,
                              group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws(Failure) -> Response {
         let (host, port, target) = try split(url)
+        // One socket at a time, counted in the process's descriptor budget.
+        guard DescriptorBudget.shared.takeSocket() else { throw Failure(description: DescriptorBudget.Exhausted().description) }
+        defer { DescriptorBudget.shared.giveSocket() }
         do {
             return try await withThrowingTaskGroup(of: Response.self) { tasks in
                 tasks.addTask {

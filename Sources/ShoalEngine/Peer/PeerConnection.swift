@@ -42,6 +42,10 @@ enum PeerConnection {
 
     /// Dials a peer found by a tracker and runs the connection until either side ends it.
     static func dial(_ address: PeerAddress, torrent: TorrentRuntime, context: PeerContext) async {
+        guard DescriptorBudget.shared.takeSocket() else {
+            return await torrent.dialFailed(address, reason: DescriptorBudget.Exhausted().description)
+        }
+        defer { DescriptorBudget.shared.giveSocket() }
         do {
             let channel = try await bootstrap(MultiThreadedEventLoopGroup.singleton)
                 .connect(host: address.host, port: Int(address.port)) { wrap($0) }

@@ -504,6 +504,13 @@ public actor Session {
     }
 
     private nonisolated func handleIncoming(_ raw: any Channel) async {
+        // Over the descriptor budget, a connection is closed at once: the process must keep
+        // descriptors for its files and its own dials.
+        guard DescriptorBudget.shared.takeSocket() else {
+            try? await raw.close()
+            return
+        }
+        defer { DescriptorBudget.shared.giveSocket() }
         // Wrapping here rather than in the accept initializer: NIO traps on an async channel that
         // is dropped unused, which happens when a connection races a closing listener.
         guard let child = try? await PeerConnection.adopt(raw) else {

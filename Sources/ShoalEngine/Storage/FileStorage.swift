@@ -9,6 +9,10 @@ import SystemPackage
 /// Files are created on first write and sized to their full length at once (sparse where the
 /// filesystem allows), so a partly downloaded file already has its final size. Padding files
 /// (BEP 47) are never created and read as zeros. Calls block: run them on a thread pool.
+/// Descriptors come from the process's `FilePool`, so a torrent of 10,000 files never holds
+/// more than the pool allows. Each file's identity (device and inode) is noted when first
+/// opened: a file deleted or replaced under a running torrent is reported, not written to as a
+/// ghost and then claimed as downloaded.
 public final class FileStorage: Sendable {
     public let geometry: TorrentGeometry
     /// Absolute path of each file, inside the download directory.
@@ -16,16 +20,21 @@ public final class FileStorage: Sendable {
     /// The download directory: nothing is opened through a symbolic link below it.
     private let root: String
     private let padding: [Bool]
-    private let descriptors: Mutex<[Int: FileDescriptor]> = Mutex([:])
-    private let writable: Mutex<Set<Int>> = Mutex([])
+    private let pool: FilePool
+    /// This storage's descriptors in the pool.
+    private let poolOwner = FilePool.newOwner()
     /// How each open file can be read without blocking (see `readIfCached`).
     private enum CachedRead { case noWait, memory, never }
     private let cachedReads: Mutex<[Int: CachedRead]> = Mutex([:])
-    /// Read-only descriptors replaced by writable ones: another thread may still be reading
-    /// through them, so they are closed only with the rest.
-    private let retired: Mutex<[FileDescriptor]> = Mutex([])
+    /// Device and inode of each file as first opened by this storage.
+    private struct Identity: Equatable {
+        let device: UInt64
+        let inode: UInt64
+    }
+    private let identities: Mutex<[Int: Identity]> = Mutex([:])
 
-    public init(info: InfoDictionary, downloadDirectory: String) {
+    init(info: InfoDictionary, downloadDirectory: String, pool: FilePool) {
+        self.pool = pool
         self.geometry = info.geometry
         let root = (downloadDirectory as NSString).standardizingPath
         self.root = root
@@ -37,11 +46,30 @@ public final class FileStorage: Sendable {
         self.padding = info.files.map(\.isPadding)
     }
 
-    deinit {
-        descriptors.withLock { open in
-            for descriptor in open.values { try? descriptor.close() }
+    public convenience init(info: InfoDictionary, downloadDirectory: String) {
+        self.init(info: info, downloadDirectory: downloadDirectory, pool: .shared)
+    }
+
+    deinit { pool.closeAll(owner: poolOwner) }
+
+    private func key(_ file: Int, writable: Bool) -> FilePool.Key {
+        FilePool.Key(owner: poolOwner, file: file, writable: writable)
+    }
+
+    /// Runs `body` with a descriptor of the file: for reading, a writable one already open
+    /// serves too.
+    private func withDescriptor<T>(_ file: Int, forWriting: Bool, _ body: (FileDescriptor) throws -> T) throws -> T {
+        if !forWriting, let open = pool.checkoutIfOpen(key(file, writable: true)) {
+            defer { pool.checkin(key(file, writable: true), open) }
+            return try body(open)
         }
-        retired.withLock { for descriptor in $0 { try? descriptor.close() } }
+        let key = self.key(file, writable: forWriting)
+        let descriptor = try pool.checkout(key) { try self.open(file, forWriting: forWriting) }
+        var wrote = false
+        defer { pool.checkin(key, descriptor, wrote: wrote) }
+        let result = try body(descriptor)
+        wrote = forWriting
+        return result
     }
 
     /// Reads a range of the stream. Missing files or short files read as an error: the caller
@@ -64,18 +92,25 @@ public final class FileStorage: Sendable {
     public func read(offset: Int64, into target: UnsafeMutableRawBufferPointer) throws(StorageError) {
         for span in geometry.fileSpans(offset: offset, length: target.count) {
             guard let part = filePart(of: target, span) else { continue }
-            let descriptor = try open(span.file, forWriting: false)
-            var done = 0
-            while done < span.length {
-                let got: Int
-                do {
-                    got = try descriptor.read(fromAbsoluteOffset: span.offsetInFile + Int64(done),
-                                              into: UnsafeMutableRawBufferPointer(rebasing: part[done...]))
-                } catch {
-                    throw StorageError("\(paths[span.file]): read failed: \(error)")
+            do {
+                try withDescriptor(span.file, forWriting: false) { descriptor in
+                    var done = 0
+                    while done < span.length {
+                        let got: Int
+                        do {
+                            got = try descriptor.read(fromAbsoluteOffset: span.offsetInFile + Int64(done),
+                                                      into: UnsafeMutableRawBufferPointer(rebasing: part[done...]))
+                        } catch {
+                            throw StorageError("\(paths[span.file]): read failed: \(error)")
+                        }
+                        if got == 0 { throw StorageError("\(paths[span.file]) is shorter than the torrent says") }
+                        done += got
+                    }
                 }
-                if got == 0 { throw StorageError("\(paths[span.file]) is shorter than the torrent says") }
-                done += got
+            } catch let error as StorageError {
+                throw error
+            } catch {
+                throw StorageError("\(paths[span.file]): \(error)")
             }
         }
     }
@@ -85,8 +120,16 @@ public final class FileStorage: Sendable {
     /// caller then reads on the I/O pool, where errors are reported.
     public func readIfCached(offset: Int64, into target: UnsafeMutableRawBufferPointer) -> Bool {
         for span in geometry.fileSpans(offset: offset, length: target.count) {
-            guard let part = filePart(of: target, span) else { continue }
-            guard let descriptor = descriptors.withLock({ $0[span.file] }), let base = part.baseAddress else { return false }
+            guard let part = filePart(of: target, span), let base = part.baseAddress else { continue }
+            // Only a file already open: opening could block, and this runs on a network thread.
+            var held = key(span.file, writable: true)
+            var found = pool.checkoutIfOpen(held)
+            if found == nil {
+                held = key(span.file, writable: false)
+                found = pool.checkoutIfOpen(held)
+            }
+            guard let descriptor = found else { return false }
+            defer { pool.checkin(held, descriptor) }
             let mode = cachedReads.withLock { modes in
                 if let known = modes[span.file] { return known }
                 let probed: CachedRead = shoal_memory_backed(descriptor.rawValue) != 0 ? .memory : .noWait
@@ -153,19 +196,20 @@ public final class FileStorage: Sendable {
     private func write(offset: Int64, parts: [UnsafeRawBufferPointer]) throws {
         let total = parts.reduce(0) { $0 + $1.count }
         for span in geometry.fileSpans(offset: offset, length: total) where !padding[span.file] {
-            let descriptor = try open(span.file, forWriting: true)
-            var pending = Self.range(span.offsetInRange, length: span.length, of: parts)
-            var position = span.offsetInFile
-            while !pending.isEmpty {
-                let vectors = pending.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
-                let written = pwritev(descriptor.rawValue, vectors, Int32(vectors.count), off_t(position))
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else {
-                    let reason = written < 0 ? String(cString: strerror(errno)) : "nothing written"
-                    throw StorageError("\(paths[span.file]): write failed: \(reason)")
+            try withDescriptor(span.file, forWriting: true) { descriptor in
+                var pending = Self.range(span.offsetInRange, length: span.length, of: parts)
+                var position = span.offsetInFile
+                while !pending.isEmpty {
+                    let vectors = pending.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+                    let written = pwritev(descriptor.rawValue, vectors, Int32(vectors.count), off_t(position))
+                    if written < 0 && errno == EINTR { continue }
+                    guard written > 0 else {
+                        let reason = written < 0 ? String(cString: strerror(errno)) : "nothing written"
+                        throw StorageError("\(paths[span.file]): write failed: \(reason)")
+                    }
+                    position += Int64(written)
+                    pending = Self.range(written, length: pending.reduce(0) { $0 + $1.count } - written, of: pending)
                 }
-                position += Int64(written)
-                pending = Self.range(written, length: pending.reduce(0) { $0 + $1.count } - written, of: pending)
             }
         }
     }
@@ -249,69 +293,86 @@ public final class FileStorage: Sendable {
     /// Creates the empty files of the torrent, which no piece write would create.
     public func createEmptyFiles() throws(StorageError) {
         for (file, length) in geometry.fileLengths.enumerated() where length == 0 && !padding[file] {
-            _ = try open(file, forWriting: true)
+            do {
+                try withDescriptor(file, forWriting: true) { _ in }
+            } catch let error as StorageError {
+                throw error
+            } catch {
+                throw StorageError("\(paths[file]): \(error)")
+            }
         }
     }
 
     /// Flushes written data to disk.
-    public func sync() {
-        descriptors.withLock { open in
-            for descriptor in open.values { _ = fsync(descriptor.rawValue) }
+    public func sync() { pool.sync(owner: poolOwner) }
+
+    public func closeAll() { pool.closeAll(owner: poolOwner) }
+
+    /// Why one of `files` is no longer the file this storage wrote or read (deleted, or
+    /// replaced by another), or nil when all are in place. Files not opened since the storage
+    /// was made are checked only for being there.
+    public func vanished(files: some Sequence<Int>) -> String? {
+        let known = identities.withLock { $0 }
+        for file in files where !padding[file] {
+            var info = stat()
+            guard stat(paths[file], &info) == 0 else {
+                return "\(paths[file]) was deleted or moved while the torrent was running"
+            }
+            if let identity = known[file], identity != Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)) {
+                return "\(paths[file]) was replaced by another file while the torrent was running"
+            }
         }
+        return nil
     }
 
-    public func closeAll() {
-        descriptors.withLock { open in
-            for descriptor in open.values { try? descriptor.close() }
-            open.removeAll()
+    /// Notes the file's identity on its first open; refuses a file that is not the one noted.
+    private func checkIdentity(_ file: Int, _ descriptor: FileDescriptor) throws(StorageError) {
+        var info = stat()
+        guard fstat(descriptor.rawValue, &info) == 0 else { return }
+        let seen = Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        let noted = identities.withLock { known -> Identity in
+            if let old = known[file] { return old }
+            known[file] = seen
+            return seen
         }
-        retired.withLock { old in
-            for descriptor in old { try? descriptor.close() }
-            old.removeAll()
+        guard noted == seen else {
+            try? descriptor.close()
+            throw StorageError("\(paths[file]) was deleted or replaced while the torrent was running")
         }
-        writable.withLock { $0.removeAll() }
     }
 
     private func open(_ file: Int, forWriting: Bool) throws(StorageError) -> FileDescriptor {
-        let isWritable = writable.withLock { $0.contains(file) }
-        if let existing = descriptors.withLock({ $0[file] }), isWritable || !forWriting { return existing }
         let path = paths[file]
+        // A file this storage has had open must still be there: re-created empty, a deleted
+        // file would take the rest of the download while the first part was lost.
+        let seenBefore = identities.withLock { $0[file] != nil }
         let descriptor: FileDescriptor
         do {
-            try checkNoLinks(to: path, missing: forWriting ? .create : .fail)
+            try checkNoLinks(to: path, missing: forWriting && !seenBefore ? .create : .fail)
             if forWriting {
-                descriptor = try FileDescriptor.open(FilePath(path), .readWrite, options: [.create, .noFollow],
+                descriptor = try FileDescriptor.open(FilePath(path), .readWrite, options: seenBefore ? [.noFollow] : [.create, .noFollow],
                                                      permissions: [.ownerReadWrite, .groupRead, .otherRead])
-                var info = stat()
-                if fstat(descriptor.rawValue, &info) == 0, Int64(info.st_size) < geometry.fileLengths[file] {
-                    guard ftruncate(descriptor.rawValue, off_t(geometry.fileLengths[file])) == 0 else {
-                        let reason = String(cString: strerror(errno))
-                        try? descriptor.close()
-                        throw StorageError("\(path): cannot size the file: \(reason)")
-                    }
-                }
             } else {
                 descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: [.noFollow])
             }
         } catch let error as StorageError {
             throw error
+        } catch Errno.noSuchFileOrDirectory where seenBefore {
+            throw StorageError("\(path) was deleted or moved while the torrent was running")
         } catch {
             throw StorageError("\(path): \(error)")
         }
-        // Another thread may have opened the file meanwhile: keep one descriptor per file and
-        // never close one that may be in use.
-        let chosen = descriptors.withLock { open -> FileDescriptor in
-            if let existing = open[file] {
-                if !forWriting {
+        try checkIdentity(file, descriptor)
+        if forWriting {
+            var info = stat()
+            if fstat(descriptor.rawValue, &info) == 0, Int64(info.st_size) < geometry.fileLengths[file] {
+                guard ftruncate(descriptor.rawValue, off_t(geometry.fileLengths[file])) == 0 else {
+                    let reason = String(cString: strerror(errno))
                     try? descriptor.close()
-                    return existing
+                    throw StorageError("\(path): cannot size the file: \(reason)")
                 }
-                retired.withLock { $0.append(existing) }
             }
-            open[file] = descriptor
-            return descriptor
         }
-        if forWriting { writable.withLock { _ = $0.insert(file) } }
-        return chosen
+        return descriptor
     }
 }

@@ -160,7 +160,7 @@ final class PieceWriter: Sendable {
     }
 
     private func complete(_ piece: PieceIndex, keep: Bool) {
-        do {
+        do throws(StorageError) {
             var state = running.withLock { $0.removeValue(forKey: piece.value) } ?? Running()
             let length = storage.geometry.length(of: piece)
             if state.hashedUpTo < length {
@@ -169,6 +169,11 @@ final class PieceWriter: Sendable {
                 state.hasher.update(data: rest)
             }
             let good = Array(state.hasher.finalize()) == Array(info.hash(of: piece))
+            // Hashed through a descriptor of a file deleted meanwhile, the piece would check out
+            // while the disk no longer holds it.
+            if good, let gone = storage.vanished(files: storage.geometry.fileSpans(of: piece).map(\.file)) {
+                throw StorageError(gone)
+            }
             let data = keep || !good ? try storage.read(piece: piece) : nil
             outcomeContinuation.yield(Outcome(piece: piece, result: .success(good), data: data))
         } catch {

@@ -33,6 +33,8 @@ extension TorrentRuntime {
         peerIDsByKey[key] = peerID
         if !incoming { addresses[address]?.connected = true }
         self.picker?.peerJoined(key, has: Bitfield(count: metainfo.info.pieceCount))
+        // Parole follows the peer across reconnections.
+        if paroleIDs.contains(peerID) { self.picker?.putOnParole([key]) }
         // What we have comes first (BEP 6 wants it right after the handshake), then the
         // extension handshake, then the allowed fast set.
         if var seeder = superSeeder {
@@ -132,7 +134,9 @@ extension TorrentRuntime {
             for record in peers.values { record.link.send(.keepAlive) }
         }
         if lastChokeRound.map({ now - $0 >= Choker.roundInterval }) ?? true { chokeRound(now: now) }
-        if lastResumeSave.map({ now - $0 >= config.resumeSaveInterval }) ?? true { saveResume() }
+        if lastResumeSave.map({ now - $0 >= config.resumeSaveInterval }) ?? true {
+            if checkFilesInPlace() { saveResume() }
+        }
         checkSeedingGoals()
         for key in peers.keys { fillRequests(key) }
         sendPeerExchange(now: now)
@@ -191,9 +195,20 @@ extension TorrentRuntime {
 
     /// Takes the hash checks of completed pieces as the writer reports them.
     func verifyLoop() async {
+        verifyLoopRunning = true
         for await outcome in writer.outcomes {
             pieceChecked(outcome.piece, outcome.result, data: outcome.data)
         }
+        verifyLoopRunning = false
+        for waiter in verifyLoopWaiters { waiter.resume() }
+        verifyLoopWaiters.removeAll()
+    }
+
+    /// Returns once every hash result the writer reported has been taken in (after the writer
+    /// finished): what `stop()` records as verified is then all there is.
+    func waitForVerifyLoop() async {
+        guard verifyLoopRunning else { return }
+        await withCheckedContinuation { verifyLoopWaiters.append($0) }
     }
 
     func pieceChecked(_ piece: PieceIndex, _ result: Result<Bool, StorageError>, data: [UInt8]?) {
@@ -202,7 +217,11 @@ extension TorrentRuntime {
         guard picker != nil else { return }
         switch result {
         case .success(true):
-            picker?.pieceVerified(piece)
+            let contributors = picker?.pieceVerified(piece) ?? []
+            // A peer on parole that delivered a good piece alone is trusted again.
+            for key in contributors where picker?.parole.contains(key) == false {
+                if let id = peerIDsByKey[key] { paroleIDs.remove(id) }
+            }
             if let failed = suspects.removeValue(forKey: piece.value), let data { convict(failed, good: data) }
             // Seeds are told too: a seed learns from haves which pieces are out (see
             // `SeedRequestFilter`), as libtorrent's redundant haves do.
@@ -221,11 +240,18 @@ extension TorrentRuntime {
             } else {
                 // Keep the bad copy; when the piece verifies, the blocks that differ name the liars.
                 suspects[piece.value] = SuspectPiece(data: data ?? [], senders: ids)
+                // Everyone who sent part of it gets whole pieces alone from now on: the liar's
+                // next piece has one sender and names it, at any rate (see `PiecePicker`).
+                let keys = Set(senders.compactMap { $0 })
+                picker?.putOnParole(keys)
+                paroleIDs.formUnion(distinct)
+                for key in keys { fillRequests(key) }
             }
         case .failure(let error):
             _ = picker?.pieceFailed(piece)
-            // Writes queued behind the one that failed fail too: one report is enough.
-            if activity != .error { fail("disk error: \(error.description)") }
+            // Writes queued behind the one that failed fail too: one report is enough. A file
+            // that vanished takes its verified pieces with it (and names itself as the reason).
+            if activity != .error, checkFilesInPlace() { fail("disk error: \(error.description)") }
         }
     }
 

@@ -47,6 +47,11 @@ public actor TorrentRuntime {
     var bannedIDs: Set<PeerID> = []
     var bannedAddresses: Set<PeerAddress> = []
     var suspects: [Int: SuspectPiece] = [:]
+    /// Whether `verifyLoop` runs, and who waits for it to end (see `waitForVerifyLoop`).
+    var verifyLoopRunning = false
+    var verifyLoopWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Peers that sent part of a piece that failed, by id: on parole (see `PiecePicker`).
+    var paroleIDs: Set<PeerID> = []
     /// Every connection's peer id by key, kept after it closes: blame for a bad piece can come
     /// after the sender has gone.
     var peerIDsByKey: [Int: PeerID] = [:]
@@ -177,6 +182,7 @@ public actor TorrentRuntime {
         isStopping = true
         closeAllPeers()
         await writer.finish()
+        await waitForVerifyLoop()
         // Blocks written since the last save changed the files' times: recorded now, the next
         // start trusts them without a check.
         saveResume(force: true)
@@ -212,10 +218,30 @@ public actor TorrentRuntime {
     var snapshotActivity: TorrentActivity { activity }
 
     func fail(_ message: String) {
+        guard activity != .error else { return }
         errorMessage = message
         activity = .error
         for key in peers.keys { drop(key, message) }
         events.publish(.failed(infoHash))
+        // The announcer says `stopped`: an errored torrent is not in the swarm.
+        trackerWakeContinuation.yield()
+    }
+
+    /// Files that still hold verified pieces and are no longer the files written (deleted or
+    /// replaced under us): their pieces are missing again and the torrent stops with the reason.
+    /// Checked on every resume save, while seeding too, and before completion is announced.
+    /// Returns false when the torrent failed.
+    @discardableResult
+    func checkFilesInPlace() -> Bool {
+        guard let have = picker?.have, activity != .error else { return activity != .error }
+        let geometry = metainfo.info.geometry
+        let holding = (0..<geometry.fileLengths.count).filter { file in geometry.pieces(ofFile: file).contains { have[$0] } }
+        guard let problem = storage.vanished(files: holding) else { return true }
+        let lost = holding.filter { storage.vanished(files: [$0]) != nil }.flatMap { geometry.pieces(ofFile: $0) }
+        picker?.piecesLost(lost)
+        saveResume(force: true)
+        fail("disk error: \(problem)")
+        return false
     }
 
     public func setLimits(upload: Int, download: Int) async {
@@ -283,6 +309,8 @@ public actor TorrentRuntime {
     func updateCompletion() {
         guard let picker, activity == .downloading || activity == .seeding || activity == .finished else { return }
         if picker.isDone && activity == .downloading {
+            // Never "completed" over files that are gone.
+            guard checkFilesInPlace() else { return }
             activity = seedWhenDone ? .seeding : .finished
             completedAt = Date()
             saveResume()

@@ -14,7 +14,14 @@ extension TorrentRuntime {
         var tiers = metainfo.trackerTiers.map { $0.shuffled(using: &rng) }
         guard !tiers.isEmpty else { return }
         trackerWakeContinuation.yield()
+        var saidStopped = false
         for await _ in trackerWake {
+            // A torrent stopped by an error leaves the swarm until the user resumes it.
+            if activity == .error {
+                if !saidStopped { await announceStopped() }
+                saidStopped = true
+                continue
+            }
             guard let event = announceSchedule.begin(now: .now) else { continue }
             let response = await announceToTiers(&tiers, event: event)
             let now = ContinuousClock.now

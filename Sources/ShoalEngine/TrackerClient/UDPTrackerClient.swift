@@ -88,6 +88,8 @@ public enum UDPTrackerClient {
 
     private static func attempt(address: SocketAddress, timeout: Duration,
                                 request: @Sendable (UInt64, UInt32) -> UDPTrackerPacket.Request) async throws -> UDPTrackerPacket.Response {
+        guard DescriptorBudget.shared.takeSocket() else { throw DescriptorBudget.Exhausted() }
+        defer { DescriptorBudget.shared.giveSocket() }
         let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: address.protocol == .inet6 ? "::" : "0.0.0.0", port: 0) { channel in
                 channel.eventLoop.makeCompletedFuture { try Channel(wrappingChannelSynchronously: channel) }

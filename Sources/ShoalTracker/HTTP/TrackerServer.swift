@@ -21,10 +21,15 @@ public final class TrackerServer: Sendable {
     public let bindAddress: String
     /// How long a client has for each request before its connection is closed.
     let requestTimeout: Duration
+    /// Connections served at once; more are closed as they come, so a flood cannot take the
+    /// process's last file descriptors.
+    let maxConnections: Int
+    private let connections = Atomic<Int>(0)
 
     /// `udpPort` nil: no UDP front end; 0: any free port.
     public static func start(bind: String = "127.0.0.1", httpPort: Int = 6969, udpPort: Int? = nil, interval: Int = 1800,
-                             whitelist: Set<InfoHash>? = nil, requestTimeout: Duration = .seconds(15)) async throws -> TrackerServer {
+                             whitelist: Set<InfoHash>? = nil, requestTimeout: Duration = .seconds(15),
+                             maxConnections: Int = 512) async throws -> TrackerServer {
         let core = TrackerCore(interval: interval, whitelist: whitelist)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
@@ -48,10 +53,12 @@ public final class TrackerServer: Sendable {
             throw error
         }
         return TrackerServer(server: server, udp: udp, core: core, bind: bind, port: server.channel.localAddress?.port ?? httpPort,
-                             requestTimeout: requestTimeout)
+                             requestTimeout: requestTimeout, maxConnections: maxConnections)
     }
 
-    private init(server: ServerChannel, udp: UDPTrackerServer?, core: TrackerCore, bind: String, port: Int, requestTimeout: Duration) {
+    private init(server: ServerChannel, udp: UDPTrackerServer?, core: TrackerCore, bind: String, port: Int, requestTimeout: Duration,
+                 maxConnections: Int) {
+        self.maxConnections = max(1, maxConnections)
         self.requestTimeout = requestTimeout
         self.server = server
         self.udp = udp
@@ -97,6 +104,12 @@ public final class TrackerServer: Sendable {
     }
 
     private func serve(_ raw: any Channel) async {
+        guard connections.add(1, ordering: .relaxed).newValue <= maxConnections else {
+            connections.subtract(1, ordering: .relaxed)
+            try? await raw.close()
+            return
+        }
+        defer { connections.subtract(1, ordering: .relaxed) }
         let adopted = try? await raw.eventLoop.submit {
             let wrapped = try Connection(wrappingChannelSynchronously: raw)
             try raw.syncOptions?.setOption(.autoRead, value: true)
