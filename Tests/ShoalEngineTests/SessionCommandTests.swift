@@ -132,8 +132,10 @@ struct SeedingGoalTests {
         let leecher = try await harness.startSession("leech")
         try await leecher.add(torrent)
         #expect(await harness.waitUntil(timeout: .seconds(60)) { await leecher.snapshot().torrents.first?.isComplete == true })
-        #expect(await harness.waitUntil(timeout: .seconds(30)) { await seeder.snapshot().torrents.first?.activity == .finished })
+        let finished = await harness.waitUntil(timeout: .seconds(30)) { await seeder.snapshot().torrents.first?.activity == .finished }
         let done = try #require(await seeder.snapshot().torrents.first)
+        let leeched = try #require(await leecher.snapshot().torrents.first)
+        #expect(finished, "seeder \(done.activity) \(done.error ?? ""), uploaded \(done.uploaded); leecher downloaded \(leeched.downloaded) from \(leeched.peers.map(\.address))")
         #expect(done.uploaded >= 300_000 && done.isComplete)
         await harness.stopAll()
     }

@@ -39,7 +39,8 @@ public struct AnnounceSchedule: Sendable {
     /// When the last announce that reached a tracker went.
     public private(set) var lastSuccess: Instant?
     public private(set) var failures = 0
-    public private(set) var inFlight = false
+    /// The event of the announce under way, if one is.
+    public private(set) var inFlight: AnnounceRequest.Event?
     private var interval: Duration?
     private var minInterval: Duration?
     /// The download ended and the trackers have not been told yet.
@@ -55,7 +56,7 @@ public struct AnnounceSchedule: Sendable {
 
     /// The event to announce with now, or nil when no announce is due (or one is in flight).
     public func due(now: Instant) -> AnnounceRequest.Event? {
-        guard !inFlight else { return nil }
+        guard inFlight == nil else { return nil }
         if let nextAnnounce, now < nextAnnounce { return nil }
         return event
     }
@@ -63,24 +64,27 @@ public struct AnnounceSchedule: Sendable {
     /// An announce is starting: returns its event, or nil when none is due.
     public mutating func begin(now: Instant) -> AnnounceRequest.Event? {
         guard let event = due(now: now) else { return nil }
-        inFlight = true
+        inFlight = event
         return event
     }
 
     /// A tracker answered: the next regular announce follows its interval.
     public mutating func succeeded(interval seconds: Int, minInterval minimum: Int?, now: Instant) {
-        inFlight = false
+        let carried = inFlight
+        inFlight = nil
         failures = 0
         lastSuccess = now
         let interval = Self.clamp(seconds, to: policy.longestInterval)
         minInterval = minimum.map { Self.clamp($0, to: interval) }
         self.interval = interval
-        if event == .completed {
+        // What the tracker heard is the event that was in flight: `completed` may have been
+        // asked for while a regular announce was on its way.
+        if carried == .completed {
             completedSent = true
             completedOwed = false
         }
         if completedOwed {
-            // The download ended while `started` was on its way: `completed` follows it.
+            // The download ended while another announce was on its way: `completed` follows it.
             event = .completed
             nextAnnounce = now + earliestGap
         } else {
@@ -91,7 +95,7 @@ public struct AnnounceSchedule: Sendable {
 
     /// Every tracker failed: try again later, with the same event.
     public mutating func failed(now: Instant) {
-        inFlight = false
+        inFlight = nil
         failures += 1
         let doublings = min(failures - 1, 20)
         var backoff = policy.firstBackoff * (1 << doublings)

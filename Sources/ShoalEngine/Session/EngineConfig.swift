@@ -36,6 +36,10 @@ public struct EngineConfig: Sendable {
     /// A peer that sends no complete message for this long is dropped (BEP 3 suggests two
     /// minutes; keep-alives count). Also bounds a peer that stalls mid-message.
     public var peerIdleTimeout: Duration = .seconds(150)
+    /// When a torrent is full, a newcomer takes the slot of a peer with which neither side has
+    /// been interested for this long; after `uselessPeerTimeout` such a peer goes anyway.
+    public var slotReplaceAfter: Duration = .seconds(30)
+    public var uselessPeerTimeout: Duration = .seconds(600)
     /// How long a connection may take to send its handshake.
     public var handshakeTimeout: Duration = .seconds(10)
     /// Super-seeding (BEP 16) for torrents that are complete when they start: each peer is

@@ -20,6 +20,8 @@ final class PeerRecord {
     var lastBlockAt: ContinuousClock.Instant
     /// When its last complete message arrived (any message, keep-alives too).
     var lastMessageAt: ContinuousClock.Instant
+    /// The last moment either side was interested (see `PeerSlots`).
+    var usefulAt: ContinuousClock.Instant
     var isSnubbed = false
     /// Requests received while we choke it: a few are normal (in flight when we choked), a flood is not.
     var requestsWhileChoked = 0
@@ -55,6 +57,7 @@ final class PeerRecord {
         self.upMeter = RateMeter(origin: now)
         self.lastBlockAt = now
         self.lastMessageAt = now
+        self.usefulAt = now
     }
 }
 

@@ -11,7 +11,15 @@ extension TorrentRuntime {
             if !incoming { addresses[address]?.isSelf = true }
             return nil
         }
-        guard !bannedIDs.contains(peerID), peers.count < config.maxPeersPerTorrent else { return nil }
+        guard !bannedIDs.contains(peerID) else { return nil }
+        let now = ContinuousClock.now
+        switch slots.admit(incoming: incoming, among: slotPeers, now: now) {
+        case .admit: break
+        case .replace(let victim):
+            drop(victim, "made room for a new peer: neither side interested for \(now - (peers[victim]?.usefulAt ?? now))")
+        case .refuse:
+            return nil
+        }
         guard peerBudget.take() else { return nil }
         var budgetHeld = true
         defer { if budgetHeld { peerBudget.give() } }
@@ -107,8 +115,24 @@ extension TorrentRuntime {
         }
     }
 
+    /// The torrent's slot policy (see `PeerSlots`).
+    var slots: PeerSlots {
+        PeerSlots(limit: config.maxPeersPerTorrent, replaceAfter: config.slotReplaceAfter, dropAfter: config.uselessPeerTimeout)
+    }
+
+    /// Connected peers as the slot policy sees them (those being dropped no longer count).
+    var slotPeers: [PeerSlots.Peer] {
+        peers.compactMap { key, record in
+            record.closing ? nil : PeerSlots.Peer(key: key, incoming: record.incoming, usefulAt: record.usefulAt)
+        }
+    }
+
     func tick(now: ContinuousClock.Instant) {
         sampleUploads(now: now)
+        for record in peers.values where record.amInterested || record.peerInterested { record.usefulAt = now }
+        for key in slots.expired(slotPeers, now: now) {
+            drop(key, "neither side interested for \(config.uselessPeerTimeout)")
+        }
         for (key, record) in peers {
             // Anti-snubbing: a peer that has sent nothing for a minute while we wait on it loses
             // its requests to others and gets only one at a time.

@@ -126,6 +126,28 @@ struct AnnounceScheduleTests {
         #expect(completed - started == .seconds(30), "after the floor")
     }
 
+    /// The download ends while a regular announce is on its way: that announce did not carry
+    /// `completed`, so `completed` still goes after it.
+    @Test func completedDuringARegularAnnounceStillGoes() {
+        var schedule = AnnounceSchedule(policy: .init(floor: .seconds(1)))
+        let start = ContinuousClock.now
+        #expect(schedule.begin(now: start) == .started)
+        schedule.succeeded(interval: 60, minInterval: nil, now: start)
+        #expect(schedule.begin(now: start + .seconds(60)) == AnnounceRequest.Event.none)
+        schedule.completed(now: start + .seconds(61))
+        schedule.succeeded(interval: 60, minInterval: nil, now: start + .seconds(61))
+        #expect(schedule.due(now: start + .seconds(62)) == .completed)
+        #expect(schedule.begin(now: start + .seconds(62)) == .completed)
+        schedule.succeeded(interval: 60, minInterval: nil, now: start + .seconds(62))
+        #expect(schedule.due(now: start + .seconds(200)) == AnnounceRequest.Event.none)
+        // The same when `started` is the one under way.
+        var early = AnnounceSchedule(policy: .init(floor: .seconds(1)))
+        #expect(early.begin(now: start) == .started)
+        early.completed(now: start)
+        early.succeeded(interval: 60, minInterval: nil, now: start)
+        #expect(early.begin(now: start + .seconds(1)) == .completed)
+    }
+
     @Test func aTorrentCompleteAtStartNeverSendsCompleted() {
         var sim = Simulation(alreadyComplete: true) { _ in (interval: 60, min: nil) }
         sim.schedule.completed(now: sim.now)
