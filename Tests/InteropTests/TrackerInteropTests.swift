@@ -40,6 +40,18 @@ struct TrackerInteropTests {
         }
     }
 
+    /// aria2 given only a magnet announces `left=0` while it fetches the metadata: `shoal
+    /// tracker` still hands it the seeder (it once gave seeds no seeds, and aria2 never found one).
+    @Test("libtorrent seeds, aria2 fetches a magnet, through shoal tracker", .enabled(if: ExternalProcess.available("/usr/bin/python3", "aria2c")))
+    func aria2MagnetThroughShoalTracker() async throws {
+        try await Self.libtorrentSeeds(over: \.httpURL) { file, leechDir in
+            let metainfo = try Metainfo(bytes: Array(Data(contentsOf: file)))
+            let magnet = MagnetLink(infoHash: metainfo.infoHash, displayName: "album", trackers: metainfo.trackerTiers.first ?? []).uri
+            return try ExternalProcess(Self.aria2, RealClientTests.aria2Arguments(port: ExternalProcess.freePort())
+                                         + ["--seed-time=0", "--bt-save-metadata=false", "-d", leechDir.path, magnet], logName: "aria2-magnet")
+        }
+    }
+
     /// Debian's aria2 is built without UDP trackers ("udp is not supported yet"), so over UDP
     /// it is libtorrent on both sides.
     @Test("libtorrent seeds and leeches through shoal tracker over UDP", .enabled(if: ExternalProcess.available("/usr/bin/python3")))

@@ -23,13 +23,60 @@ struct TrackerRegistryTests {
         let reply = try registry.announce(Self.announce(3, left: 10, event: .started), now: now, using: &rng)
         #expect(reply.complete == 1 && reply.incomplete == 2)
         #expect(Set(reply.peers.map(\.port)) == [7001, 7002])
-        // A seed is not sent other seeds.
-        let seedReply = try registry.announce(Self.announce(1, left: 0), now: now, using: &rng)
+        // A seed is not sent other seeds while there are leechers (a minute later: sooner than
+        // min interval it would get no peers at all).
+        let seedReply = try registry.announce(Self.announce(1, left: 0), now: now + .seconds(60), using: &rng)
         #expect(Set(seedReply.peers.map(\.port)) == [7002, 7003])
         _ = try registry.announce(Self.announce(2, left: 0, event: .completed), now: now, using: &rng)
         #expect(registry.counts(for: Self.hash) == TrackerRegistry.Counts(complete: 2, incomplete: 1, downloaded: 1))
         _ = try registry.announce(Self.announce(3, left: 10, event: .stopped), now: now, using: &rng)
         #expect(registry.counts(for: Self.hash).incomplete == 0)
+    }
+
+    /// A client fetching a magnet's metadata says `left=0` too (aria2 does): it gets the seeds,
+    /// leechers first when there are any.
+    @Test func aLeftZeroAnnounceGetsSeedsWhenThereAreNoLeechers() throws {
+        var registry = TrackerRegistry(interval: 60)
+        var rng = SeededRandom(seed: 5)
+        let now = ContinuousClock.now
+        for n in 1...3 { _ = try registry.announce(Self.announce(n, left: 0, event: .started), now: now, using: &rng) }
+        let magnet = try registry.announce(Self.announce(9, left: 0, event: .started), now: now, using: &rng)
+        #expect(Set(magnet.peers.map(\.port)) == [7001, 7002, 7003])
+        _ = try registry.announce(Self.announce(4, left: 7, event: .started), now: now, using: &rng)
+        var few = Self.announce(9, left: 0)
+        few.numwant = 2
+        let first = try registry.announce(few, now: now + .seconds(60), using: &rng)
+        #expect(first.peers.first?.port == 7004, "the leecher comes first")
+        #expect(first.peers.count == 2)
+    }
+
+    /// A client announcing every second against a 60 s interval: each too-early regular
+    /// announce is answered with counts and no peers (no sampling), and counted.
+    @Test func announcingTooOftenGetsAnAnswerWithoutPeers() throws {
+        var registry = TrackerRegistry(interval: 60)
+        var rng = SeededRandom(seed: 6)
+        let start = ContinuousClock.now
+        for n in 1...20 { _ = try registry.announce(Self.announce(n, left: 5, event: .started), now: start, using: &rng) }
+        var peersHandedOut = 0
+        for second in 1...120 {
+            peersHandedOut += try registry.announce(Self.announce(1, left: 5), now: start + .seconds(second), using: &rng).peers.count
+        }
+        // Answered with peers at most about once per min interval (30 s): 4 times in 2 minutes.
+        #expect(peersHandedOut <= 4 * 19)
+        #expect(registry.throttledCount >= 110)
+        let entry = try #require(registry.ledger.entries[AnnounceLedger.Key(infoHash: Self.hash, peerID: Self.id(1))])
+        #expect(entry.regular == 120 && entry.started == 1 && entry.tooSoon >= 110)
+        // Events are always taken in: `stopped` removes the peer at once.
+        _ = try registry.announce(Self.announce(1, left: 5, event: .stopped), now: start + .seconds(121), using: &rng)
+        #expect(registry.counts(for: Self.hash).incomplete == 19)
+    }
+
+    @Test func theLedgerStaysBounded() {
+        var ledger = AnnounceLedger(capacity: 100)
+        let now = ContinuousClock.now
+        for n in 0..<1_000 { ledger.record(Self.announce(n, left: 1), now: now + .milliseconds(n), minInterval: .seconds(1)) }
+        #expect(ledger.entries.count <= 100)
+        #expect(ledger.entries[AnnounceLedger.Key(infoHash: Self.hash, peerID: Self.id(999))] != nil, "the newest is kept")
     }
 
     @Test func peersExpireAfterMissingAnnounces() throws {

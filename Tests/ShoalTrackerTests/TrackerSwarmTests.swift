@@ -36,13 +36,20 @@ struct TrackerSwarmTests {
             #expect(swarm.count == model.count)
             #expect(swarm.seeders == model.values.filter { $0.left == 0 }.count)
             let asker = Self.id(Int.random(in: 0..<120, using: &rng))
-            let leechersOnly = Bool.random(using: &rng)
+            let leechersFirst = Bool.random(using: &rng)
             let want = Int.random(in: 0..<60, using: &rng)
-            let sample = swarm.sample(want, excluding: asker, leechersOnly: leechersOnly, using: &rng)
-            let eligible = model.values.filter { $0.id != asker && (!leechersOnly || $0.left > 0) }
+            let sample = swarm.sample(want, excluding: asker, leechersFirst: leechersFirst, using: &rng)
+            let eligible = model.values.filter { $0.id != asker }
             #expect(Set(sample).count == sample.count)
             #expect(Set(sample).isSubset(of: Set(eligible.map(\.address))))
             #expect(sample.count == min(want, eligible.count))
+            if leechersFirst {
+                // Every leecher that could be sent is sent before any seed.
+                let leechers = Set(eligible.filter { $0.left > 0 }.map(\.address))
+                let sentLeechers = sample.filter { leechers.contains($0) }.count
+                #expect(sentLeechers == min(want, leechers.count))
+                #expect(Array(sample.prefix(sentLeechers)).allSatisfy { leechers.contains($0) })
+            }
         }
         #expect(Set(swarm.peers.map(\.id)) == Set(model.keys))
     }
@@ -56,7 +63,7 @@ struct TrackerSwarmTests {
             swarm.update(.init(id: Self.id(n), address: PeerAddress(host: "127.0.0.1", port: UInt16(2000 + n)), left: 1, lastSeen: .now))
         }
         var seen = Set<PeerAddress>()
-        for _ in 0..<200 { seen.formUnion(swarm.sample(5, excluding: Self.id(999), leechersOnly: false, using: &rng)) }
+        for _ in 0..<200 { seen.formUnion(swarm.sample(5, excluding: Self.id(999), leechersFirst: false, using: &rng)) }
         #expect(seen.count == 50)
     }
 }

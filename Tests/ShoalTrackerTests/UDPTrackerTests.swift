@@ -61,6 +61,7 @@ struct UDPTrackerTests {
         for _ in 0..<2000 {
             let bytes = (0..<Int.random(in: 16...150, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
             if let reply = server.respondUDP(to: bytes, from: client) {
+                #expect(reply.count <= bytes.count, "an error reply of \(reply.count) bytes to \(bytes.count) bytes of junk")
                 guard case .error = try UDPTrackerPacket.parseResponse(reply) else {
                     Issue.record("garbage accepted: \(bytes)")
                     continue

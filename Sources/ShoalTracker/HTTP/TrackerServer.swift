@@ -174,15 +174,10 @@ public final class TrackerServer: Sendable {
             let hashes = query.all("info_hash").compactMap { InfoHash(bytes: $0) }
             return (.ok, plain, TrackerResponder.scrapeBody(core.scrape(hashes)))
         case "/stats":
-            let json = (try? QueryString(queryText))?.text("format") == "json"
-            let stats = core.stats
-            let rate = ByteCount.fixed(stats.announcesPerSecond, digits: 3)
-            if json {
-                let text = "{\"torrents\":\(stats.torrents),\"peers\":\(stats.peers),\"announces\":\(stats.announces),\"announces_per_second\":\(rate)}\n"
-                return (.ok, "application/json", Array(text.utf8))
-            }
-            let text = "torrents: \(stats.torrents)\npeers: \(stats.peers)\nannounces: \(stats.announces)\nannounces per second: \(rate)\n"
-            return (.ok, plain, Array(text.utf8))
+            let query = try? QueryString(queryText)
+            return query?.text("format") == "json"
+                ? (.ok, "application/json", Array(TrackerStatsReport.json(core, clients: query?.text("peers") == "1").utf8))
+                : (.ok, plain, Array(TrackerStatsReport.text(core).utf8))
         default:
             return (.notFound, plain, Array("not found: use /announce, /scrape or /stats\n".utf8))
         }

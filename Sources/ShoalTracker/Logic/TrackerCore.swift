@@ -34,14 +34,33 @@ public final class TrackerCore: Sendable {
         public let peers: Int
         public let announces: Int
         public let announcesPerSecond: Double
+        /// Regular announces sooner than min interval, answered without peers.
+        public let throttled: Int
+        public let interval: Int
+        public let uptime: Duration
     }
 
     public var stats: Stats {
         state.withLock { state in
-            let seconds = max(1, Double((ContinuousClock.now - state.started).components.seconds))
+            let uptime = ContinuousClock.now - state.started
+            let seconds = max(1, Double(uptime.components.seconds))
             return Stats(torrents: state.registry.torrentCount, peers: state.registry.peerCount,
                          announces: state.registry.announceCount,
-                         announcesPerSecond: Double(state.registry.announceCount) / seconds)
+                         announcesPerSecond: Double(state.registry.announceCount) / seconds,
+                         throttled: state.registry.throttledCount, interval: state.registry.interval, uptime: uptime)
         }
+    }
+
+    /// Each client's announces per torrent, with times as seconds since the tracker started.
+    public var ledger: [(key: AnnounceLedger.Key, entry: AnnounceLedger.Entry, first: Double, last: Double)] {
+        state.withLock { state in
+            state.registry.ledger.entries.map { key, entry in
+                (key, entry, Self.seconds(entry.first - state.started), Self.seconds(entry.last - state.started))
+            }.sorted { $0.first < $1.first }
+        }
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -11,6 +11,12 @@ public struct TrackerRegistry: Sendable {
     public let maxNumwant = 200
     private var swarms: [InfoHash: TrackerSwarm] = [:]
     public private(set) var announceCount = 0
+    /// Who announced what, how often (see `AnnounceLedger`).
+    public private(set) var ledger = AnnounceLedger()
+    /// Regular announces that came sooner than `minInterval` and got an answer without peers.
+    public private(set) var throttledCount = 0
+    /// What clients are told as `min interval`: half the interval.
+    public var minInterval: Int { max(1, interval / 2) }
     /// Expired peers are swept out of every swarm at most this often (a sweep visits them all).
     static let sweepEvery: Duration = .seconds(10)
     private var lastSweep: ContinuousClock.Instant?
@@ -41,7 +47,16 @@ public struct TrackerRegistry: Sendable {
             throw TrackerFailure("torrent not registered with this tracker")
         }
         announceCount += 1
+        let tooSoon = ledger.record(request, now: now, minInterval: .seconds(minInterval))
         if lastSweep.map({ now - $0 >= Self.sweepEvery }) ?? true { expire(now: now) }
+        // A client announcing far more often than it was told gets its counts and no peers:
+        // constant work, whatever its rate (events are always taken in).
+        if tooSoon, let swarm = swarms[request.infoHash], var peer = swarm.peer(request.peerID) {
+            throttledCount += 1
+            peer.lastSeen = now
+            swarms[request.infoHash]?.update(peer)
+            return Reply(peers: [], complete: swarm.seeders, incomplete: swarm.leechers, interval: interval)
+        }
         var swarm = swarms.removeValue(forKey: request.infoHash) ?? TrackerSwarm()
         switch request.event {
         case .stopped:
@@ -51,8 +66,9 @@ public struct TrackerRegistry: Sendable {
             swarm.update(.init(id: request.peerID, address: request.address, left: request.left, lastSeen: now))
         }
         let want = request.event == .stopped ? 0 : min(max(request.numwant, 0), maxNumwant)
-        // Seeds need no seeds; everyone else gets a random sample.
-        let peers = swarm.sample(want, excluding: request.peerID, leechersOnly: request.left == 0, using: &rng)
+        // A seed is sent leechers first, then seeds if there is room: a client fetching a
+        // magnet's metadata also says `left=0` (aria2 does) and needs whoever has the torrent.
+        let peers = swarm.sample(want, excluding: request.peerID, leechersFirst: request.left == 0, using: &rng)
         let reply = Reply(peers: peers, complete: swarm.seeders, incomplete: swarm.leechers, interval: interval)
         if swarm.count > 0 || swarm.downloaded > 0 { swarms[request.infoHash] = swarm }
         return reply

@@ -6,7 +6,7 @@ public enum TrackerResponder {
     public static func announceBody(_ reply: TrackerRegistry.Reply, compact: Bool) -> [UInt8] {
         var root: [String: BencodeValue] = [
             "interval": .integer(Int64(reply.interval)),
-            "min interval": .integer(Int64(max(1, reply.interval / 2))),
+            "min interval": .integer(Int64(max(1, reply.interval / 2))),  // TrackerRegistry.minInterval
             "complete": .integer(Int64(reply.complete)),
             "incomplete": .integer(Int64(reply.incomplete)),
         ]

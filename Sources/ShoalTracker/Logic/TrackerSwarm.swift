@@ -51,24 +51,31 @@ struct TrackerSwarm: Sendable {
         }
     }
 
-    /// Up to `want` addresses other than `asker`'s, only leechers when `leechersOnly`. Walks the
-    /// array from a random start with a random stride coprime to its length, so every peer can
-    /// be picked and the cost is about `want`, not the size of the swarm.
-    func sample(_ want: Int, excluding asker: PeerID, leechersOnly: Bool, using rng: inout some RandomNumberGenerator) -> [PeerAddress] {
+    /// Up to `want` addresses other than `asker`'s; with `leechersFirst`, leechers and then,
+    /// if there is room, seeds. Walks the array from a random start with a random stride coprime
+    /// to its length, so every peer can be picked and the cost is about `want`, not the size of
+    /// the swarm (twice that at most with `leechersFirst`).
+    func sample(_ want: Int, excluding asker: PeerID, leechersFirst: Bool, using rng: inout some RandomNumberGenerator) -> [PeerAddress] {
         let n = peers.count
         guard want > 0, n > 0 else { return [] }
         var stride = n == 1 ? 1 : Int.random(in: 1..<n, using: &rng)
         while gcd(stride, n) != 1 { stride += 1 }
-        var slot = Int.random(in: 0..<n, using: &rng)
+        let start = Int.random(in: 0..<n, using: &rng)
         var out: [PeerAddress] = []
         out.reserveCapacity(min(want, n))
-        for _ in 0..<n {
-            let peer = peers[slot]
-            if peer.id != asker && (!leechersOnly || peer.left > 0) {
-                out.append(peer.address)
-                if out.count == want { break }
+        for pass in leechersFirst ? [true, false] : [false] {
+            // First pass (leechers first): leechers only; last pass: whoever is left.
+            if pass && leechers == 0 { continue }
+            var slot = start
+            for _ in 0..<n {
+                let peer = peers[slot]
+                let wanted = pass ? peer.left > 0 : (!leechersFirst || peer.left == 0)
+                if peer.id != asker && wanted {
+                    out.append(peer.address)
+                    if out.count == want { return out }
+                }
+                slot = (slot + stride) % n
             }
-            slot = (slot + stride) % n
         }
         return out
     }

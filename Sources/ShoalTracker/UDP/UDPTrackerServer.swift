@@ -47,7 +47,7 @@ final class UDPTrackerServer: Sendable {
         } catch {
             // Answer only what looks like a tracker packet (so we never amplify junk).
             guard bytes.count >= 16 else { return nil }
-            return UDPTrackerPacket.encode(.error(transactionID: bytes.bigEndianUInt32At(12), message: error.description))
+            return Self.error(bytes.bigEndianUInt32At(12), error.description, answering: bytes)
         }
         let now = ContinuousClock.now
         switch request {
@@ -56,14 +56,14 @@ final class UDPTrackerServer: Sendable {
                                                     connectionID: core.connectionIDs.issue(for: client, now: now)))
         case .announce(let announce):
             guard core.connectionIDs.isValid(announce.connectionID, for: client, now: now) else {
-                return UDPTrackerPacket.encode(.error(transactionID: announce.transactionID, message: "connection id expired"))
+                return Self.error(announce.transactionID, "connection id expired", answering: bytes)
             }
             let parsed = TrackerAnnounce(infoHash: announce.infoHash, peerID: announce.peerID,
                                          address: PeerAddress(host: remote.ipAddress ?? "127.0.0.1", port: announce.port),
                                          left: announce.left, event: announce.event,
                                          numwant: announce.numwant < 0 ? 50 : Int(announce.numwant))
             guard announce.port > 0 else {
-                return UDPTrackerPacket.encode(.error(transactionID: announce.transactionID, message: "invalid port"))
+                return Self.error(announce.transactionID, "invalid port", answering: bytes)
             }
             do {
                 let reply = try core.announce(parsed)
@@ -71,15 +71,29 @@ final class UDPTrackerServer: Sendable {
                                                          leechers: reply.incomplete, seeders: reply.complete,
                                                          peers: reply.peers.filter { $0.compact != nil }))
             } catch {
-                return UDPTrackerPacket.encode(.error(transactionID: announce.transactionID, message: error.description))
+                return Self.error(announce.transactionID, error.description, answering: bytes)
             }
         case .scrape(let connection, let transaction, let hashes):
             guard core.connectionIDs.isValid(connection, for: client, now: now) else {
-                return UDPTrackerPacket.encode(.error(transactionID: transaction, message: "connection id expired"))
+                return Self.error(transaction, "connection id expired", answering: bytes)
             }
             let counts = core.scrape(hashes).map { ScrapeCounts(seeders: $0.1.complete, completed: $0.1.downloaded, leechers: $0.1.incomplete) }
             return UDPTrackerPacket.encode(.scrape(transactionID: transaction, counts: counts))
         }
+    }
+}
+
+extension UDPTrackerServer {
+    /// An error packet no larger than the packet it answers: a forged source address cannot
+    /// turn the tracker into an amplifier. The message is cut to fit (whole characters).
+    static func error(_ transaction: UInt32, _ message: String, answering request: [UInt8]) -> [UInt8] {
+        let room = max(0, request.count - 8)
+        var fitted = ""
+        for character in message {
+            guard fitted.utf8.count + character.utf8.count <= room else { break }
+            fitted.append(character)
+        }
+        return UDPTrackerPacket.encode(.error(transactionID: transaction, message: fitted))
     }
 }
 
