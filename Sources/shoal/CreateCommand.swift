@@ -86,7 +86,7 @@ struct CreateCommand: ParsableCommand {
 
         var builder = MetainfoBuilder(
             name: layout.name,
-            files: layout.isSingleFile ? nil : layout.files.map { .init(path: $0.path, length: $0.length) },
+            files: layout.isSingleFile ? nil : layout.files.map { .init(rawPath: $0.rawPath, length: $0.length) },
             length: layout.totalLength, pieceLength: pieceLength, pieceHashes: hashes)
         builder.trackerTiers = tiers
         builder.isPrivate = `private`

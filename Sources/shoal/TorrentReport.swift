@@ -7,6 +7,8 @@ struct TorrentReport: Encodable {
         let path: String
         let length: Int64
         let padding: Bool
+        /// A BEP 47 link: listed, not created.
+        var symlink = false
     }
 
     var name: String
@@ -38,7 +40,7 @@ struct TorrentReport: Encodable {
         comment = metainfo.comment
         trackerTiers = metainfo.trackerTiers
         files = info.files.map { File(path: info.isSingleFile ? info.name : ([info.name] + $0.path).joined(separator: "/"),
-                                      length: $0.length, padding: $0.isPadding) }
+                                      length: $0.length, padding: $0.isPadding, symlink: $0.isSymlink) }
         source = file
     }
 
@@ -96,7 +98,7 @@ struct TorrentReport: Encodable {
         if !files.isEmpty {
             out += "\nFILES\n\n"
             for file in files where !file.padding {
-                out += "  \(file.path) (\(ByteCount.format(file.length)))\n"
+                out += file.symlink ? "  \(file.path) (symbolic link, not created)\n" : "  \(file.path) (\(ByteCount.format(file.length)))\n"
             }
         }
         out += "\nMAGNET\n\n  \(magnet)\n"

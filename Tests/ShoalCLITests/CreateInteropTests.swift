@@ -1,5 +1,7 @@
 import Foundation
 import ShoalCore
+import ShoalEngine
+import ShoalTestSupport
 import Testing
 
 /// `shoal create` must give the same info-hash as mktorrent and libtorrent for the same content,
@@ -76,5 +78,40 @@ struct CreateInteropTests {
             #expect(expected.count == 40)
             #expect(try shoalHash(content, pieceSize: pieceSize, in: directory) == expected, "\(content.lastPathComponent)")
         }
+    }
+
+    /// A directory holding a file whose name is not UTF-8 (Latin-1 `café`, `cafè`): the torrent
+    /// keeps the names' bytes, as mktorrent does, so the info-hash is mktorrent's (it once
+    /// printed a false "No such file or directory", left the file out and exited 0). Seeding
+    /// from the same directory then finds the files.
+    @Test(.enabled(if: ShoalBinary.hasTools("mktorrent")))
+    func nonUTF8NamesAreKeptAsBytes() async throws {
+        let directory = try TemporaryDirectory()
+        let tree = directory.url.appendingPathComponent("latin")
+        _ = try directory.write("latin/plain.txt", bytes: 5_000, seed: 9)
+        for (byte, seed) in [(UInt8(0xE9), UInt64(10)), (0xE8, 11)] {
+            let path = DiskPath(root: tree.path, components: [Array("caf".utf8) + [byte] + Array(".txt".utf8)])
+            let fd = path.withCString { open($0, O_CREAT | O_WRONLY, 0o644) }
+            #expect(fd >= 0)
+            let data = SwarmHarness.bytes(3_000, seed: seed)
+            _ = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+        }
+        let ours = directory.url.appendingPathComponent("shoal.torrent")
+        let created = try ShoalBinary.run(["create", tree.path, "-t", Self.tracker, "--piece-size", "32768", "-o", ours.path])
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(!created.stderr.contains("No such file"), "\(created.stderr)")
+        let metainfo = try Metainfo(bytes: Array(Data(contentsOf: ours)))
+        #expect(metainfo.info.files.count == 3)
+        #expect(Set(metainfo.info.files.map(\.displayPath)) == ["plain.txt", "café.txt", "cafè.txt"])
+        let mkOut = directory.url.appendingPathComponent("mk.torrent")
+        let mk = try ShoalBinary.execute(try #require(ShoalBinary.tool("mktorrent")), ["-a", Self.tracker, "-l", "15", "-o", mkOut.path, tree.path])
+        #expect(mk.status == 0, "\(mk.stderr)")
+        #expect(metainfo.infoHash == (try Metainfo(bytes: Array(Data(contentsOf: mkOut)))).infoHash)
+        // The creator seeds it from where it is: every piece is found on disk.
+        let seeded = try ShoalBinary.run(["--headless", "--exit-when-done", "--bind", "127.0.0.1", "--port", "0", "--download-dir",
+                                          directory.url.path, "--state-dir", directory.url.appendingPathComponent("state").path, ours.path])
+        #expect(seeded.status == 0, "\(seeded.stderr)")
+        #expect(seeded.stdout.contains("completed: latin (1/1 pieces verified)"), "\(seeded.stdout)")
     }
 }

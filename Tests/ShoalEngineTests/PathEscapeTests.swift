@@ -5,8 +5,8 @@ import ShoalTestSupport
 import Testing
 
 /// Nothing a torrent names, and nothing planted in the download directory, makes Shoal write
-/// outside it. Torrents with `..`, absolute, empty or duplicate paths are refused when parsed
-/// (MetainfoValidationTests); these are the cases that parse but meet the disk.
+/// outside it. Torrents with `..`, absolute, empty or duplicate paths are loaded with their
+/// names sanitized (WildTorrentTests); here they meet the disk.
 @Suite("Path escapes on disk", .serialized)
 struct PathEscapeTests {
     static func seedAndLeech(_ harness: SwarmHarness, _ torrent: Metainfo) async throws -> Session {
@@ -42,20 +42,65 @@ struct PathEscapeTests {
         await harness.stopAll()
     }
 
-    /// A name longer than filesystems allow is an error on that torrent, with the system's words.
-    @Test func overlongNameIsAClearError() async throws {
+    /// A name longer than filesystems allow is shortened (as libtorrent does), so the torrent
+    /// can still be downloaded.
+    @Test func overlongNameIsShortened() async throws {
         let harness = try SwarmHarness()
-        let long = String(repeating: "n", count: 300)
-        // No seeder could hold such a file here either: the torrent is built from metadata alone.
+        let long = String(repeating: "n", count: 300) + ".txt"
         var builder = MetainfoBuilder(name: "long", files: [.init(path: [long], length: 10)], length: 10, pieceLength: 16 << 10,
                                       pieceHashes: [UInt8](repeating: 0, count: 20))
         builder.trackerTiers = []
         let torrent = try Metainfo(bytes: builder.encoded())
         let leecher = try await harness.startSession("leech")
         try await leecher.add(torrent)
-        #expect(await harness.waitUntil(timeout: .seconds(30)) { await leecher.snapshot().torrents.first?.activity == .error })
-        let error = await leecher.snapshot().torrents.first?.error ?? ""
-        #expect(error.contains("too long"), "\(error)")
+        #expect(await harness.waitUntil(timeout: .seconds(30)) { await leecher.snapshot().torrents.first?.activity == .downloading })
+        let file = try #require(await leecher.snapshot().torrents.first?.files.first)
+        #expect(file.path.utf8.count <= 255 && file.path.hasSuffix(".txt"), "\(file.path.utf8.count) bytes")
+        await harness.stopAll()
+    }
+
+    /// Hostile and odd names — `..`, absolute, slashes inside, duplicates, Latin-1 bytes — are
+    /// downloaded under their sanitized names, all inside the download directory.
+    @Test func sanitizedNamesDownloadInside() async throws {
+        let harness = try SwarmHarness()
+        let latin1 = [Array("caf".utf8) + [0xE9] + Array(".txt".utf8), Array("caf".utf8) + [0xE8] + Array(".txt".utf8)]
+        let raw: [[[UInt8]]] = [["..", "..", "escape.bin"], ["/etc", "passwd"], ["a/../../b"], ["dup.bin"], ["dup.bin"]]
+            .map { $0.map { Array($0.utf8) } } + latin1.map { [$0] }
+        let sizes = [30_000, 20_000, 10_000, 5_000, 6_000, 7_000, 8_000]
+        let content = raw.indices.map { SwarmHarness.bytes(sizes[$0], seed: UInt64(200 + $0)) }
+        let stream = content.flatMap { $0 }
+        let hashes = stride(from: 0, to: stream.count, by: 16 << 10).flatMap { start in
+            InfoHash(hashingInfo: Array(stream[start..<min(stream.count, start + (16 << 10))])).bytes
+        }
+        var builder = MetainfoBuilder(name: "../hostile", files: zip(raw, sizes).map { .init(rawPath: $0, length: Int64($1)) },
+                                      length: Int64(stream.count), pieceLength: 16 << 10, pieceHashes: hashes)
+        builder.trackerTiers = []
+        let torrent = try Metainfo(bytes: builder.encoded())
+        // The seeder's copy, where the sanitized names say.
+        let seedRoot = harness.root.appendingPathComponent("seed")
+        for (file, data) in zip(torrent.info.files, content) {
+            let path = DiskPath(root: seedRoot.path, components: [torrent.info.diskName] + file.diskPath)
+            let parent = DiskPath(Array(path.bytes[..<path.bytes.lastIndex(of: UInt8(ascii: "/"))!]))
+            try FileManager.default.createDirectory(atPath: parent.description, withIntermediateDirectories: true)
+            let fd = path.withCString { open($0, O_CREAT | O_WRONLY, 0o644) }
+            #expect(fd >= 0)
+            _ = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+        }
+        let outside = harness.root.appendingPathComponent("outside")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        let leecher = try await Self.seedAndLeech(harness, torrent)
+        #expect(await harness.waitUntil(timeout: .seconds(60)) { await leecher.snapshot().torrents.first?.isComplete == true })
+        let leechRoot = harness.root.appendingPathComponent("leech")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: leechRoot.path) == [".._hostile"])
+        for (file, data) in zip(torrent.info.files, content) {
+            let path = DiskPath(root: leechRoot.path, components: [torrent.info.diskName] + file.diskPath)
+            #expect(path.status()?.st_size == off_t(data.count), "\(path)")
+        }
+        #expect(Set(torrent.info.files.map(\.displayPath)) == ["escape.bin", "_etc/passwd", "a_.._.._b", "dup.bin", "dup.1.bin",
+                                                              "café.txt", "cafè.txt"])
+        #expect(Self.outsideIsUntouched(outside))
+        #expect(!FileManager.default.fileExists(atPath: harness.root.appendingPathComponent("escape.bin").path))
         await harness.stopAll()
     }
 

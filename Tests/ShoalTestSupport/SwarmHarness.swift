@@ -53,7 +53,7 @@ public final class SwarmHarness: @unchecked Sendable {
         }
         let layout = try ContentScanner.scan(target.path)
         let hashes = try PieceHasher.hash(layout, pieceLength: pieceLength, threads: 2)
-        var builder = MetainfoBuilder(name: name, files: layout.isSingleFile ? nil : layout.files.map { .init(path: $0.path, length: $0.length) },
+        var builder = MetainfoBuilder(name: name, files: layout.isSingleFile ? nil : layout.files.map { .init(rawPath: $0.rawPath, length: $0.length) },
                                       length: layout.totalLength, pieceLength: pieceLength, pieceHashes: hashes)
         builder.trackerTiers = trackers ?? [[tracker.announceURL]]
         return try Metainfo(bytes: builder.encoded())

@@ -1,21 +1,36 @@
 /// One file of a torrent, placed in the torrent's byte stream.
 public struct TorrentFile: Sendable, Hashable {
-    /// Path components below the torrent's root directory; a single-file torrent has `[name]`.
+    /// Path components below the torrent's root directory as shown (a single-file torrent has
+    /// `[name]`), from `diskPath`.
     public let path: [String]
+    /// The same components as written on disk: sanitized bytes (see `PathSanitizer`), which
+    /// need not be UTF-8.
+    public let diskPath: [[UInt8]]
     public let length: Int64
     /// Where the file starts in the concatenation of all files.
     public let offset: Int64
-    /// BEP 47 padding file (`attr` contains "p"): never written to disk, reads as zeros.
+    /// BEP 47 padding file (`attr` contains "p", or BitComet's `_____padding_file_` names):
+    /// never written to disk, reads as zeros.
     public let isPadding: Bool
+    /// A BEP 47 symbolic link (`attr` contains "l"): holds no data and is not created.
+    public let isSymlink: Bool
 
     public init(path: [String], length: Int64, offset: Int64, isPadding: Bool = false) {
-        self.path = path
+        self.init(diskPath: path.map { Array($0.utf8) }, length: length, offset: offset, isPadding: isPadding)
+    }
+
+    public init(diskPath: [[UInt8]], length: Int64, offset: Int64, isPadding: Bool = false, isSymlink: Bool = false) {
+        self.diskPath = diskPath
+        self.path = diskPath.map(PathSanitizer.display)
         self.length = length
         self.offset = offset
         self.isPadding = isPadding
+        self.isSymlink = isSymlink
     }
 
     public var displayPath: String { path.joined(separator: "/") }
+    /// Padding and links: part of the byte stream, never a file on disk.
+    public var isVirtual: Bool { isPadding || isSymlink }
 }
 
 /// The validated `info` dictionary.
@@ -24,7 +39,9 @@ public struct InfoDictionary: Sendable {
     /// Larger pieces only serve to make a peer buffer more; nothing real uses them.
     public static let maxPieceLength = 128 << 20
 
+    /// The torrent's name as shown, and as the file or directory it becomes on disk (sanitized).
     public let name: String
+    public let diskName: [UInt8]
     public let pieceLength: Int
     /// 20 bytes per piece, concatenated.
     public let pieceHashes: [UInt8]
@@ -42,26 +59,34 @@ public struct InfoDictionary: Sendable {
         pieceHashes[piece.value * 20..<piece.value * 20 + 20]
     }
 
-    init(node: BencodeNode) throws(MetainfoError) {
+    /// `fallbackName`: the name when the torrent's own is unusable (`..`, empty): libtorrent
+    /// uses the info-hash, and so does Shoal.
+    init(node: BencodeNode, fallbackName: String) throws(MetainfoError) {
         guard node.entries != nil else {
             throw MetainfoError("'info' must be a dictionary, found a \(node.kindName)", at: node.range.lowerBound)
+        }
+        let isV2Only = node["file tree"] != nil && node["pieces"] == nil && node["files"] == nil && node["length"] == nil
+        if isV2Only {
+            throw MetainfoError("this is a BitTorrent v2-only torrent (BEP 52); Shoal does not support v2 yet, only v1 and hybrid torrents",
+                                at: node.range.lowerBound)
         }
         let nameNode = node["name.utf-8"] ?? node["name"]
         guard let nameNode, let nameBytes = nameNode.bytes else {
             throw MetainfoError("missing 'name' in 'info'", at: node.range.lowerBound)
         }
-        try Self.checkComponent(nameBytes, what: "name", at: nameNode.range.lowerBound)
-        self.name = String(decoding: nameBytes, as: UTF8.self)
+        self.diskName = PathSanitizer.component(nameBytes) ?? Array(fallbackName.utf8)
+        self.name = PathSanitizer.display(diskName)
 
         guard let lengthNode = node["piece length"], let pieceLength = lengthNode.integer else {
             throw MetainfoError("missing integer 'piece length' in 'info'", at: node.range.lowerBound)
         }
-        guard pieceLength >= Int64(Self.minPieceLength), pieceLength <= Int64(Self.maxPieceLength),
-            pieceLength & (pieceLength - 1) == 0
-        else {
-            throw MetainfoError(
-                "piece length \(pieceLength) is not a power of two between 16 KiB and 128 MiB",
-                at: lengthNode.range.lowerBound)
+        // BEP 3 allows any piece length; blocks are 16 KiB, so any multiple of it is taken
+        // (49,152 is met in the wild), up to a size no peer should have to buffer.
+        guard pieceLength >= Int64(Self.minPieceLength), pieceLength % Int64(Self.minPieceLength) == 0 else {
+            throw MetainfoError("piece length \(pieceLength) is not a multiple of 16 KiB", at: lengthNode.range.lowerBound)
+        }
+        guard pieceLength <= Int64(Self.maxPieceLength) else {
+            throw MetainfoError("piece length \(pieceLength) is larger than Shoal's limit of 128 MiB", at: lengthNode.range.lowerBound)
         }
         self.pieceLength = Int(pieceLength)
 
@@ -78,46 +103,47 @@ public struct InfoDictionary: Sendable {
                 throw MetainfoError("'files' must be a list", at: filesNode.range.lowerBound)
             }
             guard !list.isEmpty else { throw MetainfoError("'files' is empty", at: filesNode.range.lowerBound) }
-            var seenPaths = Set<[String]>()
+            var entries: [(path: [[UInt8]], length: Int64, padding: Bool, symlink: Bool)] = []
             for fileNode in list {
                 let at = fileNode.range.lowerBound
                 guard fileNode.entries != nil else { throw MetainfoError("an entry of 'files' is not a dictionary", at: at) }
-                let length = try Self.length(fileNode)
-                guard let pathNode = fileNode["path.utf-8"] ?? fileNode["path"], let parts = pathNode.list else {
+                let attributes = fileNode["attr"]?.bytes ?? []
+                let symlink = attributes.contains(UInt8(ascii: "l"))
+                // A link holds no data: its length may be missing (libtorrent writes none).
+                var length: Int64 = 0
+                if !symlink || fileNode["length"] != nil { length = try Self.length(fileNode) }
+                var raw: [[UInt8]] = []
+                if let pathNode = fileNode["path.utf-8"] ?? fileNode["path"] {
+                    guard let parts = pathNode.list else { throw MetainfoError("a file's 'path' is not a list", at: pathNode.range.lowerBound) }
+                    for part in parts {
+                        guard let bytes = part.bytes else {
+                            throw MetainfoError("a path component is not a byte string", at: part.range.lowerBound)
+                        }
+                        raw.append(bytes)
+                    }
+                }
+                // BitComet's padding files carry no `attr`, only their name.
+                let padding = attributes.contains(UInt8(ascii: "p"))
+                    || raw.last.map { $0.starts(with: Array("_____padding_file_".utf8)) } == true
+                guard padding || fileNode["path.utf-8"] != nil || fileNode["path"] != nil else {
                     throw MetainfoError("a file has no 'path' list", at: at)
                 }
-                guard !parts.isEmpty else { throw MetainfoError("a file has an empty 'path'", at: pathNode.range.lowerBound) }
-                var path: [String] = []
-                for part in parts {
-                    guard let bytes = part.bytes else {
-                        throw MetainfoError("a path component is not a byte string", at: part.range.lowerBound)
-                    }
-                    try Self.checkComponent(bytes, what: "path component", at: part.range.lowerBound)
-                    path.append(String(decoding: bytes, as: UTF8.self))
-                }
-                let isPadding = (fileNode["attr"]?.bytes ?? []).contains(UInt8(ascii: "p"))
-                if !isPadding {
-                    guard seenPaths.insert(path).inserted else {
-                        throw MetainfoError("duplicate file path '\(path.joined(separator: "/"))'", at: at)
-                    }
-                }
-                files.append(TorrentFile(path: path, length: length, offset: total, isPadding: isPadding))
-                let (sum, overflow) = total.addingReportingOverflow(length)
-                guard !overflow, sum <= Int64(1) << 50 else { throw MetainfoError("total size is too large", at: at) }
+                // Padding needs no name (it is never on disk); others are sanitized, never refused.
+                let path = padding && raw.isEmpty ? [Array(".pad".utf8), Array(String(length).utf8)] : PathSanitizer.path(raw)
+                entries.append((path, length, padding, symlink && length == 0))
+            }
+            let paths = PathSanitizer.resolveCollisions(entries.map(\.path), skip: entries.map { $0.padding || $0.symlink })
+            for (entry, path) in zip(entries, paths) {
+                files.append(TorrentFile(diskPath: path, length: entry.length, offset: total, isPadding: entry.padding,
+                                         isSymlink: entry.symlink))
+                let (sum, overflow) = total.addingReportingOverflow(entry.length)
+                guard !overflow, sum <= Int64(1) << 50 else { throw MetainfoError("total size is too large", at: filesNode.range.lowerBound) }
                 total = sum
-            }
-            // A file whose path is also a directory of another file ("a" and "a/b") cannot exist.
-            var directories = Set<[String]>()
-            for file in files where !file.isPadding {
-                for depth in 1..<max(1, file.path.count) { directories.insert(Array(file.path.prefix(depth))) }
-            }
-            if let clash = files.first(where: { !$0.isPadding && directories.contains($0.path) }) {
-                throw MetainfoError("'\(clash.path.joined(separator: "/"))' is both a file and a directory", at: filesNode.range.lowerBound)
             }
             self.isSingleFile = false
         } else if node["length"] != nil {
             total = try Self.length(node)
-            files = [TorrentFile(path: [name], length: total, offset: 0)]
+            files = [TorrentFile(diskPath: [diskName], length: total, offset: 0)]
             self.isSingleFile = true
         } else {
             throw MetainfoError("'info' has neither 'length' nor 'files'", at: node.range.lowerBound)
@@ -144,19 +170,5 @@ public struct InfoDictionary: Sendable {
         }
         guard length >= 0 else { throw MetainfoError("negative length \(length)", at: lengthNode.range.lowerBound) }
         return length
-    }
-
-    /// A file name must be a single, non-empty, relative component: anything else could write
-    /// outside the download directory.
-    static func checkComponent(_ bytes: [UInt8], what: String, at offset: Int) throws(MetainfoError) {
-        let shown = String(decoding: bytes, as: UTF8.self)
-        if bytes.isEmpty { throw MetainfoError("empty \(what)", at: offset) }
-        if bytes == [UInt8(ascii: ".")] || bytes == [UInt8(ascii: "."), UInt8(ascii: ".")] {
-            throw MetainfoError("\(what) '\(shown)' is not allowed", at: offset)
-        }
-        if bytes.contains(UInt8(ascii: "/")) {
-            throw MetainfoError("\(what) '\(shown)' contains '/'", at: offset)
-        }
-        if bytes.contains(0) { throw MetainfoError("\(what) contains a NUL byte", at: offset) }
     }
 }

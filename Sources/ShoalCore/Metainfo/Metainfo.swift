@@ -17,7 +17,9 @@ public struct Metainfo: Sendable {
     public init(bytes: [UInt8]) throws(MetainfoError) {
         let root: BencodeNode
         do {
-            root = try BencodeDecoder.decode(bytes)
+            // Bytes after the root dictionary (a newline an editor added, junk a site appended)
+            // are ignored, as libtorrent ignores them: the torrent is whole without them.
+            root = try BencodeDecoder().decodePrefix(bytes).node
         } catch {
             throw MetainfoError(error)
         }
@@ -28,9 +30,10 @@ public struct Metainfo: Sendable {
             throw MetainfoError("missing 'info' dictionary", at: root.range.lowerBound)
         }
         let raw = Array(bytes[infoNode.range])
-        self.info = try InfoDictionary(node: infoNode)
+        let hash = InfoHash(hashingInfo: raw)
+        self.info = try InfoDictionary(node: infoNode, fallbackName: hash.hex)
         self.rawInfo = raw
-        self.infoHash = InfoHash(hashingInfo: raw)
+        self.infoHash = hash
         self.trackerTiers = Self.tiers(root)
         self.creationDate = root["creation date"]?.integer
         self.comment = root["comment.utf-8"]?.text ?? root["comment"]?.text
@@ -50,9 +53,10 @@ public struct Metainfo: Sendable {
         } catch {
             throw MetainfoError(error)
         }
-        self.info = try InfoDictionary(node: node)
+        let hash = InfoHash(hashingInfo: rawInfo)
+        self.info = try InfoDictionary(node: node, fallbackName: hash.hex)
         self.rawInfo = rawInfo
-        self.infoHash = InfoHash(hashingInfo: rawInfo)
+        self.infoHash = hash
         self.trackerTiers = trackerTiers
         self.creationDate = nil
         self.comment = nil

@@ -4,10 +4,15 @@
 /// piece length and layout give the same info-hash as mktorrent and libtorrent.
 public struct MetainfoBuilder: Sendable {
     public struct Entry: Sendable, Hashable {
-        public var path: [String]
+        /// Path components as bytes: a name read from a directory need not be UTF-8, and is
+        /// kept exactly (so the info-hash matches mktorrent's).
+        public var rawPath: [[UInt8]]
         public var length: Int64
         public init(path: [String], length: Int64) {
-            self.path = path
+            self.init(rawPath: path.map { Array($0.utf8) }, length: length)
+        }
+        public init(rawPath: [[UInt8]], length: Int64) {
+            self.rawPath = rawPath
             self.length = length
         }
     }
@@ -40,7 +45,7 @@ public struct MetainfoBuilder: Sendable {
         ]
         if let files {
             info["files"] = .list(files.map { entry in
-                .dict(["length": .integer(entry.length), "path": .list(entry.path.map { .string($0) })])
+                .dict(["length": .integer(entry.length), "path": .list(entry.rawPath.map { .bytes($0) })])
             })
         } else {
             info["length"] = .integer(length)

@@ -4,10 +4,14 @@ import ShoalCore
 /// The files a torrent will be made of, in stream order.
 public struct ContentLayout: Sendable {
     public struct File: Sendable {
-        /// Components below the torrent's root (for a single file, just its name).
-        public let path: [String]
-        public let diskPath: String
+        /// Components below the torrent's root (for a single file, just its name), as the
+        /// directory holds them: bytes, not always UTF-8 (mktorrent keeps them so).
+        public let rawPath: [[UInt8]]
+        public let diskPath: DiskPath
         public let length: Int64
+
+        /// The components as shown.
+        public var path: [String] { rawPath.map(PathSanitizer.display) }
     }
 
     public let name: String
@@ -38,7 +42,7 @@ public enum ContentScanner {
         if (info.st_mode & S_IFMT) == S_IFREG {
             guard info.st_size > 0 else { throw ContentScanError(description: "\(path) is empty") }
             return ContentLayout(name: name, isSingleFile: true,
-                                 files: [.init(path: [name], diskPath: url.path, length: Int64(info.st_size))],
+                                 files: [.init(rawPath: [Array(name.utf8)], diskPath: DiskPath(url.path), length: Int64(info.st_size))],
                                  warnings: [])
         }
         guard (info.st_mode & S_IFMT) == S_IFDIR else {
@@ -46,8 +50,10 @@ public enum ContentScanner {
         }
         var files: [ContentLayout.File] = []
         var warnings: [String] = []
-        walk(directory: url.path, components: [], ancestors: [Identity(info)], files: &files, warnings: &warnings)
-        files.sort { $0.path.joined(separator: "/").utf8.lexicographicallyPrecedes($1.path.joined(separator: "/").utf8) }
+        walk(directory: DiskPath(url.path), components: [], ancestors: [Identity(info)], files: &files, warnings: &warnings)
+        // By the full path, byte by byte, as mktorrent sorts.
+        func key(_ file: ContentLayout.File) -> [UInt8] { Array(file.rawPath.joined(separator: [UInt8(ascii: "/")])) }
+        files.sort { key($0).lexicographicallyPrecedes(key($1)) }
         guard files.contains(where: { $0.length > 0 }) else {
             throw ContentScanError(description: "\(path) holds no data (no non-empty files)")
         }
@@ -63,25 +69,35 @@ public enum ContentScanner {
         }
     }
 
-    private static func walk(directory: String, components: [String], ancestors: [Identity],
+    /// The names in a directory as raw bytes (FileManager would drop or mangle a name that is
+    /// not UTF-8); nil when it cannot be read.
+    static func entries(of directory: DiskPath) -> [[UInt8]]? {
+        guard let stream = directory.withCString({ opendir($0) }) else { return nil }
+        defer { closedir(stream) }
+        var names: [[UInt8]] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            if name == [UInt8(ascii: ".")] || name == [UInt8(ascii: "."), UInt8(ascii: ".")] { continue }
+            names.append(name)
+        }
+        return names
+    }
+
+    private static func walk(directory: DiskPath, components: [[UInt8]], ancestors: [Identity],
                              files: inout [ContentLayout.File], warnings: inout [String]) {
-        let entries: [String]
-        do {
-            entries = try FileManager.default.contentsOfDirectory(atPath: directory)
-        } catch {
+        guard let entries = entries(of: directory) else {
             warnings.append("skipped unreadable directory \(directory)")
             return
         }
         for entry in entries {
-            let full = directory + "/" + entry
-            var info = stat()
-            guard stat(full, &info) == 0 else {
+            let full = directory.appending(entry)
+            guard let info = full.status() else {
                 warnings.append("skipped \(full): \(String(cString: strerror(errno)))")
                 continue
             }
             switch info.st_mode & S_IFMT {
             case S_IFREG:
-                files.append(.init(path: components + [entry], diskPath: full, length: Int64(info.st_size)))
+                files.append(.init(rawPath: components + [entry], diskPath: full, length: Int64(info.st_size)))
             case S_IFDIR:
                 let identity = Identity(info)
                 if ancestors.contains(identity) {

@@ -57,13 +57,13 @@ public enum PieceHasher {
 /// Reads ranges of a torrent's byte stream from its files, keeping the current file open.
 struct StreamReader: ~Copyable {
     let geometry: TorrentGeometry
-    let paths: [String]
+    let paths: [DiskPath]
     private var openFile: (index: Int, descriptor: FileDescriptor)?
     private let buffer: UnsafeMutableRawBufferPointer
 
     static let chunk = 1 << 20
 
-    init(geometry: TorrentGeometry, paths: [String]) {
+    init(geometry: TorrentGeometry, paths: [DiskPath]) {
         self.geometry = geometry
         self.paths = paths
         self.buffer = .allocate(byteCount: Self.chunk, alignment: 4096)
@@ -108,7 +108,7 @@ struct StreamReader: ~Copyable {
         if let openFile, openFile.index == file { return openFile.descriptor }
         close()
         do {
-            let descriptor = try FileDescriptor.open(FilePath(paths[file]), .readOnly)
+            let descriptor = try FileDescriptor.open(paths[file].filePath, .readOnly)
             openFile = (file, descriptor)
             return descriptor
         } catch {

@@ -20,14 +20,13 @@ public struct ResumeData: Codable, Sendable, Equatable {
         Hex.decode(have).flatMap { Bitfield(bytes: $0, count: pieceCount) }
     }
 
-    static func stamp(_ path: String) -> FileStamp? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
+    static func stamp(_ path: DiskPath) -> FileStamp? {
+        guard let info = path.status() else { return nil }
         return FileStamp(size: Int64(info.st_size),
                          modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
     }
 
-    static func make(infoHash: InfoHash, have: Bitfield, paths: [String]) -> ResumeData {
+    static func make(infoHash: InfoHash, have: Bitfield, paths: [DiskPath]) -> ResumeData {
         ResumeData(infoHash: infoHash.hex, pieceCount: have.count, have: Hex.encode(have.bytes), files: paths.map(stamp))
     }
 
@@ -43,7 +42,7 @@ public struct ResumeData: Codable, Sendable, Equatable {
     /// What may be believed without hashing. A file that is missing, resized or touched since
     /// the record was made vouches for none of its pieces. Nil when the data does not belong to
     /// this torrent.
-    func vouched(geometry: TorrentGeometry, infoHash: InfoHash, paths: [String], padding: [Bool]) -> Vouched? {
+    func vouched(geometry: TorrentGeometry, infoHash: InfoHash, paths: [DiskPath], padding: [Bool]) -> Vouched? {
         guard self.infoHash == infoHash.hex, pieceCount == geometry.pieceCount, files.count == paths.count,
             var trusted = bitfield
         else { return nil }

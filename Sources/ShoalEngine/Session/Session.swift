@@ -396,11 +396,9 @@ public actor Session {
         order.removeAll { $0 == hash }
         store?.forget(hash)
         await saveSession()
-        if deleteData {
-            let info = entry.runtime.metainfo.info
-            let root = (entry.downloadDirectory as NSString).appendingPathComponent(info.name)
-            try? FileManager.default.removeItem(atPath: root)
-        }
+        // Only the torrent's own files (and directories left empty), not whatever else the
+        // user keeps beside them.
+        if deleteData { entry.runtime.storage.deleteFiles() }
     }
 
     /// Forgets the resume data and checks every piece on disk again (resuming if it was running).

@@ -15,11 +15,14 @@ import SystemPackage
 /// ghost and then claimed as downloaded.
 public final class FileStorage: Sendable {
     public let geometry: TorrentGeometry
-    /// Absolute path of each file, inside the download directory.
+    /// Absolute path of each file, inside the download directory, as shown ...
     public let paths: [String]
+    /// ... and as the filesystem sees it.
+    public let diskPaths: [DiskPath]
     /// The download directory: nothing is opened through a symbolic link below it.
-    private let root: String
-    private let padding: [Bool]
+    let root: String
+    /// Files that are never on disk (padding, links).
+    let padding: [Bool]
     private let pool: FilePool
     /// This storage's descriptors in the pool.
     private let poolOwner = FilePool.newOwner()
@@ -39,11 +42,12 @@ public final class FileStorage: Sendable {
         let root = (downloadDirectory as NSString).standardizingPath
         self.root = root
         if info.isSingleFile {
-            self.paths = [root + "/" + info.name]
+            self.diskPaths = [DiskPath(root: root, components: [info.diskName])]
         } else {
-            self.paths = info.files.map { ([root, info.name] + $0.path).joined(separator: "/") }
+            self.diskPaths = info.files.map { DiskPath(root: root, components: [info.diskName] + $0.diskPath) }
         }
-        self.padding = info.files.map(\.isPadding)
+        self.paths = diskPaths.map(\.description)
+        self.padding = info.files.map(\.isVirtual)
     }
 
     public convenience init(info: InfoDictionary, downloadDirectory: String) {
@@ -242,52 +246,7 @@ public final class FileStorage: Sendable {
 
     /// True if every non-padding file exists with its full size (a quick test before a recheck).
     public func fileExists(_ file: Int) -> Bool {
-        var info = stat()
-        return stat(paths[file], &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-    }
-
-    /// What to do on meeting a directory of the path that does not exist yet.
-    private enum MissingDirectory { case create, fail, stop }
-
-    /// Walks the directories between the download directory and `path` and refuses a symbolic
-    /// link among them: a link planted in the download directory must not send the torrent's
-    /// data (or reads of it) anywhere else. The file itself is opened with O_NOFOLLOW.
-    private func checkNoLinks(to path: String, missing: MissingDirectory) throws(StorageError) {
-        let relative = path.dropFirst(root.count).split(separator: "/").dropLast()
-        // The download directory itself is the user's choice (it may be a link); it is created
-        // if missing.
-        if missing == .create { try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true) }
-        var current = root
-        for component in relative {
-            current += "/" + component
-            var info = stat()
-            if lstat(current, &info) == 0 {
-                if info.st_mode & S_IFMT == S_IFLNK {
-                    throw StorageError("\(current) is a symbolic link: Shoal writes only inside the download directory, not through links")
-                }
-                guard info.st_mode & S_IFMT == S_IFDIR else { throw StorageError("\(current) is in the way: it is not a directory") }
-                continue
-            }
-            switch missing {
-            case .stop: return  // created later, when written
-            case .fail: throw StorageError("\(current) is missing")
-            case .create:
-                guard mkdir(current, 0o755) == 0 || errno == EEXIST else {
-                    throw StorageError("\(current): cannot create the directory: \(String(cString: strerror(errno)))")
-                }
-            }
-        }
-    }
-
-    /// Checks before any download that every file can be written where it belongs: names the
-    /// filesystem can hold (255 bytes a component) and no symbolic link on the way.
-    public func preflight() throws(StorageError) {
-        for (file, path) in paths.enumerated() where !padding[file] {
-            for component in path.dropFirst(root.count).split(separator: "/") where component.utf8.count > 255 {
-                throw StorageError("\(component.prefix(40))…: file name too long (\(component.utf8.count) bytes; the limit is 255)")
-            }
-            try checkNoLinks(to: path, missing: .stop)
-        }
+        diskPaths[file].status().map { ($0.st_mode & S_IFMT) == S_IFREG } ?? false
     }
 
     /// Creates the empty files of the torrent, which no piece write would create.
@@ -314,8 +273,7 @@ public final class FileStorage: Sendable {
     public func vanished(files: some Sequence<Int>) -> String? {
         let known = identities.withLock { $0 }
         for file in files where !padding[file] {
-            var info = stat()
-            guard stat(paths[file], &info) == 0 else {
+            guard let info = diskPaths[file].status() else {
                 return "\(paths[file]) was deleted or moved while the torrent was running"
             }
             if let identity = known[file], identity != Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)) {
@@ -348,12 +306,13 @@ public final class FileStorage: Sendable {
         let seenBefore = identities.withLock { $0[file] != nil }
         let descriptor: FileDescriptor
         do {
-            try checkNoLinks(to: path, missing: forWriting && !seenBefore ? .create : .fail)
+            try checkNoLinks(to: file, missing: forWriting && !seenBefore ? .create : .fail)
+            let target = diskPaths[file].filePath
             if forWriting {
-                descriptor = try FileDescriptor.open(FilePath(path), .readWrite, options: seenBefore ? [.noFollow] : [.create, .noFollow],
+                descriptor = try FileDescriptor.open(target, .readWrite, options: seenBefore ? [.noFollow] : [.create, .noFollow],
                                                      permissions: [.ownerReadWrite, .groupRead, .otherRead])
             } else {
-                descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: [.noFollow])
+                descriptor = try FileDescriptor.open(target, .readOnly, options: [.noFollow])
             }
         } catch let error as StorageError {
             throw error

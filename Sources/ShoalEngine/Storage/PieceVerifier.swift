@@ -15,7 +15,7 @@ public enum PieceVerifier {
                                  known: Bitfield? = nil, progress: @escaping @Sendable (Int) -> Void = { _ in }) async -> Bitfield {
         let geometry = info.geometry
         // Skip pieces none of whose (non-padding) files exist: nothing to read.
-        let present = (0..<geometry.fileLengths.count).map { storage.fileExists($0) || info.files[$0].isPadding || info.files[$0].length == 0 }
+        let present = (0..<geometry.fileLengths.count).map { storage.fileExists($0) || info.files[$0].isVirtual || info.files[$0].length == 0 }
         let workers = 2
         let runs = (0..<workers).map { worker in
             (geometry.pieceCount * worker / workers)..<(geometry.pieceCount * (worker + 1) / workers)

@@ -194,7 +194,7 @@ public actor TorrentRuntime {
     /// What resume data vouches for, read now (files are looked at, not read).
     func loadVouched() -> ResumeData.Vouched? {
         store?.loadResume(metainfo.infoHash)?.vouched(geometry: metainfo.info.geometry, infoHash: metainfo.infoHash,
-                                                      paths: storage.paths, padding: metainfo.info.files.map(\.isPadding))
+                                                      paths: storage.diskPaths, padding: metainfo.info.files.map(\.isVirtual))
     }
 
     /// Before it runs (paused, or not started yet), a torrent shows what its resume data says
@@ -336,7 +336,7 @@ public actor TorrentRuntime {
         guard force || have != savedHave else { return }
         storage.sync()
         do {
-            try store.saveResume(ResumeData.make(infoHash: metainfo.infoHash, have: have, paths: storage.paths), for: metainfo.infoHash)
+            try store.saveResume(ResumeData.make(infoHash: metainfo.infoHash, have: have, paths: storage.diskPaths), for: metainfo.infoHash)
             savedHave = have
         } catch {
             errorMessage = "cannot save resume data: \(error)"

@@ -46,7 +46,7 @@ final class DemoSwarm: Sendable {
         let layout = try ContentScanner.scan(content.path)
         let pieceLength = MetainfoBuilder.automaticPieceLength(totalLength: layout.totalLength)
         let hashes = try PieceHasher.hash(layout, pieceLength: pieceLength, threads: ProcessInfo.processInfo.activeProcessorCount)
-        var builder = MetainfoBuilder(name: layout.name, files: layout.files.map { .init(path: $0.path, length: $0.length) },
+        var builder = MetainfoBuilder(name: layout.name, files: layout.files.map { .init(rawPath: $0.rawPath, length: $0.length) },
                                       length: layout.totalLength, pieceLength: pieceLength, pieceHashes: hashes)
         builder.trackerTiers = [[tracker.announceURL], [tracker.udpAnnounceURL ?? tracker.announceURL]]
         builder.createdBy = ShoalVersion.createdBy
