@@ -17,22 +17,26 @@ struct HeadlessPrinter {
         // `--exit-when-done` quits as soon as it can.
         let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let events = session.events.subscribe()
+        let bans = BanNotices()
         return await withTaskGroup(of: String?.self) { group in
             group.addTask {
-                for await _ in events { wake.yield() }
+                for await event in events {
+                    if case .banned(let hash, let peer, let reason) = event { await bans.add(hash, "\(peer): \(reason)") }
+                    wake.yield()
+                }
                 return nil
             }
             group.addTask {
                 while (try? await Task.sleep(for: interval)) != nil { wake.yield() }
                 return nil
             }
-            let failure = await follow(wakes)
+            let failure = await follow(wakes, bans: bans)
             group.cancelAll()
             return failure
         }
     }
 
-    private func follow(_ wakes: AsyncStream<Void>) async -> String? {
+    private func follow(_ wakes: AsyncStream<Void>, bans: BanNotices) async -> String? {
         var announced: Set<InfoHash> = []
         var failed: Set<InfoHash> = []
         var trackerLines: [String: String] = [:]
@@ -40,6 +44,9 @@ struct HeadlessPrinter {
         while !Task.isCancelled {
             let snapshot = await session.snapshot()
             for notice in await session.takeErrors() { say("notice: \(notice)") }
+            for (hash, text) in await bans.take() {
+                say("banned: \(snapshot.torrents.first { $0.id == hash }?.name ?? hash.hex): \(text)")
+            }
             for torrent in snapshot.torrents {
                 say(Self.line(torrent))
                 if torrent.isComplete && torrent.activity != .checking && announced.insert(torrent.id).inserted {
@@ -78,6 +85,16 @@ struct HeadlessPrinter {
         line += "down \(ByteCount.format(Int64(torrent.downloadRate)))/s  up \(ByteCount.format(Int64(torrent.uploadRate)))/s  "
         line += "peers \(torrent.peers.count) (\(torrent.seedCount) seeds)  eta \(eta)"
         return line
+    }
+}
+
+/// Bans reported by the session, waiting for the next lines.
+actor BanNotices {
+    private var pending: [(InfoHash, String)] = []
+    func add(_ hash: InfoHash, _ text: String) { pending.append((hash, text)) }
+    func take() -> [(InfoHash, String)] {
+        defer { pending.removeAll() }
+        return pending
     }
 }
 

@@ -109,7 +109,7 @@ struct CreateInteropTests {
         #expect(mk.status == 0, "\(mk.stderr)")
         #expect(metainfo.infoHash == (try Metainfo(bytes: Array(Data(contentsOf: mkOut)))).infoHash)
         // The creator seeds it from where it is: every piece is found on disk.
-        let seeded = try ShoalBinary.run(["--headless", "--exit-when-done", "--bind", "127.0.0.1", "--port", "0", "--download-dir",
+        let seeded = try await ShoalBinary.runAsync(["--headless", "--exit-when-done", "--bind", "127.0.0.1", "--port", "0", "--download-dir",
                                           directory.url.path, "--state-dir", directory.url.appendingPathComponent("state").path, ours.path])
         #expect(seeded.status == 0, "\(seeded.stderr)")
         #expect(seeded.stdout.contains("completed: latin (1/1 pieces verified)"), "\(seeded.stdout)")

@@ -108,7 +108,8 @@ struct DiskTroubleTests {
         }
         let torrent = directory.url.appendingPathComponent("many.torrent").path
         let limited = { (arguments: [String]) in ["-c", "ulimit -n 256; exec \"$0\" \"$@\"", shoal] + arguments }
-        let created = try ShoalBinary.execute(URL(fileURLWithPath: "/bin/bash"), limited(["create", root.path, "-o", torrent, "--piece-size", "16384"]))
+        let created = try await ShoalBinary.executeAsync(URL(fileURLWithPath: "/bin/bash"),
+                                                         limited(["create", root.path, "-o", torrent, "--piece-size", "16384"]))
         #expect(created.status == 0, "\(created.stderr)")
         let seedPort = ExternalProcess.freePort()
         let seeder = try ExternalProcess("/bin/bash", limited(["--headless", "--bind", "127.0.0.1", "--port", String(seedPort),

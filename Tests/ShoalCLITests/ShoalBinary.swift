@@ -39,6 +39,39 @@ enum ShoalBinary {
         return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData, as: UTF8.self))
     }
+    /// The same, from an async test: waits with `Task.sleep`, never blocking a thread of the
+    /// cooperative pool (two on this machine, shared with every session other tests run).
+    static func runAsync(_ arguments: [String], in directory: URL? = nil, timeout: Duration = .seconds(120)) async throws -> Result {
+        try await executeAsync(url, arguments, in: directory, timeout: timeout)
+    }
+
+    static func executeAsync(_ program: URL, _ arguments: [String], in directory: URL? = nil,
+                             timeout: Duration = .seconds(120)) async throws -> Result {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
+        for file in [outURL, errURL] { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
+        let process = Process()
+        process.executableURL = program
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let timedOut = process.isRunning
+        if timedOut {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        let out = String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self)
+        let err = String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self)
+        return Result(status: timedOut ? -1 : process.terminationStatus, stdout: out, stderr: timedOut ? "timed out\n" + err : err)
+    }
+
     static func tool(_ name: String) -> URL? { ExternalProcess.which(name).map(URL.init(fileURLWithPath:)) }
 
     static func hasTools(_ names: String...) -> Bool { names.allSatisfy { ExternalProcess.available($0) } }

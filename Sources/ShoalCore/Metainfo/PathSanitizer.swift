@@ -3,6 +3,7 @@
 /// leave the download directory: no component is empty, `.` or `..`, or holds `/` or NUL.
 ///
 /// - `/` (and NUL and other control characters) become `_`: `a/../b` is one odd name, not a path;
+/// - so do the bidirectional overrides that make `evil\u{202E}txt.exe` read as `evilexe.txt`;
 /// - empty, `.` and `..` components are dropped, or become `_` when nothing would be left;
 /// - a component over 255 bytes is cut to 240, keeping a short extension;
 /// - bytes that are not UTF-8 are kept as they are on disk (`caf\xe9.txt` and `caf\xe8.txt`
@@ -14,7 +15,7 @@ public enum PathSanitizer {
 
     /// One name made safe; nil when it should be dropped (empty, `.`, `..`).
     public static func component(_ raw: [UInt8]) -> [UInt8]? {
-        var bytes = raw.map { $0 == UInt8(ascii: "/") || $0 < 0x20 || $0 == 0x7F ? underscore : $0 }
+        var bytes = withoutBidiControls(raw.map { $0 == UInt8(ascii: "/") || $0 < 0x20 || $0 == 0x7F ? underscore : $0 })
         if bytes.isEmpty || bytes == [UInt8(ascii: ".")] || bytes == [UInt8(ascii: "."), UInt8(ascii: ".")] { return nil }
         if bytes.count > maxComponent { bytes = shortened(bytes) }
         return bytes
@@ -24,6 +25,26 @@ public enum PathSanitizer {
     public static func path(_ raw: [[UInt8]]) -> [[UInt8]] {
         let kept = raw.compactMap(component)
         return kept.isEmpty ? [[underscore]] : kept
+    }
+
+    /// U+202A–202E and U+2066–2069 (E2 80 AA–AE, E2 81 A6–A9 in UTF-8) replaced by `_`.
+    static func withoutBidiControls(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.contains(0xE2) else { return bytes }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == 0xE2, index + 2 < bytes.count,
+                (bytes[index + 1] == 0x80 && (0xAA...0xAE).contains(bytes[index + 2]))
+                    || (bytes[index + 1] == 0x81 && (0xA6...0xA9).contains(bytes[index + 2])) {
+                out.append(underscore)
+                index += 3
+            } else {
+                out.append(bytes[index])
+                index += 1
+            }
+        }
+        return out
     }
 
     /// Cut to 240 bytes at a character boundary, with the extension (up to 10 bytes) kept.

@@ -8,6 +8,8 @@ public final class SessionEvents: Sendable {
     public enum Event: Sendable, Equatable {
         case completed(InfoHash)
         case failed(InfoHash)
+        /// A peer was banned from the torrent, and why.
+        case banned(InfoHash, peer: String, reason: String)
     }
 
     private struct Subscribers {

@@ -291,10 +291,14 @@ extension TorrentRuntime {
 
     func ban(_ peerID: PeerID) {
         guard bannedIDs.insert(peerID).inserted else { return }
+        let reason = "sent data that failed the hash check"
+        var addresses: [String] = []
         for (key, record) in peers where record.peerID == peerID {
             if !record.incoming { bannedAddresses.insert(record.address) }
-            drop(key, "sent data that failed the hash check")
+            addresses.append(record.address.description)
+            drop(key, reason)
         }
+        events.publish(.banned(infoHash, peer: (addresses.first ?? "gone") + " (\(peerID.clientName))", reason: reason))
     }
 }
 

@@ -143,7 +143,8 @@ struct WildTorrentTests {
     }
 
     @Test func controlCharactersInNamesBecomeUnderscores() throws {
-        let metainfo = try Metainfo(bytes: Self.multi([Self.file(["a\u{1B}[2Jb"]), Self.file([[0x61, 0x00, 0x62]])]))
-        #expect(Self.paths(metainfo) == ["a_[2Jb", "a_b"])
+        let metainfo = try Metainfo(bytes: Self.multi([Self.file(["a\u{1B}[2Jb"]), Self.file([[0x61, 0x00, 0x62]]),
+                                                       Self.file(["evil\u{202E}txt.exe"]), Self.file(["x\u{2066}y"])]))
+        #expect(Self.paths(metainfo) == ["a_[2Jb", "a_b", "evil_txt.exe", "x_y"])
     }
 }
