@@ -1,9 +1,9 @@
 import Foundation
 import ShoalCore
-import ShoalEngine
 import ShoalTestSupport
 import Synchronization
 import Testing
+@testable import ShoalEngine
 
 /// Connections that handshake and then only send keep-alives, holding slots they never use.
 final class SlotHoggers: @unchecked Sendable {
@@ -87,6 +87,29 @@ struct SlotHoggingTests {
         #expect(done, "the leecher never got a slot")
         #expect(SwarmHarness.sameContents(seedDir.appendingPathComponent("hogged.bin"), harness.root.appendingPathComponent("leech/hogged.bin")))
         #expect(hoggers.closedCount >= 1, "an idle connection made room")
+        await harness.stopAll()
+    }
+}
+
+/// What a torrent remembers of connections that are gone stays bounded however many come and go.
+@Suite("Memory of past connections")
+struct PastConnectionTests {
+    @Test func idsOfGoneConnectionsAreForgotten() async throws {
+        let harness = try SwarmHarness()
+        let torrent = try harness.makeTorrent(name: "churn.bin", files: nil, singleSize: 100_000, pieceLength: 16 << 10,
+                                              in: harness.root.appendingPathComponent("seed"), seed: 93, trackers: [])
+        let seeder = try await harness.startSession("seed")
+        try await seeder.add(torrent)
+        #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
+        // Thirty connections that handshake and leave, one after another.
+        for _ in 0..<30 {
+            let hello = Handshake(infoHash: torrent.infoHash, peerID: .generate()).encoded
+            _ = await LoopbackSocket.exchange(hello, port: Int(seeder.listenPort), timeout: 0.3)
+        }
+        let runtime = try #require(await seeder.runtime(for: torrent.infoHash))
+        #expect(await harness.waitUntil(timeout: .seconds(10)) { await runtime.connectionCount == 0 })
+        await runtime.forgetGoneSenders(now: .now)
+        #expect(await runtime.rememberedSenders == 0, "ids of connections that sent nothing unchecked are dropped")
         await harness.stopAll()
     }
 }

@@ -368,6 +368,13 @@ public struct PiecePicker: Sendable {
         for index in pieces where index >= 0 && index < geometry.pieceCount { have.clear(index) }
     }
 
+    /// Peers that sent blocks of pieces not yet checked: who may still be blamed for one.
+    public var senderKeys: Set<PeerKey> {
+        var keys = Set<PeerKey>()
+        for piece in partial.values { keys.formUnion(piece.contributors) }
+        return keys
+    }
+
     /// Pieces started but not finished (for the piece map's "downloading" state).
     public var piecesInProgress: [Int] { Array(partial.keys).sorted() }
 }

@@ -166,6 +166,19 @@ extension TorrentRuntime {
         sendPeerExchange(now: now)
         dialMore(now: now)
         wakeAnnouncerIfDue(now: now)
+        if lastSenderSweep.map({ now - $0 >= .seconds(60) }) ?? true { forgetGoneSenders(now: now) }
+    }
+
+    /// Connections registered, and connection ids remembered (for tests of what stays bounded).
+    var connectionCount: Int { peers.count }
+    var rememberedSenders: Int { peerIDsByKey.count }
+
+    /// Drops the ids of connections that are gone and sent nothing still unchecked: kept for
+    /// ever, they grew by one entry per connection for as long as the torrent ran.
+    func forgetGoneSenders(now: ContinuousClock.Instant) {
+        lastSenderSweep = now
+        let keep = Set(peers.keys).union(picker?.senderKeys ?? [])
+        peerIDsByKey = peerIDsByKey.filter { keep.contains($0.key) }
     }
 
     /// A seeding torrent that reached its ratio or time goal stops seeding (it stays complete,
@@ -291,6 +304,9 @@ extension TorrentRuntime {
 
     func ban(_ peerID: PeerID) {
         guard bannedIDs.insert(peerID).inserted else { return }
+        banOrder.append(peerID)
+        if banOrder.count > Self.maxBans { bannedIDs.remove(banOrder.removeFirst()) }
+        if bannedAddresses.count > Self.maxBans { bannedAddresses.removeAll() }
         let reason = "sent data that failed the hash check"
         var addresses: [String] = []
         for (key, record) in peers where record.peerID == peerID {

@@ -46,15 +46,20 @@ public actor TorrentRuntime {
     var addresses: [PeerAddress: DialState] = [:]
     var bannedIDs: Set<PeerID> = []
     var bannedAddresses: Set<PeerAddress> = []
+    /// Bans in the order made: past `maxBans` the oldest is lifted (a peer that forges a new id
+    /// for every connection must not grow memory without end).
+    var banOrder: [PeerID] = []
+    static let maxBans = 10_000
     var suspects: [Int: SuspectPiece] = [:]
     /// Whether `verifyLoop` runs, and who waits for it to end (see `waitForVerifyLoop`).
     var verifyLoopRunning = false
     var verifyLoopWaiters: [CheckedContinuation<Void, Never>] = []
     /// Peers that sent part of a piece that failed, by id: on parole (see `PiecePicker`).
     var paroleIDs: Set<PeerID> = []
-    /// Every connection's peer id by key, kept after it closes: blame for a bad piece can come
-    /// after the sender has gone.
+    /// Every connection's peer id by key, kept after it closes while a piece it sent part of is
+    /// unchecked: blame for a bad piece can come after the sender has gone (see `forgetGoneSenders`).
     var peerIDsByKey: [Int: PeerID] = [:]
+    var lastSenderSweep: ContinuousClock.Instant?
     var hashFailures = 0
     var lastChokeRound: ContinuousClock.Instant?
     var lastKeepAlive: ContinuousClock.Instant
