@@ -80,7 +80,9 @@ struct HostilePeerTests {
         let harness = try SwarmHarness()
         try await harness.startTracker()
         let seedDir = harness.root.appendingPathComponent("seed")
-        let torrent = try harness.makeTorrent(name: "capped.bin", files: nil, singleSize: 3 << 20, pieceLength: 64 << 10,
+        // Pieces of 32 blocks: with the cap sharing the rate between both senders, every piece
+        // gets blocks from both.
+        let torrent = try harness.makeTorrent(name: "capped.bin", files: nil, singleSize: 4 << 20, pieceLength: 512 << 10,
                                               in: seedDir, seed: 9)
         let liar = try await ScriptedPeer(metainfo: torrent) { block in SwarmHarness.bytes(block.length, seed: UInt64(block.offset)) }
         let liarTask = Task { await liar.run() }

@@ -219,7 +219,7 @@ public actor Session {
         return hash
     }
 
-    private func insert(_ metainfo: Metainfo, downloadDirectory: String?, paused: Bool, filePriorities: [FilePriority]?,
+    func insert(_ metainfo: Metainfo, downloadDirectory: String?, paused: Bool, filePriorities: [FilePriority]?,
                         added: Date = Date()) async throws -> InfoHash {
         let hash = metainfo.infoHash
         guard entries[hash] == nil, magnets[hash] == nil else { throw SessionError.duplicate(metainfo.info.name) }
@@ -239,102 +239,6 @@ public actor Session {
                        events: events)
     }
 
-    /// Brings back the torrents of the last run, as they were left. Returns problems to report;
-    /// a torrent that cannot be restored is skipped, never fatal.
-    public func restore() async -> [String] {
-        guard let store else { return [] }
-        let saved: [SessionStore.Entry]
-        do {
-            let session = try store.loadSession()
-            saved = session.torrents
-            if config.restoresGlobalLimits, let limits = session.limits {
-                globalUpload.setRate(limits.upload)
-                globalDownload.setRate(limits.download)
-            }
-        } catch {
-            store.moveAsideBrokenSession()
-            return ["\(error)"]
-        }
-        var problems: [String] = []
-        for record in saved {
-            guard let hash = InfoHash(text: record.infoHash) else { continue }
-            // A magnet whose metadata never arrived: fetch it again.
-            if let text = record.magnet, !store.hasTorrent(hash) {
-                do {
-                    try await add(magnet: MagnetLink(parsing: text), downloadDirectory: record.downloadDirectory,
-                                  paused: record.paused, added: record.added)
-                } catch {
-                    problems.append("cannot restore \(record.infoHash): \(error)")
-                }
-                continue
-            }
-            do {
-                let metainfo = try store.loadTorrent(hash)
-                let priorities = record.filePriorities.count == metainfo.info.files.count
-                    ? record.filePriorities.map { FilePriority(rawValue: $0) ?? .normal } : nil
-                _ = try await insert(metainfo, downloadDirectory: record.downloadDirectory, paused: true,
-                                     filePriorities: priorities, added: record.added)
-                await entries[hash]?.runtime.restoreCounters(uploaded: record.uploaded, downloaded: record.downloaded,
-                                                             completed: record.completed, seedWhenDone: record.seedWhenDone)
-                if let up = record.uploadLimit, let down = record.downloadLimit {
-                    entries[hash]?.uploadLimit = up
-                    entries[hash]?.downloadLimit = down
-                    await entries[hash]?.runtime.setLimits(upload: up, download: down)
-                }
-                if !record.paused { start(hash) }
-            } catch {
-                problems.append("cannot restore \(record.infoHash): \(error)")
-            }
-        }
-        return problems
-    }
-
-    /// Writes the session file: every torrent, its place, state and totals.
-    func saveSession() async {
-        guard let store else { return }
-        var records: [SessionStore.Entry] = []
-        for hash in order {
-            if let magnet = magnets[hash] {
-                records.append(SessionStore.Entry(
-                    infoHash: hash.hex, downloadDirectory: magnet.downloadDirectory, paused: magnet.paused, seedWhenDone: true,
-                    filePriorities: [], added: magnet.added, completed: nil, uploaded: 0, downloaded: 0, magnet: magnet.fetcher.magnet.uri))
-                continue
-            }
-            guard let entry = entries[hash] else { continue }
-            let state = await entry.runtime.persistentState
-            records.append(SessionStore.Entry(
-                infoHash: hash.hex, downloadDirectory: entry.downloadDirectory, paused: entry.paused,
-                seedWhenDone: state.seedWhenDone, filePriorities: state.priorities.map(\.rawValue), added: entry.added,
-                completed: state.completed, uploaded: state.uploaded, downloaded: state.downloaded,
-                uploadLimit: entry.uploadLimit, downloadLimit: entry.downloadLimit))
-        }
-        do {
-            try store.saveEntries(records, limits: SessionStore.Limits(upload: globalUpload.rate, download: globalDownload.rate))
-        } catch {
-            errors.append("\(error)")
-        }
-    }
-
-    /// Saves the session once a minute (totals move), until shutdown. The shutdown signal is
-    /// waited for by one task for the loop's whole life: a wait started afresh each round and
-    /// cancelled when the minute was up finished the stream, and saving stopped after a minute.
-    private func saveLoop() async {
-        guard store != nil else { return }
-        let signal = shutdownSignal
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await _ in signal {}
-            }
-            group.addTask {
-                while (try? await Task.sleep(for: self.config.sessionSaveInterval)) != nil {
-                    await self.saveSession()
-                }
-            }
-            await group.next()
-            group.cancelAll()
-        }
-    }
-
     /// Records something the user should see (watch-folder results, failures to save state).
     public func report(_ message: String) { errors.append(message) }
 
@@ -344,7 +248,7 @@ public actor Session {
         return errors
     }
 
-    private func start(_ hash: InfoHash) {
+    func start(_ hash: InfoHash) {
         guard var entry = entries[hash], entry.paused else { return }
         if entry.stop != nil { return }
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self)
@@ -487,50 +391,5 @@ public actor Session {
     func runtime(for hash: InfoHash) -> TorrentRuntime? {
         guard let entry = entries[hash], !entry.paused else { return nil }
         return entry.runtime
-    }
-
-    // MARK: - Incoming connections
-
-    private func acceptLoop(_ server: NIOAsyncChannel<any Channel, Never>) async {
-        try? await server.executeThenClose { inbound in
-            try await withThrowingDiscardingTaskGroup { group in
-                for try await child in inbound {
-                    group.addTask { await self.handleIncoming(child) }
-                }
-            }
-        }
-    }
-
-    private nonisolated func handleIncoming(_ raw: any Channel) async {
-        // Over the descriptor budget, a connection is closed at once: the process must keep
-        // descriptors for its files and its own dials.
-        guard DescriptorBudget.shared.takeSocket() else {
-            try? await raw.close()
-            return
-        }
-        defer { DescriptorBudget.shared.giveSocket() }
-        // Wrapping here rather than in the accept initializer: NIO traps on an async channel that
-        // is dropped unused, which happens when a connection races a closing listener.
-        guard let child = try? await PeerConnection.adopt(raw) else {
-            try? await raw.close()
-            return
-        }
-        let remote = raw.remoteAddress
-        let address = PeerAddress(host: remote?.ipAddress ?? "?", port: UInt16(remote?.port ?? 0))
-        try? await child.executeThenClose { inbound, outbound in
-            var iterator = inbound.makeAsyncIterator()
-            var decoder = PeerWireDecoder(maxFrameLength: PeerWireDecoder.extendedFrameLimit)
-            let handshake = try await PeerConnection.withDeadline(channel: raw, timeout: self.config.handshakeTimeout) {
-                try await PeerConnection.readHandshake(&iterator, into: &decoder)
-            }
-            guard let runtime = await self.runtime(for: handshake.infoHash) else { return }
-            let context = await runtime.context
-            // Re-home leftover bytes in a decoder sized for this torrent's bitfield.
-            var sized = PeerWireDecoder(pieceCount: context.pieceCount)
-            if let rest = decoder.takeRaw(decoder.bufferedByteCount) { sized.append(rest) }
-            try await PeerConnection.accepted(handshake: handshake, remote: address, iterator: &iterator,
-                                              outbound: outbound, decoder: sized, channel: raw, torrent: runtime,
-                                              context: context)
-        }
     }
 }

@@ -25,13 +25,14 @@ extension TorrentRuntime {
         defer { if budgetHeld { peerBudget.give() } }
         // Two peers that dial each other at once end up with two connections. Both sides keep the
         // one opened by the peer with the lower id, so they agree without talking about it.
-        if let (existingKey, existing) = peers.first(where: { $0.value.peerID == peerID }) {
+        if let (existingKey, existing) = peers.first(where: { $0.value.peerID == peerID && !$0.value.closing }) {
             let newInitiator = incoming ? peerID : config.peerID
             let oldInitiator = existing.incoming ? peerID : config.peerID
             guard newInitiator.bytes.lexicographicallyPrecedes(oldInitiator.bytes) else { return nil }
-            existing.link.close()
-            peers[existingKey] = nil
-            peerBudget.give()
+            // Dropped like any other connection: the picker forgets it and its requests. (It
+            // was only unlisted here, so the picker kept its requests — and on parole its
+            // pieces — for a connection that was gone, and the download stalled.)
+            drop(existingKey, "replaced by a second connection from the same peer")
         }
         let key = nextKey
         nextKey += 1

@@ -1,0 +1,50 @@
+import NIOCore
+import NIOPosix
+import ShoalCore
+
+/// Connections peers open to us: each is handshaken, routed to its torrent by info-hash, and
+/// run there; one over the descriptor budget is closed at once.
+extension Session {
+    func acceptLoop(_ server: NIOAsyncChannel<any Channel, Never>) async {
+        try? await server.executeThenClose { inbound in
+            try await withThrowingDiscardingTaskGroup { group in
+                for try await child in inbound {
+                    group.addTask { await self.handleIncoming(child) }
+                }
+            }
+        }
+    }
+
+    private nonisolated func handleIncoming(_ raw: any Channel) async {
+        // Over the descriptor budget, a connection is closed at once: the process must keep
+        // descriptors for its files and its own dials.
+        guard DescriptorBudget.shared.takeSocket() else {
+            try? await raw.close()
+            return
+        }
+        defer { DescriptorBudget.shared.giveSocket() }
+        // Wrapping here rather than in the accept initializer: NIO traps on an async channel that
+        // is dropped unused, which happens when a connection races a closing listener.
+        guard let child = try? await PeerConnection.adopt(raw) else {
+            try? await raw.close()
+            return
+        }
+        let remote = raw.remoteAddress
+        let address = PeerAddress(host: remote?.ipAddress ?? "?", port: UInt16(remote?.port ?? 0))
+        try? await child.executeThenClose { inbound, outbound in
+            var iterator = inbound.makeAsyncIterator()
+            var decoder = PeerWireDecoder(maxFrameLength: PeerWireDecoder.extendedFrameLimit)
+            let handshake = try await PeerConnection.withDeadline(channel: raw, timeout: self.config.handshakeTimeout) {
+                try await PeerConnection.readHandshake(&iterator, into: &decoder)
+            }
+            guard let runtime = await self.runtime(for: handshake.infoHash) else { return }
+            let context = await runtime.context
+            // Re-home leftover bytes in a decoder sized for this torrent's bitfield.
+            var sized = PeerWireDecoder(pieceCount: context.pieceCount)
+            if let rest = decoder.takeRaw(decoder.bufferedByteCount) { sized.append(rest) }
+            try await PeerConnection.accepted(handshake: handshake, remote: address, iterator: &iterator,
+                                              outbound: outbound, decoder: sized, channel: raw, torrent: runtime,
+                                              context: context)
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import ShoalCore
+
+/// The session between runs: what `restore()` brings back from the state directory, and the
+/// session file written on every change and once a minute.
+extension Session {
+    /// Brings back the torrents of the last run, as they were left. Returns problems to report;
+    /// a torrent that cannot be restored is skipped, never fatal.
+    public func restore() async -> [String] {
+        guard let store else { return [] }
+        let saved: [SessionStore.Entry]
+        do {
+            let session = try store.loadSession()
+            saved = session.torrents
+            if config.restoresGlobalLimits, let limits = session.limits {
+                globalUpload.setRate(limits.upload)
+                globalDownload.setRate(limits.download)
+            }
+        } catch {
+            store.moveAsideBrokenSession()
+            return ["\(error)"]
+        }
+        var problems: [String] = []
+        for record in saved {
+            guard let hash = InfoHash(text: record.infoHash) else { continue }
+            // A magnet whose metadata never arrived: fetch it again.
+            if let text = record.magnet, !store.hasTorrent(hash) {
+                do {
+                    try await add(magnet: MagnetLink(parsing: text), downloadDirectory: record.downloadDirectory,
+                                  paused: record.paused, added: record.added)
+                } catch {
+                    problems.append("cannot restore \(record.infoHash): \(error)")
+                }
+                continue
+            }
+            do {
+                let metainfo = try store.loadTorrent(hash)
+                let priorities = record.filePriorities.count == metainfo.info.files.count
+                    ? record.filePriorities.map { FilePriority(rawValue: $0) ?? .normal } : nil
+                _ = try await insert(metainfo, downloadDirectory: record.downloadDirectory, paused: true,
+                                     filePriorities: priorities, added: record.added)
+                await entries[hash]?.runtime.restoreCounters(uploaded: record.uploaded, downloaded: record.downloaded,
+                                                             completed: record.completed, seedWhenDone: record.seedWhenDone)
+                if let up = record.uploadLimit, let down = record.downloadLimit {
+                    entries[hash]?.uploadLimit = up
+                    entries[hash]?.downloadLimit = down
+                    await entries[hash]?.runtime.setLimits(upload: up, download: down)
+                }
+                if !record.paused { start(hash) }
+            } catch {
+                problems.append("cannot restore \(record.infoHash): \(error)")
+            }
+        }
+        return problems
+    }
+
+    /// Writes the session file: every torrent, its place, state and totals.
+    func saveSession() async {
+        guard let store else { return }
+        var records: [SessionStore.Entry] = []
+        for hash in order {
+            if let magnet = magnets[hash] {
+                records.append(SessionStore.Entry(
+                    infoHash: hash.hex, downloadDirectory: magnet.downloadDirectory, paused: magnet.paused, seedWhenDone: true,
+                    filePriorities: [], added: magnet.added, completed: nil, uploaded: 0, downloaded: 0, magnet: magnet.fetcher.magnet.uri))
+                continue
+            }
+            guard let entry = entries[hash] else { continue }
+            let state = await entry.runtime.persistentState
+            records.append(SessionStore.Entry(
+                infoHash: hash.hex, downloadDirectory: entry.downloadDirectory, paused: entry.paused,
+                seedWhenDone: state.seedWhenDone, filePriorities: state.priorities.map(\.rawValue), added: entry.added,
+                completed: state.completed, uploaded: state.uploaded, downloaded: state.downloaded,
+                uploadLimit: entry.uploadLimit, downloadLimit: entry.downloadLimit))
+        }
+        do {
+            try store.saveEntries(records, limits: SessionStore.Limits(upload: globalUpload.rate, download: globalDownload.rate))
+        } catch {
+            errors.append("\(error)")
+        }
+    }
+
+    /// Saves the session once a minute (totals move), until shutdown. The shutdown signal is
+    /// waited for by one task for the loop's whole life: a wait started afresh each round and
+    /// cancelled when the minute was up finished the stream, and saving stopped after a minute.
+    func saveLoop() async {
+        guard store != nil else { return }
+        let signal = shutdownSignal
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in signal {}
+            }
+            group.addTask {
+                while (try? await Task.sleep(for: self.config.sessionSaveInterval)) != nil {
+                    await self.saveSession()
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import ShoalCore
+
+/// What a torrent knows of its files between runs and while it runs: resume data saved and
+/// read back, the progress shown while it is not running, and the check that the files holding
+/// verified pieces are still there.
+extension TorrentRuntime {
+    /// What resume data vouches for, read now (files are looked at, not read).
+    func loadVouched() -> ResumeData.Vouched? {
+        store?.loadResume(metainfo.infoHash)?.vouched(geometry: metainfo.info.geometry, infoHash: metainfo.infoHash,
+                                                      paths: storage.diskPaths, padding: metainfo.info.files.map(\.isVirtual))
+    }
+
+    /// Before it runs (paused, or not started yet), a torrent shows what its resume data says
+    /// it has, instead of nothing.
+    public func loadRestingProgress() {
+        guard picker == nil else { return }
+        restingHave = loadVouched()?.have
+    }
+
+    /// What a stopped torrent had, handed to the runtime that replaces it.
+    func setRestingProgress(_ have: Bitfield?) {
+        if picker == nil { restingHave = have }
+    }
+
+    var currentHave: Bitfield? { picker?.have ?? restingHave }
+
+    /// Files that still hold verified pieces and are no longer the files written (deleted or
+    /// replaced under us): their pieces are missing again and the torrent stops with the reason.
+    /// Checked on every resume save, while seeding too, and before completion is announced.
+    /// Returns false when the torrent failed.
+    @discardableResult
+    func checkFilesInPlace() -> Bool {
+        guard let have = picker?.have, activity != .error else { return activity != .error }
+        let geometry = metainfo.info.geometry
+        let holding = (0..<geometry.fileLengths.count).filter { file in geometry.pieces(ofFile: file).contains { have[$0] } }
+        guard let problem = storage.vanished(files: holding) else { return true }
+        let lost = holding.filter { storage.vanished(files: [$0]) != nil }.flatMap { geometry.pieces(ofFile: $0) }
+        picker?.piecesLost(lost)
+        saveResume(force: true)
+        fail("disk error: \(problem)")
+        return false
+    }
+
+    /// Writes resume data for the verified pieces, after flushing them to disk, so the record
+    /// never claims more than the disk holds. Skipped while nothing new was verified, unless
+    /// `force` (the files' times are recorded too).
+    func saveResume(force: Bool = false) {
+        guard let store, let have = picker?.have else { return }
+        lastResumeSave = .now
+        guard force || have != savedHave else { return }
+        storage.sync()
+        do {
+            try store.saveResume(ResumeData.make(infoHash: metainfo.infoHash, have: have, paths: storage.diskPaths), for: metainfo.infoHash)
+            savedHave = have
+        } catch {
+            errorMessage = "cannot save resume data: \(error)"
+        }
+    }
+}
