@@ -69,11 +69,9 @@ public final class FileStorage: Sendable {
         }
         let key = self.key(file, writable: forWriting)
         let descriptor = try pool.checkout(key) { try self.open(file, forWriting: forWriting) }
-        var wrote = false
-        defer { pool.checkin(key, descriptor, wrote: wrote) }
-        let result = try body(descriptor)
-        wrote = forWriting
-        return result
+        // A write that failed half-way still wrote something: the descriptor is dirty either way.
+        defer { pool.checkin(key, descriptor, wrote: forWriting) }
+        return try body(descriptor)
     }
 
     /// Reads a range of the stream. Missing files or short files read as an error: the caller
