@@ -126,6 +126,7 @@ enum TUIApp {
             case .remove(let id, let deleteData): try await session.remove(id, deleteData: deleteData)
             case .setFilePriorities(let id, let priorities): try await session.setFilePriorities(id, priorities)
             case .verify(let id): try await session.verify(id)
+            case .reannounce(let id): try await session.reannounce(id)
             case .setGlobalLimits(let up, let down):
                 let snapshot = await session.snapshot()
                 await session.setGlobalLimits(upload: up.map { $0 * 1024 } ?? snapshot.uploadLimit,

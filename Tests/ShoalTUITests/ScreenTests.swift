@@ -135,6 +135,13 @@ struct ScreenTests {
         #expect(state.handle(.character("x"), snapshot: snapshot, pageSize: 10) == [.setFilePriorities(id, [.normal, .normal])])
     }
 
+    @Test func reannounceAsksForTheSelectedTorrent() {
+        let snapshot = Self.session([Self.torrent("a.iso"), Self.torrent("b.iso")])
+        var state = UIState()
+        _ = state.handle(.down, snapshot: snapshot, pageSize: 10)
+        #expect(state.handle(.character("A"), snapshot: snapshot, pageSize: 10) == [.reannounce(snapshot.torrents[1].id)])
+    }
+
     @Test func helpIsGeneratedFromTheKeymap() {
         let snapshot = Self.session([])
         var state = UIState()

@@ -2,7 +2,7 @@
 public enum Action: Sendable, Hashable {
     case quit, help, up, down, pageUp, pageDown, top, bottom
     case open, back, nextTab, previousTab, tab(DetailTab)
-    case add, pauseResume, pauseResumeAll, toggleSeeding, remove, removeWithData, sort, filter, verify
+    case add, pauseResume, pauseResumeAll, toggleSeeding, remove, removeWithData, sort, filter, verify, reannounce
     case uploadLimit, downloadLimit
     case priorityUp, priorityDown, skipFile
 }
@@ -36,6 +36,8 @@ public enum Keymap {
         .init(keys: [.character("p"), .character(" ")], action: .pauseResume, context: .everywhere, description: "pause / resume"),
         .init(keys: [.character("P")], action: .pauseResumeAll, context: .everywhere, description: "pause all / resume all"),
         .init(keys: [.character("v")], action: .verify, context: .everywhere, description: "verify the data again (full recheck)"),
+        .init(keys: [.character("A")], action: .reannounce, context: .everywhere,
+              description: "ask the trackers for more peers now"),
         .init(keys: [.character("u")], action: .uploadLimit, context: .everywhere, description: "set the global upload limit"),
         .init(keys: [.character("d")], action: .downloadLimit, context: .everywhere, description: "set the global download limit"),
         .init(keys: [.character("S")], action: .toggleSeeding, context: .everywhere, description: "seed when done on / off"),

@@ -30,6 +30,8 @@ public enum UICommand: Sendable, Equatable {
     case remove(InfoHash, deleteData: Bool)
     case setFilePriorities(InfoHash, [FilePriority])
     case verify(InfoHash)
+    /// Announce as soon as the trackers' `min interval` allows.
+    case reannounce(InfoHash)
     /// KiB/s; nil leaves that direction as it is; 0 = unlimited.
     case setGlobalLimits(uploadKiB: Int?, downloadKiB: Int?)
     case quit
@@ -155,6 +157,10 @@ public struct UIState: Sendable {
             guard let current else { return [] }
             message = "\(current.name): checking every piece again"
             return [.verify(current.id)]
+        case .reannounce:
+            guard let current else { return [] }
+            message = "\(current.name): asking the trackers for peers"
+            return [.reannounce(current.id)]
         case .uploadLimit: prompt = .limit(upload: true, "")
         case .downloadLimit: prompt = .limit(upload: false, "")
         case .toggleSeeding:
