@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Pure protocol logic: no sockets, no files, no clocks of its own.
@@ -26,11 +27,12 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        // I/O at the edges: files, hashing workers, (later) sockets.
+        // I/O at the edges: files, sockets, hashing workers, timers.
         .target(
             name: "ShoalEngine",
             dependencies: [
                 "ShoalCore", "CPageCache",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -81,6 +83,7 @@ let package = Package(
                 "ShoalCore", "ShoalEngine", "ShoalTracker", "ShoalTUI", "ShoalTerminal", "CHeap",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -93,7 +96,12 @@ let package = Package(
         // Swarm harness and process helpers shared by the test targets.
         .target(
             name: "ShoalTestSupport",
-            dependencies: ["ShoalCore", "ShoalEngine", "ShoalTracker"],
+            dependencies: [
+                "ShoalCore", "ShoalEngine", "ShoalTracker",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/ShoalTestSupport",
             swiftSettings: strict
         ),
@@ -101,6 +109,7 @@ let package = Package(
             name: "ShoalEngineTests",
             dependencies: [
                 "ShoalCore", "ShoalEngine", "ShoalTracker", "ShoalTestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -23,10 +23,12 @@ struct ConfigFile: Equatable {
     var seedMinutes: Int?
     var superSeed: Bool?
     var minAnnounceInterval: Int?
+    var logLevel: String?
+    var logFile: String?
 
     static let keys = ["download_dir", "port", "bind", "up_kib", "down_kib", "state_dir", "watch", "watch_action", "theme",
                        "dht", "dht_bootstrap", "pex", "max_peers", "max_peers_total", "seed_ratio", "seed_minutes", "super_seed",
-                       "min_announce_interval"]
+                       "min_announce_interval", "log_level", "log_file"]
 
     static var defaultPath: String {
         let environment = ProcessInfo.processInfo.environment
@@ -83,6 +85,11 @@ struct ConfigFile: Equatable {
         config.downKib = try int("down_kib")
         config.stateDir = try path("state_dir")
         config.watchAction = try string("watch_action")
+        config.logLevel = try string("log_level")
+        if let level = config.logLevel, LogSetup.level(level) == nil {
+            throw Problem(description: "\(name): 'log_level' must be one of \(LogSetup.levels.joined(separator: ", "))")
+        }
+        config.logFile = try string("log_file").map { $0.isEmpty ? $0 : AbsolutePath.resolve($0, against: base) }
         config.theme = try string("theme").map { ($0 as NSString).expandingTildeInPath }
         func bool(_ key: String) throws(Problem) -> Bool? {
             guard let value = table[key] else { return nil }
@@ -157,6 +164,9 @@ struct ConfigFile: Equatable {
             row("dht_bootstrap", dhtBootstrap.isEmpty ? nil : list(dhtBootstrap), "[]", "default: no node is contacted"),
             row("pex", pex.map(String.init), "true"),
             row("min_announce_interval", minAnnounceInterval.map(String.init), "30", "default: seconds between announces at least"),
+            row("log_level", logLevel.map(quoted), quoted("info")),
+            row("log_file", logFile.map(quoted), quoted(LogSetup.defaultFile(stateDirectory: stateDir)),
+                stateDir == nil ? "default: $XDG_STATE_HOME/shoal/shoal.log" : "default: in the state directory"),
         ].map { (key: $0.0, value: $0.1, source: $0.2) }
     }
 }

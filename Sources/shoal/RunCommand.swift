@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import ShoalCore
 import ShoalEngine
 import ShoalTerminal
@@ -85,6 +86,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Shortest wait between two announces to a tracker, in seconds, whatever it asks (default 30); a tracker's longer interval or min interval wins.")
     var minAnnounceInterval: Int?
 
+    @Option(help: "What the log keeps: trace, debug, info (default), notice, warning, error or critical. With --headless, debug and trace also go to stderr.")
+    var logLevel: String?
+
+    @Option(help: "Log file, rotated at 10 MiB (default: STATE_DIR/shoal.log with --state-dir, else $XDG_STATE_HOME/shoal/shoal.log; '' for none).")
+    var logFile: String?
+
     @Option(help: "Seconds between progress lines in headless mode.")
     var interval: Double = 1
 
@@ -105,6 +112,9 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--max-peers, --max-peers-total, --seed-minutes and --min-announce-interval must be at least 1 (got \(value))")
         }
         if let seedRatio, seedRatio <= 0 { throw ValidationError("--seed-ratio must be above 0") }
+        if let logLevel, LogSetup.level(logLevel) == nil {
+            throw ValidationError("--log-level must be one of \(LogSetup.levels.joined(separator: ", "))")
+        }
         for node in dhtBootstrap where Self.nodeAddress(node) == nil {
             throw ValidationError("--dht-bootstrap \(node): expected HOST:PORT")
         }
@@ -170,6 +180,18 @@ struct RunCommand: AsyncParsableCommand {
         var config = EngineConfig(downloadDirectory: downloadDirectory, listenPort: UInt16(port), bindAddress: bind,
                                   uploadLimit: upKib * 1024, downloadLimit: downKib * 1024)
         config.stateDirectory = state
+        guard let level = LogSetup.level(logLevel ?? file.logLevel ?? "info") else {
+            _ = fail("configuration: log_level must be one of \(LogSetup.levels.joined(separator: ", "))")
+            throw ExitCode(2)
+        }
+        let logPath = logFile.map { $0.isEmpty ? $0 : AbsolutePath.resolve($0) } ?? file.logFile
+            ?? LogSetup.defaultFile(stateDirectory: stateDir)
+        do {
+            config.logger = try LogSetup.logger(level: level, file: logPath, headless: headless)
+        } catch {
+            throw fail(error.description)
+        }
+        config.logger.info("starting", metadata: ["version": "\(ShoalVersion.string)", "port": "\(port)", "download_dir": "\(downloadDirectory)"])
         let bootstrapNodes = dhtBootstrap.isEmpty ? file.dhtBootstrap : dhtBootstrap
         var resolved: [PeerAddress] = []
         for node in bootstrapNodes {
@@ -219,7 +241,8 @@ struct RunCommand: AsyncParsableCommand {
                 for folder in folders {
                     group.addTask {
                         await folder.run(session: session) { event in
-                            await session.report(event.problem.map { "watch: \(event.file): \($0)" } ?? "watch: added \(event.file)")
+                            await session.report(event.problem.map { "watch: \(event.file): \($0)" } ?? "watch: added \(event.file)",
+                                                 level: event.problem == nil ? .info : .warning)
                         }
                     }
                 }

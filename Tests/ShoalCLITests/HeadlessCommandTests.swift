@@ -61,10 +61,12 @@ struct HeadlessCommandTests {
                                          logName: "dht-router")
         #expect(await router.waitForOutput("listening on port", timeout: .seconds(60)), "\(router.output)")
         let seeder = try ExternalProcess(shoal, common("seed", port: ExternalProcess.freePort())
-                                            + ["--dht-bootstrap", "localhost:\(routerPort)", "--download-dir",
+                                            + ["--dht-bootstrap", "localhost:\(routerPort)", "--log-level", "debug", "--download-dir",
                                                content.deletingLastPathComponent().path, torrent.path], logName: "dht-seed")
         #expect(await seeder.waitForOutput("completed: lone.bin", timeout: .seconds(60)), "\(seeder.output)")
-        try await Task.sleep(for: .seconds(2))  // its first DHT announce
+        // Its first DHT announce, taken by the router (the debug log says by how many nodes).
+        let announced = await Self.waitFor(seeder, timeout: .seconds(30)) { line in line.contains(" DHT announce ") && !line.contains("nodes=0") }
+        #expect(announced, "\(seeder.output)")
         let leechDir = directory.url.appendingPathComponent("leech")
         let leecher = try ExternalProcess(shoal, common("leech", port: ExternalProcess.freePort())
                                              + ["--dht-bootstrap", "127.0.0.1:\(routerPort)", "--download-dir", leechDir.path,
@@ -76,6 +78,16 @@ struct HeadlessCommandTests {
         router.process.terminate()
         #expect(await seeder.wait(timeout: .seconds(10)) == 0)
         #expect(await router.wait(timeout: .seconds(10)) == 0)
+    }
+
+    /// Waits, bounded, for a line of the process's output that `matches`.
+    static func waitFor(_ process: ExternalProcess, timeout: Duration, _ matches: (Substring) -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if process.output.split(separator: "\n").contains(where: matches) { return true }
+            guard process.process.isRunning, (try? await Task.sleep(for: .milliseconds(50))) != nil else { break }
+        }
+        return process.output.split(separator: "\n").contains(where: matches)
     }
 
     @Test func badTorrentFailsWithOneLine() throws {

@@ -17,7 +17,11 @@ struct HostilePeerTests {
         let liar = try await ScriptedPeer(metainfo: torrent) { block in [UInt8](repeating: 0xEE, count: block.length) }
         let liarTask = Task { await liar.run() }
 
-        let leecher = try await harness.startSession("leech") { $0.maxPeersPerTorrent = 10 }
+        let log = CapturedLog()
+        let leecher = try await harness.startSession("leech") {
+            $0.maxPeersPerTorrent = 10
+            $0.logger = log.logger()
+        }
         let hash = try await leecher.add(torrent)
         // The liar first, alone, so it is sure to be asked for data.
         await leecher.addPeers(hash, [liar.address])
@@ -35,6 +39,15 @@ struct HostilePeerTests {
         #expect(snapshot.hashFailures >= 1)
         #expect(!snapshot.peers.contains { $0.address == liar.address.description }, "the liar is gone")
         #expect(liar.connections.load(ordering: .relaxed) == liar.closed.load(ordering: .relaxed))
+        // Why it went is counted and logged, with the torrent and the peer.
+        #expect(snapshot.closeReasons[.badData] >= 1)
+        let ban = log.all.first { $0.message.hasPrefix("banned") }
+        #expect(ban?.level == .notice)
+        #expect(ban?.metadata["reason"] == "banned for bad data: sent data that failed the hash check")
+        #expect(ban?.metadata["torrent"] == "movie.mkv" && ban?.metadata["infohash"] == String(hash.hex.prefix(12)))
+        #expect(ban?.message.contains(liar.address.description) == true)
+        #expect(log.all.contains { $0.message == "closed" && $0.metadata["peer"] == liar.address.description
+                && $0.metadata["reason"]?.hasPrefix("banned for bad data") == true })
         #expect(FileManager.default.contentsEqual(atPath: seedDir.appendingPathComponent("movie.mkv").path,
                                                   andPath: harness.root.appendingPathComponent("leech/movie.mkv").path))
         await harness.stopAll()
@@ -95,6 +108,7 @@ struct HostilePeerTests {
         let snapshot = try #require(await leecher.snapshot().torrents.first)
         #expect(done, "\(snapshot.pieces.setCount) pieces verified, \(liar.blocksSent.load(ordering: .relaxed)) bad blocks served")
         #expect(snapshot.bannedPeers == 1, "the liar, and only it")
+        #expect(snapshot.closeReasons[.badData] >= 1, "its connection closed for its bad data")
         #expect(!snapshot.peers.contains { $0.address == liar.address.description })
         #expect(FileManager.default.contentsEqual(atPath: seedDir.appendingPathComponent("capped.bin").path,
                                                   andPath: harness.root.appendingPathComponent("leech/capped.bin").path))

@@ -10,6 +10,8 @@ import Testing
 struct HostileWireTests {
     struct Attack: Sendable, CustomStringConvertible {
         let description: String
+        /// What the close must be counted as: the guard under test fired, not another one.
+        let closes: CloseReason.Kind
         /// What follows a correct handshake (or replaces it, for `raw`).
         let bytes: @Sendable (_ hash: InfoHash, _ pieces: Int) -> [UInt8]
         var raw = false
@@ -22,38 +24,41 @@ struct HostileWireTests {
     }
 
     static let attacks: [Attack] = [
-        Attack(description: "wrong info-hash", bytes: { _, _ in
+        Attack(description: "wrong info-hash", closes: .handshakeFailed, bytes: { _, _ in
             Handshake(infoHash: InfoHash(bytes: [UInt8](repeating: 0x66, count: 20))!, peerID: .generate()).encoded
         }, raw: true),
-        Attack(description: "not BitTorrent at all", bytes: { _, _ in Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8) + [UInt8](repeating: 0, count: 60) }, raw: true),
-        Attack(description: "a message longer than the cap", bytes: { _, _ in [0x00, 0x10, 0x00, 0x00, 7] + [UInt8](repeating: 1, count: 64) }),
-        Attack(description: "a bitfield of the wrong size", bytes: { _, pieces in PeerMessage.bitfield([UInt8](repeating: 0xFF, count: (pieces + 7) / 8 + 3)).encoded }),
-        Attack(description: "a bitfield with spare bits set", bytes: { _, pieces in
+        Attack(description: "not BitTorrent at all", closes: .handshakeFailed, bytes: { _, _ in Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8) + [UInt8](repeating: 0, count: 60) }, raw: true),
+        Attack(description: "a message longer than the cap", closes: .protocolViolation, bytes: { _, _ in [0x00, 0x10, 0x00, 0x00, 7] + [UInt8](repeating: 1, count: 64) }),
+        Attack(description: "a bitfield of the wrong size", closes: .protocolViolation, bytes: { _, pieces in PeerMessage.bitfield([UInt8](repeating: 0xFF, count: (pieces + 7) / 8 + 3)).encoded }),
+        Attack(description: "a bitfield with spare bits set", closes: .protocolViolation, bytes: { _, pieces in
             PeerMessage.bitfield([UInt8](repeating: 0xFF, count: (pieces + 7) / 8)).encoded
         }),
-        Attack(description: "have for a piece out of range", bytes: { _, pieces in PeerMessage.have(piece: pieces + 5).encoded }),
-        Attack(description: "request for a piece out of range", bytes: { _, pieces in
+        Attack(description: "have for a piece out of range", closes: .protocolViolation, bytes: { _, pieces in PeerMessage.have(piece: pieces + 5).encoded }),
+        Attack(description: "request for a piece out of range", closes: .protocolViolation, bytes: { _, pieces in
             PeerMessage.interested.encoded + PeerMessage.request(piece: pieces, offset: 0, length: 16_384).encoded
         }),
-        Attack(description: "request longer than 16 KiB", bytes: { _, _ in
+        Attack(description: "request longer than 16 KiB", closes: .protocolViolation, bytes: { _, _ in
             PeerMessage.interested.encoded + PeerMessage.request(piece: 0, offset: 0, length: 32_768).encoded
         }),
-        Attack(description: "request crossing the piece end", bytes: { _, _ in
+        Attack(description: "request crossing the piece end", closes: .protocolViolation, bytes: { _, _ in
             PeerMessage.interested.encoded + PeerMessage.request(piece: 0, offset: 24_576, length: 16_384).encoded
         }),
-        Attack(description: "a flood of requests while choked", bytes: { _, _ in
+        Attack(description: "a flood of requests while choked", closes: .flood, bytes: { _, _ in
             (0..<400).flatMap { _ in PeerMessage.request(piece: 1, offset: 0, length: 16_384).encoded }
         }),
-        Attack(description: "a malformed have (wrong length)", bytes: { _, _ in frame(4, [0, 0, 1]) }),
-        Attack(description: "have all without the fast extension", bytes: { _, _ in PeerMessage.haveAll.encoded }),
-        Attack(description: "a malformed extension handshake", bytes: { _, _ in PeerMessage.extended(id: 0, payload: Array("d1:m".utf8)).encoded }),
+        Attack(description: "a malformed have (wrong length)", closes: .protocolViolation, bytes: { _, _ in frame(4, [0, 0, 1]) }),
+        Attack(description: "have all without the fast extension", closes: .protocolViolation, bytes: { _, _ in PeerMessage.haveAll.encoded }),
+        Attack(description: "a malformed extension handshake", closes: .protocolViolation, bytes: { _, _ in PeerMessage.extended(id: 0, payload: Array("d1:m".utf8)).encoded }),
     ]
 
-    static func seeder(_ harness: SwarmHarness, idleTimeout: Duration = .seconds(2)) async throws -> (Session, Metainfo, URL) {
+    /// The idle timeout is long by default: a silent attacker is then closed only by the guard
+    /// under test (the timeouts have tests of their own).
+    static func seeder(_ harness: SwarmHarness, idleTimeout: Duration = .seconds(300),
+                       handshakeTimeout: Duration = .seconds(60)) async throws -> (Session, Metainfo, URL) {
         let seedDir = harness.root.appendingPathComponent("seed")
         let torrent = try harness.makeTorrent(name: "target.bin", files: nil, singleSize: 20 * 32_768 - 5, pieceLength: 32 << 10,
                                               in: seedDir, seed: 81, trackers: [])
-        let seeder = try await harness.startSession("seed") { $0.handshakeTimeout = .seconds(2); $0.peerIdleTimeout = idleTimeout }
+        let seeder = try await harness.startSession("seed") { $0.handshakeTimeout = handshakeTimeout; $0.peerIdleTimeout = idleTimeout }
         try await seeder.add(torrent)
         #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
         return (seeder, torrent, seedDir)
@@ -80,6 +85,13 @@ struct HostileWireTests {
         #expect(reply.closedByPeer, "\(attack): Shoal closed the connection")
         #expect(await harness.waitUntil(timeout: .seconds(10)) { await seeder.snapshot().torrents.first?.peers.isEmpty == true },
                 "the attacker is gone from the peer list")
+        // Counted where it ended: before a torrent was chosen (the session), or by the torrent.
+        let counted = await harness.waitUntil(timeout: .seconds(10)) {
+            let snapshot = await seeder.snapshot()
+            return (attack.raw ? snapshot.refusedIncoming : snapshot.torrents.first?.closeReasons)?[attack.closes] == 1
+        }
+        let snapshot = await seeder.snapshot()
+        #expect(counted, "\(attack): closed as \(attack.closes), counted \(snapshot.refusedIncoming) \(snapshot.torrents.first?.closeReasons ?? CloseCounts())")
         try await Self.stillServes(harness, seeder, torrent, seedDir, name: "honest")
         await harness.stopAll()
     }
@@ -89,11 +101,16 @@ struct HostileWireTests {
     @Test(arguments: [true, false])
     func stalledPeersAreCutOff(duringHandshake: Bool) async throws {
         let harness = try SwarmHarness()
-        let (seeder, torrent, _) = try await Self.seeder(harness)
+        let (seeder, torrent, _) = try await Self.seeder(harness, idleTimeout: .seconds(2), handshakeTimeout: .seconds(2))
         var bytes = Handshake(infoHash: torrent.infoHash, peerID: .generate(), reserved: [0, 0, 0, 0, 0, 0, 0, 0]).encoded
         bytes = duringHandshake ? Array(bytes.prefix(30)) : bytes + [0x00, 0x00, 0x40, 0x09, 7, 0, 0]
         let reply = try #require(await LoopbackSocket.exchange(bytes, port: Int(seeder.listenPort), timeout: 15))
         #expect(reply.closedByPeer, "a stalled peer is disconnected within the timeouts")
+        let counted = await harness.waitUntil(timeout: .seconds(10)) {
+            let snapshot = await seeder.snapshot()
+            return duringHandshake ? snapshot.refusedIncoming[.handshakeFailed] == 1 : snapshot.torrents.first?.closeReasons[.timedOut] == 1
+        }
+        #expect(counted, "closed by the \(duringHandshake ? "handshake" : "idle") timeout")
         await harness.stopAll()
     }
 
@@ -101,8 +118,7 @@ struct HostileWireTests {
     /// off once 4 MiB of them wait for its socket, instead of our memory taking them all.
     @Test func metadataAskedAndNeverReadIsCutOff() async throws {
         let harness = try SwarmHarness()
-        // Not the 2 s idle timeout of the other attacks: that would cut the silent peer off anyway.
-        let (seeder, torrent, seedDir) = try await Self.seeder(harness, idleTimeout: .seconds(120))
+        let (seeder, torrent, seedDir) = try await Self.seeder(harness)
         var reserved = [UInt8](repeating: 0, count: 8)
         reserved[5] = 0x10  // the extension protocol (BEP 10)
         let handshake = ExtensionHandshake(messageIDs: ["ut_metadata": 3]).encoded
@@ -115,6 +131,7 @@ struct HostileWireTests {
         let (closed, received) = (reply.closedByPeer, reply.bytes.count)  // not the bytes into a failure message
         #expect(closed, "the silent asker was disconnected")
         #expect(received < replies / 2, "it got \(received) bytes, not every reply")
+        #expect(await harness.waitUntil(timeout: .seconds(10)) { await seeder.snapshot().torrents.first?.closeReasons[.flood] == 1 })
         try await Self.stillServes(harness, seeder, torrent, seedDir, name: "honest")
         await harness.stopAll()
     }

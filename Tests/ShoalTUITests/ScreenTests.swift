@@ -51,6 +51,22 @@ struct ScreenTests {
         #expect(text.contains("3/0"), "peers/seeds")
     }
 
+    /// With no peers connected, the Peers tab says how the connections ended, most frequent first.
+    @Test func peersTabCountsWhyConnectionsEnded() {
+        var torrent = Self.torrent("lonely.iso", peers: 0)
+        for _ in 0..<5 { torrent.closeReasons.add(.connectFailed) }
+        for _ in 0..<2 { torrent.closeReasons.add(.badData) }
+        torrent.closeReasons.add(.enoughPeers)
+        let snapshot = Self.session([torrent])
+        var state = UIState()
+        state.observe(snapshot, now: .now)
+        _ = state.handle(.enter, snapshot: snapshot, pageSize: 10)
+        _ = state.handle(.tab, snapshot: snapshot, pageSize: 10)
+        let lines = Screen().render(snapshot, state: state, width: 120, height: 24).text.split(separator: "\n")
+        #expect(lines.contains { $0.contains("no peers connected") })
+        #expect(lines.contains { $0.contains("closed 8: 5 connect, 2 bad data, 1 slots full") }, "\(lines.joined(separator: "\n"))")
+    }
+
     @Test func detailTabsRenderPiecesPeersTrackersFilesRates() {
         let snapshot = Self.session([Self.torrent("movie.mkv")])
         var state = UIState()

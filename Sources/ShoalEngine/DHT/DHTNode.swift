@@ -252,18 +252,26 @@ public actor DHTNode {
     /// Looks the torrent up, tells the closest nodes we have it (listening on `port`), and
     /// returns the peers the lookup found.
     public func announce(_ hash: InfoHash, port: UInt16) async -> [PeerAddress] {
+        await announceCounted(hash, port: port).peers
+    }
+
+    /// The same, also saying how many nodes took the announce.
+    public func announceCounted(_ hash: InfoHash, port: UInt16) async -> (peers: [PeerAddress], acceptedBy: Int) {
         await ensureBootstrapped()
         let result = await lookup(NodeID(hash), getPeers: hash)
         let ownID = self.ownID
-        await withTaskGroup(of: Void.self) { group in
+        let accepted = await withTaskGroup(of: Bool.self) { group in
             for (node, token) in result.closestAnswered {
                 group.addTask {
-                    _ = await self.query(.announcePeer(id: ownID, infoHash: hash, port: port, token: token, impliedPort: false),
-                                         to: node.address, id: node.id)
+                    await self.query(.announcePeer(id: ownID, infoHash: hash, port: port, token: token, impliedPort: false),
+                                     to: node.address, id: node.id) != nil
                 }
             }
+            var accepted = 0
+            for await answered in group where answered { accepted += 1 }
+            return accepted
         }
-        return Array(result.peers)
+        return (Array(result.peers), accepted)
     }
 
     /// A peer told us its DHT port (BEP 5 `port` message): a node worth a ping.

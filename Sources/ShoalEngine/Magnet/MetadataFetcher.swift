@@ -182,13 +182,26 @@ actor MetadataFetcher {
     }
 
     private nonisolated func fetch(from address: PeerAddress, key: Int) async {
-        guard DescriptorBudget.shared.takeSocket() else { return }
+        var logger = config.logger
+        logger[metadataKey: "magnet"] = "\(magnet.infoHash.hex.prefix(12))"
+        logger[metadataKey: "peer"] = "\(address)"
+        guard DescriptorBudget.shared.takeSocket() else {
+            return logger.debug("metadata: not dialled", metadata: ["reason": "\(DescriptorBudget.Exhausted())"])
+        }
         defer { DescriptorBudget.shared.giveSocket() }
+        let reason = await exchange(with: address, key: key)
+        logger.debug("metadata: connection closed", metadata: ["reason": "\(reason)"])
+    }
+
+    /// One connection asking a peer for the info dictionary; how it ended.
+    private nonisolated func exchange(with address: PeerAddress, key: Int) async -> CloseReason {
+        var connected = false
         do {
             let channel = try await PeerConnection.bootstrap(MultiThreadedEventLoopGroup.singleton)
                 .connect(host: address.host, port: Int(address.port)) { PeerConnection.wrap($0) }
+            connected = true
             let raw = channel.channel
-            try await channel.executeThenClose { inbound, outbound in
+            return try await channel.executeThenClose { inbound, outbound -> CloseReason in
                 // A peer that stops making progress for 20 s is closed (an event-loop timer,
                 // re-armed on every useful message).
                 let arm = { raw.eventLoop.scheduleTask(in: .seconds(20)) { raw.close(promise: nil) } }
@@ -200,7 +213,9 @@ actor MetadataFetcher {
                 var iterator = inbound.makeAsyncIterator()
                 var decoder = PeerWireDecoder(maxFrameLength: 1 << 20)
                 let handshake = try await PeerConnection.readHandshake(&iterator, into: &decoder)
-                guard handshake.infoHash == magnet.infoHash, handshake.peerID != config.peerID, handshake.supportsExtensions else { return }
+                guard handshake.infoHash == magnet.infoHash else { return CloseReason(.handshakeFailed, "wrong info-hash") }
+                guard handshake.peerID != config.peerID else { return CloseReason(.ourselves) }
+                guard handshake.supportsExtensions else { return CloseReason(.useless, "no extension protocol, so no metadata") }
                 var ids = ["ut_metadata": ExtensionHandshake.utMetadata]
                 if config.pexEnabled { ids["ut_pex"] = ExtensionHandshake.utPex }
                 let ours = ExtensionHandshake(messageIDs: ids, client: ShoalVersion.createdBy, listenPort: listenPort)
@@ -218,15 +233,20 @@ actor MetadataFetcher {
                         guard case .extended(let id, let payload) = message else { continue }
                         switch id {
                         case 0:
-                            guard let handshake = try? ExtensionHandshake(parsing: payload) else { return }
+                            guard let handshake = try? ExtensionHandshake(parsing: payload) else {
+                                return .violation("malformed extension handshake")
+                            }
                             theirs = handshake.id(of: "ut_metadata")
-                            guard theirs != nil else { return }  // it cannot give us metadata
+                            guard theirs != nil else { return CloseReason(.useless, "no ut_metadata") }
                             try await ask(await sizeKnown(handshake.metadataSize, key: key))
                             timer.cancel()
                             timer = arm()
                         case ExtensionHandshake.utMetadata:
-                            guard let parsed = try? MetadataMessage(parsing: payload), let more = await received(parsed, key: key) else { return }
-                            if await result != nil { return }
+                            guard let parsed = try? MetadataMessage(parsing: payload) else { return .violation("malformed ut_metadata message") }
+                            guard let more = await received(parsed, key: key) else {
+                                return CloseReason(.useless, "rejected, or sent pieces that did not check")
+                            }
+                            if await result != nil { return CloseReason(.stopped, "metadata complete") }
                             try await ask(more)
                             timer.cancel()
                             timer = arm()
@@ -237,12 +257,13 @@ actor MetadataFetcher {
                         default: continue
                         }
                     }
-                    guard let buffer = try await iterator.next() else { return }
+                    guard let buffer = try await iterator.next() else { return CloseReason(.closedByPeer) }
                     decoder.append(buffer.readableBytesView)
                 }
             }
         } catch {
             // Unreachable or misbehaving: another peer will do.
+            return CloseReason(connected ? .connectionError : .connectFailed, "\(error)")
         }
     }
 }

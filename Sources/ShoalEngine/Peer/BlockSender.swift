@@ -19,8 +19,9 @@ enum BlockSender {
     /// socket's queue beyond its send buffer.
     static let largestDirectBatch = 64
 
-    /// Serves what is queued for the connection's task until the torrent closes the link.
-    static func serveQueued(link: PeerLink) async {
+    /// Serves what is queued for the connection's task until the torrent closes the link; the
+    /// reason when sending failed first.
+    static func serveQueued(link: PeerLink) async -> CloseReason? {
         do {
             for await item in link.outgoing {
                 switch item {
@@ -29,9 +30,14 @@ enum BlockSender {
                 }
                 link.queuedItems.subtract(1, ordering: .relaxed)
             }
+        } catch let error as StorageError {
+            // The peer is not to blame: the data could not be read (a file gone, an I/O error).
+            link.context.logger.warning("cannot read a block to upload: \(error)")
+            return CloseReason(.diskError, "reading a block to upload: \(error)")
         } catch {
-            // The connection is gone; the reader notices and reports why.
+            return CloseReason(.connectionError, "sending: \(error)")
         }
+        return nil
     }
 
     /// On the event loop, for a batch the actor handed over directly: what is not in memory

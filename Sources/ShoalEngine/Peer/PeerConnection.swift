@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import ShoalCore
+import Synchronization
 
 /// One TCP connection to a peer: handshake, then two loops — bytes in, decoded and handed to the
 /// torrent; messages out, from the torrent's queue. Holds no protocol state of its own.
@@ -43,12 +44,18 @@ enum PeerConnection {
     /// Dials a peer found by a tracker and runs the connection until either side ends it.
     static func dial(_ address: PeerAddress, torrent: TorrentRuntime, context: PeerContext) async {
         guard DescriptorBudget.shared.takeSocket() else {
-            return await torrent.dialFailed(address, reason: DescriptorBudget.Exhausted().description)
+            return await torrent.dialFailed(address, reason: CloseReason(.enoughPeers, DescriptorBudget.Exhausted().description))
         }
         defer { DescriptorBudget.shared.giveSocket() }
+        let channel: Channel
         do {
-            let channel = try await bootstrap(MultiThreadedEventLoopGroup.singleton)
+            channel = try await bootstrap(MultiThreadedEventLoopGroup.singleton)
                 .connect(host: address.host, port: Int(address.port)) { wrap($0) }
+        } catch {
+            return await torrent.dialFailed(address, reason: CloseReason(.connectFailed, "\(error)"))
+        }
+        var handshakeDone = false
+        do {
             let raw = channel.channel
             try await channel.executeThenClose { inbound, outbound in
                 // Every write goes through the channel itself (see `PeerLink.send`), in order.
@@ -60,12 +67,13 @@ enum PeerConnection {
                     try await readHandshake(&iterator, into: &decoder)
                 }
                 guard handshake.infoHash == context.infoHash else { throw HandshakeFailure(description: "wrong info-hash") }
+                handshakeDone = true
                 await run(handshake: handshake, address: address, incoming: false, iterator: &iterator,
                           outbound: outbound, decoder: decoder, channel: raw, torrent: torrent, context: context)
             }
         } catch {
-            await torrent.dialFailed(address, reason: "\(error)")
-            return
+            // After the handshake, `run` has reported how the connection ended.
+            if !handshakeDone { await torrent.dialFailed(address, reason: CloseReason(.handshakeFailed, "\(error)")) }
         }
     }
 
@@ -95,9 +103,24 @@ enum PeerConnection {
     /// of connections each costs a cancelled timer, freed at once.
     static func withDeadline<T>(channel: any NIOCore.Channel, timeout: Duration = PeerContext.handshakeTimeout,
                                 _ body: () async throws -> T) async throws -> T {
-        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout / .nanoseconds(1)))) { channel.close(promise: nil) }
+        let fired = Flag()
+        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout / .nanoseconds(1)))) {
+            fired.set()
+            channel.close(promise: nil)
+        }
         defer { timer.cancel() }
-        return try await body()
+        do {
+            return try await body()
+        } catch where fired.isSet {
+            // The read ended because the timer closed the channel, not because the peer did.
+            throw HandshakeFailure(description: "no handshake within \(timeout)")
+        }
+    }
+
+    final class Flag: Sendable {
+        private let value = Mutex(false)
+        func set() { value.withLock { $0 = true } }
+        var isSet: Bool { value.withLock { $0 } }
     }
 
     private static func run(handshake: Handshake, address: PeerAddress, incoming: Bool,
@@ -108,24 +131,27 @@ enum PeerConnection {
         guard let key = await torrent.register(peerID: handshake.peerID, address: address, incoming: incoming, link: link,
                                                capabilities: PeerCapabilities(handshake))
         else { return }
-        let reason = await withTaskGroup(of: Void.self) { group in
+        let reason = await withTaskGroup(of: CloseReason?.self) { group in
             // The serving task ends when the torrent closes the link (or a write fails); closing the
             // channel then ends the reader below, so neither loop outlives the other.
             group.addTask {
-                await BlockSender.serveQueued(link: link)
+                let failure = await BlockSender.serveQueued(link: link)
                 outbound.finish()
                 channel.close(promise: nil)
+                return failure
             }
-            let reason = await read(&iterator, decoder: decoder, channel: channel, key: key, torrent: torrent, context: context)
+            let readEnded = await read(&iterator, decoder: decoder, channel: channel, key: key, torrent: torrent, context: context)
             link.close()
-            await group.waitForAll()
-            return reason
+            // A failed send closed the channel first, so the reader's view is only its echo.
+            var sendFailed: CloseReason?
+            for await failure in group { sendFailed = failure }
+            return sendFailed ?? readEnded
         }
         await torrent.disconnected(key, reason: reason)
     }
 
     private static func read(_ iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, decoder: PeerWireDecoder,
-                             channel: any NIOCore.Channel, key: Int, torrent: TorrentRuntime, context: PeerContext) async -> String {
+                             channel: any NIOCore.Channel, key: Int, torrent: TorrentRuntime, context: PeerContext) async -> CloseReason {
         var decoder = decoder
         var sizing = ReceiveSizing(now: .now)
         do {
@@ -144,11 +170,13 @@ enum PeerConnection {
                 }
                 try await deliver(messages, key: key, torrent: torrent, context: context)
             }
-            return "closed by peer"
+            return CloseReason(.closedByPeer)
         } catch is CancellationError {
-            return "closed"
+            return CloseReason(.stopped, "cancelled")
+        } catch let error as PeerWireDecoder.DecodeError {
+            return .violation("\(error)")
         } catch {
-            return "\(error)"
+            return CloseReason(.connectionError, "\(error)")
         }
     }
 

@@ -1,3 +1,4 @@
+import Logging
 import NIOPosix
 import ShoalCore
 
@@ -16,5 +17,7 @@ struct PeerContext: Sendable {
     /// Our handshake's reserved bits.
     let reserved: [UInt8]
     var handshakeTimeout: Duration = PeerContext.handshakeTimeout
+    /// The torrent's logger.
+    var logger = Logger(label: "shoal", factory: { _ in SwiftLogNoOpLogHandler() })
     static let handshakeTimeout = Duration.seconds(10)
 }

@@ -1,3 +1,4 @@
+import Logging
 import ShoalCore
 
 /// Settings of one engine instance.
@@ -59,6 +60,10 @@ public struct EngineConfig: Sendable {
     public var pexInterval: Duration = .seconds(60)
     /// How often every tracker is scraped for its counts (Transmission also uses 30 minutes).
     public var scrapeInterval: Duration = .seconds(30 * 60)
+
+    /// Where the engine says what it does and why (connections closed, bans, tracker and disk
+    /// errors), with torrent and peer metadata. Silent unless the front end gives one.
+    public var logger = Logger(label: "shoal", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// The first retry after every tracker failed; doubled on each failure up to 30 minutes.
     public var announceFirstBackoff: Duration = .seconds(15)

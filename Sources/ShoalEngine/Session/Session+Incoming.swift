@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOPosix
 import ShoalCore
@@ -20,31 +21,62 @@ extension Session {
         // descriptors for its files and its own dials.
         guard DescriptorBudget.shared.takeSocket() else {
             try? await raw.close()
-            return
+            return await refused(raw, CloseReason(.enoughPeers, DescriptorBudget.Exhausted().description))
         }
         defer { DescriptorBudget.shared.giveSocket() }
         // Wrapping here rather than in the accept initializer: NIO traps on an async channel that
         // is dropped unused, which happens when a connection races a closing listener.
         guard let child = try? await PeerConnection.adopt(raw) else {
             try? await raw.close()
-            return
+            return await refused(raw, CloseReason(.connectionError, "closed before it could be read"))
         }
         let remote = raw.remoteAddress
         let address = PeerAddress(host: remote?.ipAddress ?? "?", port: UInt16(remote?.port ?? 0))
-        try? await child.executeThenClose { inbound, outbound in
-            var iterator = inbound.makeAsyncIterator()
-            var decoder = PeerWireDecoder(maxFrameLength: PeerWireDecoder.extendedFrameLimit)
-            let handshake = try await PeerConnection.withDeadline(channel: raw, timeout: self.config.handshakeTimeout) {
-                try await PeerConnection.readHandshake(&iterator, into: &decoder)
+        var reason: CloseReason?
+        do {
+            try await child.executeThenClose { inbound, outbound in
+                var iterator = inbound.makeAsyncIterator()
+                var decoder = PeerWireDecoder(maxFrameLength: PeerWireDecoder.extendedFrameLimit)
+                let handshake: Handshake
+                do {
+                    handshake = try await PeerConnection.withDeadline(channel: raw, timeout: self.config.handshakeTimeout) {
+                        try await PeerConnection.readHandshake(&iterator, into: &decoder)
+                    }
+                } catch {
+                    reason = CloseReason(.handshakeFailed, "\(error)")
+                    return
+                }
+                guard let runtime = await self.runtime(for: handshake.infoHash) else {
+                    reason = CloseReason(.handshakeFailed, "no running torrent with info-hash \(handshake.infoHash.hex)")
+                    return
+                }
+                let context = await runtime.context
+                // Re-home leftover bytes in a decoder sized for this torrent's bitfield.
+                var sized = PeerWireDecoder(pieceCount: context.pieceCount)
+                if let rest = decoder.takeRaw(decoder.bufferedByteCount) { sized.append(rest) }
+                try await PeerConnection.accepted(handshake: handshake, remote: address, iterator: &iterator,
+                                                  outbound: outbound, decoder: sized, channel: raw, torrent: runtime,
+                                                  context: context)
             }
-            guard let runtime = await self.runtime(for: handshake.infoHash) else { return }
-            let context = await runtime.context
-            // Re-home leftover bytes in a decoder sized for this torrent's bitfield.
-            var sized = PeerWireDecoder(pieceCount: context.pieceCount)
-            if let rest = decoder.takeRaw(decoder.bufferedByteCount) { sized.append(rest) }
-            try await PeerConnection.accepted(handshake: handshake, remote: address, iterator: &iterator,
-                                              outbound: outbound, decoder: sized, channel: raw, torrent: runtime,
-                                              context: context)
+        } catch {
+            // Past the handshake the torrent counts how the connection ended; only a failed
+            // reply to the handshake is left to say here.
+            if reason == nil { reason = CloseReason(.connectionError, "\(error)") }
         }
+        if let reason { await refused(address, reason) }
+    }
+
+    private nonisolated func refused(_ raw: any Channel, _ reason: CloseReason) async {
+        let remote = raw.remoteAddress
+        await refused(PeerAddress(host: remote?.ipAddress ?? "?", port: UInt16(remote?.port ?? 0)), reason)
+    }
+
+    /// An incoming connection that never reached a torrent: counted for the session, and logged.
+    func refused(_ address: PeerAddress, _ reason: CloseReason) {
+        refusedIncoming.add(reason.kind)
+        var logger = self.logger
+        logger[metadataKey: "peer"] = "\(address)"
+        logger[metadataKey: "direction"] = "in"
+        logger.debug("refused", metadata: ["reason": "\(reason)"])
     }
 }

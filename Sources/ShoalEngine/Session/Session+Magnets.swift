@@ -78,7 +78,7 @@ extension Session {
         do {
             try await add(metainfo, downloadDirectory: entry.downloadDirectory, filePriorities: priorities)
         } catch {
-            errors.append("\(metainfo.info.name): \(error)")
+            report("\(metainfo.info.name): \(error)")
             return
         }
         if let position, let now = order.firstIndex(of: hash) {

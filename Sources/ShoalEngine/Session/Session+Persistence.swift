@@ -76,7 +76,7 @@ extension Session {
         do {
             try store.saveEntries(records, limits: SessionStore.Limits(upload: globalUpload.rate, download: globalDownload.rate))
         } catch {
-            errors.append("\(error)")
+            report("\(error)")
         }
     }
 

@@ -11,6 +11,8 @@ public struct SessionSnapshot: Sendable {
     public var downloadDirectory: String
     /// Nodes in the DHT routing table; nil when the DHT is off.
     public var dhtNodes: Int? = nil
+    /// Incoming connections closed before they named a torrent of ours (bad or unknown handshakes).
+    public var refusedIncoming = CloseCounts()
 
     public static let empty = SessionSnapshot(torrents: [], downloadRate: 0, uploadRate: 0, listenPort: 0,
                                               downloadLimit: 0, uploadLimit: 0, downloadDirectory: "")
@@ -49,6 +51,8 @@ public struct TorrentSnapshot: Sendable, Identifiable {
     public var bannedPeers: Int
     /// Pieces read and hashed by the check at start (resume data spares the rest).
     public var piecesHashedOnCheck: Int
+    /// How this torrent's connections ended since it started (and dials that failed).
+    public var closeReasons = CloseCounts()
 
     /// Fraction of the wanted bytes we have (1 when nothing is wanted).
     public var progress: Double {

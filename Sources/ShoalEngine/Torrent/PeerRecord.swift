@@ -27,6 +27,8 @@ final class PeerRecord {
     var requestsWhileChoked = 0
     /// Dropped: whatever it still sends before the socket closes is ignored.
     var closing = false
+    /// Why we dropped it: counted and logged when the connection ends.
+    var closeReason: CloseReason?
     /// Whether its handshake offered the fast extension (BEP 6), and its extension handshake.
     var supportsFast = false
     var extensions: ExtensionHandshake?

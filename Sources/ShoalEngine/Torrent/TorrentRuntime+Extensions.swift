@@ -21,13 +21,13 @@ extension TorrentRuntime {
             do {
                 peers[key]?.extensions = try ExtensionHandshake(parsing: payload)
             } catch {
-                drop(key, error.description)
+                drop(key, .violation("extension handshake: \(error.description)"))
             }
         case ExtensionHandshake.utMetadata:
             guard let theirs = record.extensions?.id(of: "ut_metadata") else { return }
             guard case .request(let piece)? = try? MetadataMessage(parsing: payload) else { return }  // we have it already
             guard record.link.unsentBytes.load(ordering: .relaxed) < Self.maxUnsentBytes else {
-                return drop(key, "asks for metadata and does not read the replies")
+                return drop(key, CloseReason(.flood, "asks for metadata and does not read the replies"))
             }
             let info = metainfo.rawInfo
             let start = piece * MetadataMessage.pieceSize
@@ -41,7 +41,7 @@ extension TorrentRuntime {
             // BEP 11 asks for at most one message a minute; a chattier peer is not listened to.
             if let last = record.pexReceivedAt, now - last < .seconds(20) { return }
             peers[key]?.pexReceivedAt = now
-            guard let message = try? PexMessage(parsing: payload) else { return drop(key, "malformed ut_pex message") }
+            guard let message = try? PexMessage(parsing: payload) else { return drop(key, .violation("malformed ut_pex message")) }
             // Our own address among them is dialled once and marked as ourselves by its peer id.
             addPeers(message.added, source: .pex)
         default:
@@ -80,7 +80,8 @@ extension TorrentRuntime {
     func dhtLoop() async {
         guard let dht, !metainfo.info.isPrivate else { return }
         while !Task.isCancelled {
-            let found = await dht.announce(metainfo.infoHash, port: listenPort)
+            let (found, acceptedBy) = await dht.announceCounted(metainfo.infoHash, port: listenPort)
+            logger.debug("DHT announce", metadata: ["peers": "\(found.count)", "nodes": "\(acceptedBy)"])
             addPeers(found, source: .dht)
             try? await Task.sleep(for: config.dhtAnnounceInterval)
         }

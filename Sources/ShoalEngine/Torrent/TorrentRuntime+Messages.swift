@@ -37,16 +37,16 @@ extension TorrentRuntime {
         case .extended(let id, let payload):
             handleExtended(id, payload, from: key)
         case .haveAll, .haveNone:
-            guard record.supportsFast, first else { return drop(key, "have all/none without the fast extension or late") }
+            guard record.supportsFast, first else { return drop(key, .violation("have all/none without the fast extension or late")) }
             let bits = Bitfield(count: geometry.pieceCount, allSet: message == .haveAll)
             picker?.peerJoined(key, has: bits)
             superSeedingSaw(key, pieces: Array(bits.setIndices))
             updateInterest(key)
             dropIfBothSeeds(key)
         case .reject(let index, let offset, let length):
-            guard record.supportsFast else { return drop(key, "reject without the fast extension") }
+            guard record.supportsFast else { return drop(key, .violation("reject without the fast extension")) }
             guard let block = geometry.request(piece: index, offset: offset, length: length) else {
-                return drop(key, "reject \(index)+\(offset)/\(length) out of bounds")
+                return drop(key, .violation("reject \(index)+\(offset)/\(length) out of bounds"))
             }
             // The block goes back to the pool; another peer (or this one later) gets asked.
             picker?.unrequest(block, by: key)
@@ -58,7 +58,7 @@ extension TorrentRuntime {
                 fillRequests(key)
             }
         case .allowedFast(let index):
-            guard record.supportsFast else { return drop(key, "allowed fast without the fast extension") }
+            guard record.supportsFast else { return drop(key, .violation("allowed fast without the fast extension")) }
             guard geometry.piece(index) != nil else { return }
             peers[key]?.allowedFast.insert(index)
             fillRequests(key)
@@ -74,7 +74,7 @@ extension TorrentRuntime {
         case .notInterested:
             peers[key]?.peerInterested = false
         case .have(let value):
-            guard let piece = geometry.piece(value) else { return drop(key, "have for piece \(value) out of range") }
+            guard let piece = geometry.piece(value) else { return drop(key, .violation("have for piece \(value) out of range")) }
             picker?.peerHas(key, piece: piece)
             superSeedingSaw(key, pieces: [piece.value])
             updateInterest(key)
@@ -82,7 +82,7 @@ extension TorrentRuntime {
             dropIfBothSeeds(key)
         case .bitfield(let bytes):
             guard let bits = Bitfield(bytes: bytes, count: geometry.pieceCount) else {
-                return drop(key, "bitfield of the wrong size or with spare bits set")
+                return drop(key, .violation("bitfield of the wrong size or with spare bits set"))
             }
             // BEP 3 puts the bitfield first; aria2 sometimes sends one later. Taking it as a batch
             // of `have`s is safe and keeps such peers useful.
@@ -92,16 +92,16 @@ extension TorrentRuntime {
             dropIfBothSeeds(key)
         case .request(let index, let offset, let length):
             guard let block = geometry.request(piece: index, offset: offset, length: length) else {
-                return drop(key, "request \(index)+\(offset)/\(length) out of bounds")
+                return drop(key, .violation("request \(index)+\(offset)/\(length) out of bounds"))
             }
             guard activity == .seeding || activity == .downloading else { return }
             if record.amChoking && !record.allowedFastGiven.contains(index) {
                 if record.supportsFast { record.link.send(.reject(piece: index, offset: offset, length: length)) }
                 peers[key]?.requestsWhileChoked += 1
-                if record.requestsWhileChoked >= Self.maxRequestsWhileChoked { drop(key, "request flood while choked") }
+                if record.requestsWhileChoked >= Self.maxRequestsWhileChoked { drop(key, CloseReason(.flood, "\(Self.maxRequestsWhileChoked) requests while choked")) }
                 return
             }
-            guard picker?.have[block.piece] == true else { return drop(key, "request for a piece we do not have") }
+            guard picker?.have[block.piece] == true else { return drop(key, .violation("request for piece \(index), which we do not have")) }
             if let superSeeder, !superSeeder.mayServe(key, piece: index) {
                 // Not shown to this peer (super-seeding): refused, not served.
                 if record.supportsFast { record.link.send(.reject(piece: index, offset: offset, length: length)) }
@@ -113,7 +113,7 @@ extension TorrentRuntime {
                 return
             }
             guard record.link.queuedUploads.load(ordering: .relaxed) + serving.count < Self.maxQueuedUploads else {
-                return drop(key, "too many outstanding requests")
+                return drop(key, CloseReason(.flood, "over \(Self.maxQueuedUploads) requests outstanding"))
             }
             // A cancel that arrived after we had already sent the block must not swallow a new
             // request for it.
@@ -125,7 +125,7 @@ extension TorrentRuntime {
             }
         case .piece(let index, let offset, let data):
             guard let block = geometry.request(piece: index, offset: offset, length: data.count) else {
-                return drop(key, "block \(index)+\(offset)/\(data.count) out of bounds")
+                return drop(key, .violation("block \(index)+\(offset)/\(data.count) out of bounds"))
             }
             receiveBlock(block, data: data, from: key)
         }
@@ -202,12 +202,15 @@ extension TorrentRuntime {
 
     func dropIfBothSeeds(_ key: Int) {
         guard let picker, picker.isDone, picker.peerBitfield(key)?.isComplete == true else { return }
-        peers[key]?.link.close()
+        drop(key, CloseReason(.bothSeeds))
     }
 
-    func drop(_ key: Int, _ reason: String) {
+    /// Closes a connection for `reason`, which is what its close is counted and logged as
+    /// (whatever the socket says when it ends).
+    func drop(_ key: Int, _ reason: CloseReason) {
         guard let record = peers[key], !record.closing else { return }
-        peers[key]?.closing = true
+        record.closing = true
+        record.closeReason = reason
         picker?.peerLeft(key)
         record.link.close()
     }

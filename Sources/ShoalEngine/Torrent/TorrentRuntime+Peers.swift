@@ -3,24 +3,31 @@ import ShoalCore
 
 /// Joining and leaving peers, the once-a-second tick, choking rounds and hash results.
 extension TorrentRuntime {
-    /// Accepts a connection whose handshake matched; nil means close it.
+    /// Accepts a connection whose handshake matched; nil means close it (counted and logged).
     func register(peerID: PeerID, address: PeerAddress, incoming: Bool, link: PeerLink, capabilities: PeerCapabilities) -> Int? {
         if !incoming { addresses[address]?.dialing = false }
-        guard let have = picker?.have, !isStopping, activity == .downloading || activity == .seeding else { return nil }
-        if peerID == config.peerID {
-            if !incoming { addresses[address]?.isSelf = true }
+        func refuse(_ reason: CloseReason) -> Int? {
+            closeCounts.add(reason.kind)
+            peerLogger(address, peerID, incoming: incoming).debug("refused", metadata: ["reason": "\(reason)"])
             return nil
         }
-        guard !bannedIDs.contains(peerID) else { return nil }
+        guard let have = picker?.have, !isStopping, activity == .downloading || activity == .seeding else {
+            return refuse(CloseReason(.stopped, "the torrent is \(isStopping ? "stopping" : activity.rawValue)"))
+        }
+        if peerID == config.peerID {
+            if !incoming { addresses[address]?.isSelf = true }
+            return refuse(CloseReason(.ourselves))
+        }
+        guard !bannedIDs.contains(peerID) else { return refuse(CloseReason(.banned, "its id was banned for bad data")) }
         let now = ContinuousClock.now
         switch slots.admit(incoming: incoming, among: slotPeers, now: now) {
         case .admit: break
         case .replace(let victim):
-            drop(victim, "made room for a new peer: neither side interested for \(now - (peers[victim]?.usefulAt ?? now))")
+            drop(victim, CloseReason(.enoughPeers, "made room for a new peer: neither side interested for \(now - (peers[victim]?.usefulAt ?? now))"))
         case .refuse:
-            return nil
+            return refuse(CloseReason(.enoughPeers, "all \(config.maxPeersPerTorrent) slots taken"))
         }
-        guard peerBudget.take() else { return nil }
+        guard peerBudget.take() else { return refuse(CloseReason(.enoughPeers, "the session-wide connection limit is reached")) }
         var budgetHeld = true
         defer { if budgetHeld { peerBudget.give() } }
         // Two peers that dial each other at once end up with two connections. Both sides keep the
@@ -28,11 +35,13 @@ extension TorrentRuntime {
         if let (existingKey, existing) = peers.first(where: { $0.value.peerID == peerID && !$0.value.closing }) {
             let newInitiator = incoming ? peerID : config.peerID
             let oldInitiator = existing.incoming ? peerID : config.peerID
-            guard newInitiator.bytes.lexicographicallyPrecedes(oldInitiator.bytes) else { return nil }
+            guard newInitiator.bytes.lexicographicallyPrecedes(oldInitiator.bytes) else {
+                return refuse(CloseReason(.duplicate, "already connected to this peer"))
+            }
             // Dropped like any other connection: the picker forgets it and its requests. (It
             // was only unlisted here, so the picker kept its requests — and on parole its
             // pieces — for a connection that was gone, and the download stalled.)
-            drop(existingKey, "replaced by a second connection from the same peer")
+            drop(existingKey, CloseReason(.duplicate, "replaced by a second connection from the same peer"))
         }
         let key = nextKey
         nextKey += 1
@@ -81,9 +90,15 @@ extension TorrentRuntime {
 
     static let allowedFastCount = 10
 
-    func disconnected(_ key: Int, reason: String) {
+    /// A registered connection ended; `reason` is what the socket said, unless we dropped it
+    /// for a reason of our own.
+    func disconnected(_ key: Int, reason: CloseReason) {
         sampleUploads(now: .now)
         guard let record = peers.removeValue(forKey: key) else { return }
+        let why = record.closeReason ?? reason
+        closeCounts.add(why.kind)
+        peerLogger(record.address, record.peerID, incoming: record.incoming)
+            .debug("closed", metadata: ["reason": "\(why)", "downloaded": "\(record.downMeter.total)", "uploaded": "\(record.uploadedSampled)"])
         peerBudget.give()
         superSeeder?.peerLeft(key)
         seedFilter.peerLeft(key)
@@ -132,7 +147,7 @@ extension TorrentRuntime {
         sampleUploads(now: now)
         for record in peers.values where record.amInterested || record.peerInterested { record.usefulAt = now }
         for key in slots.expired(slotPeers, now: now) {
-            drop(key, "neither side interested for \(config.uselessPeerTimeout)")
+            drop(key, CloseReason(.useless, "for \(config.uselessPeerTimeout)"))
         }
         for (key, record) in peers {
             // Anti-snubbing: a peer that has sent nothing for a minute while we wait on it loses
@@ -152,7 +167,7 @@ extension TorrentRuntime {
         if activity == .seeding, !peers.isEmpty, let picker { seedFilter.recount(availability: picker.availability, now: now) }
         // Silent peers go, and so do peers stuck half-way through a message (slowloris).
         for (key, record) in peers where now - record.lastMessageAt > config.peerIdleTimeout {
-            drop(key, "no message for \(config.peerIdleTimeout)")
+            drop(key, CloseReason(.timedOut, "no message for \(config.peerIdleTimeout)"))
         }
         if now - lastKeepAlive >= .seconds(90) {
             lastKeepAlive = now
@@ -308,14 +323,16 @@ extension TorrentRuntime {
         banOrder.append(peerID)
         if banOrder.count > Self.maxBans { bannedIDs.remove(banOrder.removeFirst()) }
         if bannedAddresses.count > Self.maxBans { bannedAddresses.removeAll() }
-        let reason = "sent data that failed the hash check"
+        let reason = CloseReason(.badData, "sent data that failed the hash check")
         var addresses: [String] = []
         for (key, record) in peers where record.peerID == peerID {
             if !record.incoming { bannedAddresses.insert(record.address) }
             addresses.append(record.address.description)
             drop(key, reason)
         }
-        events.publish(.banned(infoHash, peer: (addresses.first ?? "gone") + " (\(peerID.clientName))", reason: reason))
+        let peer = (addresses.first ?? "gone") + " (\(peerID.clientName))"
+        logger.notice("banned \(peer)", metadata: ["reason": "\(reason)", "client": "\(peerID.clientName)"])
+        events.publish(.banned(infoHash, peer: peer, reason: reason.detail))
     }
 }
 

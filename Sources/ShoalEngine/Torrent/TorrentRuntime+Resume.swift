@@ -55,6 +55,7 @@ extension TorrentRuntime {
             savedHave = have
         } catch {
             errorMessage = "cannot save resume data: \(error)"
+            logger.error("cannot save resume data: \(error)")
         }
     }
 }

@@ -45,7 +45,7 @@ extension TorrentRuntime {
             piecesInProgress: picker?.piecesInProgress ?? [], availability: picker?.availability ?? [],
             peers: peerList, trackers: trackerStates, files: files, downloadDirectory: storage.paths.first ?? "",
             isPrivate: info.isPrivate, hashFailures: hashFailures, bannedPeers: bannedIDs.count,
-            piecesHashedOnCheck: checkedPieces.current)
+            piecesHashedOnCheck: checkedPieces.current, closeReasons: closeCounts)
     }
 
     private func flags(_ key: Int, _ record: PeerRecord) -> String {

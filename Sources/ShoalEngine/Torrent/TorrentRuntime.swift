@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOPosix
 import ShoalCore
 import Synchronization
@@ -61,6 +62,10 @@ public actor TorrentRuntime {
     var peerIDsByKey: [Int: PeerID] = [:]
     var lastSenderSweep: ContinuousClock.Instant?
     var hashFailures = 0
+    /// How the torrent's connections ended (shown in the Peers tab).
+    var closeCounts = CloseCounts()
+    /// The session's logger with this torrent's name and info-hash.
+    let logger: Logger
     var lastChokeRound: ContinuousClock.Instant?
     var lastKeepAlive: ContinuousClock.Instant
     var rng = SplitMix64()
@@ -100,6 +105,10 @@ public actor TorrentRuntime {
                 store: SessionStore? = nil, dht: DHTNode? = nil, peerBudget: PeerBudget = PeerBudget(limit: .max),
                 events: SessionEvents = SessionEvents()) {
         self.events = events
+        var logger = config.logger
+        logger[metadataKey: "torrent"] = "\(metainfo.info.name)"
+        logger[metadataKey: "infohash"] = "\(metainfo.infoHash.hex.prefix(12))"
+        self.logger = logger
         self.peerBudget = peerBudget
         self.store = store
         self.dht = dht
@@ -132,7 +141,7 @@ public actor TorrentRuntime {
         PeerContext(infoHash: metainfo.infoHash, ourID: config.peerID, pieceCount: metainfo.info.pieceCount,
                     storage: storage, uploadCache: uploadCache, pool: pool, uploadLimiters: [uploadLimiter, globalUpload],
                     downloadLimiters: [downloadLimiter, globalDownload], reserved: Handshake.reservedBits(dht: config.dhtEnabled),
-                    handshakeTimeout: config.handshakeTimeout)
+                    handshakeTimeout: config.handshakeTimeout, logger: logger)
     }
 
     /// Runs until cancelled.
@@ -176,7 +185,7 @@ public actor TorrentRuntime {
             }
             group.cancelAll()
         }
-        closeAllPeers()
+        closeAllPeers(CloseReason(.stopped, "removed or shut down"))
         storage.sync()
     }
 
@@ -185,7 +194,7 @@ public actor TorrentRuntime {
     /// `stopped` to the trackers; call before cancelling `run()`.
     public func stop() async {
         isStopping = true
-        closeAllPeers()
+        closeAllPeers(CloseReason(.stopped, "stopped"))
         await writer.finish()
         await waitForVerifyLoop()
         // Blocks written since the last save changed the files' times: recorded now, the next
@@ -196,8 +205,17 @@ public actor TorrentRuntime {
         storage.closeAll()
     }
 
-    func closeAllPeers() {
-        for record in peers.values { record.link.close() }
+    func closeAllPeers(_ reason: CloseReason) {
+        for key in peers.keys { drop(key, reason) }
+    }
+
+    /// A logger for one peer: the torrent's, with the peer's address and client.
+    func peerLogger(_ address: PeerAddress, _ peerID: PeerID?, incoming: Bool) -> Logger {
+        var logger = self.logger
+        logger[metadataKey: "peer"] = "\(address)"
+        if let peerID { logger[metadataKey: "client"] = "\(peerID.clientName)" }
+        logger[metadataKey: "direction"] = incoming ? "in" : "out"
+        return logger
     }
 
     var snapshotActivity: TorrentActivity { activity }
@@ -206,7 +224,8 @@ public actor TorrentRuntime {
         guard activity != .error else { return }
         errorMessage = message
         activity = .error
-        for key in peers.keys { drop(key, message) }
+        logger.error("stopped by an error: \(message)")
+        closeAllPeers(CloseReason(.stopped, "error: \(message)"))
         events.publish(.failed(infoHash))
         // The announcer says `stopped`: an errored torrent is not in the swarm.
         trackerWakeContinuation.yield()
@@ -229,7 +248,7 @@ public actor TorrentRuntime {
         seedWhenDone = seed
         if let picker, picker.isDone {
             activity = seed ? .seeding : .finished
-            if !seed { closeAllPeers() }
+            if !seed { closeAllPeers(CloseReason(.stopped, "seeding turned off")) }
         }
     }
 
@@ -263,7 +282,9 @@ public actor TorrentRuntime {
         }
     }
 
-    func dialFailed(_ address: PeerAddress, reason: String) {
+    func dialFailed(_ address: PeerAddress, reason: CloseReason) {
+        closeCounts.add(reason.kind)
+        peerLogger(address, nil, incoming: false).debug("dial failed", metadata: ["reason": "\(reason)"])
         guard var state = addresses[address] else { return }
         state.dialing = false
         state.failures += 1
@@ -285,9 +306,10 @@ public actor TorrentRuntime {
             events.publish(.completed(infoHash))
             announceSchedule.completed(now: .now)
             trackerWakeContinuation.yield()
-            if !seedWhenDone { closeAllPeers() }
+            logger.info("completed")
+            if !seedWhenDone { closeAllPeers(CloseReason(.stopped, "complete, not seeding")) }
             // Two seeds have nothing to trade.
-            for (key, record) in peers where picker.peerBitfield(key)?.isComplete == true { record.link.close() }
+            for key in peers.keys where picker.peerBitfield(key)?.isComplete == true { drop(key, CloseReason(.bothSeeds)) }
         } else if !picker.isDone && activity != .downloading && activity != .error {
             activity = .downloading
         }

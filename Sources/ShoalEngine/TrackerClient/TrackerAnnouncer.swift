@@ -78,6 +78,7 @@ extension TorrentRuntime {
         let scheme = url.lowercased()
         guard scheme.hasPrefix("http://") || scheme.hasPrefix("udp://") else {
             updateTracker(url) { $0.status = "error"; $0.error = "unsupported tracker (only http:// and udp://)" }
+            logger.info("tracker not used: only http:// and udp:// are supported", metadata: ["tracker": "\(url)"])
             return nil
         }
         updateTracker(url) { $0.status = "announcing" }
@@ -92,9 +93,12 @@ extension TorrentRuntime {
                 $0.leechers = response.incomplete
                 $0.peersReturned = response.peers.count
             }
+            logger.debug("announced", metadata: ["tracker": "\(url)", "event": "\(event)", "peers": "\(response.peers.count)",
+                                                 "interval": "\(response.interval)"])
             return response
         } catch {
             updateTracker(url) { $0.status = "error"; $0.error = error.trackerMessage; $0.lastAnnounce = now }
+            logger.info("announce failed", metadata: ["tracker": "\(url)", "event": "\(event)", "error": "\(error.trackerMessage)"])
             return nil
         }
     }

@@ -43,8 +43,12 @@ struct DetailView {
         let barWidth = max(8, buffer.width - 96)
         var y = table(&buffer, header: [("Address", 22, false), ("Client", 22, false), ("Flags", 6, false), ("\(glyphs.down)", 13, true),
                                         ("\(glyphs.up)", 13, true), ("Have", 6, true), ("Pieces", barWidth, false)], rows: rows)
+        // The last row says how connections ended, so "no peers" has an answer to "why".
+        let closes = torrent.closeReasons
+        let summaryRow = closes.total > 0 && rows.count >= 3 ? rows.upperBound - 1 : nil
+        if let summaryRow { buffer.put(" " + Self.closeSummary(closes), x: 0, y: summaryRow, style: .dim, maxWidth: buffer.width) }
         if torrent.peers.isEmpty { buffer.put("no peers connected", x: 2, y: y, style: .dim) }
-        for peer in torrent.peers.prefix(rows.upperBound - y) {
+        for peer in torrent.peers.prefix((summaryRow ?? rows.upperBound) - y) {
             var x = buffer.put(" " + peer.address.fitted(22) + " ", x: 0, y: y, style: .text)
             x = buffer.put(peer.client.fitted(22) + " ", x: x, y: y, style: .dim)
             x = buffer.put(peer.flags.fitted(6) + " ", x: x, y: y, style: .key)
@@ -54,6 +58,11 @@ struct DetailView {
             buffer.put(Self.compressed(peer.pieces, cells: barWidth, glyphs: glyphs), x: x, y: y, style: .pieceHave)
             y += 1
         }
+    }
+
+    /// "closed 12: 5 by peer, 3 slots full, …", most frequent first.
+    static func closeSummary(_ closes: CloseCounts) -> String {
+        "closed \(closes.total): " + closes.ranked.map { "\($0.count) \($0.kind.short)" }.joined(separator: ", ")
     }
 
     /// A bitfield squeezed into `cells` characters, each showing the share of its pieces present.

@@ -48,3 +48,24 @@ struct PeerSlotsTests {
         #expect(Set(slots.expired(list, now: start + .seconds(600))) == [0, 2])
     }
 }
+
+@Suite("Close reasons")
+struct CloseReasonTests {
+    @Test func countsRankMostFrequentFirstAndTiesInDeclarationOrder() {
+        var counts = CloseCounts()
+        for kind in [CloseReason.Kind.timedOut, .closedByPeer, .closedByPeer, .handshakeFailed, .closedByPeer, .timedOut] { counts.add(kind) }
+        #expect(counts.total == 6)
+        #expect(counts[.closedByPeer] == 3 && counts[.badData] == 0)
+        #expect(counts.ranked.map(\.kind) == [.closedByPeer, .timedOut, .handshakeFailed])
+        #expect(counts.ranked.map(\.count) == [3, 2, 1])
+        var ties = CloseCounts()
+        for kind in [CloseReason.Kind.stopped, .badData, .connectFailed] { ties.add(kind) }
+        #expect(ties.ranked.map(\.kind) == [.connectFailed, .badData, .stopped], "a tie keeps the declared order")
+    }
+
+    @Test func descriptionNamesTheKindThenTheDetail() {
+        #expect(CloseReason(.badData, "sent data that failed the hash check").description == "banned for bad data: sent data that failed the hash check")
+        #expect(CloseReason(.bothSeeds).description == "both seeds")
+        #expect(Set(CloseReason.Kind.allCases.map(\.short)).count == CloseReason.Kind.allCases.count, "every short label is distinct")
+    }
+}

@@ -5,18 +5,18 @@ import Synchronization
 
 /// A fake peer on 127.0.0.1 that claims to have every piece and answers each request with data
 /// from `answer` — garbage, for a corrupt peer. It counts the connections it saw close.
-final class ScriptedPeer: Sendable {
+public final class ScriptedPeer: Sendable {
     typealias Channel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
     let server: NIOAsyncChannel<Channel, Never>
-    let port: Int
-    let metainfo: Metainfo
+    public let port: Int
+    public let metainfo: Metainfo
     let answer: @Sendable (BlockRequest) -> [UInt8]
-    let id = PeerID(bytes: Array("-XX0001-corruptpeer1".utf8))!
-    let connections = Atomic<Int>(0)
-    let closed = Atomic<Int>(0)
-    let blocksSent = Atomic<Int>(0)
+    public let id = PeerID(bytes: Array("-XX0001-corruptpeer1".utf8))!
+    public let connections = Atomic<Int>(0)
+    public let closed = Atomic<Int>(0)
+    public let blocksSent = Atomic<Int>(0)
 
-    init(metainfo: Metainfo, answer: @escaping @Sendable (BlockRequest) -> [UInt8]) async throws {
+    public init(metainfo: Metainfo, answer: @escaping @Sendable (BlockRequest) -> [UInt8]) async throws {
         self.metainfo = metainfo
         self.answer = answer
         server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -26,9 +26,9 @@ final class ScriptedPeer: Sendable {
         port = server.channel.localAddress!.port!
     }
 
-    var address: PeerAddress { PeerAddress(host: "127.0.0.1", port: UInt16(port)) }
+    public var address: PeerAddress { PeerAddress(host: "127.0.0.1", port: UInt16(port)) }
 
-    func run() async {
+    public func run() async {
         try? await server.executeThenClose { inbound in
             try await withThrowingDiscardingTaskGroup { group in
                 for try await connection in inbound {
@@ -38,7 +38,7 @@ final class ScriptedPeer: Sendable {
         }
     }
 
-    func stop() async { try? await server.channel.close() }
+    public func stop() async { try? await server.channel.close() }
 
     private func serve(_ connection: Channel) async {
         connections.add(1, ordering: .relaxed)

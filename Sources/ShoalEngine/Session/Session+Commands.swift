@@ -1,0 +1,164 @@
+import Foundation
+import Logging
+import ShoalCore
+
+/// What the user (or a front end) asks of torrents: add, pause, resume, remove, verify, limits.
+extension Session {
+    @discardableResult
+    public func add(_ metainfo: Metainfo, downloadDirectory: String? = nil, paused: Bool = false,
+                    filePriorities: [FilePriority]? = nil) async throws -> InfoHash {
+        let hash = try await insert(metainfo, downloadDirectory: downloadDirectory, paused: paused, filePriorities: filePriorities)
+        do {
+            try store?.saveTorrent(metainfo, bytes: metainfo.fileBytes)
+        } catch {
+            report("\(error)")
+        }
+        await saveSession()
+        return hash
+    }
+
+    func insert(_ metainfo: Metainfo, downloadDirectory: String?, paused: Bool, filePriorities: [FilePriority]?,
+                        added: Date = Date()) async throws -> InfoHash {
+        let hash = metainfo.infoHash
+        guard entries[hash] == nil, magnets[hash] == nil else { throw SessionError.duplicate(metainfo.info.name) }
+        let directory = downloadDirectory.map(AbsolutePath.resolve) ?? config.downloadDirectory
+        let runtime = makeRuntime(metainfo, directory: directory)
+        if let filePriorities { await runtime.setFilePriorities(filePriorities) }
+        await runtime.loadRestingProgress()
+        entries[hash] = Entry(runtime: runtime, stop: nil, paused: true, downloadDirectory: directory, added: added)
+        order.append(hash)
+        if !paused { start(hash) }
+        return hash
+    }
+
+    private func makeRuntime(_ metainfo: Metainfo, directory: String) -> TorrentRuntime {
+        TorrentRuntime(metainfo: metainfo, config: config, listenPort: listenPort, pool: pool, globalUpload: globalUpload,
+                       globalDownload: globalDownload, downloadDirectory: directory, store: store, dht: dht, peerBudget: peerBudget,
+                       events: events)
+    }
+
+    /// Records something the user should see (watch-folder results, failures to save state).
+    public func report(_ message: String, level: Logger.Level = .warning) {
+        logger.log(level: level, "\(message)")
+        errors.append(message)
+    }
+
+    /// Problems and notices since the last call, for the front end to show.
+    public func takeErrors() -> [String] {
+        defer { errors.removeAll() }
+        return errors
+    }
+
+    func start(_ hash: InfoHash) {
+        guard var entry = entries[hash], entry.paused else { return }
+        if entry.stop != nil { return }
+        let (stream, continuation) = AsyncStream.makeStream(of: Void.self)
+        entry.stop = continuation
+        entry.paused = false
+        entries[hash] = entry
+        spawnContinuation.yield(.torrent(entry.runtime, stop: stream))
+    }
+
+    public func pause(_ hash: InfoHash) async throws {
+        if magnets[hash] != nil { return await pauseMagnet(hash) }
+        guard var entry = entries[hash] else { throw SessionError.unknownTorrent }
+        guard !entry.paused else { return }
+        await entry.runtime.stop()
+        entry.stop?.finish()
+        entry.stop = nil
+        entry.paused = true
+        // The old runtime's task group is ending; the next resume gets a new one.
+        let old = entry.runtime
+        let state = await old.persistentState
+        entry.runtime = makeRuntime(old.metainfo, directory: entry.downloadDirectory)
+        await entry.runtime.setRestingProgress(await old.currentHave)
+        await entry.runtime.setFilePriorities(state.priorities)
+        await entry.runtime.restoreCounters(uploaded: state.uploaded, downloaded: state.downloaded, completed: state.completed,
+                                            seedWhenDone: state.seedWhenDone)
+        await entry.runtime.setLimits(upload: entry.uploadLimit, download: entry.downloadLimit)
+        entries[hash] = entry
+        await saveSession()
+    }
+
+    public func resume(_ hash: InfoHash) async throws {
+        if magnets[hash] != nil {
+            startMagnet(hash)
+            return await saveSession()
+        }
+        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+        // A torrent stopped by a disk error is restarted: its data is checked again and it
+        // carries on where the disk let it.
+        if !entry.paused, await entry.runtime.snapshotActivity == .error { try await pause(hash) }
+        start(hash)
+        await saveSession()
+    }
+
+    public func remove(_ hash: InfoHash, deleteData: Bool = false) async throws {
+        if magnets[hash] != nil { return await removeMagnet(hash) }
+        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+        try await pause(hash)
+        entries[hash] = nil
+        order.removeAll { $0 == hash }
+        store?.forget(hash)
+        await saveSession()
+        // Only the torrent's own files (and directories left empty), not whatever else the
+        // user keeps beside them.
+        if deleteData { entry.runtime.storage.deleteFiles() }
+    }
+
+    /// Forgets the resume data and checks every piece on disk again (resuming if it was running).
+    public func verify(_ hash: InfoHash) async throws {
+        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+        let wasRunning = !entry.paused
+        // Pausing gives the torrent a fresh runtime; without resume data its check hashes everything.
+        try await pause(hash)
+        store?.forgetResume(hash)
+        if wasRunning { start(hash) }
+        await saveSession()
+    }
+
+    public func setSeeding(_ hash: InfoHash, _ seed: Bool) async throws {
+        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+        await entry.runtime.setSeeding(seed)
+        await saveSession()
+    }
+
+    public func setFilePriorities(_ hash: InfoHash, _ priorities: [FilePriority]) async throws {
+        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+        await entry.runtime.setFilePriorities(priorities)
+        await saveSession()
+    }
+
+    /// Caps for one torrent, in bytes per second (0 = unlimited), on top of the global ones.
+    public func setTorrentLimits(_ hash: InfoHash, upload: Int, download: Int) async throws {
+        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+        entries[hash]?.uploadLimit = upload
+        entries[hash]?.downloadLimit = download
+        await entry.runtime.setLimits(upload: upload, download: download)
+        await saveSession()
+    }
+
+    /// Caps for all torrents together, kept in the session for the next start.
+    public func setGlobalLimits(upload: Int, download: Int) async {
+        globalUpload.setRate(upload)
+        globalDownload.setRate(download)
+        await saveSession()
+    }
+
+    /// Peers the user named (`--peer`, a magnet's `x.pe`): dialled like any other, by a torrent
+    /// or by a magnet fetching its metadata (which hands them on to its torrent).
+    public func addPeers(_ hash: InfoHash, _ peers: [PeerAddress]) async {
+        if let magnet = magnets[hash] {
+            await magnet.fetcher.addPeers(peers, source: .manual)
+            return
+        }
+        await entries[hash]?.runtime.addPeers(peers, source: .manual)
+    }
+
+    /// Asks the torrent's trackers for peers now (as soon as they allow).
+    public func reannounce(_ hash: InfoHash) async throws {
+        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+        await entry.runtime.reannounce()
+    }
+
+}
