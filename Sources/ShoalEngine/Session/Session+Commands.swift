@@ -7,7 +7,13 @@ extension Session {
     @discardableResult
     public func add(_ metainfo: Metainfo, downloadDirectory: String? = nil, paused: Bool = false,
                     filePriorities: [FilePriority]? = nil) async throws -> InfoHash {
-        let hash = try await insert(metainfo, downloadDirectory: downloadDirectory, paused: paused, filePriorities: filePriorities)
+        try await serialized(metainfo.infoHash) {
+            try await addNow(metainfo, downloadDirectory: downloadDirectory, paused: paused, filePriorities: filePriorities)
+        }
+    }
+
+    func addNow(_ metainfo: Metainfo, downloadDirectory: String?, paused: Bool, filePriorities: [FilePriority]?) async throws -> InfoHash {
+        let hash = try await insertNow(metainfo, downloadDirectory: downloadDirectory, paused: paused, filePriorities: filePriorities)
         do {
             try store?.saveTorrent(metainfo, bytes: metainfo.fileBytes)
         } catch {
@@ -17,8 +23,16 @@ extension Session {
         return hash
     }
 
+    /// Adds a torrent without saving the session (a restore saves once at the end).
     func insert(_ metainfo: Metainfo, downloadDirectory: String?, paused: Bool, filePriorities: [FilePriority]?,
-                        added: Date = Date()) async throws -> InfoHash {
+                added: Date = Date()) async throws -> InfoHash {
+        try await serialized(metainfo.infoHash) {
+            try await insertNow(metainfo, downloadDirectory: downloadDirectory, paused: paused, filePriorities: filePriorities, added: added)
+        }
+    }
+
+    private func insertNow(_ metainfo: Metainfo, downloadDirectory: String?, paused: Bool, filePriorities: [FilePriority]?,
+                           added: Date = Date()) async throws -> InfoHash {
         let hash = metainfo.infoHash
         guard entries[hash] == nil, magnets[hash] == nil else { throw SessionError.duplicate(metainfo.info.name) }
         let directory = downloadDirectory.map(AbsolutePath.resolve) ?? config.downloadDirectory
@@ -60,82 +74,105 @@ extension Session {
     }
 
     public func pause(_ hash: InfoHash) async throws {
+        try await serialized(hash) { try await pauseNow(hash) }
+    }
+
+    /// Stops the torrent and gives it a fresh runtime for the next resume. Run under
+    /// `serialized`, so no other command for the torrent changes its entry meanwhile; the entry
+    /// is still changed in place, never overwritten with a copy taken before an `await`.
+    private func pauseNow(_ hash: InfoHash) async throws {
         if magnets[hash] != nil { return await pauseMagnet(hash) }
-        guard var entry = entries[hash] else { throw SessionError.unknownTorrent }
+        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
         guard !entry.paused else { return }
-        await entry.runtime.stop()
-        entry.stop?.finish()
-        entry.stop = nil
-        entry.paused = true
-        // The old runtime's task group is ending; the next resume gets a new one.
         let old = entry.runtime
+        await old.stop()
+        entries[hash]?.stop?.finish()
+        entries[hash]?.stop = nil
+        entries[hash]?.paused = true
+        // The old runtime's task group is ending; the next resume gets a new one.
         let state = await old.persistentState
-        entry.runtime = makeRuntime(old.metainfo, directory: entry.downloadDirectory)
-        await entry.runtime.setRestingProgress(await old.currentHave)
-        await entry.runtime.setFilePriorities(state.priorities)
-        await entry.runtime.restoreCounters(uploaded: state.uploaded, downloaded: state.downloaded, completed: state.completed,
-                                            seedWhenDone: state.seedWhenDone)
-        await entry.runtime.setLimits(upload: entry.uploadLimit, download: entry.downloadLimit)
-        entries[hash] = entry
+        let fresh = makeRuntime(old.metainfo, directory: entry.downloadDirectory)
+        await fresh.setRestingProgress(await old.currentHave)
+        await fresh.setFilePriorities(state.priorities)
+        await fresh.restoreCounters(uploaded: state.uploaded, downloaded: state.downloaded, completed: state.completed,
+                                    seedWhenDone: state.seedWhenDone)
+        let limits = entries[hash].map { ($0.uploadLimit, $0.downloadLimit) } ?? (0, 0)
+        await fresh.setLimits(upload: limits.0, download: limits.1)
+        entries[hash]?.runtime = fresh
         await saveSession()
     }
 
     public func resume(_ hash: InfoHash) async throws {
-        if magnets[hash] != nil {
-            startMagnet(hash)
-            return await saveSession()
+        try await serialized(hash) {
+            if magnets[hash] != nil {
+                startMagnet(hash)
+                return await saveSession()
+            }
+            guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+            // A torrent stopped by a disk error is restarted: its data is checked again and it
+            // carries on where the disk let it.
+            if !entry.paused, await entry.runtime.snapshotActivity == .error { try await pauseNow(hash) }
+            start(hash)
+            await saveSession()
         }
-        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
-        // A torrent stopped by a disk error is restarted: its data is checked again and it
-        // carries on where the disk let it.
-        if !entry.paused, await entry.runtime.snapshotActivity == .error { try await pause(hash) }
-        start(hash)
-        await saveSession()
     }
 
+    /// Removes the torrent (and with `deleteData` its own files). It is gone from the session
+    /// even when deleting fails; the error then names what is left on disk.
     public func remove(_ hash: InfoHash, deleteData: Bool = false) async throws {
-        if magnets[hash] != nil { return await removeMagnet(hash) }
-        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
-        try await pause(hash)
-        entries[hash] = nil
-        order.removeAll { $0 == hash }
-        store?.forget(hash)
-        await saveSession()
-        // Only the torrent's own files (and directories left empty), not whatever else the
-        // user keeps beside them.
-        if deleteData { entry.runtime.storage.deleteFiles() }
+        try await serialized(hash) {
+            if magnets[hash] != nil { return await removeMagnet(hash) }
+            guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+            try await pauseNow(hash)
+            entries[hash] = nil
+            order.removeAll { $0 == hash }
+            store?.forget(hash)
+            await saveSession()
+            logger.info("removed", metadata: ["torrent": "\(entry.runtime.metainfo.info.name)", "data": "\(deleteData ? "deleted" : "kept")"])
+            // Only the torrent's own files (and directories left empty), not whatever else the
+            // user keeps beside them.
+            if deleteData { try entry.runtime.storage.deleteFiles() }
+        }
     }
 
     /// Forgets the resume data and checks every piece on disk again (resuming if it was running).
     public func verify(_ hash: InfoHash) async throws {
-        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
-        let wasRunning = !entry.paused
-        // Pausing gives the torrent a fresh runtime; without resume data its check hashes everything.
-        try await pause(hash)
-        store?.forgetResume(hash)
-        if wasRunning { start(hash) }
-        await saveSession()
+        try await serialized(hash) {
+            guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+            let wasRunning = !entry.paused
+            // Pausing gives the torrent a fresh runtime; without resume data its check hashes everything.
+            try await pauseNow(hash)
+            store?.forgetResume(hash)
+            if wasRunning { start(hash) }
+            await saveSession()
+        }
     }
 
     public func setSeeding(_ hash: InfoHash, _ seed: Bool) async throws {
-        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
-        await entry.runtime.setSeeding(seed)
-        await saveSession()
+        try await serialized(hash) {
+            guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+            await entry.runtime.setSeeding(seed)
+            await saveSession()
+        }
     }
 
     public func setFilePriorities(_ hash: InfoHash, _ priorities: [FilePriority]) async throws {
-        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
-        await entry.runtime.setFilePriorities(priorities)
-        await saveSession()
+        try await serialized(hash) {
+            guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+            await entry.runtime.setFilePriorities(priorities)
+            await saveSession()
+        }
     }
 
     /// Caps for one torrent, in bytes per second (0 = unlimited), on top of the global ones.
     public func setTorrentLimits(_ hash: InfoHash, upload: Int, download: Int) async throws {
-        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
-        entries[hash]?.uploadLimit = upload
-        entries[hash]?.downloadLimit = download
-        await entry.runtime.setLimits(upload: upload, download: download)
-        await saveSession()
+        try await serialized(hash) {
+            guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+            entries[hash]?.uploadLimit = upload
+            entries[hash]?.downloadLimit = download
+            await entry.runtime.setLimits(upload: upload, download: download)
+            await saveSession()
+        }
     }
 
     /// Caps for all torrents together, kept in the session for the next start.
@@ -157,8 +194,35 @@ extension Session {
 
     /// Asks the torrent's trackers for peers now (as soon as they allow).
     public func reannounce(_ hash: InfoHash) async throws {
-        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
-        await entry.runtime.reannounce()
+        try await serialized(hash) {
+            guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+            await entry.runtime.reannounce()
+        }
+    }
+
+    /// Runs `body` once no other command for the torrent is under way, and holds the others
+    /// off until it returns: a command's `await`s cannot interleave with another's for the same
+    /// torrent (a pause overwrote limits set while it waited; two adds of one torrent both
+    /// passed the duplicate check). Waiters are served in order.
+    func serialized<T>(_ hash: InfoHash, _ body: () async throws -> T) async throws -> T {
+        if commandWaiters[hash] != nil {
+            // Woken by `release` with the turn handed over: the entry stays, so nobody slips in.
+            await withCheckedContinuation { commandWaiters[hash, default: []].append($0) }
+        } else {
+            commandWaiters[hash] = []
+        }
+        defer { releaseTurn(hash) }
+        return try await body()
+    }
+
+    private func releaseTurn(_ hash: InfoHash) {
+        guard var waiting = commandWaiters[hash], !waiting.isEmpty else {
+            commandWaiters[hash] = nil
+            return
+        }
+        let next = waiting.removeFirst()
+        commandWaiters[hash] = waiting
+        next.resume()
     }
 
 }

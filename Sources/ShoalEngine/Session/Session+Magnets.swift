@@ -17,13 +17,16 @@ extension Session {
         -> InfoHash
     {
         let hash = magnet.infoHash
-        guard entries[hash] == nil, magnets[hash] == nil else { throw SessionError.duplicate(magnet.displayName ?? hash.hex) }
-        magnets[hash] = MagnetEntry(fetcher: makeFetcher(magnet), stop: nil, paused: true,
-                                    downloadDirectory: downloadDirectory.map(AbsolutePath.resolve) ?? config.downloadDirectory, added: added)
-        order.append(hash)
-        if !paused { startMagnet(hash) }
-        await saveSession()
-        return hash
+        return try await serialized(hash) {
+            guard entries[hash] == nil, magnets[hash] == nil else { throw SessionError.duplicate(magnet.displayName ?? hash.hex) }
+            magnets[hash] = MagnetEntry(fetcher: makeFetcher(magnet), stop: nil, paused: true,
+                                        downloadDirectory: downloadDirectory.map(AbsolutePath.resolve) ?? config.downloadDirectory,
+                                        added: added)
+            order.append(hash)
+            if !paused { startMagnet(hash) }
+            await saveSession()
+            return hash
+        }
     }
 
     func makeFetcher(_ magnet: MagnetLink) -> MetadataFetcher {
@@ -65,6 +68,11 @@ extension Session {
     /// The info dictionary arrived and was verified: the magnet becomes a torrent, keeping its
     /// place, its download directory, its `so=` selection and the peers found so far.
     func metadataArrived(_ metainfo: Metainfo, from fetcher: MetadataFetcher) async {
+        // In turn with the user's commands for it: a pause or remove meanwhile wins.
+        _ = try? await serialized(metainfo.infoHash) { await becomeTorrent(metainfo, from: fetcher) }
+    }
+
+    private func becomeTorrent(_ metainfo: Metainfo, from fetcher: MetadataFetcher) async {
         let hash = metainfo.infoHash
         guard let entry = magnets[hash], entry.fetcher === fetcher else { return }  // removed or paused meanwhile
         entry.stop?.finish()
@@ -76,7 +84,7 @@ extension Session {
             priorities = metainfo.info.files.indices.map { selected.contains($0) ? .normal : .skip }
         }
         do {
-            try await add(metainfo, downloadDirectory: entry.downloadDirectory, filePriorities: priorities)
+            _ = try await addNow(metainfo, downloadDirectory: entry.downloadDirectory, paused: false, filePriorities: priorities)
         } catch {
             report("\(metainfo.info.name): \(error)")
             return

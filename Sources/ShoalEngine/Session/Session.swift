@@ -36,6 +36,8 @@ public actor Session {
     var entries: [InfoHash: Entry] = [:]
     var order: [InfoHash] = []
     var errors: [String] = []
+    /// Torrents with a command under way, and the commands waiting for their turn (see `serialized`).
+    var commandWaiters: [InfoHash: [CheckedContinuation<Void, Never>]] = [:]
     /// Incoming connections that never reached a torrent, by why (see `Session+Incoming`).
     var refusedIncoming = CloseCounts()
     nonisolated var logger: Logger { config.logger }

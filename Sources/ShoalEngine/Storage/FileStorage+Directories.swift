@@ -54,12 +54,17 @@ extension FileStorage {
 
     /// Deletes the torrent's own files, then the directories they were in once empty — never
     /// anything else the user keeps there, and never through a symbolic link.
-    public func deleteFiles() {
+    /// Deletes the torrent's own files and the directories they leave empty; throws naming
+    /// the files that could not be deleted (a file already gone is no failure).
+    public func deleteFiles() throws(StorageError) {
         closeAll()
         var directories = Set<DiskPath>()
+        var failures: [String] = []
         for file in paths.indices where !padding[file] {
             let target = diskPaths[file]
-            if let info = target.linkStatus(), info.st_mode & S_IFMT == S_IFREG { _ = target.withCString { unlink($0) } }
+            if let info = target.linkStatus(), info.st_mode & S_IFMT == S_IFREG, target.withCString({ unlink($0) }) != 0, errno != ENOENT {
+                failures.append("\(paths[file]): \(String(cString: strerror(errno)))")
+            }
             var parent = DiskPath(root)
             for component in relativeComponents(file).dropLast() {
                 parent = parent.appending(component)
@@ -69,6 +74,10 @@ extension FileStorage {
         // Deepest first; rmdir fails harmlessly on a directory that still holds something.
         for directory in directories.sorted(by: { $0.bytes.count > $1.bytes.count }) {
             _ = directory.withCString { rmdir($0) }
+        }
+        guard failures.isEmpty else {
+            let shown = failures.prefix(3).joined(separator: "; ") + (failures.count > 3 ? "; and \(failures.count - 3) more" : "")
+            throw StorageError("could not delete \(failures.count) file\(failures.count == 1 ? "" : "s"): \(shown)")
         }
     }
 }

@@ -14,8 +14,8 @@ public actor TorrentRuntime {
     let uploadCache = UploadCache()
     let pool: NIOThreadPool
     let listenPort: UInt16
-    let uploadLimiter: RateLimiter
-    let downloadLimiter: RateLimiter
+    nonisolated let uploadLimiter: RateLimiter
+    nonisolated let downloadLimiter: RateLimiter
     let globalUpload: RateLimiter
     let globalDownload: RateLimiter
 
