@@ -49,7 +49,6 @@ public struct UIState: Sendable {
     }
 
     public var selectedID: InfoHash?
-    public var listOffset = 0
     public var inDetail = false
     public var tab: DetailTab = .pieces
     public var detailRow = 0
@@ -59,8 +58,6 @@ public struct UIState: Sendable {
     public var message: String?
     public var showHelp = false
     public var history = RateHistory()
-    /// Torrents the user paused from here, to resume with the same key.
-    public var pausedByUser: Set<InfoHash> = []
     /// The window, for mapping mouse clicks to rows and tabs.
     public var layout = ScreenLayout(width: 80, height: 24)
     /// Lists a directory for the add prompt's Tab completion (the local disk unless a test says).
@@ -139,11 +136,9 @@ public struct UIState: Sendable {
             guard let current else { return [] }
             // A torrent stopped by an error (a full disk, say) is retried like a paused one.
             if current.activity == .paused || current.activity == .error {
-                pausedByUser.remove(current.id)
                 if current.activity == .error { message = "\(current.name): trying again" }
                 return [.resume(current.id)]
             }
-            pausedByUser.insert(current.id)
             return [.pause(current.id)]
         case .pauseResumeAll:
             let active = snapshot.torrents.filter { $0.activity != .paused }
