@@ -25,31 +25,31 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Run without the full-screen interface.")
     var headless = false
 
-    @Option(help: "Where downloads go (default: the current directory).")
+    @Option(help: ArgumentHelp(RunSettings.downloadDir.help))
     var downloadDir: String?
 
-    @Option(help: "Port to listen on for peers (default 6881); the next free one is used if it is taken.")
+    @Option(help: ArgumentHelp(RunSettings.port.help))
     var port: Int?
 
-    @Option(help: "Address to listen on (default 0.0.0.0).")
+    @Option(help: ArgumentHelp(RunSettings.bind.help))
     var bind: String?
 
-    @Option(help: "Upload limit in KiB/s (0 = unlimited).")
+    @Option(help: ArgumentHelp(RunSettings.upKib.help))
     var upKib: Int?
 
-    @Option(help: "Download limit in KiB/s (0 = unlimited).")
+    @Option(help: ArgumentHelp(RunSettings.downKib.help))
     var downKib: Int?
 
-    @Option(help: "A directory to watch for .torrent files to add (repeatable).")
+    @Option(help: ArgumentHelp(RunSettings.watch.help))
     var watch: [String] = []
 
-    @Option(help: "What to do with a watched file once added: rename (to NAME.torrent.added), delete or keep.")
+    @Option(help: ArgumentHelp(RunSettings.watchAction.help))
     var watchAction: String?
 
     @Option(help: "Configuration file (default: $XDG_CONFIG_HOME/shoal/config.toml).")
     var config: String?
 
-    @Option(help: "Directory for this instance's state (default: $XDG_DATA_HOME/shoal).")
+    @Option(help: ArgumentHelp(RunSettings.stateDir.help))
     var stateDir: String?
 
     @Flag(help: "Exit (status 0) once every torrent is complete and verified.")
@@ -58,62 +58,65 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("peer"), help: "A peer to dial directly, as HOST:PORT (repeatable).")
     var peers: [String] = []
 
-    @Flag(inversion: .prefixedNo, help: "Run a Mainline DHT node (BEP 5) on the peer port (UDP), for trackerless torrents and magnets (default off).")
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(RunSettings.dht.help))
     var dht: Bool?
 
-    @Option(name: .customLong("dht-bootstrap"),
-            help: "A DHT node to join through, as HOST:PORT (repeatable), e.g. router.bittorrent.com:6881; implies --dht.")
+    @Option(name: .customLong("dht-bootstrap"), help: ArgumentHelp(RunSettings.dhtBootstrap.help))
     var dhtBootstrap: [String] = []
 
-    @Flag(inversion: .prefixedNo, help: "Peer exchange (BEP 11) for public torrents (default on).")
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(RunSettings.pex.help))
     var pex: Bool?
 
-    @Option(help: "Connections per torrent (default 50).")
+    @Option(help: ArgumentHelp(RunSettings.maxPeers.help))
     var maxPeers: Int?
 
-    @Option(help: "Connections across all torrents (default 500).")
+    @Option(help: ArgumentHelp(RunSettings.maxPeersTotal.help))
     var maxPeersTotal: Int?
 
-    @Option(help: "Stop seeding a torrent once it has uploaded this many times its size (e.g. 2.0).")
+    @Option(help: ArgumentHelp(RunSettings.seedRatio.help))
     var seedRatio: Double?
 
-    @Option(help: "Stop seeding a torrent this many minutes after it completed.")
+    @Option(help: ArgumentHelp(RunSettings.seedMinutes.help))
     var seedMinutes: Int?
 
-    @Flag(help: "Super-seed (BEP 16) torrents that are complete when they start: show each peer one piece at a time.")
+    @Flag(help: ArgumentHelp(RunSettings.superSeed.help))
     var superSeed = false
 
-    @Option(help: "Shortest wait between two announces to a tracker, in seconds, whatever it asks (default 30); a tracker's longer interval or min interval wins.")
+    @Option(help: ArgumentHelp(RunSettings.minAnnounceInterval.help))
     var minAnnounceInterval: Int?
 
-    @Option(help: "What the log keeps: trace, debug, info (default), notice, warning, error or critical. With --headless, debug and trace also go to stderr.")
+    @Option(help: ArgumentHelp(RunSettings.logLevel.help))
     var logLevel: String?
 
-    @Option(help: "Log file, rotated at 10 MiB (default: STATE_DIR/shoal.log with --state-dir, else $XDG_STATE_HOME/shoal/shoal.log; '' for none).")
+    @Option(help: ArgumentHelp(RunSettings.logFile.help))
     var logFile: String?
 
     @Option(help: "Seconds between progress lines in headless mode.")
     var interval: Double = 1
 
-    @Option(help: "Colour theme: a name (default, light, mono, or a file in $XDG_CONFIG_HOME/shoal/themes or ./Themes) or a path.")
+    @Option(help: ArgumentHelp(RunSettings.theme.help))
     var theme: String?
 
     func validate() throws {
-        if let port { guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535") } }
-        guard (upKib ?? 0) >= 0, (downKib ?? 0) >= 0 else { throw ValidationError("limits must be 0 or more") }
-        if let watchAction, WatchFolder.AfterAdding(rawValue: watchAction) == nil {
-            throw ValidationError("--watch-action must be rename, delete or keep")
+        do {
+            typealias S = RunSettings
+            try S.port.check(port)
+            try S.upKib.check(upKib)
+            try S.downKib.check(downKib)
+            try S.watchAction.check(watchAction)
+            try S.maxPeers.check(maxPeers)
+            try S.maxPeersTotal.check(maxPeersTotal)
+            try S.seedRatio.check(seedRatio)
+            try S.seedMinutes.check(seedMinutes)
+            try S.minAnnounceInterval.check(minAnnounceInterval)
+            try S.logLevel.check(logLevel)
+            try S.dhtBootstrap.check(dhtBootstrap.isEmpty ? nil : dhtBootstrap)
+        } catch {
+            throw ValidationError(error.description)
         }
         guard interval > 0 else { throw ValidationError("--interval must be positive") }
         for peer in peers where PeerAddress(parsing: peer) == nil {
             throw ValidationError("--peer \(peer): expected HOST:PORT")
-        }
-        for value in [maxPeers, maxPeersTotal, seedMinutes, minAnnounceInterval].compactMap({ $0 }) where value < 1 {
-            throw ValidationError("--max-peers, --max-peers-total, --seed-minutes and --min-announce-interval must be at least 1 (got \(value))")
-        }
-        if let seedRatio, seedRatio <= 0 { throw ValidationError("--seed-ratio must be above 0") }
-        if let logLevel, LogSetup.level(logLevel) == nil {
-            throw ValidationError("--log-level must be one of \(LogSetup.levels.joined(separator: ", "))")
         }
         for node in dhtBootstrap where Self.nodeAddress(node) == nil {
             throw ValidationError("--dht-bootstrap \(node): expected HOST:PORT")
@@ -135,28 +138,22 @@ struct RunCommand: AsyncParsableCommand {
             _ = fail(error.description)
             throw ExitCode(2)  // a bad configuration is a usage error
         }
-        let port = self.port ?? file.port ?? 6881
-        let bind = self.bind ?? file.bind ?? "0.0.0.0"
-        let upKib = self.upKib ?? file.upKib ?? 0
-        let downKib = self.downKib ?? file.downKib ?? 0
+        typealias S = RunSettings
+        let port = S.port.resolveWithDefault(self.port, file)
+        let bind = S.bind.resolveWithDefault(self.bind, file)
+        let upKib = S.upKib.resolveWithDefault(self.upKib, file)
+        let downKib = S.downKib.resolveWithDefault(self.downKib, file)
         // Paths are made absolute now: saved in the session, a relative one would mean another
         // directory on the next start from elsewhere. Flags are relative to the working
         // directory; the config file's paths were resolved against its own directory.
-        let downloadDir = self.downloadDir.map(AbsolutePath.resolve) ?? file.downloadDir
-        let stateDir = self.stateDir.map(AbsolutePath.resolve) ?? file.stateDir
-        let watchDirectories = watch.isEmpty ? file.watch : watch.map(AbsolutePath.resolve)
-        guard let afterAdding = WatchFolder.AfterAdding(rawValue: watchAction ?? file.watchAction ?? "rename") else {
-            _ = fail("configuration: watch_action must be rename, delete or keep")
-            throw ExitCode(2)
-        }
-        guard (0...65535).contains(port), upKib >= 0, downKib >= 0 else {
-            _ = fail("configuration: port must be 0-65535 and up_kib/down_kib 0 or more")
-            throw ExitCode(2)
-        }
+        let downloadDir = S.downloadDir.resolve(self.downloadDir, file)
+        let stateDir = S.stateDir.resolve(self.stateDir, file)
+        let watchDirectories = S.watch.resolve(watch.isEmpty ? nil : watch, file) ?? []
+        let afterAdding = WatchFolder.AfterAdding(rawValue: S.watchAction.resolveWithDefault(watchAction, file))!
         var chosenTheme = Theme.builtIn
         if !headless {
             do {
-                chosenTheme = try Theme.load(theme ?? file.theme ?? "default")
+                chosenTheme = try Theme.load((S.theme.resolveWithDefault(theme, file) as NSString).expandingTildeInPath)
             } catch {
                 throw fail(error.description)
             }
@@ -180,19 +177,15 @@ struct RunCommand: AsyncParsableCommand {
         var config = EngineConfig(downloadDirectory: downloadDirectory, listenPort: UInt16(port), bindAddress: bind,
                                   uploadLimit: upKib * 1024, downloadLimit: downKib * 1024)
         config.stateDirectory = state
-        guard let level = LogSetup.level(logLevel ?? file.logLevel ?? "info") else {
-            _ = fail("configuration: log_level must be one of \(LogSetup.levels.joined(separator: ", "))")
-            throw ExitCode(2)
-        }
-        let logPath = logFile.map { $0.isEmpty ? $0 : AbsolutePath.resolve($0) } ?? file.logFile
-            ?? LogSetup.defaultFile(stateDirectory: stateDir)
+        let level = LogSetup.level(S.logLevel.resolveWithDefault(logLevel, file))!  // checked by the flag's and the file's rule
+        let logPath = S.logFile.resolve(logFile, file) ?? LogSetup.defaultFile(stateDirectory: stateDir)
         do {
             config.logger = try LogSetup.logger(level: level, file: logPath, headless: headless)
         } catch {
             throw fail(error.description)
         }
         config.logger.info("starting", metadata: ["version": "\(ShoalVersion.string)", "port": "\(port)", "download_dir": "\(downloadDirectory)"])
-        let bootstrapNodes = dhtBootstrap.isEmpty ? file.dhtBootstrap : dhtBootstrap
+        let bootstrapNodes = S.dhtBootstrap.resolve(dhtBootstrap.isEmpty ? nil : dhtBootstrap, file) ?? []
         var resolved: [PeerAddress] = []
         for node in bootstrapNodes {
             guard let address = Self.nodeAddress(node) else {
@@ -201,19 +194,20 @@ struct RunCommand: AsyncParsableCommand {
             }
             resolved.append(address)
         }
-        config.dhtEnabled = dht ?? file.dht ?? !dhtBootstrap.isEmpty
+        // Bootstrap nodes imply the DHT, unless it is turned off outright.
+        config.dhtEnabled = dht ?? file.value(S.dht) ?? !bootstrapNodes.isEmpty
         config.dhtBootstrap = resolved
-        config.pexEnabled = pex ?? file.pex ?? true
-        config.superSeeding = superSeed || (file.superSeed ?? false)
-        config.maxPeersPerTorrent = maxPeers ?? file.maxPeers ?? 50
-        config.maxPeersTotal = maxPeersTotal ?? file.maxPeersTotal ?? 500
+        config.pexEnabled = S.pex.resolveWithDefault(pex, file)
+        config.superSeeding = S.superSeed.resolveWithDefault(superSeed ? true : nil, file)
+        config.maxPeersPerTorrent = S.maxPeers.resolveWithDefault(maxPeers, file)
+        config.maxPeersTotal = S.maxPeersTotal.resolveWithDefault(maxPeersTotal, file)
         if config.maxPeersTotal > budget.sockets {
             warn("--max-peers-total \(config.maxPeersTotal) is more than \(budget.sockets) connections the descriptor limit allows (ulimit -n \(budget.limit)); using \(budget.sockets)")
             config.maxPeersTotal = budget.sockets
         }
-        config.seedRatioLimit = seedRatio ?? file.seedRatio
-        config.seedTimeLimit = (seedMinutes ?? file.seedMinutes).map { .seconds($0 * 60) }
-        config.minimumAnnounceInterval = .seconds(minAnnounceInterval ?? file.minAnnounceInterval ?? 30)
+        config.seedRatioLimit = S.seedRatio.resolve(seedRatio, file)
+        config.seedTimeLimit = (seedMinutes ?? file.value(S.seedMinutes)).map { .seconds($0 * 60) }
+        config.minimumAnnounceInterval = .seconds(S.minAnnounceInterval.resolveWithDefault(minAnnounceInterval, file))
         // Limits set in the interface last run come back, unless this run's flags set them.
         config.restoresGlobalLimits = self.upKib == nil && self.downKib == nil
         let session: Session

@@ -106,9 +106,11 @@ struct ConfigFileTests {
     static let cases: [(String, String)] = [
         ("colour = \"red\"", "unknown setting 'colour'"),
         ("port = \"many\"", "'port' must be a whole number"),
-        ("port = 70000", "port must be 0-65535"),
-        ("watch = 3", "'watch' must be a directory"),
-        ("watch_action = \"shred\"", "watch_action must be rename, delete or keep"),
+        ("port = 70000", "'port' must be 0-65535"),
+        ("watch = 3", "'watch' must be a list of strings"),
+        ("watch_action = \"shred\"", "'watch_action' must be rename, delete or keep"),
+        ("log_level = \"loud\"", "'log_level' must be one of trace, debug, info"),
+        ("seed_ratio = 0", "'seed_ratio' must be a number above 0"),
         ("port = [", "line 1"),
     ]
 
@@ -137,6 +139,31 @@ struct ConfigFileTests {
 
 @Suite("shoal config --print")
 struct ConfigPrintTests {
+    /// The settings are declared once (`RunSettings`); the README's config example and its flag
+    /// table must name every one of them, and no key that does not exist.
+    @Test func readmeListsEverySetting() throws {
+        let printed = try ShoalBinary.run(["config", "--print", "--config", "/nonexistent/shoal.toml"])
+        // A named file that is missing is an error; the default path may be absent.
+        let defaults = printed.status == 0 ? printed : try ShoalBinary.run(["config", "--print"])
+        #expect(defaults.status == 0, "\(defaults.stderr)")
+        let keys = defaults.stdout.split(separator: "\n").filter { !$0.hasPrefix("# shoal") && !$0.hasPrefix("# file") }.compactMap { line in
+            line.split(separator: " ").first { $0 != "#" }.map(String.init)
+        }
+        #expect(keys.count >= 20, "\(keys)")
+        let readme = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../README.md").standardized, encoding: .utf8)
+        let block = try #require(readme.components(separatedBy: "`config.toml` sets defaults for the same options").last?
+            .components(separatedBy: "```toml").dropFirst().first?.components(separatedBy: "```").first)
+        let documented = block.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }.filter { !$0.hasPrefix("#") }
+        #expect(documented == keys, "the README's config.toml example lists the settings in order")
+        let help = try ShoalBinary.run(["run", "--help"]).stdout
+        for key in keys {
+            let flag = "--" + key.replacingOccurrences(of: "_", with: "-")
+            #expect(help.contains(flag), "\(flag) is a flag")
+            #expect(readme.contains("`\(flag)"), "the README's flag table has \(flag)")
+        }
+    }
+
     @Test func printsEverySettingWithItsSource() throws {
         let directory = try TemporaryDirectory()
         let file = directory.url.appendingPathComponent("config.toml")
@@ -151,7 +178,8 @@ struct ConfigPrintTests {
         #expect(line("seed_minutes").hasPrefix("# seed_minutes is not set"))
         #expect(line("dht_bootstrap").hasPrefix("dht_bootstrap = [\"127.0.0.1:6881\"]"))
         let keys = ["download_dir", "port", "bind", "up_kib", "down_kib", "state_dir", "watch", "watch_action", "theme", "max_peers",
-                    "max_peers_total", "seed_ratio", "seed_minutes", "dht", "dht_bootstrap", "pex"]
+                    "max_peers_total", "seed_ratio", "seed_minutes", "dht", "dht_bootstrap", "pex", "min_announce_interval", "log_level",
+                    "log_file"]
         for key in keys { #expect(!line(key).isEmpty, "\(key) is printed") }
         // The printed settings read back as the same configuration.
         let printed = directory.url.appendingPathComponent("printed.toml")

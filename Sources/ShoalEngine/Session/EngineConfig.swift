@@ -3,6 +3,13 @@ import ShoalCore
 
 /// Settings of one engine instance.
 public struct EngineConfig: Sendable {
+    /// Defaults the command line also offers as settings (`RunSettings` declares those from these).
+    public enum Defaults {
+        public static let maxPeersPerTorrent = 50
+        public static let maxPeersTotal = 500
+        public static let minimumAnnounceIntervalSeconds = 30
+    }
+
     public var downloadDirectory: String
     /// 0 picks a free port.
     public var listenPort: UInt16
@@ -47,7 +54,7 @@ public struct EngineConfig: Sendable {
     /// shown one piece at a time, so an initial seeder's upload spreads further.
     public var superSeeding = false
     /// Connections across all torrents (each torrent also has `maxPeersPerTorrent`).
-    public var maxPeersTotal = 500
+    public var maxPeersTotal = Defaults.maxPeersTotal
     /// Seeding goals: a complete torrent stops seeding once it has uploaded this many times its
     /// size, or this long after it completed (nil: no goal).
     public var seedRatioLimit: Double?
@@ -74,7 +81,8 @@ public struct EngineConfig: Sendable {
 
     public init(downloadDirectory: String, listenPort: UInt16 = 6881, bindAddress: String = "0.0.0.0",
                 peerID: PeerID = .generate(), uploadLimit: Int = 0, downloadLimit: Int = 0,
-                maxPeersPerTorrent: Int = 50, uploadSlots: Int = 4, minimumAnnounceInterval: Duration = .seconds(30),
+                maxPeersPerTorrent: Int = Defaults.maxPeersPerTorrent, uploadSlots: Int = 4,
+                minimumAnnounceInterval: Duration = .seconds(Defaults.minimumAnnounceIntervalSeconds),
                 trackerTimeout: Duration = .seconds(15), snubTimeout: Duration = .seconds(60),
                 udpTrackerRetry: UDPTrackerClient.Retry = .init()) {
         self.downloadDirectory = downloadDirectory
