@@ -55,7 +55,9 @@ struct SessionCommandTests {
         // A leecher cannot get anything from a paused seeder...
         let leecher = try await harness.startSession("leech")
         let leechHash = try await leecher.add(torrent)
-        try await Task.sleep(for: .seconds(2))
+        // Dialled directly, the paused seeder turns the leecher away (no running torrent).
+        await leecher.addPeers(leechHash, [PeerAddress(host: "127.0.0.1", port: seeder.listenPort)])
+        #expect(await harness.waitUntil(timeout: .seconds(30)) { await seeder.snapshot().refusedIncoming[.handshakeFailed] >= 1 })
         #expect(await leecher.snapshot().torrents.first?.haveSize == 0)
         // ...until it resumes.
         try await seeder.resume(hash)
