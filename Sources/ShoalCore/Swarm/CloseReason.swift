@@ -75,3 +75,8 @@ public struct CloseCounts: Sendable, Hashable {
             .map(\.element)
     }
 }
+
+extension CloseReason {
+    /// Bytes that do not decode as peer messages break the protocol.
+    public init(_ error: PeerWireDecoder.DecodeError) { self.init(.protocolViolation, error.description) }
+}

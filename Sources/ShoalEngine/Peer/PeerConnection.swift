@@ -174,7 +174,7 @@ enum PeerConnection {
         } catch is CancellationError {
             return CloseReason(.stopped, "cancelled")
         } catch let error as PeerWireDecoder.DecodeError {
-            return .violation("\(error)")
+            return CloseReason(error)
         } catch {
             return CloseReason(.connectionError, "\(error)")
         }

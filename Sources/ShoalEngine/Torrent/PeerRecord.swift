@@ -8,12 +8,13 @@ final class PeerRecord {
     let address: PeerAddress
     let incoming: Bool
     let link: PeerLink
-    var amChoking = true
+    /// The protocol's rules for what it sends, and its state bits (see `PeerConduct`).
+    var conduct: PeerConduct
+    var amChoking: Bool { conduct.amChoking }
     var amInterested = false
-    var peerChoking = true
-    var peerInterested = false
-    /// A bitfield is only allowed as the first message.
-    var sawFirstMessage = false
+    var peerChoking: Bool { conduct.peerChoking }
+    var peerInterested: Bool { conduct.peerInterested }
+    var supportsFast: Bool { conduct.supportsFast }
     var downMeter: RateMeter
     var upMeter: RateMeter
     var uploadedSampled: Int64 = 0
@@ -23,19 +24,14 @@ final class PeerRecord {
     /// The last moment either side was interested (see `PeerSlots`).
     var usefulAt: ContinuousClock.Instant
     var isSnubbed = false
-    /// Requests received while we choke it: a few are normal (in flight when we choked), a flood is not.
-    var requestsWhileChoked = 0
     /// Dropped: whatever it still sends before the socket closes is ignored.
     var closing = false
     /// Why we dropped it: counted and logged when the connection ends.
     var closeReason: CloseReason?
-    /// Whether its handshake offered the fast extension (BEP 6), and its extension handshake.
-    var supportsFast = false
+    /// Its extension handshake (BEP 10).
     var extensions: ExtensionHandshake?
     /// Pieces it lets us request while it chokes us (BEP 6 allowed fast).
     var allowedFast: Set<Int> = []
-    /// Pieces we let it request while we choke it.
-    var allowedFastGiven: Set<Int> = []
     /// Pieces it turned down while unchoking us (BEP 6 reject; a seed declines what others can
     /// give us), not asked of it again until `refusedSince` + `refusalMemory`, so that others
     /// are asked first (a seed serves a block it declined when asked for it again).
@@ -49,7 +45,8 @@ final class PeerRecord {
     let source: PeerSource
 
     init(peerID: PeerID, address: PeerAddress, incoming: Bool, link: PeerLink, now: ContinuousClock.Instant,
-         source: PeerSource) {
+         source: PeerSource, supportsFast: Bool) {
+        self.conduct = PeerConduct(supportsFast: supportsFast)
         self.source = source
         self.peerID = peerID
         self.address = address

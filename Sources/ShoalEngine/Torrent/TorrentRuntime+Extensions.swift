@@ -11,7 +11,7 @@ extension TorrentRuntime {
         if pexAllowed { ids["ut_pex"] = ExtensionHandshake.utPex }
         let yourIP = address.compact.map { Array($0.dropLast(2)) }
         return ExtensionHandshake(messageIDs: ids, client: ShoalVersion.createdBy, listenPort: listenPort,
-                                  requestQueue: Self.maxQueuedUploads, metadataSize: metainfo.rawInfo.count, yourIP: yourIP)
+                                  requestQueue: PeerConduct.maxQueuedUploads, metadataSize: metainfo.rawInfo.count, yourIP: yourIP)
     }
 
     func handleExtended(_ id: UInt8, _ payload: [UInt8], from key: Int) {

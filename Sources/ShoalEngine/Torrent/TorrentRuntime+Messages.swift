@@ -1,15 +1,12 @@
 import ShoalCore
 
-/// Reacting to what peers send (BEP 3). Anything that breaks the protocol closes the connection.
+/// Acting on what peers send (BEP 3): `PeerConduct` checks each message and says what it means;
+/// here the torrent carries that out (the picker, super-seeding, serving). A message that breaks
+/// the protocol closes the connection with the conduct's reason.
 extension TorrentRuntime {
-    /// Queued uploads per peer before its requests count as a flood; also what we advertise as
-    /// `reqq`. libtorrent's own limit: its leechers keep as many requests in flight as a peer
-    /// allows. A queued request is a few bytes; blocks are read only as they are sent.
-    static let maxQueuedUploads = 2000
     /// Messages waiting for a peer's socket beyond this (4 MiB, hundreds of metadata replies)
     /// mean it asks and does not read: it is dropped rather than held in memory.
     static let maxUnsentBytes = 4 << 20
-    static let maxRequestsWhileChoked = 256
 
     /// The messages one read brought: one hop onto the actor for all of them, and the blocks
     /// they request queued for the connection's writer at once.
@@ -21,114 +18,85 @@ extension TorrentRuntime {
 
     func handle(_ message: PeerMessage, from key: Int, serving: inout [BlockRequest]) {
         // The picker is mutated in place (`picker?.…`): a local copy would make every change copy it.
-        guard let record = peers[key], !record.closing, picker != nil else { return }
-        let geometry = metainfo.info.geometry
-        let first = !record.sawFirstMessage
-        // The have-message slot (bitfield, have all/none) is the first after the handshake; an
-        // extension handshake some clients send before it does not take the slot.
-        if case .extended = message {} else { record.sawFirstMessage = true }
+        guard let record = peers[key], !record.closing, let have = picker?.have else { return }
         record.lastMessageAt = .now
-        switch message {
-        case .keepAlive, .unknown, .suggest:
+        let context = PeerConduct.Context(geometry: metainfo.info.geometry, have: have,
+                                          serving: activity == .seeding || activity == .downloading,
+                                          queuedUploads: record.link.queuedUploads.load(ordering: .relaxed) + serving.count)
+        switch record.conduct.receive(message, context: context) {
+        case .close(let reason): drop(key, reason)
+        case .accept(let event): act(on: event, from: key, record, serving: &serving)
+        }
+    }
+
+    private func act(on event: PeerConduct.Event, from key: Int, _ record: PeerRecord, serving: inout [BlockRequest]) {
+        switch event {
+        case .keepAlive, .ignored, .notInterested:
             break  // a suggestion is only a hint; the picker keeps its own order
-        case .port(let port):
+        case .dhtPort(let port):
             // The peer's DHT node (BEP 5): worth a ping when we run the DHT.
-            if let dht, port > 0 { dht.suggest(PeerAddress(host: record.address.host, port: port)) }
+            if let dht { dht.suggest(PeerAddress(host: record.address.host, port: port)) }
         case .extended(let id, let payload):
             handleExtended(id, payload, from: key)
-        case .haveAll, .haveNone:
-            guard record.supportsFast, first else { return drop(key, .violation("have all/none without the fast extension or late")) }
-            let bits = Bitfield(count: geometry.pieceCount, allSet: message == .haveAll)
-            picker?.peerJoined(key, has: bits)
+        case .has(let bits, let first):
+            if first { picker?.peerJoined(key, has: bits) } else { picker?.peerHas(key, bitfield: bits) }
             superSeedingSaw(key, pieces: Array(bits.setIndices))
             updateInterest(key)
             dropIfBothSeeds(key)
-        case .reject(let index, let offset, let length):
-            guard record.supportsFast else { return drop(key, .violation("reject without the fast extension")) }
-            guard let block = geometry.request(piece: index, offset: offset, length: length) else {
-                return drop(key, .violation("reject \(index)+\(offset)/\(length) out of bounds"))
-            }
+        case .hasPiece(let value):
+            picker?.peerHas(key, piece: metainfo.info.geometry.piece(value)!)
+            superSeedingSaw(key, pieces: [value])
+            updateInterest(key)
+            fillRequests(key)
+            dropIfBothSeeds(key)
+        case .rejected(let block):
             // The block goes back to the pool; another peer (or this one later) gets asked.
             picker?.unrequest(block, by: key)
             // Refused while unchoked: the peer does not want to send that piece now (a seed
             // keeping its upload for pieces nobody else has). Ask it for others meanwhile.
             if !record.peerChoking {
-                if record.refused.isEmpty { peers[key]?.refusedSince = .now }
-                peers[key]?.refused.insert(index)
+                if record.refused.isEmpty { record.refusedSince = .now }
+                record.refused.insert(block.piece.value)
                 fillRequests(key)
             }
         case .allowedFast(let index):
-            guard record.supportsFast else { return drop(key, .violation("allowed fast without the fast extension")) }
-            guard geometry.piece(index) != nil else { return }
-            peers[key]?.allowedFast.insert(index)
+            record.allowedFast.insert(index)
             fillRequests(key)
-        case .choke:
-            peers[key]?.peerChoking = true
+        case .choked:
             picker?.release(key)
-        case .unchoke:
-            peers[key]?.peerChoking = false
+        case .unchoked:
             fillRequests(key)
         case .interested:
-            peers[key]?.peerInterested = true
             chokeRoundIfSlotsFree()
-        case .notInterested:
-            peers[key]?.peerInterested = false
-        case .have(let value):
-            guard let piece = geometry.piece(value) else { return drop(key, .violation("have for piece \(value) out of range")) }
-            picker?.peerHas(key, piece: piece)
-            superSeedingSaw(key, pieces: [piece.value])
-            updateInterest(key)
-            fillRequests(key)
-            dropIfBothSeeds(key)
-        case .bitfield(let bytes):
-            guard let bits = Bitfield(bytes: bytes, count: geometry.pieceCount) else {
-                return drop(key, .violation("bitfield of the wrong size or with spare bits set"))
-            }
-            // BEP 3 puts the bitfield first; aria2 sometimes sends one later. Taking it as a batch
-            // of `have`s is safe and keeps such peers useful.
-            if first { picker?.peerJoined(key, has: bits) } else { picker?.peerHas(key, bitfield: bits) }
-            superSeedingSaw(key, pieces: Array(bits.setIndices))
-            updateInterest(key)
-            dropIfBothSeeds(key)
-        case .request(let index, let offset, let length):
-            guard let block = geometry.request(piece: index, offset: offset, length: length) else {
-                return drop(key, .violation("request \(index)+\(offset)/\(length) out of bounds"))
-            }
-            guard activity == .seeding || activity == .downloading else { return }
-            if record.amChoking && !record.allowedFastGiven.contains(index) {
-                if record.supportsFast { record.link.send(.reject(piece: index, offset: offset, length: length)) }
-                peers[key]?.requestsWhileChoked += 1
-                if record.requestsWhileChoked >= Self.maxRequestsWhileChoked { drop(key, CloseReason(.flood, "\(Self.maxRequestsWhileChoked) requests while choked")) }
-                return
-            }
-            guard picker?.have[block.piece] == true else { return drop(key, .violation("request for piece \(index), which we do not have")) }
-            if let superSeeder, !superSeeder.mayServe(key, piece: index) {
-                // Not shown to this peer (super-seeding): refused, not served.
-                if record.supportsFast { record.link.send(.reject(piece: index, offset: offset, length: length)) }
-                return
-            }
-            if record.supportsFast, activity == .seeding, superSeeder == nil,
-                seedFilter.shouldDecline(block, from: key, availability: picker?.availability[index] ?? 0, now: .now) {
-                record.link.send(.reject(piece: index, offset: offset, length: length))
-                return
-            }
-            guard record.link.queuedUploads.load(ordering: .relaxed) + serving.count < Self.maxQueuedUploads else {
-                return drop(key, CloseReason(.flood, "over \(Self.maxQueuedUploads) requests outstanding"))
-            }
-            // A cancel that arrived after we had already sent the block must not swallow a new
-            // request for it.
-            _ = record.link.cancelled.withLock { $0.remove(block) }
-            serving.append(block)
-        case .cancel(let index, let offset, let length):
-            if let block = geometry.request(piece: index, offset: offset, length: length) {
-                _ = record.link.cancelled.withLock { $0.insert(block) }
-            }
-        case .piece(let index, let offset, let data):
-            guard let block = geometry.request(piece: index, offset: offset, length: data.count) else {
-                return drop(key, .violation("block \(index)+\(offset)/\(data.count) out of bounds"))
-            }
+        case .requestWhileChoked(let block):
+            if record.supportsFast { record.link.send(.reject(piece: block.piece.value, offset: block.offset, length: block.length)) }
+        case .request(let block):
+            serve(block, to: key, record, serving: &serving)
+        case .cancel(let block):
+            _ = record.link.cancelled.withLock { $0.insert(block) }
+        case .block(let block, let data):
             receiveBlock(block, data: data, from: key)
         }
+    }
+
+    /// A request the conduct accepted: served, unless super-seeding hides the piece from this
+    /// peer or the seed filter keeps our upload for pieces others cannot give.
+    private func serve(_ block: BlockRequest, to key: Int, _ record: PeerRecord, serving: inout [BlockRequest]) {
+        let index = block.piece.value
+        let reject = PeerMessage.reject(piece: index, offset: block.offset, length: block.length)
+        if let superSeeder, !superSeeder.mayServe(key, piece: index) {
+            if record.supportsFast { record.link.send(reject) }
+            return
+        }
+        if record.supportsFast, activity == .seeding, superSeeder == nil,
+            seedFilter.shouldDecline(block, from: key, availability: picker?.availability[index] ?? 0, now: .now) {
+            record.link.send(reject)
+            return
+        }
+        // A cancel that arrived after we had already sent the block must not swallow a new
+        // request for it.
+        _ = record.link.cancelled.withLock { $0.remove(block) }
+        serving.append(block)
     }
 
     /// Super-seeding: what a peer has may unlock new pieces to show to others; once every piece

@@ -46,8 +46,7 @@ extension TorrentRuntime {
         let key = nextKey
         nextKey += 1
         let record = PeerRecord(peerID: peerID, address: address, incoming: incoming, link: link, now: .now,
-                                source: incoming ? .incoming : addresses[address]?.source ?? .tracker)
-        record.supportsFast = capabilities.fast
+                                source: incoming ? .incoming : addresses[address]?.source ?? .tracker, supportsFast: capabilities.fast)
         peerIDsByKey[key] = peerID
         if !incoming { addresses[address]?.connected = true }
         self.picker?.peerJoined(key, has: Bitfield(count: metainfo.info.pieceCount))
@@ -74,7 +73,7 @@ extension TorrentRuntime {
             // Pieces it may take from us even while choked (BEP 6), among those we have.
             let allowed = AllowedFastSet.pieces(for: address.host, infoHash: metainfo.infoHash, pieceCount: metainfo.info.pieceCount,
                                                 count: Self.allowedFastCount).filter { have[$0] }
-            record.allowedFastGiven = Set(allowed)
+            record.conduct.allowedFastGiven = Set(allowed)
             link.allowedWhileChoked.withLock { $0 = Set(allowed) }
             if capabilities.extensions { link.send(.extended(id: 0, payload: extensionHandshake(for: address).encoded)) }
             for piece in allowed { link.send(.allowedFast(piece: piece)) }
@@ -236,11 +235,10 @@ extension TorrentRuntime {
         let unchoke = allowed ? choker.round(samples, seeding: seeding, now: now, using: &rng) : []
         for (key, record) in peers {
             if unchoke.contains(key) && record.amChoking {
-                peers[key]?.amChoking = false
-                peers[key]?.requestsWhileChoked = 0
+                record.conduct.unchoked()
                 record.link.send(.unchoke)
             } else if !unchoke.contains(key) && !record.amChoking {
-                peers[key]?.amChoking = true
+                record.conduct.choked()
                 record.link.choke()
             }
         }

@@ -1,0 +1,154 @@
+/// What one peer may send us, and what its messages mean once checked: the rules of BEP 3 and
+/// the fast extension (BEP 6) as a plain value, fed decoded messages and returning a verdict.
+/// The torrent acts on what it accepts (the picker, the choker, serving); a message that breaks
+/// a rule closes the connection, with the reason.
+public struct PeerConduct: Sendable {
+    /// Whether its handshake offered the fast extension (BEP 6).
+    public let supportsFast: Bool
+    /// A bitfield (or have all/none) is only allowed as the first message.
+    public private(set) var sawFirstMessage = false
+    public var amChoking = true
+    public private(set) var peerChoking = true
+    public private(set) var peerInterested = false
+    /// Requests received while we choke it: a few are normal (in flight when we choked), a flood is not.
+    public private(set) var requestsWhileChoked = 0
+    /// Pieces we let it request while we choke it (BEP 6 allowed fast).
+    public var allowedFastGiven: Set<Int> = []
+
+    /// Past this many requests while choked, it is flooding.
+    public static let maxRequestsWhileChoked = 256
+    /// Queued uploads before its requests count as a flood; also what we advertise as `reqq`.
+    public static let maxQueuedUploads = 2000
+
+    public init(supportsFast: Bool) {
+        self.supportsFast = supportsFast
+    }
+
+    /// What the torrent is, for judging a message.
+    public struct Context {
+        public let geometry: TorrentGeometry
+        public let have: Bitfield
+        /// Whether we serve requests now (downloading or seeding, not stopping).
+        public let serving: Bool
+        /// Uploads already queued for this peer.
+        public let queuedUploads: Int
+
+        public init(geometry: TorrentGeometry, have: Bitfield, serving: Bool, queuedUploads: Int) {
+            self.geometry = geometry
+            self.have = have
+            self.serving = serving
+            self.queuedUploads = queuedUploads
+        }
+    }
+
+    /// A checked message, for the torrent to act on.
+    public enum Event: Sendable, Equatable {
+        case keepAlive
+        case choked, unchoked, interested, notInterested
+        /// What it has: its first bitfield or have all/none (`first`), or a later batch of haves.
+        case has(Bitfield, first: Bool)
+        case hasPiece(Int)
+        case request(BlockRequest)
+        /// A request it made while choked: answered with a reject if it speaks the fast extension.
+        case requestWhileChoked(BlockRequest)
+        case cancel(BlockRequest)
+        case block(BlockRequest, data: [UInt8])
+        case rejected(BlockRequest)
+        case allowedFast(Int)
+        case dhtPort(UInt16)
+        case extended(id: UInt8, payload: [UInt8])
+        /// A suggestion, an unknown message, an out-of-range allowed-fast: nothing to do.
+        case ignored
+    }
+
+    public enum Verdict: Sendable, Equatable {
+        case accept(Event)
+        case close(CloseReason)
+    }
+
+    /// Judges one message (in order of arrival) and updates what the peer's state bits say.
+    public mutating func receive(_ message: PeerMessage, context: Context) -> Verdict {
+        let geometry = context.geometry
+        let first = !sawFirstMessage
+        // The have-message slot (bitfield, have all/none) is the first after the handshake; an
+        // extension handshake some clients send before it does not take the slot.
+        if case .extended = message {} else { sawFirstMessage = true }
+        switch message {
+        case .keepAlive: return .accept(.keepAlive)
+        case .unknown, .suggest: return .accept(.ignored)
+        case .port(let port): return .accept(port > 0 ? .dhtPort(port) : .ignored)
+        case .extended(let id, let payload): return .accept(.extended(id: id, payload: payload))
+        case .choke:
+            peerChoking = true
+            return .accept(.choked)
+        case .unchoke:
+            peerChoking = false
+            return .accept(.unchoked)
+        case .interested:
+            peerInterested = true
+            return .accept(.interested)
+        case .notInterested:
+            peerInterested = false
+            return .accept(.notInterested)
+        case .haveAll, .haveNone:
+            guard supportsFast else { return .close(.violation("have all/none without the fast extension")) }
+            guard first else { return .close(.violation("have all/none after the first message")) }
+            return .accept(.has(Bitfield(count: geometry.pieceCount, allSet: message == .haveAll), first: true))
+        case .bitfield(let bytes):
+            guard let bits = Bitfield(bytes: bytes, count: geometry.pieceCount) else {
+                return .close(.violation("bitfield of the wrong size or with spare bits set"))
+            }
+            // BEP 3 puts the bitfield first; aria2 sometimes sends one later. Taking it as a batch
+            // of haves is safe and keeps such peers useful.
+            return .accept(.has(bits, first: first))
+        case .have(let value):
+            guard geometry.piece(value) != nil else { return .close(.violation("have for piece \(value) out of range")) }
+            return .accept(.hasPiece(value))
+        case .allowedFast(let index):
+            guard supportsFast else { return .close(.violation("allowed fast without the fast extension")) }
+            return .accept(geometry.piece(index) != nil ? .allowedFast(index) : .ignored)
+        case .reject(let index, let offset, let length):
+            guard supportsFast else { return .close(.violation("reject without the fast extension")) }
+            guard let block = geometry.request(piece: index, offset: offset, length: length) else {
+                return .close(.violation("reject \(index)+\(offset)/\(length) out of bounds"))
+            }
+            return .accept(.rejected(block))
+        case .cancel(let index, let offset, let length):
+            return .accept(geometry.request(piece: index, offset: offset, length: length).map { .cancel($0) } ?? .ignored)
+        case .piece(let index, let offset, let data):
+            guard let block = geometry.request(piece: index, offset: offset, length: data.count) else {
+                return .close(.violation("block \(index)+\(offset)/\(data.count) out of bounds"))
+            }
+            return .accept(.block(block, data: data))
+        case .request(let index, let offset, let length):
+            return judgeRequest(index, offset, length, context: context)
+        }
+    }
+
+    private mutating func judgeRequest(_ index: Int, _ offset: Int, _ length: Int, context: Context) -> Verdict {
+        guard let block = context.geometry.request(piece: index, offset: offset, length: length) else {
+            return .close(.violation("request \(index)+\(offset)/\(length) out of bounds"))
+        }
+        guard context.serving else { return .accept(.ignored) }
+        if amChoking && !allowedFastGiven.contains(index) {
+            requestsWhileChoked += 1
+            if requestsWhileChoked >= Self.maxRequestsWhileChoked {
+                return .close(CloseReason(.flood, "\(Self.maxRequestsWhileChoked) requests while choked"))
+            }
+            return .accept(.requestWhileChoked(block))
+        }
+        guard context.have[block.piece] else { return .close(.violation("request for piece \(index), which we do not have")) }
+        guard context.queuedUploads < Self.maxQueuedUploads else {
+            return .close(CloseReason(.flood, "over \(Self.maxQueuedUploads) requests outstanding"))
+        }
+        return .accept(.request(block))
+    }
+
+    /// We unchoked it: requests from now on are served, and the count of choked ones restarts.
+    public mutating func unchoked() {
+        amChoking = false
+        requestsWhileChoked = 0
+    }
+
+    public mutating func choked() { amChoking = true }
+}
