@@ -60,6 +60,42 @@ struct MagnetTests {
     }
 
     /// A magnet still fetching is saved with the session and comes back after a restart.
+    /// A magnet's connections count against the session-wide limit like a torrent's: with the
+    /// only slot held by a running download, the magnet waits; when the download pauses and
+    /// the slot frees, it fetches its metadata. (Magnet-phase connections ignored the limit.)
+    @Test func magnetWaitsForASlotUnderTheSessionLimit() async throws {
+        let harness = try SwarmHarness()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let slow = try harness.makeTorrent(name: "slow.bin", files: nil, singleSize: 8 << 20, pieceLength: 64 << 10, in: seedDir,
+                                           seed: 31, trackers: [])
+        let wanted = try harness.makeTorrent(name: "wanted.bin", files: nil, singleSize: 100_000, pieceLength: 16 << 10, in: seedDir,
+                                             seed: 32, trackers: [])
+        // Slow uploads: the first download holds its connection for the whole test.
+        let seeder = try await harness.startSession("seed") { $0.uploadLimit = 64 << 10 }
+        try await seeder.add(slow)
+        try await seeder.add(wanted)
+        #expect(await harness.waitUntil { await seeder.snapshot().torrents.allSatisfy { $0.activity == .seeding } })
+        let log = CapturedLog()
+        let leecher = try await harness.startSession("leech") {
+            $0.maxPeersTotal = 1
+            $0.logger = log.logger()
+        }
+        let seedAddress = PeerAddress(host: "127.0.0.1", port: seeder.listenPort)
+        let slowHash = try await leecher.add(slow)
+        await leecher.addPeers(slowHash, [seedAddress])
+        #expect(await harness.waitUntil { await leecher.snapshot().torrents.first?.peers.count == 1 }, "the download holds the slot")
+        try await leecher.add(magnet: MagnetLink(infoHash: wanted.infoHash, peers: ["\(seedAddress)"]))
+        #expect(await harness.waitUntil(timeout: .seconds(10)) { log.all.contains { $0.message == "metadata: waiting for a connection slot" } })
+        #expect(leecher.peerBudget.inUse <= 1, "never more than the limit")
+        #expect(await leecher.snapshot().torrents.last?.activity == .metadata)
+        try await leecher.pause(slowHash)
+        #expect(await harness.waitUntil(timeout: .seconds(30)) {
+            guard let magnet = await leecher.snapshot().torrents.first(where: { $0.id == wanted.infoHash }) else { return false }
+            return magnet.activity != .metadata && magnet.isComplete
+        }, "with the slot free, the metadata and then the data arrive")
+        await harness.stopAll()
+    }
+
     @Test func pendingMagnetSurvivesARestart() async throws {
         let harness = try SwarmHarness()
         let state = harness.root.appendingPathComponent("state").path
@@ -75,6 +111,10 @@ struct MagnetTests {
         #expect(restored.id == hash && restored.name == "nobody has it" && restored.activity == .paused)
         try await second.resume(hash)
         #expect(await second.snapshot().torrents.first?.activity == .metadata)
+        // Nobody listens at its only peer: "peers 0" comes with the reason, counted like a torrent's.
+        #expect(await harness.waitUntil(timeout: .seconds(10)) {
+            (await second.snapshot().torrents.first?.closeReasons[.connectFailed] ?? 0) >= 1
+        })
         try await second.remove(hash)
         #expect(await second.snapshot().torrents.isEmpty)
         await harness.stopAll()

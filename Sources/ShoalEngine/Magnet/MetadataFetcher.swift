@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOPosix
 import ShoalCore
@@ -27,9 +28,17 @@ actor MetadataFetcher {
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
     static let maxConnections = 20
+    /// Connections all torrents share (`maxPeersTotal`): a magnet's count too. Each of its
+    /// connections holds a slot from dialling until it ends.
+    let peerBudget: PeerBudget
+    /// The budget was full when there were peers to dial: the next tick tries again.
+    private var waitingForSlot = false
+    /// How its connections ended, shown like a torrent's: "peers 0" has a reason here too.
+    private(set) var closeCounts = CloseCounts()
 
-    init(magnet: MagnetLink, config: EngineConfig, listenPort: UInt16,
+    init(magnet: MagnetLink, config: EngineConfig, listenPort: UInt16, peerBudget: PeerBudget = PeerBudget(limit: .max),
          dhtLookup: (@Sendable (InfoHash) async -> [PeerAddress])? = nil) {
+        self.peerBudget = peerBudget
         self.magnet = magnet
         self.config = config
         self.listenPort = listenPort
@@ -53,6 +62,7 @@ actor MetadataFetcher {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await fetcher.announceLoop() }
             group.addTask { await fetcher.dhtLoop() }
+            group.addTask { await fetcher.slotLoop() }
             wake.yield()
             // Dials new addresses as they turn up, a bounded number at a time; ends when the
             // metadata is complete or the task is cancelled (the stream then ends).
@@ -78,18 +88,42 @@ actor MetadataFetcher {
         wake.yield()
     }
 
-    /// Addresses to dial now, each with the key its connection will use.
+    /// Addresses to dial now, each with the key its connection will use, as many as the
+    /// fetcher's own cap and the session's connection budget allow.
     private func takeDialable() -> [(PeerAddress, Int)] {
         guard result == nil else { return [] }
         let free = Self.maxConnections - connected.count
         let fresh = known.keys.filter { !dialled.contains($0) && !banned.contains($0) }.sorted().prefix(max(0, free))
-        dialled.formUnion(fresh)
-        return fresh.map { address in
+        var taken: [(PeerAddress, Int)] = []
+        for address in fresh {
+            guard peerBudget.take() else {
+                if !waitingForSlot {
+                    logger.debug("metadata: waiting for a connection slot", metadata: ["limit": "\(peerBudget.limit)"])
+                }
+                waitingForSlot = true
+                break
+            }
+            dialled.insert(address)
             let key = nextKey
             nextKey += 1
             connected[key] = address
-            return (address, key)
+            taken.append((address, key))
         }
+        if taken.count == fresh.count { waitingForSlot = false }
+        return taken
+    }
+
+    /// While the budget keeps peers waiting, looks again every second (as a torrent's tick does).
+    private func slotLoop() async {
+        while result == nil, (try? await Task.sleep(for: .seconds(1))) != nil {
+            if waitingForSlot { wake.yield() }
+        }
+    }
+
+    private var logger: Logger {
+        var logger = config.logger
+        logger[metadataKey: "magnet"] = "\(magnet.infoHash.hex.prefix(12))"
+        return logger
     }
 
     // MARK: Peers from trackers and the DHT
@@ -141,6 +175,7 @@ actor MetadataFetcher {
 
     private func left(_ key: Int) {
         if let address = connected.removeValue(forKey: key) {
+            peerBudget.give()
             attempts[address, default: 0] += 1
             // Gone before the metadata was complete: it may be tried again later, a few times.
             if attempts[address, default: 0] < Self.maxAttempts && !banned.contains(address) { dialled.remove(address) }
@@ -185,13 +220,18 @@ actor MetadataFetcher {
         var logger = config.logger
         logger[metadataKey: "magnet"] = "\(magnet.infoHash.hex.prefix(12))"
         logger[metadataKey: "peer"] = "\(address)"
+        logger[metadataKey: "direction"] = "out"
         guard DescriptorBudget.shared.takeSocket() else {
-            return logger.debug("metadata: not dialled", metadata: ["reason": "\(DescriptorBudget.Exhausted())"])
+            logger.debug("metadata: not dialled", metadata: ["reason": "\(DescriptorBudget.Exhausted())"])
+            return await counted(CloseReason(.enoughPeers, DescriptorBudget.Exhausted().description))
         }
         defer { DescriptorBudget.shared.giveSocket() }
         let reason = await exchange(with: address, key: key)
         logger.debug("metadata: connection closed", metadata: ["reason": "\(reason)"])
+        await counted(reason)
     }
+
+    private func counted(_ reason: CloseReason) { closeCounts.add(reason.kind) }
 
     /// One connection asking a peer for the info dictionary; how it ended.
     private nonisolated func exchange(with address: PeerAddress, key: Int) async -> CloseReason {

@@ -34,7 +34,7 @@ extension Session {
         if let node = dht {
             lookup = { hash in await node.getPeers(hash) }
         }
-        return MetadataFetcher(magnet: magnet, config: config, listenPort: listenPort, dhtLookup: lookup)
+        return MetadataFetcher(magnet: magnet, config: config, listenPort: listenPort, peerBudget: peerBudget, dhtLookup: lookup)
     }
 
     func startMagnet(_ hash: InfoHash) {
@@ -107,11 +107,13 @@ extension Session {
             PeerSnapshot(address: address.description, client: "", flags: "", downloadRate: 0, uploadRate: 0, progress: 0,
                          pieces: Bitfield(count: 0))
         }
-        return TorrentSnapshot(
+        var snapshot = TorrentSnapshot(
             id: hash, name: fetcher.magnet.displayName ?? hash.hex, totalSize: 0, wantedSize: 0, haveSize: 0,
             activity: entry.paused ? .paused : .metadata, error: nil, downloadRate: 0, uploadRate: 0, downloaded: 0, uploaded: 0,
             eta: nil, pieces: Bitfield(count: 0), piecesInProgress: [], availability: [], peers: peers,
             trackers: await fetcher.trackerStates, files: [], downloadDirectory: entry.downloadDirectory, isPrivate: false,
             hashFailures: 0, bannedPeers: 0, piecesHashedOnCheck: 0)
+        snapshot.closeReasons = await fetcher.closeCounts
+        return snapshot
     }
 }
