@@ -46,7 +46,7 @@ struct CommandOrderTests {
         let entry = try #require(await session.entries[hash])
         #expect(entry.paused)
         #expect(entry.uploadLimit == 10_240 && entry.downloadLimit == 20_480)
-        #expect(entry.runtime.uploadLimiter.rate == 10_240 && entry.runtime.downloadLimiter.rate == 20_480, "the new runtime has them")
+        #expect(entry.runtime?.uploadLimiter.rate == 10_240 && entry.runtime?.downloadLimiter.rate == 20_480, "the new runtime has them")
         tracker.stop()
         await harness.stopAll()
     }
@@ -80,7 +80,7 @@ struct CommandOrderTests {
             }
         }
         let entry = try #require(await session.entries[hash])
-        #expect(entry.uploadLimit == entry.runtime.uploadLimiter.rate, "the entry and its runtime agree")
+        #expect(entry.uploadLimit == entry.runtime?.uploadLimiter.rate, "the entry and its runtime agree")
         #expect(await session.snapshot().torrents.count == 1)
         try await session.resume(hash)
         #expect(await harness.waitUntil { await session.snapshot().torrents.first?.activity == .seeding })

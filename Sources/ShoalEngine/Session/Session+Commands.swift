@@ -34,18 +34,18 @@ extension Session {
     private func insertNow(_ metainfo: Metainfo, downloadDirectory: String?, paused: Bool, filePriorities: [FilePriority]?,
                            added: Date = Date()) async throws -> InfoHash {
         let hash = metainfo.infoHash
-        guard entries[hash] == nil, magnets[hash] == nil else { throw SessionError.duplicate(metainfo.info.name) }
+        guard entries[hash] == nil else { throw SessionError.duplicate(metainfo.info.name) }
         let directory = downloadDirectory.map(AbsolutePath.resolve) ?? config.downloadDirectory
         let runtime = makeRuntime(metainfo, directory: directory)
         if let filePriorities { await runtime.setFilePriorities(filePriorities) }
         await runtime.loadRestingProgress()
-        entries[hash] = Entry(runtime: runtime, stop: nil, paused: true, downloadDirectory: directory, added: added)
+        entries[hash] = Entry(phase: .torrent(runtime), stop: nil, paused: true, downloadDirectory: directory, added: added)
         order.append(hash)
         if !paused { start(hash) }
         return hash
     }
 
-    private func makeRuntime(_ metainfo: Metainfo, directory: String) -> TorrentRuntime {
+    func makeRuntime(_ metainfo: Metainfo, directory: String) -> TorrentRuntime {
         TorrentRuntime(metainfo: metainfo, config: config, listenPort: listenPort, pool: pool, globalUpload: globalUpload,
                        globalDownload: globalDownload, downloadDirectory: directory, store: store, dht: dht, peerBudget: peerBudget,
                        events: events)
@@ -64,13 +64,15 @@ extension Session {
     }
 
     func start(_ hash: InfoHash) {
-        guard var entry = entries[hash], entry.paused else { return }
-        if entry.stop != nil { return }
+        guard var entry = entries[hash], entry.paused, entry.stop == nil else { return }
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self)
         entry.stop = continuation
         entry.paused = false
         entries[hash] = entry
-        spawnContinuation.yield(.torrent(entry.runtime, stop: stream))
+        switch entry.phase {
+        case .torrent(let runtime): spawnContinuation.yield(.torrent(runtime, stop: stream))
+        case .metadata(let fetcher): spawnContinuation.yield(.magnet(fetcher, stop: stream))
+        }
     }
 
     public func pause(_ hash: InfoHash) async throws {
@@ -81,37 +83,38 @@ extension Session {
     /// `serialized`, so no other command for the torrent changes its entry meanwhile; the entry
     /// is still changed in place, never overwritten with a copy taken before an `await`.
     private func pauseNow(_ hash: InfoHash) async throws {
-        if magnets[hash] != nil { return await pauseMagnet(hash) }
         guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
         guard !entry.paused else { return }
-        let old = entry.runtime
-        await old.stop()
-        entries[hash]?.stop?.finish()
+        switch entry.phase {
+        case .metadata(let fetcher):
+            entries[hash]?.stop?.finish()
+            // The old fetcher's task is ending; a resume starts a fresh one.
+            entries[hash]?.phase = .metadata(makeFetcher(fetcher.magnet))
+        case .torrent(let old):
+            await old.stop()
+            entries[hash]?.stop?.finish()
+            // The old runtime's task group is ending; the next resume gets a new one.
+            let state = await old.persistentState
+            let fresh = makeRuntime(old.metainfo, directory: entry.downloadDirectory)
+            await fresh.setRestingProgress(await old.currentHave)
+            await fresh.setFilePriorities(state.priorities)
+            await fresh.restoreCounters(uploaded: state.uploaded, downloaded: state.downloaded, completed: state.completed,
+                                        seedWhenDone: state.seedWhenDone)
+            let limits = entries[hash].map { ($0.uploadLimit, $0.downloadLimit) } ?? (0, 0)
+            await fresh.setLimits(upload: limits.0, download: limits.1)
+            entries[hash]?.phase = .torrent(fresh)
+        }
         entries[hash]?.stop = nil
         entries[hash]?.paused = true
-        // The old runtime's task group is ending; the next resume gets a new one.
-        let state = await old.persistentState
-        let fresh = makeRuntime(old.metainfo, directory: entry.downloadDirectory)
-        await fresh.setRestingProgress(await old.currentHave)
-        await fresh.setFilePriorities(state.priorities)
-        await fresh.restoreCounters(uploaded: state.uploaded, downloaded: state.downloaded, completed: state.completed,
-                                    seedWhenDone: state.seedWhenDone)
-        let limits = entries[hash].map { ($0.uploadLimit, $0.downloadLimit) } ?? (0, 0)
-        await fresh.setLimits(upload: limits.0, download: limits.1)
-        entries[hash]?.runtime = fresh
         await saveSession()
     }
 
     public func resume(_ hash: InfoHash) async throws {
         try await serialized(hash) {
-            if magnets[hash] != nil {
-                startMagnet(hash)
-                return await saveSession()
-            }
             guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
             // A torrent stopped by a disk error is restarted: its data is checked again and it
             // carries on where the disk let it.
-            if !entry.paused, await entry.runtime.snapshotActivity == .error { try await pauseNow(hash) }
+            if !entry.paused, let runtime = entry.runtime, await runtime.snapshotActivity == .error { try await pauseNow(hash) }
             start(hash)
             await saveSession()
         }
@@ -121,25 +124,24 @@ extension Session {
     /// even when deleting fails; the error then names what is left on disk.
     public func remove(_ hash: InfoHash, deleteData: Bool = false) async throws {
         try await serialized(hash) {
-            if magnets[hash] != nil { return await removeMagnet(hash) }
             guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
             try await pauseNow(hash)
             entries[hash] = nil
             order.removeAll { $0 == hash }
             store?.forget(hash)
             await saveSession()
-            logger.info("removed", metadata: ["torrent": "\(entry.runtime.metainfo.info.name)", "data": "\(deleteData ? "deleted" : "kept")"])
+            logger.info("removed", metadata: ["infohash": "\(hash.hex.prefix(12))", "data": "\(deleteData ? "deleted" : "kept")"])
             // Only the torrent's own files (and directories left empty), not whatever else the
-            // user keeps beside them.
-            if deleteData { try entry.runtime.storage.deleteFiles() }
+            // user keeps beside them. A magnet has none yet.
+            if deleteData { try entry.runtime?.storage.deleteFiles() }
         }
     }
 
     /// Forgets the resume data and checks every piece on disk again (resuming if it was running).
     public func verify(_ hash: InfoHash) async throws {
         try await serialized(hash) {
-            guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
-            let wasRunning = !entry.paused
+            let wasRunning = entries[hash].map { !$0.paused } ?? false
+            _ = try torrentRuntime(hash)
             // Pausing gives the torrent a fresh runtime; without resume data its check hashes everything.
             try await pauseNow(hash)
             store?.forgetResume(hash)
@@ -150,16 +152,14 @@ extension Session {
 
     public func setSeeding(_ hash: InfoHash, _ seed: Bool) async throws {
         try await serialized(hash) {
-            guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
-            await entry.runtime.setSeeding(seed)
+            try await torrentRuntime(hash).setSeeding(seed)
             await saveSession()
         }
     }
 
     public func setFilePriorities(_ hash: InfoHash, _ priorities: [FilePriority]) async throws {
         try await serialized(hash) {
-            guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
-            await entry.runtime.setFilePriorities(priorities)
+            try await torrentRuntime(hash).setFilePriorities(priorities)
             await saveSession()
         }
     }
@@ -170,7 +170,8 @@ extension Session {
             guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
             entries[hash]?.uploadLimit = upload
             entries[hash]?.downloadLimit = download
-            await entry.runtime.setLimits(upload: upload, download: download)
+            // A magnet's limits apply once it is a torrent.
+            await entry.runtime?.setLimits(upload: upload, download: download)
             await saveSession()
         }
     }
@@ -185,18 +186,17 @@ extension Session {
     /// Peers the user named (`--peer`, a magnet's `x.pe`): dialled like any other, by a torrent
     /// or by a magnet fetching its metadata (which hands them on to its torrent).
     public func addPeers(_ hash: InfoHash, _ peers: [PeerAddress]) async {
-        if let magnet = magnets[hash] {
-            await magnet.fetcher.addPeers(peers, source: .manual)
-            return
+        switch entries[hash]?.phase {
+        case .metadata(let fetcher): await fetcher.addPeers(peers, source: .manual)
+        case .torrent(let runtime): await runtime.addPeers(peers, source: .manual)
+        case nil: break
         }
-        await entries[hash]?.runtime.addPeers(peers, source: .manual)
     }
 
     /// Asks the torrent's trackers for peers now (as soon as they allow).
     public func reannounce(_ hash: InfoHash) async throws {
         try await serialized(hash) {
-            guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
-            await entry.runtime.reannounce()
+            try await torrentRuntime(hash).reannounce()
         }
     }
 

@@ -1,16 +1,9 @@
 import Foundation
 import ShoalCore
 
-/// Magnet links in the session: added, shown and saved like torrents while their metadata is
-/// fetched, then replaced by the torrent it describes, in the same place in the list.
-struct MagnetEntry {
-    let fetcher: MetadataFetcher
-    var stop: AsyncStream<Void>.Continuation?
-    var paused: Bool
-    var downloadDirectory: String
-    var added: Date
-}
-
+/// Magnet links in the session: an entry in its metadata phase, added, shown, paused and saved
+/// like any torrent while its info dictionary is fetched, then turned into the torrent it
+/// describes in place (its position, directory, limits and the peers found so far kept).
 extension Session {
     @discardableResult
     public func add(magnet: MagnetLink, downloadDirectory: String? = nil, paused: Bool = false, added: Date = Date()) async throws
@@ -18,12 +11,12 @@ extension Session {
     {
         let hash = magnet.infoHash
         return try await serialized(hash) {
-            guard entries[hash] == nil, magnets[hash] == nil else { throw SessionError.duplicate(magnet.displayName ?? hash.hex) }
-            magnets[hash] = MagnetEntry(fetcher: makeFetcher(magnet), stop: nil, paused: true,
-                                        downloadDirectory: downloadDirectory.map(AbsolutePath.resolve) ?? config.downloadDirectory,
-                                        added: added)
+            guard entries[hash] == nil else { throw SessionError.duplicate(magnet.displayName ?? hash.hex) }
+            entries[hash] = Entry(phase: .metadata(makeFetcher(magnet)), stop: nil, paused: true,
+                                  downloadDirectory: downloadDirectory.map(AbsolutePath.resolve) ?? config.downloadDirectory,
+                                  added: added)
             order.append(hash)
-            if !paused { startMagnet(hash) }
+            if !paused { start(hash) }
             await saveSession()
             return hash
         }
@@ -37,36 +30,7 @@ extension Session {
         return MetadataFetcher(magnet: magnet, config: config, listenPort: listenPort, peerBudget: peerBudget, dhtLookup: lookup)
     }
 
-    func startMagnet(_ hash: InfoHash) {
-        guard var entry = magnets[hash], entry.paused, entry.stop == nil else { return }
-        let (stream, continuation) = AsyncStream.makeStream(of: Void.self)
-        entry.stop = continuation
-        entry.paused = false
-        magnets[hash] = entry
-        spawnContinuation.yield(.magnet(entry.fetcher, stop: stream))
-    }
-
-    func pauseMagnet(_ hash: InfoHash) async {
-        guard var entry = magnets[hash], !entry.paused else { return }
-        entry.stop?.finish()
-        entry.stop = nil
-        entry.paused = true
-        // The old fetcher's task is ending; a resume starts a fresh one.
-        entry = MagnetEntry(fetcher: makeFetcher(entry.fetcher.magnet), stop: nil, paused: true,
-                            downloadDirectory: entry.downloadDirectory, added: entry.added)
-        magnets[hash] = entry
-        await saveSession()
-    }
-
-    func removeMagnet(_ hash: InfoHash) async {
-        magnets[hash]?.stop?.finish()
-        magnets[hash] = nil
-        order.removeAll { $0 == hash }
-        await saveSession()
-    }
-
-    /// The info dictionary arrived and was verified: the magnet becomes a torrent, keeping its
-    /// place, its download directory, its `so=` selection and the peers found so far.
+    /// The info dictionary arrived and was verified: the magnet becomes a torrent.
     func metadataArrived(_ metainfo: Metainfo, from fetcher: MetadataFetcher) async {
         // In turn with the user's commands for it: a pause or remove meanwhile wins.
         _ = try? await serialized(metainfo.infoHash) { await becomeTorrent(metainfo, from: fetcher) }
@@ -74,35 +38,34 @@ extension Session {
 
     private func becomeTorrent(_ metainfo: Metainfo, from fetcher: MetadataFetcher) async {
         let hash = metainfo.infoHash
-        guard let entry = magnets[hash], entry.fetcher === fetcher else { return }  // removed or paused meanwhile
+        // Paused or removed meanwhile: that fetcher's result is not wanted.
+        guard let entry = entries[hash], case .metadata(let current) = entry.phase, current === fetcher, !entry.paused else { return }
         entry.stop?.finish()
-        magnets[hash] = nil
-        let position = order.firstIndex(of: hash)
-        order.removeAll { $0 == hash }
-        var priorities: [FilePriority]?
+        let runtime = makeRuntime(metainfo, directory: entry.downloadDirectory)
         if let selected = fetcher.magnet.selectOnly {
-            priorities = metainfo.info.files.indices.map { selected.contains($0) ? .normal : .skip }
+            await runtime.setFilePriorities(metainfo.info.files.indices.map { selected.contains($0) ? FilePriority.normal : .skip })
         }
+        await runtime.setLimits(upload: entry.uploadLimit, download: entry.downloadLimit)
+        await runtime.loadRestingProgress()
         do {
-            _ = try await addNow(metainfo, downloadDirectory: entry.downloadDirectory, paused: false, filePriorities: priorities)
+            try store?.saveTorrent(metainfo, bytes: metainfo.fileBytes)
         } catch {
             report("\(metainfo.info.name): \(error)")
-            return
         }
-        if let position, let now = order.firstIndex(of: hash) {
-            order.remove(at: now)
-            order.insert(hash, at: min(position, order.count))
-        }
+        entries[hash]?.phase = .torrent(runtime)
+        entries[hash]?.stop = nil
+        entries[hash]?.paused = true
+        start(hash)
         let known = await fetcher.known
         for source in [PeerSource.manual, .tracker, .pex, .dht] {
             let addresses = known.filter { $0.value == source }.map(\.key)
-            if !addresses.isEmpty { await entries[hash]?.runtime.addPeers(addresses, source: source) }
+            if !addresses.isEmpty { await runtime.addPeers(addresses, source: source) }
         }
         await saveSession()
     }
 
-    func magnetSnapshot(_ hash: InfoHash, _ entry: MagnetEntry) async -> TorrentSnapshot {
-        let fetcher = entry.fetcher
+    func magnetSnapshot(_ hash: InfoHash, _ entry: Entry) async -> TorrentSnapshot {
+        guard case .metadata(let fetcher) = entry.phase else { preconditionFailure("a torrent's entry, not a magnet's") }
         let peers = await fetcher.connectedAddresses.map { address in
             PeerSnapshot(address: address.description, client: "", flags: "", downloadRate: 0, uploadRate: 0, progress: 0,
                          pieces: Bitfield(count: 0))

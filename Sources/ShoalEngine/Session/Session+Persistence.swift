@@ -28,6 +28,11 @@ extension Session {
                 do {
                     try await add(magnet: MagnetLink(parsing: text), downloadDirectory: record.downloadDirectory,
                                   paused: record.paused, added: record.added)
+                    // Its limits wait in the entry for the torrent it becomes.
+                    if let up = record.uploadLimit, let down = record.downloadLimit {
+                        entries[hash]?.uploadLimit = up
+                        entries[hash]?.downloadLimit = down
+                    }
                 } catch {
                     problems.append("cannot restore \(record.infoHash): \(error)")
                 }
@@ -39,12 +44,13 @@ extension Session {
                     ? record.filePriorities.map { FilePriority(rawValue: $0) ?? .normal } : nil
                 _ = try await insert(metainfo, downloadDirectory: record.downloadDirectory, paused: true,
                                      filePriorities: priorities, added: record.added)
-                await entries[hash]?.runtime.restoreCounters(uploaded: record.uploaded, downloaded: record.downloaded,
-                                                             completed: record.completed, seedWhenDone: record.seedWhenDone)
+                let runtime = try torrentRuntime(hash)
+                await runtime.restoreCounters(uploaded: record.uploaded, downloaded: record.downloaded,
+                                              completed: record.completed, seedWhenDone: record.seedWhenDone)
                 if let up = record.uploadLimit, let down = record.downloadLimit {
                     entries[hash]?.uploadLimit = up
                     entries[hash]?.downloadLimit = down
-                    await entries[hash]?.runtime.setLimits(upload: up, download: down)
+                    await runtime.setLimits(upload: up, download: down)
                 }
                 if !record.paused { start(hash) }
             } catch {
@@ -59,14 +65,17 @@ extension Session {
         guard let store else { return }
         var records: [SessionStore.Entry] = []
         for hash in order {
-            if let magnet = magnets[hash] {
-                records.append(SessionStore.Entry(
-                    infoHash: hash.hex, downloadDirectory: magnet.downloadDirectory, paused: magnet.paused, seedWhenDone: true,
-                    filePriorities: [], added: magnet.added, completed: nil, uploaded: 0, downloaded: 0, magnet: magnet.fetcher.magnet.uri))
+            guard let entry = entries[hash] else { continue }
+            guard case .torrent(let runtime) = entry.phase else {
+                if case .metadata(let fetcher) = entry.phase {
+                    records.append(SessionStore.Entry(
+                        infoHash: hash.hex, downloadDirectory: entry.downloadDirectory, paused: entry.paused, seedWhenDone: true,
+                        filePriorities: [], added: entry.added, completed: nil, uploaded: 0, downloaded: 0,
+                        uploadLimit: entry.uploadLimit, downloadLimit: entry.downloadLimit, magnet: fetcher.magnet.uri))
+                }
                 continue
             }
-            guard let entry = entries[hash] else { continue }
-            let state = await entry.runtime.persistentState
+            let state = await runtime.persistentState
             records.append(SessionStore.Entry(
                 infoHash: hash.hex, downloadDirectory: entry.downloadDirectory, paused: entry.paused,
                 seedWhenDone: state.seedWhenDone, filePriorities: state.priorities.map(\.rawValue), added: entry.added,

@@ -18,9 +18,19 @@ public actor Session {
     /// Whether `run()` took the listener; if not, `shutdown()` drains it.
     var isRunning = false
 
+    /// A torrent in the session, in either phase: a magnet link fetching its info dictionary,
+    /// or a torrent with it. Commands act on the entry; only what differs looks at the phase.
     struct Entry {
-        var runtime: TorrentRuntime
-        /// Finishing it ends the torrent's task (pause or remove).
+        enum Phase {
+            case metadata(MetadataFetcher)
+            case torrent(TorrentRuntime)
+        }
+        var phase: Phase
+        var runtime: TorrentRuntime? {
+            if case .torrent(let runtime) = phase { return runtime }
+            return nil
+        }
+        /// Finishing it ends the torrent's (or the magnet's) task: pause or remove.
         var stop: AsyncStream<Void>.Continuation?
         var paused: Bool
         var downloadDirectory: String
@@ -47,8 +57,6 @@ public actor Session {
     public nonisolated let events = SessionEvents()
     /// The Mainline DHT node, when enabled.
     public nonisolated let dht: DHTNode?
-    /// Magnet links still fetching their metadata; each becomes an entry when it arrives.
-    var magnets: [InfoHash: MagnetEntry] = [:]
     /// Work for `run()`'s task group: a torrent to run, or a magnet to fetch, each until its
     /// stop stream finishes.
     enum Job: Sendable {
@@ -178,7 +186,7 @@ public actor Session {
         shutdownContinuation.finish()
         await withTaskGroup(of: Void.self) { group in
             for entry in entries.values where !entry.paused {
-                group.addTask { await entry.runtime.stop() }
+                if let runtime = entry.runtime { group.addTask { await runtime.stop() } }
             }
         }
         await saveSession()
@@ -203,10 +211,6 @@ public actor Session {
             entries[hash]?.stop?.finish()
             entries[hash]?.stop = nil
         }
-        for hash in magnets.keys {
-            magnets[hash]?.stop?.finish()
-            magnets[hash]?.stop = nil
-        }
         spawnContinuation.finish()
     }
 
@@ -215,12 +219,12 @@ public actor Session {
     public func snapshot() async -> SessionSnapshot {
         var torrents: [TorrentSnapshot] = []
         for hash in order {
-            if let magnet = magnets[hash] {
-                torrents.append(await magnetSnapshot(hash, magnet))
+            guard let entry = entries[hash] else { continue }
+            guard case .torrent(let runtime) = entry.phase else {
+                torrents.append(await magnetSnapshot(hash, entry))
                 continue
             }
-            guard let entry = entries[hash] else { continue }
-            var snapshot = await entry.runtime.snapshot()
+            var snapshot = await runtime.snapshot()
             if entry.paused {
                 snapshot.activity = .paused
                 snapshot.peers = []
@@ -242,5 +246,11 @@ public actor Session {
     func runtime(for hash: InfoHash) -> TorrentRuntime? {
         guard let entry = entries[hash], !entry.paused else { return nil }
         return entry.runtime
+    }
+
+    /// The torrent's runtime, for commands that need its metadata (not a magnet's).
+    func torrentRuntime(_ hash: InfoHash) throws -> TorrentRuntime {
+        guard let runtime = entries[hash]?.runtime else { throw SessionError.unknownTorrent }
+        return runtime
     }
 }
