@@ -14,14 +14,21 @@ public struct PeerConduct: Sendable {
     public private(set) var requestsWhileChoked = 0
     /// Pieces we let it request while we choke it (BEP 6 allowed fast).
     public var allowedFastGiven: Set<Int> = []
+    /// When its last complete message arrived (any message, keep-alives too).
+    public private(set) var lastMessageAt: ContinuousClock.Instant
+    /// When it last sent a block we asked for; and whether it is snubbing us (see `tick`).
+    public private(set) var lastBlockAt: ContinuousClock.Instant
+    public private(set) var isSnubbed = false
 
     /// Past this many requests while choked, it is flooding.
     public static let maxRequestsWhileChoked = 256
     /// Queued uploads before its requests count as a flood; also what we advertise as `reqq`.
     public static let maxQueuedUploads = 2000
 
-    public init(supportsFast: Bool) {
+    public init(supportsFast: Bool, now: ContinuousClock.Instant) {
         self.supportsFast = supportsFast
+        self.lastMessageAt = now
+        self.lastBlockAt = now
     }
 
     /// What the torrent is, for judging a message.
@@ -32,12 +39,14 @@ public struct PeerConduct: Sendable {
         public let serving: Bool
         /// Uploads already queued for this peer.
         public let queuedUploads: Int
+        public let now: ContinuousClock.Instant
 
-        public init(geometry: TorrentGeometry, have: Bitfield, serving: Bool, queuedUploads: Int) {
+        public init(geometry: TorrentGeometry, have: Bitfield, serving: Bool, queuedUploads: Int, now: ContinuousClock.Instant) {
             self.geometry = geometry
             self.have = have
             self.serving = serving
             self.queuedUploads = queuedUploads
+            self.now = now
         }
     }
 
@@ -70,6 +79,7 @@ public struct PeerConduct: Sendable {
     public mutating func receive(_ message: PeerMessage, context: Context) -> Verdict {
         let geometry = context.geometry
         let first = !sawFirstMessage
+        lastMessageAt = context.now
         // The have-message slot (bitfield, have all/none) is the first after the handshake; an
         // extension handshake some clients send before it does not take the slot.
         if case .extended = message {} else { sawFirstMessage = true }
@@ -151,4 +161,63 @@ public struct PeerConduct: Sendable {
     }
 
     public mutating func choked() { amChoking = true }
+
+    /// A block we asked for arrived: it is not snubbing us.
+    public mutating func blockArrived(now: ContinuousClock.Instant) {
+        lastBlockAt = now
+        isSnubbed = false
+    }
+
+    // MARK: Time
+
+    public struct Timeouts: Sendable {
+        /// No complete message for this long (keep-alives count): gone, or stuck mid-message.
+        public var idle: Duration
+        /// Asked for blocks and sent none for this long: snubbing us (anti-snubbing).
+        public var snub: Duration
+
+        public init(idle: Duration, snub: Duration) {
+            self.idle = idle
+            self.snub = snub
+        }
+    }
+
+    public enum Due: Sendable, Equatable {
+        /// It stopped sending blocks we wait for: its requests go to others, one at a time from it.
+        case snubbed
+        case close(CloseReason)
+    }
+
+    /// What time alone decides about the peer at `now`; `waitingOnIt` says we have requests
+    /// out to it. Snubbing is reported once, until a block arrives.
+    public mutating func tick(now: ContinuousClock.Instant, waitingOnIt: Bool, timeouts: Timeouts) -> Due? {
+        if now - lastMessageAt > timeouts.idle { return .close(CloseReason(.timedOut, "no message for \(timeouts.idle)")) }
+        if waitingOnIt, !isSnubbed, now - lastBlockAt > timeouts.snub {
+            isSnubbed = true
+            return .snubbed
+        }
+        return nil
+    }
+
+    // MARK: Opening
+
+    /// What we have, what we speak, for a peer that just completed its handshake, in the order
+    /// BEP 6 wants: the have-message first (a bitfield, or have all/none to a fast peer; to a
+    /// plain peer nothing when we have nothing), then the extension handshake, then the pieces
+    /// it may take while choked, then our DHT port. A super-seed shows no pieces here.
+    public static func opening(have: Bitfield, fast: Bool, superSeeding: Bool, extensionHandshake: [UInt8]?,
+                               allowedFast: [Int], dhtPort: UInt16?) -> [PeerMessage] {
+        var messages: [PeerMessage] = []
+        if superSeeding {
+            if fast { messages.append(.haveNone) }
+        } else if fast {
+            messages.append(have.isComplete ? .haveAll : have.isEmpty ? .haveNone : .bitfield(have.bytes))
+        } else if !have.isEmpty {
+            messages.append(.bitfield(have.bytes))
+        }
+        if let extensionHandshake { messages.append(.extended(id: 0, payload: extensionHandshake)) }
+        if fast && !superSeeding { messages += allowedFast.map { .allowedFast(piece: $0) } }
+        if let dhtPort { messages.append(.port(dhtPort)) }
+        return messages
+    }
 }

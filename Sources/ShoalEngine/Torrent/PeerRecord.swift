@@ -18,12 +18,9 @@ final class PeerRecord {
     var downMeter: RateMeter
     var upMeter: RateMeter
     var uploadedSampled: Int64 = 0
-    var lastBlockAt: ContinuousClock.Instant
-    /// When its last complete message arrived (any message, keep-alives too).
-    var lastMessageAt: ContinuousClock.Instant
     /// The last moment either side was interested (see `PeerSlots`).
     var usefulAt: ContinuousClock.Instant
-    var isSnubbed = false
+    var isSnubbed: Bool { conduct.isSnubbed }
     /// Dropped: whatever it still sends before the socket closes is ignored.
     var closing = false
     /// Why we dropped it: counted and logged when the connection ends.
@@ -46,7 +43,7 @@ final class PeerRecord {
 
     init(peerID: PeerID, address: PeerAddress, incoming: Bool, link: PeerLink, now: ContinuousClock.Instant,
          source: PeerSource, supportsFast: Bool) {
-        self.conduct = PeerConduct(supportsFast: supportsFast)
+        self.conduct = PeerConduct(supportsFast: supportsFast, now: now)
         self.source = source
         self.peerID = peerID
         self.address = address
@@ -54,8 +51,6 @@ final class PeerRecord {
         self.link = link
         self.downMeter = RateMeter(origin: now)
         self.upMeter = RateMeter(origin: now)
-        self.lastBlockAt = now
-        self.lastMessageAt = now
         self.usefulAt = now
     }
 }

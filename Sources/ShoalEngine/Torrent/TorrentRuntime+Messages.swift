@@ -19,10 +19,9 @@ extension TorrentRuntime {
     func handle(_ message: PeerMessage, from key: Int, serving: inout [BlockRequest]) {
         // The picker is mutated in place (`picker?.…`): a local copy would make every change copy it.
         guard let record = peers[key], !record.closing, let have = picker?.have else { return }
-        record.lastMessageAt = .now
         let context = PeerConduct.Context(geometry: metainfo.info.geometry, have: have,
                                           serving: activity == .seeding || activity == .downloading,
-                                          queuedUploads: record.link.queuedUploads.load(ordering: .relaxed) + serving.count)
+                                          queuedUploads: record.link.queuedUploads.load(ordering: .relaxed) + serving.count, now: .now)
         switch record.conduct.receive(message, context: context) {
         case .close(let reason): drop(key, reason)
         case .accept(let event): act(on: event, from: key, record, serving: &serving)
@@ -126,8 +125,7 @@ extension TorrentRuntime {
         downMeter.add(data.count, now: now)
         if let record = peers[key] {
             record.downMeter.add(data.count, now: now)
-            record.lastBlockAt = now
-            record.isSnubbed = false
+            record.conduct.blockArrived(now: now)
         }
         writer.enqueue(.block(block.piece, offset: block.offset, data: data))
         if arrival.pieceComplete { writer.enqueue(.complete(block.piece, keep: suspects[block.piece.value] != nil)) }

@@ -52,36 +52,24 @@ extension TorrentRuntime {
         self.picker?.peerJoined(key, has: Bitfield(count: metainfo.info.pieceCount))
         // Parole follows the peer across reconnections.
         if paroleIDs.contains(peerID) { self.picker?.putOnParole([key]) }
-        // What we have comes first (BEP 6 wants it right after the handshake), then the
-        // extension handshake, then the allowed fast set.
-        if var seeder = superSeeder {
-            // Super-seeding: the peer sees one piece, not the whole torrent.
-            link.fast.store(capabilities.fast, ordering: .relaxed)
-            if capabilities.fast { link.send(.haveNone) }
-            if capabilities.extensions { link.send(.extended(id: 0, payload: extensionHandshake(for: address).encoded)) }
-            if let piece = seeder.peerJoined(key, has: [], availability: picker?.availability ?? []) { link.send(.have(piece: piece)) }
-            superSeeder = seeder
-        } else if capabilities.fast {
-            link.fast.store(true, ordering: .relaxed)
-            if have.isComplete {
-                link.send(.haveAll)
-            } else if have.isEmpty {
-                link.send(.haveNone)
-            } else {
-                link.send(.bitfield(have.bytes))
-            }
+        // What we have, the extension handshake, the allowed fast set, our DHT port (see
+        // `PeerConduct.opening`); a super-seed then shows the peer its one piece.
+        link.fast.store(capabilities.fast, ordering: .relaxed)
+        var allowed: [Int] = []
+        if capabilities.fast && superSeeder == nil {
             // Pieces it may take from us even while choked (BEP 6), among those we have.
-            let allowed = AllowedFastSet.pieces(for: address.host, infoHash: metainfo.infoHash, pieceCount: metainfo.info.pieceCount,
-                                                count: Self.allowedFastCount).filter { have[$0] }
+            allowed = AllowedFastSet.pieces(for: address.host, infoHash: metainfo.infoHash, pieceCount: metainfo.info.pieceCount,
+                                            count: Self.allowedFastCount).filter { have[$0] }
             record.conduct.allowedFastGiven = Set(allowed)
             link.allowedWhileChoked.withLock { $0 = Set(allowed) }
-            if capabilities.extensions { link.send(.extended(id: 0, payload: extensionHandshake(for: address).encoded)) }
-            for piece in allowed { link.send(.allowedFast(piece: piece)) }
-        } else {
-            if !have.isEmpty { link.send(.bitfield(have.bytes)) }
-            if capabilities.extensions { link.send(.extended(id: 0, payload: extensionHandshake(for: address).encoded)) }
         }
-        if capabilities.dht, let dht { link.send(.port(UInt16(dht.port))) }
+        link.send(PeerConduct.opening(have: have, fast: capabilities.fast, superSeeding: superSeeder != nil,
+                                      extensionHandshake: capabilities.extensions ? extensionHandshake(for: address).encoded : nil,
+                                      allowedFast: allowed, dhtPort: capabilities.dht ? dht.map { UInt16($0.port) } : nil))
+        if var seeder = superSeeder {
+            if let piece = seeder.peerJoined(key, has: [], availability: picker?.availability ?? []) { link.send(.have(piece: piece)) }
+            superSeeder = seeder
+        }
         peers[key] = record
         budgetHeld = false  // the slot is the connection's now, given back when it goes
         return key
@@ -148,13 +136,15 @@ extension TorrentRuntime {
         for key in slots.expired(slotPeers, now: now) {
             drop(key, CloseReason(.useless, "for \(config.uselessPeerTimeout)"))
         }
-        for (key, record) in peers {
-            // Anti-snubbing: a peer that has sent nothing for a minute while we wait on it loses
-            // its requests to others and gets only one at a time.
-            if let outstanding = picker?.outstandingCount(key), outstanding > 0, !record.isSnubbed,
-                now - record.lastBlockAt > config.snubTimeout {
-                peers[key]?.isSnubbed = true
-                picker?.release(key)
+        // Silent peers go, and so do peers stuck half-way through a message (slowloris). A peer
+        // that has sent nothing for a minute while we wait on it (anti-snubbing) loses its
+        // requests to others and gets only one at a time.
+        let timeouts = PeerConduct.Timeouts(idle: config.peerIdleTimeout, snub: config.snubTimeout)
+        for (key, record) in peers where !record.closing {
+            switch record.conduct.tick(now: now, waitingOnIt: (picker?.outstandingCount(key) ?? 0) > 0, timeouts: timeouts) {
+            case .snubbed?: picker?.release(key)
+            case .close(let reason)?: drop(key, reason)
+            case nil: break
             }
         }
         for (key, record) in peers {
@@ -164,10 +154,6 @@ extension TorrentRuntime {
             }
         }
         if activity == .seeding, !peers.isEmpty, let picker { seedFilter.recount(availability: picker.availability, now: now) }
-        // Silent peers go, and so do peers stuck half-way through a message (slowloris).
-        for (key, record) in peers where now - record.lastMessageAt > config.peerIdleTimeout {
-            drop(key, CloseReason(.timedOut, "no message for \(config.peerIdleTimeout)"))
-        }
         if now - lastKeepAlive >= .seconds(90) {
             lastKeepAlive = now
             for record in peers.values { record.link.send(.keepAlive) }

@@ -14,15 +14,17 @@ struct PeerConductTests {
         return bits
     }
 
+    static let start = ContinuousClock.now
+
     /// Feeds `bytes` to a fresh conduct; returns the events accepted and the close, if any.
     static func run(_ bytes: [UInt8], fast: Bool = false, unchoked: Bool = false, queued: Int = 0,
                     serving: Bool = true) -> (events: [PeerConduct.Event], closed: CloseReason?, at: Int) {
-        var conduct = PeerConduct(supportsFast: fast)
+        var conduct = PeerConduct(supportsFast: fast, now: start)
         if unchoked { conduct.unchoked() }
         var decoder = PeerWireDecoder(pieceCount: geometry.pieceCount)
         decoder.append(bytes)
         var events: [PeerConduct.Event] = []
-        let context = PeerConduct.Context(geometry: geometry, have: have, serving: serving, queuedUploads: queued)
+        let context = PeerConduct.Context(geometry: geometry, have: have, serving: serving, queuedUploads: queued, now: start)
         do {
             while let message = try decoder.next() {
                 switch conduct.receive(message, context: context) {
@@ -108,10 +110,10 @@ struct PeerConductTests {
     /// An honest peer's opening: a bitfield first, then interest, a request while choked, and
     /// after our unchoke requests that are served; a later bitfield is a batch of haves.
     @Test func anHonestOpeningIsAccepted() {
-        var conduct = PeerConduct(supportsFast: true)
+        var conduct = PeerConduct(supportsFast: true, now: Self.start)
         var bits = Bitfield(count: 20)
         bits.set(3)
-        let context = PeerConduct.Context(geometry: Self.geometry, have: Self.have, serving: true, queuedUploads: 0)
+        let context = PeerConduct.Context(geometry: Self.geometry, have: Self.have, serving: true, queuedUploads: 0, now: Self.start)
         let block = Self.geometry.request(piece: 2, offset: 0, length: 16_384)!
         #expect(conduct.receive(.extended(id: 0, payload: []), context: context) == .accept(.extended(id: 0, payload: [])))
         #expect(conduct.receive(.bitfield(bits.bytes), context: context) == .accept(.has(bits, first: true)), "an extension handshake does not take the first slot")
@@ -155,5 +157,72 @@ struct PeerConductTests {
                 }
             }
         }
+    }
+
+    // MARK: Time
+
+    static let timeouts = PeerConduct.Timeouts(idle: .seconds(150), snub: .seconds(60))
+
+    /// A day of a peer that sends a keep-alive every 100 s, ticked once a second: never closed.
+    /// The same peer falling silent is closed on the first tick past 150 s of silence, not before.
+    @Test func keepAlivesKeepAPeerForADayAndSilenceEndsIt() {
+        var conduct = PeerConduct(supportsFast: false, now: Self.start)
+        let context = { (now: ContinuousClock.Instant) in
+            PeerConduct.Context(geometry: Self.geometry, have: Self.have, serving: true, queuedUploads: 0, now: now)
+        }
+        for second in 1...86_400 {
+            let now = Self.start + .seconds(second)
+            if second.isMultiple(of: 100) { _ = conduct.receive(.keepAlive, context: context(now)) }
+            #expect(conduct.tick(now: now, waitingOnIt: false, timeouts: Self.timeouts) == nil)
+        }
+        let silentFrom = Self.start + .seconds(86_400)
+        for second in 1...150 {
+            #expect(conduct.tick(now: silentFrom + .seconds(second), waitingOnIt: false, timeouts: Self.timeouts) == nil)
+        }
+        #expect(conduct.tick(now: silentFrom + .seconds(151), waitingOnIt: false, timeouts: Self.timeouts)
+                == .close(CloseReason(.timedOut, "no message for 150.0 seconds")))
+    }
+
+    /// Snubbing: reported once when a minute passes with requests out and no block; a block
+    /// clears it, and it can come again. Waiting on nothing is never snubbing.
+    @Test func snubbingIsReportedOnceUntilABlockArrives() {
+        var conduct = PeerConduct(supportsFast: false, now: Self.start)
+        var reports: [Int] = []
+        for second in 1...600 {
+            let now = Self.start + .seconds(second)
+            // Chatty (never idle), but the blocks stop at 100 s and start again at 300 s.
+            _ = conduct.receive(.keepAlive, context: PeerConduct.Context(geometry: Self.geometry, have: Self.have, serving: true,
+                                                                        queuedUploads: 0, now: now))
+            if second < 100 || (300..<310).contains(second) { conduct.blockArrived(now: now) }
+            if conduct.tick(now: now, waitingOnIt: second < 500, timeouts: Self.timeouts) == .snubbed { reports.append(second) }
+        }
+        #expect(reports == [160, 370], "snubbed 60 s after the last block, once each time")
+        var idle = PeerConduct(supportsFast: false, now: Self.start)
+        #expect(idle.tick(now: Self.start + .seconds(100), waitingOnIt: false, timeouts: Self.timeouts) == nil)
+    }
+
+    // MARK: Opening
+
+    @Test func openingFollowsBEP6() {
+        var some = Bitfield(count: 20)
+        some.set(4)
+        let full = Bitfield(count: 20, allSet: true), none = Bitfield(count: 20)
+        let ext: [UInt8] = Array("d1:md11:ut_metadatai2eee".utf8)
+        // A fast peer: have all / have none / bitfield, then the extension handshake, the allowed set, the DHT port.
+        #expect(PeerConduct.opening(have: full, fast: true, superSeeding: false, extensionHandshake: ext, allowedFast: [1, 2], dhtPort: 6881)
+                == [.haveAll, .extended(id: 0, payload: ext), .allowedFast(piece: 1), .allowedFast(piece: 2), .port(6881)])
+        #expect(PeerConduct.opening(have: none, fast: true, superSeeding: false, extensionHandshake: nil, allowedFast: [], dhtPort: nil)
+                == [.haveNone])
+        #expect(PeerConduct.opening(have: some, fast: true, superSeeding: false, extensionHandshake: nil, allowedFast: [4], dhtPort: nil)
+                == [.bitfield(some.bytes), .allowedFast(piece: 4)])
+        // A plain peer: a bitfield only when we have something, never the fast messages.
+        #expect(PeerConduct.opening(have: none, fast: false, superSeeding: false, extensionHandshake: ext, allowedFast: [1], dhtPort: nil)
+                == [.extended(id: 0, payload: ext)])
+        #expect(PeerConduct.opening(have: full, fast: false, superSeeding: false, extensionHandshake: nil, allowedFast: [], dhtPort: nil)
+                == [.bitfield(full.bytes)])
+        // A super-seed shows nothing here (its one piece follows as a have), have none to a fast peer.
+        #expect(PeerConduct.opening(have: full, fast: true, superSeeding: true, extensionHandshake: ext, allowedFast: [1], dhtPort: nil)
+                == [.haveNone, .extended(id: 0, payload: ext)])
+        #expect(PeerConduct.opening(have: full, fast: false, superSeeding: true, extensionHandshake: nil, allowedFast: [], dhtPort: nil) == [])
     }
 }
