@@ -60,13 +60,19 @@ public final class SwarmHarness: @unchecked Sendable {
     }
 
     public func startSession(_ name: String, configure: (inout EngineConfig) -> Void = { _ in }) async throws -> Session {
+        try await startSession(name, configure: configure) { try await Session.start($0) }
+    }
+
+    /// The same, started by `start` (a test that gives the session something of its own).
+    public func startSession(_ name: String, configure: (inout EngineConfig) -> Void = { _ in },
+                             start: (EngineConfig) async throws -> Session) async throws -> Session {
         let directory = root.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var config = EngineConfig(downloadDirectory: directory.path, listenPort: 0, bindAddress: "127.0.0.1",
                                   minimumAnnounceInterval: .seconds(1), trackerTimeout: .seconds(5),
                                   udpTrackerRetry: .init(firstTimeout: .milliseconds(500), attempts: 2))
         configure(&config)
-        let session = try await Session.start(config)
+        let session = try await start(config)
         sessions.append(session)
         tasks.append(Task { await session.run() })
         return session

@@ -31,14 +31,17 @@ actor MetadataFetcher {
     /// Connections all torrents share (`maxPeersTotal`): a magnet's count too. Each of its
     /// connections holds a slot from dialling until it ends.
     let peerBudget: PeerBudget
+    /// How its connections are made, as a torrent's are.
+    let transport: any PeerTransport
     /// The budget was full when there were peers to dial: the next tick tries again.
     private var waitingForSlot = false
     /// How its connections ended, shown like a torrent's: "peers 0" has a reason here too.
     private(set) var closeCounts = CloseCounts()
 
     init(magnet: MagnetLink, config: EngineConfig, listenPort: UInt16, peerBudget: PeerBudget = PeerBudget(limit: .max),
-         dhtLookup: (@Sendable (InfoHash) async -> [PeerAddress])? = nil) {
+         transport: any PeerTransport = TCPTransport.shared, dhtLookup: (@Sendable (InfoHash) async -> [PeerAddress])? = nil) {
         self.peerBudget = peerBudget
+        self.transport = transport
         self.magnet = magnet
         self.config = config
         self.listenPort = listenPort
@@ -237,8 +240,7 @@ actor MetadataFetcher {
     private nonisolated func exchange(with address: PeerAddress, key: Int) async -> CloseReason {
         var connected = false
         do {
-            let channel = try await PeerConnection.bootstrap(MultiThreadedEventLoopGroup.singleton)
-                .connect(host: address.host, port: Int(address.port)) { PeerConnection.wrap($0) }
+            let channel = try await transport.connect(to: address)
             connected = true
             let raw = channel.channel
             return try await channel.executeThenClose { inbound, outbound -> CloseReason in

@@ -32,15 +32,6 @@ enum PeerConnection {
         }
     }
 
-    /// Wraps an accepted socket (opened with autoRead off) and starts reading.
-    static func adopt(_ channel: any NIOCore.Channel) async throws -> Channel {
-        try await channel.eventLoop.submit {
-            let wrapped = try Channel(wrappingChannelSynchronously: channel, configuration: configuration)
-            try channel.syncOptions?.setOption(.autoRead, value: true)
-            return wrapped
-        }.get()
-    }
-
     /// Dials a peer found by a tracker and runs the connection until either side ends it.
     static func dial(_ address: PeerAddress, torrent: TorrentRuntime, context: PeerContext) async {
         guard DescriptorBudget.shared.takeSocket() else {
@@ -49,8 +40,7 @@ enum PeerConnection {
         defer { DescriptorBudget.shared.giveSocket() }
         let channel: Channel
         do {
-            channel = try await bootstrap(MultiThreadedEventLoopGroup.singleton)
-                .connect(host: address.host, port: Int(address.port)) { wrap($0) }
+            channel = try await context.transport.connect(to: address)
         } catch {
             return await torrent.dialFailed(address, reason: CloseReason(.connectFailed, "\(error)"))
         }

@@ -17,6 +17,8 @@ struct PeerContext: Sendable {
     /// Our handshake's reserved bits.
     let reserved: [UInt8]
     var handshakeTimeout: Duration = PeerContext.handshakeTimeout
+    /// How connections are made (see `PeerTransport`).
+    var transport: any PeerTransport
     /// The torrent's logger.
     var logger = Logger(label: "shoal", factory: { _ in SwiftLogNoOpLogHandler() })
     static let handshakeTimeout = Duration.seconds(10)

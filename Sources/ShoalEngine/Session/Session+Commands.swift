@@ -48,7 +48,7 @@ extension Session {
     func makeRuntime(_ metainfo: Metainfo, directory: String) -> TorrentRuntime {
         TorrentRuntime(metainfo: metainfo, config: config, listenPort: listenPort, pool: pool, globalUpload: globalUpload,
                        globalDownload: globalDownload, downloadDirectory: directory, store: store, dht: dht, peerBudget: peerBudget,
-                       events: events)
+                       events: events, transport: transport)
     }
 
     /// Records something the user should see (watch-folder results, failures to save state).

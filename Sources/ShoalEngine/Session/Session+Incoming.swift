@@ -26,7 +26,7 @@ extension Session {
         defer { DescriptorBudget.shared.giveSocket() }
         // Wrapping here rather than in the accept initializer: NIO traps on an async channel that
         // is dropped unused, which happens when a connection races a closing listener.
-        guard let child = try? await PeerConnection.adopt(raw) else {
+        guard let child = try? await transport.adopt(raw) else {
             try? await raw.close()
             return await refused(raw, CloseReason(.connectionError, "closed before it could be read"))
         }

@@ -27,7 +27,8 @@ extension Session {
         if let node = dht {
             lookup = { hash in await node.getPeers(hash) }
         }
-        return MetadataFetcher(magnet: magnet, config: config, listenPort: listenPort, peerBudget: peerBudget, dhtLookup: lookup)
+        return MetadataFetcher(magnet: magnet, config: config, listenPort: listenPort, peerBudget: peerBudget, transport: transport,
+                               dhtLookup: lookup)
     }
 
     /// The info dictionary arrived and was verified: the magnet becomes a torrent.

@@ -53,6 +53,8 @@ public actor Session {
     nonisolated var logger: Logger { config.logger }
     /// Connections across all torrents, bounded by `maxPeersTotal`.
     public nonisolated let peerBudget: PeerBudget
+    /// How every connection's bytes travel, dialled or accepted, torrent or magnet.
+    nonisolated let transport: any PeerTransport
     /// Completions and failures as they happen (snapshots say the rest).
     public nonisolated let events = SessionEvents()
     /// The Mainline DHT node, when enabled.
@@ -82,6 +84,11 @@ public actor Session {
 
     /// Binds the listener (the configured port, or the next free one of the following 20; 0 = any).
     public static func start(_ config: EngineConfig) async throws -> Session {
+        try await start(config, transport: TCPTransport.shared)
+    }
+
+    /// The same over another transport (tests use one that obfuscates every byte).
+    static func start(_ config: EngineConfig, transport: any PeerTransport) async throws -> Session {
         let pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
         var lastError = ""
@@ -110,7 +117,7 @@ public actor Session {
                         problem = "DHT off: cannot listen on UDP port \(bound): \(error)"
                     }
                 }
-                let session = Session(config: config, server: server, port: bound, pool: pool, dht: dht)
+                let session = Session(config: config, server: server, port: bound, pool: pool, dht: dht, transport: transport)
                 if let problem { await session.report(problem) }
                 return session
             } catch {
@@ -121,7 +128,9 @@ public actor Session {
         throw SessionError.cannotListen(lastError)
     }
 
-    private init(config: EngineConfig, server: NIOAsyncChannel<any Channel, Never>, port: UInt16, pool: NIOThreadPool, dht: DHTNode?) {
+    private init(config: EngineConfig, server: NIOAsyncChannel<any Channel, Never>, port: UInt16, pool: NIOThreadPool, dht: DHTNode?,
+                 transport: any PeerTransport) {
+        self.transport = transport
         self.dht = dht
         self.peerBudget = PeerBudget(limit: config.maxPeersTotal)
         // Directories are kept absolute: the session saves them, and a relative one would

@@ -94,6 +94,8 @@ public actor TorrentRuntime {
     let peerBudget: PeerBudget
     /// Where completion and failure are announced (the session's).
     let events: SessionEvents
+    /// How its connections are made (the session's; see `PeerTransport`).
+    let transport: any PeerTransport
     var lastResumeSave: ContinuousClock.Instant?
     var savedHave: Bitfield?
     /// What the torrent has while it is not running (no picker): from resume data, or from the
@@ -104,6 +106,15 @@ public actor TorrentRuntime {
                 globalUpload: RateLimiter, globalDownload: RateLimiter, downloadDirectory: String? = nil,
                 store: SessionStore? = nil, dht: DHTNode? = nil, peerBudget: PeerBudget = PeerBudget(limit: .max),
                 events: SessionEvents = SessionEvents()) {
+        self.init(metainfo: metainfo, config: config, listenPort: listenPort, pool: pool, globalUpload: globalUpload,
+                  globalDownload: globalDownload, downloadDirectory: downloadDirectory, store: store, dht: dht,
+                  peerBudget: peerBudget, events: events, transport: TCPTransport.shared)
+    }
+
+    init(metainfo: Metainfo, config: EngineConfig, listenPort: UInt16, pool: NIOThreadPool,
+         globalUpload: RateLimiter, globalDownload: RateLimiter, downloadDirectory: String?,
+         store: SessionStore?, dht: DHTNode?, peerBudget: PeerBudget, events: SessionEvents, transport: any PeerTransport) {
+        self.transport = transport
         self.events = events
         var logger = config.logger
         logger[metadataKey: "torrent"] = "\(metainfo.info.name)"
@@ -141,7 +152,7 @@ public actor TorrentRuntime {
         PeerContext(infoHash: metainfo.infoHash, ourID: config.peerID, pieceCount: metainfo.info.pieceCount,
                     storage: storage, uploadCache: uploadCache, pool: pool, uploadLimiters: [uploadLimiter, globalUpload],
                     downloadLimiters: [downloadLimiter, globalDownload], reserved: Handshake.reservedBits(dht: config.dhtEnabled),
-                    handshakeTimeout: config.handshakeTimeout, logger: logger)
+                    handshakeTimeout: config.handshakeTimeout, transport: transport, logger: logger)
     }
 
     /// Runs until cancelled.
