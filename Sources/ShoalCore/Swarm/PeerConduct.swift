@@ -19,6 +19,9 @@ public struct PeerConduct: Sendable {
     /// When it last sent a block we asked for; and whether it is snubbing us (see `tick`).
     public private(set) var lastBlockAt: ContinuousClock.Instant
     public private(set) var isSnubbed = false
+    /// Its extension handshake (BEP 10), and when it last sent peer exchange.
+    public internal(set) var extensions: ExtensionHandshake?
+    var pexReceivedAt: ContinuousClock.Instant?
 
     /// Past this many requests while choked, it is flooding.
     public static let maxRequestsWhileChoked = 256
@@ -40,13 +43,20 @@ public struct PeerConduct: Sendable {
         /// Uploads already queued for this peer.
         public let queuedUploads: Int
         public let now: ContinuousClock.Instant
+        /// Whether peer exchange is on for this torrent (never for a private one).
+        public let pexAllowed: Bool
+        /// Bytes waiting for this peer's socket.
+        public let unsentBytes: Int
 
-        public init(geometry: TorrentGeometry, have: Bitfield, serving: Bool, queuedUploads: Int, now: ContinuousClock.Instant) {
+        public init(geometry: TorrentGeometry, have: Bitfield, serving: Bool, queuedUploads: Int, now: ContinuousClock.Instant,
+                    pexAllowed: Bool = false, unsentBytes: Int = 0) {
             self.geometry = geometry
             self.have = have
             self.serving = serving
             self.queuedUploads = queuedUploads
             self.now = now
+            self.pexAllowed = pexAllowed
+            self.unsentBytes = unsentBytes
         }
     }
 
@@ -65,7 +75,11 @@ public struct PeerConduct: Sendable {
         case rejected(BlockRequest)
         case allowedFast(Int)
         case dhtPort(UInt16)
-        case extended(id: UInt8, payload: [UInt8])
+        /// Its extension handshake, kept in `extensions`.
+        case extensionHandshake(ExtensionHandshake)
+        /// It asks for a piece of the info dictionary; the reply goes to its `replyID`.
+        case metadataRequest(piece: Int, replyID: UInt8)
+        case peerExchange(PexMessage)
         /// A suggestion, an unknown message, an out-of-range allowed-fast: nothing to do.
         case ignored
     }
@@ -87,7 +101,7 @@ public struct PeerConduct: Sendable {
         case .keepAlive: return .accept(.keepAlive)
         case .unknown, .suggest: return .accept(.ignored)
         case .port(let port): return .accept(port > 0 ? .dhtPort(port) : .ignored)
-        case .extended(let id, let payload): return .accept(.extended(id: id, payload: payload))
+        case .extended(let id, let payload): return receiveExtended(id, payload, context: context)
         case .choke:
             peerChoking = true
             return .accept(.choked)

@@ -26,7 +26,7 @@ final class PeerRecord {
     /// Why we dropped it: counted and logged when the connection ends.
     var closeReason: CloseReason?
     /// Its extension handshake (BEP 10).
-    var extensions: ExtensionHandshake?
+    var extensions: ExtensionHandshake? { conduct.extensions }
     /// Pieces it lets us request while it chokes us (BEP 6 allowed fast).
     var allowedFast: Set<Int> = []
     /// Pieces it turned down while unchoking us (BEP 6 reject; a seed declines what others can
@@ -38,7 +38,6 @@ final class PeerRecord {
     /// Peer exchange: what we last told it, and when.
     var pexSent: Set<PeerAddress> = []
     var pexSentAt: ContinuousClock.Instant?
-    var pexReceivedAt: ContinuousClock.Instant?
     let source: PeerSource
 
     init(peerID: PeerID, address: PeerAddress, incoming: Bool, link: PeerLink, now: ContinuousClock.Instant,

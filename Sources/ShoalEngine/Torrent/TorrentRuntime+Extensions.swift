@@ -14,39 +14,14 @@ extension TorrentRuntime {
                                   requestQueue: PeerConduct.maxQueuedUploads, metadataSize: metainfo.rawInfo.count, yourIP: yourIP)
     }
 
-    func handleExtended(_ id: UInt8, _ payload: [UInt8], from key: Int) {
-        guard let record = peers[key] else { return }
-        switch id {
-        case 0:
-            do {
-                peers[key]?.extensions = try ExtensionHandshake(parsing: payload)
-            } catch {
-                drop(key, .violation("extension handshake: \(error.description)"))
-            }
-        case ExtensionHandshake.utMetadata:
-            guard let theirs = record.extensions?.id(of: "ut_metadata") else { return }
-            guard case .request(let piece)? = try? MetadataMessage(parsing: payload) else { return }  // we have it already
-            guard record.link.unsentBytes.load(ordering: .relaxed) < Self.maxUnsentBytes else {
-                return drop(key, CloseReason(.flood, "asks for metadata and does not read the replies"))
-            }
-            let info = metainfo.rawInfo
-            let start = piece * MetadataMessage.pieceSize
-            let reply: MetadataMessage = start < info.count
-                ? .data(piece: piece, totalSize: info.count, bytes: Array(info[start..<min(info.count, start + MetadataMessage.pieceSize)]))
-                : .reject(piece: piece)
-            record.link.send(.extended(id: theirs, payload: reply.encoded))
-        case ExtensionHandshake.utPex:
-            guard pexAllowed else { return }
-            let now = ContinuousClock.now
-            // BEP 11 asks for at most one message a minute; a chattier peer is not listened to.
-            if let last = record.pexReceivedAt, now - last < .seconds(20) { return }
-            peers[key]?.pexReceivedAt = now
-            guard let message = try? PexMessage(parsing: payload) else { return drop(key, .violation("malformed ut_pex message")) }
-            // Our own address among them is dialled once and marked as ourselves by its peer id.
-            addPeers(message.added, source: .pex)
-        default:
-            return  // an id we never gave out: ignored, as BEP 10 allows
-        }
+    /// Serves a piece of the info dictionary the conduct let through.
+    func serveMetadata(_ piece: Int, replyID: UInt8, to record: PeerRecord) {
+        let info = metainfo.rawInfo
+        let start = piece * MetadataMessage.pieceSize
+        let reply: MetadataMessage = start >= 0 && start < info.count
+            ? .data(piece: piece, totalSize: info.count, bytes: Array(info[start..<min(info.count, start + MetadataMessage.pieceSize)]))
+            : .reject(piece: piece)
+        record.link.send(.extended(id: replyID, payload: reply.encoded))
     }
 
     /// Sends each peer that speaks ut_pex the peers connected and dropped since its last

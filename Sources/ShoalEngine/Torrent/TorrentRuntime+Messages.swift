@@ -4,10 +4,6 @@ import ShoalCore
 /// here the torrent carries that out (the picker, super-seeding, serving). A message that breaks
 /// the protocol closes the connection with the conduct's reason.
 extension TorrentRuntime {
-    /// Messages waiting for a peer's socket beyond this (4 MiB, hundreds of metadata replies)
-    /// mean it asks and does not read: it is dropped rather than held in memory.
-    static let maxUnsentBytes = 4 << 20
-
     /// The messages one read brought: one hop onto the actor for all of them, and the blocks
     /// they request queued for the connection's writer at once.
     func handle(_ messages: [PeerMessage], from key: Int) {
@@ -21,7 +17,8 @@ extension TorrentRuntime {
         guard let record = peers[key], !record.closing, let have = picker?.have else { return }
         let context = PeerConduct.Context(geometry: metainfo.info.geometry, have: have,
                                           serving: activity == .seeding || activity == .downloading,
-                                          queuedUploads: record.link.queuedUploads.load(ordering: .relaxed) + serving.count, now: .now)
+                                          queuedUploads: record.link.queuedUploads.load(ordering: .relaxed) + serving.count, now: .now,
+                                          pexAllowed: pexAllowed, unsentBytes: Int(record.link.unsentBytes.load(ordering: .relaxed)))
         switch record.conduct.receive(message, context: context) {
         case .close(let reason): drop(key, reason)
         case .accept(let event): act(on: event, from: key, record, serving: &serving)
@@ -35,8 +32,13 @@ extension TorrentRuntime {
         case .dhtPort(let port):
             // The peer's DHT node (BEP 5): worth a ping when we run the DHT.
             if let dht { dht.suggest(PeerAddress(host: record.address.host, port: port)) }
-        case .extended(let id, let payload):
-            handleExtended(id, payload, from: key)
+        case .extensionHandshake:
+            break  // kept in the conduct: its ids, its listening port
+        case .metadataRequest(let piece, let replyID):
+            serveMetadata(piece, replyID: replyID, to: record)
+        case .peerExchange(let message):
+            // Our own address among them is dialled once and marked as ourselves by its peer id.
+            addPeers(message.added, source: .pex)
         case .has(let bits, let first):
             if first { picker?.peerJoined(key, has: bits) } else { picker?.peerHas(key, bitfield: bits) }
             superSeedingSaw(key, pieces: Array(bits.setIndices))

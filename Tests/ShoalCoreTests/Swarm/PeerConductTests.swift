@@ -115,7 +115,8 @@ struct PeerConductTests {
         bits.set(3)
         let context = PeerConduct.Context(geometry: Self.geometry, have: Self.have, serving: true, queuedUploads: 0, now: Self.start)
         let block = Self.geometry.request(piece: 2, offset: 0, length: 16_384)!
-        #expect(conduct.receive(.extended(id: 0, payload: []), context: context) == .accept(.extended(id: 0, payload: [])))
+        let handshake = ExtensionHandshake(messageIDs: ["ut_metadata": 3])
+        #expect(conduct.receive(.extended(id: 0, payload: handshake.encoded), context: context) == .accept(.extensionHandshake(handshake)))
         #expect(conduct.receive(.bitfield(bits.bytes), context: context) == .accept(.has(bits, first: true)), "an extension handshake does not take the first slot")
         #expect(conduct.receive(.interested, context: context) == .accept(.interested) && conduct.peerInterested)
         #expect(conduct.receive(.request(piece: 2, offset: 0, length: 16_384), context: context) == .accept(.requestWhileChoked(block)))
