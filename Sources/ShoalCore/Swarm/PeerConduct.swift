@@ -66,7 +66,7 @@ public struct PeerConduct: Sendable {
         case choked, unchoked, interested, notInterested
         /// What it has: its first bitfield or have all/none (`first`), or a later batch of haves.
         case has(Bitfield, first: Bool)
-        case hasPiece(Int)
+        case hasPiece(PieceIndex)
         case request(BlockRequest)
         /// A request it made while choked: answered with a reject if it speaks the fast extension.
         case requestWhileChoked(BlockRequest)
@@ -126,8 +126,8 @@ public struct PeerConduct: Sendable {
             // of haves is safe and keeps such peers useful.
             return .accept(.has(bits, first: first))
         case .have(let value):
-            guard geometry.piece(value) != nil else { return .close(.violation("have for piece \(value) out of range")) }
-            return .accept(.hasPiece(value))
+            guard let piece = geometry.piece(value) else { return .close(.violation("have for piece \(value) out of range")) }
+            return .accept(.hasPiece(piece))
         case .allowedFast(let index):
             guard supportsFast else { return .close(.violation("allowed fast without the fast extension")) }
             return .accept(geometry.piece(index) != nil ? .allowedFast(index) : .ignored)

@@ -28,7 +28,7 @@ extension TorrentRuntime {
     private func act(on event: PeerConduct.Event, from key: Int, _ record: PeerRecord, serving: inout [BlockRequest]) {
         switch event {
         case .keepAlive, .ignored, .notInterested:
-            break  // a suggestion is only a hint; the picker keeps its own order
+            break  // the conduct keeps its state bits; a suggestion is only a hint (the picker keeps its own order)
         case .dhtPort(let port):
             // The peer's DHT node (BEP 5): worth a ping when we run the DHT.
             if let dht { dht.suggest(PeerAddress(host: record.address.host, port: port)) }
@@ -44,9 +44,9 @@ extension TorrentRuntime {
             superSeedingSaw(key, pieces: Array(bits.setIndices))
             updateInterest(key)
             dropIfBothSeeds(key)
-        case .hasPiece(let value):
-            picker?.peerHas(key, piece: metainfo.info.geometry.piece(value)!)
-            superSeedingSaw(key, pieces: [value])
+        case .hasPiece(let piece):
+            picker?.peerHas(key, piece: piece)
+            superSeedingSaw(key, pieces: [piece.value])
             updateInterest(key)
             fillRequests(key)
             dropIfBothSeeds(key)

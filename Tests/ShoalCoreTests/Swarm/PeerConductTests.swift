@@ -153,7 +153,8 @@ struct PeerConductTests {
                 switch event {
                 case .request(let block), .requestWhileChoked(let block), .cancel(let block), .rejected(let block):
                     #expect(block.piece.value < 20 && block.offset + block.length <= Self.geometry.length(of: block.piece))
-                case .hasPiece(let piece), .allowedFast(let piece): #expect(piece < 20)
+                case .hasPiece(let piece): #expect(piece.value < 20)
+                case .allowedFast(let piece): #expect(piece < 20)
                 default: break
                 }
             }
