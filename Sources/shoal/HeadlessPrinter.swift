@@ -9,6 +9,8 @@ struct HeadlessPrinter {
     let session: Session
     let interval: Duration
     let exitWhenDone: Bool
+    /// At `--log-level debug`: a `closed:` line for a torrent whenever its close counts change.
+    var showsCloses = false
 
     /// Returns why it stopped early when `exitWhenDone` met a torrent that cannot complete (in
     /// error); nil otherwise.
@@ -40,6 +42,7 @@ struct HeadlessPrinter {
         var announced: Set<InfoHash> = []
         var failed: Set<InfoHash> = []
         var trackerLines: [String: String] = [:]
+        var closeLines: [InfoHash: String] = [:]
         var wakes = wakes.makeAsyncIterator()
         while !Task.isCancelled {
             let snapshot = await session.snapshot()
@@ -54,6 +57,10 @@ struct HeadlessPrinter {
                 }
                 if let error = torrent.error, failed.insert(torrent.id).inserted {
                     say("error: \(torrent.name): \(error)")
+                }
+                if showsCloses, torrent.closeReasons.total > 0, closeLines.updateValue(torrent.closeReasons.summary, forKey: torrent.id)
+                    != torrent.closeReasons.summary {
+                    say("closed: \(torrent.name): \(torrent.closeReasons.summary)")
                 }
                 for tracker in torrent.trackers {
                     guard let state = Self.trackerState(tracker) else { continue }

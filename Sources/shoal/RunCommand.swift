@@ -246,7 +246,8 @@ struct RunCommand: AsyncParsableCommand {
             try await runInterface(session: session, theme: chosenTheme, downloadDirectory: downloadDirectory, watching: watching)
             return
         }
-        let printer = HeadlessPrinter(session: session, interval: .milliseconds(Int(interval * 1000)), exitWhenDone: exitWhenDone)
+        let printer = HeadlessPrinter(session: session, interval: .milliseconds(Int(interval * 1000)), exitWhenDone: exitWhenDone,
+                                      showsCloses: level <= .debug)
         let outcome = PrinterOutcome()
         let count = await session.snapshot().torrents.count
         FileHandle.standardError.write(Data(

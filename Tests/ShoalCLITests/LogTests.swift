@@ -38,6 +38,9 @@ struct LogTests {
         // Every close has its reason at debug, and the headless line for the ban is still there.
         #expect(result.stderr.contains(" debug closed ") && result.stderr.contains("peer=\(liar.address)"))
         #expect(result.stdout.contains("banned: liar-test.bin: \(liar.address)"), "\(result.stdout)")
+        // At debug the headless output also counts how connections ended, per torrent.
+        #expect(result.stdout.split(separator: "\n").contains { $0.hasPrefix("closed: liar-test.bin: closed ") && $0.contains(" bad data") },
+                "\(result.stdout)")
         let log = try String(contentsOf: state.appendingPathComponent("shoal.log"), encoding: .utf8)
         #expect(log.contains(" notice banned \(liar.address)"), "the log file in the state directory has it too")
         #expect(log.contains(" info starting "))
@@ -59,6 +62,7 @@ struct LogTests {
         ], in: directory.url)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!result.stderr.contains(" info ") && !result.stderr.contains(" debug "), "\(result.stderr)")
+        #expect(!result.stdout.contains("closed: "), "the close counts are a debug-level line")
         let log = try String(contentsOf: logFile, encoding: .utf8)
         #expect(log.contains(" info starting "), "\(log)")
         #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("state/shoal.log").path))

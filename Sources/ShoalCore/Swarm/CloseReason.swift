@@ -68,6 +68,12 @@ public struct CloseCounts: Sendable, Hashable {
 
     public var total: Int { counts.values.reduce(0, +) }
 
+    /// "closed 12: 5 by peer, 3 slots full, …", most frequent first: the Peers tab's last row
+    /// and the headless `closed:` line.
+    public var summary: String {
+        "closed \(total): " + ranked.map { "\($0.count) \($0.kind.short)" }.joined(separator: ", ")
+    }
+
     /// Kinds that happened, most frequent first (ties in declaration order, so a display is stable).
     public var ranked: [(kind: CloseReason.Kind, count: Int)] {
         CloseReason.Kind.allCases.compactMap { kind in counts[kind].map { (kind, $0) } }

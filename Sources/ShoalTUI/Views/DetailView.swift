@@ -46,7 +46,7 @@ struct DetailView {
         // The last row says how connections ended, so "no peers" has an answer to "why".
         let closes = torrent.closeReasons
         let summaryRow = closes.total > 0 && rows.count >= 3 ? rows.upperBound - 1 : nil
-        if let summaryRow { buffer.put(" " + Self.closeSummary(closes), x: 0, y: summaryRow, style: .dim, maxWidth: buffer.width) }
+        if let summaryRow { buffer.put(" " + closes.summary, x: 0, y: summaryRow, style: .dim, maxWidth: buffer.width) }
         if torrent.peers.isEmpty { buffer.put("no peers connected", x: 2, y: y, style: .dim) }
         for peer in torrent.peers.prefix((summaryRow ?? rows.upperBound) - y) {
             var x = buffer.put(" " + peer.address.fitted(22) + " ", x: 0, y: y, style: .text)
@@ -58,11 +58,6 @@ struct DetailView {
             buffer.put(Self.compressed(peer.pieces, cells: barWidth, glyphs: glyphs), x: x, y: y, style: .pieceHave)
             y += 1
         }
-    }
-
-    /// "closed 12: 5 by peer, 3 slots full, …", most frequent first.
-    static func closeSummary(_ closes: CloseCounts) -> String {
-        "closed \(closes.total): " + closes.ranked.map { "\($0.count) \($0.kind.short)" }.joined(separator: ", ")
     }
 
     /// A bitfield squeezed into `cells` characters, each showing the share of its pieces present.
