@@ -133,7 +133,10 @@ struct SeedingGoalTests {
         #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
         let leecher = try await harness.startSession("leech")
         try await leecher.add(torrent)
-        #expect(await harness.waitUntil(timeout: .seconds(60)) { await leecher.snapshot().torrents.first?.isComplete == true })
+        let complete = await harness.waitUntil(timeout: .seconds(60)) { await leecher.snapshot().torrents.first?.isComplete == true }
+        // Failed once under the full suite's load: say what the leecher's connections did.
+        let seen = await leecher.snapshot().torrents.first
+        #expect(complete, "leecher: \(seen?.closeReasons.summary ?? "-"), trackers \(seen?.trackers.map { "\($0.status) \($0.peersReturned)" } ?? [])")
         let finished = await harness.waitUntil(timeout: .seconds(30)) { await seeder.snapshot().torrents.first?.activity == .finished }
         let done = try #require(await seeder.snapshot().torrents.first)
         let leeched = try #require(await leecher.snapshot().torrents.first)
