@@ -41,12 +41,12 @@ public struct PeerConduct: Sendable {
         /// Whether we serve requests now (downloading or seeding, not stopping).
         public let serving: Bool
         /// Uploads already queued for this peer.
-        public let queuedUploads: Int
+        public var queuedUploads: Int
         public let now: ContinuousClock.Instant
         /// Whether peer exchange is on for this torrent (never for a private one).
         public let pexAllowed: Bool
         /// Bytes waiting for this peer's socket.
-        public let unsentBytes: Int
+        public var unsentBytes: Int
 
         public init(geometry: TorrentGeometry, have: Bitfield, serving: Bool, queuedUploads: Int, now: ContinuousClock.Instant,
                     pexAllowed: Bool = false, unsentBytes: Int = 0) {

@@ -123,7 +123,7 @@ actor MetadataFetcher {
         }
     }
 
-    private var logger: Logger {
+    private nonisolated var logger: Logger {
         var logger = config.logger
         logger[metadataKey: "magnet"] = "\(magnet.infoHash.hex.prefix(12))"
         return logger
@@ -220,8 +220,7 @@ actor MetadataFetcher {
     }
 
     private nonisolated func fetch(from address: PeerAddress, key: Int) async {
-        var logger = config.logger
-        logger[metadataKey: "magnet"] = "\(magnet.infoHash.hex.prefix(12))"
+        var logger = self.logger
         logger[metadataKey: "peer"] = "\(address)"
         logger[metadataKey: "direction"] = "out"
         guard DescriptorBudget.shared.takeSocket() else {
@@ -239,6 +238,9 @@ actor MetadataFetcher {
     /// One connection asking a peer for the info dictionary; how it ended.
     private nonisolated func exchange(with address: PeerAddress, key: Int) async -> CloseReason {
         var connected = false
+        // Set when the progress timer closed the connection: that close is ours, not the peer's.
+        let stalled = PeerConnection.Flag()
+        let stall = CloseReason(.timedOut, "no metadata progress for 20 seconds")
         do {
             let channel = try await transport.connect(to: address)
             connected = true
@@ -246,7 +248,12 @@ actor MetadataFetcher {
             return try await channel.executeThenClose { inbound, outbound -> CloseReason in
                 // A peer that stops making progress for 20 s is closed (an event-loop timer,
                 // re-armed on every useful message).
-                let arm = { raw.eventLoop.scheduleTask(in: .seconds(20)) { raw.close(promise: nil) } }
+                let arm = {
+                    raw.eventLoop.scheduleTask(in: .seconds(20)) {
+                        stalled.set()
+                        raw.close(promise: nil)
+                    }
+                }
                 var timer = arm()
                 defer { timer.cancel() }
                 let reserved = Handshake.reservedBits(dht: config.dhtEnabled)
@@ -299,12 +306,13 @@ actor MetadataFetcher {
                         default: continue
                         }
                     }
-                    guard let buffer = try await iterator.next() else { return CloseReason(.closedByPeer) }
+                    guard let buffer = try await iterator.next() else { return stalled.isSet ? stall : CloseReason(.closedByPeer) }
                     decoder.append(buffer.readableBytesView)
                 }
             }
         } catch {
             // Unreachable or misbehaving: another peer will do.
+            if stalled.isSet { return stall }
             return CloseReason(connected ? .connectionError : .connectFailed, "\(error)")
         }
     }

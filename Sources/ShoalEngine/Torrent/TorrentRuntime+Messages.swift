@@ -5,24 +5,25 @@ import ShoalCore
 /// the protocol closes the connection with the conduct's reason.
 extension TorrentRuntime {
     /// The messages one read brought: one hop onto the actor for all of them, and the blocks
-    /// they request queued for the connection's writer at once.
+    /// they request queued for the connection's writer at once. What the conduct judges them
+    /// against is gathered once per read; only the queue counts, which serving moves, per message.
     func handle(_ messages: [PeerMessage], from key: Int) {
-        var serving: [BlockRequest] = []
-        for message in messages { handle(message, from: key, serving: &serving) }
-        if !serving.isEmpty, let record = peers[key], !record.closing { record.link.serve(serving) }
-    }
-
-    func handle(_ message: PeerMessage, from key: Int, serving: inout [BlockRequest]) {
-        // The picker is mutated in place (`picker?.…`): a local copy would make every change copy it.
-        guard let record = peers[key], !record.closing, let have = picker?.have else { return }
-        let context = PeerConduct.Context(geometry: metainfo.info.geometry, have: have,
+        guard let record = peers[key], let have = picker?.have else { return }
+        var context = PeerConduct.Context(geometry: metainfo.info.geometry, have: have,
                                           serving: activity == .seeding || activity == .downloading,
-                                          queuedUploads: record.link.queuedUploads.load(ordering: .relaxed) + serving.count, now: .now,
-                                          pexAllowed: pexAllowed, unsentBytes: Int(record.link.unsentBytes.load(ordering: .relaxed)))
-        switch record.conduct.receive(message, context: context) {
-        case .close(let reason): drop(key, reason)
-        case .accept(let event): act(on: event, from: key, record, serving: &serving)
+                                          queuedUploads: 0, now: .now, pexAllowed: pexAllowed)
+        var serving: [BlockRequest] = []
+        for message in messages {
+            // Dropped: whatever it still sends before the socket closes is ignored.
+            guard !record.closing else { break }
+            context.queuedUploads = record.link.queuedUploads.load(ordering: .relaxed) + serving.count
+            context.unsentBytes = record.link.unsentBytes.load(ordering: .relaxed)
+            switch record.conduct.receive(message, context: context) {
+            case .close(let reason): drop(key, reason)
+            case .accept(let event): act(on: event, from: key, record, serving: &serving)
+            }
         }
+        if !serving.isEmpty, !record.closing { record.link.serve(serving) }
     }
 
     private func act(on event: PeerConduct.Event, from key: Int, _ record: PeerRecord, serving: inout [BlockRequest]) {

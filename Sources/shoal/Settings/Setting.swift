@@ -65,7 +65,7 @@ struct Setting<Value: SettingValue>: Sendable {
 
     /// The value in force: the flag, else the file, else the default.
     func resolve(_ flag: Value?, _ file: ConfigFile) -> Value? {
-        flag.map(absolute) ?? file.value(self) ?? fallback
+        flag.map { absolute($0, against: FileManager.default.currentDirectoryPath) } ?? file.value(self) ?? fallback
     }
 
     /// The same for a setting with a default, which always has a value.
@@ -79,10 +79,12 @@ struct Setting<Value: SettingValue>: Sendable {
         if let flag, let problem = rule(flag) { throw ConfigFile.Problem(description: "\(self.flag) \(problem)") }
     }
 
-    private func absolute(_ value: Value) -> Value {
+    /// A path setting's value made absolute against `base` (flags: the working directory; the
+    /// file: its own directory); `''` stays empty (it means "none"). Other settings as they are.
+    func absolute(_ value: Value, against base: String) -> Value {
         guard isPath else { return value }
-        if let path = value as? String, !path.isEmpty { return AbsolutePath.resolve(path) as! Value }
-        if let paths = value as? [String] { return paths.map(AbsolutePath.resolve) as! Value }
+        if let path = value as? String, !path.isEmpty { return AbsolutePath.resolve(path, against: base) as! Value }
+        if let paths = value as? [String] { return paths.map { AbsolutePath.resolve($0, against: base) } as! Value }
         return value
     }
 }
@@ -102,12 +104,8 @@ extension Setting: AnySetting {
     var fallbackTOML: String? { fallback?.toml }
 
     func parse(_ value: any TOMLValueConvertible, file: String, base: String) throws(ConfigFile.Problem) -> any SettingValue {
-        guard var typed = Value.read(value) else { throw ConfigFile.Problem(description: "\(file): '\(key)' must be \(Value.kindName)") }
+        guard let typed = Value.read(value) else { throw ConfigFile.Problem(description: "\(file): '\(key)' must be \(Value.kindName)") }
         if let problem = rule(typed) { throw ConfigFile.Problem(description: "\(file): '\(key)' \(problem)") }
-        if isPath {
-            if let path = typed as? String, !path.isEmpty { typed = AbsolutePath.resolve(path, against: base) as! Value }
-            if let paths = typed as? [String] { typed = paths.map { AbsolutePath.resolve($0, against: base) } as! Value }
-        }
-        return typed
+        return absolute(typed, against: base)
     }
 }
