@@ -27,7 +27,10 @@ struct HostileWireTests {
         Attack(description: "wrong info-hash", closes: .handshakeFailed, bytes: { _, _ in
             Handshake(infoHash: InfoHash(bytes: [UInt8](repeating: 0x66, count: 20))!, peerID: .generate()).encoded
         }, raw: true),
-        Attack(description: "not BitTorrent at all", closes: .handshakeFailed, bytes: { _, _ in Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8) + [UInt8](repeating: 0, count: 60) }, raw: true),
+        // Not a plaintext handshake, so tried as MSE: longer than any key and padding can be.
+        Attack(description: "not BitTorrent at all", closes: .handshakeFailed, bytes: { _, _ in
+            Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8) + [UInt8](repeating: 0, count: 700)
+        }, raw: true),
         Attack(description: "a message longer than the cap", closes: .protocolViolation, bytes: { _, _ in [0x00, 0x10, 0x00, 0x00, 7] + [UInt8](repeating: 1, count: 64) }),
         Attack(description: "a bitfield of the wrong size", closes: .protocolViolation, bytes: { _, pieces in PeerMessage.bitfield([UInt8](repeating: 0xFF, count: (pieces + 7) / 8 + 3)).encoded }),
         Attack(description: "a bitfield with spare bits set", closes: .protocolViolation, bytes: { _, pieces in

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import NIOPosix
 import ShoalCore
@@ -51,22 +52,24 @@ struct XORTransport: PeerTransport {
     let key: UInt8
     let counter: Counter
 
-    func connect(to address: PeerAddress) async throws -> PeerConnection.Channel {
-        try await PeerConnection.bootstrap(MultiThreadedEventLoopGroup.singleton).connect(host: address.host, port: Int(address.port)) { channel in
+    func connect(to address: PeerAddress, infoHash: InfoHash, logger: Logger) async throws -> PeerStream {
+        let channel = try await PeerConnection.bootstrap(MultiThreadedEventLoopGroup.singleton).connect(host: address.host, port: Int(address.port)) { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(XORHandler(key: key, counter: counter))
                 return try PeerConnection.Channel(wrappingChannelSynchronously: channel, configuration: PeerConnection.configuration)
             }
         }
+        return PeerStream(channel: channel, encrypted: false, infoHash: nil)
     }
 
-    func adopt(_ channel: any Channel) async throws -> PeerConnection.Channel {
-        try await channel.eventLoop.submit {
+    func adopt(_ channel: any Channel) async throws -> PeerStream {
+        let wrapped = try await channel.eventLoop.submit {
             try channel.pipeline.syncOperations.addHandler(XORHandler(key: key, counter: counter), position: .first)
             let wrapped = try PeerConnection.Channel(wrappingChannelSynchronously: channel, configuration: PeerConnection.configuration)
             try channel.syncOptions?.setOption(.autoRead, value: true)
             return wrapped
         }.get()
+        return PeerStream(channel: wrapped, encrypted: false, infoHash: nil)
     }
 }
 

@@ -39,9 +39,9 @@ actor MetadataFetcher {
     private(set) var closeCounts = CloseCounts()
 
     init(magnet: MagnetLink, config: EngineConfig, listenPort: UInt16, peerBudget: PeerBudget = PeerBudget(limit: .max),
-         transport: any PeerTransport = TCPTransport.shared, dhtLookup: (@Sendable (InfoHash) async -> [PeerAddress])? = nil) {
+         transport: (any PeerTransport)? = nil, dhtLookup: (@Sendable (InfoHash) async -> [PeerAddress])? = nil) {
         self.peerBudget = peerBudget
-        self.transport = transport
+        self.transport = transport ?? TCPTransport(encryption: config.encryption, handshakeTimeout: config.handshakeTimeout)
         self.magnet = magnet
         self.config = config
         self.listenPort = listenPort
@@ -242,7 +242,7 @@ actor MetadataFetcher {
         let stalled = PeerConnection.Flag()
         let stall = CloseReason(.timedOut, "no metadata progress for 20 seconds")
         do {
-            let channel = try await transport.connect(to: address)
+            let channel = try await transport.connect(to: address, infoHash: magnet.infoHash, logger: logger).channel
             connected = true
             let raw = channel.channel
             return try await channel.executeThenClose { inbound, outbound -> CloseReason in

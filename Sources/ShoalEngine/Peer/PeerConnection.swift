@@ -38,12 +38,15 @@ enum PeerConnection {
             return await torrent.dialFailed(address, reason: CloseReason(.enoughPeers, DescriptorBudget.Exhausted().description))
         }
         defer { DescriptorBudget.shared.giveSocket() }
-        let channel: Channel
+        let stream: PeerStream
         do {
-            channel = try await context.transport.connect(to: address)
+            stream = try await context.transport.connect(to: address, infoHash: context.infoHash, logger: context.logger)
+        } catch let failure as HandshakeFailure {
+            return await torrent.dialFailed(address, reason: CloseReason(.handshakeFailed, failure.description))
         } catch {
             return await torrent.dialFailed(address, reason: CloseReason(.connectFailed, "\(error)"))
         }
+        let channel = stream.channel
         var handshakeDone = false
         do {
             let raw = channel.channel
@@ -58,7 +61,7 @@ enum PeerConnection {
                 }
                 guard handshake.infoHash == context.infoHash else { throw HandshakeFailure(description: "wrong info-hash") }
                 handshakeDone = true
-                await run(handshake: handshake, address: address, incoming: false, iterator: &iterator,
+                await run(handshake: handshake, address: address, incoming: false, encrypted: stream.encrypted, iterator: &iterator,
                           outbound: outbound, decoder: decoder, channel: raw, torrent: torrent, context: context)
             }
         } catch {
@@ -68,12 +71,12 @@ enum PeerConnection {
     }
 
     /// Runs a connection a listener accepted, after its handshake was read and routed here.
-    static func accepted(handshake: Handshake, remote: PeerAddress, iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
+    static func accepted(handshake: Handshake, remote: PeerAddress, encrypted: Bool, iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
                          outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, decoder: PeerWireDecoder,
                          channel: any NIOCore.Channel, torrent: TorrentRuntime, context: PeerContext) async throws {
         try await channel.writeAndFlush(ByteBuffer(bytes: Handshake(infoHash: context.infoHash, peerID: context.ourID,
                                                                     reserved: context.reserved).encoded))
-        await run(handshake: handshake, address: remote, incoming: true, iterator: &iterator, outbound: outbound,
+        await run(handshake: handshake, address: remote, incoming: true, encrypted: encrypted, iterator: &iterator, outbound: outbound,
                   decoder: decoder, channel: channel, torrent: torrent, context: context)
     }
 
@@ -113,11 +116,11 @@ enum PeerConnection {
         var isSet: Bool { value.withLock { $0 } }
     }
 
-    private static func run(handshake: Handshake, address: PeerAddress, incoming: Bool,
+    private static func run(handshake: Handshake, address: PeerAddress, incoming: Bool, encrypted: Bool,
                             iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
                             outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, decoder: PeerWireDecoder,
                             channel: any NIOCore.Channel, torrent: TorrentRuntime, context: PeerContext) async {
-        let link = PeerLink(channel: channel, context: context)
+        let link = PeerLink(channel: channel, context: context, encrypted: encrypted)
         guard let key = await torrent.register(peerID: handshake.peerID, address: address, incoming: incoming, link: link,
                                                capabilities: PeerCapabilities(handshake))
         else { return }

@@ -40,9 +40,13 @@ final class PeerLink: Sendable {
     /// Pieces it may still request while choked (its allowed fast set), as piece numbers.
     let allowedWhileChoked = Mutex<Set<Int>>([])
 
-    init(channel: any Channel, context: PeerContext) {
+    /// RC4 runs under it (see `MSEHandler`).
+    let encrypted: Bool
+
+    init(channel: any Channel, context: PeerContext, encrypted: Bool = false) {
         self.channel = channel
         self.context = context
+        self.encrypted = encrypted
         (outgoing, continuation) = AsyncStream.makeStream(of: Outgoing.self)
     }
 

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOPosix
 import ShoalCore
@@ -6,32 +7,99 @@ import ShoalCore
 /// the handshakes, `PeerLink`, `BlockSender`, the reader, the metadata fetcher — works on the
 /// channel a transport returns, which carries the peer protocol in the clear.
 ///
-/// Plain TCP is the transport today. Protocol encryption (MSE) fits as one that negotiates on
-/// the raw socket first (telling an incoming plaintext handshake from an encrypted one by its
-/// first bytes) and then adds its cipher as channel handlers under the async wrapper; uTP as one
-/// whose channel is a uTP stream. Neither needs a change above this seam.
+/// TCP with Message Stream Encryption is the transport today (`TCPTransport`); uTP would be one
+/// whose channel is a uTP stream, with the same MSE handler under the async wrapper.
 protocol PeerTransport: Sendable {
-    /// Connects to `address`.
-    func connect(to address: PeerAddress) async throws -> PeerConnection.Channel
+    /// Connects to `address` for the torrent `infoHash` (an encrypted handshake names it).
+    func connect(to address: PeerAddress, infoHash: InfoHash, logger: Logger) async throws -> PeerStream
     /// Takes a connection a listener accepted (opened with autoRead off) and starts reading.
-    func adopt(_ channel: any Channel) async throws -> PeerConnection.Channel
+    func adopt(_ channel: any Channel) async throws -> PeerStream
 }
 
-/// Plain TCP: the fast path, as it always was (one event loop per socket, writes straight to it).
+/// A connection ready for the BitTorrent handshake.
+struct PeerStream: Sendable {
+    let channel: PeerConnection.Channel
+    /// RC4 runs under it (the Peers tab's `E`).
+    let encrypted: Bool
+    /// The torrent an encrypted handshake named: the BitTorrent handshake must name the same.
+    let infoHash: InfoHash?
+}
+
+/// TCP, with Message Stream Encryption as `encryption` says (see `MSEHandler`). A plaintext
+/// connection runs as it always did: one event loop per socket, writes straight to it.
 struct TCPTransport: PeerTransport {
     let group: any EventLoopGroup
+    let encryption: EncryptionPolicy
+    /// Finds the torrent an incoming encrypted handshake asks for.
+    let torrents: EncryptedTorrentIndex
+    /// Bounds the encrypted handshake (and an incoming one's opening bytes).
+    let handshakeTimeout: Duration
 
-    static let shared = TCPTransport(group: MultiThreadedEventLoopGroup.singleton)
-
-    func connect(to address: PeerAddress) async throws -> PeerConnection.Channel {
-        try await PeerConnection.bootstrap(group).connect(host: address.host, port: Int(address.port)) { PeerConnection.wrap($0) }
+    init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, encryption: EncryptionPolicy,
+         torrents: EncryptedTorrentIndex = EncryptedTorrentIndex(), handshakeTimeout: Duration = PeerContext.handshakeTimeout) {
+        self.group = group
+        self.encryption = encryption
+        self.torrents = torrents
+        self.handshakeTimeout = handshakeTimeout
     }
 
-    func adopt(_ channel: any Channel) async throws -> PeerConnection.Channel {
-        try await channel.eventLoop.submit {
-            let wrapped = try PeerConnection.Channel(wrappingChannelSynchronously: channel, configuration: PeerConnection.configuration)
-            try channel.syncOptions?.setOption(.autoRead, value: true)
-            return wrapped
+    func connect(to address: PeerAddress, infoHash: InfoHash, logger: Logger) async throws -> PeerStream {
+        let attempts = encryption.dialAttempts
+        for (index, attempt) in attempts.enumerated() {
+            switch attempt {
+            case .plaintext:
+                let channel = try await PeerConnection.bootstrap(group).connect(host: address.host, port: Int(address.port)) {
+                    PeerConnection.wrap($0)
+                }
+                return PeerStream(channel: channel, encrypted: false, infoHash: nil)
+            case .encrypted:
+                do {
+                    return try await connectEncrypted(to: address, infoHash: infoHash)
+                } catch let failure as PeerConnection.HandshakeFailure where index + 1 < attempts.count {
+                    // A peer that does not speak MSE closes at our key; try it once in plaintext.
+                    logger.debug("encrypted handshake failed; trying plaintext",
+                                 metadata: ["peer": "\(address)", "reason": "\(failure)"])
+                }
+            }
+        }
+        throw PeerConnection.HandshakeFailure(description: "no way to connect left to try")
+    }
+
+    private func connectEncrypted(to address: PeerAddress, infoHash: InfoHash) async throws -> PeerStream {
+        let (channel, negotiated) = try await PeerConnection.bootstrap(group).connect(host: address.host, port: Int(address.port)) {
+            [encryption] raw in
+            raw.eventLoop.makeCompletedFuture {
+                let handler = MSEHandler(initiating: infoHash, policy: encryption, eventLoop: raw.eventLoop)
+                try handler.install(in: raw)
+                return (try PeerConnection.Channel(wrappingChannelSynchronously: raw, configuration: PeerConnection.configuration),
+                        handler.negotiated.futureResult)
+            }
+        }
+        return try await finish(channel, negotiated)
+    }
+
+    func adopt(_ raw: any Channel) async throws -> PeerStream {
+        let (channel, negotiated) = try await raw.eventLoop.submit { [encryption, torrents] in
+            let handler = MSEHandler(responding: encryption, lookup: torrents.lookup, eventLoop: raw.eventLoop)
+            try handler.install(in: raw, position: .first)
+            let wrapped = try PeerConnection.Channel(wrappingChannelSynchronously: raw, configuration: PeerConnection.configuration)
+            try raw.syncOptions?.setOption(.autoRead, value: true)
+            return (wrapped, handler.negotiated.futureResult)
         }.get()
+        return try await finish(channel, negotiated)
+    }
+
+    /// Waits, bounded, for the handler to tell how the stream came out.
+    private func finish(_ channel: PeerConnection.Channel, _ negotiated: EventLoopFuture<MSEHandler.Outcome>) async throws -> PeerStream {
+        do {
+            let outcome = try await PeerConnection.withDeadline(channel: channel.channel, timeout: handshakeTimeout) {
+                try await negotiated.get()
+            }
+            return PeerStream(channel: channel, encrypted: outcome.encrypted, infoHash: outcome.infoHash)
+        } catch {
+            // An async channel must be run before it is dropped, even a closed one.
+            try? await channel.executeThenClose { _, _ in }
+            throw error
+        }
     }
 }

@@ -48,8 +48,10 @@ public struct EngineConfig: Sendable {
     /// been interested for this long; after `uselessPeerTimeout` such a peer goes anyway.
     public var slotReplaceAfter: Duration = .seconds(30)
     public var uselessPeerTimeout: Duration = .seconds(600)
-    /// How long a connection may take to send its handshake.
+    /// How long a connection may take to send its handshake (the encrypted one included).
     public var handshakeTimeout: Duration = .seconds(10)
+    /// Message Stream Encryption for peer connections (see `EncryptionPolicy`).
+    public var encryption = EncryptionPolicy.prefer
     /// Super-seeding (BEP 16) for torrents that are complete when they start: each peer is
     /// shown one piece at a time, so an initial seeder's upload spreads further.
     public var superSeeding = false

@@ -40,6 +40,7 @@ extension Session {
         if let filePriorities { await runtime.setFilePriorities(filePriorities) }
         await runtime.loadRestingProgress()
         entries[hash] = Entry(phase: .torrent(runtime), stop: nil, paused: true, downloadDirectory: directory, added: added)
+        encryptedTorrents.insert(hash)
         order.append(hash)
         if !paused { start(hash) }
         return hash
@@ -127,6 +128,7 @@ extension Session {
             guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
             try await pauseNow(hash)
             entries[hash] = nil
+            encryptedTorrents.remove(hash)
             order.removeAll { $0 == hash }
             store?.forget(hash)
             await saveSession()

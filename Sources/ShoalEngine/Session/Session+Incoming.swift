@@ -26,10 +26,17 @@ extension Session {
         defer { DescriptorBudget.shared.giveSocket() }
         // Wrapping here rather than in the accept initializer: NIO traps on an async channel that
         // is dropped unused, which happens when a connection races a closing listener.
-        guard let child = try? await transport.adopt(raw) else {
+        let stream: PeerStream
+        do {
+            stream = try await transport.adopt(raw)
+        } catch {
             try? await raw.close()
-            return await refused(raw, CloseReason(.connectionError, "closed before it could be read"))
+            // The encrypted handshake's failure, or a policy refusal, says why; anything else
+            // happened before a byte was read.
+            let reason = (error as? PeerConnection.HandshakeFailure).map { CloseReason(.handshakeFailed, $0.description) }
+            return await refused(raw, reason ?? CloseReason(.connectionError, "closed before it could be read"))
         }
+        let child = stream.channel
         let remote = raw.remoteAddress
         let address = PeerAddress(host: remote?.ipAddress ?? "?", port: UInt16(remote?.port ?? 0))
         var reason: CloseReason?
@@ -46,6 +53,10 @@ extension Session {
                     reason = CloseReason(.handshakeFailed, "\(error)")
                     return
                 }
+                if let named = stream.infoHash, named != handshake.infoHash {
+                    reason = CloseReason(.handshakeFailed, "the encrypted handshake named \(named.hex), the BitTorrent one \(handshake.infoHash.hex)")
+                    return
+                }
                 guard let runtime = await self.runtime(for: handshake.infoHash) else {
                     reason = CloseReason(.handshakeFailed, "no running torrent with info-hash \(handshake.infoHash.hex)")
                     return
@@ -54,7 +65,7 @@ extension Session {
                 // Re-home leftover bytes in a decoder sized for this torrent's bitfield.
                 var sized = PeerWireDecoder(pieceCount: context.pieceCount)
                 if let rest = decoder.takeRaw(decoder.bufferedByteCount) { sized.append(rest) }
-                try await PeerConnection.accepted(handshake: handshake, remote: address, iterator: &iterator,
+                try await PeerConnection.accepted(handshake: handshake, remote: address, encrypted: stream.encrypted, iterator: &iterator,
                                                   outbound: outbound, decoder: sized, channel: raw, torrent: runtime,
                                                   context: context)
             }

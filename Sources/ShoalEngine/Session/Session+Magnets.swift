@@ -15,6 +15,7 @@ extension Session {
             entries[hash] = Entry(phase: .metadata(makeFetcher(magnet)), stop: nil, paused: true,
                                   downloadDirectory: downloadDirectory.map(AbsolutePath.resolve) ?? config.downloadDirectory,
                                   added: added)
+            encryptedTorrents.insert(hash)
             order.append(hash)
             if !paused { start(hash) }
             await saveSession()

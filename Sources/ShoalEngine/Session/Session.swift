@@ -55,6 +55,8 @@ public actor Session {
     public nonisolated let peerBudget: PeerBudget
     /// How every connection's bytes travel, dialled or accepted, torrent or magnet.
     nonisolated let transport: any PeerTransport
+    /// The session's torrents, for incoming encrypted handshakes (kept with `entries`).
+    nonisolated let encryptedTorrents: EncryptedTorrentIndex
     /// Completions and failures as they happen (snapshots say the rest).
     public nonisolated let events = SessionEvents()
     /// The Mainline DHT node, when enabled.
@@ -84,11 +86,15 @@ public actor Session {
 
     /// Binds the listener (the configured port, or the next free one of the following 20; 0 = any).
     public static func start(_ config: EngineConfig) async throws -> Session {
-        try await start(config, transport: TCPTransport.shared)
+        let torrents = EncryptedTorrentIndex()
+        let transport = TCPTransport(encryption: config.encryption, torrents: torrents, handshakeTimeout: config.handshakeTimeout)
+        return try await start(config, transport: transport, torrents: torrents)
     }
 
-    /// The same over another transport (tests use one that obfuscates every byte).
-    static func start(_ config: EngineConfig, transport: any PeerTransport) async throws -> Session {
+    /// The same over another transport (tests use one that obfuscates every byte); `torrents`
+    /// is the index the transport finds an encrypted handshake's torrent in.
+    static func start(_ config: EngineConfig, transport: any PeerTransport,
+                      torrents: EncryptedTorrentIndex = EncryptedTorrentIndex()) async throws -> Session {
         let pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
         var lastError = ""
@@ -117,7 +123,8 @@ public actor Session {
                         problem = "DHT off: cannot listen on UDP port \(bound): \(error)"
                     }
                 }
-                let session = Session(config: config, server: server, port: bound, pool: pool, dht: dht, transport: transport)
+                let session = Session(config: config, server: server, port: bound, pool: pool, dht: dht, transport: transport,
+                                      torrents: torrents)
                 if let problem { await session.report(problem) }
                 return session
             } catch {
@@ -129,8 +136,9 @@ public actor Session {
     }
 
     private init(config: EngineConfig, server: NIOAsyncChannel<any Channel, Never>, port: UInt16, pool: NIOThreadPool, dht: DHTNode?,
-                 transport: any PeerTransport) {
+                 transport: any PeerTransport, torrents: EncryptedTorrentIndex) {
         self.transport = transport
+        self.encryptedTorrents = torrents
         self.dht = dht
         self.peerBudget = PeerBudget(limit: config.maxPeersTotal)
         // Directories are kept absolute: the session saves them, and a relative one would

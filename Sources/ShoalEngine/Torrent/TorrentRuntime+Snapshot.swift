@@ -55,6 +55,7 @@ extension TorrentRuntime {
         if record.peerInterested { out += record.amChoking ? "u" : "U" }
         if !record.amChoking && !record.peerInterested { out += "K" }
         if !record.peerChoking && !record.amInterested { out += "?" }
+        if record.link.encrypted { out += "E" }
         switch record.source {
         case .dht: out += "H"
         case .pex: out += "X"

@@ -108,7 +108,7 @@ public actor TorrentRuntime {
                 events: SessionEvents = SessionEvents()) {
         self.init(metainfo: metainfo, config: config, listenPort: listenPort, pool: pool, globalUpload: globalUpload,
                   globalDownload: globalDownload, downloadDirectory: downloadDirectory, store: store, dht: dht,
-                  peerBudget: peerBudget, events: events, transport: TCPTransport.shared)
+                  peerBudget: peerBudget, events: events, transport: TCPTransport(encryption: config.encryption, handshakeTimeout: config.handshakeTimeout))
     }
 
     init(metainfo: Metainfo, config: EngineConfig, listenPort: UInt16, pool: NIOThreadPool,
