@@ -9,7 +9,8 @@ struct HeadlessPrinter {
     let session: Session
     let interval: Duration
     let exitWhenDone: Bool
-    /// At `--log-level debug`: a `closed:` line for a torrent whenever its close counts change.
+    /// At `--log-level debug`: a `closed:` line for a torrent whenever its close counts change,
+    /// and a `peer:` line for each peer as it connects, with its flags (`E`: encrypted).
     var showsCloses = false
 
     /// Returns why it stopped early when `exitWhenDone` met a torrent that cannot complete (in
@@ -43,6 +44,7 @@ struct HeadlessPrinter {
         var failed: Set<InfoHash> = []
         var trackerLines: [String: String] = [:]
         var closeLines: [InfoHash: String] = [:]
+        var connected: [InfoHash: Set<String>] = [:]
         var wakes = wakes.makeAsyncIterator()
         while !Task.isCancelled {
             let snapshot = await session.snapshot()
@@ -61,6 +63,13 @@ struct HeadlessPrinter {
                 if showsCloses, torrent.closeReasons.total > 0, closeLines.updateValue(torrent.closeReasons.summary, forKey: torrent.id)
                     != torrent.closeReasons.summary {
                     say("closed: \(torrent.name): \(torrent.closeReasons.summary)")
+                }
+                if showsCloses {
+                    let before = connected[torrent.id] ?? []
+                    for peer in torrent.peers where !before.contains(peer.address) {
+                        say("peer: \(torrent.name): \(peer.address) \(peer.client) flags \(peer.flags.isEmpty ? "-" : peer.flags)")
+                    }
+                    connected[torrent.id] = Set(torrent.peers.map(\.address))
                 }
                 for tracker in torrent.trackers {
                     guard let state = Self.trackerState(tracker) else { continue }

@@ -85,6 +85,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(RunSettings.minAnnounceInterval.help))
     var minAnnounceInterval: Int?
 
+    @Option(help: ArgumentHelp(RunSettings.encryption.help))
+    var encryption: String?
+
     @Option(help: ArgumentHelp(RunSettings.logLevel.help))
     var logLevel: String?
 
@@ -110,6 +113,7 @@ struct RunCommand: AsyncParsableCommand {
             try S.seedMinutes.check(seedMinutes)
             try S.minAnnounceInterval.check(minAnnounceInterval)
             try S.logLevel.check(logLevel)
+            try S.encryption.check(encryption)
             try S.dhtBootstrap.check(dhtBootstrap.isEmpty ? nil : dhtBootstrap)
         } catch {
             throw ValidationError(error.description)
@@ -208,6 +212,7 @@ struct RunCommand: AsyncParsableCommand {
         config.seedRatioLimit = S.seedRatio.resolve(seedRatio, file)
         config.seedTimeLimit = (seedMinutes ?? file.value(S.seedMinutes)).map { .seconds($0 * 60) }
         config.minimumAnnounceInterval = .seconds(S.minAnnounceInterval.resolveWithDefault(minAnnounceInterval, file))
+        config.encryption = EncryptionPolicy(rawValue: S.encryption.resolveWithDefault(encryption, file))!  // checked by its rule
         // Limits set in the interface last run come back, unless this run's flags set them.
         config.restoresGlobalLimits = self.upKib == nil && self.downKib == nil
         let session: Session

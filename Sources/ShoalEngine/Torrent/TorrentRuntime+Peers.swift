@@ -71,6 +71,7 @@ extension TorrentRuntime {
             superSeeder = seeder
         }
         peers[key] = record
+        peerLogger(address, peerID, incoming: incoming).debug("connected", metadata: ["encrypted": "\(link.encrypted)"])
         budgetHeld = false  // the slot is the connection's now, given back when it goes
         return key
     }

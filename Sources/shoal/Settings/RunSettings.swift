@@ -1,4 +1,5 @@
 import Foundation
+import ShoalCore
 import ShoalEngine
 
 /// Every setting of `shoal run`, declared once: its config key (the flag is the key with
@@ -48,6 +49,10 @@ enum RunSettings {
         key: "min_announce_interval", fallback: Defaults.minimumAnnounceIntervalSeconds, note: "default: seconds between announces at least",
         help: "Shortest wait between two announces to a tracker, in seconds, whatever it asks (default \(Defaults.minimumAnnounceIntervalSeconds)); a tracker's longer interval or min interval wins.",
         rule: atLeastOne)
+    static let encryption = Setting<String>(
+        key: "encryption", fallback: EncryptionPolicy.prefer.rawValue, note: "default",
+        help: "Protocol encryption (MSE/PE): prefer (default: dial encrypted, fall back to plaintext once, accept both), require (encrypted only, both ways), allow (dial plaintext, accept both) or disable (plaintext only).",
+        rule: { EncryptionPolicy(rawValue: $0) == nil ? "must be prefer, require, allow or disable" : nil })
     static let logLevel = Setting<String>(key: "log_level", fallback: "info", note: "default",
                                           help: "What the log keeps: trace, debug, info (default), notice, warning, error or critical. With --headless, debug and trace also go to stderr.",
                                           rule: { LogSetup.level($0) == nil ? "must be one of \(LogSetup.levels.joined(separator: ", "))" : nil })
@@ -58,7 +63,7 @@ enum RunSettings {
     /// In the order `shoal config --print` and the README list them.
     static let all: [any AnySetting] = [
         downloadDir, port, bind, upKib, downKib, stateDir, watch, watchAction, theme, maxPeers, maxPeersTotal, seedRatio, seedMinutes,
-        superSeed, dht, dhtBootstrap, pex, minAnnounceInterval, logLevel, logFile,
+        superSeed, dht, dhtBootstrap, pex, minAnnounceInterval, encryption, logLevel, logFile,
     ]
 
     static let notNegative: @Sendable (Int) -> String? = { $0 >= 0 ? nil : "must be 0 or more" }
