@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """A libtorrent peer for Shoal's interop tests and benchmarks, confined to 127.0.0.1.
 
-usage: lt_peer.py seed|leech TORRENT|MAGNET SAVE_DIR LISTEN_PORT [--peer HOST:PORT ...] [--timeout S] [--up-kib N] [--plaintext]
+usage: lt_peer.py seed|leech TORRENT|MAGNET SAVE_DIR LISTEN_PORT [--peer HOST:PORT ...] [--timeout S] [--up-kib N]
+                 [--encryption default|plaintext|rc4|forced] [--bind HOST]
 Prints 'listening PORT' once ready, progress lines, and 'complete' when done.
 seed: runs until killed (SIGTERM) or the timeout. leech: exits 0 when complete, 1 on timeout.
 """
@@ -16,14 +17,18 @@ p.add_argument("port", type=int)
 p.add_argument("--peer", action="append", default=[])
 p.add_argument("--timeout", type=float, default=120)
 p.add_argument("--up-kib", type=int, default=0)
-# Benchmarks: plaintext only. By default libtorrent opens with an encrypted handshake (MSE),
-# which Shoal does not speak; the fallback to plaintext costs its first connection about 1 s.
-p.add_argument("--plaintext", action="store_true")
+# default: libtorrent's own policy (tries MSE first, accepts both, lets the other side choose);
+# plaintext: MSE off; rc4: MSE with RC4 only, plaintext still accepted; forced: MSE with RC4 only,
+# both ways (a plaintext peer is refused).
+p.add_argument("--encryption", choices=["default", "plaintext", "rc4", "forced"], default="default")
+p.add_argument("--plaintext", action="store_const", const="plaintext", dest="encryption")
+p.add_argument("--bind", default="127.0.0.1")
 a = p.parse_args()
+bind = f"[{a.bind}]" if ":" in a.bind else a.bind
 
 settings = {
-    "listen_interfaces": f"127.0.0.1:{a.port}",
-    "outgoing_interfaces": "127.0.0.1",
+    "listen_interfaces": f"{bind}:{a.port}",
+    "outgoing_interfaces": a.bind,
     "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
     "allow_multiple_connections_per_ip": True, "connections_limit": 1000,
     "enable_outgoing_utp": False, "enable_incoming_utp": False,
@@ -31,8 +36,13 @@ settings = {
     "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
     "user_agent": "libtorrent-interop",
 }
-if a.plaintext:
+if a.encryption == "plaintext":
     settings["out_enc_policy"] = settings["in_enc_policy"] = 2  # pe_disabled
+elif a.encryption in ("rc4", "forced"):
+    settings["allowed_enc_level"] = 2  # pe_rc4
+    settings["prefer_rc4"] = True
+    if a.encryption == "forced":
+        settings["out_enc_policy"] = settings["in_enc_policy"] = 0  # pe_forced
 if a.up_kib:
     # Loopback peers count as local; make the cap apply to them as well.
     settings["ignore_limits_on_local_network"] = False
