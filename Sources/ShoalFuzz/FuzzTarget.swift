@@ -3,7 +3,7 @@ import ShoalCore
 /// The parsers that read bytes from strangers, each a fuzz target: it must return or throw,
 /// never crash, whatever the input.
 enum FuzzTarget: String, CaseIterable {
-    case bencode, metainfo, magnet, peerwire, announce, udpClient = "udp-client", udpServer = "udp-server", krpc, extensions
+    case bencode, metainfo, magnet, peerwire, announce, udpClient = "udp-client", udpServer = "udp-server", krpc, extensions, mse
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -76,6 +76,40 @@ enum FuzzTarget: String, CaseIterable {
                 _ = assembler.requests(for: 1, limit: 1000)
                 _ = assembler.receive(piece: piece, totalSize: total, bytes: data, from: 1)
             }
+        case .mse:
+            MSEFuzz.run(bytes)
         }
+    }
+}
+
+/// The MSE handshake against hostile bytes, two ways: the input as the whole stream a peer
+/// sends (to a responder, and to an initiator after a valid key), and a real handshake whose
+/// initiator bytes past its key the input corrupts, so the encrypted fields that follow decode
+/// to garbage of the fuzzer's choosing. Either must fail or finish, never trap; a finished one
+/// names the only torrent there is.
+enum MSEFuzz {
+    static let torrent = InfoHash(bytes: [UInt8](repeating: 0x5A, count: 20))!
+    static let lookup: MSEHandshake.TorrentLookup = { $0 == MSEKeyExchange.obfuscatedKey(for: torrent) ? torrent : nil }
+
+    static func run(_ bytes: [UInt8]) {
+        var random = SplitMix64(seed: 1)
+        let split = bytes.isEmpty ? 0 : Int(bytes[0]) * 4 % (bytes.count + 1)
+        var responder = MSEHandshake.responder(preference: [.rc4, .plaintext], lookup: lookup, using: &random)
+        if (try? responder.receive(bytes[..<split])) != nil { check(try? responder.receive(bytes[split...]).established) }
+        var (initiator, _) = MSEHandshake.initiator(infoHash: torrent, provide: [.rc4, .plaintext], using: &random)
+        if (try? initiator.receive(MSEKeyExchange(privateKey: [7, 7, 7]).publicKey)) != nil {
+            check(try? initiator.receive(bytes).established)
+        }
+
+        // A real pair, the initiator's request (after its key) xored with the input.
+        var (honest, opening) = MSEHandshake.initiator(infoHash: torrent, provide: [.rc4, .plaintext], using: &random)
+        var other = MSEHandshake.responder(preference: [.plaintext, .rc4], lookup: lookup, using: &random)
+        guard let reply = try? other.receive(opening), var request = try? honest.receive(reply.send).send, !bytes.isEmpty else { return }
+        for index in request.indices { request[index] ^= bytes[index % bytes.count] }
+        check(try? other.receive(request).established)
+    }
+
+    static func check(_ stream: MSEStream??) {
+        if case .some(.some(let stream)) = stream { precondition(stream.infoHash == torrent, "an MSE stream named an unknown torrent") }
     }
 }
