@@ -122,14 +122,16 @@ struct DHTPersistenceTests {
     /// The routing table and id are saved with the session and come back on the next start.
     @Test func routingTableSurvivesARestart() async throws {
         let harness = try SwarmHarness()
-        let router = try await DHTNode.start(bind: "127.0.0.1", port: 0, bootstrap: [], queryTimeout: .milliseconds(500))
+        // 5 s per query: this tests what is saved, and the full suite's load (the 50-node test
+        // runs beside it) made 500 ms answers miss.
+        let router = try await DHTNode.start(bind: "127.0.0.1", port: 0, bootstrap: [], queryTimeout: .seconds(5))
         let routerTask = Task { await router.run() }
         let state = harness.root.appendingPathComponent("state").path
         func configure(_ config: inout EngineConfig) {
             config.stateDirectory = state
             config.dhtEnabled = true
             config.dhtBootstrap = [PeerAddress(host: "127.0.0.1", port: UInt16(router.port))]
-            config.dhtQueryTimeout = .milliseconds(500)
+            config.dhtQueryTimeout = .seconds(5)
         }
         let first = try await harness.startSession("one", configure: configure)
         let firstDHT = try #require(first.dht)
