@@ -32,27 +32,20 @@ public struct PeerAddress: Sendable, Hashable, CustomStringConvertible, Comparab
         }
     }
 
-    /// BEP 7 compact IPv6: 16 bytes address, 2 bytes port.
+    /// BEP 7 compact IPv6: 16 bytes address, 2 bytes port (an IPv4-mapped one as IPv4).
     public static func parseCompact6(_ bytes: [UInt8]) -> [PeerAddress] {
         guard bytes.count % 18 == 0 else { return [] }
         return stride(from: 0, to: bytes.count, by: 18).compactMap { offset in
             let port = bytes.bigEndianUInt16(at: offset + 16)
             guard port > 0 else { return nil }
-            let groups = stride(from: 0, to: 16, by: 2).map { String(bytes.bigEndianUInt16(at: offset + $0), radix: 16) }
-            return PeerAddress(host: groups.joined(separator: ":"), port: port)
+            let address = Array(bytes[offset..<offset + 16])
+            return PeerAddress(host: IPv6Text.mappedIPv4(address) ?? IPv6Text.text(address), port: port)
         }
     }
 
-    /// The 18-byte compact form (BEP 7), if the host is an IPv6 address written as eight groups
-    /// (the form `parseCompact6` gives).
+    /// The 18-byte compact form (BEP 7), if the host is an IPv6 address.
     public var compact6: [UInt8]? {
-        let groups = host.split(separator: ":", omittingEmptySubsequences: false)
-        guard groups.count == 8 else { return nil }
-        var out: [UInt8] = []
-        for group in groups {
-            guard let value = UInt16(group, radix: 16) else { return nil }
-            out.appendBigEndian(value)
-        }
+        guard var out = IPv6Text.bytes(host) else { return nil }
         out.appendBigEndian(port)
         return out
     }
