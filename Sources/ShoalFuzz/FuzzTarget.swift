@@ -56,6 +56,7 @@ enum FuzzTarget: String, CaseIterable {
             _ = try? ScrapeResponse.parse(httpBody: bytes)
         case .udpClient:
             _ = try? UDPTrackerPacket.parseResponse(bytes)
+            _ = try? UDPTrackerPacket.parseResponse(bytes, ipv6: true)
         case .udpServer:
             _ = try? UDPTrackerPacket.parseRequest(bytes)
         case .krpc:

@@ -11,8 +11,8 @@ struct TrackerCommand: AsyncParsableCommand {
         discussion: "HTTP: GET /announce, GET /scrape and GET /stats (add ?format=json for JSON). UDP: BEP 15 on --udp-port."
     )
 
-    @Option(help: "Address to bind.")
-    var bind: String = "127.0.0.1"
+    @Option(help: "Address to listen on (repeatable; default 127.0.0.1 and ::1, both loopbacks). IPv6 askers get IPv6 peers.")
+    var bind: [String] = []
 
     @Option(help: "HTTP port.")
     var httpPort: Int = 6969
@@ -48,24 +48,37 @@ struct TrackerCommand: AsyncParsableCommand {
             }
             allowed = hashes
         }
-        let server: TrackerServer
-        do {
-            // With an HTTP port of 0 the kernel picks one; UDP then picks its own too.
-            let udp = udpPort ?? (httpPort == 0 ? 0 : httpPort)
-            // The soft descriptor limit is raised first; most of it goes to client connections.
-            server = try await TrackerServer.start(bind: bind, httpPort: httpPort, udpPort: udp < 0 ? nil : udp,
-                                                   interval: interval, whitelist: allowed,
-                                                   maxConnections: DescriptorBudget.shared.sockets)
-        } catch {
-            throw fail("cannot listen on \(bind) (HTTP \(httpPort)): \(error)")
+        // One tracker on every address: the first listener's swarms are shared by the others,
+        // which take the ports it got (with port 0 the kernel picks them for the first).
+        var servers: [TrackerServer] = []
+        let explicit = !bind.isEmpty
+        for address in explicit ? bind : ["127.0.0.1", "::1"] {
+            let first = servers.first
+            let http = first?.httpPort ?? httpPort
+            let udp = first.map { $0.udpPort ?? -1 } ?? udpPort ?? (httpPort == 0 ? 0 : httpPort)
+            do {
+                // The soft descriptor limit is raised first; most of it goes to client connections.
+                servers.append(try await TrackerServer.start(bind: address, httpPort: http, udpPort: udp < 0 ? nil : udp,
+                                                             interval: interval, whitelist: allowed,
+                                                             maxConnections: DescriptorBudget.shared.sockets, core: first?.core))
+            } catch where !explicit && first != nil {
+                // A machine without IPv6 still gets its IPv4 tracker.
+                warn("not listening on \(address): \(error)")
+            } catch {
+                for server in servers { await server.shutdown() }
+                throw fail("cannot listen on \(address) (HTTP \(http)): \(error)")
+            }
         }
-        if let udpURL = server.udpAnnounceURL { say("tracker: \(udpURL)") }
-        say("tracker: \(server.announceURL)")
+        let listening = servers
+        for server in listening {
+            if let udpURL = server.udpAnnounceURL { say("tracker: \(udpURL)") }
+            say("tracker: \(server.announceURL)")
+        }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await server.run() }
+            for server in listening { group.addTask { await server.run() } }
             group.addTask {
                 for await _ in SignalStream.termination() {
-                    await server.shutdown()
+                    for server in listening { await server.shutdown() }
                     return
                 }
             }

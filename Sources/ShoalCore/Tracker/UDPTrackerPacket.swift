@@ -127,7 +127,8 @@ public enum UDPTrackerPacket {
 
     public static func encode(_ response: Response) -> [UInt8] { response.encoded }
 
-    public static func parseResponse(_ bytes: [UInt8]) throws(ParseError) -> Response {
+    /// `ipv6`: the request went over IPv6, so announce replies carry 18-byte peers (BEP 15).
+    public static func parseResponse(_ bytes: [UInt8], ipv6: Bool = false) throws(ParseError) -> Response {
         guard bytes.count >= 8 else { throw ParseError(description: "response of \(bytes.count) bytes is too short") }
         let transaction = bytes.bigEndianUInt32(at: 4)
         switch Action(rawValue: bytes.bigEndianUInt32(at: 0)) {
@@ -135,10 +136,12 @@ public enum UDPTrackerPacket {
             guard bytes.count >= 16 else { throw ParseError(description: "short connect response") }
             return .connect(transactionID: transaction, connectionID: bytes.bigEndianUInt64(at: 8))
         case .announce?:
-            guard bytes.count >= 20, (bytes.count - 20) % 6 == 0 else { throw ParseError(description: "bad announce response") }
+            let entry = ipv6 ? 18 : 6
+            guard bytes.count >= 20, (bytes.count - 20) % entry == 0 else { throw ParseError(description: "bad announce response") }
+            let peers = Array(bytes[20...])
             return .announce(transactionID: transaction, interval: Int(bytes.bigEndianUInt32(at: 8)),
                              leechers: Int(bytes.bigEndianUInt32(at: 12)), seeders: Int(bytes.bigEndianUInt32(at: 16)),
-                             peers: PeerAddress.parseCompact(Array(bytes[20...])))
+                             peers: ipv6 ? PeerAddress.parseCompact6(peers) : PeerAddress.parseCompact(peers))
         case .scrape?:
             guard (bytes.count - 8) % 12 == 0 else { throw ParseError(description: "bad scrape response") }
             let counts = stride(from: 8, to: bytes.count, by: 12).map {
@@ -168,7 +171,9 @@ extension UDPTrackerPacket.Response {
             out.appendBigEndian(UInt32(clamping: interval))
             out.appendBigEndian(UInt32(clamping: leechers))
             out.appendBigEndian(UInt32(clamping: seeders))
-            for peer in peers { out += peer.compact ?? [] }
+            // 6-byte entries to an IPv4 asker, 18-byte ones to an IPv6 asker (BEP 15): the
+            // server hands each only its own family.
+            for peer in peers { out += peer.compact ?? peer.compact6 ?? [] }
         case .scrape(let transaction, let counts):
             out.appendBigEndian(UDPTrackerPacket.Action.scrape.rawValue)
             out.appendBigEndian(transaction)

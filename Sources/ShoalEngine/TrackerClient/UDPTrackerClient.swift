@@ -117,7 +117,7 @@ public enum UDPTrackerClient {
                     }
                     try await outbound.write(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: bytes)))
                     while let envelope = try await iterator.next() {
-                        guard let reply = try? UDPTrackerPacket.parseResponse(Array(envelope.data.readableBytesView)),
+                        guard let reply = try? UDPTrackerPacket.parseResponse(Array(envelope.data.readableBytesView), ipv6: address.protocol == .inet6),
                             reply.transactionID == transaction
                         else { continue }  // stray or forged packet: keep waiting
                         if case .error(_, let message) = reply { throw AnnounceResponse.Failure.rejected(message) }

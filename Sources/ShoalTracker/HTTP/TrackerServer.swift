@@ -27,10 +27,11 @@ public final class TrackerServer: Sendable {
     private let connections = Atomic<Int>(0)
 
     /// `udpPort` nil: no UDP front end; 0: any free port.
+    /// `core`: share another server's swarms (one tracker listening on several addresses).
     public static func start(bind: String = "127.0.0.1", httpPort: Int = 6969, udpPort: Int? = nil, interval: Int = 1800,
                              whitelist: Set<InfoHash>? = nil, requestTimeout: Duration = .seconds(15),
-                             maxConnections: Int = 512) async throws -> TrackerServer {
-        let core = TrackerCore(interval: interval, whitelist: whitelist)
+                             maxConnections: Int = 512, core shared: TrackerCore? = nil) async throws -> TrackerServer {
+        let core = shared ?? TrackerCore(interval: interval, whitelist: whitelist)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

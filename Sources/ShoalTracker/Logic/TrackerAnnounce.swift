@@ -41,7 +41,8 @@ public struct TrackerAnnounce: Sendable, Equatable {
         default: throw TrackerFailure("invalid event")
         }
         let numwant = query.text("numwant").flatMap { Int($0) } ?? 50
-        self.init(infoHash: hash, peerID: id, address: PeerAddress(host: remoteHost, port: port), left: left,
+        // One spelling per peer: a dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d.
+        self.init(infoHash: hash, peerID: id, address: PeerAddress(host: remoteHost, port: port).normalized, left: left,
                   event: event, numwant: max(0, min(numwant, 1000)), compact: query.text("compact") != "0")
     }
 }

@@ -11,7 +11,10 @@ public enum TrackerResponder {
             "incomplete": .integer(Int64(reply.incomplete)),
         ]
         if compact {
+            // IPv4 peers in `peers` (BEP 23), IPv6 ones in `peers6` (BEP 7).
             root["peers"] = .bytes(reply.peers.compactMap(\.compact).flatMap { $0 })
+            let six = reply.peers.filter(\.isIPv6).compactMap(\.compact6).flatMap { $0 }
+            if !six.isEmpty { root["peers6"] = .bytes(six) }
         } else {
             root["peers"] = .list(reply.peers.map { .dict(["ip": .string($0.host), "port": .integer(Int64($0.port))]) })
         }
