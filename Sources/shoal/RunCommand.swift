@@ -32,7 +32,7 @@ struct RunCommand: AsyncParsableCommand {
     var port: Int?
 
     @Option(help: ArgumentHelp(RunSettings.bind.help))
-    var bind: String?
+    var bind: [String] = []
 
     @Option(help: ArgumentHelp(RunSettings.upKib.help))
     var upKib: Int?
@@ -144,7 +144,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         typealias S = RunSettings
         let port = S.port.resolveWithDefault(self.port, file)
-        let bind = S.bind.resolveWithDefault(self.bind, file)
+        let bind = S.bind.resolveWithDefault(self.bind.isEmpty ? nil : self.bind, file)
         let upKib = S.upKib.resolveWithDefault(self.upKib, file)
         let downKib = S.downKib.resolveWithDefault(self.downKib, file)
         // Paths are made absolute now: saved in the session, a relative one would mean another
@@ -178,8 +178,9 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw fail("cannot create \(downloadDirectory) or \(state): \(error.localizedDescription)")
         }
-        var config = EngineConfig(downloadDirectory: downloadDirectory, listenPort: UInt16(port), bindAddress: bind,
+        var config = EngineConfig(downloadDirectory: downloadDirectory, listenPort: UInt16(port),
                                   uploadLimit: upKib * 1024, downloadLimit: downKib * 1024)
+        config.bindAddresses = bind
         config.stateDirectory = state
         let level = LogSetup.level(S.logLevel.resolveWithDefault(logLevel, file))!  // checked by the flag's and the file's rule
         let logPath = S.logFile.resolve(logFile, file) ?? LogSetup.defaultFile(stateDirectory: stateDir)

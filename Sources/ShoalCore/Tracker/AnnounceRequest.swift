@@ -26,6 +26,8 @@ public struct AnnounceRequest: Sendable, Hashable {
     /// Random per session, lets the tracker recognise us across IP changes.
     public var key: UInt32
     public var trackerID: String?
+    /// Our global IPv6 address, when we have one and the announce may go over IPv4 (BEP 7 `ipv6=`).
+    public var ipv6: String?
 
     public init(infoHash: InfoHash, peerID: PeerID, port: UInt16, uploaded: Int64 = 0, downloaded: Int64 = 0,
                 left: Int64, event: Event = .none, numwant: Int = 50, key: UInt32 = 0, trackerID: String? = nil) {
@@ -49,6 +51,7 @@ public struct AnnounceRequest: Sendable, Hashable {
         query += "&compact=1&numwant=\(numwant)&key=" + String(key, radix: 16)
         if event != .none { query += "&event=" + event.rawValue }
         if let trackerID { query += "&trackerid=" + PercentEncoding.encode(Array(trackerID.utf8)) }
+        if let ipv6 { query += "&ipv6=" + PercentEncoding.encode(Array(ipv6.utf8)) }
         return announce + (announce.contains("?") ? "&" : "?") + query
     }
 }

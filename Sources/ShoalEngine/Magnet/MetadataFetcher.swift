@@ -85,7 +85,7 @@ actor MetadataFetcher {
 
     func addPeers(_ found: [PeerAddress], source: PeerSource) {
         // Bounded like a torrent's address book: a huge list from anyone cannot grow it.
-        for address in found where known.count < TorrentRuntime.maxKnownAddresses && known[address] == nil && address.port > 0 {
+        for address in found.map(\.normalized) where known.count < TorrentRuntime.maxKnownAddresses && known[address] == nil && address.port > 0 {
             known[address] = source
         }
         wake.yield()
@@ -140,8 +140,9 @@ actor MetadataFetcher {
             for (index, url) in magnet.trackers.enumerated() {
                 guard let event = schedules[index].begin(now: .now) else { continue }
                 // Unknown size: announce as a leecher with something left, so seeds are returned.
-                let request = AnnounceRequest(infoHash: magnet.infoHash, peerID: config.peerID, port: listenPort, left: 1,
+                var request = AnnounceRequest(infoHash: magnet.infoHash, peerID: config.peerID, port: listenPort, left: 1,
                                               event: event, numwant: 50)
+                request.ipv6 = config.announcedIPv6
                 do throws(AnnounceResponse.Failure) {
                     let response = try await TrackerExchange.announce(request, to: url, config: config)
                     schedules[index].succeeded(interval: response.interval, minInterval: response.minInterval, now: .now)

@@ -13,8 +13,17 @@ public struct EngineConfig: Sendable {
     public var downloadDirectory: String
     /// 0 picks a free port.
     public var listenPort: UInt16
-    /// Where the listener binds. Tests and the demo use 127.0.0.1.
-    public var bindAddress: String
+    /// Where the listeners bind, all on one port (the first address also picks the port). Tests
+    /// and the demo use 127.0.0.1.
+    public var bindAddresses: [String]
+    /// Our global IPv6 address, told to trackers as `ipv6=` (BEP 7); the session finds it from
+    /// the bind addresses and the interfaces when it starts.
+    public var announcedIPv6: String?
+    /// The first listening address (the DHT's, when it is IPv4).
+    public var bindAddress: String {
+        get { bindAddresses.first ?? "0.0.0.0" }
+        set { bindAddresses = [newValue] }
+    }
     public var peerID: PeerID
     /// Bytes per second; 0 = unlimited.
     public var uploadLimit: Int
@@ -89,7 +98,7 @@ public struct EngineConfig: Sendable {
                 udpTrackerRetry: UDPTrackerClient.Retry = .init()) {
         self.downloadDirectory = downloadDirectory
         self.listenPort = listenPort
-        self.bindAddress = bindAddress
+        self.bindAddresses = [bindAddress]
         self.peerID = peerID
         self.uploadLimit = uploadLimit
         self.downloadLimit = downloadLimit

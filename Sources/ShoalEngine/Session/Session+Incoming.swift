@@ -38,7 +38,7 @@ extension Session {
         }
         let child = stream.channel
         let remote = raw.remoteAddress
-        let address = PeerAddress(host: remote?.ipAddress ?? "?", port: UInt16(remote?.port ?? 0))
+        let address = PeerAddress(host: remote?.ipAddress ?? "?", port: UInt16(remote?.port ?? 0)).normalized
         var reason: CloseReason?
         do {
             try await child.executeThenClose { inbound, outbound in

@@ -12,7 +12,8 @@ public actor Session {
     public let config: EngineConfig
     public nonisolated let listenPort: UInt16
     let pool: NIOThreadPool
-    let server: NIOAsyncChannel<any Channel, Never>
+    /// The peer listeners, one per bind address.
+    let servers: [PeerListener.Server]
     let globalUpload: RateLimiter
     let globalDownload: RateLimiter
     /// Whether `run()` took the listener; if not, `shutdown()` drains it.
@@ -99,43 +100,53 @@ public actor Session {
         pool.start()
         var lastError = ""
         let ports: [Int] = config.listenPort == 0 ? [0] : (0..<20).map { Int(config.listenPort) + $0 }.filter { $0 < 65536 }
+        let addresses = config.bindAddresses.isEmpty ? ["0.0.0.0"] : config.bindAddresses
         for port in ports {
+            let first: PeerListener.Server
             do {
-                let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                    .serverChannelOption(.backlog, value: 256)
-                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                    // Accepted sockets are wrapped for async use only once a task owns them
-                    // (see `handleIncoming`); until then nothing is read.
-                    .childChannelOption(.autoRead, value: false)
-                    .childChannelOption(.recvAllocator, value: PeerConnection.receiveAllocator)
-                    .bind(host: config.bindAddress, port: port) { $0.eventLoop.makeSucceededFuture($0) }
-                let bound = UInt16(server.channel.localAddress?.port ?? port)
-                // The DHT listens on UDP at the same port number, as other clients do.
-                var dht: DHTNode?
-                var problem: String?
-                if config.dhtEnabled {
+                first = try await PeerListener.bind(addresses[0], port: port)
+            } catch {
+                lastError = "\(error)"
+                continue
+            }
+            let bound = UInt16(first.channel.localAddress?.port ?? port)
+            var servers = [first]
+            var problems: [String] = []
+            // The other addresses take the first one's port; one that cannot is named, not fatal
+            // (an IPv6 address on a machine without IPv6).
+            for address in addresses.dropFirst() {
+                do {
+                    servers.append(try await PeerListener.bind(address, port: Int(bound)))
+                } catch {
+                    problems.append("not listening on \(PeerAddress(host: address, port: bound)): \(error)")
+                }
+            }
+            // The DHT listens on UDP at the same port number, as other clients do; it speaks
+            // IPv4 (BEP 5), so it binds the first IPv4 address.
+            var dht: DHTNode?
+            if config.dhtEnabled {
+                if let v4 = addresses.first(where: { !$0.contains(":") }) {
                     do {
-                        dht = try await DHTNode.start(bind: config.bindAddress, port: Int(bound), bootstrap: config.dhtBootstrap,
+                        dht = try await DHTNode.start(bind: v4, port: Int(bound), bootstrap: config.dhtBootstrap,
                                                       saved: config.stateDirectory.flatMap { SessionStore(directory: $0).loadDHT() },
                                                       queryTimeout: config.dhtQueryTimeout)
                     } catch {
-                        problem = "DHT off: cannot listen on UDP port \(bound): \(error)"
+                        problems.append("DHT off: cannot listen on UDP port \(bound): \(error)")
                     }
+                } else {
+                    problems.append("DHT off: it runs over IPv4, and no --bind address is IPv4")
                 }
-                let session = Session(config: config, server: server, port: bound, pool: pool, dht: dht, transport: transport,
-                                      torrents: torrents)
-                if let problem { await session.report(problem) }
-                return session
-            } catch {
-                lastError = "\(error)"
             }
+            let session = Session(config: config, servers: servers, port: bound, pool: pool, dht: dht, transport: transport,
+                                  torrents: torrents)
+            for problem in problems { await session.report(problem) }
+            return session
         }
         try? await pool.shutdownGracefully()
         throw SessionError.cannotListen(lastError)
     }
 
-    private init(config: EngineConfig, server: NIOAsyncChannel<any Channel, Never>, port: UInt16, pool: NIOThreadPool, dht: DHTNode?,
+    private init(config: EngineConfig, servers: [PeerListener.Server], port: UInt16, pool: NIOThreadPool, dht: DHTNode?,
                  transport: any PeerTransport, torrents: EncryptedTorrentIndex) {
         self.transport = transport
         self.encryptedTorrents = torrents
@@ -145,9 +156,10 @@ public actor Session {
         // point elsewhere after a start from another working directory.
         var config = config
         config.downloadDirectory = AbsolutePath.resolve(config.downloadDirectory)
+        if config.announcedIPv6 == nil { config.announcedIPv6 = LocalAddresses.announcedIPv6(binds: config.bindAddresses) }
         config.stateDirectory = config.stateDirectory.map(AbsolutePath.resolve)
         self.config = config
-        self.server = server
+        self.servers = servers
         self.listenPort = port
         self.pool = pool
         self.store = config.stateDirectory.map(SessionStore.init(directory:))
@@ -160,10 +172,10 @@ public actor Session {
     public func run() async {
         guard !isRunning else { return }
         isRunning = true
-        let server = self.server
+        let servers = self.servers
         let spawns = self.spawns
         await withDiscardingTaskGroup { group in
-            group.addTask { await self.acceptLoop(server) }
+            for server in servers { group.addTask { await self.acceptLoop(server) } }
             group.addTask { await self.saveLoop() }
             if let dht { group.addTask { await dht.run() } }
             for await job in spawns {
@@ -215,12 +227,14 @@ public actor Session {
             }
             await dht.shutdown()
         }
-        try? await server.channel.close()
+        for server in servers { try? await server.channel.close() }
         if !isRunning {
-            // Close any connection accepted while nobody was running the listener.
+            // Close any connection accepted while nobody was running the listeners.
             isRunning = true
-            try? await server.executeThenClose { inbound in
-                for try await child in inbound { try? await child.close() }
+            for server in servers {
+                try? await server.executeThenClose { inbound in
+                    for try await child in inbound { try? await child.close() }
+                }
             }
             try? await pool.shutdownGracefully()
         }

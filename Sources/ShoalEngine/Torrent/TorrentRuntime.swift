@@ -269,7 +269,8 @@ public actor TorrentRuntime {
     public func addPeers(_ found: [PeerAddress], source: PeerSource = .tracker) {
         let now = ContinuousClock.now
         // A tracker (or a peer) handing out a huge list must not grow memory without end.
-        for address in found where addresses.count < Self.maxKnownAddresses && addresses[address] == nil
+        // One spelling per address (IPv6 forms, IPv4-mapped ones), so a peer is known once.
+        for address in found.map(\.normalized) where addresses.count < Self.maxKnownAddresses && addresses[address] == nil
             && !bannedAddresses.contains(address) && address.port > 0
         {
             addresses[address] = DialState(nextTry: now, source: source)

@@ -51,9 +51,11 @@ extension TorrentRuntime {
     }
 
     func announceRequest(_ event: AnnounceRequest.Event) -> AnnounceRequest {
-        AnnounceRequest(infoHash: metainfo.infoHash, peerID: config.peerID, port: listenPort, uploaded: uploadedBytes,
-                        downloaded: downloadedBytes, left: picker?.wantedRemainingBytes ?? metainfo.info.totalLength,
-                        event: event, numwant: event == .stopped ? 0 : 50, key: Self.announceKey)
+        var request = AnnounceRequest(infoHash: metainfo.infoHash, peerID: config.peerID, port: listenPort, uploaded: uploadedBytes,
+                                      downloaded: downloadedBytes, left: picker?.wantedRemainingBytes ?? metainfo.info.totalLength,
+                                      event: event, numwant: event == .stopped ? 0 : 50, key: Self.announceKey)
+        request.ipv6 = config.announcedIPv6
+        return request
     }
 
     /// Tries each tier in order, each tracker of a tier in order, until one answers.

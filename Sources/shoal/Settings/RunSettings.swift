@@ -14,7 +14,8 @@ enum RunSettings {
     static let port = Setting<Int>(key: "port", fallback: 6881, note: "default",
                                    help: "Port to listen on for peers (default 6881); the next free one is used if it is taken.",
                                    rule: { (0...65535).contains($0) ? nil : "must be 0-65535" })
-    static let bind = Setting<String>(key: "bind", fallback: "0.0.0.0", note: "default", help: "Address to listen on (default 0.0.0.0).")
+    static let bind = Setting<[String]>(key: "bind", fallback: ["0.0.0.0", "::"], note: "default: every IPv4 and IPv6 address",
+                                        help: "Address to listen on for peers, IPv4 or IPv6 (repeatable; default 0.0.0.0 and ::, both families).")
     static let upKib = Setting<Int>(key: "up_kib", fallback: 0, note: "default: unlimited",
                                     help: "Upload limit in KiB/s (0 = unlimited).", rule: notNegative)
     static let downKib = Setting<Int>(key: "down_kib", fallback: 0, note: "default: unlimited",
