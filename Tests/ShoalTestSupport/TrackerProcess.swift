@@ -14,9 +14,9 @@ public struct TrackerProcess: Sendable {
         Int(url.split(separator: ":").last?.split(separator: "/").first ?? "") ?? 0
     }
 
-    public static func start(interval: Int = 60) async throws -> TrackerProcess {
+    public static func start(interval: Int = 60, bind: String = "127.0.0.1") async throws -> TrackerProcess {
         let process = try ExternalProcess(ExternalProcess.shoalExecutable.path,
-                                          ["tracker", "--bind", "127.0.0.1", "--http-port", "0", "--interval", String(interval)],
+                                          ["tracker", "--bind", bind, "--http-port", "0", "--interval", String(interval)],
                                           logName: "tracker")
         guard await process.waitForOutput("tracker: http://", timeout: .seconds(60)) else {
             throw StartFailure(description: "shoal tracker did not start: \(process.output)")

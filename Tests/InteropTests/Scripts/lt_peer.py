@@ -73,7 +73,7 @@ while not stop and time.time() < deadline:
     if a.peer and time.time() - last_connect > 2 and s.num_peers == 0:
         for peer in a.peer:
             host, port = peer.rsplit(":", 1)
-            h.connect_peer((host, int(port)))
+            h.connect_peer((host.strip("[]"), int(port)))
         last_connect = time.time()
     if s.is_seeding and not done_printed:
         print("complete", flush=True)
