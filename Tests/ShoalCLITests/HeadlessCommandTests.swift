@@ -174,7 +174,7 @@ struct ConfigPrintTests {
         func line(_ key: String) -> String { lines.first { $0.hasPrefix(key + " ") || $0.hasPrefix("# \(key) ") } ?? "" }
         #expect(line("port").hasPrefix("port = 7000") && line("port").hasSuffix("# \(file.path)"))
         #expect(line("seed_ratio").hasPrefix("seed_ratio = 2.5"))
-        #expect(line("bind").hasPrefix("bind = \"0.0.0.0\"") && line("bind").hasSuffix("# default"))
+        #expect(line("bind").hasPrefix("bind = [\"0.0.0.0\", \"::\"]") && line("bind").hasSuffix("# default: every IPv4 and IPv6 address"))
         #expect(line("seed_minutes").hasPrefix("# seed_minutes is not set"))
         #expect(line("dht_bootstrap").hasPrefix("dht_bootstrap = [\"127.0.0.1:6881\"]"))
         let keys = ["download_dir", "port", "bind", "up_kib", "down_kib", "state_dir", "watch", "watch_action", "theme", "max_peers",

@@ -101,7 +101,7 @@ struct ExtensionMessageTests {
     }
 
     @Test func pexRoundTripsAndCapsItsLists() throws {
-        let message = PexMessage(added: [PeerAddress(host: "10.0.0.1", port: 6881), PeerAddress(host: "0:0:0:0:0:0:0:1", port: 80)],
+        let message = PexMessage(added: [PeerAddress(host: "10.0.0.1", port: 6881), PeerAddress(host: "::1", port: 80)],
                                  addedFlags: [PexMessage.seedFlag, 0], dropped: [PeerAddress(host: "10.0.0.2", port: 1)])
         let parsed = try PexMessage(parsing: message.encoded)
         #expect(parsed.added == message.added && parsed.dropped == message.dropped && parsed.addedFlags == [PexMessage.seedFlag])

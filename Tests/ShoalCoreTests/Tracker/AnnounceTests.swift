@@ -24,7 +24,7 @@ struct AnnounceTests {
         ]))
         let response = try AnnounceResponse(httpBody: body)
         #expect(response.peers == [PeerAddress(host: "127.0.0.1", port: 6881), PeerAddress(host: "10.0.0.2", port: 80),
-                                   PeerAddress(host: "0:0:0:0:0:0:0:1", port: 8080)])
+                                   PeerAddress(host: "::1", port: 8080)])
         #expect(response.interval == 900 && response.minInterval == 60)
         #expect(response.complete == 3 && response.incomplete == 4)
         #expect(response.warning == "careful")
