@@ -51,6 +51,32 @@ struct LogTests {
         await liarTask.value
     }
 
+    /// At `--log-level debug` the headless output names each peer as it connects, with its
+    /// flags: `E` for an encrypted one (both sides at the default `--encryption prefer`).
+    @Test func headlessDebugShowsEncryptedPeers() async throws {
+        let harness = try SwarmHarness()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "veiled.bin", files: nil, singleSize: 1 << 20, pieceLength: 32 << 10,
+                                              in: seedDir, seed: 22, trackers: [])
+        let file = harness.root.appendingPathComponent("veiled.torrent")
+        try Data(torrent.fileBytes).write(to: file)
+        // Capped, so the connection lasts several of the printer's intervals.
+        let seeder = try await harness.startSession("seed") { $0.uploadLimit = 256 << 10 }
+        try await seeder.add(torrent)
+        #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
+        let result = try await ShoalBinary.runAsync([
+            "--headless", "--bind", "127.0.0.1", "--port", "0", "--log-level", "debug", "--exit-when-done", "--interval", "0.2",
+            "--download-dir", harness.root.appendingPathComponent("leech").path, "--state-dir", harness.root.appendingPathComponent("state").path,
+            "--peer", "127.0.0.1:\(seeder.listenPort)", file.path,
+        ], timeout: .seconds(90))
+        #expect(result.status == 0, "\(result.stderr)")
+        let line = result.stdout.split(separator: "\n").first { $0.hasPrefix("peer: veiled.bin: 127.0.0.1:\(seeder.listenPort) ") }
+        #expect(line?.split(separator: " ").last?.contains("E") == true, "\(result.stdout)")
+        #expect(result.stderr.contains(" debug connected ") && result.stderr.contains("encrypted=true"), "\(result.stderr)")
+        #expect(SwarmHarness.sameContents(seedDir.appendingPathComponent("veiled.bin"), harness.root.appendingPathComponent("leech/veiled.bin")))
+        await harness.stopAll()
+    }
+
     /// At the default level nothing below a warning reaches stderr; `--log-file` names the file
     /// (made absolute), and a bad level is a usage error.
     @Test func defaultLevelKeepsStderrQuietAndTheFileIsWhereAsked() async throws {

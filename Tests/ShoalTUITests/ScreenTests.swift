@@ -67,6 +67,21 @@ struct ScreenTests {
         #expect(lines.contains { $0.contains("closed 8: 5 connect, 2 bad data, 1 slots full") }, "\(lines.joined(separator: "\n"))")
     }
 
+    /// An encrypted IPv6 peer: its address in brackets, whole, and the `E` flag in the row.
+    @Test func peersTabShowsAnEncryptedIPv6Peer() {
+        var torrent = Self.torrent("six.iso", peers: 0)
+        torrent.peers = [PeerSnapshot(address: "[2001:db8::7]:51413", client: "qBittorrent 4.6.2", flags: "DUEI", downloadRate: 1_000,
+                                      uploadRate: 0, progress: 1, pieces: Bitfield(count: 40, allSet: true))]
+        let snapshot = Self.session([torrent])
+        var state = UIState()
+        state.observe(snapshot, now: .now)
+        _ = state.handle(.enter, snapshot: snapshot, pageSize: 10)
+        _ = state.handle(.tab, snapshot: snapshot, pageSize: 10)
+        let lines = Screen().render(snapshot, state: state, width: 120, height: 24).text.split(separator: "\n")
+        let row = lines.first { $0.contains("[2001:db8::7]:51413") }
+        #expect(row?.contains(" DUEI ") == true, "\(lines.joined(separator: "\n"))")
+    }
+
     @Test func detailTabsRenderPiecesPeersTrackersFilesRates() {
         let snapshot = Self.session([Self.torrent("movie.mkv")])
         var state = UIState()
