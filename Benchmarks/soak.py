@@ -54,7 +54,8 @@ class Liar(threading.Thread):
         self.port = self.server.getsockname()[1]
         self.peer_id = b"-XX0001-" + os.urandom(6).hex().encode()
         self.lock = threading.Lock()
-        self.connections = 0
+        self.connections = 0  # that got past the plaintext handshake
+        self.refused = 0  # openings that were not one (the leechers' MSE first tries), closed by the liar
         self.closed_by_peer = 0
         self.blocks = []  # blocks served per finished connection
 
@@ -68,6 +69,7 @@ class Liar(threading.Thread):
 
     def serve(self, conn):
         served = 0
+        handshaken = False
         try:
             conn.settimeout(300)
             data = b""
@@ -76,8 +78,15 @@ class Liar(threading.Thread):
                 if not chunk:
                     return
                 data += chunk
-            if data[28:48] != self.info_hash:
+            if data[:20] != b"\x13BitTorrent protocol" or data[28:48] != self.info_hash:
+                # A plaintext-only peer: it closes at an encrypted opening (the leecher then
+                # retries in plaintext), as a real one does.
+                with self.lock:
+                    self.refused += 1
                 return
+            handshaken = True
+            with self.lock:
+                self.connections += 1
             bitfield = bytearray((self.pieces + 7) // 8)
             for i in range(self.pieces):
                 bitfield[i // 8] |= 0x80 >> (i % 8)
@@ -101,11 +110,13 @@ class Liar(threading.Thread):
                     return
                 buffer += chunk
         except OSError:
-            with self.lock:
-                self.closed_by_peer += 1
+            if handshaken:
+                with self.lock:
+                    self.closed_by_peer += 1
         finally:
-            with self.lock:
-                self.blocks.append(served)
+            if handshaken:
+                with self.lock:
+                    self.blocks.append(served)
             conn.close()
 
     def run(self):
@@ -118,8 +129,6 @@ class Liar(threading.Thread):
                 conn, _ = self.server.accept()
             except socket.timeout:
                 continue
-            with self.lock:
-                self.connections += 1
             threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
 
 
@@ -379,7 +388,7 @@ def main():
         if leecher.bad_copies:
             problems.append(f"leecher {leecher.n}: {leecher.bad_copies} copies differ from the original")
     served = sorted(liar.blocks)
-    print(f"liar: {liar.connections} connections, {liar.closed_by_peer} closed by the leechers, blocks served per connection "
+    print(f"liar: {liar.connections} connections ({liar.refused} encrypted openings refused), {liar.closed_by_peer} closed by the leechers, blocks served per connection "
           f"median {median(served)} max {served[-1] if served else 0}; ban lines in finished rounds {sum(l.ban_lines for l in leechers)}")
     # A leecher's parole makes the liar's next whole piece (16 blocks here) its last, so no
     # connection gets far; one that kept being served would show here.

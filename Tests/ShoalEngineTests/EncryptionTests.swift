@@ -86,6 +86,31 @@ struct EncryptionTests {
         await pair.harness.stopAll()
     }
 
+    /// A peer that refused our encrypted handshake once is dialled in plaintext from then on.
+    @Test func aPlaintextOnlyPeerIsRemembered() async throws {
+        let harness = try SwarmHarness()
+        let seedLog = CapturedLog()
+        let seeder = try await harness.startSession("seed") {
+            $0.encryption = .disable
+            $0.logger = seedLog.logger()
+        }
+        let log = CapturedLog()
+        let transport = TCPTransport(encryption: .prefer)
+        let address = PeerAddress(host: "127.0.0.1", port: seeder.listenPort)
+        let infoHash = InfoHash(bytes: [UInt8](repeating: 4, count: 20))!
+        for _ in 0..<3 {
+            let stream = try await transport.connect(to: address, infoHash: infoHash, logger: log.logger())
+            #expect(!stream.encrypted)
+            try await stream.channel.executeThenClose { _, _ in }
+        }
+        #expect(log.all.filter { $0.message.contains("trying plaintext") }.count == 1, "one encrypted try, then plaintext at once")
+        #expect(await harness.waitUntil(timeout: .seconds(10)) { await seeder.snapshot().refusedIncoming.total == 4 })
+        #expect(seedLog.all.filter { $0.metadata["reason"]?.contains("an encrypted handshake, and encryption is disabled") == true }.count == 1)
+        #expect(seedLog.all.filter { $0.metadata["reason"]?.contains("closed the connection before its handshake") == true }.count == 3,
+                "the plaintext connections, closed before a byte: not called encrypted")
+        await harness.stopAll()
+    }
+
     /// allow dials plaintext; and as a responder it chooses plaintext when the dialler offers both.
     @Test func allowPrefersPlaintext() async throws {
         let first = try await Self.pair(seeder: .prefer, leecher: .allow)

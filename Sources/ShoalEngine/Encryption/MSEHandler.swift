@@ -159,6 +159,7 @@ final class MSEHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if case .sniffing = state, seen.isEmpty { return fail("the peer closed the connection before its handshake", context: context) }
         fail("MSE: the peer closed the connection during the encrypted handshake", context: context)
         context.fireChannelInactive()
     }

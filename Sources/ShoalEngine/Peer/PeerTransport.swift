@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ShoalCore
+import Synchronization
 
 /// How a peer connection's bytes travel, below the BitTorrent handshake. Everything above it —
 /// the handshakes, `PeerLink`, `BlockSender`, the reader, the metadata fetcher — works on the
@@ -34,6 +35,9 @@ struct TCPTransport: PeerTransport {
     let torrents: EncryptedTorrentIndex
     /// Bounds the encrypted handshake (and an incoming one's opening bytes).
     let handshakeTimeout: Duration
+    /// Peers whose encrypted handshake failed: redials go plaintext at once (as Transmission
+    /// remembers), instead of paying for a refused attempt every time.
+    let plaintextPeers = PlaintextPeers()
 
     init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, encryption: EncryptionPolicy,
          torrents: EncryptedTorrentIndex = EncryptedTorrentIndex(), handshakeTimeout: Duration = PeerContext.handshakeTimeout) {
@@ -44,7 +48,8 @@ struct TCPTransport: PeerTransport {
     }
 
     func connect(to address: PeerAddress, infoHash: InfoHash, logger: Logger) async throws -> PeerStream {
-        let attempts = encryption.dialAttempts
+        var attempts = encryption.dialAttempts
+        if attempts.count > 1, plaintextPeers.contains(address) { attempts.removeFirst() }
         for (index, attempt) in attempts.enumerated() {
             switch attempt {
             case .plaintext:
@@ -57,6 +62,7 @@ struct TCPTransport: PeerTransport {
                     return try await connectEncrypted(to: address, infoHash: infoHash)
                 } catch let failure as PeerConnection.HandshakeFailure where index + 1 < attempts.count {
                     // A peer that does not speak MSE closes at our key; try it once in plaintext.
+                    plaintextPeers.insert(address)
                     logger.debug("encrypted handshake failed; trying plaintext",
                                  metadata: ["peer": "\(address)", "reason": "\(failure)"])
                 }
@@ -100,6 +106,27 @@ struct TCPTransport: PeerTransport {
             // An async channel must be run before it is dropped, even a closed one.
             try? await channel.executeThenClose { _, _ in }
             throw error
+        }
+    }
+}
+
+/// The addresses `TCPTransport` dials in plaintext straight away, bounded: past the cap the
+/// oldest half is forgotten (and tried encrypted again).
+final class PlaintextPeers: Sendable {
+    static let limit = 4096
+    private let state = Mutex<(set: Set<PeerAddress>, order: [PeerAddress])>(([], []))
+
+    func contains(_ address: PeerAddress) -> Bool { state.withLock { $0.set.contains(address) } }
+
+    func insert(_ address: PeerAddress) {
+        state.withLock { state in
+            guard state.set.insert(address).inserted else { return }
+            state.order.append(address)
+            if state.order.count > Self.limit {
+                let forgotten = state.order.prefix(Self.limit / 2)
+                state.set.subtract(forgotten)
+                state.order.removeFirst(Self.limit / 2)
+            }
         }
     }
 }
