@@ -106,8 +106,9 @@ struct EncryptionTests {
         #expect(log.all.filter { $0.message.contains("trying plaintext") }.count == 1, "one encrypted try, then plaintext at once")
         #expect(await harness.waitUntil(timeout: .seconds(10)) { await seeder.snapshot().refusedIncoming.total == 4 })
         #expect(seedLog.all.filter { $0.metadata["reason"]?.contains("an encrypted handshake, and encryption is disabled") == true }.count == 1)
-        #expect(seedLog.all.filter { $0.metadata["reason"]?.contains("closed the connection before its handshake") == true }.count == 3,
-                "the plaintext connections, closed before a byte: not called encrypted")
+        // The plaintext ones, closed before a byte (before or after the listener read them),
+        // are not called encrypted.
+        #expect(!seedLog.all.contains { $0.metadata["reason"]?.contains("during the encrypted handshake") == true })
         await harness.stopAll()
     }
 
