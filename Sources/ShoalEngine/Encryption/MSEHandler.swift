@@ -159,8 +159,11 @@ final class MSEHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .sniffing = state, seen.isEmpty { return fail("the peer closed the connection before its handshake", context: context) }
-        fail("MSE: the peer closed the connection during the encrypted handshake", context: context)
+        if case .sniffing = state, seen.isEmpty {
+            fail("the peer closed the connection before its handshake", context: context)
+        } else {
+            fail("MSE: the peer closed the connection during the encrypted handshake", context: context)
+        }
         context.fireChannelInactive()
     }
 
@@ -173,7 +176,7 @@ final class MSEHandler: ChannelDuplexHandler, RemovableChannelHandler {
         fail("MSE: the connection closed during the encrypted handshake", context: context)
     }
 
-    /// Installs the handler first in `channel`'s pipeline (on its event loop); if that fails
+    /// Installs the handler in `channel`'s pipeline at `position` (on its event loop); if that fails
     /// (the peer already left), the handshake fails with it rather than leaving its promise unkept.
     func install(in channel: any Channel, position: ChannelPipeline.SynchronousOperations.Position = .last) throws {
         do {

@@ -79,7 +79,7 @@ extension Session {
 
     private nonisolated func refused(_ raw: any Channel, _ reason: CloseReason) async {
         let remote = raw.remoteAddress
-        await refused(PeerAddress(host: remote?.ipAddress ?? "?", port: UInt16(remote?.port ?? 0)), reason)
+        await refused(PeerAddress(host: remote?.ipAddress ?? "?", port: UInt16(remote?.port ?? 0)).normalized, reason)
     }
 
     /// An incoming connection that never reached a torrent: counted for the session, and logged.
