@@ -94,9 +94,12 @@ struct TrackerClientTests {
         let seedDir = harness.root.appendingPathComponent("seed")
         let torrent = try harness.makeTorrent(name: "u.bin", files: nil, singleSize: 200_000, pieceLength: 16 << 10,
                                               in: seedDir, seed: 4, trackers: [[udpURL]])
-        let seeder = try await harness.startSession("seed")
+        // This tests that UDP trackers work, not their timeouts: the harness's 0.5 s first wait
+        // lost the leecher's last announce once under the full suite's load on CI.
+        let patient = UDPTrackerClient.Retry(firstTimeout: .seconds(2), attempts: 3)
+        let seeder = try await harness.startSession("seed") { $0.udpTrackerRetry = patient }
         try await seeder.add(torrent)
-        let leecher = try await harness.startSession("leech")
+        let leecher = try await harness.startSession("leech") { $0.udpTrackerRetry = patient }
         try await leecher.add(torrent)
         #expect(await harness.waitUntil(timeout: .seconds(30)) { await leecher.snapshot().torrents.first?.isComplete == true })
         let tracker = try #require(await leecher.snapshot().torrents.first?.trackers.first)
