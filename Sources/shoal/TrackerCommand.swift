@@ -52,7 +52,8 @@ struct TrackerCommand: AsyncParsableCommand {
         // which take the ports it got (with port 0 the kernel picks them for the first).
         var servers: [TrackerServer] = []
         let explicit = !bind.isEmpty
-        for address in explicit ? bind : ["127.0.0.1", "::1"] {
+        let addresses = explicit ? bind : ["127.0.0.1", "::1"]
+        for address in addresses {
             let first = servers.first
             let http = first?.httpPort ?? httpPort
             let udp = first.map { $0.udpPort ?? -1 } ?? udpPort ?? (httpPort == 0 ? 0 : httpPort)
@@ -60,7 +61,9 @@ struct TrackerCommand: AsyncParsableCommand {
                 // The soft descriptor limit is raised first; most of it goes to client connections.
                 servers.append(try await TrackerServer.start(bind: address, httpPort: http, udpPort: udp < 0 ? nil : udp,
                                                              interval: interval, whitelist: allowed,
-                                                             maxConnections: DescriptorBudget.shared.sockets, core: first?.core))
+                                                             // The listeners share the connection budget.
+                                                             maxConnections: DescriptorBudget.shared.sockets / addresses.count,
+                                                             core: first?.core))
             } catch where !explicit && first != nil {
                 // A machine without IPv6 still gets its IPv4 tracker.
                 warn("not listening on \(address): \(error)")
