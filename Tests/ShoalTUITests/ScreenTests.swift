@@ -51,18 +51,22 @@ struct ScreenTests {
         #expect(text.contains("3/0"), "peers/seeds")
     }
 
+    /// The Peers tab of the only torrent, rendered at 120×24.
+    static func peersTab(_ snapshot: SessionSnapshot) -> [Substring] {
+        var state = UIState()
+        state.observe(snapshot, now: .now)
+        _ = state.handle(.enter, snapshot: snapshot, pageSize: 10)
+        _ = state.handle(.tab, snapshot: snapshot, pageSize: 10)
+        return Screen().render(snapshot, state: state, width: 120, height: 24).text.split(separator: "\n")
+    }
+
     /// With no peers connected, the Peers tab says how the connections ended, most frequent first.
     @Test func peersTabCountsWhyConnectionsEnded() {
         var torrent = Self.torrent("lonely.iso", peers: 0)
         for _ in 0..<5 { torrent.closeReasons.add(.connectFailed) }
         for _ in 0..<2 { torrent.closeReasons.add(.badData) }
         torrent.closeReasons.add(.enoughPeers)
-        let snapshot = Self.session([torrent])
-        var state = UIState()
-        state.observe(snapshot, now: .now)
-        _ = state.handle(.enter, snapshot: snapshot, pageSize: 10)
-        _ = state.handle(.tab, snapshot: snapshot, pageSize: 10)
-        let lines = Screen().render(snapshot, state: state, width: 120, height: 24).text.split(separator: "\n")
+        let lines = Self.peersTab(Self.session([torrent]))
         #expect(lines.contains { $0.contains("no peers connected") })
         #expect(lines.contains { $0.contains("closed 8: 5 connect, 2 bad data, 1 slots full") }, "\(lines.joined(separator: "\n"))")
     }
@@ -72,12 +76,7 @@ struct ScreenTests {
         var torrent = Self.torrent("six.iso", peers: 0)
         torrent.peers = [PeerSnapshot(address: "[2001:db8::7]:51413", client: "qBittorrent 4.6.2", flags: "DUEI", downloadRate: 1_000,
                                       uploadRate: 0, progress: 1, pieces: Bitfield(count: 40, allSet: true))]
-        let snapshot = Self.session([torrent])
-        var state = UIState()
-        state.observe(snapshot, now: .now)
-        _ = state.handle(.enter, snapshot: snapshot, pageSize: 10)
-        _ = state.handle(.tab, snapshot: snapshot, pageSize: 10)
-        let lines = Screen().render(snapshot, state: state, width: 120, height: 24).text.split(separator: "\n")
+        let lines = Self.peersTab(Self.session([torrent]))
         let row = lines.first { $0.contains("[2001:db8::7]:51413") }
         #expect(row?.contains(" DUEI ") == true, "\(lines.joined(separator: "\n"))")
     }

@@ -39,9 +39,7 @@ extension MSEHandshake {
                 throw MSEFailure("the peer selected \(CryptoMethods(rawValue: select)) of the offered \(provided)")
             }
             selected = method
-            let padLength = Self.uint16(Array(raw[4..<6]))
-            guard padLength <= Self.maxPadding else { throw MSEFailure("padding of \(padLength) bytes (at most \(Self.maxPadding))") }
-            stage = .awaitingPadD(padLength)
+            stage = .awaitingPadD(try Self.paddingLength(raw[4..<6]))
             return true
         case .awaitingPadD(let length):
             guard take(length) != nil else { return false }
@@ -50,6 +48,13 @@ extension MSEHandshake {
         default:
             return false
         }
+    }
+
+    /// A PadC or PadD length field, checked against the bound.
+    static func paddingLength(_ field: ArraySlice<UInt8>) throws(MSEFailure) -> Int {
+        let length = uint16(Array(field))
+        guard length <= maxPadding else { throw MSEFailure("padding of \(length) bytes (at most \(maxPadding))") }
+        return length
     }
 
     // MARK: Responder
@@ -81,9 +86,7 @@ extension MSEHandshake {
                 throw MSEFailure("the peer offers \(provided); we accept \(preference.map(\.description).joined(separator: " or "))")
             }
             selected = method
-            let padLength = Self.uint16(Array(raw[12..<14]))
-            guard padLength <= Self.maxPadding else { throw MSEFailure("padding of \(padLength) bytes (at most \(Self.maxPadding))") }
-            stage = .awaitingPadC(padLength)
+            stage = .awaitingPadC(try Self.paddingLength(raw[12..<14]))
             return true
         case .awaitingPadC(let length):
             guard take(length) != nil else { return false }

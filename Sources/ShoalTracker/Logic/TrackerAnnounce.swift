@@ -14,7 +14,9 @@ public struct TrackerAnnounce: Sendable, Equatable {
                 numwant: Int = 50, compact: Bool = true) {
         self.infoHash = infoHash
         self.peerID = peerID
-        self.address = address
+        // One spelling per peer, whichever front end it came through: a dual-stack listener
+        // reports IPv4 clients as ::ffff:a.b.c.d.
+        self.address = address.normalized
         self.left = left
         self.event = event
         self.numwant = numwant
@@ -41,8 +43,7 @@ public struct TrackerAnnounce: Sendable, Equatable {
         default: throw TrackerFailure("invalid event")
         }
         let numwant = query.text("numwant").flatMap { Int($0) } ?? 50
-        // One spelling per peer: a dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d.
-        self.init(infoHash: hash, peerID: id, address: PeerAddress(host: remoteHost, port: port).normalized, left: left,
+        self.init(infoHash: hash, peerID: id, address: PeerAddress(host: remoteHost, port: port), left: left,
                   event: event, numwant: max(0, min(numwant, 1000)), compact: query.text("compact") != "0")
     }
 }

@@ -58,8 +58,8 @@ final class UDPTrackerServer: Sendable {
             guard core.connectionIDs.isValid(announce.connectionID, for: client, now: now) else {
                 return Self.error(announce.transactionID, "connection id expired", answering: bytes)
             }
-            let address = PeerAddress(host: remote.ipAddress ?? "127.0.0.1", port: announce.port).normalized
-            let parsed = TrackerAnnounce(infoHash: announce.infoHash, peerID: announce.peerID, address: address,
+            let parsed = TrackerAnnounce(infoHash: announce.infoHash, peerID: announce.peerID,
+                                         address: PeerAddress(host: remote.ipAddress ?? "127.0.0.1", port: announce.port),
                                          left: announce.left, event: announce.event,
                                          numwant: announce.numwant < 0 ? 50 : Int(announce.numwant))
             guard announce.port > 0 else {
@@ -69,7 +69,7 @@ final class UDPTrackerServer: Sendable {
                 let reply = try core.announce(parsed)
                 return UDPTrackerPacket.encode(.announce(transactionID: announce.transactionID, interval: reply.interval,
                                                          leechers: reply.incomplete, seeders: reply.complete,
-                                                         peers: reply.peers.filter { $0.isIPv6 == address.isIPv6 }))
+                                                         peers: reply.peers.filter { $0.isIPv6 == parsed.address.isIPv6 }))
             } catch {
                 return Self.error(announce.transactionID, error.description, answering: bytes)
             }
