@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ShoalCore
+import ShoalEngine
 
 /// `shoal config --print`: the configuration in force, each setting with where it comes from.
 struct ConfigCommand: ParsableCommand {
@@ -14,11 +15,19 @@ struct ConfigCommand: ParsableCommand {
     @Flag(help: "Print every setting as TOML, with its source as a comment.")
     var print = false
 
+    @Flag(help: "Read a password from stdin and print the rpc_password line that stores its salted hash.")
+    var hashPassword = false
+
     @Option(help: "Configuration file (default: $XDG_CONFIG_HOME/shoal/config.toml).")
     var config: String?
 
     func run() throws {
-        guard print else { throw ValidationError("nothing to do: use --print") }
+        if hashPassword {
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else { throw ValidationError("no password on stdin") }
+            say("rpc_password = \"\(RPCAccess.Credentials.hash(line))\"")
+            return
+        }
+        guard print else { throw ValidationError("nothing to do: use --print or --hash-password") }
         let path = config ?? ConfigFile.defaultPath
         let file: ConfigFile
         do {

@@ -94,6 +94,24 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(RunSettings.logFile.help))
     var logFile: String?
 
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(RunSettings.rpc.help))
+    var rpc: Bool?
+
+    @Option(help: ArgumentHelp(RunSettings.rpcBind.help))
+    var rpcBind: [String] = []
+
+    @Option(help: ArgumentHelp(RunSettings.rpcPort.help))
+    var rpcPort: Int?
+
+    @Option(help: ArgumentHelp(RunSettings.rpcUsername.help))
+    var rpcUsername: String?
+
+    @Option(help: ArgumentHelp(RunSettings.rpcPassword.help))
+    var rpcPassword: String?
+
+    @Option(help: ArgumentHelp(RunSettings.rpcHostWhitelist.help))
+    var rpcHostWhitelist: [String] = []
+
     @Option(help: "Seconds between progress lines in headless mode.")
     var interval: Double = 1
 
@@ -115,6 +133,8 @@ struct RunCommand: AsyncParsableCommand {
             try S.logLevel.check(logLevel)
             try S.encryption.check(encryption)
             try S.dhtBootstrap.check(dhtBootstrap.isEmpty ? nil : dhtBootstrap)
+            try S.rpcPort.check(rpcPort)
+            try S.rpcPassword.check(rpcPassword)
         } catch {
             throw ValidationError(error.description)
         }
@@ -223,6 +243,13 @@ struct RunCommand: AsyncParsableCommand {
             throw fail("\(error)")
         }
         for problem in await session.restore() { warn(problem) }
+        let remote: RPCServer?
+        do {
+            remote = try await RemoteControl.start(settings: remoteSettings(file), session: session, logger: config.logger)
+        } catch {
+            await session.shutdown()
+            throw fail("\(error)")
+        }
         let addresses = peers.compactMap(PeerAddress.init(parsing:))
         for source in sources {
             do {
@@ -248,8 +275,18 @@ struct RunCommand: AsyncParsableCommand {
                 }
             }
         }
+        // The RPC runs beside the session and the watch folders, for as long as they do.
+        let serving: @Sendable () async -> Void = {
+            guard let remote else { return }
+            // Cancelled with the rest when the session ends: the listener's stream ends then.
+            await withDiscardingTaskGroup { group in
+                group.addTask { await remote.run() }
+                group.addTask { await watching() }
+            }
+        }
+        let background = remote == nil ? watching : serving
         if !headless {
-            try await runInterface(session: session, theme: chosenTheme, downloadDirectory: downloadDirectory, watching: watching)
+            try await runInterface(session: session, theme: chosenTheme, downloadDirectory: downloadDirectory, watching: background)
             return
         }
         let printer = HeadlessPrinter(session: session, interval: .milliseconds(Int(interval * 1000)), exitWhenDone: exitWhenDone,
@@ -258,6 +295,9 @@ struct RunCommand: AsyncParsableCommand {
         let count = await session.snapshot().torrents.count
         FileHandle.standardError.write(Data(
             "shoal: listening on port \(session.listenPort), downloading to \(downloadDirectory), \(count) torrent\(count == 1 ? "" : "s")\n".utf8))
+        if let remote {
+            FileHandle.standardError.write(Data("shoal: RPC on \(remote.bindAddresses.map { RemoteControl.url(host: $0, port: remote.port) }.joined(separator: ", "))\n".utf8))
+        }
         // Children report whether they were the session; once it has ended (after the printer
         // or a signal shut it down), the printer, the signal handler and the watch folders go too.
         await withTaskGroup(of: Bool.self) { group in
@@ -266,7 +306,7 @@ struct RunCommand: AsyncParsableCommand {
                 return true
             }
             group.addTask {
-                await watching()
+                await background()
                 return false
             }
             group.addTask {

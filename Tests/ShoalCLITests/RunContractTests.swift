@@ -135,7 +135,7 @@ struct RunContractTests {
     }
 
     static func announceCount(_ url: String) async -> Int {
-        guard let reply = try? await HTTPGet.fetch(url, timeout: .seconds(5)),
+        guard let reply = try? await HTTPClient.fetch(url, timeout: .seconds(5)),
             let object = try? JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any]
         else { return 0 }
         return object["announces"] as? Int ?? 0

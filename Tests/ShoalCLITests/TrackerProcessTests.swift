@@ -16,7 +16,7 @@ struct TrackerProcessTests {
     }
 
     static func httpAnnounce(_ request: AnnounceRequest, _ tracker: TrackerProcess) async throws -> AnnounceResponse {
-        let reply = try await HTTPGet.fetch(request.url(announce: tracker.httpURL), timeout: .seconds(10))
+        let reply = try await HTTPClient.fetch(request.url(announce: tracker.httpURL), timeout: .seconds(10))
         #expect(reply.status == 200)
         return try AnnounceResponse(httpBody: reply.body)
     }
@@ -39,14 +39,14 @@ struct TrackerProcessTests {
         let udpScrape = try await UDPTrackerClient.scrape([Self.hash], at: tracker.udpURL, retry: Self.retry)
         #expect(udpScrape == [expected])
         let scrapeURL = try #require(ScrapeResponse.url(announce: tracker.httpURL, hashes: [Self.hash]))
-        let httpScrape = try ScrapeResponse.parse(httpBody: try await HTTPGet.fetch(scrapeURL, timeout: .seconds(10)).body)
+        let httpScrape = try ScrapeResponse.parse(httpBody: try await HTTPClient.fetch(scrapeURL, timeout: .seconds(10)).body)
         #expect(httpScrape == [Self.hash: expected])
 
         // `stopped` takes a peer out; the counts follow.
         _ = try await Self.httpAnnounce(Self.request(port: 2222, left: 10, event: .stopped), tracker)
         let after = try await UDPTrackerClient.scrape([Self.hash], at: tracker.udpURL, retry: Self.retry)
         #expect(after.first?.leechers == 2, "a stop from a new peer id removes nothing")
-        let stats = try await HTTPGet.fetch(tracker.httpURL.replacingOccurrences(of: "/announce", with: "/stats?format=json"),
+        let stats = try await HTTPClient.fetch(tracker.httpURL.replacingOccurrences(of: "/announce", with: "/stats?format=json"),
                                             timeout: .seconds(10))
         #expect(String(decoding: stats.body, as: UTF8.self).contains("\"torrents\":1"))
         #expect(await tracker.interrupt() == 0)
@@ -69,7 +69,7 @@ struct TrackerProcessTests {
         ]
         for query in badQueries {
             // The tracker may also just close on a request it cannot parse; it must not crash.
-            guard let reply = try? await HTTPGet.fetch("http://127.0.0.1:\(tracker.httpPort)" + query, timeout: .seconds(10)) else {
+            guard let reply = try? await HTTPClient.fetch("http://127.0.0.1:\(tracker.httpPort)" + query, timeout: .seconds(10)) else {
                 continue
             }
             if query.hasPrefix("/announce") {
@@ -78,7 +78,7 @@ struct TrackerProcessTests {
         }
         // A huge numwant is not an error: it is capped, as every tracker does.
         let huge = "/announce?info_hash=12345678901234567890&peer_id=12345678901234567890&port=1&left=0&numwant=99999999999999999999999"
-        let capped = try AnnounceResponse(httpBody: try await HTTPGet.fetch("http://127.0.0.1:\(tracker.httpPort)" + huge,
+        let capped = try AnnounceResponse(httpBody: try await HTTPClient.fetch("http://127.0.0.1:\(tracker.httpPort)" + huge,
                                                                             timeout: .seconds(10)).body)
         #expect(capped.peers.count <= 200)
         var random = SeededRandom(seed: 44)

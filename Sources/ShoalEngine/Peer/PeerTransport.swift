@@ -30,7 +30,9 @@ struct PeerStream: Sendable {
 /// connection runs as it always did: one event loop per socket, writes straight to it.
 struct TCPTransport: PeerTransport {
     let group: any EventLoopGroup
-    let encryption: EncryptionPolicy
+    /// Read at every dial and accept, so a remote's `session-set` applies to the next connection.
+    let policy: EncryptionSetting
+    var encryption: EncryptionPolicy { policy.value }
     /// Finds the torrent an incoming encrypted handshake asks for.
     let torrents: EncryptedTorrentIndex
     /// Bounds the encrypted handshake (and an incoming one's opening bytes).
@@ -42,7 +44,7 @@ struct TCPTransport: PeerTransport {
     init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, encryption: EncryptionPolicy,
          torrents: EncryptedTorrentIndex = EncryptedTorrentIndex(), handshakeTimeout: Duration = PeerContext.handshakeTimeout) {
         self.group = group
-        self.encryption = encryption
+        self.policy = EncryptionSetting(encryption)
         self.torrents = torrents
         self.handshakeTimeout = handshakeTimeout
     }
@@ -129,4 +131,12 @@ final class PlaintextPeers: Sendable {
             }
         }
     }
+}
+
+/// The encryption policy in force, changeable while connections come and go.
+final class EncryptionSetting: Sendable {
+    private let current: Mutex<EncryptionPolicy>
+    init(_ policy: EncryptionPolicy) { current = Mutex(policy) }
+    var value: EncryptionPolicy { current.withLock { $0 } }
+    func set(_ policy: EncryptionPolicy) { current.withLock { $0 = policy } }
 }

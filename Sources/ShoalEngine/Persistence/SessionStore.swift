@@ -19,6 +19,20 @@ public struct SessionStore: Sendable {
         public var downloadLimit: Int?
         /// A magnet link still fetching its metadata (no .torrent file saved yet).
         public var magnet: String?
+        /// Set through the RPC (absent in older files: none, and the session's ratio goal).
+        public var labels: [String]? = nil
+        public var seedRatio: SeedRatioGoal? = nil
+    }
+
+    /// Session settings a remote changes while running, kept for the next start.
+    public struct RemoteSettings: Codable, Sendable, Equatable {
+        public var altSpeed: AltSpeed
+        /// The session's ratio goal as last set through the RPC (nil inside: no goal).
+        public var seedRatioLimit: Double?
+        public init(altSpeed: AltSpeed, seedRatioLimit: Double?) {
+            self.altSpeed = altSpeed
+            self.seedRatioLimit = seedRatioLimit
+        }
     }
 
     /// The global rate caps set while running (bytes per second, 0 = none).
@@ -32,6 +46,7 @@ public struct SessionStore: Sendable {
         var torrents: [Entry]
         /// Absent in files from before limits were kept.
         var limits: Limits?
+        var remote: RemoteSettings? = nil
     }
 
     public let directory: String
@@ -47,20 +62,20 @@ public struct SessionStore: Sendable {
     public func loadEntries() throws -> [Entry] { try loadSession().torrents }
 
     /// The torrents and the global limits of the last run.
-    public func loadSession() throws -> (torrents: [Entry], limits: Limits?) {
-        guard let data = FileManager.default.contents(atPath: sessionPath) else { return ([], nil) }
+    public func loadSession() throws -> (torrents: [Entry], limits: Limits?, remote: RemoteSettings?) {
+        guard let data = FileManager.default.contents(atPath: sessionPath) else { return ([], nil, nil) }
         do {
             let document = try JSONDecoder().decode(Document.self, from: data)
-            return (document.torrents, document.limits)
+            return (document.torrents, document.limits, document.remote)
         } catch {
             throw StorageError("\(sessionPath): unreadable session state (\(error)); moved aside")
         }
     }
 
-    public func saveEntries(_ entries: [Entry], limits: Limits? = nil) throws {
+    public func saveEntries(_ entries: [Entry], limits: Limits? = nil, remote: RemoteSettings? = nil) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(Document(torrents: entries, limits: limits)), to: sessionPath)
+        try AtomicFile.write(try encoder.encode(Document(torrents: entries, limits: limits, remote: remote)), to: sessionPath)
     }
 
     var dhtPath: String { directory + "/dht.json" }

@@ -35,7 +35,7 @@ extension Session {
                            added: Date = Date()) async throws -> InfoHash {
         let hash = metainfo.infoHash
         guard entries[hash] == nil else { throw SessionError.duplicate(metainfo.info.name) }
-        let directory = downloadDirectory.map(AbsolutePath.resolve) ?? config.downloadDirectory
+        let directory = downloadDirectory.map(AbsolutePath.resolve) ?? self.downloadDirectory
         let runtime = makeRuntime(metainfo, directory: directory)
         if let filePriorities { await runtime.setFilePriorities(filePriorities) }
         await runtime.loadRestingProgress()
@@ -83,7 +83,7 @@ extension Session {
     /// Stops the torrent and gives it a fresh runtime for the next resume. Run under
     /// `serialized`, so no other command for the torrent changes its entry meanwhile; the entry
     /// is still changed in place, never overwritten with a copy taken before an `await`.
-    private func pauseNow(_ hash: InfoHash) async throws {
+    func pauseNow(_ hash: InfoHash) async throws {
         guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
         guard !entry.paused else { return }
         switch entry.phase {
@@ -101,8 +101,7 @@ extension Session {
             await fresh.setFilePriorities(state.priorities)
             await fresh.restoreCounters(uploaded: state.uploaded, downloaded: state.downloaded, completed: state.completed,
                                         seedWhenDone: state.seedWhenDone)
-            let limits = entries[hash].map { ($0.uploadLimit, $0.downloadLimit) } ?? (0, 0)
-            await fresh.setLimits(upload: limits.0, download: limits.1)
+            if let entry = entries[hash] { await applyEntrySettings(fresh, entry) }
             entries[hash]?.phase = .torrent(fresh)
         }
         entries[hash]?.stop = nil
@@ -179,9 +178,15 @@ extension Session {
     }
 
     /// Caps for all torrents together, kept in the session for the next start.
+    /// While the alternative limits are in force, these wait for them to be turned off.
     public func setGlobalLimits(upload: Int, download: Int) async {
-        globalUpload.setRate(upload)
-        globalDownload.setRate(download)
+        if altSpeed.enabled {
+            altSpeed.normalUpload = upload
+            altSpeed.normalDownload = download
+        } else {
+            globalUpload.setRate(upload)
+            globalDownload.setRate(download)
+        }
         await saveSession()
     }
 

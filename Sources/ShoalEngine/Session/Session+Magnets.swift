@@ -13,7 +13,7 @@ extension Session {
         return try await serialized(hash) {
             guard entries[hash] == nil else { throw SessionError.duplicate(magnet.displayName ?? hash.hex) }
             entries[hash] = Entry(phase: .metadata(makeFetcher(magnet)), stop: nil, paused: true,
-                                  downloadDirectory: downloadDirectory.map(AbsolutePath.resolve) ?? config.downloadDirectory,
+                                  downloadDirectory: downloadDirectory.map(AbsolutePath.resolve) ?? self.downloadDirectory,
                                   added: added)
             encryptedTorrents.insert(hash)
             order.append(hash)
@@ -47,7 +47,7 @@ extension Session {
         if let selected = fetcher.magnet.selectOnly {
             await runtime.setFilePriorities(metainfo.info.files.indices.map { selected.contains($0) ? FilePriority.normal : .skip })
         }
-        await runtime.setLimits(upload: entry.uploadLimit, download: entry.downloadLimit)
+        await applyEntrySettings(runtime, entry)
         await runtime.loadRestingProgress()
         do {
             try store?.saveTorrent(metainfo, bytes: metainfo.fileBytes)
@@ -79,6 +79,8 @@ extension Session {
             trackers: await fetcher.trackerStates, files: [], downloadDirectory: entry.downloadDirectory, isPrivate: false,
             hashFailures: 0, bannedPeers: 0, piecesHashedOnCheck: 0)
         snapshot.closeReasons = await fetcher.closeCounts
+        entry.describe(&snapshot.details)
+        snapshot.details.magnetURI = fetcher.magnet.uri
         return snapshot
     }
 }

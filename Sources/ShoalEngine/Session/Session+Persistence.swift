@@ -12,6 +12,11 @@ extension Session {
         do {
             let session = try store.loadSession()
             saved = session.torrents
+            if let remote = session.remote {
+                altSpeed = remote.altSpeed
+                // The command line and the config file win over what a remote set last run.
+                if config.seedRatioLimit == nil { sessionSeedRatio = remote.seedRatioLimit }
+            }
             if config.restoresGlobalLimits, let limits = session.limits {
                 globalUpload.setRate(limits.upload)
                 globalDownload.setRate(limits.download)
@@ -33,6 +38,8 @@ extension Session {
                         entries[hash]?.uploadLimit = up
                         entries[hash]?.downloadLimit = down
                     }
+                    entries[hash]?.labels = record.labels ?? []
+                    entries[hash]?.seedRatio = record.seedRatio ?? .session
                 } catch {
                     problems.append("cannot restore \(record.infoHash): \(error)")
                 }
@@ -50,8 +57,10 @@ extension Session {
                 if let up = record.uploadLimit, let down = record.downloadLimit {
                     entries[hash]?.uploadLimit = up
                     entries[hash]?.downloadLimit = down
-                    await runtime.setLimits(upload: up, download: down)
                 }
+                entries[hash]?.labels = record.labels ?? []
+                entries[hash]?.seedRatio = record.seedRatio ?? .session
+                if let entry = entries[hash] { await applyEntrySettings(runtime, entry) }
                 if !record.paused { start(hash) }
             } catch {
                 problems.append("cannot restore \(record.infoHash): \(error)")
@@ -71,7 +80,8 @@ extension Session {
                     records.append(SessionStore.Entry(
                         infoHash: hash.hex, downloadDirectory: entry.downloadDirectory, paused: entry.paused, seedWhenDone: true,
                         filePriorities: [], added: entry.added, completed: nil, uploaded: 0, downloaded: 0,
-                        uploadLimit: entry.uploadLimit, downloadLimit: entry.downloadLimit, magnet: fetcher.magnet.uri))
+                        uploadLimit: entry.uploadLimit, downloadLimit: entry.downloadLimit, magnet: fetcher.magnet.uri,
+                        labels: entry.labels, seedRatio: entry.seedRatio))
                 }
                 continue
             }
@@ -80,10 +90,12 @@ extension Session {
                 infoHash: hash.hex, downloadDirectory: entry.downloadDirectory, paused: entry.paused,
                 seedWhenDone: state.seedWhenDone, filePriorities: state.priorities.map(\.rawValue), added: entry.added,
                 completed: state.completed, uploaded: state.uploaded, downloaded: state.downloaded,
-                uploadLimit: entry.uploadLimit, downloadLimit: entry.downloadLimit))
+                uploadLimit: entry.uploadLimit, downloadLimit: entry.downloadLimit, labels: entry.labels,
+                seedRatio: entry.seedRatio))
         }
         do {
-            try store.saveEntries(records, limits: SessionStore.Limits(upload: globalUpload.rate, download: globalDownload.rate))
+            try store.saveEntries(records, limits: SessionStore.Limits(upload: normalLimits.upload, download: normalLimits.download),
+                                  remote: SessionStore.RemoteSettings(altSpeed: altSpeed, seedRatioLimit: sessionSeedRatio))
         } catch {
             report("\(error)")
         }

@@ -39,6 +39,10 @@ public actor Session {
         /// Per-torrent caps in bytes per second, 0 = none.
         var uploadLimit = 0
         var downloadLimit = 0
+        /// Free-form tags a remote sets (Transmission's `labels`).
+        var labels: [String] = []
+        /// The ratio goal: the session's, the torrent's own, or none.
+        var seedRatio = SeedRatioGoal.session
     }
 
     let store: SessionStore?
@@ -51,6 +55,12 @@ public actor Session {
     var commandWaiters: [InfoHash: [CheckedContinuation<Void, Never>]] = [:]
     /// Incoming connections that never reached a torrent, by why (see `Session+Incoming`).
     var refusedIncoming = CloseCounts()
+    /// The session-wide ratio goal (starts as `config.seedRatioLimit`; a remote may change it).
+    var sessionSeedRatio: Double?
+    /// Where torrents go unless told otherwise (starts as `config.downloadDirectory`).
+    public var downloadDirectory: String
+    /// The alternative ("turtle") limits and whether they are the ones in force.
+    var altSpeed = AltSpeed()
     nonisolated var logger: Logger { config.logger }
     /// Connections across all torrents, bounded by `maxPeersTotal`.
     public nonisolated let peerBudget: PeerBudget
@@ -75,12 +85,15 @@ public actor Session {
         case cannotListen(String)
         case duplicate(String)
         case unknownTorrent
+        /// Something this session cannot do (say, while running).
+        case unsupported(String)
 
         public var description: String {
             switch self {
             case .cannotListen(let why): return "cannot listen for peers: \(why)"
             case .duplicate(let name): return "\(name) is already in the session"
             case .unknownTorrent: return "no such torrent"
+            case .unsupported(let what): return what
             }
         }
     }
@@ -159,6 +172,8 @@ public actor Session {
         if config.announcedIPv6 == nil { config.announcedIPv6 = LocalAddresses.announcedIPv6(binds: config.bindAddresses) }
         config.stateDirectory = config.stateDirectory.map(AbsolutePath.resolve)
         self.config = config
+        self.sessionSeedRatio = config.seedRatioLimit
+        self.downloadDirectory = config.downloadDirectory
         self.servers = servers
         self.listenPort = port
         self.pool = pool
@@ -256,6 +271,7 @@ public actor Session {
                 continue
             }
             var snapshot = await runtime.snapshot()
+            entry.describe(&snapshot.details)
             if entry.paused {
                 snapshot.activity = .paused
                 snapshot.peers = []
@@ -268,9 +284,10 @@ public actor Session {
             torrents: torrents, downloadRate: torrents.reduce(0) { $0 + $1.downloadRate },
             uploadRate: torrents.reduce(0) { $0 + $1.uploadRate }, listenPort: listenPort,
             downloadLimit: globalDownload.rate, uploadLimit: globalUpload.rate,
-            downloadDirectory: config.downloadDirectory)
+            downloadDirectory: downloadDirectory)
         if let dht { snapshot.dhtNodes = await dht.nodeCount }
         snapshot.refusedIncoming = refusedIncoming
+        snapshot.altSpeedEnabled = altSpeed.enabled
         return snapshot
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import ShoalCore
 
 /// What a front end sees of the engine: immutable values, published a few times a second.
@@ -13,6 +14,9 @@ public struct SessionSnapshot: Sendable {
     public var dhtNodes: Int? = nil
     /// Incoming connections closed before they named a torrent of ours (bad or unknown handshakes).
     public var refusedIncoming = CloseCounts()
+
+    /// Whether the alternative limits are the ones in force (see `AltSpeed`).
+    public var altSpeedEnabled = false
 
     public static let empty = SessionSnapshot(torrents: [], downloadRate: 0, uploadRate: 0, listenPort: 0,
                                               downloadLimit: 0, uploadLimit: 0, downloadDirectory: "")
@@ -53,6 +57,8 @@ public struct TorrentSnapshot: Sendable, Identifiable {
     public var piecesHashedOnCheck: Int
     /// How this torrent's connections ended since it started (and dials that failed).
     public var closeReasons = CloseCounts()
+    /// What remotes show besides: the metainfo's details and the entry's settings.
+    public var details = TorrentDetails()
 
     /// Fraction of the wanted bytes we have (1 when nothing is wanted).
     public var progress: Double {
@@ -97,4 +103,24 @@ public struct FileSnapshot: Sendable, Hashable {
     public var size: Int64
     public var haveSize: Int64
     public var priority: FilePriority
+}
+
+/// A torrent's particulars that change rarely or never, for remotes and detail views.
+public struct TorrentDetails: Sendable, Hashable {
+    public var pieceLength = 0
+    public var comment: String?
+    public var createdBy: String?
+    /// Seconds since 1970, from the metainfo.
+    public var creationDate: Int64?
+    public var added: Date?
+    public var completed: Date?
+    public var labels: [String] = []
+    public var seedRatio = SeedRatioGoal.session
+    /// Per-torrent caps in bytes per second, 0 = none.
+    public var uploadLimit = 0
+    public var downloadLimit = 0
+    public var magnetURI: String?
+    /// The download directory the torrent's top-level file or folder is in.
+    public var location = ""
+    public init() {}
 }

@@ -188,9 +188,14 @@ extension TorrentRuntime {
     func checkSeedingGoals() {
         guard activity == .seeding, let completedAt else { return }
         let uploaded = Double(uploadedBase + uploadedBytes)
-        let ratioReached = config.seedRatioLimit.map { uploaded >= $0 * Double(max(1, metainfo.info.totalLength)) } ?? false
+        let ratioReached = seedRatioLimit.map { uploaded >= $0 * Double(max(1, metainfo.info.totalLength)) } ?? false
         let timeReached = config.seedTimeLimit.map { Date().timeIntervalSince(completedAt) >= Double($0.components.seconds) } ?? false
         if ratioReached || timeReached { setSeeding(false) }
+    }
+
+    public func setSeedRatioLimit(_ ratio: Double?) {
+        seedRatioLimit = ratio
+        checkSeedingGoals()
     }
 
     /// Unchokes an interested peer at once when there is a free slot, rather than at the next round.

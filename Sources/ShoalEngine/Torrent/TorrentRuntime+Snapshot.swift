@@ -38,6 +38,13 @@ extension TorrentRuntime {
             }
             return FileSnapshot(path: file.displayPath, size: file.length, haveSize: fileHave, priority: filePriorities[index])
         }
+        var details = TorrentDetails()
+        details.pieceLength = info.pieceLength
+        details.comment = metainfo.comment
+        details.createdBy = metainfo.createdBy
+        details.creationDate = metainfo.creationDate
+        details.completed = completedAt
+        details.magnetURI = MagnetLink(infoHash: metainfo.infoHash, displayName: info.name, trackers: metainfo.trackerTiers.flatMap { $0 }).uri
         return TorrentSnapshot(
             id: metainfo.infoHash, name: info.name, totalSize: info.totalLength, wantedSize: wantedSize, haveSize: haveSize,
             activity: activity, error: errorMessage, downloadRate: downRate, uploadRate: upRate,
@@ -45,7 +52,7 @@ extension TorrentRuntime {
             piecesInProgress: picker?.piecesInProgress ?? [], availability: picker?.availability ?? [],
             peers: peerList, trackers: trackerStates, files: files, downloadDirectory: storage.paths.first ?? "",
             isPrivate: info.isPrivate, hashFailures: hashFailures, bannedPeers: bannedIDs.count,
-            piecesHashedOnCheck: checkedPieces.current, closeReasons: closeCounts)
+            piecesHashedOnCheck: checkedPieces.current, closeReasons: closeCounts, details: details)
     }
 
     private func flags(_ key: Int, _ record: PeerRecord) -> String {

@@ -78,6 +78,8 @@ public actor TorrentRuntime {
     var completedAt: Date?
     /// The user asked to stop seeding: once complete, the torrent goes quiet instead of seeding.
     var seedWhenDone = true
+    /// The ratio at which seeding stops (the session's, or the torrent's own; nil: none).
+    var seedRatioLimit: Double?
     /// Set by `stop()`: no new connections are taken while the torrent winds down.
     var isStopping = false
 
@@ -125,6 +127,7 @@ public actor TorrentRuntime {
         self.dht = dht
         self.metainfo = metainfo
         self.config = config
+        self.seedRatioLimit = config.seedRatioLimit
         self.listenPort = listenPort
         self.pool = pool
         self.storage = FileStorage(info: metainfo.info, downloadDirectory: downloadDirectory ?? config.downloadDirectory)
@@ -247,8 +250,16 @@ public actor TorrentRuntime {
         downloadLimiter.setRate(download)
     }
 
-    public func setFilePriorities(_ priorities: [FilePriority]) {
-        guard priorities.count == filePriorities.count else { return }
+    /// One priority per file, or per file the user sees (padding files left out, as in
+    /// snapshots); any other count is ignored.
+    public func setFilePriorities(_ given: [FilePriority]) {
+        var priorities = given
+        if given.count != filePriorities.count {
+            let visible = metainfo.info.files.indices.filter { !metainfo.info.files[$0].isPadding }
+            guard given.count == visible.count else { return }
+            priorities = filePriorities
+            for (shown, file) in visible.enumerated() { priorities[file] = given[shown] }
+        }
         filePriorities = priorities
         picker?.setFilePriorities(priorities)
         for key in peers.keys { updateInterest(key) }

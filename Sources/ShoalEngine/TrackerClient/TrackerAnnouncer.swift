@@ -125,7 +125,7 @@ extension TorrentRuntime {
                         _ = try? await UDPTrackerClient.announce(own, to: url, retry: .init(firstTimeout: .seconds(2), attempts: 1))
                     }
                 } else {
-                    group.addTask { _ = try? await HTTPGet.fetch(own.url(announce: url), timeout: .seconds(3)) }
+                    group.addTask { _ = try? await HTTPClient.fetch(own.url(announce: url), timeout: .seconds(3)) }
                 }
             }
         }
@@ -140,9 +140,9 @@ enum TrackerExchange {
         if url.lowercased().hasPrefix("udp://") {
             return try await UDPTrackerClient.announce(request, to: url, retry: config.udpTrackerRetry)
         }
-        let reply: HTTPGet.Response
+        let reply: HTTPClient.Response
         do {
-            reply = try await HTTPGet.fetch(request.url(announce: url), timeout: config.trackerTimeout)
+            reply = try await HTTPClient.fetch(request.url(announce: url), timeout: config.trackerTimeout)
         } catch {
             throw .malformed(error.description)
         }

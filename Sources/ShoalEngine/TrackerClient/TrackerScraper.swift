@@ -42,7 +42,7 @@ public enum TrackerScrape {
             return try? await UDPTrackerClient.scrape([hash], at: url, retry: retry).first
         }
         guard scheme.hasPrefix("http://"), let scrapeURL = ScrapeResponse.url(announce: url, hashes: [hash]),
-            let reply = try? await HTTPGet.fetch(scrapeURL, timeout: timeout), reply.status == 200
+            let reply = try? await HTTPClient.fetch(scrapeURL, timeout: timeout), reply.status == 200
         else { return nil }
         return (try? ScrapeResponse.parse(httpBody: reply.body))?[hash]
     }

@@ -61,10 +61,27 @@ enum RunSettings {
                                          help: "Log file, rotated at 10 MiB (default: STATE_DIR/shoal.log with --state-dir, else $XDG_STATE_HOME/shoal/shoal.log; '' for none).",
                                          isPath: true)
 
+    static let rpc = Setting<Bool>(key: "rpc", fallback: false, note: "default",
+                                   help: "Serve Transmission's RPC, for transmission-remote, stig, Sonarr… and `shoal attach` (default off).")
+    static let rpcBind = Setting<[String]>(key: "rpc_bind", fallback: ["127.0.0.1"], note: "default: loopback only",
+                                           help: "Address the RPC listens on (repeatable; default 127.0.0.1). Any other than loopback needs rpc_username and rpc_password.")
+    static let rpcPort = Setting<Int>(key: "rpc_port", fallback: 9091, note: "default",
+                                      help: "Port of the RPC (default 9091, Transmission's).",
+                                      rule: { (0...65535).contains($0) ? nil : "must be 0-65535" })
+    static let rpcUsername = Setting<String>(key: "rpc_username", fallback: nil, note: "default: no authentication",
+                                             help: "User name the RPC asks for (with rpc_password).")
+    static let rpcPassword = Setting<String>(
+        key: "rpc_password", fallback: nil, note: "default: no authentication",
+        help: "The RPC password's hash, as `shoal config --hash-password` prints it (config file only; never the password itself).",
+        rule: { RPCAccess.Credentials.isHash($0) ? nil : "must be a hash from `shoal config --hash-password`, not the password itself" })
+    static let rpcHostWhitelist = Setting<[String]>(key: "rpc_host_whitelist", fallback: ["localhost"], note: "default",
+                                                    help: "Host names (besides IP addresses) the RPC answers to without a password, against DNS rebinding.")
+
     /// In the order `shoal config --print` and the README list them.
     static let all: [any AnySetting] = [
         downloadDir, port, bind, upKib, downKib, stateDir, watch, watchAction, theme, maxPeers, maxPeersTotal, seedRatio, seedMinutes,
-        superSeed, dht, dhtBootstrap, pex, minAnnounceInterval, encryption, logLevel, logFile,
+        superSeed, dht, dhtBootstrap, pex, minAnnounceInterval, encryption, logLevel, logFile, rpc, rpcBind, rpcPort, rpcUsername,
+        rpcPassword, rpcHostWhitelist,
     ]
 
     static let notNegative: @Sendable (Int) -> String? = { $0 >= 0 ? nil : "must be 0 or more" }

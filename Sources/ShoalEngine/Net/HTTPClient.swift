@@ -2,9 +2,10 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// A minimal HTTP/1.1 GET for tracker announces and scrapes: one request per connection,
-/// a bounded body and an overall deadline. Trackers answer small bencoded bodies; no TLS here.
-public enum HTTPGet {
+/// A minimal HTTP/1.1 client: GETs for tracker announces, scrapes and `torrent-add` URLs, POSTs
+/// for `shoal attach`'s RPC calls. One request per connection, a bounded body and an overall
+/// deadline; no TLS here.
+public enum HTTPClient {
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public let description: String
     }
@@ -12,6 +13,11 @@ public enum HTTPGet {
     public struct Response: Sendable {
         public let status: Int
         public let body: [UInt8]
+        public var headers: [(name: String, value: String)] = []
+
+        public func header(_ name: String) -> String? {
+            headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        }
     }
 
     /// Splits `http://host:port/path?query` without touching the percent-encoding of the query.
@@ -43,7 +49,16 @@ public enum HTTPGet {
 
     public static func fetch(_ url: String, timeout: Duration, maxBody: Int = 4 << 20,
                              group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws(Failure) -> Response {
+        try await send(.GET, url, timeout: timeout, maxBody: maxBody, group: group)
+    }
+
+    /// Any method, with extra headers and a body. Only a GET is retried on a connection that
+    /// closes before answering (a POST might have been acted on).
+    public static func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8] = [],
+                            timeout: Duration, maxBody: Int = 4 << 20,
+                            group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws(Failure) -> Response {
         let (host, port, target) = try split(url)
+        let call = Call(method: method, host: host, port: port, target: target, headers: headers, body: body)
         // One socket at a time, counted in the process's descriptor budget.
         guard DescriptorBudget.shared.takeSocket() else { throw Failure(description: DescriptorBudget.Exhausted().description) }
         defer { DescriptorBudget.shared.giveSocket() }
@@ -57,9 +72,9 @@ public enum HTTPGet {
                     // A GET is safe to send twice: a connection that closes under us before any
                     // answer (a busy server, a reset) gets one more try.
                     do {
-                        return try await request(host: host, port: port, target: target, maxBody: maxBody, group: group, timeout: timeout)
-                    } catch let error as ChannelError where error == .ioOnClosedChannel || error == .eof {
-                        return try await request(host: host, port: port, target: target, maxBody: maxBody, group: group, timeout: timeout)
+                        return try await request(call, maxBody: maxBody, group: group, timeout: timeout)
+                    } catch let error as ChannelError where (error == .ioOnClosedChannel || error == .eof) && method == .GET {
+                        return try await request(call, maxBody: maxBody, group: group, timeout: timeout)
                     }
                 }
                 defer { tasks.cancelAll() }
@@ -80,8 +95,17 @@ public enum HTTPGet {
         return "\(error)"
     }
 
-    private static func request(host: String, port: Int, target: String, maxBody: Int,
-                                group: any EventLoopGroup, timeout: Duration) async throws -> Response {
+    private struct Call: Sendable {
+        var method: HTTPMethod
+        var host: String
+        var port: Int
+        var target: String
+        var headers: [(String, String)]
+        var body: [UInt8]
+    }
+
+    private static func request(_ call: Call, maxBody: Int, group: any EventLoopGroup, timeout: Duration) async throws -> Response {
+        let (host, port) = (call.host, call.port)
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
             .connect(host: host, port: port) { channel in
@@ -92,26 +116,35 @@ public enum HTTPGet {
                 }
             }
         return try await channel.executeThenClose { inbound, outbound in
-            var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: target)
-            head.headers.add(name: "Host", value: port == 80 ? host : "\(host):\(port)")
+            var head = HTTPRequestHead(version: .http1_1, method: call.method, uri: call.target)
+            let hostText = host.contains(":") ? "[\(host)]" : host
+            head.headers.add(name: "Host", value: port == 80 ? hostText : "\(hostText):\(port)")
             head.headers.add(name: "User-Agent", value: "Shoal/0.1.0")
             head.headers.add(name: "Connection", value: "close")
             head.headers.add(name: "Accept-Encoding", value: "identity")
+            if call.method != .GET || !call.body.isEmpty { head.headers.add(name: "Content-Length", value: String(call.body.count)) }
+            for (name, value) in call.headers { head.headers.add(name: name, value: value) }
             // Head and end in one write: a fast server may answer and close as soon as it has the
             // head, and a second write would then fail on a channel whose answer is already here.
             var writeError: (any Error)?
-            do { try await outbound.write(contentsOf: [.head(head), .end(nil)]) } catch { writeError = error }
+            var parts: [HTTPClientRequestPart] = [.head(head)]
+            if !call.body.isEmpty { parts.append(.body(.byteBuffer(ByteBuffer(bytes: call.body)))) }
+            parts.append(.end(nil))
+            do { try await outbound.write(contentsOf: parts) } catch { writeError = error }
             var status = 0
+            var headers: [(name: String, value: String)] = []
             var body: [UInt8] = []
             for try await part in inbound {
                 switch part {
-                case .head(let response): status = Int(response.status.code)
+                case .head(let response):
+                    status = Int(response.status.code)
+                    headers = response.headers.map { ($0.name, $0.value) }
                 case .body(let buffer):
                     guard body.count + buffer.readableBytes <= maxBody else {
                         throw Failure(description: "response larger than \(maxBody) bytes")
                     }
                     body += buffer.readableBytesView
-                case .end: return Response(status: status, body: body)
+                case .end: return Response(status: status, body: body, headers: headers)
                 }
             }
             throw writeError ?? Failure(description: "connection closed before the response ended")

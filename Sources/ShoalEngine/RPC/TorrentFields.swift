@@ -1,0 +1,204 @@
+import Foundation
+import ShoalCore
+
+/// `torrent-get`'s fields: a torrent snapshot as Transmission's RPC names and encodes it.
+/// Unknown names are skipped, as Transmission does, so any remote's field list is accepted.
+struct TorrentFields {
+    /// What the snapshot alone does not say.
+    struct Context {
+        var now = Date()
+        var clockNow = ContinuousClock.now
+        /// When data last moved for each torrent (`activityDate`), from the server's samples.
+        var lastActive: [InfoHash: Date] = [:]
+        /// The session's ratio goal, for torrents that follow it.
+        var sessionSeedRatio: Double?
+        var queuePositions: [InfoHash: Int] = [:]
+    }
+
+    /// Transmission's `tr_torrent_activity`.
+    enum Status: Int {
+        case stopped = 0, checkWait = 1, checking = 2, downloadWait = 3, downloading = 4, seedWait = 5, seeding = 6
+    }
+
+    static func status(_ torrent: TorrentSnapshot) -> Status {
+        switch torrent.activity {
+        case .paused, .finished, .error: return .stopped
+        case .checking: return .checking
+        case .downloading, .metadata: return .downloading
+        case .seeding: return .seeding
+        }
+    }
+
+    /// The fields Transmission's own remotes use most, for a request that names none.
+    static let defaultFields = ["id", "name", "status", "percentDone", "rateDownload", "rateUpload", "totalSize", "hashString"]
+
+    static func object(_ torrent: TorrentSnapshot, id: Int, fields: [String], context: Context) -> JSONValue {
+        var out: [String: JSONValue] = [:]
+        out.reserveCapacity(fields.count)
+        for field in fields {
+            if let value = value(field, torrent, id: id, context: context) { out[field] = value }
+        }
+        return .object(out)
+    }
+
+    /// Unix seconds, 0 for "never" (as Transmission sends).
+    static func seconds(_ date: Date?) -> JSONValue { .int(date.map { Int64($0.timeIntervalSince1970) } ?? 0) }
+
+    static func seconds(_ instant: ContinuousClock.Instant?, context: Context) -> JSONValue {
+        guard let instant else { return 0 }
+        let offset = instant - context.clockNow
+        return .int(Int64(context.now.timeIntervalSince1970 + Double(offset.components.seconds)))
+    }
+
+    static func ratioLimit(_ torrent: TorrentSnapshot, context: Context) -> Double? {
+        switch torrent.details.seedRatio {
+        case .session: return context.sessionSeedRatio
+        case .own(let ratio): return ratio
+        case .unlimited: return nil
+        }
+    }
+
+    static func errorCode(_ torrent: TorrentSnapshot) -> Int {
+        if torrent.error != nil || torrent.activity == .error { return 3 }  // local error
+        if torrent.trackers.contains(where: { $0.error != nil }) && !torrent.trackers.contains(where: { $0.error == nil && $0.lastAnnounce != nil }) {
+            return torrent.trackers.isEmpty ? 0 : 2  // every tracker failing: tracker error
+        }
+        return 0
+    }
+
+    static func errorString(_ torrent: TorrentSnapshot) -> String {
+        if let error = torrent.error { return error }
+        if errorCode(torrent) == 2 { return torrent.trackers.compactMap(\.error).first ?? "" }
+        return ""
+    }
+
+    // swiftlint:disable:next cyclomatic_complexity function_body_length
+    static func value(_ field: String, _ t: TorrentSnapshot, id: Int, context: Context) -> JSONValue? {
+        let left = max(0, t.wantedSize - t.haveSize)
+        switch field {
+        case "id": return .int(id)
+        case "hashString": return .string(t.id.hex)
+        case "name": return .string(t.name)
+        case "status": return .int(status(t).rawValue)
+        case "error": return .int(errorCode(t))
+        case "errorString": return .string(errorString(t))
+        case "totalSize": return .int(t.totalSize)
+        case "sizeWhenDone": return .int(t.wantedSize)
+        case "leftUntilDone": return .int(left)
+        case "haveValid": return .int(t.haveSize)
+        case "haveUnchecked": return 0
+        case "desiredAvailable": return .int(desiredAvailable(t))
+        case "percentDone": return .number(t.progress)
+        case "percentComplete": return .number(t.totalSize == 0 ? 0 : Double(t.pieces.setCount) / Double(max(1, t.pieces.count)))
+        case "metadataPercentComplete": return .number(t.activity == .metadata ? 0 : 1)
+        case "recheckProgress":
+            return .number(t.activity == .checking ? Double(t.piecesHashedOnCheck) / Double(max(1, t.pieces.count)) : 0)
+        case "isFinished": return .bool(t.activity == .finished)
+        case "isStalled": return .bool(t.activity == .downloading && t.downloadRate < 1 && !t.peers.isEmpty)
+        case "isPrivate": return .bool(t.isPrivate)
+        case "rateDownload": return .int(Int64(t.downloadRate))
+        case "rateUpload": return .int(Int64(t.uploadRate))
+        case "downloadedEver": return .int(t.downloaded)
+        case "uploadedEver": return .int(t.uploaded)
+        case "corruptEver": return .int(Int64(t.hashFailures) * Int64(t.details.pieceLength))
+        case "uploadRatio": return .number(t.downloaded == 0 && t.uploaded == 0 ? -1 : (t.ratio.isFinite ? t.ratio : -2))
+        case "eta": return .int(t.eta ?? -1)
+        case "etaIdle": return -1
+        case "downloadDir": return .string(t.details.location)
+        case "addedDate": return seconds(t.details.added)
+        case "doneDate": return seconds(t.details.completed)
+        case "dateCreated": return .int(t.details.creationDate ?? 0)
+        case "startDate": return seconds(t.details.added)
+        case "activityDate": return seconds(context.lastActive[t.id])
+        case "editDate": return 0
+        case "manualAnnounceTime": return -1
+        case "comment": return .string(t.details.comment ?? "")
+        case "creator": return .string(t.details.createdBy ?? "")
+        case "source": return ""
+        case "group": return ""
+        case "magnetLink": return .string(t.details.magnetURI ?? "")
+        case "labels": return .array(t.details.labels.map(JSONValue.string))
+        case "pieceCount": return .int(t.pieces.count)
+        case "pieceSize": return .int(t.details.pieceLength)
+        case "pieces": return .string(Data(t.pieces.bytes).base64EncodedString())
+        case "availability":
+            return .array(t.availability.indices.map { .int(t.pieces[$0] ? -1 : t.availability[$0]) })
+        case "downloadLimit": return .int(t.details.downloadLimit / TransmissionRPC.speedUnit)
+        case "downloadLimited": return .bool(t.details.downloadLimit > 0)
+        case "uploadLimit": return .int(t.details.uploadLimit / TransmissionRPC.speedUnit)
+        case "uploadLimited": return .bool(t.details.uploadLimit > 0)
+        case "honorsSessionLimits": return true
+        case "bandwidthPriority": return 0
+        case "seedRatioLimit": return .number(ratioLimit(t, context: context) ?? context.sessionSeedRatio ?? 2)
+        case "seedRatioMode":
+            switch t.details.seedRatio {
+            case .session: return 0
+            case .own: return 1
+            case .unlimited: return 2
+            }
+        case "seedIdleLimit": return 30
+        case "seedIdleMode": return 0
+        case "queuePosition": return .int(context.queuePositions[t.id] ?? 0)
+        case "secondsDownloading", "secondsSeeding": return 0
+        case "peer-limit", "maxConnectedPeers": return 50
+        case "peersConnected": return .int(t.peers.count)
+        case "peersGettingFromUs": return .int(t.peers.filter { $0.flags.contains("U") }.count)
+        case "peersSendingToUs": return .int(t.peers.filter { $0.flags.contains("D") }.count)
+        case "webseedsSendingToUs": return 0
+        case "webseeds": return []
+        case "peersFrom": return peersFrom(t)
+        case "peers": return .array(t.peers.map(PeerFields.object))
+        case "files": return .array(t.files.map { ["name": .string($0.path), "length": .int($0.size), "bytesCompleted": .int($0.haveSize)] })
+        case "fileStats":
+            return .array(t.files.map {
+                ["bytesCompleted": .int($0.haveSize), "wanted": .bool($0.priority != .skip), "priority": .int(priority($0.priority))]
+            })
+        case "file-count": return .int(t.files.count)
+        case "wanted": return .array(t.files.map { .int($0.priority == .skip ? 0 : 1) })
+        case "priorities": return .array(t.files.map { .int(priority($0.priority)) })
+        case "trackers": return .array(t.trackers.enumerated().map { TrackerFields.tracker($1, index: $0) })
+        case "trackerList": return .string(trackerList(t))
+        case "trackerStats":
+            return .array(t.trackers.enumerated().map { TrackerFields.stats($1, index: $0, context: context) })
+        case "primary-mime-type": return "application/octet-stream"
+        case "torrentFile": return ""
+        case "shoal": return ShoalExtension.object(t)
+        default: return nil
+        }
+    }
+
+    /// Transmission's file priority: -1 low, 0 normal, 1 high (a skipped file is "not wanted").
+    static func priority(_ priority: FilePriority) -> Int { priority == .high ? 1 : 0 }
+
+    /// Wanted bytes we lack that some connected peer has.
+    static func desiredAvailable(_ t: TorrentSnapshot) -> Int64 {
+        guard !t.availability.isEmpty, t.pieces.count > 0, t.wantedSize > t.haveSize else { return 0 }
+        let missing = (0..<t.pieces.count).filter { !t.pieces[$0] }
+        guard !missing.isEmpty else { return 0 }
+        let available = missing.filter { $0 < t.availability.count && t.availability[$0] > 0 }.count
+        return Int64(Double(t.wantedSize - t.haveSize) * Double(available) / Double(missing.count))
+    }
+
+    /// Tiers separated by blank lines, as `torrent-set`'s `trackerList` takes them.
+    static func trackerList(_ t: TorrentSnapshot) -> String {
+        var lines: [String] = []
+        var lastTier: Int?
+        for tracker in t.trackers {
+            if let lastTier, lastTier != tracker.tier { lines.append("") }
+            lines.append(tracker.url)
+            lastTier = tracker.tier
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func peersFrom(_ t: TorrentSnapshot) -> JSONValue {
+        var counts = ["fromCache": 0, "fromDht": 0, "fromIncoming": 0, "fromLpd": 0, "fromLtep": 0, "fromPex": 0, "fromTracker": 0]
+        for peer in t.peers {
+            if peer.flags.contains("H") { counts["fromDht"]! += 1 }
+            else if peer.flags.contains("X") { counts["fromPex"]! += 1 }
+            else if peer.flags.contains("I") { counts["fromIncoming"]! += 1 }
+            else { counts["fromTracker"]! += 1 }
+        }
+        return .object(counts.mapValues { .int($0) })
+    }
+}

@@ -1,0 +1,202 @@
+import Foundation
+import ShoalCore
+
+/// `session-get`, `session-set`, `session-stats` and `free-space`.
+extension TransmissionRPC {
+    /// Transmission's names for the encryption policies.
+    static func encryptionName(_ policy: EncryptionPolicy) -> String {
+        switch policy {
+        case .require: return "required"
+        case .prefer: return "preferred"
+        case .allow, .disable: return "tolerated"
+        }
+    }
+
+    static func encryptionPolicy(_ name: String) -> EncryptionPolicy? {
+        switch name {
+        case "required": return .require
+        case "preferred": return .prefer
+        case "tolerated": return .allow
+        default: return nil
+        }
+    }
+
+    func sessionGet(_ arguments: [String: JSONValue]) async throws -> [String: JSONValue] {
+        let snapshot = await session.snapshot()
+        let settings = await session.sessionSettings
+        let directory = await session.downloadDirectory
+        let config = session.config
+        let kilo = { (bytes: Int) -> JSONValue in .int(bytes / TransmissionRPC.speedUnit) }
+        var out: [String: JSONValue] = [
+            "rpc-version": .int(Self.rpcVersion),
+            "rpc-version-minimum": .int(Self.rpcVersionMinimum),
+            "rpc-version-semver": "5.3.0",
+            "version": .string(Self.versionString),
+            "session-id": .string(sessionID),
+            "download-dir": .string(directory),
+            "download-dir-free-space": .int(Self.freeBytes(directory)?.free ?? -1),
+            "config-dir": .string(config.stateDirectory ?? ""),
+            "peer-port": .int(Int(session.listenPort)),
+            "peer-port-random-on-start": false,
+            "port-forwarding-enabled": false,
+            "peer-limit-global": .int(config.maxPeersTotal),
+            "peer-limit-per-torrent": .int(config.maxPeersPerTorrent),
+            "dht-enabled": .bool(config.dhtEnabled),
+            "pex-enabled": .bool(config.pexEnabled),
+            "lpd-enabled": false,
+            "utp-enabled": false,
+            "encryption": .string(Self.encryptionName(await session.encryption)),
+            "speed-limit-down": kilo(settings.normalDownload > 0 ? settings.normalDownload : rememberedLimits.download * TransmissionRPC.speedUnit),
+            "speed-limit-down-enabled": .bool(settings.normalDownload > 0),
+            "speed-limit-up": kilo(settings.normalUpload > 0 ? settings.normalUpload : rememberedLimits.upload * TransmissionRPC.speedUnit),
+            "speed-limit-up-enabled": .bool(settings.normalUpload > 0),
+            "alt-speed-enabled": .bool(settings.altSpeed.enabled),
+            "alt-speed-down": kilo(settings.altSpeed.download),
+            "alt-speed-up": kilo(settings.altSpeed.upload),
+            "alt-speed-time-enabled": false,
+            "alt-speed-time-begin": 540,
+            "alt-speed-time-end": 1020,
+            "alt-speed-time-day": 127,
+            "seedRatioLimit": .number(settings.seedRatio ?? 2),
+            "seedRatioLimited": .bool(settings.seedRatio != nil),
+            "idle-seeding-limit": 30,
+            "idle-seeding-limit-enabled": false,
+            "start-added-torrents": true,
+            "trash-original-torrent-files": false,
+            "rename-partial-files": false,
+            "incomplete-dir": .string(directory),
+            "incomplete-dir-enabled": false,
+            "download-queue-enabled": false,
+            "download-queue-size": .int(snapshot.torrents.count),
+            "seed-queue-enabled": false,
+            "seed-queue-size": .int(snapshot.torrents.count),
+            "queue-stalled-enabled": false,
+            "queue-stalled-minutes": 30,
+            "cache-size-mb": 4,
+            "blocklist-enabled": false,
+            "blocklist-size": 0,
+            "blocklist-url": "",
+            "script-torrent-done-enabled": false,
+            "script-torrent-done-filename": "",
+            "units": [
+                "speed-units": ["kB/s", "MB/s", "GB/s", "TB/s"], "speed-bytes": 1000,
+                "size-units": ["kB", "MB", "GB", "TB"], "size-bytes": 1000,
+                "memory-units": ["KiB", "MiB", "GiB", "TiB"], "memory-bytes": 1024,
+            ],
+        ]
+        if let wanted = arguments["fields"]?.array?.compactMap(\.string), !wanted.isEmpty {
+            let keep = Set(wanted)
+            out = out.filter { keep.contains($0.key) }
+        }
+        return out
+    }
+
+    func sessionSet(_ arguments: [String: JSONValue]) async throws -> [String: JSONValue] {
+        let fixed = ["peer-port", "peer-port-random-on-start", "peer-limit-global", "peer-limit-per-torrent", "dht-enabled",
+                     "pex-enabled", "utp-enabled", "lpd-enabled", "port-forwarding-enabled", "incomplete-dir-enabled",
+                     "download-queue-enabled", "seed-queue-enabled", "alt-speed-time-enabled", "blocklist-enabled",
+                     "script-torrent-done-enabled", "idle-seeding-limit-enabled"]
+        // Settings Shoal takes only at start: say so, rather than answer success and ignore them.
+        // `false` for a feature Shoal lacks is what it already is, so that passes.
+        let refused = fixed.filter { key in
+            guard let value = arguments[key] else { return false }
+            if key.hasSuffix("-enabled") || key == "peer-port-random-on-start" {
+                return value.bool == true && !(key == "dht-enabled" && session.config.dhtEnabled)
+                    && !(key == "pex-enabled" && session.config.pexEnabled)
+            }
+            if key == "peer-port" { return value.int != Int(session.listenPort) }
+            if key == "peer-limit-global" { return value.int != session.config.maxPeersTotal }
+            if key == "peer-limit-per-torrent" { return value.int != session.config.maxPeersPerTorrent }
+            return true
+        }
+        guard refused.isEmpty else {
+            throw MethodError("\(refused.joined(separator: ", ")): set at start (flags or config.toml), not while running")
+        }
+        if let name = arguments["encryption"]?.string {
+            guard let policy = Self.encryptionPolicy(name) else { throw MethodError("encryption: expected required, preferred or tolerated") }
+            try await session.setEncryption(policy)
+        }
+        if let directory = arguments["download-dir"]?.string {
+            guard directory.hasPrefix("/") else { throw MethodError("download-dir: must be an absolute path") }
+            await session.setDownloadDirectory(directory)
+        }
+        let settings = await session.sessionSettings
+        var upload = settings.normalUpload
+        var download = settings.normalDownload
+        if let value = try speedValue(arguments, "speed-limit-up") {
+            rememberedLimits.upload = value
+            if upload > 0 || arguments["speed-limit-up-enabled"]?.bool == true { upload = value * TransmissionRPC.speedUnit }
+        }
+        if let value = try speedValue(arguments, "speed-limit-down") {
+            rememberedLimits.download = value
+            if download > 0 || arguments["speed-limit-down-enabled"]?.bool == true { download = value * TransmissionRPC.speedUnit }
+        }
+        if let on = arguments["speed-limit-up-enabled"]?.bool {
+            if !on, upload > 0 { rememberedLimits.upload = upload / TransmissionRPC.speedUnit }
+            upload = on ? (upload > 0 ? upload : rememberedLimits.upload * TransmissionRPC.speedUnit) : 0
+        }
+        if let on = arguments["speed-limit-down-enabled"]?.bool {
+            if !on, download > 0 { rememberedLimits.download = download / TransmissionRPC.speedUnit }
+            download = on ? (download > 0 ? download : rememberedLimits.download * TransmissionRPC.speedUnit) : 0
+        }
+        if upload != settings.normalUpload || download != settings.normalDownload {
+            await session.setGlobalLimits(upload: upload, download: download)
+        }
+        let altUp = try speedValue(arguments, "alt-speed-up")
+        let altDown = try speedValue(arguments, "alt-speed-down")
+        let altOn = arguments["alt-speed-enabled"]?.bool
+        if altUp != nil || altDown != nil || altOn != nil {
+            await session.setAltSpeed(enabled: altOn, upload: altUp.map { $0 * TransmissionRPC.speedUnit }, download: altDown.map { $0 * TransmissionRPC.speedUnit })
+        }
+        if arguments["seedRatioLimit"] != nil || arguments["seedRatioLimited"] != nil {
+            let limit = arguments["seedRatioLimit"]?.double ?? settings.seedRatio ?? 2
+            guard limit >= 0 else { throw MethodError("seedRatioLimit: must be 0 or more") }
+            let limited = arguments["seedRatioLimited"]?.bool ?? (settings.seedRatio != nil)
+            await session.setSessionSeedRatio(limited ? limit : nil)
+        }
+        return [:]
+    }
+
+    /// A KiB/s setting, checked.
+    func speedValue(_ arguments: [String: JSONValue], _ key: String) throws -> Int? {
+        guard let value = arguments[key] else { return nil }
+        guard let number = value.int, number >= 0, number < Int(Int32.max) else { throw MethodError("\(key): expected a whole number of kB/s") }
+        return number
+    }
+
+    func sessionStats() async -> [String: JSONValue] {
+        let (snapshot, _) = await numberedSnapshot()
+        let uploaded = snapshot.torrents.reduce(Int64(0)) { $0 + $1.uploaded }
+        let downloaded = snapshot.torrents.reduce(Int64(0)) { $0 + $1.downloaded }
+        let start = startTotals ?? (uploaded, downloaded)
+        let seconds = Int64(Date().timeIntervalSince(started))
+        let paused = snapshot.torrents.filter { [.paused, .finished, .error].contains($0.activity) }.count
+        let current: JSONValue = ["uploadedBytes": .int(max(0, uploaded - start.uploaded)),
+                                  "downloadedBytes": .int(max(0, downloaded - start.downloaded)),
+                                  "filesAdded": .int(snapshot.torrents.count), "sessionCount": 1, "secondsActive": .int(seconds)]
+        let cumulative: JSONValue = ["uploadedBytes": .int(uploaded), "downloadedBytes": .int(downloaded),
+                                     "filesAdded": .int(snapshot.torrents.count), "sessionCount": 1, "secondsActive": .int(seconds)]
+        return [
+            "activeTorrentCount": .int(snapshot.torrents.count - paused),
+            "pausedTorrentCount": .int(paused),
+            "torrentCount": .int(snapshot.torrents.count),
+            "downloadSpeed": .int(Int64(snapshot.downloadRate)),
+            "uploadSpeed": .int(Int64(snapshot.uploadRate)),
+            "current-stats": current,
+            "cumulative-stats": cumulative,
+        ]
+    }
+
+    func freeSpace(_ arguments: [String: JSONValue]) throws -> [String: JSONValue] {
+        guard let path = arguments["path"]?.string else { throw MethodError("free-space: missing 'path'") }
+        guard path.hasPrefix("/") else { throw MethodError("free-space: '\(path)' is not an absolute path") }
+        guard let space = Self.freeBytes(path) else { throw MethodError("free-space: \(path): \(String(cString: strerror(errno)))") }
+        return ["path": .string(path), "size-bytes": .int(space.free), "total_size": .int(space.total)]
+    }
+
+    static func freeBytes(_ path: String) -> (free: Int64, total: Int64)? {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return nil }
+        return (Int64(info.f_bavail) * Int64(info.f_frsize), Int64(info.f_blocks) * Int64(info.f_frsize))
+    }
+}

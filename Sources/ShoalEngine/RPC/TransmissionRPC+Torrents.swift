@@ -1,0 +1,232 @@
+import Foundation
+import ShoalCore
+
+/// `torrent-get`, `torrent-add`, `torrent-set` and `torrent-set-location`.
+extension TransmissionRPC {
+    func torrentGet(_ arguments: [String: JSONValue]) async throws -> [String: JSONValue] {
+        let selection = try Self.selection(arguments["ids"])
+        let (_, numbered) = await numberedSnapshot()
+        let fields = arguments["fields"]?.array?.compactMap(\.string) ?? TorrentFields.defaultFields
+        var context = TorrentFields.Context()
+        context.lastActive = lastActive
+        context.sessionSeedRatio = await session.sessionSettings.seedRatio
+        for (position, entry) in numbered.enumerated() { context.queuePositions[entry.torrent.id] = position }
+        let chosen = select(selection, from: numbered)
+        var out: [String: JSONValue] = [:]
+        // Transmission 4's "table" format: a header row of field names, then one array per torrent.
+        if arguments["format"]?.string == "table" {
+            var rows: [JSONValue] = [.array(fields.map(JSONValue.string))]
+            for (id, torrent) in chosen {
+                rows.append(.array(fields.map { TorrentFields.value($0, torrent, id: id, context: context) ?? .null }))
+            }
+            out["torrents"] = .array(rows)
+        } else {
+            out["torrents"] = .array(chosen.map { TorrentFields.object($0.torrent, id: $0.id, fields: fields, context: context) })
+        }
+        if case .recentlyActive = selection { out["removed"] = .array(removals.map { .int($0.id) }) }
+        return out
+    }
+
+    func torrentAdd(_ arguments: [String: JSONValue]) async throws -> [String: JSONValue] {
+        let directory = arguments["download-dir"]?.string
+        if let directory, !directory.hasPrefix("/") { throw MethodError("download-dir: must be an absolute path") }
+        let paused = arguments["paused"]?.bool ?? false
+        let source = try await addSource(arguments)
+        let hash: InfoHash
+        let name: String
+        do {
+            switch source {
+            case .torrent(let metainfo):
+                name = metainfo.info.name
+                let visible = metainfo.info.files.filter { !$0.isPadding }.count
+                let priorities = try Self.addPriorities(arguments, fileCount: visible)
+                hash = try await session.add(metainfo, downloadDirectory: directory, paused: paused, filePriorities: priorities)
+            case .magnet(let magnet):
+                name = magnet.displayName ?? magnet.infoHash.hex
+                hash = try await session.add(magnet: magnet, downloadDirectory: directory, paused: paused)
+            }
+        } catch Session.SessionError.duplicate {
+            let (_, numbered) = await numberedSnapshot()
+            let hash = source.infoHash
+            let existing = numbered.first { $0.torrent.id == hash }
+            return ["torrent-duplicate": ["id": .int(existing?.id ?? 0), "name": .string(existing?.torrent.name ?? ""),
+                                          "hashString": .string(hash.hex)]]
+        }
+        if let labels = try Self.labels(arguments["labels"]), !labels.isEmpty { try await session.setLabels(hash, labels) }
+        let (_, numbered) = await numberedSnapshot()
+        let id = numbered.first { $0.torrent.id == hash }?.id ?? 0
+        return ["torrent-added": ["id": .int(id), "name": .string(name), "hashString": .string(hash.hex)]]
+    }
+
+    enum AddSource {
+        case torrent(Metainfo)
+        case magnet(MagnetLink)
+        var infoHash: InfoHash {
+            switch self {
+            case .torrent(let metainfo): return metainfo.infoHash
+            case .magnet(let magnet): return magnet.infoHash
+            }
+        }
+    }
+
+    /// `metainfo` (base64 .torrent bytes) or `filename` (a path on the daemon's machine, an
+    /// http URL, or a magnet link).
+    func addSource(_ arguments: [String: JSONValue]) async throws -> AddSource {
+        let bytes: [UInt8]
+        if let encoded = arguments["metainfo"]?.string {
+            guard let data = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters) else {
+                throw MethodError("invalid or corrupt torrent file: metainfo is not base64")
+            }
+            bytes = Array(data)
+        } else if let filename = arguments["filename"]?.string?.trimmingCharacters(in: .whitespacesAndNewlines) {
+            if filename.lowercased().hasPrefix("magnet:") {
+                do {
+                    return .magnet(try MagnetLink(parsing: filename))
+                } catch {
+                    throw MethodError("invalid magnet link: \(error.description)")
+                }
+            }
+            let lower = filename.lowercased()
+            if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
+                do {
+                    bytes = try await fetch(filename)
+                } catch {
+                    throw MethodError("cannot fetch \(filename): \(error)")
+                }
+            } else {
+                guard let data = FileManager.default.contents(atPath: (filename as NSString).expandingTildeInPath) else {
+                    throw MethodError("\(filename): cannot read the file (\(String(cString: strerror(errno))))")
+                }
+                bytes = Array(data)
+            }
+        } else {
+            throw MethodError("no filename or metainfo specified")
+        }
+        do {
+            return .torrent(try Metainfo(bytes: bytes))
+        } catch {
+            throw MethodError("invalid or corrupt torrent file: \(error)")
+        }
+    }
+
+    /// A new torrent's file priorities from `files-wanted`/`-unwanted` and `priority-*`; nil when none is named.
+    static func addPriorities(_ arguments: [String: JSONValue], fileCount: Int) throws -> [FilePriority]? {
+        let keys = ["files-wanted", "files-unwanted", "priority-high", "priority-low", "priority-normal"]
+        guard keys.contains(where: { arguments[$0] != nil }) else { return nil }
+        return try applyFileSettings(arguments, to: [FilePriority](repeating: .normal, count: fileCount))
+    }
+
+    /// Applies `files-wanted`, `files-unwanted` and `priority-*` (lists of file indices; an
+    /// empty list means every file, as in Transmission) to `priorities`.
+    static func applyFileSettings(_ arguments: [String: JSONValue], to current: [FilePriority]) throws -> [FilePriority] {
+        var priorities = current
+        var wanted = current.map { $0 != .skip }
+        var high = current.map { $0 == .high }
+        func indices(_ key: String) throws -> [Int]? {
+            guard let value = arguments[key] else { return nil }
+            guard let items = value.array else { throw MethodError("\(key): expected a list of file indices") }
+            if items.isEmpty { return Array(current.indices) }
+            return try items.map { item in
+                guard let index = item.int, current.indices.contains(index) else {
+                    throw MethodError("\(key): \(JSONWriter.string(item)) is not a file index (0..<\(current.count))")
+                }
+                return index
+            }
+        }
+        for index in try indices("files-wanted") ?? [] { wanted[index] = true }
+        for index in try indices("files-unwanted") ?? [] { wanted[index] = false }
+        for index in try indices("priority-high") ?? [] { high[index] = true }
+        // Shoal has no "low": low and normal are both normal.
+        for index in (try indices("priority-low") ?? []) + (try indices("priority-normal") ?? []) { high[index] = false }
+        for index in priorities.indices { priorities[index] = !wanted[index] ? .skip : (high[index] ? .high : .normal) }
+        return priorities
+    }
+
+    /// Transmission's labels: strings without commas.
+    static func labels(_ value: JSONValue?) throws -> [String]? {
+        guard let value else { return nil }
+        guard let items = value.array else { throw MethodError("labels: expected a list of strings") }
+        return try items.map { item in
+            guard let text = item.string, !text.contains(","), !text.isEmpty else { throw MethodError("labels: each must be a non-empty string without commas") }
+            return text.trimmingCharacters(in: .whitespaces)
+        }
+    }
+
+    func torrentSet(_ arguments: [String: JSONValue]) async throws -> [String: JSONValue] {
+        let unsupported = ["bandwidthPriority", "queuePosition", "seedIdleLimit", "seedIdleMode", "trackerAdd", "trackerRemove",
+                           "trackerReplace", "trackerList", "peer-limit", "group", "sequentialDownload", "honorsSessionLimits"]
+            .filter { arguments[$0] != nil }
+        // Keys a remote sends with their defaults on every change (stig, Transmission's web UI) pass.
+        let harmless = unsupported.filter { key in
+            (key == "honorsSessionLimits" && arguments[key]?.bool == true) || (key == "bandwidthPriority" && arguments[key]?.int == 0)
+        }
+        let refused = unsupported.filter { !harmless.contains($0) }
+        guard refused.isEmpty else { throw MethodError("\(refused.joined(separator: ", ")): not supported by Shoal") }
+        let labels = try Self.labels(arguments["labels"])
+        let ratioMode = arguments["seedRatioMode"]?.int
+        if let ratioMode, !(0...2).contains(ratioMode) { throw MethodError("seedRatioMode: expected 0, 1 or 2") }
+        let ratio = arguments["seedRatioLimit"]?.double
+        if let ratio, ratio < 0 { throw MethodError("seedRatioLimit: must be 0 or more") }
+        let downLimit = try speedValue(arguments, "downloadLimit")
+        let upLimit = try speedValue(arguments, "uploadLimit")
+        let fileKeys = ["files-wanted", "files-unwanted", "priority-high", "priority-low", "priority-normal"]
+        let location = arguments["location"]?.string
+        if let location, !location.hasPrefix("/") { throw MethodError("location: must be an absolute path") }
+        let (_, numbered) = await numberedSnapshot()
+        for (_, torrent) in select(try Self.selection(arguments["ids"]), from: numbered) {
+            let hash = torrent.id
+            do {
+                if fileKeys.contains(where: { arguments[$0] != nil }) {
+                    guard !torrent.files.isEmpty else { throw MethodError("\(torrent.name): no files yet (metadata still coming)") }
+                    try await session.setFilePriorities(hash, try Self.applyFileSettings(arguments, to: torrent.files.map(\.priority)))
+                }
+                if downLimit != nil || upLimit != nil || arguments["downloadLimited"] != nil || arguments["uploadLimited"] != nil {
+                    let down = Self.limit(value: downLimit, limited: arguments["downloadLimited"]?.bool, current: torrent.details.downloadLimit)
+                    let up = Self.limit(value: upLimit, limited: arguments["uploadLimited"]?.bool, current: torrent.details.uploadLimit)
+                    try await session.setTorrentLimits(hash, upload: up, download: down)
+                }
+                if ratioMode != nil || ratio != nil {
+                    var own: Double?
+                    if case .own(let current) = torrent.details.seedRatio { own = current }
+                    let goal: SeedRatioGoal
+                    switch ratioMode {
+                    case 0: goal = .session
+                    case 2: goal = .unlimited
+                    // Mode 1, or a limit alone (taken to mean "this torrent's own").
+                    default: goal = .own(ratio ?? own ?? session.config.seedRatioLimit ?? 2)
+                    }
+                    try await session.setSeedRatioGoal(hash, goal)
+                }
+                if let labels { try await session.setLabels(hash, labels) }
+                if let location { try await session.setLocation(hash, directory: location, move: false) }
+            } catch let error as MethodError {
+                throw error
+            } catch {
+                throw MethodError("\(torrent.name): \(error)")
+            }
+        }
+        return [:]
+    }
+
+    /// A per-torrent cap in bytes per second from Transmission's KiB value and its "limited" switch.
+    static func limit(value: Int?, limited: Bool?, current: Int) -> Int {
+        if limited == false { return 0 }
+        if let value { return value * TransmissionRPC.speedUnit }
+        return current
+    }
+
+    func torrentSetLocation(_ arguments: [String: JSONValue]) async throws -> [String: JSONValue] {
+        guard let location = arguments["location"]?.string else { throw MethodError("torrent-set-location: missing 'location'") }
+        guard location.hasPrefix("/") else { throw MethodError("location: must be an absolute path") }
+        let move = arguments["move"]?.bool ?? false
+        let (_, numbered) = await numberedSnapshot()
+        for (_, torrent) in select(try Self.selection(arguments["ids"]), from: numbered) {
+            do {
+                try await session.setLocation(torrent.id, directory: location, move: move)
+            } catch {
+                throw MethodError("\(torrent.name): \(error)")
+            }
+        }
+        return [:]
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+import ShoalCore
+
+/// Transmission's RPC (the version Transmission 3 and 4 remotes speak) over a `Session`: a
+/// request body in, a response body out. The HTTP side (`RPCServer`) only checks access and
+/// carries bytes; everything a method means is here.
+///
+/// Torrents get small integer ids, stable for the daemon's life, in the order they appear, as
+/// Transmission numbers them; a removed torrent's id is never reused.
+public actor TransmissionRPC {
+    /// Transmission 4.0's RPC version; 14 is the oldest whose requests we answer the same way.
+    public static let rpcVersion = 17
+    public static let rpcVersionMinimum = 14
+    /// Remotes (Sonarr, stig) parse a Transmission version from this; Shoal's follows.
+    public static let versionString = "4.0.6 (Shoal \(ShoalVersion.string))"
+    /// Speeds go over the RPC in kB/s of 1,000 bytes, as transmission-daemon counts them (and
+    /// says in `session-get`'s `units`).
+    public static let speedUnit = 1000
+
+    let session: Session
+    /// The `X-Transmission-Session-Id` the server hands out (`session-get` tells it too).
+    let sessionID: String
+    /// Fetches a `torrent-add` URL's body (an HTTP GET at the edge).
+    let fetch: @Sendable (String) async throws -> [UInt8]
+    /// `session-close`: the daemon shuts down.
+    let close: @Sendable () async -> Void
+
+    var ids: [InfoHash: Int] = [:]
+    var hashes: [Int: InfoHash] = [:]
+    var nextID = 1
+    /// Recently removed torrents' ids, for `recently-active`'s `removed` list.
+    var removals: [(id: Int, at: Date)] = []
+    /// Bytes moved per torrent at the last look, and when they last changed (`activityDate`).
+    var lastTotals: [InfoHash: Int64] = [:]
+    var lastActive: [InfoHash: Date] = [:]
+    /// What `speed-limit-*` was before it was turned off, so turning it on again restores it (KiB/s).
+    var rememberedLimits = (upload: 100, download: 100)
+    let started = Date()
+    var startTotals: (uploaded: Int64, downloaded: Int64)?
+
+    public init(session: Session, sessionID: String, fetch: @escaping @Sendable (String) async throws -> [UInt8],
+                close: @escaping @Sendable () async -> Void) {
+        self.session = session
+        self.sessionID = sessionID
+        self.fetch = fetch
+        self.close = close
+    }
+
+    /// A method's failure, reported as the response's `result` (HTTP 200, as Transmission does).
+    struct MethodError: Error {
+        var message: String
+        init(_ message: String) { self.message = message }
+    }
+
+    /// What the server sends back: an HTTP status and a JSON body.
+    public struct Reply: Sendable {
+        public var status: Int
+        public var body: [UInt8]
+    }
+
+    public func handle(_ body: [UInt8]) async -> Reply {
+        let request: JSONValue
+        do {
+            request = try JSONParser.parse(body)
+        } catch {
+            return Reply(status: 400, body: JSONWriter.bytes(["result": .string(error.description)]))
+        }
+        let tag = request["tag"]
+        var response: [String: JSONValue] = [:]
+        if let tag, tag.int != nil { response["tag"] = tag }
+        guard let method = request["method"]?.string else {
+            response["result"] = "no method name"
+            return Reply(status: 200, body: JSONWriter.bytes(.object(response)))
+        }
+        let arguments = request["arguments"]?.object ?? [:]
+        do {
+            response["arguments"] = .object(try await perform(method, arguments))
+            response["result"] = "success"
+        } catch let error as MethodError {
+            response["result"] = .string(error.message)
+            response["arguments"] = .object([:])
+        } catch {
+            response["result"] = .string("\(error)")
+            response["arguments"] = .object([:])
+        }
+        return Reply(status: 200, body: JSONWriter.bytes(.object(response)))
+    }
+
+    func perform(_ method: String, _ arguments: [String: JSONValue]) async throws -> [String: JSONValue] {
+        switch method {
+        case "session-get": return try await sessionGet(arguments)
+        case "session-set": return try await sessionSet(arguments)
+        case "session-stats": return await sessionStats()
+        case "session-close":
+            Task { await close() }
+            return [:]
+        case "free-space": return try freeSpace(arguments)
+        case "torrent-get": return try await torrentGet(arguments)
+        case "torrent-add": return try await torrentAdd(arguments)
+        case "torrent-start", "torrent-start-now": return try await act(arguments) { try await $0.resume($1) }
+        case "torrent-stop": return try await act(arguments) { try await $0.pause($1) }
+        case "torrent-verify": return try await act(arguments) { try await $0.verify($1) }
+        case "torrent-reannounce": return try await act(arguments) { try await $0.reannounce($1) }
+        case "torrent-remove":
+            let delete = arguments["delete-local-data"]?.bool ?? false
+            return try await act(arguments) { try await $0.remove($1, deleteData: delete) }
+        case "torrent-set": return try await torrentSet(arguments)
+        case "torrent-set-location": return try await torrentSetLocation(arguments)
+        case "torrent-rename-path", "port-test", "blocklist-update", "queue-move-top", "queue-move-up", "queue-move-down",
+             "queue-move-bottom", "group-set", "group-get":
+            throw MethodError("\(method) is not supported by Shoal")
+        default:
+            throw MethodError("method name not recognized")
+        }
+    }
+
+    // MARK: - Ids
+
+    /// The session's torrents now, every one numbered; ids of torrents gone are noted as removed.
+    func numberedSnapshot() async -> (SessionSnapshot, [(id: Int, torrent: TorrentSnapshot)]) {
+        let snapshot = await session.snapshot()
+        let now = Date()
+        var present = Set<InfoHash>()
+        var numbered: [(id: Int, torrent: TorrentSnapshot)] = []
+        numbered.reserveCapacity(snapshot.torrents.count)
+        for torrent in snapshot.torrents {
+            present.insert(torrent.id)
+            let id: Int
+            if let known = ids[torrent.id] {
+                id = known
+            } else {
+                id = nextID
+                nextID += 1
+                ids[torrent.id] = id
+                hashes[id] = torrent.id
+            }
+            let moved = torrent.uploaded + torrent.downloaded
+            if lastTotals[torrent.id] != moved || torrent.downloadRate >= 1 || torrent.uploadRate >= 1 {
+                if lastTotals[torrent.id] != nil || moved > 0 { lastActive[torrent.id] = now }
+                lastTotals[torrent.id] = moved
+            }
+            numbered.append((id, torrent))
+        }
+        if present.count != ids.count {
+            for (hash, id) in ids where !present.contains(hash) {
+                ids[hash] = nil
+                hashes[id] = nil
+                lastTotals[hash] = nil
+                lastActive[hash] = nil
+                removals.append((id, now))
+            }
+        }
+        removals.removeAll { now.timeIntervalSince($0.at) > 60 }
+        if startTotals == nil {
+            startTotals = (snapshot.torrents.reduce(0) { $0 + $1.uploaded }, snapshot.torrents.reduce(0) { $0 + $1.downloaded })
+        }
+        return (snapshot, numbered)
+    }
+
+    /// Which torrents `ids` names: absent for all; a number, a hash, or a list of either; or
+    /// `"recently-active"` (changed within the last minute).
+    enum Selection {
+        case all
+        case recentlyActive
+        case some(ids: Set<Int>, hashes: Set<String>)
+    }
+
+    static func selection(_ value: JSONValue?) throws -> Selection {
+        guard let value else { return .all }
+        if value.string == "recently-active" { return .recentlyActive }
+        let items = value.array ?? [value]
+        var ids = Set<Int>()
+        var hashes = Set<String>()
+        for item in items {
+            if let id = item.int {
+                ids.insert(id)
+            } else if let text = item.string, text.count == 40, text.allSatisfy(\.isHexDigit) {
+                hashes.insert(text.lowercased())
+            } else if let text = item.string, let id = Int(text) {
+                ids.insert(id)
+            } else {
+                throw MethodError("invalid id \(JSONWriter.string(item))")
+            }
+        }
+        return .some(ids: ids, hashes: hashes)
+    }
+
+    func select(_ selection: Selection, from numbered: [(id: Int, torrent: TorrentSnapshot)]) -> [(id: Int, torrent: TorrentSnapshot)] {
+        switch selection {
+        case .all: return numbered
+        case .recentlyActive:
+            let now = Date()
+            return numbered.filter { lastActive[$0.torrent.id].map { now.timeIntervalSince($0) <= 60 } ?? false }
+        case .some(let ids, let hashes):
+            return numbered.filter { ids.contains($0.id) || hashes.contains($0.torrent.id.hex) }
+        }
+    }
+
+    /// Runs `action` on each selected torrent; the first failure is the method's result, after
+    /// the others were tried.
+    func act(_ arguments: [String: JSONValue], _ action: (Session, InfoHash) async throws -> Void) async throws -> [String: JSONValue] {
+        let (_, numbered) = await numberedSnapshot()
+        var failure: (any Error)?
+        for (_, torrent) in select(try Self.selection(arguments["ids"]), from: numbered) {
+            do {
+                try await action(session, torrent.id)
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw MethodError("\(failure)") }
+        return [:]
+    }
+}
