@@ -148,7 +148,10 @@ struct TorrentFields {
         case "webseeds": return []
         case "peersFrom": return peersFrom(t)
         case "peers": return .array(t.peers.map(PeerFields.object))
-        case "files": return .array(t.files.map { ["name": .string($0.path), "length": .int($0.size), "bytesCompleted": .int($0.haveSize)] })
+        case "files":
+            // Transmission names a multi-file torrent's files with the folder they are in.
+            let prefix = t.details.isSingleFile ? "" : t.name + "/"
+            return .array(t.files.map { ["name": .string(prefix + $0.path), "length": .int($0.size), "bytesCompleted": .int($0.haveSize)] })
         case "fileStats":
             return .array(t.files.map {
                 ["bytesCompleted": .int($0.haveSize), "wanted": .bool($0.priority != .skip), "priority": .int(priority($0.priority))]

@@ -120,6 +120,8 @@ public struct TorrentDetails: Sendable, Hashable {
     public var uploadLimit = 0
     public var downloadLimit = 0
     public var magnetURI: String?
+    /// A single-file torrent's one file is the torrent's name; a multi-file one's are below it.
+    public var isSingleFile = true
     /// The download directory the torrent's top-level file or folder is in.
     public var location = ""
     public init() {}

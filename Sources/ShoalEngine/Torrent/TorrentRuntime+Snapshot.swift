@@ -40,6 +40,7 @@ extension TorrentRuntime {
         }
         var details = TorrentDetails()
         details.pieceLength = info.pieceLength
+        details.isSingleFile = info.isSingleFile
         details.comment = metainfo.comment
         details.createdBy = metainfo.createdBy
         details.creationDate = metainfo.creationDate
