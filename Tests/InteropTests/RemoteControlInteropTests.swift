@@ -117,6 +117,40 @@ struct RemoteControlInteropTests {
         await harness.stopAll()
     }
 
+    /// stig (PyPI) in tmux: its list shows the daemon's torrent, and its `stop` command pauses it.
+    @Test(.enabled(if: (RemoteControlInteropTests.venvPython != nil && ExternalProcess.available("tmux"))
+        || ProcessInfo.processInfo.environment["CI"] != nil))
+    func stigListsAndPauses() async throws {
+        let python = try #require(Self.venvPython, "no venv with stig: run .ci/run, or set SHOAL_VENV")
+        let stig = URL(fileURLWithPath: python).deletingLastPathComponent().appendingPathComponent("stig").path
+        let swarm = try await Self.swarm()
+        let harness = swarm.harness
+        let daemon = try await ShoalDaemon.start(in: harness.root, name: "daemon-stig")
+        defer { daemon.process.stop() }
+        #expect(await daemon.remote(["-a", swarm.albumTorrent.path]).output.contains("success"))
+        #expect(await harness.waitUntil(timeout: .seconds(60)) { await daemon.listRow("album")?.contains("100%") == true })
+        // stig keeps its settings under $HOME; the test gives it a home of its own.
+        let home = harness.root.appendingPathComponent("stig-home")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let rc = home.appendingPathComponent("rc")
+        try "set connect.host 127.0.0.1\nset connect.port \(daemon.rpcPort)\n".write(to: rc, atomically: true, encoding: .utf8)
+        let tmux = try await TmuxSession.start("HOME='\(home.path)' LANG=C.UTF-8 TERM=xterm-256color '\(stig)' -c '\(rc.path)' --tui")
+        defer { Task { await tmux.stop() } }
+        let connected = try await tmux.waitFor(.seconds(30)) { $0.contains("Shoal") && $0.contains("all [1]") }
+        #expect(connected.contains("all [1]"), "\(connected)")
+        try await tmux.keys("M-2")
+        let listed = try await tmux.waitFor(.seconds(20)) { TmuxSession.line($0, "album").contains("seeding") }
+        #expect(TmuxSession.line(listed, "album").contains("seeding"), "\(listed)")
+        try await tmux.keys(":")
+        try await tmux.type("stop album")
+        try await tmux.keys("Enter")
+        let stopped = try await tmux.waitFor(.seconds(20)) { TmuxSession.line($0, "album").contains("stopped") }
+        #expect(TmuxSession.line(stopped, "album").contains("stopped"), "\(stopped)")
+        #expect(await harness.waitUntil(timeout: .seconds(10)) { await daemon.listRow("album")?.contains("Stopped") == true })
+        await tmux.stop()
+        await harness.stopAll()
+    }
+
     static var venvPython: String? {
         let environment = ProcessInfo.processInfo.environment["SHOAL_VENV"]
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
