@@ -7,7 +7,7 @@ struct ShoalCommand: AsyncParsableCommand {
         commandName: "shoal",
         abstract: "A BitTorrent download manager for the terminal.",
         version: ShoalVersion.string,
-        subcommands: [RunCommand.self, DemoCommand.self, CreateCommand.self, InfoCommand.self, TrackerCommand.self, ConfigCommand.self],
+        subcommands: [RunCommand.self, AttachCommand.self, DemoCommand.self, CreateCommand.self, InfoCommand.self, TrackerCommand.self, ConfigCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

@@ -12,6 +12,11 @@ enum TorrentSource: Sendable {
         let description: String
     }
 
+    /// A path typed into the interface with `~` expanded (a magnet link as it is).
+    static func expanded(_ text: String) -> String {
+        text.lowercased().hasPrefix("magnet:") ? text : (text as NSString).expandingTildeInPath
+    }
+
     static func load(_ argument: String) throws(LoadError) -> TorrentSource {
         let trimmed = argument.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.lowercased().hasPrefix("magnet:") {

@@ -62,7 +62,7 @@ public struct CloseCounts: Sendable, Hashable {
 
     public init() {}
 
-    public mutating func add(_ kind: CloseReason.Kind) { counts[kind, default: 0] += 1 }
+    public mutating func add(_ kind: CloseReason.Kind, count: Int = 1) { counts[kind, default: 0] += count }
 
     public subscript(kind: CloseReason.Kind) -> Int { counts[kind] ?? 0 }
 

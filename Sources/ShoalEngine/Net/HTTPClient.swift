@@ -90,7 +90,12 @@ public enum HTTPClient {
     }
 
     static func describe(_ error: any Error) -> String {
-        if let io = error as? IOError { return io.description }
+        // "connection refused", not NIO's nest of every address tried.
+        if let failed = error as? NIOConnectionError {
+            if let first = failed.connectionErrors.first { return describe(first.error) }
+            if let dns = failed.dnsAAAAError ?? failed.dnsAError { return "cannot resolve \(failed.host): \(dns)" }
+        }
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)).lowercased() }
         if case ChannelError.connectTimeout = error { return "connection timed out" }
         return "\(error)"
     }

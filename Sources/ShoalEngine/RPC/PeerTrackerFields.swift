@@ -90,19 +90,29 @@ enum TrackerFields {
     }
 }
 
-/// Fields only `shoal attach` asks for: what the interface draws that Transmission has no name for.
+/// Fields only `shoal attach` asks for: what the interface draws that Transmission has no name
+/// for. `shoal` is light (asked for every torrent), `shoal-detail` is the selected torrent's.
 enum ShoalExtension {
     static func object(_ t: TorrentSnapshot) -> JSONValue {
         [
-            "piecesInProgress": .array(t.piecesInProgress.map { .int($0) }),
-            "peerPieces": .array(t.peers.map { .string(Data($0.pieces.bytes).base64EncodedString()) }),
-            "closeReasons": .object(Dictionary(uniqueKeysWithValues: t.closeReasons.counts.map { ($0.key.rawValue, JSONValue.int($0.value)) })),
+            "activity": .string(t.activity.rawValue),
+            "wantedSize": .int(t.wantedSize),
+            "haveSize": .int(t.haveSize),
+            "path": .string(t.downloadDirectory),
             "hashFailures": .int(t.hashFailures),
             "bannedPeers": .int(t.bannedPeers),
             "piecesHashedOnCheck": .int(t.piecesHashedOnCheck),
-            "activity": .string(t.activity.rawValue),
-            "wantedSize": .int(t.wantedSize),
+            "closeReasons": .object(Dictionary(uniqueKeysWithValues: t.closeReasons.counts.map { ($0.key.rawValue, JSONValue.int($0.value)) })),
+        ]
+    }
+
+    static func detail(_ t: TorrentSnapshot) -> JSONValue {
+        [
+            "piecesInProgress": .array(t.piecesInProgress.map { .int($0) }),
+            "availability": .array(t.availability.map { .int($0) }),
+            "peerPieces": .array(t.peers.map { .string(Data($0.pieces.bytes).base64EncodedString()) }),
             "filePriorities": .array(t.files.map { .int($0.priority.rawValue) }),
+            "trackerStatus": .array(t.trackers.map { .string($0.status) }),
         ]
     }
 }

@@ -166,6 +166,7 @@ struct TorrentFields {
         case "primary-mime-type": return "application/octet-stream"
         case "torrentFile": return ""
         case "shoal": return ShoalExtension.object(t)
+        case "shoal-detail": return ShoalExtension.detail(t)
         default: return nil
         }
     }

@@ -34,7 +34,7 @@ extension TransmissionRPC {
             "version": .string(Self.versionString),
             "session-id": .string(sessionID),
             "download-dir": .string(directory),
-            "download-dir-free-space": .int(Self.freeBytes(directory)?.free ?? -1),
+            "download-dir-free-space": .int(DiskSpace.of(directory)?.free ?? -1),
             "config-dir": .string(config.stateDirectory ?? ""),
             "peer-port": .int(Int(session.listenPort)),
             "peer-port-random-on-start": false,
@@ -190,13 +190,7 @@ extension TransmissionRPC {
     func freeSpace(_ arguments: [String: JSONValue]) throws -> [String: JSONValue] {
         guard let path = arguments["path"]?.string else { throw MethodError("free-space: missing 'path'") }
         guard path.hasPrefix("/") else { throw MethodError("free-space: '\(path)' is not an absolute path") }
-        guard let space = Self.freeBytes(path) else { throw MethodError("free-space: \(path): \(String(cString: strerror(errno)))") }
+        guard let space = DiskSpace.of(path) else { throw MethodError("free-space: \(path): \(String(cString: strerror(errno)))") }
         return ["path": .string(path), "size-bytes": .int(space.free), "total_size": .int(space.total)]
-    }
-
-    static func freeBytes(_ path: String) -> (free: Int64, total: Int64)? {
-        var info = statvfs()
-        guard statvfs(path, &info) == 0 else { return nil }
-        return (Int64(info.f_bavail) * Int64(info.f_frsize), Int64(info.f_blocks) * Int64(info.f_frsize))
     }
 }

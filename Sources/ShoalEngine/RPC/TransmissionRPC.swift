@@ -106,6 +106,11 @@ public actor TransmissionRPC {
             return try await act(arguments) { try await $0.remove($1, deleteData: delete) }
         case "torrent-set": return try await torrentSet(arguments)
         case "torrent-set-location": return try await torrentSetLocation(arguments)
+        case "shoal-session": return await shoalSession(arguments)
+        case "shoal-set-seeding":
+            let seed = arguments["seed"]?.bool ?? true
+            return try await act(arguments) { try await $0.setSeeding($1, seed) }
+        case "shoal-set-limits": return try await shoalSetLimits(arguments)
         case "torrent-rename-path", "port-test", "blocklist-update", "queue-move-top", "queue-move-up", "queue-move-down",
              "queue-move-bottom", "group-set", "group-get":
             throw MethodError("\(method) is not supported by Shoal")

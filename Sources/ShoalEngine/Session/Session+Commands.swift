@@ -56,6 +56,16 @@ extension Session {
     public func report(_ message: String, level: Logger.Level = .warning) {
         logger.log(level: level, "\(message)")
         errors.append(message)
+        noticeCount += 1
+        recentNotices.append(message)
+        if recentNotices.count > 100 { recentNotices.removeFirst(recentNotices.count - 100) }
+    }
+
+    /// Notices reported after the `after`-th (up to the last 100), and how many there have been:
+    /// a remote interface asks for what is new without taking them from the local one.
+    public func notices(after: Int) -> (count: Int, messages: [String]) {
+        let new = max(0, min(noticeCount - after, recentNotices.count))
+        return (noticeCount, Array(recentNotices.suffix(new)))
     }
 
     /// Problems and notices since the last call, for the front end to show.

@@ -51,6 +51,9 @@ public actor Session {
     var entries: [InfoHash: Entry] = [:]
     var order: [InfoHash] = []
     var errors: [String] = []
+    /// The last notices and how many were ever reported (see `notices(after:)`).
+    var recentNotices: [String] = []
+    var noticeCount = 0
     /// Torrents with a command under way, and the commands waiting for their turn (see `serialized`).
     var commandWaiters: [InfoHash: [CheckedContinuation<Void, Never>]] = [:]
     /// Incoming connections that never reached a torrent, by why (see `Session+Incoming`).

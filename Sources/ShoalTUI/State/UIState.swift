@@ -63,6 +63,8 @@ public struct UIState: Sendable {
     /// Lists a directory for the add prompt's Tab completion (the local disk unless a test says).
     public var listDirectory: PathCompletion.Lister = PathCompletion.local
     public var homeDirectory = NSHomeDirectory()
+    /// Attached to a daemon: quitting only detaches, so it asks nothing first.
+    public var detaches = false
 
     public init() {}
 
@@ -80,7 +82,7 @@ public struct UIState: Sendable {
 
     private mutating func quit(_ snapshot: SessionSnapshot) -> [UICommand] {
         let active = Self.activeCount(snapshot)
-        if active == 0 { return [.quit] }
+        if active == 0 || detaches { return [.quit] }
         prompt = .confirmQuit(active: active)
         return []
     }

@@ -6,6 +6,10 @@ public struct Screen: Sendable {
     public var glyphs: Glyphs
     /// Free bytes in the download directory, measured by the caller (nil when unknown).
     public var freeDiskBytes: Int64?
+    /// The daemon this interface is attached to (`shoal attach`), shown in the title.
+    public var attachedTo: String?
+    /// A problem shown in place of the status bar while it lasts (a lost daemon).
+    public var banner: String?
 
     public init(glyphs: Glyphs = .unicode, freeDiskBytes: Int64? = nil) {
         self.glyphs = glyphs
@@ -42,11 +46,19 @@ public struct Screen: Sendable {
         x = buffer.put("\(count) torrent\(count == 1 ? "" : "s")  ", x: x + 1, y: 0, style: .dim)
         x = buffer.put("\(glyphs.down) \(Format.rate(snapshot.downloadRate))", x: x, y: 0, style: .downloading)
         x = buffer.put("  \(glyphs.up) \(Format.rate(snapshot.uploadRate))", x: x, y: 0, style: .seeding)
-        let help = "? help  q quit "
+        if let attachedTo {
+            x = buffer.put("  attached to \(attachedTo)", x: x, y: 0, style: .dim)
+        }
+        let help = attachedTo == nil ? "? help  q quit " : "? help  q detach "
         if x + 2 + help.count <= buffer.width { buffer.put(help, x: buffer.width - help.count, y: 0, style: .dim) }
     }
 
     private func drawStatus(_ buffer: inout CellBuffer, _ snapshot: SessionSnapshot, state: UIState, y: Int) {
+        if let banner {
+            buffer.fill(y: y, style: .error)
+            buffer.put(" " + banner, x: 0, y: y, style: .error)
+            return
+        }
         buffer.fill(y: y, style: .statusBar)
         func limit(_ value: Int) -> String { value == 0 ? "∞" : ByteCount.format(Int64(value)) + "/s" }
         var parts = [

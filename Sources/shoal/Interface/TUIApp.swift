@@ -12,19 +12,36 @@ import Synchronization
 /// commands to the session; only `Sendable` values cross between the two sides.
 enum TUIApp {
     static func run(session: Session, theme: Theme, downloadDirectory: String) async throws(Terminal.Unavailable) {
-        let shared = Exchange(await session.snapshot())
+        try await run(backend: LocalBackend(session: session, downloadDirectory: downloadDirectory), theme: theme)
+    }
+
+    static func run(backend: some InterfaceBackend, theme: Theme) async throws(Terminal.Unavailable) {
+        let first = try? await backend.refresh(selected: nil)
+        let shared = Exchange(first ?? .empty)
+        if first == nil { shared.banner.withLock { $0 = "connecting to \(backend.title ?? "the daemon")…" } }
         let (commands, commandSink) = AsyncStream.makeStream(of: UICommand.self)
 
         let result: Result<Void, Terminal.Unavailable> = await withTaskGroup(of: Result<Void, Terminal.Unavailable>?.self) { group in
             group.addTask {
                 // Snapshots a few times a second, and the free space in the download directory.
+                // A daemon that cannot be reached is retried every second, under a banner.
                 while !Task.isCancelled {
-                    let snapshot = await session.snapshot()
-                    let reports = await session.takeErrors()
-                    shared.latest.withLock { $0 = snapshot }
+                    do {
+                        let snapshot = try await backend.refresh(selected: shared.selected.withLock { $0 })
+                        shared.latest.withLock { $0 = snapshot }
+                        let wasLost = shared.banner.withLock { banner in
+                            defer { banner = nil }
+                            return banner != nil
+                        }
+                        if wasLost { shared.notices.withLock { $0.append("connected to \(backend.title ?? "the daemon")") } }
+                    } catch {
+                        shared.banner.withLock { $0 = "\(error) — retrying" }
+                    }
                     shared.version.add(1, ordering: .relaxed)
+                    let reports = await backend.notices()
                     if !reports.isEmpty { shared.notices.withLock { $0.append(contentsOf: reports.reversed()) } }
-                    shared.freeDisk.withLock { $0 = Self.freeBytes(downloadDirectory) }
+                    let free = await backend.freeDiskBytes()
+                    shared.freeDisk.withLock { $0 = free }
                     try? await Task.sleep(for: .milliseconds(500))
                 }
                 return nil
@@ -39,14 +56,15 @@ enum TUIApp {
             }
             group.addTask {
                 for await command in commands {
-                    if let notice = await Self.perform(command, on: session) { shared.notices.withLock { $0.append(notice) } }
+                    if let notice = await backend.perform(command) { shared.notices.withLock { $0.append(notice) } }
                 }
                 return nil
             }
             group.addTask {
                 await withCheckedContinuation { continuation in
                     let thread = Thread {
-                        continuation.resume(returning: Self.uiLoop(theme: theme, shared: shared, commands: commandSink))
+                        continuation.resume(returning: Self.uiLoop(theme: theme, shared: shared, commands: commandSink,
+                                                                   title: backend.title, detaches: backend.detaches))
                     }
                     thread.name = "shoal-terminal"
                     thread.start()
@@ -66,8 +84,8 @@ enum TUIApp {
     }
 
     /// The terminal thread: draw, read a key, turn it into commands; until quit.
-    private static func uiLoop(theme: Theme, shared: Exchange, commands: AsyncStream<UICommand>.Continuation)
-        -> Result<Void, Terminal.Unavailable>
+    private static func uiLoop(theme: Theme, shared: Exchange, commands: AsyncStream<UICommand>.Continuation, title: String?,
+                               detaches: Bool) -> Result<Void, Terminal.Unavailable>
     {
         let terminal: Terminal
         do {
@@ -77,7 +95,9 @@ enum TUIApp {
         }
         defer { terminal.stop() }
         var state = UIState()
+        state.detaches = detaches
         var screen = Screen(glyphs: terminal.unicode ? .unicode : .ascii)
+        screen.attachedTo = title
         // A frame is drawn when something changed: a new snapshot, a notice, a key or a resize.
         // Idle, that is twice a second, the snapshots' pace.
         var drawnVersion = -1
@@ -91,6 +111,11 @@ enum TUIApp {
             }
             if let notice = shared.notices.withLock({ $0.popLast() }) {
                 state.message = notice
+                dirty = true
+            }
+            let banner = shared.banner.withLock { $0 }
+            if banner != screen.banner {
+                screen.banner = banner
                 dirty = true
             }
             if dirty {
@@ -107,36 +132,11 @@ enum TUIApp {
                 if command == .quit { return .success(()) }
                 commands.yield(command)
             }
+            // The async side asks the daemon for this torrent's pieces, peers and files.
+            let selected = state.inDetail ? state.selected(snapshot)?.id : nil
+            shared.selected.withLock { $0 = selected }
         }
         return .success(())
-    }
-
-    /// Carries out one command; returns a line to show the user.
-    private static func perform(_ command: UICommand, on session: Session) async -> String? {
-        do {
-            switch command {
-            case .add(let path):
-                let expanded = path.lowercased().hasPrefix("magnet:") ? path : (path as NSString).expandingTildeInPath
-                let source = try TorrentSource.load(expanded)
-                try await session.add(source)
-                return "added \(source.name)"
-            case .pause(let id): try await session.pause(id)
-            case .resume(let id): try await session.resume(id)
-            case .setSeeding(let id, let seed): try await session.setSeeding(id, seed)
-            case .remove(let id, let deleteData): try await session.remove(id, deleteData: deleteData)
-            case .setFilePriorities(let id, let priorities): try await session.setFilePriorities(id, priorities)
-            case .verify(let id): try await session.verify(id)
-            case .reannounce(let id): try await session.reannounce(id)
-            case .setGlobalLimits(let up, let down):
-                let snapshot = await session.snapshot()
-                await session.setGlobalLimits(upload: up.map { $0 * 1024 } ?? snapshot.uploadLimit,
-                                              download: down.map { $0 * 1024 } ?? snapshot.downloadLimit)
-            case .quit: break
-            }
-            return nil
-        } catch {
-            return "\(error)"
-        }
     }
 
     /// What the async side hands the terminal thread.
@@ -145,14 +145,12 @@ enum TUIApp {
         let freeDisk = Mutex<Int64?>(nil)
         let notices = Mutex<[String]>([])
         let quitRequested = Atomic<Bool>(false)
+        /// Shown in place of the status bar while the daemon cannot be reached.
+        let banner = Mutex<String?>(nil)
+        /// The torrent whose details are open, for a remote backend to fetch them.
+        let selected = Mutex<InfoHash?>(nil)
         /// Counts snapshots, so the terminal thread redraws only when a new one came.
         let version = Atomic<Int>(0)
         init(_ snapshot: SessionSnapshot) { latest = Mutex(snapshot) }
-    }
-
-    static func freeBytes(_ directory: String) -> Int64? {
-        var info = statvfs()
-        guard statvfs(directory, &info) == 0 else { return nil }
-        return Int64(info.f_bavail) * Int64(info.f_frsize)
     }
 }

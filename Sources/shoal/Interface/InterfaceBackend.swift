@@ -1,0 +1,63 @@
+import Foundation
+import ShoalCore
+import ShoalEngine
+import ShoalTUI
+
+/// What the full-screen interface runs on: the session in this process, or a daemon reached
+/// through its RPC (`shoal attach`). The interface only reads snapshots and sends commands,
+/// so both look the same to it.
+protocol InterfaceBackend: Sendable {
+    /// The state now; `selected` is the torrent whose details are open (a remote backend
+    /// fetches its pieces, peers and files). Throws when the state cannot be had.
+    func refresh(selected: InfoHash?) async throws -> SessionSnapshot
+    /// Notices since the last call.
+    func notices() async -> [String]
+    func freeDiskBytes() async -> Int64?
+    /// Carries out one command; returns a line to show the user.
+    func perform(_ command: UICommand) async -> String?
+    /// "attached to …" in the title; nil for the local session.
+    var title: String? { get }
+    /// Whether quitting leaves the engine running (and so asks nothing first).
+    var detaches: Bool { get }
+}
+
+/// The session in this process.
+struct LocalBackend: InterfaceBackend {
+    let session: Session
+    let downloadDirectory: String
+
+    var title: String? { nil }
+    var detaches: Bool { false }
+
+    func refresh(selected: InfoHash?) async -> SessionSnapshot { await session.snapshot() }
+
+    func notices() async -> [String] { await session.takeErrors() }
+
+    func freeDiskBytes() async -> Int64? { DiskSpace.of(downloadDirectory)?.free }
+
+    func perform(_ command: UICommand) async -> String? {
+        do {
+            switch command {
+            case .add(let path):
+                let source = try TorrentSource.load(TorrentSource.expanded(path))
+                try await session.add(source)
+                return "added \(source.name)"
+            case .pause(let id): try await session.pause(id)
+            case .resume(let id): try await session.resume(id)
+            case .setSeeding(let id, let seed): try await session.setSeeding(id, seed)
+            case .remove(let id, let deleteData): try await session.remove(id, deleteData: deleteData)
+            case .setFilePriorities(let id, let priorities): try await session.setFilePriorities(id, priorities)
+            case .verify(let id): try await session.verify(id)
+            case .reannounce(let id): try await session.reannounce(id)
+            case .setGlobalLimits(let up, let down):
+                let snapshot = await session.snapshot()
+                await session.setGlobalLimits(upload: up.map { $0 * 1024 } ?? snapshot.uploadLimit,
+                                              download: down.map { $0 * 1024 } ?? snapshot.downloadLimit)
+            case .quit: break
+            }
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+}
