@@ -37,7 +37,7 @@ struct RemoteControlTests {
         let access = RPCAccess(credentials: credentials)
         let rpc = TransmissionRPC(session: session, sessionID: access.sessionID, fetch: { _ in [] }, close: {})
         let server = try await RPCServer.start(rpc: rpc, access: access, bind: ["127.0.0.1"], port: 0, limits: limits,
-                                               logger: Logger(label: "test"))
+                                               logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         Task { await server.run() }
         return Daemon(harness: harness, session: session, server: server, access: access)
     }

@@ -308,6 +308,9 @@ public actor DHTNode {
     static let refreshedBuckets = 3
 
     private func maintain() async {
+        // A bootstrap that met nobody (the nodes were slow or not up yet) is tried again soon,
+        // 5 s doubling up to the maintenance interval, not a whole interval later.
+        var emptyRetry = Duration.seconds(5)
         while !Task.isCancelled {
             if table.count < RoutingTable.bucketSize { await bootstrap() }
             let now = ContinuousClock.now
@@ -319,7 +322,13 @@ public actor DHTNode {
             }
             store.expire(now: now)
             tokens.rotateIfDue(now: now, using: &rng)
-            try? await Task.sleep(for: maintenanceInterval)
+            if table.count == 0 && !bootstrapNodes.isEmpty {
+                try? await Task.sleep(for: min(emptyRetry, maintenanceInterval))
+                emptyRetry = emptyRetry * 2
+            } else {
+                emptyRetry = .seconds(5)
+                try? await Task.sleep(for: maintenanceInterval)
+            }
         }
     }
 }
