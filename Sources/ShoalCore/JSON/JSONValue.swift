@@ -11,6 +11,10 @@ public enum JSONValue: Sendable, Equatable {
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
+    /// JSON text already written (by `JSONWriter`), spliced in as it is: a large answer's rows
+    /// are written once, in their own field order, instead of built as values and then sorted.
+    /// The parser never makes one.
+    case raw([UInt8])
 
     public static func int<T: BinaryInteger>(_ value: T) -> JSONValue { .number(Double(value)) }
 

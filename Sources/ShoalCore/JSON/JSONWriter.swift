@@ -13,6 +13,7 @@ public enum JSONWriter {
     public static func write(_ value: JSONValue, into out: inout [UInt8]) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
+        case .raw(let text): out.append(contentsOf: text)
         case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
         case .number(let number): writeNumber(number, into: &out)
         case .string(let text): writeString(text, into: &out)
@@ -35,7 +36,19 @@ public enum JSONWriter {
         }
     }
 
-    static func writeNumber(_ number: Double, into out: inout [UInt8]) {
+    /// An object with its members in the order given (duplicates are the caller's business).
+    public static func writeObject(_ members: [(String, JSONValue)], into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        for (index, member) in members.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            writeString(member.0, into: &out)
+            out.append(UInt8(ascii: ":"))
+            write(member.1, into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    public static func writeNumber(_ number: Double, into out: inout [UInt8]) {
         // JSON has no NaN or infinity; Transmission sends -1 for "none" and so do we where it does.
         guard number.isFinite else {
             out.append(contentsOf: "null".utf8)
@@ -48,7 +61,7 @@ public enum JSONWriter {
         }
     }
 
-    static func writeString(_ text: String, into out: inout [UInt8]) {
+    public static func writeString(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {

@@ -32,13 +32,20 @@ struct TorrentFields {
     /// The fields Transmission's own remotes use most, for a request that names none.
     static let defaultFields = ["id", "name", "status", "percentDone", "rateDownload", "rateUpload", "totalSize", "hashString"]
 
-    static func object(_ torrent: TorrentSnapshot, id: Int, fields: [String], context: Context) -> JSONValue {
-        var out: [String: JSONValue] = [:]
-        out.reserveCapacity(fields.count)
+    /// A torrent's `fields` written straight to JSON text, members in the order asked: what
+    /// `torrent-get` sends (10,000 rows built as dictionaries and sorted cost as much as the snapshot).
+    static func write(_ torrent: TorrentSnapshot, id: Int, fields: [String], context: Context, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        var first = true
         for field in fields {
-            if let value = value(field, torrent, id: id, context: context) { out[field] = value }
+            guard let value = value(field, torrent, id: id, context: context) else { continue }
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            JSONWriter.writeString(field, into: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONWriter.write(value, into: &out)
         }
-        return .object(out)
+        out.append(UInt8(ascii: "}"))
     }
 
     /// Unix seconds, 0 for "never" (as Transmission sends).

@@ -21,7 +21,17 @@ extension TransmissionRPC {
             }
             out["torrents"] = .array(rows)
         } else {
-            out["torrents"] = .array(chosen.map { TorrentFields.object($0.torrent, id: $0.id, fields: fields, context: context) })
+            // Unique names, in the order asked, so each row is written once as it goes out.
+            var seen = Set<String>()
+            let unique = fields.filter { seen.insert($0).inserted }
+            var text: [UInt8] = [UInt8(ascii: "[")]
+            text.reserveCapacity(chosen.count * unique.count * 24)
+            for (index, row) in chosen.enumerated() {
+                if index > 0 { text.append(UInt8(ascii: ",")) }
+                TorrentFields.write(row.torrent, id: row.id, fields: unique, context: context, into: &text)
+            }
+            text.append(UInt8(ascii: "]"))
+            out["torrents"] = .raw(text)
         }
         if case .recentlyActive = selection { out["removed"] = .array(removals.map { .int($0.id) }) }
         return out

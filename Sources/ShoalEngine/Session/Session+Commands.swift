@@ -228,7 +228,12 @@ extension Session {
         } else {
             commandWaiters[hash] = []
         }
-        defer { releaseTurn(hash) }
+        // Whatever the command changes, a paused torrent's snapshot is taken afresh after it.
+        entries[hash]?.restingSnapshot = nil
+        defer {
+            entries[hash]?.restingSnapshot = nil
+            releaseTurn(hash)
+        }
         return try await body()
     }
 

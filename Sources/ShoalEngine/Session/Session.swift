@@ -43,6 +43,9 @@ public actor Session {
         var labels: [String] = []
         /// The ratio goal: the session's, the torrent's own, or none.
         var seedRatio = SeedRatioGoal.session
+        /// A paused torrent's snapshot, taken once: 10,000 paused torrents cost a dictionary
+        /// look-up each per snapshot, not an actor hop and a walk over their pieces and files.
+        var restingSnapshot: TorrentSnapshot?
     }
 
     let store: SessionStore?
@@ -273,14 +276,21 @@ public actor Session {
                 torrents.append(await magnetSnapshot(hash, entry))
                 continue
             }
-            var snapshot = await runtime.snapshot()
-            entry.describe(&snapshot.details)
-            if entry.paused {
-                snapshot.activity = .paused
-                snapshot.peers = []
-                snapshot.downloadRate = 0
-                snapshot.uploadRate = 0
+            var snapshot: TorrentSnapshot
+            if entry.paused, let resting = entry.restingSnapshot {
+                snapshot = resting
+            } else {
+                snapshot = await runtime.snapshot()
+                if entry.paused {
+                    snapshot.activity = .paused
+                    snapshot.peers = []
+                    snapshot.downloadRate = 0
+                    snapshot.uploadRate = 0
+                    // Nothing changes a paused torrent but a command, and every command clears this.
+                    entries[hash]?.restingSnapshot = snapshot
+                }
             }
+            entry.describe(&snapshot.details)
             torrents.append(snapshot)
         }
         var snapshot = SessionSnapshot(
