@@ -29,13 +29,7 @@ struct ConfigCommand: ParsableCommand {
         }
         guard print else { throw ValidationError("nothing to do: use --print or --hash-password") }
         let path = config ?? ConfigFile.defaultPath
-        let file: ConfigFile
-        do {
-            file = try ConfigFile.load(config)
-        } catch {
-            _ = fail(error.description)
-            throw ExitCode(2)
-        }
+        let file = try ConfigFile.loadForCommand(config)
         let exists = FileManager.default.fileExists(atPath: path)
         say("# shoal \(ShoalVersion.string): effective configuration")
         say("# file: \(path)\(exists ? "" : " (absent)")")

@@ -1,5 +1,7 @@
+import ArgumentParser
 import Foundation
 import ShoalEngine
+import ShoalTUI
 import TOMLKit
 
 /// `$XDG_CONFIG_HOME/shoal/config.toml` (or `--config FILE`): defaults for the run options, one
@@ -21,6 +23,25 @@ struct ConfigFile {
 
     struct Problem: Error, CustomStringConvertible {
         let description: String
+    }
+
+    /// `load` for a command: a bad configuration is a usage error, named on stderr, status 2.
+    static func loadForCommand(_ path: String?) throws -> ConfigFile {
+        do {
+            return try load(path)
+        } catch {
+            _ = fail(error.description)
+            throw ExitCode(2)
+        }
+    }
+
+    /// The interface's theme: the flag, else the file's `theme`, else the default.
+    func theme(_ flag: String?) throws -> Theme {
+        do {
+            return try Theme.load((RunSettings.theme.resolveWithDefault(flag, self) as NSString).expandingTildeInPath)
+        } catch {
+            throw fail(error.description)
+        }
     }
 
     /// Reads the file; a missing default file is an empty config, a missing named one an error.

@@ -155,13 +155,7 @@ struct RunCommand: AsyncParsableCommand {
         // A file-size limit (RLIMIT_FSIZE) must fail the write (EFBIG, reported on the torrent),
         // not kill the process with SIGXFSZ.
         signal(SIGXFSZ, SIG_IGN)
-        let file: ConfigFile
-        do {
-            file = try ConfigFile.load(config)
-        } catch {
-            _ = fail(error.description)
-            throw ExitCode(2)  // a bad configuration is a usage error
-        }
+        let file = try ConfigFile.loadForCommand(config)
         typealias S = RunSettings
         let port = S.port.resolveWithDefault(self.port, file)
         let bind = S.bind.resolveWithDefault(self.bind.isEmpty ? nil : self.bind, file)
@@ -174,14 +168,7 @@ struct RunCommand: AsyncParsableCommand {
         let stateDir = S.stateDir.resolve(self.stateDir, file)
         let watchDirectories = S.watch.resolve(watch.isEmpty ? nil : watch, file) ?? []
         let afterAdding = WatchFolder.AfterAdding(rawValue: S.watchAction.resolveWithDefault(watchAction, file))!
-        var chosenTheme = Theme.builtIn
-        if !headless {
-            do {
-                chosenTheme = try Theme.load((S.theme.resolveWithDefault(theme, file) as NSString).expandingTildeInPath)
-            } catch {
-                throw fail(error.description)
-            }
-        }
+        let chosenTheme = headless ? Theme.builtIn : try file.theme(theme)
         var sources: [TorrentSource] = []
         for argument in torrents {
             do {

@@ -43,45 +43,28 @@ extension TransmissionRPC {
         let paused = arguments["paused"]?.bool ?? false
         let source = try await addSource(arguments)
         let hash: InfoHash
-        let name: String
+        let name = source.name
         do {
             switch source {
             case .torrent(let metainfo):
-                name = metainfo.info.name
                 let visible = metainfo.info.files.filter { !$0.isPadding }.count
                 let priorities = try Self.addPriorities(arguments, fileCount: visible)
                 hash = try await session.add(metainfo, downloadDirectory: directory, paused: paused, filePriorities: priorities)
             case .magnet(let magnet):
-                name = magnet.displayName ?? magnet.infoHash.hex
                 hash = try await session.add(magnet: magnet, downloadDirectory: directory, paused: paused)
             }
         } catch Session.SessionError.duplicate {
-            let (_, numbered) = await numberedSnapshot()
+            // Numbered without a snapshot of the whole session: an add costs the same at 10,000 torrents.
             let hash = source.infoHash
-            let existing = numbered.first { $0.torrent.id == hash }
-            return ["torrent-duplicate": ["id": .int(existing?.id ?? 0), "name": .string(existing?.torrent.name ?? ""),
-                                          "hashString": .string(hash.hex)]]
+            return ["torrent-duplicate": ["id": .int(id(for: hash)), "name": .string(source.name), "hashString": .string(hash.hex)]]
         }
         if let labels = try Self.labels(arguments["labels"]), !labels.isEmpty { try await session.setLabels(hash, labels) }
-        let (_, numbered) = await numberedSnapshot()
-        let id = numbered.first { $0.torrent.id == hash }?.id ?? 0
-        return ["torrent-added": ["id": .int(id), "name": .string(name), "hashString": .string(hash.hex)]]
-    }
-
-    enum AddSource {
-        case torrent(Metainfo)
-        case magnet(MagnetLink)
-        var infoHash: InfoHash {
-            switch self {
-            case .torrent(let metainfo): return metainfo.infoHash
-            case .magnet(let magnet): return magnet.infoHash
-            }
-        }
+        return ["torrent-added": ["id": .int(id(for: hash)), "name": .string(name), "hashString": .string(hash.hex)]]
     }
 
     /// `metainfo` (base64 .torrent bytes) or `filename` (a path on the daemon's machine, an
     /// http URL, or a magnet link).
-    func addSource(_ arguments: [String: JSONValue]) async throws -> AddSource {
+    func addSource(_ arguments: [String: JSONValue]) async throws -> TorrentSource {
         let bytes: [UInt8]
         if let encoded = arguments["metainfo"]?.string {
             guard let data = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters) else {

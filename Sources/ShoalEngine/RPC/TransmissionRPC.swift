@@ -130,15 +130,7 @@ public actor TransmissionRPC {
         numbered.reserveCapacity(snapshot.torrents.count)
         for torrent in snapshot.torrents {
             present.insert(torrent.id)
-            let id: Int
-            if let known = ids[torrent.id] {
-                id = known
-            } else {
-                id = nextID
-                nextID += 1
-                ids[torrent.id] = id
-                hashes[id] = torrent.id
-            }
+            let id = self.id(for: torrent.id)
             let moved = torrent.uploaded + torrent.downloaded
             if lastTotals[torrent.id] != moved || torrent.downloadRate >= 1 || torrent.uploadRate >= 1 {
                 if lastTotals[torrent.id] != nil || moved > 0 { lastActive[torrent.id] = now }
@@ -160,6 +152,16 @@ public actor TransmissionRPC {
             startTotals = (snapshot.torrents.reduce(0) { $0 + $1.uploaded }, snapshot.torrents.reduce(0) { $0 + $1.downloaded })
         }
         return (snapshot, numbered)
+    }
+
+    /// The torrent's id, given now if it has none yet.
+    func id(for hash: InfoHash) -> Int {
+        if let known = ids[hash] { return known }
+        let id = nextID
+        nextID += 1
+        ids[hash] = id
+        hashes[id] = hash
+        return id
     }
 
     /// Which torrents `ids` names: absent for all; a number, a hash, or a list of either; or

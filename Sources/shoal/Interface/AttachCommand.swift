@@ -30,19 +30,8 @@ struct AttachCommand: AsyncParsableCommand {
     var config: String?
 
     func run() async throws {
-        let file: ConfigFile
-        do {
-            file = try ConfigFile.load(config)
-        } catch {
-            _ = fail(error.description)
-            throw ExitCode(2)
-        }
-        let chosen: Theme
-        do {
-            chosen = try Theme.load((RunSettings.theme.resolveWithDefault(theme, file) as NSString).expandingTildeInPath)
-        } catch {
-            throw fail(error.description)
-        }
+        let file = try ConfigFile.loadForCommand(config)
+        let chosen = try file.theme(theme)
         let password = ProcessInfo.processInfo.environment["SHOAL_RPC_PASSWORD"]
         let client = RPCClient(url: url, user: username, password: password)
         // Said plainly before the screen opens: a daemon that is not there, or refuses us.

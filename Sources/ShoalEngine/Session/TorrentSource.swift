@@ -1,23 +1,22 @@
 import Foundation
 import ShoalCore
-import ShoalEngine
 
 /// A torrent named on the command line or in the add prompt: a .torrent file, a magnet link, or
-/// a `.magnet` file holding one.
-enum TorrentSource: Sendable {
+/// a `.magnet` file holding one. The RPC's `torrent-add` takes the same, plus a fetched URL.
+public enum TorrentSource: Sendable {
     case torrent(Metainfo)
     case magnet(MagnetLink)
 
-    struct LoadError: Error, CustomStringConvertible {
-        let description: String
+    public struct LoadError: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// A path typed into the interface with `~` expanded (a magnet link as it is).
-    static func expanded(_ text: String) -> String {
+    public static func expanded(_ text: String) -> String {
         text.lowercased().hasPrefix("magnet:") ? text : (text as NSString).expandingTildeInPath
     }
 
-    static func load(_ argument: String) throws(LoadError) -> TorrentSource {
+    public static func load(_ argument: String) throws(LoadError) -> TorrentSource {
         let trimmed = argument.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.lowercased().hasPrefix("magnet:") {
             do {
@@ -39,14 +38,14 @@ enum TorrentSource: Sendable {
         }
     }
 
-    var infoHash: InfoHash {
+    public var infoHash: InfoHash {
         switch self {
         case .torrent(let metainfo): return metainfo.infoHash
         case .magnet(let magnet): return magnet.infoHash
         }
     }
 
-    var name: String {
+    public var name: String {
         switch self {
         case .torrent(let metainfo): return metainfo.info.name
         case .magnet(let magnet): return magnet.displayName ?? magnet.infoHash.hex
@@ -56,7 +55,7 @@ enum TorrentSource: Sendable {
 
 extension Session {
     @discardableResult
-    func add(_ source: TorrentSource) async throws -> InfoHash {
+    public func add(_ source: TorrentSource) async throws -> InfoHash {
         switch source {
         case .torrent(let metainfo): return try await add(metainfo)
         case .magnet(let magnet): return try await add(magnet: magnet)
