@@ -52,7 +52,7 @@ struct EncryptedInteropTests {
                                                        "--encryption", "forced"], logName: "lt-seed")
         #expect(await seeder.waitForOutput("complete", timeout: .seconds(60)), "\(seeder.output)")
         try await Self.shoalDownloads(harness, metainfo, files: files, seedDir: seedDir, port: port, context: seeder.output)
-        seeder.stop()
+        await seeder.stop()
         await harness.stopAll()
     }
 
@@ -79,7 +79,7 @@ struct EncryptedInteropTests {
         #expect(await harness.waitUntil(timeout: .seconds(30)) { await daemon.isComplete() }, "Transmission verified its copy")
         try await Self.shoalDownloads(harness, metainfo, files: files, seedDir: seedDir, port: daemon.peerPort,
                                       context: daemon.process.output)
-        daemon.process.stop()
+        await daemon.process.stop()
         await harness.stopAll()
     }
 
@@ -93,7 +93,7 @@ struct EncryptedInteropTests {
         let done = await harness.waitUntil(timeout: .seconds(60)) { await daemon.isComplete() }
         #expect(done, "\(daemon.process.output)")
         Real.expectSame(files, seedDir, leechDir)
-        daemon.process.stop()
+        await daemon.process.stop()
         await harness.stopAll()
     }
 
@@ -108,7 +108,7 @@ struct EncryptedInteropTests {
                                               encryption: Self.rtorrentEncryption)
         #expect(await harness.waitUntil(timeout: .seconds(30)) { await daemon.isListening() }, "\(daemon.process.output)")
         try await Self.shoalDownloads(harness, metainfo, files: files, seedDir: seedDir, port: daemon.port, context: daemon.log)
-        daemon.process.stop()
+        await daemon.process.stop()
         await harness.stopAll()
     }
 
@@ -121,7 +121,7 @@ struct EncryptedInteropTests {
                                               encryption: Self.rtorrentEncryption)
         #expect(await harness.waitUntil(timeout: .seconds(60)) { daemon.finished }, "\(daemon.log)")
         Real.expectSame(files, seedDir, leechDir)
-        daemon.process.stop()
+        await daemon.process.stop()
         await harness.stopAll()
     }
 
@@ -138,7 +138,7 @@ struct EncryptedInteropTests {
                                              + ["--seed-ratio=0.0", "--check-integrity=true", "-d", seedDir.path, file.path],
                                          logName: "aria2-seed")
         try await Self.shoalDownloads(harness, metainfo, files: files, seedDir: seedDir, port: port, context: seeder.output)
-        seeder.stop()
+        await seeder.stop()
         await harness.stopAll()
     }
 

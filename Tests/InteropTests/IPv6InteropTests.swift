@@ -43,7 +43,7 @@ struct IPv6InteropTests {
         #expect(done, "\(trackers) \(seeder.output)")
         Real.expectSame(files, seedDir, harness.root.appendingPathComponent("shoal"))
         #expect(log.all.contains { $0.message == "connected" && $0.metadata["peer"] == "[::1]:\(port)" }, "the seeder, as [::1]:\(port)")
-        seeder.stop()
+        await seeder.stop()
         await harness.stopAll()
         _ = await tracker.interrupt()
     }

@@ -88,7 +88,7 @@ struct RealClientTests {
         let snapshot = await leecher.snapshot().torrents.first
         #expect(snapshot?.hashFailures == 0)
         Self.expectSame(files, seedDir, harness.root.appendingPathComponent("shoal"))
-        seeder.stop()
+        await seeder.stop()
         await harness.stopAll()
     }
 
@@ -107,7 +107,7 @@ struct RealClientTests {
         let done = await harness.waitUntil(timeout: .seconds(60)) { await leecher.snapshot().torrents.first?.isComplete == true }
         #expect(done, "\(seeder.output)")
         Self.expectSame(files, seedDir, harness.root.appendingPathComponent("shoal"))
-        seeder.stop()
+        await seeder.stop()
         await harness.stopAll()
     }
 
@@ -191,7 +191,7 @@ struct MagnetInteropTests {
         let done = await leecher.snapshot().torrents.first
         #expect(done?.name == "tree" && done?.hashFailures == 0)
         RealClientTests.expectSame(files, seedDir, harness.root.appendingPathComponent("shoal"))
-        seeder.stop()
+        await seeder.stop()
         await harness.stopAll()
     }
 }

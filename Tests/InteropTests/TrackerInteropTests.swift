@@ -78,7 +78,7 @@ struct TrackerInteropTests {
         let leecher = try leech(file, leechDir)
         #expect(await leecher.wait(timeout: .seconds(90)) == 0, "\(leecher.output)")
         RealClientTests.expectSame(Self.files, seedDir, leechDir)
-        seeder.stop()
+        await seeder.stop()
         #expect(await tracker.interrupt() == 0)
     }
 

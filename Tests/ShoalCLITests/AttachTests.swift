@@ -16,7 +16,7 @@ struct AttachTests {
         let tracker = try await TrackerProcess.start(interval: 5)
         let content = try directory.write("seed/movie.bin", bytes: 6_000_000, seed: 5)
         let torrent = directory.url.appendingPathComponent("movie.torrent")
-        #expect(try ShoalBinary.run(["create", content.path, "-t", tracker.httpURL, "-o", torrent.path]).status == 0)
+        #expect(try await ShoalBinary.run(["create", content.path, "-t", tracker.httpURL, "-o", torrent.path]).status == 0)
         let seeder = try ExternalProcess(shoal, ["--headless", "--bind", "127.0.0.1", "--port", "0", "--up-kib", "300",
                                                  "--download-dir", content.deletingLastPathComponent().path,
                                                  "--state-dir", directory.url.appendingPathComponent("seed-state").path, torrent.path],
@@ -60,7 +60,7 @@ struct AttachTests {
         #expect(map.split(separator: "\n").contains { $0.contains("█") && !$0.contains("%") }, "\(map)")
 
         // The daemon goes away: a banner, and the interface waits for it to come back.
-        daemon.stop()
+        await daemon.stop()
         let lost = try await tmux.waitFor(.seconds(20)) { $0.contains("retrying") }
         #expect(lost.contains("connection refused") && lost.contains("retrying"), "\(lost)")
         daemon = try ExternalProcess(shoal, daemonArguments, logName: "attach-daemon-2")

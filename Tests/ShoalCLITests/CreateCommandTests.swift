@@ -4,11 +4,11 @@ import Testing
 
 @Suite("shoal create")
 struct CreateCommandTests {
-    @Test func writesTiersPrivateCommentAndAutomaticPieceSize() throws {
+    @Test func writesTiersPrivateCommentAndAutomaticPieceSize() async throws {
         let directory = try TemporaryDirectory()
         let file = try directory.write("data.bin", bytes: 5_000_000, seed: 11)
         let out = directory.url.appendingPathComponent("x.torrent")
-        let result = try ShoalBinary.run([
+        let result = try await ShoalBinary.run([
             "create", file.path, "-t", "http://127.0.0.1:1/a,udp://127.0.0.1:2/b", "-t", "http://127.0.0.1:3/c",
             "--private", "--comment", "hi there", "-o", out.path,
         ])
@@ -21,16 +21,16 @@ struct CreateCommandTests {
         #expect(result.stdout.contains(metainfo.infoHash.hex))
     }
 
-    @Test func refusesToOverwriteWithoutForce() throws {
+    @Test func refusesToOverwriteWithoutForce() async throws {
         let directory = try TemporaryDirectory()
         let file = try directory.write("d.bin", bytes: 1000, seed: 1)
         let out = directory.url.appendingPathComponent("d.torrent")
         try Data("keep me".utf8).write(to: out)
-        let refused = try ShoalBinary.run(["create", file.path, "-o", out.path])
+        let refused = try await ShoalBinary.run(["create", file.path, "-o", out.path])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("already exists"))
         #expect(try String(contentsOf: out, encoding: .utf8) == "keep me")
-        #expect(try ShoalBinary.run(["create", file.path, "-o", out.path, "--force"]).status == 0)
+        #expect(try await ShoalBinary.run(["create", file.path, "-o", out.path, "--force"]).status == 0)
     }
 
     static let badInvocations: [([String], String)] = [
@@ -42,12 +42,12 @@ struct CreateCommandTests {
     ]
 
     @Test("bad input gives one clear line and status 1", arguments: badInvocations)
-    func badInput(arguments: [String], message: String) throws {
+    func badInput(arguments: [String], message: String) async throws {
         let directory = try TemporaryDirectory()
         let file = try directory.write("f.bin", bytes: 100, seed: 1)
         let empty = try directory.write("empty", bytes: 0, seed: 1)
         let resolved = arguments.map { $0 == "FILE" ? file.path : $0 == "EMPTY" ? empty.path : $0 }
-        let result = try ShoalBinary.run(resolved + ["-o", directory.url.appendingPathComponent("o.torrent").path])
+        let result = try await ShoalBinary.run(resolved + ["-o", directory.url.appendingPathComponent("o.torrent").path])
         #expect(result.status == 1)
         #expect(result.stderr.contains(message), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1)

@@ -17,7 +17,7 @@ struct DiskTroubleTests {
         var torrents: [String] = []
         for file in [big, small] {
             let path = directory.url.appendingPathComponent(file.lastPathComponent + ".torrent").path
-            #expect(try ShoalBinary.run(["create", file.path, "-t", tracker.httpURL, "-o", path]).status == 0)
+            #expect(try await ShoalBinary.run(["create", file.path, "-t", tracker.httpURL, "-o", path]).status == 0)
             torrents.append(path)
         }
         let seeder = try ExternalProcess(shoal, ["--headless", "--bind", "127.0.0.1", "--port", "0", "--download-dir",
@@ -42,7 +42,7 @@ struct DiskTroubleTests {
         #expect(await free.wait(timeout: .seconds(90)) == 0, "\(free.output)")
         #expect(FileManager.default.contentsEqual(atPath: big.path, andPath: leechDir.appendingPathComponent("big.bin").path))
         #expect(FileManager.default.contentsEqual(atPath: small.path, andPath: leechDir.appendingPathComponent("small.bin").path))
-        seeder.stop()
+        await seeder.stop()
         _ = await tracker.interrupt()
     }
 
@@ -55,7 +55,7 @@ struct DiskTroubleTests {
         let size = 12 << 20
         let content = try directory.write("seed/film.bin", bytes: size, seed: 53)
         let torrent = directory.url.appendingPathComponent("film.torrent").path
-        #expect(try ShoalBinary.run(["create", content.path, "-t", tracker.httpURL, "-o", torrent, "--piece-size", "65536"]).status == 0)
+        #expect(try await ShoalBinary.run(["create", content.path, "-t", tracker.httpURL, "-o", torrent, "--piece-size", "65536"]).status == 0)
         let seeder = try ExternalProcess(shoal, ["--headless", "--bind", "127.0.0.1", "--port", "0", "--up-kib", "256",
                                                  "--download-dir", content.deletingLastPathComponent().path, "--state-dir",
                                                  directory.url.appendingPathComponent("seed-state").path, "--interval", "0.5", torrent],
@@ -108,7 +108,7 @@ struct DiskTroubleTests {
         }
         let torrent = directory.url.appendingPathComponent("many.torrent").path
         let limited = { (arguments: [String]) in ["-c", "ulimit -n 256; exec \"$0\" \"$@\"", shoal] + arguments }
-        let created = try await ShoalBinary.executeAsync(URL(fileURLWithPath: "/bin/bash"),
+        let created = try await ShoalBinary.execute(URL(fileURLWithPath: "/bin/bash"),
                                                          limited(["create", root.path, "-o", torrent, "--piece-size", "16384"]))
         #expect(created.status == 0, "\(created.stderr)")
         let seedPort = ExternalProcess.freePort()
@@ -127,6 +127,6 @@ struct DiskTroubleTests {
         #expect(!leecher.output.contains("Too many open files"))
         #expect(FileManager.default.contentsEqual(atPath: root.path, andPath: leechDir.appendingPathComponent("many").path))
         #expect(seeder.process.isRunning, "the seeder survived too: \(seeder.output.suffix(1000))")
-        seeder.stop()
+        await seeder.stop()
     }
 }

@@ -15,7 +15,7 @@ struct HeadlessCommandTests {
         let url = try #require(tracker.output.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
         let content = try directory.write("seed/payload.bin", bytes: 2_000_003, seed: 99)
         let torrent = directory.url.appendingPathComponent("payload.torrent")
-        #expect(try ShoalBinary.run(["create", content.path, "-t", url, "-o", torrent.path]).status == 0)
+        #expect(try await ShoalBinary.run(["create", content.path, "-t", url, "-o", torrent.path]).status == 0)
 
         let seedPort = ExternalProcess.freePort()
         let seeder = try ExternalProcess(shoal, ["--headless", "--bind", "127.0.0.1", "--port", String(seedPort),
@@ -50,8 +50,8 @@ struct HeadlessCommandTests {
         let shoal = ShoalBinary.url.path
         let content = try directory.write("seed/lone.bin", bytes: 400_000, seed: 77)
         let torrent = directory.url.appendingPathComponent("lone.torrent")
-        #expect(try ShoalBinary.run(["create", content.path, "-o", torrent.path]).status == 0)
-        let hash = try #require(try ShoalBinary.run(["info", "--json", torrent.path]).stdout
+        #expect(try await ShoalBinary.run(["create", content.path, "-o", torrent.path]).status == 0)
+        let hash = try #require(try await ShoalBinary.run(["info", "--json", torrent.path]).stdout
             .split(separator: "\"").first { $0.count == 40 && $0.allSatisfy(\.isHexDigit) }.map(String.init))
         func common(_ name: String, port: Int) -> [String] {
             ["--headless", "--bind", "127.0.0.1", "--port", String(port), "--state-dir", directory.url.appendingPathComponent("state-" + name).path]
@@ -90,11 +90,11 @@ struct HeadlessCommandTests {
         return process.output.split(separator: "\n").contains(where: matches)
     }
 
-    @Test func badTorrentFailsWithOneLine() throws {
+    @Test func badTorrentFailsWithOneLine() async throws {
         let directory = try TemporaryDirectory()
         let bad = directory.url.appendingPathComponent("bad.torrent")
         try Data("d4:infoi3ee".utf8).write(to: bad)
-        let result = try ShoalBinary.run(["--headless", "--bind", "127.0.0.1", "--port", "0", "--download-dir", directory.url.path,
+        let result = try await ShoalBinary.run(["--headless", "--bind", "127.0.0.1", "--port", "0", "--download-dir", directory.url.path,
                                           "--state-dir", directory.url.path, bad.path])
         #expect(result.status == 1)
         #expect(result.stderr.contains("'info' must be a dictionary"), "\(result.stderr)")
@@ -115,22 +115,22 @@ struct ConfigFileTests {
     ]
 
     @Test("an invalid config names the problem and exits 2", arguments: cases)
-    func invalidConfig(text: String, message: String) throws {
+    func invalidConfig(text: String, message: String) async throws {
         let directory = try TemporaryDirectory()
         let file = directory.url.appendingPathComponent("config.toml")
         try Data(text.utf8).write(to: file)
-        let result = try ShoalBinary.run(["--headless", "--config", file.path, "--state-dir", directory.url.path])
+        let result = try await ShoalBinary.run(["--headless", "--config", file.path, "--state-dir", directory.url.path])
         #expect(result.status == 2, "\(result.stderr)")
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
 
     /// Flags win over the file; the file wins over built-in defaults.
-    @Test func flagsOverrideTheFile() throws {
+    @Test func flagsOverrideTheFile() async throws {
         let directory = try TemporaryDirectory()
         let file = directory.url.appendingPathComponent("config.toml")
         let downloads = directory.url.appendingPathComponent("from-config")
         try Data("download_dir = \"\(downloads.path)\"\nport = 0\nbind = \"127.0.0.1\"\n".utf8).write(to: file)
-        let result = try ShoalBinary.run(["--headless", "--config", file.path, "--state-dir", directory.url.path,
+        let result = try await ShoalBinary.run(["--headless", "--config", file.path, "--state-dir", directory.url.path,
                                           "--exit-when-done", "--up-kib", "5"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("downloading to \(downloads.path)"), "\(result.stderr)")
@@ -141,10 +141,10 @@ struct ConfigFileTests {
 struct ConfigPrintTests {
     /// The settings are declared once (`RunSettings`); the README's config example and its flag
     /// table must name every one of them, and no key that does not exist.
-    @Test func readmeListsEverySetting() throws {
-        let printed = try ShoalBinary.run(["config", "--print", "--config", "/nonexistent/shoal.toml"])
+    @Test func readmeListsEverySetting() async throws {
+        let printed = try await ShoalBinary.run(["config", "--print", "--config", "/nonexistent/shoal.toml"])
         // A named file that is missing is an error; the default path may be absent.
-        let defaults = printed.status == 0 ? printed : try ShoalBinary.run(["config", "--print"])
+        let defaults = printed.status == 0 ? printed : try await ShoalBinary.run(["config", "--print"])
         #expect(defaults.status == 0, "\(defaults.stderr)")
         let keys = defaults.stdout.split(separator: "\n").filter { !$0.hasPrefix("# shoal") && !$0.hasPrefix("# file") }.compactMap { line in
             line.split(separator: " ").first { $0 != "#" }.map(String.init)
@@ -156,7 +156,7 @@ struct ConfigPrintTests {
             .components(separatedBy: "```toml").dropFirst().first?.components(separatedBy: "```").first)
         let documented = block.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }.filter { !$0.hasPrefix("#") }
         #expect(documented == keys, "the README's config.toml example lists the settings in order")
-        let help = try ShoalBinary.run(["run", "--help"]).stdout
+        let help = try await ShoalBinary.run(["run", "--help"]).stdout
         for key in keys {
             let flag = "--" + key.replacingOccurrences(of: "_", with: "-")
             #expect(help.contains(flag), "\(flag) is a flag")
@@ -164,11 +164,11 @@ struct ConfigPrintTests {
         }
     }
 
-    @Test func printsEverySettingWithItsSource() throws {
+    @Test func printsEverySettingWithItsSource() async throws {
         let directory = try TemporaryDirectory()
         let file = directory.url.appendingPathComponent("config.toml")
         try "port = 7000\nseed_ratio = 2.5\ndht_bootstrap = [\"127.0.0.1:6881\"]\n".write(to: file, atomically: true, encoding: .utf8)
-        let result = try ShoalBinary.run(["config", "--print", "--config", file.path])
+        let result = try await ShoalBinary.run(["config", "--print", "--config", file.path])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         func line(_ key: String) -> String { lines.first { $0.hasPrefix(key + " ") || $0.hasPrefix("# \(key) ") } ?? "" }
@@ -184,11 +184,11 @@ struct ConfigPrintTests {
         // The printed settings read back as the same configuration.
         let printed = directory.url.appendingPathComponent("printed.toml")
         try result.stdout.write(to: printed, atomically: true, encoding: .utf8)
-        let again = try ShoalBinary.run(["config", "--print", "--config", printed.path])
+        let again = try await ShoalBinary.run(["config", "--print", "--config", printed.path])
         #expect(again.status == 0, "\(again.stderr)")
         let bad = directory.url.appendingPathComponent("bad.toml")
         try "max_peers_total = 0\n".write(to: bad, atomically: true, encoding: .utf8)
-        let refused = try ShoalBinary.run(["config", "--print", "--config", bad.path])
+        let refused = try await ShoalBinary.run(["config", "--print", "--config", bad.path])
         #expect(refused.status == 2 && refused.stderr.contains("'max_peers_total' must be at least 1"))
     }
 }

@@ -12,9 +12,9 @@ struct InfoCommandTests {
             .filter { $0.pathExtension == "torrent" }.sorted { $0.path < $1.path }
     }
 
-    @Test func printsLikeTransmissionShow() throws {
+    @Test func printsLikeTransmissionShow() async throws {
         let file = Self.fixtures.appendingPathComponent("mktorrent-private-multitier.torrent")
-        let result = try ShoalBinary.run(["info", file.path])
+        let result = try await ShoalBinary.run(["info", file.path])
         #expect(result.status == 0)
         let expectedHash = try Metainfo(bytes: Array(Data(contentsOf: file))).infoHash.hex
         for line in ["Name: multi", "Hash: \(expectedHash)", "Privacy: Private torrent", "Tier #2",
@@ -23,9 +23,9 @@ struct InfoCommandTests {
         }
     }
 
-    @Test func printsJSON() throws {
+    @Test func printsJSON() async throws {
         let file = Self.fixtures.appendingPathComponent("libtorrent-unicode.torrent")
-        let result = try ShoalBinary.run(["info", file.path, "--json"])
+        let result = try await ShoalBinary.run(["info", file.path, "--json"])
         #expect(result.status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(object["name"] as? String == "Grüße 日本")
@@ -33,18 +33,18 @@ struct InfoCommandTests {
         #expect(object["pieceCount"] as? Int == 2)  // 52,000 bytes in 32 KiB pieces
     }
 
-    @Test func showsAMagnet() throws {
-        let result = try ShoalBinary.run(["info", "magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=thing&tr=http://127.0.0.1/a"])
+    @Test func showsAMagnet() async throws {
+        let result = try await ShoalBinary.run(["info", "magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=thing&tr=http://127.0.0.1/a"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("Hash: c12fe1c06bba254a9dc9f519b335aa7c1367a88a"))
         #expect(result.stdout.contains("Name: thing"))
-        let bad = try ShoalBinary.run(["info", "magnet:?xt=urn:btih:zz"])
+        let bad = try await ShoalBinary.run(["info", "magnet:?xt=urn:btih:zz"])
         #expect(bad.status == 1)
         #expect(bad.stderr.hasPrefix("shoal: invalid magnet link"))
     }
 
-    @Test func missingFile() throws {
-        let result = try ShoalBinary.run(["info", "/nonexistent/x.torrent"])
+    @Test func missingFile() async throws {
+        let result = try await ShoalBinary.run(["info", "/nonexistent/x.torrent"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("cannot read"))
     }
@@ -52,7 +52,7 @@ struct InfoCommandTests {
     /// Truncated and bit-flipped copies of every fixture: a clean one-line error naming a byte
     /// offset and status 1, or (for a flip outside the structure) a normal report. Never a crash.
     @Test(arguments: fixtureFiles)
-    func malformedInputNeverCrashes(fixture: URL) throws {
+    func malformedInputNeverCrashes(fixture: URL) async throws {
         let directory = try TemporaryDirectory()
         let bytes = try Data(contentsOf: fixture)
         var variants: [Data] = []
@@ -68,7 +68,7 @@ struct InfoCommandTests {
         for (number, variant) in variants.enumerated() {
             let file = directory.url.appendingPathComponent("v\(number).torrent")
             try variant.write(to: file)
-            let result = try ShoalBinary.run(["info", file.path])
+            let result = try await ShoalBinary.run(["info", file.path])
             #expect(result.status == 0 || result.status == 1, "variant \(number): status \(result.status)")
             if result.status == 1 {
                 let lines = result.stderr.split(separator: "\n")

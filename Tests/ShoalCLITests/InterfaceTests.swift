@@ -17,8 +17,8 @@ struct InterfaceTests {
         let extra = try directory.write("seed/extra.bin", bytes: 50_000, seed: 4)
         let torrent = directory.url.appendingPathComponent("movie.torrent")
         let second = directory.url.appendingPathComponent("extra.torrent")
-        #expect(try ShoalBinary.run(["create", content.path, "-t", tracker.httpURL, "-o", torrent.path]).status == 0)
-        #expect(try ShoalBinary.run(["create", extra.path, "-t", tracker.httpURL, "-o", second.path]).status == 0)
+        #expect(try await ShoalBinary.run(["create", content.path, "-t", tracker.httpURL, "-o", torrent.path]).status == 0)
+        #expect(try await ShoalBinary.run(["create", extra.path, "-t", tracker.httpURL, "-o", second.path]).status == 0)
         let seeder = try ExternalProcess(shoal, ["--headless", "--bind", "127.0.0.1", "--port", "0", "--up-kib", "200",
                                                  "--download-dir", content.deletingLastPathComponent().path,
                                                  "--state-dir", directory.url.appendingPathComponent("seed-state").path,
@@ -93,7 +93,7 @@ struct InterfaceTests {
         let status = (try? String(contentsOf: exitFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(status == "0")
         _ = try? await run(["kill-server"])
-        seeder.stop()
+        await seeder.stop()
         _ = await tracker.interrupt()
     }
 }

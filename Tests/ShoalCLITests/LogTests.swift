@@ -25,7 +25,7 @@ struct LogTests {
 
         let state = harness.root.appendingPathComponent("state")
         // The liar first and alone for a moment: it is asked for data before the seeder answers.
-        let result = try await ShoalBinary.runAsync([
+        let result = try await ShoalBinary.run([
             "--headless", "--bind", "127.0.0.1", "--port", "0", "--log-level", "debug", "--exit-when-done",
             "--download-dir", harness.root.appendingPathComponent("leech").path, "--state-dir", state.path,
             "--peer", liar.address.description, "--peer", "127.0.0.1:\(seeder.listenPort)", file.path,
@@ -64,7 +64,7 @@ struct LogTests {
         let seeder = try await harness.startSession("seed") { $0.uploadLimit = 256 << 10 }
         try await seeder.add(torrent)
         #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
-        let result = try await ShoalBinary.runAsync([
+        let result = try await ShoalBinary.run([
             "--headless", "--bind", "127.0.0.1", "--port", "0", "--log-level", "debug", "--exit-when-done", "--interval", "0.2",
             "--download-dir", harness.root.appendingPathComponent("leech").path, "--state-dir", harness.root.appendingPathComponent("state").path,
             "--peer", "127.0.0.1:\(seeder.listenPort)", file.path,
@@ -82,7 +82,7 @@ struct LogTests {
     @Test func defaultLevelKeepsStderrQuietAndTheFileIsWhereAsked() async throws {
         let directory = try TemporaryDirectory()
         let logFile = directory.url.appendingPathComponent("logs/run.log")
-        let result = try await ShoalBinary.runAsync([
+        let result = try await ShoalBinary.run([
             "--headless", "--bind", "127.0.0.1", "--port", "0", "--exit-when-done", "--download-dir", directory.url.path,
             "--state-dir", directory.url.appendingPathComponent("state").path, "--log-file", "logs/run.log",
         ], in: directory.url)
@@ -92,7 +92,7 @@ struct LogTests {
         let log = try String(contentsOf: logFile, encoding: .utf8)
         #expect(log.contains(" info starting "), "\(log)")
         #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("state/shoal.log").path))
-        let bad = try await ShoalBinary.runAsync(["--headless", "--log-level", "loud", "--state-dir", directory.url.path])
+        let bad = try await ShoalBinary.run(["--headless", "--log-level", "loud", "--state-dir", directory.url.path])
         #expect(bad.status == 64 || bad.status == 2, "\(bad.stderr)")
         #expect(bad.stderr.contains("--log-level must be one of trace, debug, info, notice, warning, error, critical"), "\(bad.stderr)")
     }

@@ -25,22 +25,22 @@ struct RunContractTests {
         !text.unicodeScalars.contains { TerminalText.isUnsafe($0, keepNewlines: true) }
     }
 
-    @Test func infoShowsAHostileNameWithoutItsEscapes() throws {
+    @Test func infoShowsAHostileNameWithoutItsEscapes() async throws {
         let directory = try TemporaryDirectory()
         let torrent = directory.url.appendingPathComponent("hostile.torrent")
         try Self.writeTorrent(name: Self.hostileName, bytes: [UInt8](repeating: 7, count: 1000), to: torrent)
-        let text = try ShoalBinary.run(["info", torrent.path])
+        let text = try await ShoalBinary.run(["info", torrent.path])
         #expect(text.status == 0)
         #expect(Self.hasNoEscapes(text.stdout), "\(Array(text.stdout.utf8.prefix(80)))")
         // The name is sanitized when the torrent is read (it is also the file's name on disk).
         #expect(text.stdout.contains("Name: \(Self.safeName)"))
-        let json = try ShoalBinary.run(["info", "--json", torrent.path])
+        let json = try await ShoalBinary.run(["info", "--json", torrent.path])
         #expect(Self.hasNoEscapes(json.stdout))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect(object["name"] as? String == Self.safeName)
 
         let magnet = "magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=%1B%5D0%3BPWNED%07%1B%5B2J"
-        let shown = try ShoalBinary.run(["info", magnet])
+        let shown = try await ShoalBinary.run(["info", magnet])
         #expect(shown.status == 0)
         #expect(Self.hasNoEscapes(shown.stdout))
         #expect(shown.stdout.contains("Name: ?]0;PWNED??[2J"))
@@ -54,7 +54,7 @@ struct RunContractTests {
         let downloads = directory.url.appendingPathComponent("dl")
         try FileManager.default.createDirectory(at: downloads, withIntermediateDirectories: true)
         try Data(bytes).write(to: downloads.appendingPathComponent(Self.safeName))
-        let result = try await ShoalBinary.runAsync(["--headless", "--exit-when-done", "--bind", "127.0.0.1", "--port", "0",
+        let result = try await ShoalBinary.run(["--headless", "--exit-when-done", "--bind", "127.0.0.1", "--port", "0",
                                           "--download-dir", downloads.path, "--state-dir",
                                           directory.url.appendingPathComponent("state").path, torrent.path])
         #expect(result.status == 0, "\(result.stderr)")
@@ -76,7 +76,7 @@ struct RunContractTests {
         try Data(bytes.prefix(16_384)).write(to: first.appendingPathComponent("dl/rel.bin"))
         let state = directory.url.appendingPathComponent("state").path
         let common = ["--headless", "--exit-when-done", "--bind", "127.0.0.1", "--port", "0", "--state-dir", state]
-        let made = try await ShoalBinary.runAsync(common + ["--download-dir", "dl", torrent.path], in: first)
+        let made = try await ShoalBinary.run(common + ["--download-dir", "dl", torrent.path], in: first)
         #expect(made.status == 0, "\(made.stderr)")
         let again = try ExternalProcess(ShoalBinary.url.path, common, directory: elsewhere, logName: "relative")
         #expect(await again.wait(timeout: .seconds(30)) == 0, "the restored torrent is not complete: \(again.output)")
@@ -91,7 +91,7 @@ struct RunContractTests {
         let directory = try TemporaryDirectory()
         let torrent = directory.url.appendingPathComponent("set.torrent")
         let content = try directory.write("src/set/a.bin", bytes: 30_000, seed: 62)
-        #expect(try ShoalBinary.run(["create", content.deletingLastPathComponent().path, "-o", torrent.path]).status == 0)
+        #expect(try await ShoalBinary.run(["create", content.deletingLastPathComponent().path, "-o", torrent.path]).status == 0)
         let downloads = directory.url.appendingPathComponent("dl")
         try FileManager.default.createDirectory(at: downloads, withIntermediateDirectories: true)
         // A file where the torrent's directory must go.
@@ -124,13 +124,13 @@ struct RunContractTests {
         let reached = await SwarmHarness.poll(timeout: .seconds(30)) { await Self.announceCount(stats) >= 3 }
         #expect(reached)
         #expect(ContinuousClock.now - start >= .seconds(4), "three announces came sooner than two 2 s floors")
-        seeder.stop()
+        await seeder.stop()
         _ = await tracker.interrupt()
-        let zero = try ShoalBinary.run(["--headless", "--min-announce-interval", "0"])
+        let zero = try await ShoalBinary.run(["--headless", "--min-announce-interval", "0"])
         #expect(zero.status != 0)
         let config = directory.url.appendingPathComponent("config.toml")
         try Data("min_announce_interval = 120\n".utf8).write(to: config)
-        let printed = try ShoalBinary.run(["config", "--print", "--config", config.path])
+        let printed = try await ShoalBinary.run(["config", "--print", "--config", config.path])
         #expect(printed.stdout.contains("min_announce_interval = 120"))
     }
 

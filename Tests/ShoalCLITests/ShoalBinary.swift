@@ -11,41 +11,13 @@ enum ShoalBinary {
 
     static let url = ExternalProcess.shoalExecutable
 
-    static func run(_ arguments: [String], in directory: URL? = nil) throws -> Result {
-        try execute(url, arguments, in: directory)
+    /// Runs to the end, waiting with `Task.sleep`: never blocking a thread of the cooperative
+    /// pool (two on a 2-core machine, shared with every session the other tests run in-process).
+    static func run(_ arguments: [String], in directory: URL? = nil, timeout: Duration = .seconds(120)) async throws -> Result {
+        try await execute(url, arguments, in: directory, timeout: timeout)
     }
 
-    static func execute(_ program: URL, _ arguments: [String], in directory: URL? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = program
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Read both pipes before waiting so a chatty child cannot block on a full pipe.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        // Bounded: a child that never exits fails its test instead of hanging the whole run.
-        let deadline = Date().addingTimeInterval(120)
-        while process.isRunning && Date() < deadline { usleep(5_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            return Result(status: -1, stdout: String(decoding: outData, as: UTF8.self), stderr: "timed out")
-        }
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
-    }
-    /// The same, from an async test: waits with `Task.sleep`, never blocking a thread of the
-    /// cooperative pool (two on this machine, shared with every session other tests run).
-    static func runAsync(_ arguments: [String], in directory: URL? = nil, timeout: Duration = .seconds(120)) async throws -> Result {
-        try await executeAsync(url, arguments, in: directory, timeout: timeout)
-    }
-
-    static func executeAsync(_ program: URL, _ arguments: [String], in directory: URL? = nil,
+    static func execute(_ program: URL, _ arguments: [String], in directory: URL? = nil,
                              timeout: Duration = .seconds(120)) async throws -> Result {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)

@@ -118,7 +118,7 @@ struct TrackerProcessTests {
         process.process.interrupt()
         #expect(await process.wait(timeout: .seconds(10)) == 0)
         for bad in [["--udp-port", "-2"], ["--http-port", "70000"], ["--interval", "0"], ["--whitelist", "/nonexistent/list"]] {
-            let result = try ShoalBinary.run(["tracker", "--bind", "127.0.0.1", "--http-port", "0"] + bad)
+            let result = try await ShoalBinary.run(["tracker", "--bind", "127.0.0.1", "--http-port", "0"] + bad)
             #expect(result.status != 0 && !result.stderr.isEmpty, "\(bad): \(result.stderr)")
         }
     }

@@ -90,7 +90,7 @@ struct RemoteControlTests {
         let ok = try await HTTPClient.send(.POST, daemon.url, headers: [("X-Transmission-Session-Id", daemon.access.sessionID)],
                                            body: body, timeout: .seconds(10))
         #expect(ok.status == 200)
-        let rebinding = try await RawHTTP.exchange(port: daemon.server.port, """
+        let rebinding = await RawHTTP.exchange(port: daemon.server.port, """
             POST /transmission/rpc HTTP/1.1\r\nHost: attacker.example:9091\r\nX-Transmission-Session-Id: \(daemon.access.sessionID)\r\n\
             Content-Length: \(body.count)\r\nConnection: close\r\n\r\n
             """ + String(decoding: body, as: UTF8.self))
@@ -176,13 +176,13 @@ struct RemoteControlTests {
                                              timeout: .seconds(10))
         #expect(deep.status == 400)
         // Declared too large: refused from the head, before a byte of the body is read.
-        let huge = try await RawHTTP.exchange(port: daemon.server.port, """
+        let huge = await RawHTTP.exchange(port: daemon.server.port, """
             POST /transmission/rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 104857600\r\n\r\n
             """)
         #expect(huge.hasPrefix("HTTP/1.1 413"), "\(huge.prefix(80))")
         // Sent chunked, with no length said: cut off at the limit.
         let chunk = String(repeating: "x", count: 2 << 20)
-        let chunked = try await RawHTTP.exchange(port: daemon.server.port, """
+        let chunked = await RawHTTP.exchange(port: daemon.server.port, """
             POST /transmission/rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n\(String(chunk.utf8.count, radix: 16))\r\n\(chunk)\r\n0\r\n\r\n
             """)
         #expect(chunked.hasPrefix("HTTP/1.1 413"), "\(chunked.prefix(80))")
@@ -238,30 +238,8 @@ struct RemoteControlTests {
 
 /// One raw HTTP exchange over a socket: for requests `HTTPClient` would not send.
 enum RawHTTP {
-    static func exchange(port: Int, _ request: String) async throws -> String {
-        try await Task.detached {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(fd) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = UInt16(port).bigEndian
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var timeout = timeval(tv_sec: 10, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-            let bytes = Array(request.utf8)
-            _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            var out: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let got = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                if got <= 0 { break }
-                out += buffer[0..<got]
-            }
-            return String(decoding: out, as: UTF8.self)
-        }.value
+    static func exchange(port: Int, _ request: String) async -> String {
+        let reply = await LoopbackSocket.exchange(Array(request.utf8), port: port, timeout: 10)
+        return String(decoding: reply?.bytes ?? [], as: UTF8.self)
     }
 }

@@ -46,15 +46,27 @@ public final class ExternalProcess: @unchecked Sendable {
         return false
     }
 
-    /// SIGTERM, then SIGKILL if it has not exited after two seconds.
+    /// SIGTERM, then SIGKILL if it has not exited after two seconds; returns once it is gone.
+    /// Waits with `Task.sleep`: a test blocking one of the cooperative pool's two threads here
+    /// would stall every session the other tests run in this process.
+    public func stop() async {
+        guard process.isRunning else { return }
+        process.terminate()
+        if await wait(timeout: .seconds(2)) == nil {
+            kill(process.processIdentifier, SIGKILL)
+            _ = await wait(timeout: .seconds(5))
+        }
+    }
+
+    /// The same for `defer` and `deinit`, which cannot wait: SIGTERM now, and the SIGKILL if it
+    /// is needed from a dispatch thread two seconds later.
     public func stop() {
         guard process.isRunning else { return }
         process.terminate()
-        let deadline = Date().addingTimeInterval(2)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        let last = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < last { usleep(20_000) }
+        let process = self.process
+        DispatchQueue.global().asyncAfter(deadline: .now() + 2) {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
     }
 
     /// The `shoal` executable built beside the test bundle.

@@ -50,6 +50,8 @@ public struct SessionStore: Sendable {
     }
 
     public let directory: String
+    /// Shared by every copy of this value: the writes of one session take turns.
+    let writes = DurableWriteQueue()
 
     public init(directory: String) {
         self.directory = directory
@@ -72,10 +74,12 @@ public struct SessionStore: Sendable {
         }
     }
 
-    public func saveEntries(_ entries: [Entry], limits: Limits? = nil, remote: RemoteSettings? = nil) throws {
+    public func saveEntries(_ entries: [Entry], limits: Limits? = nil, remote: RemoteSettings? = nil) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(Document(torrents: entries, limits: limits, remote: remote)), to: sessionPath)
+        let data = try encoder.encode(Document(torrents: entries, limits: limits, remote: remote))
+        let path = sessionPath
+        try await writes.run { try AtomicFile.write(data, to: path) }
     }
 
     var dhtPath: String { directory + "/dht.json" }
@@ -87,8 +91,9 @@ public struct SessionStore: Sendable {
         return try? JSONDecoder().decode(DHTNode.SavedState.self, from: data)
     }
 
-    public func saveDHT(_ state: DHTNode.SavedState) throws {
-        try AtomicFile.write(try JSONEncoder().encode(state), to: dhtPath)
+    public func saveDHT(_ state: DHTNode.SavedState) async throws {
+        let data = try JSONEncoder().encode(state), path = dhtPath
+        try await writes.run { try AtomicFile.write(data, to: path) }
     }
 
     /// A corrupt session file is kept for the user to look at, not overwritten.
@@ -96,9 +101,12 @@ public struct SessionStore: Sendable {
         _ = rename(sessionPath, sessionPath + ".broken")
     }
 
-    public func saveTorrent(_ metainfo: Metainfo, bytes: [UInt8]) throws {
-        guard !FileManager.default.fileExists(atPath: torrentPath(metainfo.infoHash)) else { return }
-        try AtomicFile.write(Data(bytes), to: torrentPath(metainfo.infoHash))
+    public func saveTorrent(_ metainfo: Metainfo, bytes: [UInt8]) async throws {
+        let path = torrentPath(metainfo.infoHash)
+        try await writes.run {
+            guard !FileManager.default.fileExists(atPath: path) else { return }
+            try AtomicFile.write(Data(bytes), to: path)
+        }
     }
 
     public func hasTorrent(_ hash: InfoHash) -> Bool { FileManager.default.fileExists(atPath: torrentPath(hash)) }
@@ -114,20 +122,38 @@ public struct SessionStore: Sendable {
         }
     }
 
-    public func saveResume(_ resume: ResumeData, for hash: InfoHash) throws {
-        try AtomicFile.write(try JSONEncoder().encode(resume), to: resumePath(hash))
+    public func saveResume(_ resume: ResumeData, for hash: InfoHash) async throws {
+        let data = try JSONEncoder().encode(resume), path = resumePath(hash)
+        try await writes.run { try AtomicFile.write(data, to: path) }
     }
+
+    /// Queues a resume save without waiting: `flush` (the torrent's fsync) runs first, on the
+    /// queue too, so the record never claims more than the disk holds. `drainWrites` waits for it.
+    func submitResume(_ resume: ResumeData, for hash: InfoHash, flush: @escaping @Sendable () -> Void,
+                      failed: @escaping @Sendable (any Error) -> Void) {
+        let path = resumePath(hash)
+        writes.submit({
+            flush()
+            try AtomicFile.write(try JSONEncoder().encode(resume), to: path)
+        }, failed: failed)
+    }
+
+    /// Returns once every write asked for so far has landed.
+    public func drainWrites() async { await writes.drain() }
 
     public func loadResume(_ hash: InfoHash) -> ResumeData? {
         FileManager.default.contents(atPath: resumePath(hash)).flatMap { try? JSONDecoder().decode(ResumeData.self, from: $0) }
     }
 
-    public func forgetResume(_ hash: InfoHash) {
-        try? FileManager.default.removeItem(atPath: resumePath(hash))
+    /// Removals take their turn after the writes asked before them, which would otherwise
+    /// bring the files back.
+    public func forgetResume(_ hash: InfoHash) async {
+        let path = resumePath(hash)
+        _ = try? await writes.run { try? FileManager.default.removeItem(atPath: path) }
     }
 
-    public func forget(_ hash: InfoHash) {
-        try? FileManager.default.removeItem(atPath: torrentPath(hash))
-        try? FileManager.default.removeItem(atPath: resumePath(hash))
+    public func forget(_ hash: InfoHash) async {
+        let paths = [torrentPath(hash), resumePath(hash)]
+        _ = try? await writes.run { for path in paths { try? FileManager.default.removeItem(atPath: path) } }
     }
 }

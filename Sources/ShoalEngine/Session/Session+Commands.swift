@@ -15,7 +15,7 @@ extension Session {
     func addNow(_ metainfo: Metainfo, downloadDirectory: String?, paused: Bool, filePriorities: [FilePriority]?) async throws -> InfoHash {
         let hash = try await insertNow(metainfo, downloadDirectory: downloadDirectory, paused: paused, filePriorities: filePriorities)
         do {
-            try store?.saveTorrent(metainfo, bytes: metainfo.fileBytes)
+            try await store?.saveTorrent(metainfo, bytes: metainfo.fileBytes)
         } catch {
             report("\(error)")
         }
@@ -139,7 +139,7 @@ extension Session {
             entries[hash] = nil
             encryptedTorrents.remove(hash)
             order.removeAll { $0 == hash }
-            store?.forget(hash)
+            await store?.forget(hash)
             await saveSession()
             logger.info("removed", metadata: ["infohash": "\(hash.hex.prefix(12))", "data": "\(deleteData ? "deleted" : "kept")"])
             // Only the torrent's own files (and directories left empty), not whatever else the
@@ -155,7 +155,7 @@ extension Session {
             _ = try torrentRuntime(hash)
             // Pausing gives the torrent a fresh runtime; without resume data its check hashes everything.
             try await pauseNow(hash)
-            store?.forgetResume(hash)
+            await store?.forgetResume(hash)
             if wasRunning { start(hash) }
             await saveSession()
         }

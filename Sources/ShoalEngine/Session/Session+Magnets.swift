@@ -50,7 +50,7 @@ extension Session {
         await applyEntrySettings(runtime, entry)
         await runtime.loadRestingProgress()
         do {
-            try store?.saveTorrent(metainfo, bytes: metainfo.fileBytes)
+            try await store?.saveTorrent(metainfo, bytes: metainfo.fileBytes)
         } catch {
             report("\(metainfo.info.name): \(error)")
         }

@@ -94,7 +94,7 @@ extension Session {
                 seedRatio: entry.seedRatio))
         }
         do {
-            try store.saveEntries(records, limits: SessionStore.Limits(upload: normalLimits.upload, download: normalLimits.download),
+            try await store.saveEntries(records, limits: SessionStore.Limits(upload: normalLimits.upload, download: normalLimits.download),
                                   remote: SessionStore.RemoteSettings(altSpeed: altSpeed, seedRatioLimit: sessionSeedRatio))
         } catch {
             report("\(error)")

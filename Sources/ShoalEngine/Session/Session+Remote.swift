@@ -105,7 +105,9 @@ extension Session {
             }
             if move {
                 do {
-                    try runtime.storage.moveTopLevel(to: target)
+                    // A copy across filesystems can take minutes: on the I/O pool, not this actor's thread.
+                    let storage = runtime.storage
+                    try await pool.runIfActive { try storage.moveTopLevel(to: target) }
                 } catch {
                     if wasRunning { start(hash) }
                     throw error
@@ -119,12 +121,12 @@ extension Session {
                 // The same bytes under new paths: resume data for those, so nothing is hashed again.
                 await fresh.setRestingProgress(have)
                 do {
-                    try store?.saveResume(ResumeData.make(infoHash: hash, have: have, paths: fresh.storage.diskPaths), for: hash)
+                    try await store?.saveResume(ResumeData.make(infoHash: hash, have: have, paths: fresh.storage.diskPaths), for: hash)
                 } catch {
                     report("\(runtime.metainfo.info.name): cannot save resume data after the move: \(error)")
                 }
             } else if !move {
-                store?.forgetResume(hash)
+                await store?.forgetResume(hash)
             }
             await fresh.setFilePriorities(state.priorities)
             await fresh.restoreCounters(uploaded: state.uploaded, downloaded: state.downloaded, completed: state.completed,

@@ -242,7 +242,7 @@ public actor Session {
         await saveSession()
         if let dht {
             do {
-                try store?.saveDHT(await dht.savedState)
+                try await store?.saveDHT(await dht.savedState)
             } catch {
                 report("cannot save the DHT state: \(error)")
             }

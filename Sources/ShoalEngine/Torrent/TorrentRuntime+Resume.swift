@@ -1,5 +1,6 @@
 import Foundation
 import ShoalCore
+import Synchronization
 
 /// What a torrent knows of its files between runs and while it runs: resume data saved and
 /// read back, the progress shown while it is not running, and the check that the files holding
@@ -42,20 +43,32 @@ extension TorrentRuntime {
         return false
     }
 
-    /// Writes resume data for the verified pieces, after flushing them to disk, so the record
+    /// Queues resume data for the verified pieces, after flushing them to disk, so the record
     /// never claims more than the disk holds. Skipped while nothing new was verified, unless
-    /// `force` (the files' times are recorded too).
+    /// `force` (the files' times are recorded too). The fsyncs run on the state directory's
+    /// write queue, never on this actor (`stop()` waits for them).
     func saveResume(force: Bool = false) {
         guard let store, let have = picker?.have else { return }
         lastResumeSave = .now
-        guard force || have != savedHave else { return }
-        storage.sync()
-        do {
-            try store.saveResume(ResumeData.make(infoHash: metainfo.infoHash, have: have, paths: storage.diskPaths), for: metainfo.infoHash)
-            savedHave = have
-        } catch {
-            errorMessage = "cannot save resume data: \(error)"
-            logger.error("cannot save resume data: \(error)")
+        if let failure = resumeSaveFailure.take() {
+            errorMessage = "cannot save resume data: \(failure)"
+            savedHave = nil
         }
+        guard force || have != savedHave else { return }
+        savedHave = have
+        let storage = storage, logger = logger, failure = resumeSaveFailure
+        store.submitResume(ResumeData.make(infoHash: metainfo.infoHash, have: have, paths: storage.diskPaths), for: metainfo.infoHash,
+                           flush: { storage.sync() },
+                           failed: { error in
+                               logger.error("cannot save resume data: \(error)")
+                               failure.record("\(error)")
+                           })
     }
+}
+
+/// A failure reported by the write queue's thread, for the runtime to pick up.
+final class ResumeSaveFailure: Sendable {
+    private let reason = Mutex<String?>(nil)
+    func record(_ text: String) { reason.withLock { $0 = text } }
+    func take() -> String? { reason.withLock { value in defer { value = nil }; return value } }
 }

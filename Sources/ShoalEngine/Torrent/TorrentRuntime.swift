@@ -100,6 +100,9 @@ public actor TorrentRuntime {
     let transport: any PeerTransport
     var lastResumeSave: ContinuousClock.Instant?
     var savedHave: Bitfield?
+    /// Why the last queued resume save failed (set from the write queue's thread), taken by the
+    /// next save: it is retried, and the torrent shows the reason meanwhile.
+    let resumeSaveFailure = ResumeSaveFailure()
     /// What the torrent has while it is not running (no picker): from resume data, or from the
     /// run before a pause.
     var restingHave: Bitfield?
@@ -214,6 +217,7 @@ public actor TorrentRuntime {
         // Blocks written since the last save changed the files' times: recorded now, the next
         // start trusts them without a check.
         saveResume(force: true)
+        await store?.drainWrites()
         if let have = picker?.have { restingHave = have }
         await announceStopped()
         storage.closeAll()
