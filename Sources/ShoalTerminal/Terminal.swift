@@ -81,7 +81,8 @@ public final class Terminal {
     }
 
     /// Copies a frame to the screen; ncurses sends only what changed.
-    public func draw(_ buffer: CellBuffer) {
+    public func draw(_ frame: CellBuffer) {
+        let buffer = unicode ? frame : frame.asciiOnly()
         for y in 0..<min(buffer.height, height) {
             for x in 0..<min(buffer.width, width) {
                 let cell = buffer[x, y]

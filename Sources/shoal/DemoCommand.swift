@@ -14,9 +14,11 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "Run a whole swarm on 127.0.0.1 (tracker, seeder, leechers) and watch it.",
         discussion: """
             Everything is local: an embedded tracker, one seeder and N-1 leechers in this process, with
-            upload caps from 256 KiB/s to 1 MiB/s so pieces travel between leechers. The interface
-            shows the last leecher. With --headless it prints progress and exits 0 once every leecher
-            has every piece verified. Temporary files are removed on exit.
+            different upload caps so pieces travel between leechers. The interface shows the last
+            leecher; the caps are set so the download takes about --minutes (3), and once every
+            leecher is done it starts again after 20 s, until q. With --headless it runs at full
+            demo speed (1 MiB/s from the seeder), prints progress and exits 0 once every leecher has
+            every piece verified. Temporary files are removed on exit.
             """
     )
 
@@ -29,6 +31,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Size of the sample content in MiB (1-1024).")
     var size: Int = 32
 
+    @Option(help: "About how long the download takes (the interface's default: 3; headless: as fast as the demo goes).")
+    var minutes: Double?
+
     @Option(help: "Colour theme (see shoal run --help).")
     var theme: String = "default"
 
@@ -38,6 +43,7 @@ struct DemoCommand: AsyncParsableCommand {
     func validate() throws {
         guard (2...16).contains(peers) else { throw ValidationError("--peers must be 2-16") }
         guard (1...1024).contains(size) else { throw ValidationError("--size must be 1-1024 (MiB)") }
+        if let minutes, !(0.1...120).contains(minutes) { throw ValidationError("--minutes must be 0.1-120") }
     }
 
     func run() async throws {
@@ -53,7 +59,7 @@ struct DemoCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data("shoal demo: making \(size) MiB of sample content and a swarm of \(peers) peers on 127.0.0.1…\n".utf8))
         let swarm: DemoSwarm
         do {
-            swarm = try await DemoSwarm.start(peers: peers, sizeMiB: size)
+            swarm = try await DemoSwarm.start(peers: peers, sizeMiB: size, minutes: headless ? minutes : minutes ?? 3)
         } catch {
             throw fail("demo: \(error)")
         }
@@ -67,7 +73,13 @@ struct DemoCommand: AsyncParsableCommand {
             }
             group.addTask {
                 let result = isHeadless ? await Self.watchHeadless(swarm, timeout: limit)
-                    : await Self.watchInterface(swarm, theme: selectedTheme)
+                    : await withTaskGroup(of: String?.self) { watching in
+                        watching.addTask { await swarm.replayWhenDone(); return nil }
+                        watching.addTask { await Self.watchInterface(swarm, theme: selectedTheme) }
+                        let ended = await watching.first { $0 != nil } ?? nil
+                        watching.cancelAll()
+                        return ended ?? "ok"
+                    }
                 await swarm.stop()
                 await swarm.stopTracker()
                 return result

@@ -172,13 +172,37 @@ struct ScreenTests {
         #expect(state.handle(.character("A"), snapshot: snapshot, pageSize: 10) == [.reannounce(snapshot.torrents[1].id)])
     }
 
-    @Test func helpIsGeneratedFromTheKeymap() {
-        let snapshot = Self.session([])
+    /// Every binding can be read in the help at any size from 60×20 up, scrolling where it does
+    /// not fit, and nothing behind it shows through (it was cut off after "/ filter by name" at
+    /// 120×32 with no way to scroll, and showed 14 of 36 bindings at 60×20).
+    @Test(arguments: [(60, 20), (100, 40), (120, 32), (200, 50)])
+    func helpShowsEveryBindingAndScrolls(width: Int, height: Int) {
+        let snapshot = Self.session([Self.torrent("behind-the-help.iso")])
         var state = UIState()
+        state.layout = ScreenLayout(width: width, height: height)
+        state.observe(snapshot, now: .now)
         _ = state.handle(.character("?"), snapshot: snapshot, pageSize: 10)
-        let text = Screen().render(snapshot, state: state, width: 100, height: 40).text
-        for binding in Keymap.bindings { #expect(text.contains(binding.description), "\(binding.description)") }
-        #expect(text.contains("No torrents") || text.contains("Keys"))
+        var seen = ""
+        var frames = 0
+        repeat {
+            let text = Screen().render(snapshot, state: state, width: width, height: height).text
+            #expect(!text.contains("behind-the-help") && !text.contains("Progress"), "the list shows through at \(width)×\(height)")
+            seen += text
+            frames += 1
+            _ = state.handle(.pageDown, snapshot: snapshot, pageSize: 10)
+        } while state.helpScroll < HelpView.maxScroll(width: width, height: height) && frames < 20
+        seen += Screen().render(snapshot, state: state, width: width, height: height).text
+        for binding in Keymap.bindings {
+            #expect(binding.description.count <= 41, "\(binding.description) is too long for a 60-column help")
+            #expect(seen.contains(binding.description), "\(binding.description) at \(width)×\(height)")
+            #expect(seen.contains(binding.keys.map(\.label).joined(separator: " ")), "\(binding.description)'s keys")
+        }
+        #expect(state.showHelp, "paging keys scroll the help, they do not close it")
+        _ = state.handle(.escape, snapshot: snapshot, pageSize: 10)
+        #expect(!state.showHelp)
+        _ = state.handle(.character("?"), snapshot: snapshot, pageSize: 10)
+        #expect(state.helpScroll == 0)
+        #expect(state.handle(.character("q"), snapshot: snapshot, pageSize: 10).isEmpty && !state.showHelp, "q closes the help, not Shoal")
     }
 
     @Test func themesParseAndRejectNonsense() throws {

@@ -34,12 +34,15 @@ public struct RateMeter: Sendable {
         total += Int64(bytes)
     }
 
-    /// Average over the completed seconds of the window plus the current partial one.
+    /// Bytes in the window over the time the window covers: its completed seconds plus the
+    /// part of the current one gone by. (Dividing by the whole window read up to a fifth low
+    /// early in each second: 940-960 KiB/s under a 1,024 KiB/s cap.)
     public mutating func rate(now: ContinuousClock.Instant) -> Double {
         advance(to: now)
         let elapsed = now - origin
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let span = min(Double(Self.window), max(1, seconds))
+        let covered = Double(Self.window - 1) + (seconds - seconds.rounded(.down))
+        let span = max(1, min(seconds, covered))
         let sum = buckets.reduce(0, +)
         return Double(sum) / span
     }

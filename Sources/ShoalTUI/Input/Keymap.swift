@@ -32,7 +32,7 @@ public enum Keymap {
         .init(keys: [.character("3")], action: .tab(.trackers), context: .detail, description: "trackers tab"),
         .init(keys: [.character("4")], action: .tab(.files), context: .detail, description: "files tab"),
         .init(keys: [.character("5")], action: .tab(.rates), context: .detail, description: "rates tab"),
-        .init(keys: [.character("a")], action: .add, context: .everywhere, description: "add a .torrent file (Tab completes the path)"),
+        .init(keys: [.character("a")], action: .add, context: .everywhere, description: "add a .torrent or magnet (Tab completes)"),
         .init(keys: [.character("p"), .character(" ")], action: .pauseResume, context: .everywhere, description: "pause / resume"),
         .init(keys: [.character("P")], action: .pauseResumeAll, context: .everywhere, description: "pause all / resume all"),
         .init(keys: [.character("v")], action: .verify, context: .everywhere, description: "verify the data again (full recheck)"),

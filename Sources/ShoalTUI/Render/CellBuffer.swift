@@ -63,6 +63,10 @@ public struct CellBuffer: Sendable, Equatable {
         for column in max(0, x)..<min(width, end ?? width) { cells[y * width + column].style = style }
     }
 
+    mutating func mapCells(_ transform: (Cell) -> Cell) {
+        for index in cells.indices { cells[index] = transform(cells[index]) }
+    }
+
     /// The text of one row, for tests and the headless dump.
     public func line(_ y: Int) -> String {
         var out = ""

@@ -57,6 +57,8 @@ public struct UIState: Sendable {
     public var prompt: Prompt?
     public var message: String?
     public var showHelp = false
+    /// How far the help is scrolled, in lines.
+    public var helpScroll = 0
     public var history = RateHistory()
     /// The window, for mapping mouse clicks to rows and tabs.
     public var layout = ScreenLayout(width: 80, height: 24)
@@ -110,8 +112,8 @@ public struct UIState: Sendable {
     public mutating func handle(_ key: Key, snapshot: SessionSnapshot, pageSize: Int) -> [UICommand] {
         if let prompt { return handlePrompt(key, prompt: prompt) }
         if showHelp {
-            showHelp = false
-            return key == .character("q") ? quit(snapshot) : []
+            scrollHelp(key)
+            return []
         }
         message = nil
         if case .click(let x, let y) = key { return click(x: x, y: y, snapshot: snapshot) }
@@ -120,7 +122,9 @@ public struct UIState: Sendable {
         let current = selected(snapshot)
         switch action {
         case .quit: return quit(snapshot)
-        case .help: showHelp = true
+        case .help:
+            showHelp = true
+            helpScroll = 0
         case .up, .down, .pageUp, .pageDown, .top, .bottom:
             move(action, list: list, current: current, pageSize: pageSize)
         case .open: if current != nil { inDetail = true; detailRow = 0 }
@@ -210,6 +214,24 @@ public struct UIState: Sendable {
             selectedID = target.id
         }
         return []
+    }
+
+    /// In the help: the moving keys scroll it, Esc, q and ? close it, any other key too.
+    private mutating func scrollHelp(_ key: Key) {
+        let page = max(1, layout.height - 4)
+        let step: Int
+        switch Keymap.action(for: key, inDetail: false, onFilesTab: false) {
+        case .up?: step = -1
+        case .down?: step = 1
+        case .pageUp?: step = -page
+        case .pageDown?: step = page
+        case .top?: step = Int.min / 2
+        case .bottom?: step = Int.max / 2
+        default:
+            showHelp = false
+            return
+        }
+        helpScroll = min(max(0, helpScroll + step), HelpView.maxScroll(width: layout.width, height: layout.height))
     }
 
     private mutating func switchTab(by step: Int) {

@@ -3,7 +3,8 @@ import TOMLKit
 
 /// Colours for every style slot. Themes are TOML files (see Themes/): a `[slots]` table whose
 /// entries give `fg`, `bg` (a colour name or 0-255) and optional `bold`, `reverse`, `dim`.
-/// A file only needs the slots it changes; the rest come from the built-in default.
+/// A file only needs the slots it changes; the rest come from the built-in default. A slot it
+/// writes is taken whole (a colour it leaves out is the terminal's own).
 public struct Theme: Sendable, Equatable {
     public struct Style: Sendable, Equatable {
         public var foreground: Int  // -1 = terminal default
@@ -75,7 +76,9 @@ public struct Theme: Sendable, Equatable {
                 throw LoadError(description: "\(name): unknown slot '\(key)' (known: \(StyleSlot.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             guard let entry = slots[key]?.table else { throw LoadError(description: "\(name): slot '\(key)' must be a table") }
-            var style = theme.style(slot)
+            // A slot written is the whole slot: colours it leaves out are the terminal's, not the
+            // default theme's (mono's reversed rows kept the default's cyan background).
+            var style = Style(-1)
             if let fg = entry["fg"] { style.foreground = try color(fg, slot: key, in: name) }
             if let bg = entry["bg"] { style.background = try color(bg, slot: key, in: name) }
             style.bold = entry["bold"]?.bool ?? false

@@ -12,7 +12,9 @@ struct DetailView {
         x = buffer.put("  " + stateText, x: x, y: y, style: stateStyle)
         if let error = torrent.error { buffer.put("  " + error, x: x, y: y, style: .error) }
         y += 1
-        let summary = "\(Format.size(torrent.haveSize)) of \(Format.size(torrent.wantedSize)) (\(Format.percent(torrent.progress)))"
+        let wanted = torrent.wantedSize < torrent.totalSize
+            ? "\(Format.size(torrent.wantedSize)) wanted of \(Format.size(torrent.totalSize))" : Format.size(torrent.wantedSize)
+        let summary = "\(Format.size(torrent.haveSize)) of \(wanted) (\(Format.percent(torrent.progress)))"
             + "   \(glyphs.down) \(Format.rate(torrent.downloadRate))   \(glyphs.up) \(Format.rate(torrent.uploadRate))"
             + "   ratio \(Format.ratio(torrent.ratio))   eta \(Format.eta(torrent.eta))"
             + (torrent.bannedPeers > 0 ? "   banned \(torrent.bannedPeers)" : "")
@@ -74,8 +76,8 @@ struct DetailView {
     }
 
     private func drawTrackers(_ buffer: inout CellBuffer, _ torrent: TorrentSnapshot, rows: Range<Int>, now: ContinuousClock.Instant) {
-        let urlWidth = max(20, buffer.width - 95)
-        var y = table(&buffer, header: [("Tier", 4, true), ("URL", urlWidth, false), ("Status", 28, false), ("Last", 12, true),
+        let (urlWidth, statusWidth) = Self.trackerColumns(torrent.trackers, width: buffer.width)
+        var y = table(&buffer, header: [("Tier", 4, true), ("URL", urlWidth, false), ("Status", statusWidth, false), ("Last", 12, true),
                                         ("Next", 12, true), ("Seeds", 6, true), ("Leech", 6, true), ("Done", 6, true),
                                         ("Peers", 6, true)], rows: rows)
         if torrent.trackers.isEmpty { buffer.put("no trackers (DHT and peer exchange come later)", x: 2, y: y, style: .dim) }
@@ -83,15 +85,26 @@ struct DetailView {
             let status = tracker.error.map { "error: \($0)" } ?? tracker.status
             var x = buffer.put(" " + String(tracker.tier + 1).fitted(4, alignRight: true) + " ", x: 0, y: y, style: .text)
             x = buffer.put(tracker.url.fitted(urlWidth) + " ", x: x, y: y, style: .text)
-            x = buffer.put(status.fitted(28) + " ", x: x, y: y, style: tracker.error == nil ? .downloading : .error)
+            x = buffer.put(status.fitted(statusWidth) + " ", x: x, y: y, style: tracker.error == nil ? .downloading : .error)
             x = buffer.put(Format.ago(tracker.lastAnnounce, now: now).fitted(12, alignRight: true) + " ", x: x, y: y, style: .dim)
-            x = buffer.put(Format.ago(tracker.nextAnnounce, now: now).fitted(12, alignRight: true) + " ", x: x, y: y, style: .dim)
+            x = buffer.put(Format.until(tracker.nextAnnounce, now: now).fitted(12, alignRight: true) + " ", x: x, y: y, style: .dim)
             x = buffer.put((tracker.seeders.map(String.init) ?? "-").fitted(6, alignRight: true) + " ", x: x, y: y, style: .text)
             x = buffer.put((tracker.leechers.map(String.init) ?? "-").fitted(6, alignRight: true) + " ", x: x, y: y, style: .text)
             x = buffer.put((tracker.completed.map(String.init) ?? "-").fitted(6, alignRight: true) + " ", x: x, y: y, style: .text)
             buffer.put(String(tracker.peersReturned).fitted(6, alignRight: true), x: x, y: y, style: .text)
             y += 1
         }
+    }
+
+    /// The URL and Status columns share what the fixed columns leave: the URL gets its whole
+    /// length first, the status what remains (the error text is the longer one to cut).
+    static func trackerColumns(_ trackers: [TrackerSnapshot], width: Int) -> (url: Int, status: Int) {
+        let fixed = 1 + 5 + 2 * 13 + 4 * 7 + 1  // the margin, Tier, Last and Next, the counts, the two columns' gaps
+        let available = max(28, width - fixed)
+        let urlNeed = max(20, trackers.map { DisplayWidth.of($0.url) }.max() ?? 0)
+        let statusNeed = max(8, trackers.map { DisplayWidth.of($0.error.map { "error: \($0)" } ?? $0.status) }.max() ?? 0)
+        let url = min(urlNeed, max(20, available - min(statusNeed, 16)))
+        return (url, max(8, available - url))
     }
 
     private func drawFiles(_ buffer: inout CellBuffer, _ torrent: TorrentSnapshot, rows: Range<Int>, selected: Int) {

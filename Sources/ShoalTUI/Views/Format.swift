@@ -23,10 +23,19 @@ public enum Format {
 
     static func percent(_ fraction: Double) -> String { ByteCount.fixed(fraction * 100, digits: 1) + "%" }
 
+    /// When something happened ("12s ago"; under a second, "just now").
     static func ago(_ instant: ContinuousClock.Instant?, now: ContinuousClock.Instant) -> String {
         guard let instant else { return "-" }
         let seconds = Int((now - instant).components.seconds)
-        return seconds >= 0 ? eta(seconds) + " ago" : "in " + eta(-seconds)
+        return seconds > 0 ? eta(seconds) + " ago" : "just now"
+    }
+
+    /// When something is due ("in 4m 10s"); once due, "now" (an announce under way, or waiting
+    /// for the tracker's minimum interval), never a time in the past.
+    static func until(_ instant: ContinuousClock.Instant?, now: ContinuousClock.Instant) -> String {
+        guard let instant else { return "-" }
+        let seconds = Int((instant - now).components.seconds)
+        return seconds > 0 ? "in " + eta(seconds) : "now"
     }
 
     static func activity(_ torrent: TorrentSnapshot) -> (String, StyleSlot) {

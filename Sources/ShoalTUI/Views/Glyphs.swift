@@ -4,18 +4,27 @@ public struct Glyphs: Sendable {
     public let levels: [String]  // 0 ... 8 of a cell, bottom up
     public let full: String
     public let partial: String
+    /// A missing piece: several peers have it, one does, nobody does. They differ without
+    /// colour too (mono, NO_COLOR).
     public let missing: String
+    public let missingOnePeer: String
+    public let missingNobody: String
     public let down: String
     public let up: String
     public let separator: String
+    /// No limit, and the prompt's cursor.
+    public let unlimited: String
+    public let cursor: String
 
     public static let unicode = Glyphs(
         eighths: [" ", "▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"], levels: [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"],
-        full: "█", partial: "▒", missing: "░", down: "↓", up: "↑", separator: "│")
+        full: "█", partial: "▒", missing: "░", missingOnePeer: "┄", missingNobody: "×", down: "↓", up: "↑", separator: "│",
+        unlimited: "∞", cursor: "█")
 
     public static let ascii = Glyphs(
         eighths: [" ", " ", " ", "-", "-", "-", "=", "=", "#"], levels: [" ", ".", ".", ":", ":", "=", "=", "#", "#"],
-        full: "#", partial: "+", missing: ".", down: "v", up: "^", separator: "|")
+        full: "#", partial: "+", missing: ".", missingOnePeer: "-", missingNobody: "x", down: "v", up: "^", separator: "|",
+        unlimited: "none", cursor: "_")
 
     /// A bar `width` cells wide filled to `fraction`, with eighth-cell resolution.
     public func bar(_ fraction: Double, width: Int) -> String {

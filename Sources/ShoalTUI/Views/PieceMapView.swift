@@ -3,7 +3,7 @@ import ShoalEngine
 
 /// Every piece of the torrent, scaled to the space available: one cell per piece when they fit,
 /// otherwise one cell per group, drawn as full as the share of the group we have. Missing pieces
-/// show how many peers have them (red: nobody, yellow: one, dim: several).
+/// show how many peers have them (red ×: nobody, yellow ┄: one, dim ░: several).
 struct PieceMapView {
     let glyphs: Glyphs
 
@@ -42,16 +42,21 @@ struct PieceMapView {
                 glyph = glyphs.levels[max(1, Int(Double(have) / Double(end - start) * 8))]
                 style = .pieceHave
             } else {
-                glyph = glyphs.missing
-                style = minimumAvailability == 0 || minimumAvailability == .max ? .heatLow : minimumAvailability == 1 ? .heatMid : .pieceMissing
+                if minimumAvailability == 0 || minimumAvailability == .max {
+                    (glyph, style) = (glyphs.missingNobody, .heatLow)
+                } else if minimumAvailability == 1 {
+                    (glyph, style) = (glyphs.missingOnePeer, .heatMid)
+                } else {
+                    (glyph, style) = (glyphs.missing, .pieceMissing)
+                }
             }
             buffer.put(glyph, x: 1 + cell % width, y: rows.lowerBound + cell / width, style: style)
         }
         let legendY = rows.upperBound - legendRows
         var x = 1
         for (glyph, style, label) in [(glyphs.full, StyleSlot.pieceHave, "have"), (glyphs.partial, .pieceActive, "downloading"),
-                                      (glyphs.missing, .pieceMissing, "missing (2+ peers)"), (glyphs.missing, .heatMid, "1 peer"),
-                                      (glyphs.missing, .heatLow, "nobody")] {
+                                      (glyphs.missing, .pieceMissing, "missing (2+ peers)"), (glyphs.missingOnePeer, .heatMid, "1 peer"),
+                                      (glyphs.missingNobody, .heatLow, "nobody")] {
             x = buffer.put(glyph, x: x, y: legendY, style: style)
             x = buffer.put(" \(label)   ", x: x, y: legendY, style: .dim)
         }
@@ -68,37 +73,5 @@ struct PieceMapView {
         let counts = (0..<pieces.count).map { availability[$0] + (pieces[$0] ? 1 : 0) }
         let minimum = counts.min() ?? 0
         return Double(minimum) + Double(counts.filter { $0 > minimum }.count) / Double(counts.count)
-    }
-}
-
-/// The Rates tab: download (top) and upload (bottom) over the last minutes, newest on the right.
-struct RateGraphView {
-    let glyphs: Glyphs
-
-    func draw(_ buffer: inout CellBuffer, series: RateHistory.Series?, rows: Range<Int>) {
-        guard let series, !series.down.isEmpty else {
-            buffer.put("collecting rates…", x: 2, y: rows.lowerBound, style: .dim)
-            return
-        }
-        let width = buffer.width - 14
-        let half = max(1, (rows.count - 1) / 2)
-        drawGraph(&buffer, values: Array(series.down.suffix(width)), top: rows.lowerBound, height: half,
-                  label: "\(glyphs.down) download", style: .graphDown)
-        drawGraph(&buffer, values: Array(series.up.suffix(width)), top: rows.lowerBound + half + 1, height: half,
-                  label: "\(glyphs.up) upload", style: .graphUp)
-    }
-
-    private func drawGraph(_ buffer: inout CellBuffer, values: [Double], top: Int, height: Int, label: String, style: StyleSlot) {
-        let peak = max(values.max() ?? 0, 1)
-        buffer.put("\(label)  peak \(Format.rate(peak))  now \(Format.rate(values.last ?? 0))", x: 1, y: top, style: .header)
-        let rowsAvailable = max(1, height - 1)
-        for (column, value) in values.enumerated() {
-            let eighths = Int((value / peak) * Double(rowsAvailable * 8))
-            for row in 0..<rowsAvailable {
-                let fill = min(8, max(0, eighths - row * 8))
-                guard fill > 0 else { continue }
-                buffer.put(glyphs.levels[fill], x: 12 + column, y: top + rowsAvailable - row, style: style)
-            }
-        }
     }
 }

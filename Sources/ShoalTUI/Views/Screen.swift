@@ -35,7 +35,7 @@ public struct Screen: Sendable {
         }
         drawStatus(&buffer, snapshot, state: state, y: height - 2)
         drawPromptOrHints(&buffer, state: state, y: height - 1)
-        if state.showHelp { HelpView().draw(&buffer) }
+        if state.showHelp { HelpView().draw(&buffer, scroll: state.helpScroll) }
         return buffer
     }
 
@@ -60,7 +60,7 @@ public struct Screen: Sendable {
             return
         }
         buffer.fill(y: y, style: .statusBar)
-        func limit(_ value: Int) -> String { value == 0 ? "∞" : ByteCount.format(Int64(value)) + "/s" }
+        func limit(_ value: Int) -> String { value == 0 ? glyphs.unlimited : ByteCount.format(Int64(value)) + "/s" }
         var parts = [
             "\(glyphs.down) \(Format.rate(snapshot.downloadRate)) (limit \(limit(snapshot.downloadLimit)))",
             "\(glyphs.up) \(Format.rate(snapshot.uploadRate)) (limit \(limit(snapshot.uploadLimit)))",
@@ -85,15 +85,15 @@ public struct Screen: Sendable {
         case .addPath(let text)?:
             // Several completions: they show on the status bar's line, above the prompt.
             if let choices = state.message { buffer.fill(y: y - 1, style: .text); buffer.put(choices, x: 1, y: y - 1, style: .message) }
-            let x = buffer.put("Add torrent file: ", x: 1, y: y, style: .prompt)
-            buffer.put(text + "█", x: x, y: y, style: .text)
+            let x = buffer.put("Add a .torrent file or a magnet link: ", x: 1, y: y, style: .prompt)
+            buffer.put(text + glyphs.cursor, x: x, y: y, style: .text)
         case .filter(let text)?:
             let x = buffer.put("Filter: ", x: 1, y: y, style: .prompt)
-            buffer.put(text + "█", x: x, y: y, style: .text)
+            buffer.put(text + glyphs.cursor, x: x, y: y, style: .text)
         case .limit(let upload, let text)?:
             let x = buffer.put(upload ? "Upload limit, KiB/s (0 = unlimited): " : "Download limit, KiB/s (0 = unlimited): ",
                                x: 1, y: y, style: .prompt)
-            buffer.put(text + "█", x: x, y: y, style: .text)
+            buffer.put(text + glyphs.cursor, x: x, y: y, style: .text)
         case .confirmQuit(let active)?:
             buffer.put("Quit? \(active) torrent\(active == 1 ? " is" : "s are") active (y/n)", x: 1, y: y, style: .prompt)
         case .confirmRemove(_, let name, let deleteData)?:
@@ -103,9 +103,11 @@ public struct Screen: Sendable {
             if let message = state.message {
                 buffer.put(message, x: 1, y: y, style: .message)
             } else {
-                let hints = state.inDetail
-                    ? [("Tab", "tabs"), ("Esc", "back"), ("p", "pause"), ("S", "seed"), ("+/-/x", "file priority")]
-                    : [("Enter", "details"), ("a", "add"), ("p", "pause"), ("S", "seed"), ("r", "remove"), ("s", "sort"), ("/", "filter")]
+                let hints = !state.inDetail
+                    ? [("Enter", "details"), ("a", "add"), ("p", "pause"), ("S", "seed"), ("r", "remove"), ("s", "sort"), ("/", "filter")]
+                    : state.tab == .files
+                    ? [("Tab", "tabs"), ("Esc", "back"), ("j/k", "file"), ("+/-", "priority"), ("x", "skip"), ("p", "pause")]
+                    : [("Tab", "tabs"), ("Esc", "back"), ("p", "pause"), ("S", "seed"), ("A", "announce"), ("v", "verify")]
                 var x = 1
                 for (key, what) in hints {
                     if x + DisplayWidth.of(key) + what.count + 1 > buffer.width { break }
@@ -133,8 +135,10 @@ struct TorrentListView {
         }
         let listRows = (rows.lowerBound + 1)..<rows.upperBound
         guard !torrents.isEmpty else {
-            buffer.put("No torrents. Press a to add a .torrent file, or start Shoal with files or --watch DIR.",
-                       x: 2, y: listRows.lowerBound + 1, style: .dim)
+            let empty = state.filter.isEmpty
+                ? "No torrents. Press a to add a .torrent file or a magnet link, or start Shoal with files or --watch DIR."
+                : "Nothing matches \"\(state.filter)\". Press / and clear the filter to see every torrent."
+            buffer.put(empty, x: 2, y: listRows.lowerBound + 1, style: .dim)
             return
         }
         let selectedIndex = torrents.firstIndex { $0.id == state.selectedID } ?? 0
@@ -149,7 +153,9 @@ struct TorrentListView {
                 case .progress:
                     cx = buffer.put(" " + glyphs.bar(torrent.progress, width: 11), x: cx, y: y,
                                     style: torrent.isComplete ? .seeding : .pieceHave)
-                    cx = buffer.put(Format.percent(torrent.progress).fitted(7, alignRight: true), x: cx, y: y, style: .text)
+                    // "*": the share of the wanted files, when some are skipped (explained below the list).
+                    let mark = torrent.wantedSize < torrent.totalSize ? "*" : " "
+                    cx = buffer.put(Format.percent(torrent.progress).fitted(6, alignRight: true) + mark, x: cx, y: y, style: .text)
                 case .state: cx = buffer.put(" " + stateText.fitted(12), x: cx, y: y, style: stateStyle)
                 case .down:
                     cx = buffer.put(" " + Format.rate(torrent.downloadRate).fitted(12, alignRight: true), x: cx, y: y, style: .downloading)
@@ -162,9 +168,14 @@ struct TorrentListView {
             }
             if torrent.id == state.selectedID { buffer.restyle(y: y, style: .selected) }
         }
+        let lastRow = rows.upperBound - 1
+        let lastRowFree = torrents.count > visible || torrents.count - start < listRows.count
+        if lastRowFree, torrents.dropFirst(start).prefix(visible).contains(where: { $0.wantedSize < $0.totalSize }) {
+            buffer.put(" * progress of the wanted files: some are skipped", x: 0, y: lastRow, style: .dim)
+        }
         if torrents.count > visible {
             let position = " \(start + 1)-\(min(torrents.count, start + visible)) of \(torrents.count) "
-            buffer.put(position, x: width - position.count, y: rows.upperBound - 1, style: .dim)
+            buffer.put(position, x: width - position.count, y: lastRow, style: .dim)
         }
     }
 }
@@ -212,25 +223,5 @@ extension TorrentListView {
             }
             return allCases.filter(kept.contains)
         }
-    }
-}
-
-struct HelpView {
-    func draw(_ buffer: inout CellBuffer) {
-        let lines = Keymap.bindings.map { binding in
-            (binding.keys.map(\.label).joined(separator: " "), binding.description + (binding.context == .everywhere ? "" : " (\(binding.context.rawValue))"))
-        }
-        let width = min(buffer.width - 4, 64)
-        let height = min(buffer.height - 2, lines.count + 4)
-        let left = (buffer.width - width) / 2
-        let top = max(1, (buffer.height - height) / 2)
-        for y in top..<(top + height) { buffer.fill(y: y, from: left, to: left + width, style: .text) }
-        buffer.put(" Keys ", x: left + 2, y: top, style: .title)
-        for (index, line) in lines.prefix(height - 4).enumerated() {
-            let y = top + 2 + index
-            buffer.put(line.0.fitted(14), x: left + 2, y: y, style: .key)
-            buffer.put(line.1, x: left + 17, y: y, style: .text, maxWidth: width - 19)
-        }
-        buffer.put("any key closes this", x: left + 2, y: top + height - 1, style: .dim)
     }
 }

@@ -23,7 +23,9 @@ final class DemoSwarm: Sendable {
     var watched: Member { members[members.count - 1] }
     var leechers: [Member] { Array(members.dropFirst()) }
 
-    static func start(peers: Int, sizeMiB: Int) async throws -> DemoSwarm {
+    /// `minutes`: about how long the leechers take (the caps are scaled to it); nil keeps the
+    /// fast caps below (about 40 s for the default 32 MiB and 6 peers).
+    static func start(peers: Int, sizeMiB: Int, minutes: Double? = nil) async throws -> DemoSwarm {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-demo-\(UUID().uuidString.prefix(8))")
         let content = directory.appendingPathComponent("seed/Shoal Demo Album")
         try FileManager.default.createDirectory(at: content, withIntermediateDirectories: true)
@@ -57,9 +59,10 @@ final class DemoSwarm: Sendable {
         // The seeder uploads at 1 MiB/s; leechers from 256 KiB/s up, so the fast ones feed the slow.
         var members: [Member] = []
         let count = max(2, peers)
+        let caps = Self.uploadCaps(peers: count, sizeMiB: sizeMiB, minutes: minutes)
         for index in 0..<count {
             let name = index == 0 ? "seed" : "leecher\(index)"
-            let limit = index == 0 ? 1 << 20 : (256 << 10) * (1 + (index % 4))
+            let limit = caps[index]
             let downloads = index == 0 ? directory.appendingPathComponent("seed") : directory.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: downloads, withIntermediateDirectories: true)
             let config = EngineConfig(downloadDirectory: downloads.path, listenPort: 0, bindAddress: "127.0.0.1",
@@ -70,6 +73,37 @@ final class DemoSwarm: Sendable {
             members.append(Member(name: name, session: session, uploadLimit: limit))
         }
         return DemoSwarm(directory: directory, content: content, metainfo: metainfo, tracker: tracker, members: members)
+    }
+
+    /// Each member's upload cap: the seeder 1 MiB/s and leechers 256 KiB/s to 1 MiB/s, or all
+    /// scaled so that the copies the leechers need take about `minutes` at the swarm's total.
+    static func uploadCaps(peers: Int, sizeMiB: Int, minutes: Double?) -> [Int] {
+        let fast = (0..<peers).map { index in index == 0 ? 1 << 20 : (256 << 10) * (1 + (index % 4)) }
+        guard let minutes, minutes > 0 else { return fast }
+        let needed = Double(peers - 1) * Double(sizeMiB << 20)
+        let scale = needed / (minutes * 60) / Double(fast.reduce(0, +))
+        return fast.map { max(16 << 10, Int(Double($0) * scale)) }
+    }
+
+    /// Once every leecher has everything: a pause, then the leechers start over from nothing,
+    /// so the demo can be watched again, until the interface quits (cancelling this).
+    func replayWhenDone(pause: Duration = .seconds(20)) async {
+        while !Task.isCancelled {
+            while !(await allLeechersComplete()) {
+                do { try await Task.sleep(for: .seconds(1)) } catch { return }
+            }
+            await watched.session.report("demo: every leecher has the whole album; it starts again in \(pause.components.seconds) s (q quits)",
+                                         level: .info)
+            do { try await Task.sleep(for: pause) } catch { return }
+            for member in leechers {
+                do {
+                    try await member.session.remove(metainfo.infoHash, deleteData: true)
+                    try await member.session.add(metainfo)
+                } catch {
+                    await watched.session.report("demo: \(member.name) cannot start again: \(error)")
+                }
+            }
+        }
     }
 
     private init(directory: URL, content: URL, metainfo: Metainfo, tracker: TrackerServer, members: [Member]) {

@@ -27,8 +27,8 @@ enum TUIApp {
                 // A daemon that cannot be reached is retried every second, under a banner.
                 while !Task.isCancelled {
                     do {
-                        let snapshot = try await backend.refresh(selected: shared.selected.withLock { $0 })
-                        shared.latest.withLock { $0 = snapshot }
+                        let ticket = shared.takeTicket()
+                        shared.publish(try await backend.refresh(selected: shared.selected.withLock { $0 }), ticket: ticket)
                         let wasLost = shared.banner.withLock { banner in
                             defer { banner = nil }
                             return banner != nil
@@ -57,6 +57,11 @@ enum TUIApp {
             group.addTask {
                 for await command in commands {
                     if let notice = await backend.perform(command) { shared.notices.withLock { $0.append(notice) } }
+                    // What the command changed shows now, not at the next half-second refresh.
+                    let ticket = shared.takeTicket()
+                    if let snapshot = try? await backend.refresh(selected: shared.selected.withLock { $0 }) {
+                        shared.publish(snapshot, ticket: ticket)
+                    }
                 }
                 return nil
             }
@@ -104,7 +109,7 @@ enum TUIApp {
         var dirty = true
         while !shared.quitRequested.load(ordering: .relaxed) {
             let version = shared.version.load(ordering: .relaxed)
-            let snapshot = shared.latest.withLock { $0 }
+            let snapshot = shared.latest.withLock { $0.snapshot }
             if version != drawnVersion {
                 state.observe(snapshot, now: .now)
                 dirty = true
@@ -141,7 +146,9 @@ enum TUIApp {
 
     /// What the async side hands the terminal thread.
     final class Exchange: Sendable {
-        let latest: Mutex<SessionSnapshot>
+        /// The newest snapshot, and the ticket of the refresh that fetched it.
+        let latest: Mutex<(snapshot: SessionSnapshot, ticket: Int)>
+        private let tickets = Atomic<Int>(0)
         let freeDisk = Mutex<Int64?>(nil)
         let notices = Mutex<[String]>([])
         let quitRequested = Atomic<Bool>(false)
@@ -151,6 +158,19 @@ enum TUIApp {
         let selected = Mutex<InfoHash?>(nil)
         /// Counts snapshots, so the terminal thread redraws only when a new one came.
         let version = Atomic<Int>(0)
-        init(_ snapshot: SessionSnapshot) { latest = Mutex(snapshot) }
+        init(_ snapshot: SessionSnapshot) { latest = Mutex((snapshot, 0)) }
+
+        /// Taken before a refresh starts: of two refreshes that overlap (the periodic one and the
+        /// one after a command), the one that started later wins, whichever finishes first.
+        func takeTicket() -> Int { tickets.add(1, ordering: .relaxed).newValue }
+
+        func publish(_ snapshot: SessionSnapshot, ticket: Int) {
+            let taken = latest.withLock { latest in
+                guard ticket > latest.ticket else { return false }
+                latest = (snapshot, ticket)
+                return true
+            }
+            if taken { version.add(1, ordering: .relaxed) }
+        }
     }
 }
