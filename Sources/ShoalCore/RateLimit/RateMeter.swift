@@ -34,6 +34,34 @@ public struct RateMeter: Sendable {
         total += Int64(bytes)
     }
 
+    /// Bytes counted elsewhere and collected now (a connection's sent bytes, read once a
+    /// second): spread over the seconds since `start` in proportion, as if added as they moved.
+    /// All in the current second, they made the meter read a quarter high under a cap.
+    public mutating func add(_ bytes: Int, since start: ContinuousClock.Instant, now: ContinuousClock.Instant) {
+        let from = max(start, origin)
+        let last = second(now)
+        guard bytes > 0, from < now, second(from) < last else { return add(bytes, now: now) }
+        advance(to: now)
+        total += Int64(bytes)
+        let span = Self.seconds(now - from)
+        let firstKept = max(second(from), last - Int64(Self.window) + 1)
+        var placed: Int64 = 0
+        for index in firstKept..<last {
+            let begin = max(from, origin + .seconds(index)), end = origin + .seconds(index + 1)
+            let share = Int64((Double(bytes) * Self.seconds(end - begin) / span).rounded())
+            buckets[Int(index % Int64(Self.window))] += share
+            placed += share
+        }
+        // The current second takes its share and the rounding; seconds before the window none.
+        let dropped = Self.seconds(origin + .seconds(firstKept) - from)
+        let current = Int64(bytes) - placed - Int64((Double(bytes) * max(0, dropped) / span).rounded())
+        buckets[Int(last % Int64(Self.window))] += max(0, current)
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
     /// Bytes in the window over the time the window covers: its completed seconds plus the
     /// part of the current one gone by. (Dividing by the whole window read up to a fifth low
     /// early in each second: 940-960 KiB/s under a 1,024 KiB/s cap.)

@@ -6,7 +6,9 @@ public struct TokenBucket: Sendable {
     private var tokens: Double
     private var last: ContinuousClock.Instant
 
-    public init(rate: Int, burstSeconds: Double = 0.25, now: ContinuousClock.Instant) {
+    /// `burstSeconds`: what an idle bucket holds. A twentieth of a second keeps the first second
+    /// after a pause within 5 % of the cap (a quarter of a second showed 9.65 MiB/s at 8).
+    public init(rate: Int, burstSeconds: Double = 0.05, now: ContinuousClock.Instant) {
         self.rate = rate
         self.burstSeconds = burstSeconds
         self.tokens = Double(rate) * burstSeconds

@@ -107,14 +107,17 @@ extension TorrentRuntime {
     }
 
     /// Moves the bytes connections have sent into the torrent's counters and meters.
+    /// The bytes moved since the last sample, spread over that time (see `RateMeter`).
     func sampleUploads(now: ContinuousClock.Instant) {
+        let since = lastUploadSample
+        lastUploadSample = now
         for (key, record) in peers {
             let uploaded = record.link.uploadedBytes.load(ordering: .relaxed)
             let delta = uploaded - record.uploadedSampled
             guard delta > 0 else { continue }
-            peers[key]?.upMeter.add(Int(delta), now: now)
+            peers[key]?.upMeter.add(Int(delta), since: since, now: now)
             peers[key]?.uploadedSampled = uploaded
-            upMeter.add(Int(delta), now: now)
+            upMeter.add(Int(delta), since: since, now: now)
             uploadedBytes += delta
         }
     }

@@ -44,6 +44,8 @@ public actor TorrentRuntime {
     var downloadedBase: Int64 = 0
     var downMeter: RateMeter
     var upMeter: RateMeter
+    /// When connections' sent bytes were last collected into the meters.
+    var lastUploadSample: ContinuousClock.Instant
     var addresses: [PeerAddress: DialState] = [:]
     var bannedIDs: Set<PeerID> = []
     var bannedAddresses: Set<PeerAddress> = []
@@ -143,6 +145,7 @@ public actor TorrentRuntime {
         let now = ContinuousClock.now
         self.downMeter = RateMeter(origin: now)
         self.upMeter = RateMeter(origin: now)
+        self.lastUploadSample = now
         self.lastKeepAlive = now
         self.filePriorities = [FilePriority](repeating: .normal, count: metainfo.info.files.count)
         (dials, dialContinuation) = AsyncStream.makeStream(of: PeerAddress.self)
