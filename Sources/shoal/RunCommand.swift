@@ -273,7 +273,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         let background = remote == nil ? watching : serving
         if !headless {
-            try await runInterface(session: session, theme: chosenTheme, downloadDirectory: downloadDirectory, watching: background)
+            try await runInterface(session: session, theme: chosenTheme, downloadDirectory: downloadDirectory,
+                                   preferences: state + "/interface.json", watching: background)
             return
         }
         let printer = HeadlessPrinter(session: session, interval: .milliseconds(Int(interval * 1000)), exitWhenDone: exitWhenDone,
@@ -317,7 +318,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// The full-screen interface over a running session; quitting stops the session cleanly.
-    private func runInterface(session: Session, theme: Theme, downloadDirectory: String,
+    private func runInterface(session: Session, theme: Theme, downloadDirectory: String, preferences: String,
                               watching: @escaping @Sendable () async -> Void) async throws {
         enum Ended: Sendable { case session, interface(failure: String?), watching }
         let failure = await withTaskGroup(of: Ended.self) { group in
@@ -332,7 +333,8 @@ struct RunCommand: AsyncParsableCommand {
             group.addTask {
                 var message: String?
                 do throws(Terminal.Unavailable) {
-                    try await TUIApp.run(session: session, theme: theme, downloadDirectory: downloadDirectory)
+                    try await TUIApp.run(session: session, theme: theme, downloadDirectory: downloadDirectory,
+                                         preferences: preferences)
                 } catch {
                     message = error.description
                 }

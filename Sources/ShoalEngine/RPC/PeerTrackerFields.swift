@@ -113,6 +113,23 @@ enum ShoalExtension {
             "peerPieces": .array(t.peers.map { .string(Data($0.pieces.bytes).base64EncodedString()) }),
             "filePriorities": .array(t.files.map { .int($0.priority.rawValue) }),
             "trackerStatus": .array(t.trackers.map { .string($0.status) }),
+            // To the byte (Transmission's own fields are in kB/s).
+            "uploadLimit": .int(t.details.uploadLimit),
+            "downloadLimit": .int(t.details.downloadLimit),
+            "seedRatio": Self.seedRatio(t.details.seedRatio),
         ]
+    }
+
+    static func seedRatio(_ goal: SeedRatioGoal) -> JSONValue {
+        switch goal {
+        case .session: "session"
+        case .unlimited: "unlimited"
+        case .own(let ratio): .number(ratio)
+        }
+    }
+
+    static func seedRatio(_ value: JSONValue?) -> SeedRatioGoal {
+        if let ratio = value?.double { return .own(ratio) }
+        return value?.string == "unlimited" ? .unlimited : .session
     }
 }

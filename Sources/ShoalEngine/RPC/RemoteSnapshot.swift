@@ -90,6 +90,9 @@ public enum RemoteSnapshot {
             hashFailures: shoal?["hashFailures"]?.int ?? 0, bannedPeers: shoal?["bannedPeers"]?.int ?? 0,
             piecesHashedOnCheck: shoal?["piecesHashedOnCheck"]?.int ?? 0, closeReasons: closes)
         snapshot.details.pieceLength = row["pieceSize"]?.int ?? 0
+        snapshot.details.uploadLimit = detail?["uploadLimit"]?.int ?? 0
+        snapshot.details.downloadLimit = detail?["downloadLimit"]?.int ?? 0
+        snapshot.details.seedRatio = ShoalExtension.seedRatio(detail?["seedRatio"])
         snapshot.details.comment = row["comment"]?.string.flatMap { $0.isEmpty ? nil : $0 }
         snapshot.details.createdBy = row["creator"]?.string.flatMap { $0.isEmpty ? nil : $0 }
         snapshot.details.creationDate = row["dateCreated"]?.int.flatMap { $0 > 0 ? Int64($0) : nil }

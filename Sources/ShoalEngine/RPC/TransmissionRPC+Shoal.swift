@@ -22,7 +22,8 @@ extension TransmissionRPC {
         return out
     }
 
-    /// Global limits in bytes per second (0 = none); either may be left out.
+    /// Global limits in bytes per second (0 = none); either may be left out. With `ids`, those
+    /// torrents' limits instead.
     func shoalSetLimits(_ arguments: [String: JSONValue]) async throws -> [String: JSONValue] {
         let settings = await session.sessionSettings
         func bytes(_ key: String, _ current: Int) throws -> Int {
@@ -30,7 +31,16 @@ extension TransmissionRPC {
             guard let number = value.int, number >= 0 else { throw MethodError("\(key): expected bytes per second, 0 or more") }
             return number
         }
-        await session.setGlobalLimits(upload: try bytes("upload", settings.normalUpload), download: try bytes("download", settings.normalDownload))
+        guard arguments["ids"] != nil else {
+            await session.setGlobalLimits(upload: try bytes("upload", settings.normalUpload), download: try bytes("download", settings.normalDownload))
+            return [:]
+        }
+        // With `ids`: those torrents' own caps, to the byte (torrent-set's are in kB/s).
+        let (_, numbered) = await numberedSnapshot()
+        for (_, torrent) in select(try Self.selection(arguments["ids"]), from: numbered) {
+            try await session.setTorrentLimits(torrent.id, upload: try bytes("upload", torrent.details.uploadLimit),
+                                               download: try bytes("download", torrent.details.downloadLimit))
+        }
         return [:]
     }
 }

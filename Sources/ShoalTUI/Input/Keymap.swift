@@ -3,7 +3,8 @@ public enum Action: Sendable, Hashable {
     case quit, help, up, down, pageUp, pageDown, top, bottom
     case open, back, nextTab, previousTab, tab(DetailTab)
     case add, pauseResume, pauseResumeAll, toggleSeeding, remove, removeWithData, sort, filter, verify, reannounce
-    case uploadLimit, downloadLimit
+    case uploadLimit, downloadLimit, torrentUploadLimit, torrentDownloadLimit, altSpeed
+    case move, labels, reverseSort, nextView, previousView
     case priorityUp, priorityDown, skipFile
 }
 
@@ -32,6 +33,7 @@ public enum Keymap {
         .init(keys: [.character("3")], action: .tab(.trackers), context: .detail, description: "trackers tab"),
         .init(keys: [.character("4")], action: .tab(.files), context: .detail, description: "files tab"),
         .init(keys: [.character("5")], action: .tab(.rates), context: .detail, description: "rates tab"),
+        .init(keys: [.character("6")], action: .tab(.details), context: .detail, description: "details tab"),
         .init(keys: [.character("a")], action: .add, context: .everywhere, description: "add a .torrent or magnet (Tab completes)"),
         .init(keys: [.character("p"), .character(" ")], action: .pauseResume, context: .everywhere, description: "pause / resume"),
         .init(keys: [.character("P")], action: .pauseResumeAll, context: .everywhere, description: "pause all / resume all"),
@@ -40,10 +42,18 @@ public enum Keymap {
               description: "ask the trackers for more peers now"),
         .init(keys: [.character("u")], action: .uploadLimit, context: .everywhere, description: "set the global upload limit"),
         .init(keys: [.character("d")], action: .downloadLimit, context: .everywhere, description: "set the global download limit"),
+        .init(keys: [.character("U")], action: .torrentUploadLimit, context: .everywhere, description: "set this torrent's upload limit"),
+        .init(keys: [.character("D")], action: .torrentDownloadLimit, context: .everywhere, description: "set this torrent's download limit"),
+        .init(keys: [.character("t")], action: .altSpeed, context: .everywhere, description: "alternative (turtle) limits on / off"),
+        .init(keys: [.character("m")], action: .move, context: .everywhere, description: "move the data to another directory"),
+        .init(keys: [.character("b")], action: .labels, context: .everywhere, description: "set labels"),
         .init(keys: [.character("S")], action: .toggleSeeding, context: .everywhere, description: "seed when done on / off"),
         .init(keys: [.character("r")], action: .remove, context: .everywhere, description: "remove (keep data)"),
         .init(keys: [.character("R")], action: .removeWithData, context: .everywhere, description: "remove and delete data"),
-        .init(keys: [.character("s")], action: .sort, context: .list, description: "change sort order"),
+        .init(keys: [.character("s")], action: .sort, context: .list, description: "sort by the next column"),
+        .init(keys: [.character("O")], action: .reverseSort, context: .list, description: "reverse the sort order"),
+        .init(keys: [.character("f")], action: .nextView, context: .list, description: "next view (state, label)"),
+        .init(keys: [.character("F")], action: .previousView, context: .list, description: "previous view"),
         .init(keys: [.character("/")], action: .filter, context: .list, description: "filter by name"),
         .init(keys: [.character("+")], action: .priorityUp, context: .files, description: "raise file priority"),
         .init(keys: [.character("-")], action: .priorityDown, context: .files, description: "lower file priority"),

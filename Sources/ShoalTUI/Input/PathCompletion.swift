@@ -22,7 +22,8 @@ public enum PathCompletion {
         public var choices: [String]
     }
 
-    public static func complete(_ text: String, home: String, list: Lister) -> Result {
+    /// `directoriesOnly`: for a place to move data to, not a torrent to add.
+    public static func complete(_ text: String, home: String, list: Lister, directoriesOnly: Bool = false) -> Result {
         let slash = text.lastIndex(of: "/")
         let directoryPart = slash.map { String(text[...$0]) } ?? ""
         let typed = slash.map { String(text[text.index(after: $0)...]) } ?? text
@@ -32,7 +33,7 @@ public enum PathCompletion {
         guard let entries = list(directory) else { return Result(text: text, choices: []) }
         let matches = entries.filter { entry in
             entry.name.hasPrefix(typed) && (typed.hasPrefix(".") || !entry.name.hasPrefix("."))
-                && (entry.isDirectory || isTorrentOrMagnet(entry.name))
+                && (entry.isDirectory || (!directoriesOnly && isTorrentOrMagnet(entry.name)))
         }.sorted { $0.name < $1.name }
         guard let first = matches.first else { return Result(text: text, choices: []) }
         if matches.count == 1 {

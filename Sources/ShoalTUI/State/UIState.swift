@@ -3,21 +3,64 @@ import ShoalCore
 import ShoalEngine
 
 public enum DetailTab: String, Sendable, CaseIterable, Hashable {
-    case pieces = "Pieces", peers = "Peers", trackers = "Trackers", files = "Files", rates = "Rates"
+    case pieces = "Pieces", peers = "Peers", trackers = "Trackers", files = "Files", rates = "Rates", details = "Details"
 }
 
-public enum SortOrder: String, Sendable, CaseIterable {
-    case added, name, progress, downloadRate = "down rate", uploadRate = "up rate", size
+public enum SortOrder: String, Sendable, CaseIterable, Codable {
+    case added, name, size, progress, state, downloadRate = "down rate", uploadRate = "up rate", eta, ratio, peers
 
-    func sorted(_ torrents: [TorrentSnapshot]) -> [TorrentSnapshot] {
+    /// Each order's natural direction: names A to Z, the rest biggest first ("added" oldest first).
+    func sorted(_ torrents: [TorrentSnapshot], reversed: Bool = false) -> [TorrentSnapshot] {
+        let ordered: [TorrentSnapshot]
         switch self {
-        case .added: return torrents
-        case .name: return torrents.sorted { $0.name.lowercased() < $1.name.lowercased() }
-        case .progress: return torrents.sorted { $0.progress > $1.progress }
-        case .downloadRate: return torrents.sorted { $0.downloadRate > $1.downloadRate }
-        case .uploadRate: return torrents.sorted { $0.uploadRate > $1.uploadRate }
-        case .size: return torrents.sorted { $0.totalSize > $1.totalSize }
+        case .added: ordered = torrents
+        case .name: ordered = torrents.sorted { $0.name.lowercased() < $1.name.lowercased() }
+        case .size: ordered = torrents.sorted { $0.totalSize > $1.totalSize }
+        case .progress: ordered = torrents.sorted { $0.progress > $1.progress }
+        case .state: ordered = torrents.sorted { $0.activity.rawValue < $1.activity.rawValue }
+        case .downloadRate: ordered = torrents.sorted { $0.downloadRate > $1.downloadRate }
+        case .uploadRate: ordered = torrents.sorted { $0.uploadRate > $1.uploadRate }
+        case .eta: ordered = torrents.sorted { ($0.eta ?? .max) < ($1.eta ?? .max) }
+        case .ratio: ordered = torrents.sorted { $0.ratio > $1.ratio }
+        case .peers: ordered = torrents.sorted { $0.peers.count > $1.peers.count }
         }
+        return reversed ? ordered.reversed() : ordered
+    }
+}
+
+/// Which torrents the list shows, by state or label (`f` and `F` step through them).
+public enum TorrentView: Sendable, Hashable, Codable {
+    case all, downloading, seeding, paused, checking, error
+    case label(String)
+
+    public var title: String {
+        switch self {
+        case .all: "all"
+        case .downloading: "downloading"
+        case .seeding: "seeding"
+        case .paused: "paused"
+        case .checking: "checking"
+        case .error: "error"
+        case .label(let name): "label \(name)"
+        }
+    }
+
+    public func contains(_ torrent: TorrentSnapshot) -> Bool {
+        switch self {
+        case .all: true
+        case .downloading: torrent.activity == .downloading || torrent.activity == .metadata
+        case .seeding: torrent.activity == .seeding
+        case .paused: torrent.activity == .paused || torrent.activity == .finished
+        case .checking: torrent.activity == .checking
+        case .error: torrent.activity == .error || torrent.error != nil
+        case .label(let name): torrent.details.labels.contains(name)
+        }
+    }
+
+    /// The states, then every label some torrent has, in order.
+    public static func available(_ snapshot: SessionSnapshot) -> [TorrentView] {
+        let labels = Set(snapshot.torrents.flatMap(\.details.labels)).sorted()
+        return [.all, .downloading, .seeding, .paused, .checking, .error] + labels.map(TorrentView.label)
     }
 }
 
@@ -34,6 +77,13 @@ public enum UICommand: Sendable, Equatable {
     case reannounce(InfoHash)
     /// KiB/s; nil leaves that direction as it is; 0 = unlimited.
     case setGlobalLimits(uploadKiB: Int?, downloadKiB: Int?)
+    /// One torrent's caps, KiB/s; nil leaves that direction as it is; 0 = none.
+    case setTorrentLimits(InfoHash, uploadKiB: Int?, downloadKiB: Int?)
+    /// The alternative ("turtle") limits on or off.
+    case setAltSpeed(Bool)
+    /// Moves the torrent's data into `directory` while it runs.
+    case move(InfoHash, directory: String)
+    case setLabels(InfoHash, [String])
     case quit
 }
 
@@ -43,7 +93,10 @@ public struct UIState: Sendable {
     public enum Prompt: Sendable, Equatable {
         case addPath(String)
         case filter(String)
-        case limit(upload: Bool, String)
+        /// A rate cap in KiB/s: the session's (no torrent) or one torrent's.
+        case limit(upload: Bool, String, torrent: InfoHash? = nil)
+        case move(InfoHash, String)
+        case labels(InfoHash, String)
         case confirmRemove(InfoHash, name: String, deleteData: Bool)
         case confirmQuit(active: Int)
     }
@@ -53,6 +106,8 @@ public struct UIState: Sendable {
     public var tab: DetailTab = .pieces
     public var detailRow = 0
     public var sort: SortOrder = .added
+    public var sortReversed = false
+    public var view: TorrentView = .all
     public var filter = ""
     public var prompt: Prompt?
     public var message: String?
@@ -91,9 +146,9 @@ public struct UIState: Sendable {
 
     /// The torrents shown in the list, filtered and sorted.
     public func visible(_ snapshot: SessionSnapshot) -> [TorrentSnapshot] {
-        let filtered = filter.isEmpty ? snapshot.torrents
-            : snapshot.torrents.filter { $0.name.lowercased().contains(filter.lowercased()) }
-        return sort.sorted(filtered)
+        let needle = filter.lowercased()
+        let filtered = snapshot.torrents.filter { view.contains($0) && (needle.isEmpty || $0.name.lowercased().contains(needle)) }
+        return sort.sorted(filtered, reversed: sortReversed)
     }
 
     public func selected(_ snapshot: SessionSnapshot) -> TorrentSnapshot? {
@@ -137,7 +192,28 @@ public struct UIState: Sendable {
         case .sort:
             let all = SortOrder.allCases
             sort = all[(all.firstIndex(of: sort)! + 1) % all.count]
-            message = "sorted by \(sort.rawValue)"
+            message = "sorted by \(sort.rawValue)\(sortReversed ? ", reversed" : "")"
+        case .reverseSort:
+            sortReversed.toggle()
+            message = "sorted by \(sort.rawValue)\(sortReversed ? ", reversed" : "")"
+        case .nextView, .previousView:
+            let views = TorrentView.available(snapshot)
+            let index = views.firstIndex(of: view) ?? 0
+            view = views[(index + (action == .nextView ? 1 : views.count - 1)) % views.count]
+            message = "showing \(view.title): \(snapshot.torrents.filter(view.contains).count) of \(snapshot.torrents.count)"
+        case .torrentUploadLimit, .torrentDownloadLimit:
+            guard let current else { return [] }
+            prompt = .limit(upload: action == .torrentUploadLimit, "", torrent: current.id)
+        case .altSpeed:
+            message = snapshot.altSpeedEnabled ? "normal limits" : "alternative (turtle) limits"
+            return [.setAltSpeed(!snapshot.altSpeedEnabled)]
+        case .move:
+            guard let current else { return [] }
+            let place = current.details.location.isEmpty ? current.downloadDirectory : current.details.location
+            prompt = .move(current.id, place.hasSuffix("/") ? place : place + "/")
+        case .labels:
+            guard let current else { return [] }
+            prompt = .labels(current.id, current.details.labels.joined(separator: ", "))
         case .pauseResume:
             guard let current else { return [] }
             // A torrent stopped by an error (a full disk, say) is retried like a paused one.
@@ -275,7 +351,7 @@ public struct UIState: Sendable {
             }
             message = deleteData ? "removed \(name) and its data" : "removed \(name)"
             return [.remove(id, deleteData: deleteData)]
-        case .limit(let upload, let text):
+        case .limit(let upload, let text, let torrent):
             var text = text
             switch key {
             case .escape: self.prompt = nil
@@ -285,15 +361,40 @@ public struct UIState: Sendable {
                     message = "a limit is a whole number of KiB/s (0 = unlimited)"
                     return []
                 }
-                message = "\(upload ? "upload" : "download") limit: \(value == 0 ? "unlimited" : "\(value) KiB/s")"
+                let whose = torrent == nil ? "" : "this torrent's "
+                message = "\(whose)\(upload ? "upload" : "download") limit: \(value == 0 ? "unlimited" : "\(value) KiB/s")"
+                if let torrent {
+                    return [.setTorrentLimits(torrent, uploadKiB: upload ? value : nil, downloadKiB: upload ? nil : value)]
+                }
                 return [.setGlobalLimits(uploadKiB: upload ? value : nil, downloadKiB: upload ? nil : value)]
             case .backspace, .delete:
                 if !text.isEmpty { text.removeLast() }
-                self.prompt = .limit(upload: upload, text)
+                self.prompt = .limit(upload: upload, text, torrent: torrent)
             case .character(let c) where c.isNumber:
                 text.append(c)
-                self.prompt = .limit(upload: upload, text)
+                self.prompt = .limit(upload: upload, text, torrent: torrent)
             default: break
+            }
+            return []
+        case .move(let id, let text):
+            guard let edited = edit(text, key, completing: !detaches, directoriesOnly: true) else { return [] }
+            switch edited {
+            case .typing(let text): self.prompt = .move(id, text)
+            case .done(let text):
+                let directory = text.trimmedSpaces
+                guard !directory.isEmpty else { return [] }
+                message = "moving the data to \(directory)"
+                return [.move(id, directory: directory)]
+            }
+            return []
+        case .labels(let id, let text):
+            guard let edited = edit(text, key, completing: false) else { return [] }
+            switch edited {
+            case .typing(let text): self.prompt = .labels(id, text)
+            case .done(let text):
+                let labels = text.split(separator: ",").map { String($0).trimmedSpaces }.filter { !$0.isEmpty }
+                message = labels.isEmpty ? "labels removed" : "labels: \(labels.joined(separator: ", "))"
+                return [.setLabels(id, labels)]
             }
             return []
         case .addPath(let text), .filter(let text):
@@ -328,6 +429,35 @@ public struct UIState: Sendable {
             }
             return []
         }
+    }
+}
+
+extension UIState {
+    enum Edited {
+        case typing(String)
+        case done(String)
+    }
+
+    /// One key in a text prompt: nil when it closed the prompt without an answer (Esc).
+    mutating func edit(_ text: String, _ key: Key, completing: Bool, directoriesOnly: Bool = false) -> Edited? {
+        var text = text
+        if key != .tab { message = nil }
+        switch key {
+        case .escape:
+            prompt = nil
+            return nil
+        case .enter:
+            prompt = nil
+            return .done(text)
+        case .backspace, .delete: if !text.isEmpty { text.removeLast() }
+        case .character(let c): text.append(c)
+        case .tab where completing:
+            let completion = PathCompletion.complete(text, home: homeDirectory, list: listDirectory, directoriesOnly: directoriesOnly)
+            text = completion.text
+            message = completion.choices.isEmpty ? nil : completion.choices.joined(separator: "  ")
+        default: break
+        }
+        return .typing(text)
     }
 }
 

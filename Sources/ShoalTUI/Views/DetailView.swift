@@ -32,6 +32,7 @@ struct DetailView {
         case .trackers: drawTrackers(&buffer, torrent, rows: body, now: now)
         case .files: drawFiles(&buffer, torrent, rows: body, selected: state.detailRow)
         case .rates: RateGraphView(glyphs: glyphs).draw(&buffer, series: state.history.torrents[torrent.id], rows: body)
+        case .details: TorrentDetailsView(glyphs: glyphs).draw(&buffer, torrent: torrent, rows: body)
         }
     }
 

@@ -61,14 +61,18 @@ public struct Screen: Sendable {
         }
         buffer.fill(y: y, style: .statusBar)
         func limit(_ value: Int) -> String { value == 0 ? glyphs.unlimited : ByteCount.format(Int64(value)) + "/s" }
+        let turtle = snapshot.altSpeedEnabled ? "turtle " : ""
         var parts = [
-            "\(glyphs.down) \(Format.rate(snapshot.downloadRate)) (limit \(limit(snapshot.downloadLimit)))",
-            "\(glyphs.up) \(Format.rate(snapshot.uploadRate)) (limit \(limit(snapshot.uploadLimit)))",
-            "port \(snapshot.listenPort)",
+            "\(glyphs.down) \(Format.rate(snapshot.downloadRate)) (\(turtle)limit \(limit(snapshot.downloadLimit)))",
+            "\(glyphs.up) \(Format.rate(snapshot.uploadRate)) (\(turtle)limit \(limit(snapshot.uploadLimit)))",
         ]
+        if state.view != .all {
+            parts.append("view \(state.view.title): \(snapshot.torrents.filter(state.view.contains).count) of \(snapshot.torrents.count)")
+        }
+        parts.append("port \(snapshot.listenPort)")
         if let nodes = snapshot.dhtNodes { parts.append("DHT \(nodes) node\(nodes == 1 ? "" : "s")") }
         if let freeDiskBytes { parts.append("free \(Format.size(freeDiskBytes))") }
-        if state.sort != .added { parts.append("sort: \(state.sort.rawValue)") }
+        if state.sort != .added || state.sortReversed { parts.append("sort: \(state.sort.rawValue)\(state.sortReversed ? " reversed" : "")") }
         if !state.filter.isEmpty { parts.append("filter: \(state.filter)") }
         // Whole parts only, in order of importance, as many as the width takes.
         var line = ""
@@ -90,9 +94,18 @@ public struct Screen: Sendable {
         case .filter(let text)?:
             let x = buffer.put("Filter: ", x: 1, y: y, style: .prompt)
             buffer.put(text + glyphs.cursor, x: x, y: y, style: .text)
-        case .limit(let upload, let text)?:
-            let x = buffer.put(upload ? "Upload limit, KiB/s (0 = unlimited): " : "Download limit, KiB/s (0 = unlimited): ",
+        case .limit(let upload, let text, let torrent)?:
+            let whose = torrent == nil ? "" : "This torrent's "
+            let what = upload ? "upload limit" : "download limit"
+            let x = buffer.put((whose.isEmpty ? what.prefix(1).uppercased() + what.dropFirst() : whose + what) + ", KiB/s (0 = unlimited): ",
                                x: 1, y: y, style: .prompt)
+            buffer.put(text + glyphs.cursor, x: x, y: y, style: .text)
+        case .move(_, let text)?:
+            if let choices = state.message { buffer.fill(y: y - 1, style: .text); buffer.put(choices, x: 1, y: y - 1, style: .message) }
+            let x = buffer.put("Move the data to: ", x: 1, y: y, style: .prompt)
+            buffer.put(text + glyphs.cursor, x: x, y: y, style: .text)
+        case .labels(_, let text)?:
+            let x = buffer.put("Labels, separated by commas: ", x: 1, y: y, style: .prompt)
             buffer.put(text + glyphs.cursor, x: x, y: y, style: .text)
         case .confirmQuit(let active)?:
             buffer.put("Quit? \(active) torrent\(active == 1 ? " is" : "s are") active (y/n)", x: 1, y: y, style: .prompt)
@@ -127,17 +140,22 @@ struct TorrentListView {
         let columns = Column.fitting(width: width)
         let fixed = columns.reduce(0) { $0 + $1.width + 1 }
         let nameWidth = max(10, width - fixed - 1)
-        var x = buffer.put(" " + "Name".fitted(nameWidth), x: 0, y: rows.lowerBound, style: .header)
+        // The sorted column's title carries an arrow: down for the order's natural direction.
+        let arrow = state.sortReversed ? glyphs.up : glyphs.down
+        func marked(_ title: String, _ order: SortOrder) -> String { state.sort == order ? title + arrow : title }
+        var x = buffer.put(" " + marked("Name", .name).fitted(nameWidth), x: 0, y: rows.lowerBound, style: .header)
         for column in columns {
-            let title = column.title(glyphs)
+            let title = marked(column.title(glyphs), column.order)
             x = buffer.put(" " + title.fitted(column.width, alignRight: column != .progress && column != .state), x: x,
                            y: rows.lowerBound, style: .header)
         }
         let listRows = (rows.lowerBound + 1)..<rows.upperBound
         guard !torrents.isEmpty else {
-            let empty = state.filter.isEmpty
-                ? "No torrents. Press a to add a .torrent file or a magnet link, or start Shoal with files or --watch DIR."
-                : "Nothing matches \"\(state.filter)\". Press / and clear the filter to see every torrent."
+            let empty = !state.filter.isEmpty
+                ? "Nothing matches \"\(state.filter)\". Press / and clear the filter to see every torrent."
+                : state.view != .all
+                ? "No torrents in the view \(state.view.title). Press f for the next view."
+                : "No torrents. Press a to add a .torrent file or a magnet link, or start Shoal with files or --watch DIR."
             buffer.put(empty, x: 2, y: listRows.lowerBound + 1, style: .dim)
             return
         }
@@ -195,6 +213,19 @@ extension TorrentListView {
             case .eta: return 8
             case .ratio: return 6
             case .peers: return 7
+            }
+        }
+
+        var order: SortOrder {
+            switch self {
+            case .size: .size
+            case .progress: .progress
+            case .state: .state
+            case .down: .downloadRate
+            case .up: .uploadRate
+            case .eta: .eta
+            case .ratio: .ratio
+            case .peers: .peers
             }
         }
 

@@ -44,7 +44,11 @@ struct AttachCommand: AsyncParsableCommand {
         }
         let address = client.url.replacingOccurrences(of: "http://", with: "").replacingOccurrences(of: RPCServer.path, with: "")
         do throws(Terminal.Unavailable) {
-            try await TUIApp.run(backend: RemoteBackend(client: client, title: address), theme: chosen)
+            // Kept apart from a local session's: the same user may sort a daemon's list differently.
+            let directory = RunCommand.defaultStateDirectory()
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try await TUIApp.run(backend: RemoteBackend(client: client, title: address), theme: chosen,
+                                 preferences: directory + "/attach-interface.json")
         } catch {
             throw fail(error.description)
         }

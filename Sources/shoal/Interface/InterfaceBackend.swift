@@ -53,6 +53,15 @@ struct LocalBackend: InterfaceBackend {
                 let snapshot = await session.snapshot()
                 await session.setGlobalLimits(upload: up.map { $0 * 1024 } ?? snapshot.uploadLimit,
                                               download: down.map { $0 * 1024 } ?? snapshot.downloadLimit)
+            case .setTorrentLimits(let id, let up, let down):
+                guard let torrent = await session.snapshot().torrents.first(where: { $0.id == id }) else { return "no such torrent" }
+                try await session.setTorrentLimits(id, upload: up.map { $0 * 1024 } ?? torrent.details.uploadLimit,
+                                                   download: down.map { $0 * 1024 } ?? torrent.details.downloadLimit)
+            case .setAltSpeed(let enabled): await session.setAltSpeed(enabled: enabled)
+            case .move(let id, let directory):
+                try await session.setLocation(id, directory: TorrentSource.expanded(directory), move: true)
+                return "moved the data to \(directory)"
+            case .setLabels(let id, let labels): try await session.setLabels(id, labels)
             case .quit: break
             }
             return nil

@@ -81,6 +81,19 @@ actor RemoteBackend: InterfaceBackend {
                 if let up { arguments["upload"] = .int(up * 1024) }
                 if let down { arguments["download"] = .int(down * 1024) }
                 _ = try await client.call("shoal-set-limits", arguments)
+            case .setTorrentLimits(let id, let up, let down):
+                var arguments = ids(id)
+                if let up { arguments["upload"] = .int(up * 1024) }
+                if let down { arguments["download"] = .int(down * 1024) }
+                _ = try await client.call("shoal-set-limits", arguments)
+            case .setAltSpeed(let enabled): _ = try await client.call("session-set", ["alt-speed-enabled": .bool(enabled)])
+            case .move(let id, let directory):
+                // The path is the daemon's: sent as typed, but for a leading ~ it cannot know.
+                guard directory.hasPrefix("/") else { return "the daemon needs an absolute path to move the data to" }
+                _ = try await client.call("torrent-set-location", ids(id).merging(["location": .string(directory), "move": true]) { $1 })
+                return "moved the data to \(directory)"
+            case .setLabels(let id, let labels):
+                _ = try await client.call("torrent-set", ids(id).merging(["labels": .array(labels.map(JSONValue.string))]) { $1 })
             case .quit: break
             }
             return nil

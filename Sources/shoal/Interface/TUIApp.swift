@@ -11,11 +11,12 @@ import Synchronization
 /// snapshot and polls keys with a short timeout. Async tasks fetch snapshots and carry the user's
 /// commands to the session; only `Sendable` values cross between the two sides.
 enum TUIApp {
-    static func run(session: Session, theme: Theme, downloadDirectory: String) async throws(Terminal.Unavailable) {
-        try await run(backend: LocalBackend(session: session, downloadDirectory: downloadDirectory), theme: theme)
+    /// `preferences`: where the list's sort and view are kept between runs (none: not kept).
+    static func run(session: Session, theme: Theme, downloadDirectory: String, preferences: String? = nil) async throws(Terminal.Unavailable) {
+        try await run(backend: LocalBackend(session: session, downloadDirectory: downloadDirectory), theme: theme, preferences: preferences)
     }
 
-    static func run(backend: some InterfaceBackend, theme: Theme) async throws(Terminal.Unavailable) {
+    static func run(backend: some InterfaceBackend, theme: Theme, preferences: String? = nil) async throws(Terminal.Unavailable) {
         let first = try? await backend.refresh(selected: nil)
         let shared = Exchange(first ?? .empty)
         if first == nil { shared.banner.withLock { $0 = "connecting to \(backend.title ?? "the daemon")…" } }
@@ -69,7 +70,8 @@ enum TUIApp {
                 await withCheckedContinuation { continuation in
                     let thread = Thread {
                         continuation.resume(returning: Self.uiLoop(theme: theme, shared: shared, commands: commandSink,
-                                                                   title: backend.title, detaches: backend.detaches))
+                                                                   title: backend.title, detaches: backend.detaches,
+                                                                   preferences: preferences))
                     }
                     thread.name = "shoal-terminal"
                     thread.start()
@@ -90,7 +92,7 @@ enum TUIApp {
 
     /// The terminal thread: draw, read a key, turn it into commands; until quit.
     private static func uiLoop(theme: Theme, shared: Exchange, commands: AsyncStream<UICommand>.Continuation, title: String?,
-                               detaches: Bool) -> Result<Void, Terminal.Unavailable>
+                               detaches: Bool, preferences path: String?) -> Result<Void, Terminal.Unavailable>
     {
         let terminal: Terminal
         do {
@@ -101,6 +103,8 @@ enum TUIApp {
         defer { terminal.stop() }
         var state = UIState()
         state.detaches = detaches
+        if let path { state.preferences = InterfacePreferences.load(path) }
+        var saved = state.preferences
         var screen = Screen(glyphs: terminal.unicode ? .unicode : .ascii)
         screen.attachedTo = title
         // A frame is drawn when something changed: a new snapshot, a notice, a key or a resize.
@@ -136,6 +140,10 @@ enum TUIApp {
             for command in state.handle(key, snapshot: snapshot, pageSize: Screen.bodyHeight(terminal.height)) {
                 if command == .quit { return .success(()) }
                 commands.yield(command)
+            }
+            if let path, state.preferences != saved {
+                saved = state.preferences
+                if let problem = saved.save(path) { state.message = problem }
             }
             // The async side asks the daemon for this torrent's pieces, peers and files.
             let selected = state.inDetail ? state.selected(snapshot)?.id : nil

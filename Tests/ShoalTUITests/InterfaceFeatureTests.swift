@@ -1,0 +1,153 @@
+import Foundation
+import ShoalCore
+@testable import ShoalEngine
+import Testing
+@testable import ShoalTUI
+
+/// What an rTorrent or tremc user reaches for, as keys in and commands and screens out.
+@Suite("Interface features")
+struct InterfaceFeatureTests {
+    static func labelled(_ name: String, _ labels: [String], activity: TorrentActivity = .downloading, seed: UInt8) -> TorrentSnapshot {
+        var torrent = ScreenTests.torrent(name, activity: activity, seed: seed)
+        torrent.details.labels = labels
+        return torrent
+    }
+
+    static func type(_ text: String, into state: inout UIState, snapshot: SessionSnapshot) -> [UICommand] {
+        var commands: [UICommand] = []
+        for character in text { commands += state.handle(.character(character), snapshot: snapshot, pageSize: 10) }
+        return commands + state.handle(.enter, snapshot: snapshot, pageSize: 10)
+    }
+
+    @Test func detailsTabShowsWhatTheTorrentIs() {
+        var torrent = ScreenTests.torrent("album")
+        torrent.details = TorrentDetails()
+        torrent.details.pieceLength = 16_384
+        torrent.details.comment = "ripped with care"
+        torrent.details.createdBy = "mktorrent 1.1"
+        torrent.details.creationDate = 1_700_000_000
+        torrent.details.added = Date(timeIntervalSince1970: 1_760_000_000)
+        torrent.details.magnetURI = "magnet:?xt=urn:btih:0101010101010101010101010101010101010101&dn=album"
+        torrent.details.labels = ["music", "flac"]
+        torrent.details.uploadLimit = 100 << 10
+        torrent.details.seedRatio = .own(1.5)
+        torrent.details.location = "/srv/music"
+        torrent.error = "disk full"
+        let text = InterfaceFaultTests.render(ScreenTests.session([torrent]), keys: [.enter, .character("6")], width: 120, height: 30)
+        for expected in ["Info-hash        0101010101010101010101010101010101010101", "Magnet           magnet:?xt=urn:btih:0101",
+                         "Location         /srv/music", "640.00 KiB in 2 files, 40 pieces of 16.00 KiB", "Comment          ripped with care",
+                         "by mktorrent 1.1", TorrentDetailsView.date(Date(timeIntervalSince1970: 1_700_000_000)),
+                         "Added            " + TorrentDetailsView.date(Date(timeIntervalSince1970: 1_760_000_000)),
+                         "Completed        -", "ratio 1.50", "↑ 100.00 KiB/s", "Labels           music, flac", "Error            disk full",
+                         "Private          no"] {
+            #expect(text.contains(expected), "\(expected)\n\(text)")
+        }
+    }
+
+    @Test func perTorrentLimitsAltSpeedMoveAndLabels() {
+        let snapshot = ScreenTests.session([Self.labelled("a.iso", ["old"], seed: 1)])
+        let id = snapshot.torrents[0].id
+        var state = UIState()
+        state.observe(snapshot, now: .now)
+        _ = state.handle(.character("U"), snapshot: snapshot, pageSize: 10)
+        #expect(Screen().render(snapshot, state: state, width: 120, height: 20).text.contains("This torrent's upload limit, KiB/s"))
+        #expect(Self.type("250", into: &state, snapshot: snapshot) == [.setTorrentLimits(id, uploadKiB: 250, downloadKiB: nil)])
+        _ = state.handle(.character("D"), snapshot: snapshot, pageSize: 10)
+        #expect(Self.type("0", into: &state, snapshot: snapshot) == [.setTorrentLimits(id, uploadKiB: nil, downloadKiB: 0)])
+        #expect(state.handle(.character("t"), snapshot: snapshot, pageSize: 10) == [.setAltSpeed(true)])
+        var turtle = snapshot
+        turtle.altSpeedEnabled = true
+        #expect(state.handle(.character("t"), snapshot: turtle, pageSize: 10) == [.setAltSpeed(false)])
+        #expect(Screen().render(turtle, state: state, width: 140, height: 20).text.contains("(turtle limit"))
+
+        _ = state.handle(.character("m"), snapshot: snapshot, pageSize: 10)
+        #expect(state.prompt == .move(id, "/tmp/x/"), "the prompt starts at the torrent's place")
+        for _ in 0..<2 { _ = state.handle(.backspace, snapshot: snapshot, pageSize: 10) }
+        #expect(Self.type("elsewhere", into: &state, snapshot: snapshot) == [.move(id, directory: "/tmp/elsewhere")])
+
+        _ = state.handle(.character("b"), snapshot: snapshot, pageSize: 10)
+        #expect(state.prompt == .labels(id, "old"))
+        for _ in 0..<3 { _ = state.handle(.backspace, snapshot: snapshot, pageSize: 10) }
+        #expect(Self.type(" music ,, flac ", into: &state, snapshot: snapshot) == [.setLabels(id, ["music", "flac"])])
+        _ = state.handle(.character("m"), snapshot: snapshot, pageSize: 10)
+        #expect(state.handle(.escape, snapshot: snapshot, pageSize: 10).isEmpty && state.prompt == nil, "Esc moves nothing")
+    }
+
+    /// The move prompt completes directories only.
+    @Test func moveCompletesDirectories() {
+        let snapshot = ScreenTests.session([ScreenTests.torrent("a.iso")])
+        var state = UIState()
+        state.listDirectory = { _ in [.init(name: "music", isDirectory: true), .init(name: "music.torrent", isDirectory: false)] }
+        state.observe(snapshot, now: .now)
+        _ = state.handle(.character("m"), snapshot: snapshot, pageSize: 10)
+        for _ in 0..<"/tmp/x/".count { _ = state.handle(.backspace, snapshot: snapshot, pageSize: 10) }
+        for character in "/srv/mu" { _ = state.handle(.character(character), snapshot: snapshot, pageSize: 10) }
+        _ = state.handle(.tab, snapshot: snapshot, pageSize: 10)
+        #expect(state.prompt == .move(snapshot.torrents[0].id, "/srv/music/"))
+    }
+
+    @Test func viewsByStateAndLabelWithCounts() {
+        let snapshot = ScreenTests.session([
+            Self.labelled("one.iso", ["linux"], seed: 1), Self.labelled("two.iso", [], activity: .seeding, seed: 2),
+            Self.labelled("three.iso", ["linux", "arm"], activity: .paused, seed: 3),
+        ])
+        var state = UIState()
+        state.observe(snapshot, now: .now)
+        #expect(TorrentView.available(snapshot) == [.all, .downloading, .seeding, .paused, .checking, .error, .label("arm"), .label("linux")])
+        var seen: [TorrentView: [String]] = [:]
+        for _ in 0..<8 {
+            _ = state.handle(.character("f"), snapshot: snapshot, pageSize: 10)
+            seen[state.view] = state.visible(snapshot).map(\.name)
+        }
+        #expect(state.view == .all, "f goes round")
+        #expect(seen[.seeding] == ["two.iso"] && seen[.paused] == ["three.iso"] && seen[.label("linux")] == ["one.iso", "three.iso"])
+        _ = state.handle(.character("F"), snapshot: snapshot, pageSize: 10)
+        #expect(state.view == .label("linux"))
+        let text = Screen().render(snapshot, state: state, width: 140, height: 20).text
+        #expect(text.contains("view label linux: 2 of 3"), "\(text)")
+        state.view = .error
+        #expect(Screen().render(snapshot, state: state, width: 140, height: 20).text.contains("No torrents in the view error"))
+    }
+
+    @Test func sortByAnyColumnReversedWithAMarker() {
+        var small = ScreenTests.torrent("b-small", pieces: 10, seed: 1)
+        small.eta = 10
+        var big = ScreenTests.torrent("a-big", pieces: 90, seed: 2)
+        big.eta = 500
+        let snapshot = ScreenTests.session([small, big])
+        var state = UIState()
+        state.observe(snapshot, now: .now)
+        var orders: [ShoalTUI.SortOrder] = []
+        for _ in ShoalTUI.SortOrder.allCases {
+            _ = state.handle(.character("s"), snapshot: snapshot, pageSize: 10)
+            orders.append(state.sort)
+        }
+        #expect(Set(orders) == Set(ShoalTUI.SortOrder.allCases), "s visits every column")
+        state.sort = .size
+        #expect(state.visible(snapshot).map(\.name) == ["a-big", "b-small"])
+        let header = Screen().render(snapshot, state: state, width: 140, height: 20).text.split(separator: "\n")[1]
+        #expect(header.contains("Size↓"), "\(header)")
+        _ = state.handle(.character("O"), snapshot: snapshot, pageSize: 10)
+        #expect(state.visible(snapshot).map(\.name) == ["b-small", "a-big"])
+        #expect(Screen().render(snapshot, state: state, width: 140, height: 20).text.split(separator: "\n")[1].contains("Size↑"))
+        state.sort = .eta
+        state.sortReversed = false
+        #expect(state.visible(snapshot).map(\.name) == ["b-small", "a-big"], "soonest first")
+    }
+
+    @Test func preferencesPersistSortAndView() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-prefs-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var state = UIState()
+        state.sort = .ratio
+        state.sortReversed = true
+        state.view = .label("linux")
+        #expect(state.preferences.save(path) == nil)
+        var next = UIState()
+        next.preferences = InterfacePreferences.load(path)
+        #expect(next.sort == .ratio && next.sortReversed && next.view == .label("linux"))
+        try Data("not json".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(InterfacePreferences.load(path) == InterfacePreferences(), "a broken file gives the defaults")
+        #expect(InterfacePreferences().save("/nonexistent/dir/prefs.json")?.contains("cannot save") == true)
+    }
+}
