@@ -50,6 +50,37 @@ struct AttachTests {
         let rows = try await client.call("torrent-get", ["fields": ["name", "status"]])["torrents"]?.array
         #expect(rows?.first?["status"]?.int == 0, "\(String(describing: rows))")
 
+        // Labels, this torrent's upload cap, the turtle and a move, each carried out by the daemon.
+        try await tmux.keys("b")
+        try await tmux.type("films, new")
+        try await tmux.keys("Enter")
+        try await tmux.keys("U")
+        try await tmux.type("300")
+        try await tmux.keys("Enter")
+        try await tmux.keys("t")
+        let moved = directory.url.appendingPathComponent("moved").path
+        try await tmux.keys("m")
+        _ = try await tmux.waitFor(.seconds(10)) { $0.contains("Move the data to:") }
+        for _ in 0..<120 { try await tmux.keys("BSpace") }
+        try await tmux.type(moved)
+        try await tmux.keys("Enter")
+        let carried = await SwarmHarness.poll(timeout: .seconds(30)) {
+            let row = try? await client.call("torrent-get", ["fields": ["labels", "downloadDir", "shoal-detail"]])["torrents"]?.array?.first
+            let turtle = try? await client.call("session-get", ["fields": ["alt-speed-enabled"]])["alt-speed-enabled"]?.bool
+            return row?["labels"] == ["films", "new"] && row?["shoal-detail"]?["uploadLimit"]?.int == 300 * 1024
+                && row?["downloadDir"]?.string == moved && turtle == true
+        }
+        #expect(carried, "the daemon has the labels, the cap, the turtle and the new place")
+        #expect(FileManager.default.fileExists(atPath: moved + "/movie.bin") || !FileManager.default.fileExists(
+            atPath: directory.url.appendingPathComponent("leech/movie.bin").path), "the data moved with it")
+        try await tmux.keys("Enter")
+        try await tmux.keys("6")
+        let details = try await tmux.waitFor(.seconds(20)) { $0.contains("films, new") && $0.contains("300.00 KiB/s") }
+        #expect(details.contains("Labels") && details.contains("films, new") && details.contains(moved), "\(details)")
+        let status = TmuxSession.line(details, "port ")
+        #expect(status.contains("turtle limit"), "\(status)")
+        try await tmux.keys("Escape")
+
         try await tmux.keys("p")
         try await tmux.keys("Enter")
         try await tmux.keys("1")
