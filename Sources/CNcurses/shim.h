@@ -26,6 +26,8 @@ static inline int shoal_err(void) { return ERR; }
 /// A screen on the process's stdin/stdout (C globals Swift 6 will not touch directly).
 static inline SCREEN *shoal_newterm(void) { return newterm(NULL, stdout, stdin); }
 static inline int shoal_keypad_on(void) { return keypad(stdscr, TRUE); }
+/* The next refresh repaints every cell: after a theme change, whose colours ncurses cannot diff. */
+static inline int shoal_repaint_all(void) { return clearok(curscr, TRUE); }
 static inline int shoal_colors(void) { return COLORS; }
 static inline int shoal_locale_is_utf8(void) {
     const char *codeset = nl_langinfo(CODESET);

@@ -45,8 +45,19 @@ public final class Terminal {
         shoal_mouse_on()
         start_color()
         use_default_colors()
-        applyTheme(ProcessInfo.processInfo.environment["NO_COLOR"] != nil || !has_colors() ? .monochrome : theme)
+        use(theme)
         updateSize()
+    }
+
+    /// Whether colours may be shown at all (not with NO_COLOR, nor on a terminal without them).
+    /// NO_COLOR counts when set and not empty (no-color.org).
+    public static var allowsColour: Bool { (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty && has_colors() }
+
+    /// Draws with `theme` from now on (mono where colour is not allowed); the next frame
+    /// repaints the whole screen.
+    public func use(_ theme: Theme) {
+        applyTheme(Self.allowsColour ? theme : .monochrome)
+        _ = shoal_repaint_all()
     }
 
     deinit { stop() }

@@ -4,7 +4,8 @@ import Testing
 
 /// The real binary in tmux, in the plainest terminal a user may have: `LC_ALL=C` (no UTF-8)
 /// and `--theme mono`. What reaches the terminal is ASCII, carries no colour, says "none" for no
-/// limit, and the help scrolls and closes; a filter that matches nothing says so.
+/// limit, and the help scrolls and closes; a filter that matches nothing says so; T switches
+/// to a theme with colours while it runs.
 @Suite("Interface in a C locale with the mono theme", .serialized)
 struct InterfaceFaultScreenTests {
     @Test(.enabled(if: ExternalProcess.available("tmux")))
@@ -14,7 +15,9 @@ struct InterfaceFaultScreenTests {
         let torrent = directory.url.appendingPathComponent("plain.torrent")
         // The tracker's port is closed: the torrent only needs to be listed.
         #expect(try await ShoalBinary.run(["create", content.path, "-t", "http://127.0.0.1:9/announce", "-o", torrent.path]).status == 0)
-        let command = "LANG=C LC_ALL=C TERM=xterm-256color '\(ShoalBinary.url.path)' --theme mono --bind 127.0.0.1 --port 0 "
+        // swift test sets NO_COLOR, which alone would make any theme monochrome: unset here, so
+        // the absence of colour is mono's doing.
+        let command = "env -u NO_COLOR LANG=C LC_ALL=C TERM=xterm-256color '\(ShoalBinary.url.path)' --theme mono --bind 127.0.0.1 --port 0 "
             + "--download-dir '\(directory.url.appendingPathComponent("leech").path)' "
             + "--state-dir '\(directory.url.appendingPathComponent("state").path)' '\(torrent.path)'"
         let tmux = try await TmuxSession.start(command, width: 100, height: 24)
@@ -33,8 +36,11 @@ struct InterfaceFaultScreenTests {
         try await tmux.keys("?")
         let help = try await tmux.waitFor(.seconds(10)) { $0.contains("Everywhere") }
         #expect(help.contains("lines 1-") && !help.contains("plain.bin"), "\(help)")
-        try await tmux.keys("NPage")
-        let scrolled = try await tmux.waitFor(.seconds(10)) { $0.contains("Files tab") }
+        var scrolled = ""
+        for _ in 0..<5 where !scrolled.contains("skip / unskip file") {
+            try await tmux.keys("NPage")
+            scrolled = try await tmux.waitFor(.seconds(3)) { $0.contains("skip / unskip file") }
+        }
         #expect(scrolled.contains("skip / unskip file") && scrolled.contains("quit"), "\(scrolled)")
         try await tmux.keys("Escape")
         let back = try await tmux.waitFor(.seconds(10)) { $0.contains("plain.bin") && !$0.contains("Everywhere") }
@@ -45,6 +51,12 @@ struct InterfaceFaultScreenTests {
         try await tmux.keys("Enter")
         let none = try await tmux.waitFor(.seconds(10)) { $0.contains("Nothing matches") }
         #expect(none.contains("Nothing matches \"zzz\"") && !none.contains("No torrents"), "\(none)")
+        // T switches the theme live: from mono to the next, which has colours.
+        try await tmux.keys("T")
+        let switched = try await tmux.waitFor(.seconds(10)) { $0.contains("theme ") && $0.contains("config.toml keeps it") }
+        #expect(!switched.contains("theme mono"), "\(switched)")
+        let coloured = try await tmux.run(["capture-pane", "-e", "-p", "-t", tmux.name])
+        #expect(coloured.firstMatch(of: colour) != nil, "the next theme draws in colour: \(coloured.debugDescription.prefix(300))")
         await tmux.stop()
     }
 }

@@ -135,6 +135,18 @@ struct InterfaceFeatureTests {
         #expect(state.visible(snapshot).map(\.name) == ["b-small", "a-big"], "soonest first")
     }
 
+    @Test func themeKeyStepsThroughThemes() {
+        let snapshot = ScreenTests.session([])
+        var state = UIState()
+        state.themes = ["default", "mono", "nord"]
+        state.theme = "mono"
+        _ = state.handle(.character("T"), snapshot: snapshot, pageSize: 10)
+        #expect(state.theme == "nord" && state.message?.contains("theme nord") == true)
+        _ = state.handle(.character("T"), snapshot: snapshot, pageSize: 10)
+        #expect(state.theme == "default", "round again")
+        #expect(Theme.availableNames().prefix(2) == ["default", "mono"])
+    }
+
     @Test func preferencesPersistSortAndView() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-prefs-\(UUID().uuidString).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -112,6 +112,9 @@ public struct UIState: Sendable {
     public var prompt: Prompt?
     public var message: String?
     public var showHelp = false
+    /// The colour theme drawn with, and those `T` steps through (the terminal side applies it).
+    public var theme = "default"
+    public var themes: [String] = []
     /// How far the help is scrolled, in lines.
     public var helpScroll = 0
     public var history = RateHistory()
@@ -211,6 +214,10 @@ public struct UIState: Sendable {
             guard let current else { return [] }
             let place = current.details.location.isEmpty ? current.downloadDirectory : current.details.location
             prompt = .move(current.id, place.hasSuffix("/") ? place : place + "/")
+        case .nextTheme:
+            guard !themes.isEmpty else { return [] }
+            theme = themes[((themes.firstIndex(of: theme) ?? -1) + 1) % themes.count]
+            message = "theme \(theme) (theme = \"\(theme)\" in config.toml keeps it)"
         case .labels:
             guard let current else { return [] }
             prompt = .labels(current.id, current.details.labels.joined(separator: ", "))

@@ -24,6 +24,8 @@ public struct Theme: Sendable, Equatable {
 
     public var name: String
     public var styles: [StyleSlot: Style]
+    /// The terminal background the theme is made for (`background = "light"` in its file).
+    public var background = Background.dark
 
     public func style(_ slot: StyleSlot) -> Style { styles[slot] ?? Style(-1) }
 
@@ -37,11 +39,11 @@ public struct Theme: Sendable, Equatable {
         .text: Style(-1), .dim: Style(8), .title: Style(6, bold: true), .header: Style(6, bold: true),
         .selected: Style(0, 6), .statusBar: Style(0, 7), .key: Style(3, bold: true), .prompt: Style(-1, bold: true),
         .message: Style(3), .border: Style(8),
-        .downloading: Style(2), .seeding: Style(4, bold: true), .paused: Style(3), .checking: Style(5), .finished: Style(6),
+        .downloading: Style(2), .seeding: Style(12, bold: true), .paused: Style(3), .checking: Style(5), .finished: Style(6),
         .error: Style(1, bold: true),
         .pieceHave: Style(2), .pieceActive: Style(3, bold: true), .pieceMissing: Style(8),
         .heatLow: Style(1), .heatMid: Style(3), .heatHigh: Style(2),
-        .graphDown: Style(2), .graphUp: Style(4),
+        .graphDown: Style(2), .graphUp: Style(12),
     ])
 
     /// No colours at all: for monochrome terminals and NO_COLOR.
@@ -70,6 +72,12 @@ public struct Theme: Sendable, Equatable {
         }
         var theme = builtIn
         theme.name = table["name"]?.string ?? name
+        if let background = table["background"] {
+            guard let value = background.string.flatMap(Background.init(rawValue:)) else {
+                throw LoadError(description: "\(name): background must be \"dark\" or \"light\"")
+            }
+            theme.background = value
+        }
         guard let slots = table["slots"]?.table else { return theme }
         for key in slots.keys {
             guard let slot = StyleSlot.allCases.first(where: { $0.rawValue.lowercased() == key.replacingOccurrences(of: "_", with: "").lowercased() }) else {
@@ -95,11 +103,28 @@ public struct Theme: Sendable, Equatable {
         throw LoadError(description: "\(name): slot '\(slot)': colour must be a name (\(colorNames.keys.sorted().joined(separator: ", "))) or 0-255")
     }
 
+    /// Every theme that can be chosen by name: the built-in ones, then the files in
+    /// `$XDG_CONFIG_HOME/shoal/themes/` and `./Themes/`, each name once.
+    public static func availableNames() -> [String] {
+        var names = ["default", "mono"]
+        for directory in [configDirectory() + "/shoal/themes", "Themes"] {
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            for file in files.sorted() where file.hasSuffix(".toml") {
+                let name = String(file.dropLast(5))
+                if !names.contains(name) { names.append(name) }
+            }
+        }
+        return names
+    }
+
+    static func configDirectory() -> String {
+        ProcessInfo.processInfo.environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.config")
+    }
+
     /// `NAME` or a file path. Looks in the path itself, `$XDG_CONFIG_HOME/shoal/themes/`, then
     /// `./Themes/`; "default" and "mono" are built in.
     public static func load(_ nameOrPath: String) throws(LoadError) -> Theme {
-        let environment = ProcessInfo.processInfo.environment
-        let config = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.config")
+        let config = configDirectory()
         let candidates = [nameOrPath, "\(config)/shoal/themes/\(nameOrPath).toml", "Themes/\(nameOrPath).toml"]
         for path in candidates where FileManager.default.fileExists(atPath: path) && !path.isEmpty {
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {

@@ -105,6 +105,10 @@ enum TUIApp {
         state.detaches = detaches
         if let path { state.preferences = InterfacePreferences.load(path) }
         var saved = state.preferences
+        state.theme = theme.name
+        state.themes = Theme.availableNames()
+        if !state.themes.contains(theme.name) { state.themes.insert(theme.name, at: 0) }
+        var drawnTheme = theme.name
         var screen = Screen(glyphs: terminal.unicode ? .unicode : .ascii)
         screen.attachedTo = title
         // A frame is drawn when something changed: a new snapshot, a notice, a key or a resize.
@@ -140,6 +144,14 @@ enum TUIApp {
             for command in state.handle(key, snapshot: snapshot, pageSize: Screen.bodyHeight(terminal.height)) {
                 if command == .quit { return .success(()) }
                 commands.yield(command)
+            }
+            if state.theme != drawnTheme {
+                drawnTheme = state.theme
+                do {
+                    terminal.use(try Theme.load(state.theme))
+                } catch {
+                    state.message = error.description
+                }
             }
             if let path, state.preferences != saved {
                 saved = state.preferences
