@@ -192,7 +192,10 @@ struct RunCommand: AsyncParsableCommand {
         let level = LogSetup.level(S.logLevel.resolveWithDefault(logLevel, file))!  // checked by the flag's and the file's rule
         let logPath = S.logFile.resolve(logFile, file) ?? LogSetup.defaultFile(stateDirectory: stateDir)
         do {
-            config.logger = try LogSetup.logger(level: level, file: logPath, headless: headless)
+            // The Log view's lines: for the interface here, or a remote one through the RPC.
+            let recent = RecentLog()
+            config.recentLog = recent
+            config.logger = try LogSetup.logger(level: level, file: logPath, headless: headless, recent: recent)
         } catch {
             throw fail(error.description)
         }

@@ -80,6 +80,11 @@ struct AttachTests {
         let status = TmuxSession.line(details, "port ")
         #expect(status.contains("turtle limit"), "\(status)")
         try await tmux.keys("Escape")
+        // The daemon's log, read through the RPC: the move is in it.
+        try await tmux.keys("L")
+        let log = try await tmux.waitFor(.seconds(20)) { $0.contains("info moved") }
+        #expect(log.contains("Log: lines") && log.contains("info moved"), "\(log)")
+        try await tmux.keys("Escape")
 
         try await tmux.keys("p")
         try await tmux.keys("Enter")

@@ -51,6 +51,11 @@ struct InterfaceFaultScreenTests {
         try await tmux.keys("Enter")
         let none = try await tmux.waitFor(.seconds(10)) { $0.contains("Nothing matches") }
         #expect(none.contains("Nothing matches \"zzz\"") && !none.contains("No torrents"), "\(none)")
+        // L: the log says why the tracker gives nothing.
+        try await tmux.keys("L")
+        let log = try await tmux.waitFor(.seconds(20)) { $0.contains("announce failed") }
+        #expect(log.contains("announce failed") && log.contains("refused"), "\(log)")
+        try await tmux.keys("Escape")
         // T switches the theme live: from mono to the next, which has colours.
         try await tmux.keys("T")
         let switched = try await tmux.waitFor(.seconds(10)) { $0.contains("theme ") && $0.contains("config.toml keeps it") }

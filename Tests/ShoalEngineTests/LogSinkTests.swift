@@ -8,6 +8,24 @@ import Testing
 struct LogSinkTests {
     /// Past its size the file moves to `.1`, older ones move up, and at most `keep` are kept:
     /// 2,000 lines into a 4 KiB file leave four files, none over the size, the last line last.
+    /// The Log view's source: info and up, the last 500, read on from where a reader was.
+    @Test func recentLogKeepsTheLastLinesForReaders() {
+        let recent = RecentLog()
+        let logger = Logger(label: "t", factory: { _ in recent.handler() })
+        logger.debug("too fine")
+        logger.info("one")
+        logger.warning("two", metadata: ["peer": "127.0.0.1:1"])
+        let first = recent.lines(after: 0)
+        #expect(first.count == 2 && first.lines.count == 2)
+        #expect(first.lines[0].contains(" info one") && first.lines[1].contains(" warning two peer=127.0.0.1:1"))
+        #expect(recent.lines(after: first.count).lines.isEmpty)
+        for n in 0..<2000 { logger.info("line \(n)") }
+        let later = recent.lines(after: first.count)
+        #expect(later.count == 2002 && later.lines.count == RecentLog.capacity, "a reader far behind gets the newest")
+        #expect(later.lines.last?.hasSuffix("line 1999") == true)
+        #expect(recent.lines(after: 2000).lines.count == 2)
+    }
+
     @Test func logFileRotatesAndKeepsAFewOldOnes() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-log-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }

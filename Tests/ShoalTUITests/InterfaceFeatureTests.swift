@@ -135,6 +135,29 @@ struct InterfaceFeatureTests {
         #expect(state.visible(snapshot).map(\.name) == ["b-small", "a-big"], "soonest first")
     }
 
+    @Test func logViewShowsScrollsAndCloses() {
+        let snapshot = ScreenTests.session([ScreenTests.torrent("a.iso")])
+        var state = UIState()
+        state.layout = ScreenLayout(width: 120, height: 20)
+        state.observe(snapshot, now: .now)
+        state.receiveLog((0..<100).map { "2026-12-02T13:00:\(String(format: "%02d", $0 % 60)).000Z info line \($0) peer=127.0.0.1:\($0)" })
+        _ = state.handle(.character("L"), snapshot: snapshot, pageSize: 10)
+        var text = Screen().render(snapshot, state: state, width: 120, height: 20).text
+        #expect(text.contains("Log: lines 85-100 of 100") && text.contains("13:00:39 info line 99 peer=127.0.0.1:99"), "\(text)")
+        #expect(!text.contains("2026-12-02"), "the date is left out")
+        _ = state.handle(.pageUp, snapshot: snapshot, pageSize: 10)
+        text = Screen().render(snapshot, state: state, width: 120, height: 20).text
+        #expect(text.contains("line 83 ") && !text.contains("line 99 "), "\(text)")
+        state.receiveLog(["2026-12-02T13:01:00.000Z warning new"])
+        #expect(Screen().render(snapshot, state: state, width: 120, height: 20).text.contains("line 83 "), "scrolled back, new lines do not move it")
+        _ = state.handle(.escape, snapshot: snapshot, pageSize: 10)
+        #expect(!state.showLog)
+        #expect(LogView.display("2026-12-02T13:01:00.000Z error disk full").1 == .error)
+        state.log = []
+        _ = state.handle(.character("L"), snapshot: snapshot, pageSize: 10)
+        #expect(Screen().render(snapshot, state: state, width: 120, height: 20).text.contains("Log: nothing yet"))
+    }
+
     @Test func themeKeyStepsThroughThemes() {
         let snapshot = ScreenTests.session([])
         var state = UIState()

@@ -4,10 +4,12 @@ import ShoalCore
 /// Methods only `shoal attach` calls: what its interface shows and does that Transmission's RPC
 /// has no words for (exact byte limits, seeding on and off, the session's notices).
 extension TransmissionRPC {
-    /// The status bar's facts in one call, and the notices after `notices-after`.
+    /// The status bar's facts in one call, the notices after `notices-after` and the log's
+    /// lines after `log-after`.
     func shoalSession(_ arguments: [String: JSONValue]) async -> [String: JSONValue] {
         let snapshot = await session.snapshot()
         let notices = await session.notices(after: arguments["notices-after"]?.int ?? 0)
+        let log = session.recentLog(after: arguments["log-after"]?.int ?? 0)
         var out: [String: JSONValue] = [
             "downloadLimit": .int(snapshot.downloadLimit),
             "uploadLimit": .int(snapshot.uploadLimit),
@@ -16,6 +18,8 @@ extension TransmissionRPC {
             "altSpeedEnabled": .bool(snapshot.altSpeedEnabled),
             "noticeCount": .int(notices.count),
             "notices": .array(notices.messages.map(JSONValue.string)),
+            "logCount": .int(log.count),
+            "log": .array(log.lines.map(JSONValue.string)),
         ]
         if let free = DiskSpace.of(snapshot.downloadDirectory)?.free { out["freeSpace"] = .int(free) }
         if let nodes = snapshot.dhtNodes { out["dhtNodes"] = .int(nodes) }

@@ -82,6 +82,8 @@ public struct EngineConfig: Sendable {
     /// Where the engine says what it does and why (connections closed, bans, tracker and disk
     /// errors), with torrent and peer metadata. Silent unless the front end gives one.
     public var logger = Logger(label: "shoal", factory: { _ in SwiftLogNoOpLogHandler() })
+    /// Where the interface's Log view reads the log from (fed by `logger`), if anywhere.
+    public var recentLog: RecentLog?
 
     /// The first retry after every tracker failed; doubled on each failure up to 30 minutes.
     public var announceFirstBackoff: Duration = .seconds(15)

@@ -69,6 +69,11 @@ extension Session {
     }
 
     /// Problems and notices since the last call, for the front end to show.
+    /// The log's lines after the `after`-th (see `RecentLog`); none when nothing keeps them.
+    public nonisolated func recentLog(after: Int) -> (count: Int, lines: [String]) {
+        config.recentLog?.lines(after: after) ?? (0, [])
+    }
+
     public func takeErrors() -> [String] {
         defer { errors.removeAll() }
         return errors

@@ -4,7 +4,7 @@ public enum Action: Sendable, Hashable {
     case open, back, nextTab, previousTab, tab(DetailTab)
     case add, pauseResume, pauseResumeAll, toggleSeeding, remove, removeWithData, sort, filter, verify, reannounce
     case uploadLimit, downloadLimit, torrentUploadLimit, torrentDownloadLimit, altSpeed
-    case move, labels, reverseSort, nextView, previousView, nextTheme
+    case move, labels, reverseSort, nextView, previousView, nextTheme, showLog
     case priorityUp, priorityDown, skipFile
 }
 
@@ -58,6 +58,7 @@ public enum Keymap {
         .init(keys: [.character("+")], action: .priorityUp, context: .files, description: "raise file priority"),
         .init(keys: [.character("-")], action: .priorityDown, context: .files, description: "lower file priority"),
         .init(keys: [.character("x")], action: .skipFile, context: .files, description: "skip / unskip file"),
+        .init(keys: [.character("L")], action: .showLog, context: .everywhere, description: "the log: why peers went, errors"),
         .init(keys: [.character("T")], action: .nextTheme, context: .everywhere, description: "next colour theme"),
         .init(keys: [.character("?"), .character("H")], action: .help, context: .everywhere, description: "this help"),
         .init(keys: [.character("q")], action: .quit, context: .everywhere, description: "quit (asks while torrents are active)"),

@@ -112,6 +112,11 @@ public struct UIState: Sendable {
     public var prompt: Prompt?
     public var message: String?
     public var showHelp = false
+    /// The Log view: its lines (the newest last, at most `RecentLog.capacity`) and how far back
+    /// it is scrolled.
+    public var showLog = false
+    public var log: [String] = []
+    public var logScroll = 0
     /// The colour theme drawn with, and those `T` steps through (the terminal side applies it).
     public var theme = "default"
     public var themes: [String] = []
@@ -173,6 +178,7 @@ public struct UIState: Sendable {
             scrollHelp(key)
             return []
         }
+        if showLog, scrollLog(key) { return [] }
         message = nil
         if case .click(let x, let y) = key { return click(x: x, y: y, snapshot: snapshot) }
         guard let action = Keymap.action(for: key, inDetail: inDetail, onFilesTab: tab == .files) else { return [] }
@@ -214,6 +220,9 @@ public struct UIState: Sendable {
             guard let current else { return [] }
             let place = current.details.location.isEmpty ? current.downloadDirectory : current.details.location
             prompt = .move(current.id, place.hasSuffix("/") ? place : place + "/")
+        case .showLog:
+            showLog.toggle()
+            logScroll = 0
         case .nextTheme:
             guard !themes.isEmpty else { return [] }
             theme = themes[((themes.firstIndex(of: theme) ?? -1) + 1) % themes.count]
@@ -297,6 +306,32 @@ public struct UIState: Sendable {
             selectedID = target.id
         }
         return []
+    }
+
+    /// Takes in log lines from the engine, keeping the last few hundred.
+    public mutating func receiveLog(_ lines: [String]) {
+        guard !lines.isEmpty else { return }
+        log += lines
+        if log.count > 500 { log.removeFirst(log.count - 500) }
+        if logScroll > 0 { logScroll += lines.count }  // a reader scrolled back stays on the same lines
+    }
+
+    /// In the Log view the moving keys scroll it and Esc closes it; other keys act as usual.
+    private mutating func scrollLog(_ key: Key) -> Bool {
+        let page = max(1, layout.body.count - 2)
+        switch Keymap.action(for: key, inDetail: false, onFilesTab: false) {
+        case .up?: logScroll += 1
+        case .down?: logScroll = max(0, logScroll - 1)
+        case .pageUp?: logScroll += page
+        case .pageDown?: logScroll = max(0, logScroll - page)
+        case .top?: logScroll = log.count
+        case .bottom?: logScroll = 0
+        default:
+            guard key == .escape else { return false }
+            showLog = false
+        }
+        logScroll = min(logScroll, max(0, log.count - page))
+        return true
     }
 
     /// In the help: the moving keys scroll it, Esc, q and ? close it, any other key too.

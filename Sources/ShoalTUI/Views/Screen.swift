@@ -28,7 +28,9 @@ public struct Screen: Sendable {
         }
         drawTitle(&buffer, snapshot)
         let body = ScreenLayout(width: width, height: height).body
-        if state.inDetail, let torrent = state.selected(snapshot) {
+        if state.showLog {
+            LogView().draw(&buffer, lines: state.log, scroll: state.logScroll, rows: body)
+        } else if state.inDetail, let torrent = state.selected(snapshot) {
             DetailView(glyphs: glyphs).draw(&buffer, torrent: torrent, state: state, rows: body, now: now)
         } else {
             TorrentListView(glyphs: glyphs).draw(&buffer, torrents: state.visible(snapshot), state: state, rows: body)

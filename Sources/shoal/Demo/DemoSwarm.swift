@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import ShoalCore
 import ShoalEngine
 import ShoalTracker
@@ -65,9 +66,15 @@ final class DemoSwarm: Sendable {
             let limit = caps[index]
             let downloads = index == 0 ? directory.appendingPathComponent("seed") : directory.appendingPathComponent(name)
             try FileManager.default.createDirectory(at: downloads, withIntermediateDirectories: true)
-            let config = EngineConfig(downloadDirectory: downloads.path, listenPort: 0, bindAddress: "127.0.0.1",
+            var config = EngineConfig(downloadDirectory: downloads.path, listenPort: 0, bindAddress: "127.0.0.1",
                                       uploadLimit: limit, minimumAnnounceInterval: .seconds(3), trackerTimeout: .seconds(5),
                                       udpTrackerRetry: .init(firstTimeout: .seconds(1), attempts: 2))
+            if index == count - 1 {
+                // The watched leecher's log, for the interface's Log view.
+                let recent = RecentLog()
+                config.recentLog = recent
+                config.logger = Logger(label: "shoal", factory: { _ in recent.handler() })
+            }
             let session = try await Session.start(config)
             try await session.add(metainfo)
             members.append(Member(name: name, session: session, uploadLimit: limit))

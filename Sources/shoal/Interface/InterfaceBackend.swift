@@ -2,6 +2,7 @@ import Foundation
 import ShoalCore
 import ShoalEngine
 import ShoalTUI
+import Synchronization
 
 /// What the full-screen interface runs on: the session in this process, or a daemon reached
 /// through its RPC (`shoal attach`). The interface only reads snapshots and sends commands,
@@ -12,6 +13,8 @@ protocol InterfaceBackend: Sendable {
     func refresh(selected: InfoHash?) async throws -> SessionSnapshot
     /// Notices since the last call.
     func notices() async -> [String]
+    /// The engine's log lines since the last call (the first call: the last few hundred).
+    func newLogLines() async -> [String]
     func freeDiskBytes() async -> Int64?
     /// Carries out one command; returns a line to show the user.
     func perform(_ command: UICommand) async -> String?
@@ -22,9 +25,16 @@ protocol InterfaceBackend: Sendable {
 }
 
 /// The session in this process.
-struct LocalBackend: InterfaceBackend {
+final class LocalBackend: InterfaceBackend {
     let session: Session
     let downloadDirectory: String
+    /// Log lines already handed to the interface (only the refresh task asks).
+    let logSeen = Atomic<Int>(0)
+
+    init(session: Session, downloadDirectory: String) {
+        self.session = session
+        self.downloadDirectory = downloadDirectory
+    }
 
     var title: String? { nil }
     var detaches: Bool { false }
@@ -32,6 +42,12 @@ struct LocalBackend: InterfaceBackend {
     func refresh(selected: InfoHash?) async -> SessionSnapshot { await session.snapshot() }
 
     func notices() async -> [String] { await session.takeErrors() }
+
+    func newLogLines() async -> [String] {
+        let (count, lines) = session.recentLog(after: logSeen.load(ordering: .relaxed))
+        logSeen.store(count, ordering: .relaxed)
+        return lines
+    }
 
     func freeDiskBytes() async -> Int64? { DiskSpace.of(downloadDirectory)?.free }
 

@@ -13,6 +13,8 @@ actor RemoteBackend: InterfaceBackend {
     var noticeCount: Int?
     var pendingNotices: [String] = []
     var freeSpace: Int64?
+    var logCount = 0
+    var pendingLog: [String] = []
 
     init(client: RPCClient, title: String) {
         self.client = client
@@ -20,7 +22,11 @@ actor RemoteBackend: InterfaceBackend {
     }
 
     func refresh(selected: InfoHash?) async throws -> SessionSnapshot {
-        let session = try await client.call("shoal-session", noticeCount.map { ["notices-after": .int($0)] } ?? [:])
+        var asked: [String: JSONValue] = ["log-after": .int(logCount)]
+        if let noticeCount { asked["notices-after"] = .int(noticeCount) }
+        let session = try await client.call("shoal-session", asked)
+        pendingLog += (session["log"]?.array ?? []).compactMap(\.string)
+        logCount = session["logCount"]?.int ?? logCount
         // The first look only learns how many notices there were: old ones are not news.
         if noticeCount != nil { pendingNotices += (session["notices"]?.array ?? []).compactMap(\.string) }
         noticeCount = session["noticeCount"]?.int ?? noticeCount
@@ -41,6 +47,11 @@ actor RemoteBackend: InterfaceBackend {
     }
 
     func freeDiskBytes() -> Int64? { freeSpace }
+
+    func newLogLines() -> [String] {
+        defer { pendingLog.removeAll() }
+        return pendingLog
+    }
 
     func perform(_ command: UICommand) async -> String? {
         do {

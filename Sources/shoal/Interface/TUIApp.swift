@@ -39,6 +39,8 @@ enum TUIApp {
                         shared.banner.withLock { $0 = "\(error) — retrying" }
                     }
                     shared.version.add(1, ordering: .relaxed)
+                    let lines = await backend.newLogLines()
+                    if !lines.isEmpty { shared.log.withLock { $0.append(contentsOf: lines) } }
                     let reports = await backend.notices()
                     if !reports.isEmpty { shared.notices.withLock { $0.append(contentsOf: reports.reversed()) } }
                     let free = await backend.freeDiskBytes()
@@ -122,6 +124,14 @@ enum TUIApp {
                 state.observe(snapshot, now: .now)
                 dirty = true
             }
+            let lines = shared.log.withLock { lines in
+                defer { lines.removeAll() }
+                return lines
+            }
+            if !lines.isEmpty {
+                state.receiveLog(lines)
+                if state.showLog { dirty = true }
+            }
             if let notice = shared.notices.withLock({ $0.popLast() }) {
                 state.message = notice
                 dirty = true
@@ -171,6 +181,8 @@ enum TUIApp {
         private let tickets = Atomic<Int>(0)
         let freeDisk = Mutex<Int64?>(nil)
         let notices = Mutex<[String]>([])
+        /// Log lines not yet taken by the terminal thread.
+        let log = Mutex<[String]>([])
         let quitRequested = Atomic<Bool>(false)
         /// Shown in place of the status bar while the daemon cannot be reached.
         let banner = Mutex<String?>(nil)

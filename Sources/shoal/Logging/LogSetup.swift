@@ -21,8 +21,10 @@ enum LogSetup {
     }
 
     /// The engine's logger. `file` nil or empty (`--log-file ''`) writes no file.
-    static func logger(level: Logger.Level, file: String?, headless: Bool) throws(LogFile.CannotOpen) -> Logger {
+    /// `recent`: keeps info and up for the interface's Log view (and `shoal attach`'s).
+    static func logger(level: Logger.Level, file: String?, headless: Bool, recent: RecentLog? = nil) throws(LogFile.CannotOpen) -> Logger {
         var handlers: [any LogHandler] = []
+        if let recent { handlers.append(recent.handler(level: max(level, .info))) }
         if let file, !file.isEmpty, file != "none" {
             let log = try LogFile(path: file)
             handlers.append(LineLogHandler(level: level) { log.write($0) })
