@@ -98,6 +98,26 @@ struct RemoteControlTests {
         await Self.stop(daemon)
     }
 
+    /// shoal attach's own methods for the Peers tab and per-torrent limits reach the session.
+    @Test func shoalMethodsForPeersAndTorrentLimits() async throws {
+        let daemon = try await Self.start()
+        let seedDir = daemon.harness.root.appendingPathComponent("seed")
+        let torrent = try daemon.harness.makeTorrent(name: "one.bin", files: nil, singleSize: 40_000, pieceLength: 16 << 10,
+                                                     in: seedDir, seed: 9)
+        let hash = try await daemon.session.add(torrent)
+        let limited = try await daemon.call("shoal-set-limits", ["ids": [.string(hash.hex)], "upload": 123_456])
+        #expect(limited.body["result"] == "success", "\(limited.body)")
+        #expect(await daemon.session.snapshot().torrents.first?.details.uploadLimit == 123_456)
+        #expect(await daemon.session.snapshot().uploadLimit == 0, "the session's own limit is untouched")
+        let detail = try await daemon.call("torrent-get", ["ids": [.string(hash.hex)], "fields": ["shoal-detail"]])
+        #expect(detail.body["arguments"]?["torrents"]?.array?.first?["shoal-detail"]?["uploadLimit"]?.int == 123_456)
+        let kick = try await daemon.call("shoal-close-peer", ["ids": [.string(hash.hex)], "address": "127.0.0.1:1", "ban": true])
+        #expect(kick.body["result"]?.string?.contains("no connection to 127.0.0.1:1") == true, "\(kick.body)")
+        let bad = try await daemon.call("shoal-close-peer", ["ids": [.string(hash.hex)]])
+        #expect(bad.body["result"]?.string?.contains("address") == true)
+        await Self.stop(daemon)
+    }
+
     @Test func methodsDriveTheSession() async throws {
         let daemon = try await Self.start()
         let seedDir = daemon.harness.root.appendingPathComponent("seed")

@@ -158,6 +158,27 @@ struct InterfaceFeatureTests {
         #expect(Screen().render(snapshot, state: state, width: 120, height: 20).text.contains("Log: nothing yet"))
     }
 
+    /// In the Peers tab k closes the selected peer's connection and K bans it; elsewhere k still
+    /// moves up.
+    @Test func peersTabKicksAndBans() {
+        let snapshot = ScreenTests.session([ScreenTests.torrent("a.iso", peers: 3), ScreenTests.torrent("b.iso", seed: 2)])
+        let id = snapshot.torrents[0].id
+        var state = UIState()
+        state.observe(snapshot, now: .now)
+        _ = state.handle(.down, snapshot: snapshot, pageSize: 10)
+        #expect(state.handle(.character("k"), snapshot: snapshot, pageSize: 10).isEmpty && state.selectedID == id, "k moves up in the list")
+        _ = state.handle(.enter, snapshot: snapshot, pageSize: 10)
+        _ = state.handle(.character("2"), snapshot: snapshot, pageSize: 10)
+        #expect(state.handle(.character("k"), snapshot: snapshot, pageSize: 10) == [.closePeer(id, address: "127.0.0.1:7000", ban: false)])
+        _ = state.handle(.down, snapshot: snapshot, pageSize: 10)
+        #expect(state.handle(.character("K"), snapshot: snapshot, pageSize: 10) == [.closePeer(id, address: "127.0.0.1:7001", ban: true)])
+        #expect(state.message == "banning 127.0.0.1:7001")
+        state.message = nil
+        let text = Screen().render(snapshot, state: state, width: 140, height: 24).text
+        #expect(text.contains("k kick") && text.contains("K ban"), "\(text)")
+        #expect(state.handle(.character("n"), snapshot: snapshot, pageSize: 10) == [.reannounce(id)], "n announces, as in tremc")
+    }
+
     @Test func themeKeyStepsThroughThemes() {
         let snapshot = ScreenTests.session([])
         var state = UIState()

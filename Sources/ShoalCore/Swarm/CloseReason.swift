@@ -19,6 +19,7 @@ public struct CloseReason: Sendable, Hashable, CustomStringConvertible {
         case ourselves = "connected to ourselves"
         case diskError = "disk error"
         case stopped = "torrent stopped"
+        case byUser = "closed by the user"
 
         /// A few letters for a column of counts.
         public var short: String {
@@ -39,6 +40,7 @@ public struct CloseReason: Sendable, Hashable, CustomStringConvertible {
             case .ourselves: "self"
             case .diskError: "disk"
             case .stopped: "stopped"
+            case .byUser: "by user"
             }
         }
     }

@@ -47,4 +47,14 @@ extension TransmissionRPC {
         }
         return [:]
     }
+
+    /// Closes the connection to `address` in the torrents of `ids`, banning its host with `ban`.
+    func shoalClosePeer(_ arguments: [String: JSONValue]) async throws -> [String: JSONValue] {
+        guard let address = arguments["address"]?.string else { throw MethodError("address: expected \"HOST:PORT\"") }
+        let (_, numbered) = await numberedSnapshot()
+        for (_, torrent) in select(try Self.selection(arguments["ids"]), from: numbered) {
+            try await session.closePeer(torrent.id, address: address, ban: arguments["ban"]?.bool ?? false)
+        }
+        return [:]
+    }
 }

@@ -111,6 +111,7 @@ public actor TransmissionRPC {
             let seed = arguments["seed"]?.bool ?? true
             return try await act(arguments) { try await $0.setSeeding($1, seed) }
         case "shoal-set-limits": return try await shoalSetLimits(arguments)
+        case "shoal-close-peer": return try await shoalClosePeer(arguments)
         case "torrent-rename-path", "port-test", "blocklist-update", "queue-move-top", "queue-move-up", "queue-move-down",
              "queue-move-bottom", "group-set", "group-get":
             throw MethodError("\(method) is not supported by Shoal")

@@ -216,6 +216,15 @@ extension Session {
     }
 
     /// Asks the torrent's trackers for peers now (as soon as they allow).
+    /// Closes the connection to `address` ("HOST:PORT", as the Peers tab shows it), and with
+    /// `ban` refuses its host from now on (until the torrent stops).
+    public func closePeer(_ hash: InfoHash, address: String, ban: Bool) async throws {
+        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+        guard case .torrent(let runtime) = entry.phase, await runtime.closePeer(address: address, ban: ban) else {
+            throw SessionError.noSuchPeer(address)
+        }
+    }
+
     public func reannounce(_ hash: InfoHash) async throws {
         try await serialized(hash) {
             try await torrentRuntime(hash).reannounce()

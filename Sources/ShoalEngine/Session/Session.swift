@@ -93,6 +93,8 @@ public actor Session {
         case unknownTorrent
         /// Something this session cannot do (say, while running).
         case unsupported(String)
+        /// No connection to that address (it may have gone meanwhile).
+        case noSuchPeer(String)
 
         public var description: String {
             switch self {
@@ -100,6 +102,7 @@ public actor Session {
             case .duplicate(let name): return "\(name) is already in the session"
             case .unknownTorrent: return "no such torrent"
             case .unsupported(let what): return what
+            case .noSuchPeer(let address): return "no connection to \(address) (it may have closed meanwhile)"
             }
         }
     }

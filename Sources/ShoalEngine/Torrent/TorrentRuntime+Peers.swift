@@ -19,6 +19,7 @@ extension TorrentRuntime {
             return refuse(CloseReason(.ourselves))
         }
         guard !bannedIDs.contains(peerID) else { return refuse(CloseReason(.banned, "its id was banned for bad data")) }
+        guard !bannedHosts.contains(address.host) else { return refuse(CloseReason(.banned, "its address was banned by the user")) }
         let now = ContinuousClock.now
         switch slots.admit(incoming: incoming, among: slotPeers, now: now) {
         case .admit: break
@@ -326,6 +327,22 @@ extension TorrentRuntime {
         let peer = (addresses.first ?? "gone") + " (\(peerID.clientName))"
         logger.notice("banned \(peer)", metadata: ["reason": "\(reason)", "client": "\(peerID.clientName)"])
         events.publish(.banned(infoHash, peer: peer, reason: reason.detail))
+    }
+}
+
+extension TorrentRuntime {
+    /// The user closes the connection to `address` (the Peers tab's `k`), or bans its host
+    /// (`K`): refused and never dialled again while the torrent runs. False when no such peer.
+    func closePeer(address: String, ban: Bool) -> Bool {
+        let matching = peers.filter { $0.value.address.description == address }
+        guard let host = matching.first?.value.address.host else { return false }
+        let reason = ban ? CloseReason(.banned, "banned by the user") : CloseReason(.byUser, "closed by the user")
+        if ban {
+            bannedHosts.insert(host)
+            logger.notice("banned \(host) by the user", metadata: ["peer": "\(address)"])
+        }
+        for key in matching.keys { drop(key, reason) }
+        return true
     }
 }
 

@@ -49,6 +49,8 @@ public actor TorrentRuntime {
     var addresses: [PeerAddress: DialState] = [:]
     var bannedIDs: Set<PeerID> = []
     var bannedAddresses: Set<PeerAddress> = []
+    /// Hosts the user banned: refused whatever port they come from, never dialled.
+    var bannedHosts: Set<String> = []
     /// Bans in the order made: past `maxBans` the oldest is lifted (a peer that forges a new id
     /// for every connection must not grow memory without end).
     var banOrder: [PeerID] = []
@@ -289,7 +291,7 @@ public actor TorrentRuntime {
         // A tracker (or a peer) handing out a huge list must not grow memory without end.
         // One spelling per address (IPv6 forms, IPv4-mapped ones), so a peer is known once.
         for address in found.map(\.normalized) where addresses.count < Self.maxKnownAddresses && addresses[address] == nil
-            && !bannedAddresses.contains(address) && address.port > 0
+            && !bannedAddresses.contains(address) && !bannedHosts.contains(address.host) && address.port > 0
         {
             addresses[address] = DialState(nextTry: now, source: source)
         }
@@ -304,7 +306,7 @@ public actor TorrentRuntime {
         guard slots > 0 else { return }
         for (address, state) in addresses
         where slots > 0 && !state.connected && !state.dialing && !state.isSelf && state.nextTry <= now
-            && !bannedAddresses.contains(address)
+            && !bannedAddresses.contains(address) && !bannedHosts.contains(address.host)
         {
             addresses[address]?.dialing = true
             dialContinuation.yield(address)

@@ -5,11 +5,13 @@ public enum Action: Sendable, Hashable {
     case add, pauseResume, pauseResumeAll, toggleSeeding, remove, removeWithData, sort, filter, verify, reannounce
     case uploadLimit, downloadLimit, torrentUploadLimit, torrentDownloadLimit, altSpeed
     case move, labels, reverseSort, nextView, previousView, nextTheme, showLog
-    case priorityUp, priorityDown, skipFile
+    case priorityUp, priorityDown, skipFile, kickPeer, banPeer
 }
 
 public struct KeyBinding: Sendable {
-    public enum Context: String, Sendable { case everywhere = "everywhere", list = "torrent list", detail = "detail", files = "files tab" }
+    public enum Context: String, Sendable {
+        case everywhere = "everywhere", list = "torrent list", detail = "detail", files = "files tab", peers = "peers tab"
+    }
     public let keys: [Key]
     public let action: Action
     public let context: Context
@@ -38,7 +40,7 @@ public enum Keymap {
         .init(keys: [.character("p"), .character(" ")], action: .pauseResume, context: .everywhere, description: "pause / resume"),
         .init(keys: [.character("P")], action: .pauseResumeAll, context: .everywhere, description: "pause all / resume all"),
         .init(keys: [.character("v")], action: .verify, context: .everywhere, description: "verify the data again (full recheck)"),
-        .init(keys: [.character("A")], action: .reannounce, context: .everywhere,
+        .init(keys: [.character("A"), .character("n")], action: .reannounce, context: .everywhere,
               description: "ask the trackers for more peers now"),
         .init(keys: [.character("u")], action: .uploadLimit, context: .everywhere, description: "set the global upload limit"),
         .init(keys: [.character("d")], action: .downloadLimit, context: .everywhere, description: "set the global download limit"),
@@ -58,22 +60,26 @@ public enum Keymap {
         .init(keys: [.character("+")], action: .priorityUp, context: .files, description: "raise file priority"),
         .init(keys: [.character("-")], action: .priorityDown, context: .files, description: "lower file priority"),
         .init(keys: [.character("x")], action: .skipFile, context: .files, description: "skip / unskip file"),
+        .init(keys: [.character("k")], action: .kickPeer, context: .peers, description: "close the connection to this peer"),
+        .init(keys: [.character("K")], action: .banPeer, context: .peers, description: "ban this peer's address"),
         .init(keys: [.character("L")], action: .showLog, context: .everywhere, description: "the log: why peers went, errors"),
         .init(keys: [.character("T")], action: .nextTheme, context: .everywhere, description: "next colour theme"),
         .init(keys: [.character("?"), .character("H")], action: .help, context: .everywhere, description: "this help"),
         .init(keys: [.character("q")], action: .quit, context: .everywhere, description: "quit (asks while torrents are active)"),
     ]
 
-    public static func action(for key: Key, inDetail: Bool, onFilesTab: Bool) -> Action? {
-        for binding in bindings where binding.keys.contains(key) {
-            switch binding.context {
-            case .everywhere: return binding.action
-            case .list where !inDetail: return binding.action
-            case .detail where inDetail: return binding.action
-            case .files where inDetail && onFilesTab: return binding.action
-            default: continue
+    /// A tab's own keys come first: in the Peers tab `k` kicks, elsewhere it moves up.
+    public static func action(for key: Key, inDetail: Bool, tab: DetailTab? = nil) -> Action? {
+        func applies(_ context: KeyBinding.Context) -> Bool {
+            switch context {
+            case .everywhere: true
+            case .list: !inDetail
+            case .detail: inDetail
+            case .files: inDetail && tab == .files
+            case .peers: inDetail && tab == .peers
             }
         }
-        return nil
+        let candidates = bindings.filter { $0.keys.contains(key) && applies($0.context) }
+        return (candidates.first { $0.context == .files || $0.context == .peers } ?? candidates.first)?.action
     }
 }

@@ -84,6 +84,8 @@ public enum UICommand: Sendable, Equatable {
     /// Moves the torrent's data into `directory` while it runs.
     case move(InfoHash, directory: String)
     case setLabels(InfoHash, [String])
+    /// Closes the connection to a peer ("HOST:PORT"), and with `ban` refuses its address.
+    case closePeer(InfoHash, address: String, ban: Bool)
     case quit
 }
 
@@ -181,7 +183,7 @@ public struct UIState: Sendable {
         if showLog, scrollLog(key) { return [] }
         message = nil
         if case .click(let x, let y) = key { return click(x: x, y: y, snapshot: snapshot) }
-        guard let action = Keymap.action(for: key, inDetail: inDetail, onFilesTab: tab == .files) else { return [] }
+        guard let action = Keymap.action(for: key, inDetail: inDetail, tab: tab) else { return [] }
         let list = visible(snapshot)
         let current = selected(snapshot)
         switch action {
@@ -264,6 +266,11 @@ public struct UIState: Sendable {
         case .remove, .removeWithData:
             guard let current else { return [] }
             prompt = .confirmRemove(current.id, name: current.name, deleteData: action == .removeWithData)
+        case .kickPeer, .banPeer:
+            guard let current, !current.peers.isEmpty else { return [] }
+            let peer = current.peers[min(detailRow, current.peers.count - 1)]
+            message = action == .banPeer ? "banning \(peer.address)" : "closing the connection to \(peer.address)"
+            return [.closePeer(current.id, address: peer.address, ban: action == .banPeer)]
         case .priorityUp, .priorityDown, .skipFile:
             guard let current, !current.files.isEmpty else { return [] }
             var priorities = current.files.map(\.priority)
@@ -319,7 +326,7 @@ public struct UIState: Sendable {
     /// In the Log view the moving keys scroll it and Esc closes it; other keys act as usual.
     private mutating func scrollLog(_ key: Key) -> Bool {
         let page = max(1, layout.body.count - 2)
-        switch Keymap.action(for: key, inDetail: false, onFilesTab: false) {
+        switch Keymap.action(for: key, inDetail: false) {
         case .up?: logScroll += 1
         case .down?: logScroll = max(0, logScroll - 1)
         case .pageUp?: logScroll += page
@@ -338,7 +345,7 @@ public struct UIState: Sendable {
     private mutating func scrollHelp(_ key: Key) {
         let page = max(1, layout.height - 4)
         let step: Int
-        switch Keymap.action(for: key, inDetail: false, onFilesTab: false) {
+        switch Keymap.action(for: key, inDetail: false) {
         case .up?: step = -1
         case .down?: step = 1
         case .pageUp?: step = -page

@@ -51,7 +51,11 @@ struct DetailView {
         let summaryRow = closes.total > 0 && rows.count >= 3 ? rows.upperBound - 1 : nil
         if let summaryRow { buffer.put(" " + closes.summary, x: 0, y: summaryRow, style: .dim, maxWidth: buffer.width) }
         if torrent.peers.isEmpty { buffer.put("no peers connected", x: 2, y: y, style: .dim) }
-        for peer in torrent.peers.prefix((summaryRow ?? rows.upperBound) - y) {
+        // The selected peer (for k and K) stays in view.
+        let visible = max(1, (summaryRow ?? rows.upperBound) - y)
+        let row = min(selected, max(0, torrent.peers.count - 1))
+        let start = max(0, row - visible + 1)
+        for (index, peer) in torrent.peers.enumerated().dropFirst(start).prefix(visible) {
             var x = buffer.put(" " + peer.address.fitted(22) + " ", x: 0, y: y, style: .text)
             x = buffer.put(peer.client.fitted(22) + " ", x: x, y: y, style: .dim)
             x = buffer.put(peer.flags.fitted(6) + " ", x: x, y: y, style: .key)
@@ -59,6 +63,7 @@ struct DetailView {
             x = buffer.put(Format.rate(peer.uploadRate).fitted(13, alignRight: true) + " ", x: x, y: y, style: .seeding)
             x = buffer.put(Format.percent(peer.progress).fitted(6, alignRight: true) + " ", x: x, y: y, style: .text)
             buffer.put(Self.compressed(peer.pieces, cells: barWidth, glyphs: glyphs), x: x, y: y, style: .pieceHave)
+            if index == row { buffer.restyle(y: y, style: .selected) }
             y += 1
         }
     }

@@ -122,6 +122,8 @@ public struct Screen: Sendable {
                     ? [("Enter", "details"), ("a", "add"), ("p", "pause"), ("S", "seed"), ("r", "remove"), ("s", "sort"), ("/", "filter")]
                     : state.tab == .files
                     ? [("Tab", "tabs"), ("Esc", "back"), ("j/k", "file"), ("+/-", "priority"), ("x", "skip"), ("p", "pause")]
+                    : state.tab == .peers
+                    ? [("Tab", "tabs"), ("Esc", "back"), ("↑/j", "peer"), ("k", "kick"), ("K", "ban"), ("p", "pause")]
                     : [("Tab", "tabs"), ("Esc", "back"), ("p", "pause"), ("S", "seed"), ("A", "announce"), ("v", "verify")]
                 var x = 1
                 for (key, what) in hints {

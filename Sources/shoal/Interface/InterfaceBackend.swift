@@ -78,6 +78,9 @@ final class LocalBackend: InterfaceBackend {
                 try await session.setLocation(id, directory: TorrentSource.expanded(directory), move: true)
                 return "moved the data to \(directory)"
             case .setLabels(let id, let labels): try await session.setLabels(id, labels)
+            case .closePeer(let id, let address, let ban):
+                try await session.closePeer(id, address: address, ban: ban)
+                return ban ? "banned \(address)" : "closed the connection to \(address)"
             case .quit: break
             }
             return nil

@@ -105,6 +105,9 @@ actor RemoteBackend: InterfaceBackend {
                 return "moved the data to \(directory)"
             case .setLabels(let id, let labels):
                 _ = try await client.call("torrent-set", ids(id).merging(["labels": .array(labels.map(JSONValue.string))]) { $1 })
+            case .closePeer(let id, let address, let ban):
+                _ = try await client.call("shoal-close-peer", ids(id).merging(["address": .string(address), "ban": .bool(ban)]) { $1 })
+                return ban ? "banned \(address)" : "closed the connection to \(address)"
             case .quit: break
             }
             return nil
