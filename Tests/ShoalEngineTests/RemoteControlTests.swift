@@ -153,7 +153,11 @@ struct RemoteControlTests {
         #expect(row["labels"] == ["a", "b"] && row["seedRatioMode"]?.int == 1 && row["seedRatioLimit"]?.double == 1.5)
         #expect(row["downloadLimit"]?.int == 100 && row["downloadLimited"] == true)
 
-        let refused = try await daemon.call("torrent-set", ["ids": .int(id), "trackerAdd": ["http://127.0.0.1:1/announce"]])
+        let trackerAdded = try await daemon.call("torrent-set", ["ids": .int(id), "trackerAdd": ["http://127.0.0.1:1/announce"]])
+        #expect(trackerAdded.body["result"] == "success", "\(trackerAdded.body)")
+        let list = try await daemon.call("torrent-get", ["ids": .int(id), "fields": ["trackerList"]])
+        #expect(list.body["arguments"]?["torrents"]?.array?.first?["trackerList"]?.string?.hasSuffix("\n\nhttp://127.0.0.1:1/announce") == true)
+        let refused = try await daemon.call("torrent-set", ["ids": .int(id), "queuePosition": 3])
         #expect(refused.body["result"]?.string?.contains("not supported") == true)
         #expect(try await daemon.call("torrent-start", ["ids": .int(id)]).body["result"] == "success")
         #expect(await daemon.harness.waitUntil(timeout: .seconds(30)) {

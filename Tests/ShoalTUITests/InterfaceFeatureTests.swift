@@ -179,6 +179,36 @@ struct InterfaceFeatureTests {
         #expect(state.handle(.character("n"), snapshot: snapshot, pageSize: 10) == [.reannounce(id)], "n announces, as in tremc")
     }
 
+    /// Trackers tab: i adds a tier, e edits the selected URL, x removes it; n announces.
+    @Test func trackersTabAddsEditsAndRemoves() {
+        var torrent = ScreenTests.torrent("t.iso")
+        torrent.trackers = [
+            TrackerSnapshot(url: "http://a/announce", tier: 0, status: "working", error: nil, lastAnnounce: nil, nextAnnounce: nil,
+                            seeders: nil, leechers: nil, peersReturned: 0),
+            TrackerSnapshot(url: "http://b/announce", tier: 0, status: "working", error: nil, lastAnnounce: nil, nextAnnounce: nil,
+                            seeders: nil, leechers: nil, peersReturned: 0),
+        ]
+        let snapshot = ScreenTests.session([torrent])
+        let id = torrent.id
+        var state = UIState()
+        state.observe(snapshot, now: .now)
+        _ = state.handle(.enter, snapshot: snapshot, pageSize: 10)
+        _ = state.handle(.character("3"), snapshot: snapshot, pageSize: 10)
+        _ = state.handle(.character("i"), snapshot: snapshot, pageSize: 10)
+        #expect(Screen().render(snapshot, state: state, width: 120, height: 20).text.contains("Add a tracker (a new tier):"))
+        #expect(Self.type("udp://c:80", into: &state, snapshot: snapshot)
+                == [.setTrackers(id, [["http://a/announce", "http://b/announce"], ["udp://c:80"]])])
+        _ = state.handle(.down, snapshot: snapshot, pageSize: 10)
+        _ = state.handle(.character("e"), snapshot: snapshot, pageSize: 10)
+        #expect(state.prompt == .tracker(id, index: 1, "http://b/announce"))
+        for _ in 0..<"announce".count { _ = state.handle(.backspace, snapshot: snapshot, pageSize: 10) }
+        #expect(Self.type("scrape", into: &state, snapshot: snapshot) == [.setTrackers(id, [["http://a/announce", "http://b/scrape"]])])
+        #expect(state.handle(.character("x"), snapshot: snapshot, pageSize: 10) == [.setTrackers(id, [["http://a/announce"]])])
+        state.message = nil
+        let text = Screen().render(snapshot, state: state, width: 120, height: 20).text
+        #expect(text.contains("i add") && text.contains("x remove"), "\(text)")
+    }
+
     @Test func themeKeyStepsThroughThemes() {
         let snapshot = ScreenTests.session([])
         var state = UIState()

@@ -22,6 +22,8 @@ public struct SessionStore: Sendable {
         /// Set through the RPC (absent in older files: none, and the session's ratio goal).
         public var labels: [String]? = nil
         public var seedRatio: SeedRatioGoal? = nil
+        /// The user's trackers in place of the metainfo's (absent: the metainfo's).
+        public var trackers: [[String]]? = nil
     }
 
     /// Session settings a remote changes while running, kept for the next start.

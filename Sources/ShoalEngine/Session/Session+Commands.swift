@@ -68,12 +68,12 @@ extension Session {
         return (noticeCount, Array(recentNotices.suffix(new)))
     }
 
-    /// Problems and notices since the last call, for the front end to show.
     /// The log's lines after the `after`-th (see `RecentLog`); none when nothing keeps them.
     public nonisolated func recentLog(after: Int) -> (count: Int, lines: [String]) {
         config.recentLog?.lines(after: after) ?? (0, [])
     }
 
+    /// Problems and notices since the last call, for the front end to show.
     public func takeErrors() -> [String] {
         defer { errors.removeAll() }
         return errors
@@ -219,9 +219,11 @@ extension Session {
     /// Closes the connection to `address` ("HOST:PORT", as the Peers tab shows it), and with
     /// `ban` refuses its host from now on (until the torrent stops).
     public func closePeer(_ hash: InfoHash, address: String, ban: Bool) async throws {
-        guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
-        guard case .torrent(let runtime) = entry.phase, await runtime.closePeer(address: address, ban: ban) else {
-            throw SessionError.noSuchPeer(address)
+        try await serialized(hash) {
+            guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+            guard case .torrent(let runtime) = entry.phase, await runtime.closePeer(address: address, ban: ban) else {
+                throw SessionError.noSuchPeer(address)
+            }
         }
     }
 

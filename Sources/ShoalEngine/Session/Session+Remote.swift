@@ -28,6 +28,7 @@ extension Session {
     func applyEntrySettings(_ runtime: TorrentRuntime, _ entry: Entry) async {
         await runtime.setLimits(upload: entry.uploadLimit, download: entry.downloadLimit)
         await runtime.setSeedRatioLimit(effectiveSeedRatio(entry))
+        if let trackers = entry.trackers { await runtime.setTrackers(trackers) }
     }
 
     func effectiveSeedRatio(_ entry: Entry) -> Double? {

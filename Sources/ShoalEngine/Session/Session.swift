@@ -43,6 +43,8 @@ public actor Session {
         var labels: [String] = []
         /// The ratio goal: the session's, the torrent's own, or none.
         var seedRatio = SeedRatioGoal.session
+        /// The user's trackers in place of the metainfo's (nil: the metainfo's).
+        var trackers: [[String]]?
         /// A paused torrent's snapshot, taken once: 10,000 paused torrents cost a dictionary
         /// look-up each per snapshot, not an actor hop and a walk over their pieces and files.
         var restingSnapshot: TorrentSnapshot?

@@ -45,7 +45,7 @@ extension TorrentRuntime {
         details.createdBy = metainfo.createdBy
         details.creationDate = metainfo.creationDate
         details.completed = completedAt
-        details.magnetURI = MagnetLink(infoHash: metainfo.infoHash, displayName: info.name, trackers: metainfo.trackerTiers.flatMap { $0 }).uri
+        details.magnetURI = MagnetLink(infoHash: metainfo.infoHash, displayName: info.name, trackers: trackerTiers.flatMap { $0 }).uri
         return TorrentSnapshot(
             id: metainfo.infoHash, name: info.name, totalSize: info.totalLength, wantedSize: wantedSize, haveSize: haveSize,
             activity: activity, error: errorMessage, downloadRate: downRate, uploadRate: upRate,

@@ -74,6 +74,10 @@ public actor TorrentRuntime {
     var lastKeepAlive: ContinuousClock.Instant
     var rng = SplitMix64()
     var trackerStates: [TrackerSnapshot] = []
+    /// The tiers announced to: the metainfo's, or the user's edit of them.
+    var trackerTiers: [[String]]
+    /// Counts edits, so the announcer knows to read `trackerTiers` again.
+    var trackerEdits = 0
     /// When to announce and with which event (see `AnnounceSchedule`).
     var announceSchedule: AnnounceSchedule
     /// `tracker id` each tracker gave us, sent back on its later announces (BEP 3).
@@ -153,6 +157,7 @@ public actor TorrentRuntime {
         (dials, dialContinuation) = AsyncStream.makeStream(of: PeerAddress.self)
         self.writer = PieceWriter(storage: storage, info: metainfo.info, pool: pool)
         (trackerWake, trackerWakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.trackerTiers = metainfo.trackerTiers
         self.trackerStates = metainfo.trackerTiers.enumerated().flatMap { tier, urls in
             urls.map { TrackerSnapshot(url: $0, tier: tier, status: "waiting", error: nil, lastAnnounce: nil,
                                        nextAnnounce: nil, seeders: nil, leechers: nil, peersReturned: 0) }

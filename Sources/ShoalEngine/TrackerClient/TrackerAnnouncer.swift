@@ -11,11 +11,18 @@ extension TorrentRuntime {
     /// iterated by this loop alone, for its whole life (a `next()` cancelled half-way finishes an
     /// `AsyncStream` for good, which made the first release announce in a tight loop).
     func announceLoop() async {
-        var tiers = metainfo.trackerTiers.map { $0.shuffled(using: &rng) }
-        guard !tiers.isEmpty else { return }
+        var tiers = shuffledTrackerTiers()
+        var edits = trackerEdits
         trackerWakeContinuation.yield()
         var saidStopped = false
         for await _ in trackerWake {
+            if edits != trackerEdits {
+                tiers = shuffledTrackerTiers()
+                edits = trackerEdits
+            }
+            // No trackers (none in the torrent, or the user removed them all): nothing to do
+            // until some are added.
+            guard !tiers.isEmpty else { continue }
             // A torrent stopped by an error leaves the swarm until the user resumes it.
             if activity == .error {
                 if !saidStopped { await announceStopped() }

@@ -5,12 +5,13 @@ public enum Action: Sendable, Hashable {
     case add, pauseResume, pauseResumeAll, toggleSeeding, remove, removeWithData, sort, filter, verify, reannounce
     case uploadLimit, downloadLimit, torrentUploadLimit, torrentDownloadLimit, altSpeed
     case move, labels, reverseSort, nextView, previousView, nextTheme, showLog
-    case priorityUp, priorityDown, skipFile, kickPeer, banPeer
+    case priorityUp, priorityDown, skipFile, kickPeer, banPeer, addTracker, editTracker, removeTracker
 }
 
 public struct KeyBinding: Sendable {
     public enum Context: String, Sendable {
         case everywhere = "everywhere", list = "torrent list", detail = "detail", files = "files tab", peers = "peers tab"
+        case trackers = "trackers tab"
     }
     public let keys: [Key]
     public let action: Action
@@ -62,6 +63,9 @@ public enum Keymap {
         .init(keys: [.character("x")], action: .skipFile, context: .files, description: "skip / unskip file"),
         .init(keys: [.character("k")], action: .kickPeer, context: .peers, description: "close the connection to this peer"),
         .init(keys: [.character("K")], action: .banPeer, context: .peers, description: "ban this peer's address"),
+        .init(keys: [.character("i")], action: .addTracker, context: .trackers, description: "add a tracker (a new tier)"),
+        .init(keys: [.character("e")], action: .editTracker, context: .trackers, description: "edit this tracker's URL"),
+        .init(keys: [.character("x"), .delete], action: .removeTracker, context: .trackers, description: "remove this tracker"),
         .init(keys: [.character("L")], action: .showLog, context: .everywhere, description: "the log: why peers went, errors"),
         .init(keys: [.character("T")], action: .nextTheme, context: .everywhere, description: "next colour theme"),
         .init(keys: [.character("?"), .character("H")], action: .help, context: .everywhere, description: "this help"),
@@ -77,9 +81,10 @@ public enum Keymap {
             case .detail: inDetail
             case .files: inDetail && tab == .files
             case .peers: inDetail && tab == .peers
+            case .trackers: inDetail && tab == .trackers
             }
         }
         let candidates = bindings.filter { $0.keys.contains(key) && applies($0.context) }
-        return (candidates.first { $0.context == .files || $0.context == .peers } ?? candidates.first)?.action
+        return (candidates.first { [.files, .peers, .trackers].contains($0.context) } ?? candidates.first)?.action
     }
 }

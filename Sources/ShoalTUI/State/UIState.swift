@@ -6,89 +6,6 @@ public enum DetailTab: String, Sendable, CaseIterable, Hashable {
     case pieces = "Pieces", peers = "Peers", trackers = "Trackers", files = "Files", rates = "Rates", details = "Details"
 }
 
-public enum SortOrder: String, Sendable, CaseIterable, Codable {
-    case added, name, size, progress, state, downloadRate = "down rate", uploadRate = "up rate", eta, ratio, peers
-
-    /// Each order's natural direction: names A to Z, the rest biggest first ("added" oldest first).
-    func sorted(_ torrents: [TorrentSnapshot], reversed: Bool = false) -> [TorrentSnapshot] {
-        let ordered: [TorrentSnapshot]
-        switch self {
-        case .added: ordered = torrents
-        case .name: ordered = torrents.sorted { $0.name.lowercased() < $1.name.lowercased() }
-        case .size: ordered = torrents.sorted { $0.totalSize > $1.totalSize }
-        case .progress: ordered = torrents.sorted { $0.progress > $1.progress }
-        case .state: ordered = torrents.sorted { $0.activity.rawValue < $1.activity.rawValue }
-        case .downloadRate: ordered = torrents.sorted { $0.downloadRate > $1.downloadRate }
-        case .uploadRate: ordered = torrents.sorted { $0.uploadRate > $1.uploadRate }
-        case .eta: ordered = torrents.sorted { ($0.eta ?? .max) < ($1.eta ?? .max) }
-        case .ratio: ordered = torrents.sorted { $0.ratio > $1.ratio }
-        case .peers: ordered = torrents.sorted { $0.peers.count > $1.peers.count }
-        }
-        return reversed ? ordered.reversed() : ordered
-    }
-}
-
-/// Which torrents the list shows, by state or label (`f` and `F` step through them).
-public enum TorrentView: Sendable, Hashable, Codable {
-    case all, downloading, seeding, paused, checking, error
-    case label(String)
-
-    public var title: String {
-        switch self {
-        case .all: "all"
-        case .downloading: "downloading"
-        case .seeding: "seeding"
-        case .paused: "paused"
-        case .checking: "checking"
-        case .error: "error"
-        case .label(let name): "label \(name)"
-        }
-    }
-
-    public func contains(_ torrent: TorrentSnapshot) -> Bool {
-        switch self {
-        case .all: true
-        case .downloading: torrent.activity == .downloading || torrent.activity == .metadata
-        case .seeding: torrent.activity == .seeding
-        case .paused: torrent.activity == .paused || torrent.activity == .finished
-        case .checking: torrent.activity == .checking
-        case .error: torrent.activity == .error || torrent.error != nil
-        case .label(let name): torrent.details.labels.contains(name)
-        }
-    }
-
-    /// The states, then every label some torrent has, in order.
-    public static func available(_ snapshot: SessionSnapshot) -> [TorrentView] {
-        let labels = Set(snapshot.torrents.flatMap(\.details.labels)).sorted()
-        return [.all, .downloading, .seeding, .paused, .checking, .error] + labels.map(TorrentView.label)
-    }
-}
-
-/// What the user asked the engine to do, from a key press.
-public enum UICommand: Sendable, Equatable {
-    case add(path: String)
-    case pause(InfoHash)
-    case resume(InfoHash)
-    case setSeeding(InfoHash, Bool)
-    case remove(InfoHash, deleteData: Bool)
-    case setFilePriorities(InfoHash, [FilePriority])
-    case verify(InfoHash)
-    /// Announce as soon as the trackers' `min interval` allows.
-    case reannounce(InfoHash)
-    /// KiB/s; nil leaves that direction as it is; 0 = unlimited.
-    case setGlobalLimits(uploadKiB: Int?, downloadKiB: Int?)
-    /// One torrent's caps, KiB/s; nil leaves that direction as it is; 0 = none.
-    case setTorrentLimits(InfoHash, uploadKiB: Int?, downloadKiB: Int?)
-    /// The alternative ("turtle") limits on or off.
-    case setAltSpeed(Bool)
-    /// Moves the torrent's data into `directory` while it runs.
-    case move(InfoHash, directory: String)
-    case setLabels(InfoHash, [String])
-    /// Closes the connection to a peer ("HOST:PORT"), and with `ban` refuses its address.
-    case closePeer(InfoHash, address: String, ban: Bool)
-    case quit
-}
-
 /// Everything the interface remembers between frames: where the cursor is, which view and tab,
 /// the sort and filter, a prompt being typed, and the rate history. Pure: keys in, commands out.
 public struct UIState: Sendable {
@@ -99,6 +16,8 @@ public struct UIState: Sendable {
         case limit(upload: Bool, String, torrent: InfoHash? = nil)
         case move(InfoHash, String)
         case labels(InfoHash, String)
+        /// A tracker URL: a new one (no index) or the one at that place in the Trackers tab.
+        case tracker(InfoHash, index: Int?, String)
         case confirmRemove(InfoHash, name: String, deleteData: Bool)
         case confirmQuit(active: Int)
     }
@@ -175,7 +94,7 @@ public struct UIState: Sendable {
     }
 
     public mutating func handle(_ key: Key, snapshot: SessionSnapshot, pageSize: Int) -> [UICommand] {
-        if let prompt { return handlePrompt(key, prompt: prompt) }
+        if let prompt { return handlePrompt(key, prompt: prompt, snapshot: snapshot) }
         if showHelp {
             scrollHelp(key)
             return []
@@ -266,6 +185,20 @@ public struct UIState: Sendable {
         case .remove, .removeWithData:
             guard let current else { return [] }
             prompt = .confirmRemove(current.id, name: current.name, deleteData: action == .removeWithData)
+        case .addTracker:
+            guard let current else { return [] }
+            prompt = .tracker(current.id, index: nil, "")
+        case .editTracker, .removeTracker:
+            guard let current, !current.trackers.isEmpty else { return [] }
+            let index = min(detailRow, current.trackers.count - 1)
+            if action == .editTracker {
+                prompt = .tracker(current.id, index: index, current.trackers[index].url)
+                return []
+            }
+            message = "removed \(current.trackers[index].url)"
+            var flat = current.trackers.map { ($0.tier, Optional($0.url)) }
+            flat[index].1 = nil
+            return [.setTrackers(current.id, Self.tiers(flat))]
         case .kickPeer, .banPeer:
             guard let current, !current.peers.isEmpty else { return [] }
             let peer = current.peers[min(detailRow, current.peers.count - 1)]
@@ -313,6 +246,19 @@ public struct UIState: Sendable {
             selectedID = target.id
         }
         return []
+    }
+
+    /// Tracker URLs by tier, in order, the removed (nil) left out.
+    static func tiers(_ flat: [(Int, String?)]) -> [[String]] {
+        var tiers: [[String]] = []
+        var last: Int?
+        for (tier, url) in flat {
+            guard let url else { continue }
+            if tier != last { tiers.append([]) }
+            tiers[tiers.count - 1].append(url)
+            last = tier
+        }
+        return tiers
     }
 
     /// Takes in log lines from the engine, keeping the last few hundred.
@@ -385,136 +331,4 @@ public struct UIState: Sendable {
         selectedID = list[target].id
     }
 
-    private mutating func handlePrompt(_ key: Key, prompt: Prompt) -> [UICommand] {
-        switch prompt {
-        case .confirmQuit:
-            self.prompt = nil
-            if key == .character("y") || key == .character("Y") || key == .character("q") { return [.quit] }
-            message = "still running"
-            return []
-        case .confirmRemove(let id, let name, let deleteData):
-            self.prompt = nil
-            guard key == .character("y") || key == .character("Y") else {
-                message = "kept \(name)"
-                return []
-            }
-            message = deleteData ? "removed \(name) and its data" : "removed \(name)"
-            return [.remove(id, deleteData: deleteData)]
-        case .limit(let upload, let text, let torrent):
-            var text = text
-            switch key {
-            case .escape: self.prompt = nil
-            case .enter:
-                self.prompt = nil
-                guard let value = Int(text.trimmedSpaces), value >= 0 else {
-                    message = "a limit is a whole number of KiB/s (0 = unlimited)"
-                    return []
-                }
-                let whose = torrent == nil ? "" : "this torrent's "
-                message = "\(whose)\(upload ? "upload" : "download") limit: \(value == 0 ? "unlimited" : "\(value) KiB/s")"
-                if let torrent {
-                    return [.setTorrentLimits(torrent, uploadKiB: upload ? value : nil, downloadKiB: upload ? nil : value)]
-                }
-                return [.setGlobalLimits(uploadKiB: upload ? value : nil, downloadKiB: upload ? nil : value)]
-            case .backspace, .delete:
-                if !text.isEmpty { text.removeLast() }
-                self.prompt = .limit(upload: upload, text, torrent: torrent)
-            case .character(let c) where c.isNumber:
-                text.append(c)
-                self.prompt = .limit(upload: upload, text, torrent: torrent)
-            default: break
-            }
-            return []
-        case .move(let id, let text):
-            guard let edited = edit(text, key, completing: !detaches, directoriesOnly: true) else { return [] }
-            switch edited {
-            case .typing(let text): self.prompt = .move(id, text)
-            case .done(let text):
-                let directory = text.trimmedSpaces
-                guard !directory.isEmpty else { return [] }
-                message = "moving the data to \(directory)"
-                return [.move(id, directory: directory)]
-            }
-            return []
-        case .labels(let id, let text):
-            guard let edited = edit(text, key, completing: false) else { return [] }
-            switch edited {
-            case .typing(let text): self.prompt = .labels(id, text)
-            case .done(let text):
-                let labels = text.split(separator: ",").map { String($0).trimmedSpaces }.filter { !$0.isEmpty }
-                message = labels.isEmpty ? "labels removed" : "labels: \(labels.joined(separator: ", "))"
-                return [.setLabels(id, labels)]
-            }
-            return []
-        case .addPath(let text), .filter(let text):
-            var text = text
-            if key != .tab { message = nil }
-            switch key {
-            case .escape:
-                self.prompt = nil
-                return []
-            case .enter:
-                self.prompt = nil
-                if case .filter = prompt {
-                    filter = text
-                    return []
-                }
-                let path = text.trimmedSpaces
-                return path.isEmpty ? [] : [.add(path: path)]
-            case .backspace, .delete: if !text.isEmpty { text.removeLast() }
-            case .character(let c): text.append(c)
-            case .tab:
-                guard case .addPath = prompt else { break }
-                let completion = PathCompletion.complete(text, home: homeDirectory, list: listDirectory)
-                text = completion.text
-                message = completion.choices.isEmpty ? nil : completion.choices.joined(separator: "  ")
-            default: break
-            }
-            if case .filter = prompt {
-                self.prompt = .filter(text)
-                filter = text  // filter as you type
-            } else {
-                self.prompt = .addPath(text)
-            }
-            return []
-        }
-    }
-}
-
-extension UIState {
-    enum Edited {
-        case typing(String)
-        case done(String)
-    }
-
-    /// One key in a text prompt: nil when it closed the prompt without an answer (Esc).
-    mutating func edit(_ text: String, _ key: Key, completing: Bool, directoriesOnly: Bool = false) -> Edited? {
-        var text = text
-        if key != .tab { message = nil }
-        switch key {
-        case .escape:
-            prompt = nil
-            return nil
-        case .enter:
-            prompt = nil
-            return .done(text)
-        case .backspace, .delete: if !text.isEmpty { text.removeLast() }
-        case .character(let c): text.append(c)
-        case .tab where completing:
-            let completion = PathCompletion.complete(text, home: homeDirectory, list: listDirectory, directoriesOnly: directoriesOnly)
-            text = completion.text
-            message = completion.choices.isEmpty ? nil : completion.choices.joined(separator: "  ")
-        default: break
-        }
-        return .typing(text)
-    }
-}
-
-extension String {
-    var trimmedSpaces: String {
-        var text = Substring(self)
-        while text.first == " " || text.first == "\t" { text.removeFirst() }
-        while text.last == " " || text.last == "\t" { text.removeLast() }
-        return String(text)
-    }
 }

@@ -29,7 +29,7 @@ struct DetailView {
         switch state.tab {
         case .pieces: PieceMapView(glyphs: glyphs).draw(&buffer, torrent: torrent, rows: body)
         case .peers: drawPeers(&buffer, torrent, rows: body, selected: state.detailRow)
-        case .trackers: drawTrackers(&buffer, torrent, rows: body, now: now)
+        case .trackers: drawTrackers(&buffer, torrent, rows: body, now: now, selected: state.detailRow)
         case .files: drawFiles(&buffer, torrent, rows: body, selected: state.detailRow)
         case .rates: RateGraphView(glyphs: glyphs).draw(&buffer, series: state.history.torrents[torrent.id], rows: body)
         case .details: TorrentDetailsView(glyphs: glyphs).draw(&buffer, torrent: torrent, rows: body)
@@ -81,13 +81,16 @@ struct DetailView {
         return out
     }
 
-    private func drawTrackers(_ buffer: inout CellBuffer, _ torrent: TorrentSnapshot, rows: Range<Int>, now: ContinuousClock.Instant) {
+    private func drawTrackers(_ buffer: inout CellBuffer, _ torrent: TorrentSnapshot, rows: Range<Int>, now: ContinuousClock.Instant,
+                              selected: Int) {
         let (urlWidth, statusWidth) = Self.trackerColumns(torrent.trackers, width: buffer.width)
         var y = table(&buffer, header: [("Tier", 4, true), ("URL", urlWidth, false), ("Status", statusWidth, false), ("Last", 12, true),
                                         ("Next", 12, true), ("Seeds", 6, true), ("Leech", 6, true), ("Done", 6, true),
                                         ("Peers", 6, true)], rows: rows)
-        if torrent.trackers.isEmpty { buffer.put("no trackers (DHT and peer exchange come later)", x: 2, y: y, style: .dim) }
-        for tracker in torrent.trackers.prefix(rows.upperBound - y) {
+        if torrent.trackers.isEmpty { buffer.put("no trackers: i adds one", x: 2, y: y, style: .dim) }
+        let row = min(selected, max(0, torrent.trackers.count - 1))
+        let visible = max(1, rows.upperBound - y)
+        for (index, tracker) in torrent.trackers.enumerated().dropFirst(max(0, row - visible + 1)).prefix(visible) {
             let status = tracker.error.map { "error: \($0)" } ?? tracker.status
             var x = buffer.put(" " + String(tracker.tier + 1).fitted(4, alignRight: true) + " ", x: 0, y: y, style: .text)
             x = buffer.put(tracker.url.fitted(urlWidth) + " ", x: x, y: y, style: .text)
@@ -98,6 +101,7 @@ struct DetailView {
             x = buffer.put((tracker.leechers.map(String.init) ?? "-").fitted(6, alignRight: true) + " ", x: x, y: y, style: .text)
             x = buffer.put((tracker.completed.map(String.init) ?? "-").fitted(6, alignRight: true) + " ", x: x, y: y, style: .text)
             buffer.put(String(tracker.peersReturned).fitted(6, alignRight: true), x: x, y: y, style: .text)
+            if index == row { buffer.restyle(y: y, style: .selected) }
             y += 1
         }
     }

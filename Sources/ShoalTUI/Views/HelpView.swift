@@ -9,7 +9,8 @@ struct HelpView {
     }
 
     static let headings: [(KeyBinding.Context, String)] = [
-        (.everywhere, "Everywhere"), (.list, "Torrent list"), (.detail, "Torrent details"), (.peers, "Peers tab"), (.files, "Files tab"),
+        (.everywhere, "Everywhere"), (.list, "Torrent list"), (.detail, "Torrent details"), (.peers, "Peers tab"), (.trackers, "Trackers tab"),
+        (.files, "Files tab"),
     ]
 
     /// Headings and bindings in reading order, a blank line between sections.

@@ -106,6 +106,9 @@ public struct Screen: Sendable {
             if let choices = state.message { buffer.fill(y: y - 1, style: .text); buffer.put(choices, x: 1, y: y - 1, style: .message) }
             let x = buffer.put("Move the data to: ", x: 1, y: y, style: .prompt)
             buffer.put(text + glyphs.cursor, x: x, y: y, style: .text)
+        case .tracker(_, let index, let text)?:
+            let x = buffer.put(index == nil ? "Add a tracker (a new tier): " : "Tracker URL: ", x: 1, y: y, style: .prompt)
+            buffer.put(text + glyphs.cursor, x: x, y: y, style: .text)
         case .labels(_, let text)?:
             let x = buffer.put("Labels, separated by commas: ", x: 1, y: y, style: .prompt)
             buffer.put(text + glyphs.cursor, x: x, y: y, style: .text)
@@ -122,6 +125,8 @@ public struct Screen: Sendable {
                     ? [("Enter", "details"), ("a", "add"), ("p", "pause"), ("S", "seed"), ("r", "remove"), ("s", "sort"), ("/", "filter")]
                     : state.tab == .files
                     ? [("Tab", "tabs"), ("Esc", "back"), ("j/k", "file"), ("+/-", "priority"), ("x", "skip"), ("p", "pause")]
+                    : state.tab == .trackers
+                    ? [("Tab", "tabs"), ("Esc", "back"), ("i", "add"), ("e", "edit"), ("x", "remove"), ("n", "announce")]
                     : state.tab == .peers
                     ? [("Tab", "tabs"), ("Esc", "back"), ("↑/j", "peer"), ("k", "kick"), ("K", "ban"), ("p", "pause")]
                     : [("Tab", "tabs"), ("Esc", "back"), ("p", "pause"), ("S", "seed"), ("A", "announce"), ("v", "verify")]

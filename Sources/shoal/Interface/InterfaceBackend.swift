@@ -81,6 +81,7 @@ final class LocalBackend: InterfaceBackend {
             case .closePeer(let id, let address, let ban):
                 try await session.closePeer(id, address: address, ban: ban)
                 return ban ? "banned \(address)" : "closed the connection to \(address)"
+            case .setTrackers(let id, let tiers): try await session.setTrackers(id, tiers)
             case .quit: break
             }
             return nil

@@ -108,6 +108,9 @@ actor RemoteBackend: InterfaceBackend {
             case .closePeer(let id, let address, let ban):
                 _ = try await client.call("shoal-close-peer", ids(id).merging(["address": .string(address), "ban": .bool(ban)]) { $1 })
                 return ban ? "banned \(address)" : "closed the connection to \(address)"
+            case .setTrackers(let id, let tiers):
+                let list = tiers.map { $0.joined(separator: "\n") }.joined(separator: "\n\n")
+                _ = try await client.call("torrent-set", ids(id).merging(["trackerList": .string(list)]) { $1 })
             case .quit: break
             }
             return nil

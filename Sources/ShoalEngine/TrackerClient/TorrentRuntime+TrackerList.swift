@@ -1,0 +1,69 @@
+import Foundation
+import ShoalCore
+
+/// A torrent's trackers as the user edits them (the Trackers tab, `torrent-set`'s `trackerList`):
+/// the announcer reads the tiers afresh after a change, and a tracker kept keeps its state.
+extension TorrentRuntime {
+    func setTrackers(_ tiers: [[String]]) {
+        guard tiers != trackerTiers else { return }
+        trackerTiers = tiers
+        trackerEdits += 1
+        var kept: [String: TrackerSnapshot] = [:]
+        for state in trackerStates where kept[state.url] == nil { kept[state.url] = state }
+        trackerStates = tiers.enumerated().flatMap { tier, urls in
+            urls.map { url in
+                var state = kept[url] ?? TrackerSnapshot(url: url, tier: tier, status: "waiting", error: nil, lastAnnounce: nil,
+                                                         nextAnnounce: nil, seeders: nil, leechers: nil, peersReturned: 0)
+                state.tier = tier
+                return state
+            }
+        }
+        logger.info("trackers changed", metadata: ["tiers": "\(tiers.map { $0.joined(separator: " ") }.joined(separator: " | "))"])
+        // A tracker just added should not wait a whole interval to be asked.
+        reannounce()
+    }
+
+    /// Tiers in the order BEP 12 wants them tried: each shuffled once.
+    func shuffledTrackerTiers() -> [[String]] { trackerTiers.map { $0.shuffled(using: &rng) } }
+}
+
+/// Checks and tidies tiers of tracker URLs from a user: http, https and udp only, each once,
+/// no empty tiers.
+public enum TrackerListEdit {
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func validated(_ tiers: [[String]]) throws(Invalid) -> [[String]] {
+        var seen: Set<String> = []
+        var out: [[String]] = []
+        for tier in tiers {
+            var kept: [String] = []
+            for raw in tier {
+                let url = raw.trimmingCharacters(in: .whitespaces)
+                guard !url.isEmpty else { continue }
+                let lower = url.lowercased()
+                guard lower.hasPrefix("http://") || lower.hasPrefix("https://") || lower.hasPrefix("udp://"), url.count > 8,
+                      !url.contains(where: { $0 == " " || $0.isNewline })
+                else { throw Invalid(description: "not a tracker URL (http://, https:// or udp://): \(url)") }
+                if seen.insert(url).inserted { kept.append(url) }
+            }
+            if !kept.isEmpty { out.append(kept) }
+        }
+        return out
+    }
+
+    /// Transmission's `trackerList`: one URL a line, a blank line between tiers.
+    public static func parse(list text: String) -> [[String]] {
+        var tiers: [[String]] = [[]]
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let url = line.trimmingCharacters(in: .whitespaces)
+            if url.isEmpty {
+                if !(tiers.last?.isEmpty ?? true) { tiers.append([]) }
+            } else {
+                tiers[tiers.count - 1].append(url)
+            }
+        }
+        return tiers.filter { !$0.isEmpty }
+    }
+}
