@@ -209,6 +209,18 @@ struct InterfaceFeatureTests {
         #expect(text.contains("i add") && text.contains("x remove"), "\(text)")
     }
 
+    @Test func sequentialToggleAndShown() {
+        var torrent = ScreenTests.torrent("film.mkv")
+        let snapshot = ScreenTests.session([torrent])
+        var state = UIState()
+        state.observe(snapshot, now: .now)
+        #expect(state.handle(.character("z"), snapshot: snapshot, pageSize: 10) == [.setSequential(torrent.id, true)])
+        torrent.details.sequential = true
+        let ordered = ScreenTests.session([torrent])
+        #expect(state.handle(.character("z"), snapshot: ordered, pageSize: 10) == [.setSequential(torrent.id, false)])
+        #expect(TmuxLine.of(Screen().render(ordered, state: state, width: 140, height: 20).text, "film.mkv").contains("sequential"))
+    }
+
     @Test func themeKeyStepsThroughThemes() {
         let snapshot = ScreenTests.session([])
         var state = UIState()
@@ -235,5 +247,11 @@ struct InterfaceFeatureTests {
         try Data("not json".utf8).write(to: URL(fileURLWithPath: path))
         #expect(InterfacePreferences.load(path) == InterfacePreferences(), "a broken file gives the defaults")
         #expect(InterfacePreferences().save("/nonexistent/dir/prefs.json")?.contains("cannot save") == true)
+    }
+}
+
+enum TmuxLine {
+    static func of(_ screen: String, _ text: String) -> String {
+        screen.split(separator: "\n").first { $0.contains(text) }.map(String.init) ?? ""
     }
 }

@@ -63,6 +63,12 @@ public struct PiecePicker: Sendable {
     private var outstanding: [PeerKey: Set<BlockRequest>] = [:]
     private var completedSinceStart = 0
     public var randomFirstPieces = 4
+    /// Sequential download: new pieces in order, each file's first and last piece before the
+    /// rest (a player reads a file's header and index first), instead of rarest first.
+    public var sequential = false {
+        didSet { if sequential != oldValue { edgePieces = sequential ? Self.edges(geometry, priorities) : [] } }
+    }
+    private var edgePieces: Set<Int> = []
     /// Peers that took part in a piece that failed its hash (see the type's note).
     public private(set) var parole: Set<PeerKey> = []
 
@@ -149,6 +155,19 @@ public struct PiecePicker: Sendable {
 
     public mutating func setFilePriorities(_ files: [FilePriority]) {
         priorities = FilePriority.piecePriorities(geometry: geometry, files: files)
+        if sequential { edgePieces = Self.edges(geometry, priorities) }
+    }
+
+    /// The first and last piece of every file with bytes in wanted pieces.
+    static func edges(_ geometry: TorrentGeometry, _ priorities: [FilePriority]) -> Set<Int> {
+        var out: Set<Int> = []
+        for file in geometry.fileLengths.indices {
+            let pieces = geometry.pieces(ofFile: file)
+            guard let first = pieces.first, let last = pieces.last else { continue }
+            if priorities[first] > .skip { out.insert(first) }
+            if priorities[last] > .skip { out.insert(last) }
+        }
+        return out
     }
 
     public func priority(of piece: PieceIndex) -> FilePriority { priorities[piece.value] }
@@ -263,7 +282,9 @@ public struct PiecePicker: Sendable {
             guard bits[index], !have[index], partial[index] == nil, !verifying.contains(index) else { continue }
             let priority = priorities[index].rawValue
             guard priority > 0 else { continue }
-            let key = (priority: priority, availability: randomMode ? 0 : availability[index])
+            // Sequential: the lowest "availability" wins, so rank edges first, then by index.
+            let rank = sequential ? (edgePieces.contains(index) ? index - count : index) : randomMode ? 0 : availability[index]
+            let key = (priority: priority, availability: rank)
             if key.priority > bestKey.priority || (key.priority == bestKey.priority && key.availability < bestKey.availability) {
                 best = index
                 bestKey = key

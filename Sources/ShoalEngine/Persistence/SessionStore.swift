@@ -24,6 +24,7 @@ public struct SessionStore: Sendable {
         public var seedRatio: SeedRatioGoal? = nil
         /// The user's trackers in place of the metainfo's (absent: the metainfo's).
         public var trackers: [[String]]? = nil
+        public var sequential: Bool? = nil
     }
 
     /// Session settings a remote changes while running, kept for the next start.

@@ -7,7 +7,7 @@ import ShoalCore
 public enum RemoteSnapshot {
     public static let listFields = ["id", "hashString", "name", "totalSize", "sizeWhenDone", "haveValid", "status", "error", "errorString",
                                     "rateDownload", "rateUpload", "downloadedEver", "uploadedEver", "eta", "peers", "downloadDir",
-                                    "isPrivate", "pieceCount", "addedDate", "labels", "shoal"]
+                                    "isPrivate", "pieceCount", "addedDate", "labels", "sequentialDownload", "shoal"]
     public static let detailFields = listFields + ["pieces", "trackerStats", "files", "shoal-detail", "pieceSize", "comment", "creator",
                                                    "dateCreated", "doneDate", "magnetLink"]
 
@@ -99,6 +99,7 @@ public enum RemoteSnapshot {
         snapshot.details.added = row["addedDate"]?.double.flatMap { $0 > 0 ? Date(timeIntervalSince1970: $0) : nil }
         snapshot.details.completed = row["doneDate"]?.double.flatMap { $0 > 0 ? Date(timeIntervalSince1970: $0) : nil }
         snapshot.details.labels = (row["labels"]?.array ?? []).compactMap(\.string)
+        snapshot.details.sequential = row["sequentialDownload"]?.bool ?? false
         snapshot.details.magnetURI = row["magnetLink"]?.string
         snapshot.details.location = row["downloadDir"]?.string ?? ""
         snapshot.details.isSingleFile = single || rawFiles.isEmpty

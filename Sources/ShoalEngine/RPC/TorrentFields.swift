@@ -125,6 +125,7 @@ struct TorrentFields {
         case "group": return ""
         case "magnetLink": return .string(t.details.magnetURI ?? "")
         case "labels": return .array(t.details.labels.map(JSONValue.string))
+        case "sequentialDownload": return .bool(t.details.sequential)
         case "pieceCount": return .int(t.pieces.count)
         case "pieceSize": return .int(t.details.pieceLength)
         case "pieces": return .string(Data(t.pieces.bytes).base64EncodedString())

@@ -147,7 +147,7 @@ extension TransmissionRPC {
 
     func torrentSet(_ arguments: [String: JSONValue]) async throws -> [String: JSONValue] {
         let unsupported = ["bandwidthPriority", "queuePosition", "seedIdleLimit", "seedIdleMode", "peer-limit", "group",
-                           "sequentialDownload", "honorsSessionLimits"]
+                           "honorsSessionLimits"]
             .filter { arguments[$0] != nil }
         // Keys a remote sends with their defaults on every change (stig, Transmission's web UI) pass.
         let harmless = unsupported.filter { key in
@@ -191,6 +191,7 @@ extension TransmissionRPC {
                     try await session.setSeedRatioGoal(hash, goal)
                 }
                 if let labels { try await session.setLabels(hash, labels) }
+                if let sequential = arguments["sequentialDownload"]?.bool { try await session.setSequential(hash, sequential) }
                 if let tiers = try Self.editedTrackers(arguments, current: torrent.trackers) { try await session.setTrackers(hash, tiers) }
                 if let location { try await session.setLocation(hash, directory: location, move: false) }
             } catch let error as MethodError {

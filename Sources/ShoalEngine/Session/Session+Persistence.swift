@@ -61,6 +61,7 @@ extension Session {
                 entries[hash]?.labels = record.labels ?? []
                 entries[hash]?.seedRatio = record.seedRatio ?? .session
                 entries[hash]?.trackers = record.trackers
+                entries[hash]?.sequential = record.sequential ?? false
                 if let entry = entries[hash] { await applyEntrySettings(runtime, entry) }
                 if !record.paused { start(hash) }
             } catch {
@@ -92,7 +93,7 @@ extension Session {
                 seedWhenDone: state.seedWhenDone, filePriorities: state.priorities.map(\.rawValue), added: entry.added,
                 completed: state.completed, uploaded: state.uploaded, downloaded: state.downloaded,
                 uploadLimit: entry.uploadLimit, downloadLimit: entry.downloadLimit, labels: entry.labels,
-                seedRatio: entry.seedRatio, trackers: entry.trackers))
+                seedRatio: entry.seedRatio, trackers: entry.trackers, sequential: entry.sequential ? true : nil))
         }
         do {
             try await store.saveEntries(records, limits: SessionStore.Limits(upload: normalLimits.upload, download: normalLimits.download),

@@ -29,6 +29,17 @@ extension Session {
         await runtime.setLimits(upload: entry.uploadLimit, download: entry.downloadLimit)
         await runtime.setSeedRatioLimit(effectiveSeedRatio(entry))
         if let trackers = entry.trackers { await runtime.setTrackers(trackers) }
+        await runtime.setSequential(entry.sequential)
+    }
+
+    /// Sequential download on or off (kept in the session file).
+    public func setSequential(_ hash: InfoHash, _ on: Bool) async throws {
+        try await serialized(hash) {
+            guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+            entries[hash]?.sequential = on
+            await entry.runtime?.setSequential(on)
+            await saveSession()
+        }
     }
 
     func effectiveSeedRatio(_ entry: Entry) -> Double? {

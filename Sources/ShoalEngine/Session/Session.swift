@@ -45,6 +45,7 @@ public actor Session {
         var seedRatio = SeedRatioGoal.session
         /// The user's trackers in place of the metainfo's (nil: the metainfo's).
         var trackers: [[String]]?
+        var sequential = false
         /// A paused torrent's snapshot, taken once: 10,000 paused torrents cost a dictionary
         /// look-up each per snapshot, not an actor hop and a walk over their pieces and files.
         var restingSnapshot: TorrentSnapshot?

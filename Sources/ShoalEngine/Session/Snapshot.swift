@@ -124,5 +124,7 @@ public struct TorrentDetails: Sendable, Hashable {
     public var isSingleFile = true
     /// The download directory the torrent's top-level file or folder is in.
     public var location = ""
+    /// Downloading in order, for watching or listening while it comes.
+    public var sequential = false
     public init() {}
 }

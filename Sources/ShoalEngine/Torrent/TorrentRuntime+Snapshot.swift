@@ -39,6 +39,7 @@ extension TorrentRuntime {
             return FileSnapshot(path: file.displayPath, size: file.length, haveSize: fileHave, priority: filePriorities[index])
         }
         var details = TorrentDetails()
+        details.sequential = sequential
         details.pieceLength = info.pieceLength
         details.isSingleFile = info.isSingleFile
         details.comment = metainfo.comment

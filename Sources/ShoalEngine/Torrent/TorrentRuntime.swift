@@ -78,6 +78,8 @@ public actor TorrentRuntime {
     var trackerTiers: [[String]]
     /// Counts edits, so the announcer knows to read `trackerTiers` again.
     var trackerEdits = 0
+    /// Pieces in order, files' edges first (see `PiecePicker.sequential`).
+    var sequential = false
     /// When to announce and with which event (see `AnnounceSchedule`).
     var announceSchedule: AnnounceSchedule
     /// `tracker id` each tracker gave us, sent back on its later announces (BEP 3).
@@ -184,6 +186,7 @@ public actor TorrentRuntime {
         savedHave = vouched?.have
         if Task.isCancelled { return }
         picker = PiecePicker(geometry: info.geometry, have: have, filePriorities: filePriorities)
+        picker?.sequential = sequential
         announceSchedule = AnnounceSchedule(policy: config.announcePolicy, alreadyComplete: picker!.isDone)
         if picker!.isDone {
             activity = seedWhenDone ? .seeding : .finished
@@ -257,6 +260,11 @@ public actor TorrentRuntime {
         events.publish(.failed(infoHash))
         // The announcer says `stopped`: an errored torrent is not in the swarm.
         trackerWakeContinuation.yield()
+    }
+
+    public func setSequential(_ on: Bool) {
+        sequential = on
+        picker?.sequential = on
     }
 
     public func setLimits(upload: Int, download: Int) async {

@@ -4,7 +4,7 @@ public enum Action: Sendable, Hashable {
     case open, back, nextTab, previousTab, tab(DetailTab)
     case add, pauseResume, pauseResumeAll, toggleSeeding, remove, removeWithData, sort, filter, verify, reannounce
     case uploadLimit, downloadLimit, torrentUploadLimit, torrentDownloadLimit, altSpeed
-    case move, labels, reverseSort, nextView, previousView, nextTheme, showLog
+    case move, labels, reverseSort, nextView, previousView, nextTheme, showLog, sequential
     case priorityUp, priorityDown, skipFile, kickPeer, banPeer, addTracker, editTracker, removeTracker
 }
 
@@ -50,6 +50,7 @@ public enum Keymap {
         .init(keys: [.character("t")], action: .altSpeed, context: .everywhere, description: "alternative (turtle) limits on / off"),
         .init(keys: [.character("m")], action: .move, context: .everywhere, description: "move the data to another directory"),
         .init(keys: [.character("b")], action: .labels, context: .everywhere, description: "set labels"),
+        .init(keys: [.character("z")], action: .sequential, context: .everywhere, description: "sequential download on / off"),
         .init(keys: [.character("S")], action: .toggleSeeding, context: .everywhere, description: "seed when done on / off"),
         .init(keys: [.character("r")], action: .remove, context: .everywhere, description: "remove (keep data)"),
         .init(keys: [.character("R")], action: .removeWithData, context: .everywhere, description: "remove and delete data"),

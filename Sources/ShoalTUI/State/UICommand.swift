@@ -21,6 +21,8 @@ public enum UICommand: Sendable, Equatable {
     /// Moves the torrent's data into `directory` while it runs.
     case move(InfoHash, directory: String)
     case setLabels(InfoHash, [String])
+    /// Pieces in order, each file's first and last first (for watching while it downloads).
+    case setSequential(InfoHash, Bool)
     /// Closes the connection to a peer ("HOST:PORT"), and with `ban` refuses its address.
     case closePeer(InfoHash, address: String, ban: Bool)
     /// Replaces the torrent's trackers: tiers of URLs, tried in order.

@@ -141,6 +141,12 @@ public struct UIState: Sendable {
             guard let current else { return [] }
             let place = current.details.location.isEmpty ? current.downloadDirectory : current.details.location
             prompt = .move(current.id, place.hasSuffix("/") ? place : place + "/")
+        case .sequential:
+            guard let current else { return [] }
+            let on = !current.details.sequential
+            message = on ? "\(current.name): downloading in order, each file's first and last pieces first"
+                : "\(current.name): rarest pieces first again"
+            return [.setSequential(current.id, on)]
         case .showLog:
             showLog.toggle()
             logScroll = 0

@@ -41,7 +41,7 @@ public enum Format {
     static func activity(_ torrent: TorrentSnapshot) -> (String, StyleSlot) {
         switch torrent.activity {
         case .checking: return ("checking", .checking)
-        case .downloading: return ("downloading", .downloading)
+        case .downloading: return (torrent.details.sequential ? "sequential" : "downloading", .downloading)
         case .seeding: return ("seeding", .seeding)
         case .paused: return ("paused", .paused)
         case .finished: return ("finished", .finished)

@@ -47,6 +47,7 @@ struct TorrentDetailsView {
             ("Seeding goal", goal),
             ("Limits", "\(glyphs.down) \(limit(details.downloadLimit))   \(glyphs.up) \(limit(details.uploadLimit))"),
             ("Labels", details.labels.isEmpty ? "-" : details.labels.joined(separator: ", ")),
+            ("Piece order", details.sequential ? "sequential (each file's first and last pieces first)" : "rarest first"),
             ("Error", torrent.error ?? "-"),
         ]
     }

@@ -82,6 +82,7 @@ final class LocalBackend: InterfaceBackend {
                 try await session.closePeer(id, address: address, ban: ban)
                 return ban ? "banned \(address)" : "closed the connection to \(address)"
             case .setTrackers(let id, let tiers): try await session.setTrackers(id, tiers)
+            case .setSequential(let id, let on): try await session.setSequential(id, on)
             case .quit: break
             }
             return nil

@@ -111,6 +111,8 @@ actor RemoteBackend: InterfaceBackend {
             case .setTrackers(let id, let tiers):
                 let list = tiers.map { $0.joined(separator: "\n") }.joined(separator: "\n\n")
                 _ = try await client.call("torrent-set", ids(id).merging(["trackerList": .string(list)]) { $1 })
+            case .setSequential(let id, let on):
+                _ = try await client.call("torrent-set", ids(id).merging(["sequentialDownload": .bool(on)]) { $1 })
             case .quit: break
             }
             return nil

@@ -42,6 +42,33 @@ struct PiecePickerTests {
         #expect(Set(next) == [0, 1, 2])  // the three pieces at availability 2, in some order
     }
 
+    /// Sequential: each wanted file's first and last piece, then in order, whatever the
+    /// rarity; a skipped file's pieces not at all; priority still comes first.
+    @Test(arguments: [1, 2, 99])
+    func sequentialTakesEdgesThenInOrder(seed: UInt64) {
+        // Three files of 4, 3 and 3 pieces (one block each).
+        let geometry = TorrentGeometry(totalLength: 10 * 16_384, pieceLength: 16_384,
+                                       fileLengths: [4 * 16_384, 3 * 16_384, 3 * 16_384])
+        var picker = PiecePicker(geometry: geometry, have: Bitfield(count: 10), filePriorities: [.normal, .skip, .normal])
+        picker.randomFirstPieces = 0
+        Self.withAvailability("1234567891", picker: &picker)
+        picker.sequential = true
+        var rng = SeededRandom(seed: seed)
+        let order = (0..<7).flatMap { _ in picker.pick(for: 100, count: 1, using: &rng).map(\.piece.value) }
+        #expect(order == [0, 3, 7, 9, 1, 2, 8], "edges of the wanted files first, then by index: \(order)")
+        #expect(picker.pick(for: 100, count: 5, using: &rng).isEmpty, "nothing of the skipped file")
+
+        var prioritised = PiecePicker(geometry: geometry, have: Bitfield(count: 10), filePriorities: [.normal, .normal, .high])
+        prioritised.randomFirstPieces = 0
+        Self.withAvailability("1111111111", picker: &prioritised)
+        prioritised.sequential = true
+        let first = (0..<3).flatMap { _ in prioritised.pick(for: 100, count: 1, using: &rng).map(\.piece.value) }
+        #expect(first == [7, 9, 8], "the high-priority file first, edges then in order: \(first)")
+        prioritised.sequential = false
+        Self.withAvailability("1111111111", picker: &prioritised)
+        #expect(prioritised.pick(for: 100, count: 1, using: &rng).count == 1)
+    }
+
     @Test("ties are broken at random", arguments: 0..<3)
     func tiesAreRandom(seed: UInt64) {
         var firsts = Set<Int>()
