@@ -31,14 +31,7 @@ extension TransmissionRPC {
                 flat[id].url = nil
             }
         }
-        var tiers: [[String]] = []
-        var lastTier: Int?
-        for (tier, url) in flat {
-            guard let url else { continue }
-            if tier != lastTier { tiers.append([]) }
-            tiers[tiers.count - 1].append(url)
-            lastTier = tier
-        }
+        var tiers = TrackerListEdit.tiers(flat)
         if let add = arguments["trackerAdd"] {
             guard let urls = add.array?.compactMap(\.string) else { throw MethodError("trackerAdd: expected a list of URLs") }
             tiers += urls.map { [$0] }

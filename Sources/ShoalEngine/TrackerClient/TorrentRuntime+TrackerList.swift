@@ -53,6 +53,20 @@ public enum TrackerListEdit {
         return out
     }
 
+    /// Trackers listed flat with their tiers (as snapshots and `trackerStats` number them) back
+    /// into tiers, in order, those without a URL (removed) left out.
+    public static func tiers(_ flat: [(tier: Int, url: String?)]) -> [[String]] {
+        var tiers: [[String]] = []
+        var last: Int?
+        for (tier, url) in flat {
+            guard let url else { continue }
+            if tier != last { tiers.append([]) }
+            tiers[tiers.count - 1].append(url)
+            last = tier
+        }
+        return tiers
+    }
+
     /// Transmission's `trackerList`: one URL a line, a blank line between tiers.
     public static func parse(list text: String) -> [[String]] {
         var tiers: [[String]] = [[]]

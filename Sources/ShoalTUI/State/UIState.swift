@@ -257,18 +257,7 @@ public struct UIState: Sendable {
         return []
     }
 
-    /// Tracker URLs by tier, in order, the removed (nil) left out.
-    static func tiers(_ flat: [(Int, String?)]) -> [[String]] {
-        var tiers: [[String]] = []
-        var last: Int?
-        for (tier, url) in flat {
-            guard let url else { continue }
-            if tier != last { tiers.append([]) }
-            tiers[tiers.count - 1].append(url)
-            last = tier
-        }
-        return tiers
-    }
+    static func tiers(_ flat: [(Int, String?)]) -> [[String]] { TrackerListEdit.tiers(flat.map { (tier: $0.0, url: $0.1) }) }
 
     /// Takes in log lines from the engine, keeping the last few hundred.
     public mutating func receiveLog(_ lines: [String]) {
