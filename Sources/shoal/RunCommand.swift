@@ -40,6 +40,15 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(RunSettings.downKib.help))
     var downKib: Int?
 
+    @Option(help: ArgumentHelp(RunSettings.altUpKib.help))
+    var altUpKib: Int?
+
+    @Option(help: ArgumentHelp(RunSettings.altDownKib.help))
+    var altDownKib: Int?
+
+    @Option(help: ArgumentHelp(RunSettings.altSpeedSchedule.help))
+    var altSpeedSchedule: String?
+
     @Option(help: ArgumentHelp(RunSettings.watch.help))
     var watch: [String] = []
 
@@ -124,6 +133,9 @@ struct RunCommand: AsyncParsableCommand {
             try S.port.check(port)
             try S.upKib.check(upKib)
             try S.downKib.check(downKib)
+            try S.altUpKib.check(altUpKib)
+            try S.altDownKib.check(altDownKib)
+            try S.altSpeedSchedule.check(altSpeedSchedule)
             try S.watchAction.check(watchAction)
             try S.maxPeers.check(maxPeers)
             try S.maxPeersTotal.check(maxPeersTotal)
@@ -224,6 +236,9 @@ struct RunCommand: AsyncParsableCommand {
         config.seedTimeLimit = (seedMinutes ?? file.value(S.seedMinutes)).map { .seconds($0 * 60) }
         config.minimumAnnounceInterval = .seconds(S.minAnnounceInterval.resolveWithDefault(minAnnounceInterval, file))
         config.encryption = EncryptionPolicy(rawValue: S.encryption.resolveWithDefault(encryption, file))!  // checked by its rule
+        config.altUploadLimit = S.altUpKib.resolve(altUpKib, file).map { $0 * 1024 }
+        config.altDownloadLimit = S.altDownKib.resolve(altDownKib, file).map { $0 * 1024 }
+        config.altSpeedSchedule = S.altSpeedSchedule.resolve(altSpeedSchedule, file).flatMap { try? AltSpeedSchedule(parsing: $0) }  // checked by its rule
         // Limits set in the interface last run come back, unless this run's flags set them.
         config.restoresGlobalLimits = self.upKib == nil && self.downKib == nil
         let session: Session

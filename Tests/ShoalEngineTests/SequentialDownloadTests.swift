@@ -40,3 +40,22 @@ struct SequentialDownloadTests {
         await harness.stopAll()
     }
 }
+
+/// The turtle schedule's loop in a session: a span that covers every minute switches the
+/// alternative limits on as the session starts, with those limits in force.
+@Suite("Alternative speed schedule in a session")
+struct AltSpeedScheduleSessionTests {
+    @Test func scheduleSwitchesTheTurtleOn() async throws {
+        let harness = try SwarmHarness()
+        let session = try await harness.startSession("turtle") { config in
+            config.altSpeedSchedule = try? AltSpeedSchedule(parsing: "daily 00:00-24:00")
+            config.altUploadLimit = 20 << 10
+            config.altDownloadLimit = 30 << 10
+            config.uploadLimit = 1 << 20
+        }
+        #expect(await harness.waitUntil(timeout: .seconds(10)) { await session.snapshot().altSpeedEnabled })
+        let snapshot = await session.snapshot()
+        #expect(snapshot.uploadLimit == 20 << 10 && snapshot.downloadLimit == 30 << 10, "the turtle's limits are in force")
+        await harness.stopAll()
+    }
+}

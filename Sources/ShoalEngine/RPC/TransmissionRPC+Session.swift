@@ -53,10 +53,12 @@ extension TransmissionRPC {
             "alt-speed-enabled": .bool(settings.altSpeed.enabled),
             "alt-speed-down": kilo(settings.altSpeed.download),
             "alt-speed-up": kilo(settings.altSpeed.upload),
-            "alt-speed-time-enabled": false,
-            "alt-speed-time-begin": 540,
-            "alt-speed-time-end": 1020,
-            "alt-speed-time-day": 127,
+            // The schedule is a start-time setting (alt_speed_schedule): shown, not changed here.
+            "alt-speed-time-enabled": .bool(session.config.altSpeedSchedule != nil),
+            "alt-speed-time-begin": .int(session.config.altSpeedSchedule?.begin ?? 540),
+            "alt-speed-time-end": .int(session.config.altSpeedSchedule?.end ?? 1020),
+            // Transmission's day mask: Sunday 1, Monday 2 … Saturday 64.
+            "alt-speed-time-day": .int(session.config.altSpeedSchedule.map { $0.days.reduce(0) { $0 | 1 << ($1 - 1) } } ?? 127),
             "seedRatioLimit": .number(settings.seedRatio ?? 2),
             "seedRatioLimited": .bool(settings.seedRatio != nil),
             "idle-seeding-limit": 30,
@@ -103,6 +105,7 @@ extension TransmissionRPC {
             if key.hasSuffix("-enabled") || key == "peer-port-random-on-start" {
                 return value.bool == true && !(key == "dht-enabled" && session.config.dhtEnabled)
                     && !(key == "pex-enabled" && session.config.pexEnabled)
+                    && !(key == "alt-speed-time-enabled" && session.config.altSpeedSchedule != nil)
             }
             if key == "peer-port" { return value.int != Int(session.listenPort) }
             if key == "peer-limit-global" { return value.int != session.config.maxPeersTotal }

@@ -70,6 +70,12 @@ public struct EngineConfig: Sendable {
     /// size, or this long after it completed (nil: no goal).
     public var seedRatioLimit: Double?
     public var seedTimeLimit: Duration?
+    /// The alternative ("turtle") limits in bytes per second, when the command line or the
+    /// config file gives them (else what a remote set last, or Transmission's 50 kB/s).
+    public var altUploadLimit: Int?
+    public var altDownloadLimit: Int?
+    /// When the alternative limits switch themselves on and off (local time).
+    public var altSpeedSchedule: AltSpeedSchedule?
     /// How long a DHT query waits for its answer.
     public var dhtQueryTimeout: Duration = .seconds(2)
     /// Peer exchange (BEP 11), for public torrents.

@@ -16,10 +16,19 @@ extension Session {
                 altSpeed = remote.altSpeed
                 // The command line and the config file win over what a remote set last run.
                 if config.seedRatioLimit == nil { sessionSeedRatio = remote.seedRatioLimit }
+                if let up = config.altUploadLimit { altSpeed.upload = up }
+                if let down = config.altDownloadLimit { altSpeed.download = down }
             }
             if config.restoresGlobalLimits, let limits = session.limits {
                 globalUpload.setRate(limits.upload)
                 globalDownload.setRate(limits.download)
+            }
+            // Left on by the last run: the alternative limits are the ones in force.
+            if altSpeed.enabled {
+                altSpeed.normalUpload = globalUpload.rate
+                altSpeed.normalDownload = globalDownload.rate
+                globalUpload.setRate(altSpeed.upload)
+                globalDownload.setRate(altSpeed.download)
             }
         } catch {
             store.moveAsideBrokenSession()

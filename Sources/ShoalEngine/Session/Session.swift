@@ -53,6 +53,8 @@ public actor Session {
 
     let store: SessionStore?
     let (shutdownSignal, shutdownContinuation) = AsyncStream.makeStream(of: Void.self)
+    /// The same for the turtle schedule's loop (a stream has one reader).
+    let (scheduleStop, scheduleStopContinuation) = AsyncStream.makeStream(of: Void.self)
 
     var entries: [InfoHash: Entry] = [:]
     var order: [InfoHash] = []
@@ -192,6 +194,8 @@ public actor Session {
         self.store = config.stateDirectory.map(SessionStore.init(directory:))
         self.globalUpload = RateLimiter(bytesPerSecond: config.uploadLimit)
         self.globalDownload = RateLimiter(bytesPerSecond: config.downloadLimit)
+        if let up = config.altUploadLimit { altSpeed.upload = up }
+        if let down = config.altDownloadLimit { altSpeed.download = down }
         (spawns, spawnContinuation) = AsyncStream.makeStream(of: Job.self)
     }
 
@@ -204,6 +208,7 @@ public actor Session {
         await withDiscardingTaskGroup { group in
             for server in servers { group.addTask { await self.acceptLoop(server) } }
             group.addTask { await self.saveLoop() }
+            group.addTask { await self.altSpeedScheduleLoop() }
             if let dht { group.addTask { await dht.run() } }
             for await job in spawns {
                 switch job {
@@ -240,6 +245,7 @@ public actor Session {
     /// Stops every torrent (telling trackers), closes the listener and lets `run()` return.
     public func shutdown() async {
         shutdownContinuation.finish()
+        scheduleStopContinuation.finish()
         await withTaskGroup(of: Void.self) { group in
             for entry in entries.values where !entry.paused {
                 if let runtime = entry.runtime { group.addTask { await runtime.stop() } }

@@ -20,6 +20,22 @@ enum RunSettings {
                                     help: "Upload limit in KiB/s (0 = unlimited).", rule: notNegative)
     static let downKib = Setting<Int>(key: "down_kib", fallback: 0, note: "default: unlimited",
                                       help: "Download limit in KiB/s (0 = unlimited).", rule: notNegative)
+    static let altUpKib = Setting<Int>(key: "alt_up_kib", fallback: nil, note: "default: as last set, else 50 kB/s",
+                                       help: "Alternative (turtle) upload limit in KiB/s, switched on with t, a remote or alt_speed_schedule.",
+                                       rule: notNegative)
+    static let altDownKib = Setting<Int>(key: "alt_down_kib", fallback: nil, note: "default: as last set, else 50 kB/s",
+                                         help: "Alternative (turtle) download limit in KiB/s.", rule: notNegative)
+    static let altSpeedSchedule = Setting<String>(
+        key: "alt_speed_schedule", fallback: nil, note: "default: no schedule",
+        help: "When the alternative limits switch themselves on, local time: DAYS HH:MM-HH:MM, e.g. \"mon-fri 09:00-17:00\" or \"daily 23:00-07:00\".",
+        rule: { text in
+            do throws(AltSpeedSchedule.Invalid) {
+                _ = try AltSpeedSchedule(parsing: text)
+                return nil
+            } catch {
+                return error.description
+            }
+        })
     static let stateDir = Setting<String>(key: "state_dir", fallback: nil, note: "default: $XDG_DATA_HOME/shoal",
                                           help: "Directory for this instance's state (default: $XDG_DATA_HOME/shoal).", isPath: true)
     static let watch = Setting<[String]>(key: "watch", fallback: nil, note: "default: none",
@@ -79,7 +95,7 @@ enum RunSettings {
 
     /// In the order `shoal config --print` and the README list them.
     static let all: [any AnySetting] = [
-        downloadDir, port, bind, upKib, downKib, stateDir, watch, watchAction, theme, maxPeers, maxPeersTotal, seedRatio, seedMinutes,
+        downloadDir, port, bind, upKib, downKib, altUpKib, altDownKib, altSpeedSchedule, stateDir, watch, watchAction, theme, maxPeers, maxPeersTotal, seedRatio, seedMinutes,
         superSeed, dht, dhtBootstrap, pex, minAnnounceInterval, encryption, logLevel, logFile, rpc, rpcBind, rpcPort, rpcUsername,
         rpcPassword, rpcHostWhitelist,
     ]
