@@ -61,12 +61,12 @@ struct InterfaceFeatureTests {
         #expect(Screen().render(turtle, state: state, width: 140, height: 20).text.contains("(turtle limit"))
 
         _ = state.handle(.character("m"), snapshot: snapshot, pageSize: 10)
-        #expect(state.prompt == .move(id, "/tmp/x/"), "the prompt starts at the torrent's place")
+        #expect(state.prompt == .move([id], "/tmp/x/"), "the prompt starts at the torrent's place")
         for _ in 0..<2 { _ = state.handle(.backspace, snapshot: snapshot, pageSize: 10) }
         #expect(Self.type("elsewhere", into: &state, snapshot: snapshot) == [.move(id, directory: "/tmp/elsewhere")])
 
         _ = state.handle(.character("b"), snapshot: snapshot, pageSize: 10)
-        #expect(state.prompt == .labels(id, "old"))
+        #expect(state.prompt == .labels([id], "old"))
         for _ in 0..<3 { _ = state.handle(.backspace, snapshot: snapshot, pageSize: 10) }
         #expect(Self.type(" music ,, flac ", into: &state, snapshot: snapshot) == [.setLabels(id, ["music", "flac"])])
         _ = state.handle(.character("m"), snapshot: snapshot, pageSize: 10)
@@ -83,7 +83,7 @@ struct InterfaceFeatureTests {
         for _ in 0..<"/tmp/x/".count { _ = state.handle(.backspace, snapshot: snapshot, pageSize: 10) }
         for character in "/srv/mu" { _ = state.handle(.character(character), snapshot: snapshot, pageSize: 10) }
         _ = state.handle(.tab, snapshot: snapshot, pageSize: 10)
-        #expect(state.prompt == .move(snapshot.torrents[0].id, "/srv/music/"))
+        #expect(state.prompt == .move([snapshot.torrents[0].id], "/srv/music/"))
     }
 
     @Test func viewsByStateAndLabelWithCounts() {
@@ -219,6 +219,42 @@ struct InterfaceFeatureTests {
         let ordered = ScreenTests.session([torrent])
         #expect(state.handle(.character("z"), snapshot: ordered, pageSize: 10) == [.setSequential(torrent.id, false)])
         #expect(TmuxLine.of(Screen().render(ordered, state: state, width: 140, height: 20).text, "film.mkv").contains("sequential"))
+    }
+
+    /// Space marks (and moves on), * marks every shown torrent or none; then the keys act on all
+    /// the marked ones: pause, labels, limits, removal with one question.
+    @Test func markedTorrentsTakeTheKeysTogether() {
+        let torrents = (1...4).map { ScreenTests.torrent("t\($0).iso", seed: UInt8($0)) }
+        let snapshot = ScreenTests.session(torrents)
+        let ids = torrents.map(\.id)
+        var state = UIState()
+        state.observe(snapshot, now: .now)
+        _ = state.handle(.character(" "), snapshot: snapshot, pageSize: 10)
+        #expect(state.marked == [ids[0]] && state.selectedID == ids[1], "Space marks and moves down")
+        _ = state.handle(.down, snapshot: snapshot, pageSize: 10)
+        _ = state.handle(.character(" "), snapshot: snapshot, pageSize: 10)
+        #expect(state.marked == [ids[0], ids[2]])
+        #expect(state.handle(.character("p"), snapshot: snapshot, pageSize: 10) == [.pause(ids[0]), .pause(ids[2])])
+        _ = state.handle(.character("b"), snapshot: snapshot, pageSize: 10)
+        #expect(InterfaceFeatureTests.type("x", into: &state, snapshot: snapshot) == [.setLabels(ids[0], ["x"]), .setLabels(ids[2], ["x"])])
+        _ = state.handle(.character("U"), snapshot: snapshot, pageSize: 10)
+        #expect(Screen().render(snapshot, state: state, width: 140, height: 20).text.contains("2 torrents' upload limit"))
+        #expect(InterfaceFeatureTests.type("5", into: &state, snapshot: snapshot)
+                == [.setTorrentLimits(ids[0], uploadKiB: 5, downloadKiB: nil), .setTorrentLimits(ids[2], uploadKiB: 5, downloadKiB: nil)])
+        let text = Screen().render(snapshot, state: state, width: 140, height: 20).text
+        #expect(text.contains("●t1.iso") && text.contains("●t3.iso") && !text.contains("●t2.iso") && text.contains("2 marked"), "\(text)")
+        _ = state.handle(.character("r"), snapshot: snapshot, pageSize: 10)
+        #expect(Screen().render(snapshot, state: state, width: 140, height: 20).text.contains("Remove 2 torrents? (y/n)"))
+        #expect(state.handle(.character("y"), snapshot: snapshot, pageSize: 10) == [.remove(ids[0], deleteData: false), .remove(ids[2], deleteData: false)])
+        #expect(state.marked.isEmpty)
+        _ = state.handle(.character("*"), snapshot: snapshot, pageSize: 10)
+        #expect(state.marked == Set(ids))
+        _ = state.handle(.character("*"), snapshot: snapshot, pageSize: 10)
+        #expect(state.marked.isEmpty, "* again marks none")
+        // Gone from the session: no longer marked.
+        state.marked = [ids[3]]
+        state.observe(ScreenTests.session(Array(torrents.prefix(3))), now: .now)
+        #expect(state.marked.isEmpty)
     }
 
     @Test func themeKeyStepsThroughThemes() {

@@ -4,7 +4,7 @@ public enum Action: Sendable, Hashable {
     case open, back, nextTab, previousTab, tab(DetailTab)
     case add, pauseResume, pauseResumeAll, toggleSeeding, remove, removeWithData, sort, filter, verify, reannounce
     case uploadLimit, downloadLimit, torrentUploadLimit, torrentDownloadLimit, altSpeed
-    case move, labels, reverseSort, nextView, previousView, nextTheme, showLog, sequential
+    case move, labels, reverseSort, nextView, previousView, nextTheme, showLog, sequential, mark, markAll
     case priorityUp, priorityDown, skipFile, kickPeer, banPeer, addTracker, editTracker, removeTracker
 }
 
@@ -38,7 +38,7 @@ public enum Keymap {
         .init(keys: [.character("5")], action: .tab(.rates), context: .detail, description: "rates tab"),
         .init(keys: [.character("6")], action: .tab(.details), context: .detail, description: "details tab"),
         .init(keys: [.character("a")], action: .add, context: .everywhere, description: "add a .torrent or magnet (Tab completes)"),
-        .init(keys: [.character("p"), .character(" ")], action: .pauseResume, context: .everywhere, description: "pause / resume"),
+        .init(keys: [.character("p")], action: .pauseResume, context: .everywhere, description: "pause / resume"),
         .init(keys: [.character("P")], action: .pauseResumeAll, context: .everywhere, description: "pause all / resume all"),
         .init(keys: [.character("v")], action: .verify, context: .everywhere, description: "verify the data again (full recheck)"),
         .init(keys: [.character("A"), .character("n")], action: .reannounce, context: .everywhere,
@@ -59,6 +59,8 @@ public enum Keymap {
         .init(keys: [.character("f")], action: .nextView, context: .list, description: "next view (state, label)"),
         .init(keys: [.character("F")], action: .previousView, context: .list, description: "previous view"),
         .init(keys: [.character("/")], action: .filter, context: .list, description: "filter by name"),
+        .init(keys: [.character(" ")], action: .mark, context: .list, description: "mark / unmark (keys act on all marked)"),
+        .init(keys: [.character("*")], action: .markAll, context: .list, description: "mark all shown / none"),
         .init(keys: [.character("+")], action: .priorityUp, context: .files, description: "raise file priority"),
         .init(keys: [.character("-")], action: .priorityDown, context: .files, description: "lower file priority"),
         .init(keys: [.character("x")], action: .skipFile, context: .files, description: "skip / unskip file"),

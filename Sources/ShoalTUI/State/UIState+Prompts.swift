@@ -11,15 +11,16 @@ extension UIState {
             if key == .character("y") || key == .character("Y") || key == .character("q") { return [.quit] }
             message = "still running"
             return []
-        case .confirmRemove(let id, let name, let deleteData):
+        case .confirmRemove(let ids, let name, let deleteData):
             self.prompt = nil
             guard key == .character("y") || key == .character("Y") else {
                 message = "kept \(name)"
                 return []
             }
             message = deleteData ? "removed \(name) and its data" : "removed \(name)"
-            return [.remove(id, deleteData: deleteData)]
-        case .limit(let upload, let text, let torrent):
+            marked.subtract(ids)
+            return ids.map { .remove($0, deleteData: deleteData) }
+        case .limit(let upload, let text, let torrents):
             var text = text
             switch key {
             case .escape: self.prompt = nil
@@ -29,30 +30,30 @@ extension UIState {
                     message = "a limit is a whole number of KiB/s (0 = unlimited)"
                     return []
                 }
-                let whose = torrent == nil ? "" : "this torrent's "
+                let whose = torrents.isEmpty ? "" : torrents.count == 1 ? "this torrent's " : "\(torrents.count) torrents' "
                 message = "\(whose)\(upload ? "upload" : "download") limit: \(value == 0 ? "unlimited" : "\(value) KiB/s")"
-                if let torrent {
-                    return [.setTorrentLimits(torrent, uploadKiB: upload ? value : nil, downloadKiB: upload ? nil : value)]
+                if !torrents.isEmpty {
+                    return torrents.map { .setTorrentLimits($0, uploadKiB: upload ? value : nil, downloadKiB: upload ? nil : value) }
                 }
                 return [.setGlobalLimits(uploadKiB: upload ? value : nil, downloadKiB: upload ? nil : value)]
             case .backspace, .delete:
                 if !text.isEmpty { text.removeLast() }
-                self.prompt = .limit(upload: upload, text, torrent: torrent)
+                self.prompt = .limit(upload: upload, text, torrents: torrents)
             case .character(let c) where c.isNumber:
                 text.append(c)
-                self.prompt = .limit(upload: upload, text, torrent: torrent)
+                self.prompt = .limit(upload: upload, text, torrents: torrents)
             default: break
             }
             return []
-        case .move(let id, let text):
+        case .move(let ids, let text):
             guard let edited = edit(text, key, completing: !detaches, directoriesOnly: true) else { return [] }
             switch edited {
-            case .typing(let text): self.prompt = .move(id, text)
+            case .typing(let text): self.prompt = .move(ids, text)
             case .done(let text):
                 let directory = text.trimmedSpaces
                 guard !directory.isEmpty else { return [] }
                 message = "moving the data to \(directory)"
-                return [.move(id, directory: directory)]
+                return ids.map { .move($0, directory: directory) }
             }
             return []
         case .tracker(let id, let index, let text):
@@ -72,14 +73,14 @@ extension UIState {
                 return [.setTrackers(id, Self.tiers(flat))]
             }
             return []
-        case .labels(let id, let text):
+        case .labels(let ids, let text):
             guard let edited = edit(text, key, completing: false) else { return [] }
             switch edited {
-            case .typing(let text): self.prompt = .labels(id, text)
+            case .typing(let text): self.prompt = .labels(ids, text)
             case .done(let text):
                 let labels = text.split(separator: ",").map { String($0).trimmedSpaces }.filter { !$0.isEmpty }
                 message = labels.isEmpty ? "labels removed" : "labels: \(labels.joined(separator: ", "))"
-                return [.setLabels(id, labels)]
+                return ids.map { .setLabels($0, labels) }
             }
             return []
         case .addPath(let text), .filter(let text):

@@ -13,16 +13,19 @@ public struct UIState: Sendable {
         case addPath(String)
         case filter(String)
         /// A rate cap in KiB/s: the session's (no torrent) or one torrent's.
-        case limit(upload: Bool, String, torrent: InfoHash? = nil)
-        case move(InfoHash, String)
-        case labels(InfoHash, String)
+        case limit(upload: Bool, String, torrents: [InfoHash] = [])
+        /// The torrents the answer is for: the marked ones, or the one under the cursor.
+        case move([InfoHash], String)
+        case labels([InfoHash], String)
         /// A tracker URL: a new one (no index) or the one at that place in the Trackers tab.
         case tracker(InfoHash, index: Int?, String)
-        case confirmRemove(InfoHash, name: String, deleteData: Bool)
+        case confirmRemove([InfoHash], name: String, deleteData: Bool)
         case confirmQuit(active: Int)
     }
 
     public var selectedID: InfoHash?
+    /// Torrents marked with Space (or all with *): the list's keys act on all of them.
+    public var marked: Set<InfoHash> = []
     public var inDetail = false
     public var tab: DetailTab = .pieces
     public var detailRow = 0
@@ -94,6 +97,7 @@ public struct UIState: Sendable {
         let list = visible(snapshot)
         if selectedID == nil || !list.contains(where: { $0.id == selectedID }) { selectedID = list.first?.id }
         if list.isEmpty { inDetail = false }
+        if !marked.isEmpty { marked.formIntersection(snapshot.torrents.map(\.id)) }
     }
 
     public mutating func handle(_ key: Key, snapshot: SessionSnapshot, pageSize: Int) -> [UICommand] {
@@ -136,20 +140,21 @@ public struct UIState: Sendable {
             message = "showing \(view.title): \(snapshot.torrents.filter(view.contains).count) of \(snapshot.torrents.count)"
         case .torrentUploadLimit, .torrentDownloadLimit:
             guard let current else { return [] }
-            prompt = .limit(upload: action == .torrentUploadLimit, "", torrent: current.id)
+            prompt = .limit(upload: action == .torrentUploadLimit, "", torrents: targets(list, current).map(\.id))
         case .altSpeed:
             message = snapshot.altSpeedEnabled ? "normal limits" : "alternative (turtle) limits"
             return [.setAltSpeed(!snapshot.altSpeedEnabled)]
         case .move:
             guard let current else { return [] }
             let place = current.details.location.isEmpty ? current.downloadDirectory : current.details.location
-            prompt = .move(current.id, place.hasSuffix("/") ? place : place + "/")
+            prompt = .move(targets(list, current).map(\.id), place.hasSuffix("/") ? place : place + "/")
         case .sequential:
             guard let current else { return [] }
+            let chosen = targets(list, current)
             let on = !current.details.sequential
-            message = on ? "\(current.name): downloading in order, each file's first and last pieces first"
-                : "\(current.name): rarest pieces first again"
-            return [.setSequential(current.id, on)]
+            message = on ? "\(Self.name(chosen)): downloading in order, each file's first and last pieces first"
+                : "\(Self.name(chosen)): rarest pieces first again"
+            return chosen.map { .setSequential($0.id, on) }
         case .showLog:
             showLog.toggle()
             logScroll = 0
@@ -159,15 +164,31 @@ public struct UIState: Sendable {
             message = "theme \(theme) (theme = \"\(theme)\" in config.toml keeps it)"
         case .labels:
             guard let current else { return [] }
-            prompt = .labels(current.id, current.details.labels.joined(separator: ", "))
+            prompt = .labels(targets(list, current).map(\.id), current.details.labels.joined(separator: ", "))
         case .pauseResume:
             guard let current else { return [] }
+            let chosen = targets(list, current)
             // A torrent stopped by an error (a full disk, say) is retried like a paused one.
-            if current.activity == .paused || current.activity == .error {
+            let stopped = { (t: TorrentSnapshot) in t.activity == .paused || t.activity == .error }
+            if chosen.count > 1 {
+                // Marked ones together: any still running pauses them all, else all resume.
+                let pausing = chosen.contains { !stopped($0) }
+                message = "\(pausing ? "paused" : "resumed") \(chosen.count) torrents"
+                return chosen.map { pausing ? .pause($0.id) : .resume($0.id) }
+            }
+            if stopped(current) {
                 if current.activity == .error { message = "\(current.name): trying again" }
                 return [.resume(current.id)]
             }
             return [.pause(current.id)]
+        case .mark:
+            guard let current, !inDetail else { return [] }
+            if marked.remove(current.id) == nil { marked.insert(current.id) }
+            move(.down, list: list, current: current, pageSize: pageSize)
+        case .markAll:
+            let ids = Set(list.map(\.id))
+            marked = ids.isSubset(of: marked) ? [] : ids
+            message = marked.isEmpty ? "none marked" : "\(marked.count) marked: keys act on them all"
         case .pauseResumeAll:
             let active = snapshot.torrents.filter { $0.activity != .paused }
             if active.isEmpty {
@@ -178,22 +199,26 @@ public struct UIState: Sendable {
             return active.map { .pause($0.id) }
         case .verify:
             guard let current else { return [] }
-            message = "\(current.name): checking every piece again"
-            return [.verify(current.id)]
+            let chosen = targets(list, current)
+            message = "\(Self.name(chosen)): checking every piece again"
+            return chosen.map { .verify($0.id) }
         case .reannounce:
             guard let current else { return [] }
-            message = "\(current.name): asking the trackers for peers"
-            return [.reannounce(current.id)]
+            let chosen = targets(list, current)
+            message = "\(Self.name(chosen)): asking the trackers for peers"
+            return chosen.map { .reannounce($0.id) }
         case .uploadLimit: prompt = .limit(upload: true, "")
         case .downloadLimit: prompt = .limit(upload: false, "")
         case .toggleSeeding:
             guard let current else { return [] }
+            let chosen = targets(list, current)
             let seed = current.activity != .seeding
-            message = seed ? "\(current.name): will seed when complete" : "\(current.name): stops seeding when complete"
-            return [.setSeeding(current.id, seed)]
+            message = seed ? "\(Self.name(chosen)): will seed when complete" : "\(Self.name(chosen)): stops seeding when complete"
+            return chosen.map { .setSeeding($0.id, seed) }
         case .remove, .removeWithData:
             guard let current else { return [] }
-            prompt = .confirmRemove(current.id, name: current.name, deleteData: action == .removeWithData)
+            let chosen = targets(list, current)
+            prompt = .confirmRemove(chosen.map(\.id), name: Self.name(chosen), deleteData: action == .removeWithData)
         case .addTracker:
             guard let current else { return [] }
             prompt = .tracker(current.id, index: nil, "")
@@ -255,6 +280,18 @@ public struct UIState: Sendable {
             selectedID = target.id
         }
         return []
+    }
+
+    /// What a key acts on: the marked torrents still listed, or else the one under the cursor
+    /// (in the details, always that one).
+    func targets(_ list: [TorrentSnapshot], _ current: TorrentSnapshot) -> [TorrentSnapshot] {
+        guard !marked.isEmpty, !inDetail else { return [current] }
+        let chosen = list.filter { marked.contains($0.id) }
+        return chosen.isEmpty ? [current] : chosen
+    }
+
+    static func name(_ torrents: [TorrentSnapshot]) -> String {
+        torrents.count == 1 ? torrents[0].name : "\(torrents.count) torrents"
     }
 
     static func tiers(_ flat: [(Int, String?)]) -> [[String]] { TrackerListEdit.tiers(flat.map { (tier: $0.0, url: $0.1) }) }

@@ -15,16 +15,18 @@ public struct Glyphs: Sendable {
     /// No limit, and the prompt's cursor.
     public let unlimited: String
     public let cursor: String
+    /// Before a marked torrent's name.
+    public let marked: String
 
     public static let unicode = Glyphs(
         eighths: [" ", "▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"], levels: [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"],
         full: "█", partial: "▒", missing: "░", missingOnePeer: "┄", missingNobody: "×", down: "↓", up: "↑", separator: "│",
-        unlimited: "∞", cursor: "█")
+        unlimited: "∞", cursor: "█", marked: "●")
 
     public static let ascii = Glyphs(
         eighths: [" ", " ", " ", "-", "-", "-", "=", "=", "#"], levels: [" ", ".", ".", ":", ":", "=", "=", "#", "#"],
         full: "#", partial: "+", missing: ".", missingOnePeer: "-", missingNobody: "x", down: "v", up: "^", separator: "|",
-        unlimited: "none", cursor: "_")
+        unlimited: "none", cursor: "_", marked: "*")
 
     /// A bar `width` cells wide filled to `fraction`, with eighth-cell resolution.
     public func bar(_ fraction: Double, width: Int) -> String {

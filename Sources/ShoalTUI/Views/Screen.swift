@@ -76,6 +76,7 @@ public struct Screen: Sendable {
         if let freeDiskBytes { parts.append("free \(Format.size(freeDiskBytes))") }
         if state.sort != .added || state.sortReversed { parts.append("sort: \(state.sort.rawValue)\(state.sortReversed ? " reversed" : "")") }
         if !state.filter.isEmpty { parts.append("filter: \(state.filter)") }
+        if !state.marked.isEmpty { parts.insert("\(state.marked.count) marked", at: 0) }
         // Whole parts only, in order of importance, as many as the width takes.
         var line = ""
         for part in parts {
@@ -96,8 +97,8 @@ public struct Screen: Sendable {
         case .filter(let text)?:
             let x = buffer.put("Filter: ", x: 1, y: y, style: .prompt)
             buffer.put(text + glyphs.cursor, x: x, y: y, style: .text)
-        case .limit(let upload, let text, let torrent)?:
-            let whose = torrent == nil ? "" : "This torrent's "
+        case .limit(let upload, let text, let torrents)?:
+            let whose = torrents.isEmpty ? "" : torrents.count == 1 ? "This torrent's " : "\(torrents.count) torrents' "
             let what = upload ? "upload limit" : "download limit"
             let x = buffer.put((whose.isEmpty ? what.prefix(1).uppercased() + what.dropFirst() : whose + what) + ", KiB/s (0 = unlimited): ",
                                x: 1, y: y, style: .prompt)
@@ -194,6 +195,7 @@ struct TorrentListView {
                 }
             }
             if torrent.id == state.selectedID { buffer.restyle(y: y, style: .selected) }
+            if state.marked.contains(torrent.id) { buffer.put(glyphs.marked, x: 0, y: y, style: .key) }
         }
         let lastRow = rows.upperBound - 1
         let lastRowFree = torrents.count > visible || torrents.count - start < listRows.count
