@@ -116,6 +116,7 @@ enum TUIApp {
         // A frame is drawn when something changed: a new snapshot, a notice, a key or a resize.
         // Idle, that is twice a second, the snapshots' pace.
         var drawnVersion = -1
+        var quickLooks = 0
         var dirty = true
         while !shared.quitRequested.load(ordering: .relaxed) {
             let version = shared.version.load(ordering: .relaxed)
@@ -148,12 +149,17 @@ enum TUIApp {
                 drawnVersion = version
                 dirty = false
             }
-            guard let key = terminal.readKey(timeout: 100) else { continue }
+            // Just after a command its answer is awaited: look again every 10 ms for a while, so
+            // the change shows as soon as the new snapshot is in (not at the next 100 ms key wait).
+            let wait: Int32 = quickLooks > 0 ? 10 : 100
+            quickLooks = max(0, quickLooks - 1)
+            guard let key = terminal.readKey(timeout: wait) else { continue }
             dirty = true
             if key == .resize { continue }
             for command in state.handle(key, snapshot: snapshot, pageSize: Screen.bodyHeight(terminal.height)) {
                 if command == .quit { return .success(()) }
                 commands.yield(command)
+                quickLooks = 30
             }
             if state.theme != drawnTheme {
                 drawnTheme = state.theme
