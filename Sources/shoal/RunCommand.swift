@@ -40,6 +40,15 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(RunSettings.downKib.help))
     var downKib: Int?
 
+    @Option(help: ArgumentHelp(RunSettings.queueDownloads.help))
+    var queueDownloads: Int?
+
+    @Option(help: ArgumentHelp(RunSettings.queueSeeds.help))
+    var queueSeeds: Int?
+
+    @Option(help: ArgumentHelp(RunSettings.queueStalledMinutes.help))
+    var queueStalledMinutes: Int?
+
     @Option(help: ArgumentHelp(RunSettings.altUpKib.help))
     var altUpKib: Int?
 
@@ -133,6 +142,9 @@ struct RunCommand: AsyncParsableCommand {
             try S.port.check(port)
             try S.upKib.check(upKib)
             try S.downKib.check(downKib)
+            try S.queueDownloads.check(queueDownloads)
+            try S.queueSeeds.check(queueSeeds)
+            try S.queueStalledMinutes.check(queueStalledMinutes)
             try S.altUpKib.check(altUpKib)
             try S.altDownKib.check(altDownKib)
             try S.altSpeedSchedule.check(altSpeedSchedule)
@@ -236,6 +248,9 @@ struct RunCommand: AsyncParsableCommand {
         config.seedTimeLimit = (seedMinutes ?? file.value(S.seedMinutes)).map { .seconds($0 * 60) }
         config.minimumAnnounceInterval = .seconds(S.minAnnounceInterval.resolveWithDefault(minAnnounceInterval, file))
         config.encryption = EncryptionPolicy(rawValue: S.encryption.resolveWithDefault(encryption, file))!  // checked by its rule
+        config.maxActiveDownloads = S.queueDownloads.resolveWithDefault(queueDownloads, file)
+        config.maxActiveSeeds = S.queueSeeds.resolveWithDefault(queueSeeds, file)
+        config.queueStalledAfter = .seconds(S.queueStalledMinutes.resolveWithDefault(queueStalledMinutes, file) * 60)
         config.altUploadLimit = S.altUpKib.resolve(altUpKib, file).map { $0 * 1024 }
         config.altDownloadLimit = S.altDownKib.resolve(altDownKib, file).map { $0 * 1024 }
         config.altSpeedSchedule = S.altSpeedSchedule.resolve(altSpeedSchedule, file).flatMap { try? AltSpeedSchedule(parsing: $0) }  // checked by its rule

@@ -115,6 +115,7 @@ struct RemoteControlTests {
         #expect(ordered.body["result"] == "success", "\(ordered.body)")
         let seen = try await daemon.call("torrent-get", ["ids": [.string(hash.hex)], "fields": ["sequentialDownload"]])
         #expect(seen.body["arguments"]?["torrents"]?.array?.first?["sequentialDownload"] == true)
+        #expect(try await daemon.call("queue-move-bottom", ["ids": [.string(hash.hex)]]).body["result"] == "success")
         let kick = try await daemon.call("shoal-close-peer", ["ids": [.string(hash.hex)], "address": "127.0.0.1:1", "ban": true])
         #expect(kick.body["result"]?.string?.contains("no connection to 127.0.0.1:1") == true, "\(kick.body)")
         let bad = try await daemon.call("shoal-close-peer", ["ids": [.string(hash.hex)]])

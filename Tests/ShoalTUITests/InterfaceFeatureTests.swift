@@ -93,9 +93,10 @@ struct InterfaceFeatureTests {
         ])
         var state = UIState()
         state.observe(snapshot, now: .now)
-        #expect(TorrentView.available(snapshot) == [.all, .downloading, .seeding, .paused, .checking, .error, .label("arm"), .label("linux")])
+        #expect(TorrentView.available(snapshot) == [.all, .downloading, .seeding, .queued, .paused, .checking, .error, .label("arm"),
+                                                     .label("linux")])
         var seen: [TorrentView: [String]] = [:]
-        for _ in 0..<8 {
+        for _ in 0..<9 {
             _ = state.handle(.character("f"), snapshot: snapshot, pageSize: 10)
             seen[state.view] = state.visible(snapshot).map(\.name)
         }
@@ -255,6 +256,22 @@ struct InterfaceFeatureTests {
         state.marked = [ids[3]]
         state.observe(ScreenTests.session(Array(torrents.prefix(3))), now: .now)
         #expect(state.marked.isEmpty)
+    }
+
+    @Test func queueKeysMoveTheSelectedTorrent() {
+        var queued = ScreenTests.torrent("waiting.iso", seed: 2)
+        queued.activity = .queued
+        let snapshot = ScreenTests.session([ScreenTests.torrent("first.iso"), queued])
+        var state = UIState()
+        state.observe(snapshot, now: .now)
+        _ = state.handle(.down, snapshot: snapshot, pageSize: 10)
+        #expect(state.handle(.character("K"), snapshot: snapshot, pageSize: 10) == [.moveInQueue(queued.id, .up)])
+        #expect(state.handle(.character("["), snapshot: snapshot, pageSize: 10) == [.moveInQueue(queued.id, .top)])
+        #expect(state.handle(.character("J"), snapshot: snapshot, pageSize: 10) == [.moveInQueue(queued.id, .down)])
+        #expect(state.handle(.character("]"), snapshot: snapshot, pageSize: 10) == [.moveInQueue(queued.id, .bottom)])
+        #expect(TmuxLine.of(Screen().render(snapshot, state: state, width: 140, height: 20).text, "waiting.iso").contains("queued"))
+        state.view = .queued
+        #expect(state.visible(snapshot).map(\.name) == ["waiting.iso"])
     }
 
     @Test func themeKeyStepsThroughThemes() {

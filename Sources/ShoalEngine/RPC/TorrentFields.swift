@@ -26,6 +26,7 @@ struct TorrentFields {
         case .checking: return .checking
         case .downloading, .metadata: return .downloading
         case .seeding: return .seeding
+        case .queued: return torrent.haveSize >= torrent.wantedSize ? .seedWait : .downloadWait
         }
     }
 

@@ -101,6 +101,10 @@ public actor TransmissionRPC {
         case "torrent-stop": return try await act(arguments) { try await $0.pause($1) }
         case "torrent-verify": return try await act(arguments) { try await $0.verify($1) }
         case "torrent-reannounce": return try await act(arguments) { try await $0.reannounce($1) }
+        case "queue-move-top": return try await act(arguments) { try await $0.moveInQueue($1, .top) }
+        case "queue-move-up": return try await act(arguments) { try await $0.moveInQueue($1, .up) }
+        case "queue-move-down": return try await act(arguments) { try await $0.moveInQueue($1, .down) }
+        case "queue-move-bottom": return try await act(arguments) { try await $0.moveInQueue($1, .bottom) }
         case "torrent-remove":
             let delete = arguments["delete-local-data"]?.bool ?? false
             return try await act(arguments) { try await $0.remove($1, deleteData: delete) }
@@ -112,8 +116,7 @@ public actor TransmissionRPC {
             return try await act(arguments) { try await $0.setSeeding($1, seed) }
         case "shoal-set-limits": return try await shoalSetLimits(arguments)
         case "shoal-close-peer": return try await shoalClosePeer(arguments)
-        case "torrent-rename-path", "port-test", "blocklist-update", "queue-move-top", "queue-move-up", "queue-move-down",
-             "queue-move-bottom", "group-set", "group-get":
+        case "torrent-rename-path", "port-test", "blocklist-update", "group-set", "group-get":
             throw MethodError("\(method) is not supported by Shoal")
         default:
             throw MethodError("method name not recognized")

@@ -76,6 +76,11 @@ public struct EngineConfig: Sendable {
     public var altDownloadLimit: Int?
     /// When the alternative limits switch themselves on and off (local time).
     public var altSpeedSchedule: AltSpeedSchedule?
+    /// Queueing: at most this many torrents downloading, and seeding, at once (0 = no limit);
+    /// a download that received nothing for `queueStalledAfter` gives up its slot.
+    public var maxActiveDownloads = 0
+    public var maxActiveSeeds = 0
+    public var queueStalledAfter: Duration = .seconds(30 * 60)
     /// How long a DHT query waits for its answer.
     public var dhtQueryTimeout: Duration = .seconds(2)
     /// Peer exchange (BEP 11), for public torrents.

@@ -42,7 +42,7 @@ extension Session {
         entries[hash] = Entry(phase: .torrent(runtime), stop: nil, paused: true, downloadDirectory: directory, added: added)
         encryptedTorrents.insert(hash)
         order.append(hash)
-        if !paused { start(hash) }
+        if !paused { startOrQueue(hash) }
         return hash
     }
 
@@ -92,7 +92,12 @@ extension Session {
     }
 
     public func pause(_ hash: InfoHash) async throws {
-        try await serialized(hash) { try await pauseNow(hash) }
+        try await serialized(hash) {
+            try await pauseNow(hash)
+            entries[hash]?.queued = false
+            entries[hash]?.restingSnapshot = nil
+        }
+        startQueuedIfRoom()
     }
 
     /// Stops the torrent and gives it a fresh runtime for the next resume. Run under
@@ -130,7 +135,7 @@ extension Session {
             // A torrent stopped by a disk error is restarted: its data is checked again and it
             // carries on where the disk let it.
             if !entry.paused, let runtime = entry.runtime, await runtime.snapshotActivity == .error { try await pauseNow(hash) }
-            start(hash)
+            startOrQueue(hash)
             await saveSession()
         }
     }

@@ -17,7 +17,7 @@ extension Session {
                                   added: added)
             encryptedTorrents.insert(hash)
             order.append(hash)
-            if !paused { start(hash) }
+            if !paused { startOrQueue(hash) }
             await saveSession()
             return hash
         }

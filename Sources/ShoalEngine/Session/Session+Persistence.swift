@@ -72,7 +72,7 @@ extension Session {
                 entries[hash]?.trackers = record.trackers
                 entries[hash]?.sequential = record.sequential ?? false
                 if let entry = entries[hash] { await applyEntrySettings(runtime, entry) }
-                if !record.paused { start(hash) }
+                if !record.paused { startOrQueue(hash) }
             } catch {
                 problems.append("cannot restore \(record.infoHash): \(error)")
             }
@@ -89,7 +89,7 @@ extension Session {
             guard case .torrent(let runtime) = entry.phase else {
                 if case .metadata(let fetcher) = entry.phase {
                     records.append(SessionStore.Entry(
-                        infoHash: hash.hex, downloadDirectory: entry.downloadDirectory, paused: entry.paused, seedWhenDone: true,
+                        infoHash: hash.hex, downloadDirectory: entry.downloadDirectory, paused: entry.paused && !entry.queued, seedWhenDone: true,
                         filePriorities: [], added: entry.added, completed: nil, uploaded: 0, downloaded: 0,
                         uploadLimit: entry.uploadLimit, downloadLimit: entry.downloadLimit, magnet: fetcher.magnet.uri,
                         labels: entry.labels, seedRatio: entry.seedRatio))
@@ -98,7 +98,8 @@ extension Session {
             }
             let state = await runtime.persistentState
             records.append(SessionStore.Entry(
-                infoHash: hash.hex, downloadDirectory: entry.downloadDirectory, paused: entry.paused,
+                // A queued torrent is one the user wants running: it queues again after a restart.
+                infoHash: hash.hex, downloadDirectory: entry.downloadDirectory, paused: entry.paused && !entry.queued,
                 seedWhenDone: state.seedWhenDone, filePriorities: state.priorities.map(\.rawValue), added: entry.added,
                 completed: state.completed, uploaded: state.uploaded, downloaded: state.downloaded,
                 uploadLimit: entry.uploadLimit, downloadLimit: entry.downloadLimit, labels: entry.labels,

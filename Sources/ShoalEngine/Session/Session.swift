@@ -46,6 +46,11 @@ public actor Session {
         /// The user's trackers in place of the metainfo's (nil: the metainfo's).
         var trackers: [[String]]?
         var sequential = false
+        /// Wants to run, waits for a slot (paused meanwhile; see `QueuePlanner`).
+        var queued = false
+        /// What the queue knows of it: complete (seeds), and when it last received something.
+        var queueComplete = false
+        var lastReceived: (bytes: Int64, at: ContinuousClock.Instant)?
         /// A paused torrent's snapshot, taken once: 10,000 paused torrents cost a dictionary
         /// look-up each per snapshot, not an actor hop and a walk over their pieces and files.
         var restingSnapshot: TorrentSnapshot?
@@ -208,7 +213,7 @@ public actor Session {
         await withDiscardingTaskGroup { group in
             for server in servers { group.addTask { await self.acceptLoop(server) } }
             group.addTask { await self.saveLoop() }
-            group.addTask { await self.altSpeedScheduleLoop() }
+            group.addTask { await self.housekeepingLoop() }
             if let dht { group.addTask { await dht.run() } }
             for await job in spawns {
                 switch job {
@@ -302,6 +307,7 @@ public actor Session {
                     entries[hash]?.restingSnapshot = snapshot
                 }
             }
+            if entry.queued { snapshot.activity = .queued }
             entry.describe(&snapshot.details)
             torrents.append(snapshot)
         }

@@ -24,6 +24,8 @@ public struct SessionSnapshot: Sendable {
 
 public enum TorrentActivity: String, Sendable, Codable {
     case checking, downloading, seeding, paused, finished, error
+    /// Waiting for a download or seeding slot (see `QueuePlanner`).
+    case queued
     /// A magnet link fetching its info dictionary from peers.
     case metadata = "fetching metadata"
 }

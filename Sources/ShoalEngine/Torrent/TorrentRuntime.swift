@@ -262,6 +262,13 @@ public actor TorrentRuntime {
         trackerWakeContinuation.yield()
     }
 
+    /// What the session's queue needs: whether everything wanted is here, and the bytes received
+    /// so far (unchanged for a while: stalled).
+    var queueFacts: (complete: Bool, downloaded: Int64) {
+        let complete = picker?.isDone ?? (restingHave.map { $0.setCount == $0.count } ?? false)
+        return (complete, downloadedBytes)
+    }
+
     public func setSequential(_ on: Bool) {
         sequential = on
         picker?.sequential = on

@@ -5,6 +5,7 @@ public enum Action: Sendable, Hashable {
     case add, pauseResume, pauseResumeAll, toggleSeeding, remove, removeWithData, sort, filter, verify, reannounce
     case uploadLimit, downloadLimit, torrentUploadLimit, torrentDownloadLimit, altSpeed
     case move, labels, reverseSort, nextView, previousView, nextTheme, showLog, sequential, mark, markAll
+    case queueUp, queueDown, queueTop, queueBottom
     case priorityUp, priorityDown, skipFile, kickPeer, banPeer, addTracker, editTracker, removeTracker
 }
 
@@ -59,6 +60,10 @@ public enum Keymap {
         .init(keys: [.character("f")], action: .nextView, context: .list, description: "next view (state, label)"),
         .init(keys: [.character("F")], action: .previousView, context: .list, description: "previous view"),
         .init(keys: [.character("/")], action: .filter, context: .list, description: "filter by name"),
+        .init(keys: [.character("K")], action: .queueUp, context: .list, description: "one up in the queue"),
+        .init(keys: [.character("J")], action: .queueDown, context: .list, description: "one down in the queue"),
+        .init(keys: [.character("[")], action: .queueTop, context: .list, description: "to the top of the queue"),
+        .init(keys: [.character("]")], action: .queueBottom, context: .list, description: "to the bottom of the queue"),
         .init(keys: [.character(" ")], action: .mark, context: .list, description: "mark / unmark (keys act on all marked)"),
         .init(keys: [.character("*")], action: .markAll, context: .list, description: "mark all shown / none"),
         .init(keys: [.character("+")], action: .priorityUp, context: .files, description: "raise file priority"),

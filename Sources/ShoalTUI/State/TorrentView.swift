@@ -3,7 +3,7 @@ import ShoalEngine
 
 /// Which torrents the list shows, by state or label (`f` and `F` step through them).
 public enum TorrentView: Sendable, Hashable, Codable {
-    case all, downloading, seeding, paused, checking, error
+    case all, downloading, seeding, queued, paused, checking, error
     case label(String)
 
     public var title: String {
@@ -11,6 +11,7 @@ public enum TorrentView: Sendable, Hashable, Codable {
         case .all: "all"
         case .downloading: "downloading"
         case .seeding: "seeding"
+        case .queued: "queued"
         case .paused: "paused"
         case .checking: "checking"
         case .error: "error"
@@ -23,6 +24,7 @@ public enum TorrentView: Sendable, Hashable, Codable {
         case .all: true
         case .downloading: torrent.activity == .downloading || torrent.activity == .metadata
         case .seeding: torrent.activity == .seeding
+        case .queued: torrent.activity == .queued
         case .paused: torrent.activity == .paused || torrent.activity == .finished
         case .checking: torrent.activity == .checking
         case .error: torrent.activity == .error || torrent.error != nil
@@ -33,6 +35,6 @@ public enum TorrentView: Sendable, Hashable, Codable {
     /// The states, then every label some torrent has, in order.
     public static func available(_ snapshot: SessionSnapshot) -> [TorrentView] {
         let labels = Set(snapshot.torrents.flatMap(\.details.labels)).sorted()
-        return [.all, .downloading, .seeding, .paused, .checking, .error] + labels.map(TorrentView.label)
+        return [.all, .downloading, .seeding, .queued, .paused, .checking, .error] + labels.map(TorrentView.label)
     }
 }

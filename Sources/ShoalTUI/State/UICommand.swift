@@ -23,6 +23,8 @@ public enum UICommand: Sendable, Equatable {
     case setLabels(InfoHash, [String])
     /// Pieces in order, each file's first and last first (for watching while it downloads).
     case setSequential(InfoHash, Bool)
+    /// A place in the queue: one up or down, or to the top or bottom.
+    case moveInQueue(InfoHash, Session.QueueMove)
     /// Closes the connection to a peer ("HOST:PORT"), and with `ban` refuses its address.
     case closePeer(InfoHash, address: String, ban: Bool)
     /// Replaces the torrent's trackers: tiers of URLs, tried in order.

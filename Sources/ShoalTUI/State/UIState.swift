@@ -181,6 +181,20 @@ public struct UIState: Sendable {
                 return [.resume(current.id)]
             }
             return [.pause(current.id)]
+        case .queueUp, .queueDown, .queueTop, .queueBottom:
+            guard let current else { return [] }
+            let move: Session.QueueMove = switch action {
+            case .queueUp: .up
+            case .queueDown: .down
+            case .queueTop: .top
+            default: .bottom
+            }
+            // The list shows the queue order only unsorted: say so rather than seem to do nothing.
+            if sort != .added || sortReversed { message = "the queue order shows with the list unsorted (s until \"added\")" }
+            // Several marked: moved one by one, keeping their order (the last first when moving down).
+            let chosen = targets(list, current)
+            let ordered = move == .down || move == .top ? chosen.reversed() : chosen
+            return ordered.map { .moveInQueue($0.id, move) }
         case .mark:
             guard let current, !inDetail else { return [] }
             if marked.remove(current.id) == nil { marked.insert(current.id) }

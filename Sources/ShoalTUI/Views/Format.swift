@@ -45,6 +45,7 @@ public enum Format {
         case .seeding: return ("seeding", .seeding)
         case .paused: return ("paused", .paused)
         case .finished: return ("finished", .finished)
+        case .queued: return ("queued", .paused)
         case .metadata: return ("metadata…", .checking)
         case .error: return ("error", .error)
         }

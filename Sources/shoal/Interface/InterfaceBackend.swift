@@ -83,6 +83,7 @@ final class LocalBackend: InterfaceBackend {
                 return ban ? "banned \(address)" : "closed the connection to \(address)"
             case .setTrackers(let id, let tiers): try await session.setTrackers(id, tiers)
             case .setSequential(let id, let on): try await session.setSequential(id, on)
+            case .moveInQueue(let id, let move): try await session.moveInQueue(id, move)
             case .quit: break
             }
             return nil

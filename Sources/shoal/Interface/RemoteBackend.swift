@@ -113,6 +113,14 @@ actor RemoteBackend: InterfaceBackend {
                 _ = try await client.call("torrent-set", ids(id).merging(["trackerList": .string(list)]) { $1 })
             case .setSequential(let id, let on):
                 _ = try await client.call("torrent-set", ids(id).merging(["sequentialDownload": .bool(on)]) { $1 })
+            case .moveInQueue(let id, let move):
+                let method = switch move {
+                case .up: "queue-move-up"
+                case .down: "queue-move-down"
+                case .top: "queue-move-top"
+                case .bottom: "queue-move-bottom"
+                }
+                _ = try await client.call(method, ids(id))
             case .quit: break
             }
             return nil

@@ -54,6 +54,14 @@ enum RunSettings {
                                            rule: { $0 > 0 ? nil : "must be a number above 0" })
     static let seedMinutes = Setting<Int>(key: "seed_minutes", fallback: nil, note: "default: no time goal",
                                           help: "Stop seeding a torrent this many minutes after it completed.", rule: atLeastOne)
+    static let queueDownloads = Setting<Int>(key: "queue_downloads", fallback: 0, note: "default: no limit",
+                                             help: "At most this many torrents downloading at once; the rest wait, queued (0 = no limit).",
+                                             rule: notNegative)
+    static let queueSeeds = Setting<Int>(key: "queue_seeds", fallback: 0, note: "default: no limit",
+                                         help: "At most this many torrents seeding at once (0 = no limit).", rule: notNegative)
+    static let queueStalledMinutes = Setting<Int>(
+        key: "queue_stalled_minutes", fallback: 30, note: "default",
+        help: "A download that received nothing for this many minutes gives up its queue slot (default 30).", rule: atLeastOne)
     static let superSeed = Setting<Bool>(key: "super_seed", fallback: false, note: "default",
                                          help: "Super-seed (BEP 16) torrents that are complete when they start: show each peer one piece at a time.")
     static let dht = Setting<Bool>(key: "dht", fallback: false, note: "default",
@@ -96,7 +104,7 @@ enum RunSettings {
     /// In the order `shoal config --print` and the README list them.
     static let all: [any AnySetting] = [
         downloadDir, port, bind, upKib, downKib, altUpKib, altDownKib, altSpeedSchedule, stateDir, watch, watchAction, theme, maxPeers, maxPeersTotal, seedRatio, seedMinutes,
-        superSeed, dht, dhtBootstrap, pex, minAnnounceInterval, encryption, logLevel, logFile, rpc, rpcBind, rpcPort, rpcUsername,
+        queueDownloads, queueSeeds, queueStalledMinutes, superSeed, dht, dhtBootstrap, pex, minAnnounceInterval, encryption, logLevel, logFile, rpc, rpcBind, rpcPort, rpcUsername,
         rpcPassword, rpcHostWhitelist,
     ]
 

@@ -1,0 +1,93 @@
+import ShoalCore
+
+/// Queueing (`maxActiveDownloads`, `maxActiveSeeds`): torrents the user wants running beyond
+/// the slots wait as "queued", in the session's order, which `moveInQueue` changes.
+extension Session {
+    var queueing: Bool { config.maxActiveDownloads > 0 || config.maxActiveSeeds > 0 }
+
+    /// Starts the torrent, or with queueing on, queues it and starts it if a slot is free.
+    func startOrQueue(_ hash: InfoHash) {
+        guard queueing else { return start(hash) }
+        entries[hash]?.queued = true
+        entries[hash]?.restingSnapshot = nil
+        startQueuedIfRoom()
+    }
+
+    /// The plan for the torrents that want to run, from what the queue last learned of them.
+    private func plan() -> Set<InfoHash> {
+        var ids: [InfoHash] = []
+        var candidates: [QueuePlanner.Candidate] = []
+        for hash in order {
+            guard let entry = entries[hash], !entry.paused || entry.queued else { continue }
+            candidates.append(QueuePlanner.Candidate(id: ids.count, complete: entry.queueComplete, running: !entry.paused,
+                                                     stalled: isStalled(entry, now: .now)))
+            ids.append(hash)
+        }
+        let running = QueuePlanner.running(candidates, downloads: config.maxActiveDownloads, seeds: config.maxActiveSeeds)
+        return Set(running.map { ids[$0] })
+    }
+
+    private func isStalled(_ entry: Entry, now: ContinuousClock.Instant) -> Bool {
+        guard !entry.paused, !entry.queueComplete, let last = entry.lastReceived else { return false }
+        return now - last.at >= config.queueStalledAfter
+    }
+
+    /// Queued torrents the plan lets run are started (nothing is stopped here: that takes an await).
+    func startQueuedIfRoom() {
+        guard queueing else { return }
+        let wanted = plan()
+        for hash in order where entries[hash]?.queued == true && wanted.contains(hash) {
+            entries[hash]?.queued = false
+            start(hash)
+        }
+    }
+
+    /// Every few seconds: learns which torrents are complete and which received something, queues
+    /// running torrents beyond the slots (the last in order first) and starts queued ones into
+    /// free slots.
+    func enforceQueue(now: ContinuousClock.Instant) async {
+        guard queueing else { return }
+        for hash in order {
+            guard let entry = entries[hash], case .torrent(let runtime) = entry.phase else { continue }
+            let facts = await runtime.queueFacts
+            entries[hash]?.queueComplete = facts.complete
+            if entry.paused {
+                entries[hash]?.lastReceived = nil
+            } else if entry.lastReceived?.bytes != facts.downloaded {
+                entries[hash]?.lastReceived = (facts.downloaded, now)
+            }
+        }
+        let wanted = plan()
+        for hash in order.reversed() where entries[hash].map({ !$0.paused }) == true && !wanted.contains(hash) {
+            do {
+                try await serialized(hash) {
+                    guard entries[hash]?.paused == false else { return }
+                    try await pauseNow(hash)
+                    entries[hash]?.queued = true
+                    entries[hash]?.restingSnapshot = nil
+                    logger.info("queued: the slots are taken", metadata: ["infohash": "\(hash.hex.prefix(12))"])
+                }
+            } catch {
+                report("cannot queue \(hash.hex.prefix(12)): \(error)")
+            }
+        }
+        startQueuedIfRoom()
+    }
+
+    public enum QueueMove: Sendable { case up, down, top, bottom }
+
+    /// Moves the torrent in the queue (the session's order, which the list shows unsorted).
+    public func moveInQueue(_ hash: InfoHash, _ move: QueueMove) async throws {
+        guard let index = order.firstIndex(of: hash) else { throw SessionError.unknownTorrent }
+        order.remove(at: index)
+        let target = switch move {
+        case .up: max(0, index - 1)
+        case .down: min(order.count, index + 1)
+        case .top: 0
+        case .bottom: order.count
+        }
+        order.insert(hash, at: target)
+        await enforceQueue(now: .now)
+        await saveSession()
+    }
+}
