@@ -211,14 +211,15 @@ struct TrackerFaultTests {
         let seeder = try await harness.startSession("seed")
         let leecher = try await harness.startSession("leech") { $0.trackerTimeout = .seconds(2) }
         let seederPort = seeder.listenPort, leecherPort = leecher.listenPort
-        let huge = try FakeHTTPServer { _ in
-            // The seeder and ourselves, then 60,000 loopback ports nobody listens on.
-            var compact: [UInt8] = []
-            for port in [seederPort, leecherPort] + (1_000...61_000).map(UInt16.init) {
-                compact += [127, 0, 0, 1, UInt8(port >> 8), UInt8(port & 0xFF)]
-            }
-            return BencodeEncoder.encode(.dict(["interval": .integer(1800), "peers": .bytes(compact)]))
+        // The seeder and ourselves, then 60,000 loopback ports nobody listens on. Made once, not
+        // per request: built in a debug build under load it took longer than the 2 s timeout.
+        var compact: [UInt8] = []
+        compact.reserveCapacity(60_003 * 6)
+        for port in [seederPort, leecherPort] + (1_000...61_000).map(UInt16.init) {
+            compact += [127, 0, 0, 1, UInt8(port >> 8), UInt8(port & 0xFF)]
         }
+        let hugeReply = BencodeEncoder.encode(.dict(["interval": .integer(1800), "peers": .bytes(compact)]))
+        let huge = try FakeHTTPServer { _ in hugeReply }
         let torrent = try harness.makeTorrent(name: "faults.bin", files: nil, singleSize: 300_000, pieceLength: 16 << 10, in: seedDir,
                                               seed: 91, trackers: [[silent.announceURL], [garbage.announceURL], [huge.announceURL]])
         try await seeder.add(torrent)
