@@ -94,7 +94,17 @@ enum BlockSender {
     {
         let channel = link.channel
         var lastWrite: EventLoopFuture<Void>?
-        defer { channel.flush() }
+        // Counted as uploaded once in the socket, not when queued: a seeder that reached its
+        // ratio goal on bytes still queued closed before the leecher had them. Writes complete in
+        // order, so the group's last write stands for all of them.
+        var queuedBytes: Int64 = 0
+        defer {
+            channel.flush()
+            if let lastWrite, queuedBytes > 0 {
+                let count = queuedBytes
+                lastWrite.whenSuccess { link.uploadedBytes.add(count, ordering: .relaxed) }
+            }
+        }
         for index in group.indices {
             let upload = group[index]
             let block = upload.block
@@ -114,7 +124,7 @@ enum BlockSender {
             header.writeInteger(UInt32(block.offset))
             channel.write(header, promise: nil)
             lastWrite = channel.write(data)
-            link.uploadedBytes.add(Int64(block.length), ordering: .relaxed)
+            queuedBytes += Int64(block.length)
         }
         return (group.endIndex, lastWrite)
     }
