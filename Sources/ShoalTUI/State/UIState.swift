@@ -12,7 +12,7 @@ public struct UIState: Sendable {
     public enum Prompt: Sendable, Equatable {
         case addPath(String)
         case filter(String)
-        /// A rate cap in KiB/s: the session's (no torrent) or one torrent's.
+        /// A rate cap in KiB/s: the session's (no torrents) or those torrents' own.
         case limit(upload: Bool, String, torrents: [InfoHash] = [])
         /// The torrents the answer is for: the marked ones, or the one under the cursor.
         case move([InfoHash], String)
