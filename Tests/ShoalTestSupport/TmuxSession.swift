@@ -40,7 +40,16 @@ public struct TmuxSession: Sendable {
         return last
     }
 
-    public func stop() async { _ = try? await run(["kill-server"]) }
+    /// Ends the program in the pane (SIGTERM, by its PID), then the server. `kill-server` alone
+    /// left the server and a still-running interface behind (tmux 3.3a), run after run.
+    public func stop() async {
+        if let panes = try? await run(["list-panes", "-a", "-F", "#{pane_pid}"]) {
+            for pid in panes.split(separator: "\n").compactMap({ Int32($0.trimmingCharacters(in: .whitespaces)) }) where pid > 1 {
+                kill(pid, SIGTERM)
+            }
+        }
+        _ = try? await run(["kill-server"])
+    }
 
     /// The screen's line holding `text`, or "".
     public static func line(_ screen: String, _ text: String) -> String {
