@@ -132,7 +132,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ShoalTUITests",
-            dependencies: ["ShoalCore", "ShoalEngine", "ShoalTUI"],
+            dependencies: ["ShoalCore", "ShoalEngine", "ShoalTUI", "ShoalTestSupport"],
             exclude: ["Screens"],
             swiftSettings: strict
         ),

@@ -3,6 +3,7 @@ import ShoalCore
 @testable import ShoalEngine
 import Testing
 @testable import ShoalTUI
+import ShoalTestSupport
 
 /// What an rTorrent or tremc user reaches for, as keys in and commands and screens out.
 @Suite("Interface features")
@@ -219,7 +220,7 @@ struct InterfaceFeatureTests {
         torrent.details.sequential = true
         let ordered = ScreenTests.session([torrent])
         #expect(state.handle(.character("z"), snapshot: ordered, pageSize: 10) == [.setSequential(torrent.id, false)])
-        #expect(TmuxLine.of(Screen().render(ordered, state: state, width: 140, height: 20).text, "film.mkv").contains("sequential"))
+        #expect(TmuxSession.line(Screen().render(ordered, state: state, width: 140, height: 20).text, "film.mkv").contains("sequential"))
     }
 
     /// Space marks (and moves on), * marks every shown torrent or none; then the keys act on all
@@ -269,7 +270,7 @@ struct InterfaceFeatureTests {
         #expect(state.handle(.character("["), snapshot: snapshot, pageSize: 10) == [.moveInQueue(queued.id, .top)])
         #expect(state.handle(.character("J"), snapshot: snapshot, pageSize: 10) == [.moveInQueue(queued.id, .down)])
         #expect(state.handle(.character("]"), snapshot: snapshot, pageSize: 10) == [.moveInQueue(queued.id, .bottom)])
-        #expect(TmuxLine.of(Screen().render(snapshot, state: state, width: 140, height: 20).text, "waiting.iso").contains("queued"))
+        #expect(TmuxSession.line(Screen().render(snapshot, state: state, width: 140, height: 20).text, "waiting.iso").contains("queued"))
         state.view = .queued
         #expect(state.visible(snapshot).map(\.name) == ["waiting.iso"])
     }
@@ -300,11 +301,5 @@ struct InterfaceFeatureTests {
         try Data("not json".utf8).write(to: URL(fileURLWithPath: path))
         #expect(InterfacePreferences.load(path) == InterfacePreferences(), "a broken file gives the defaults")
         #expect(InterfacePreferences().save("/nonexistent/dir/prefs.json")?.contains("cannot save") == true)
-    }
-}
-
-enum TmuxLine {
-    static func of(_ screen: String, _ text: String) -> String {
-        screen.split(separator: "\n").first { $0.contains(text) }.map(String.init) ?? ""
     }
 }

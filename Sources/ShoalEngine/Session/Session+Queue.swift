@@ -38,6 +38,7 @@ extension Session {
         let wanted = plan()
         for hash in order where entries[hash]?.queued == true && wanted.contains(hash) {
             entries[hash]?.queued = false
+            logger.info("started: a queue slot is free", metadata: ["infohash": "\(hash.hex.prefix(12))"])
             start(hash)
         }
     }
