@@ -37,11 +37,11 @@ struct InterfaceFaultScreenTests {
         let help = try await tmux.waitFor(.seconds(10)) { $0.contains("Everywhere") }
         #expect(help.contains("lines 1-") && !help.contains("plain.bin"), "\(help)")
         var scrolled = ""
-        for _ in 0..<5 where !scrolled.contains("skip / unskip file") {
+        for _ in 0..<5 where !scrolled.contains("skip / unskip (a folder: all in it)") {
             try await tmux.keys("NPage")
-            scrolled = try await tmux.waitFor(.seconds(3)) { $0.contains("skip / unskip file") }
+            scrolled = try await tmux.waitFor(.seconds(3)) { $0.contains("skip / unskip (a folder: all in it)") }
         }
-        #expect(scrolled.contains("skip / unskip file") && scrolled.contains("quit"), "\(scrolled)")
+        #expect(scrolled.contains("skip / unskip (a folder: all in it)") && scrolled.contains("quit"), "\(scrolled)")
         try await tmux.keys("Escape")
         let back = try await tmux.waitFor(.seconds(10)) { $0.contains("plain.bin") && !$0.contains("Everywhere") }
         #expect(back.contains("plain.bin"), "\(back)")

@@ -19,7 +19,7 @@ struct PersistenceTests {
         try await seeder.add(torrent)
         let state = harness.root.appendingPathComponent("state").path
         let first = try await harness.startSession("leech") { $0.stateDirectory = state }
-        let hash = try await first.add(torrent, filePriorities: [.high, .normal])
+        let hash = try await first.add(torrent, filePriorities: [.high, .low])
         #expect(await harness.waitUntil(timeout: .seconds(120)) { await first.snapshot().torrents.first?.isComplete == true })
         try await first.setSeeding(hash, false)
         await first.shutdown()
@@ -32,7 +32,7 @@ struct PersistenceTests {
         #expect(await harness.waitUntil(timeout: .seconds(120)) { await second.snapshot().torrents.first?.activity == .finished })
         let restored = try #require(await second.snapshot().torrents.first)
         #expect(restored.piecesHashedOnCheck == 0)
-        #expect(restored.files.map(\.priority) == [.high, .normal])
+        #expect(restored.files.map(\.priority) == [.high, .low])
         #expect(restored.downloaded >= torrent.info.totalLength, "totals survive restarts")
 
         // Seeding again, alone, with files it has not opened since the restart: its first

@@ -148,13 +148,13 @@ struct RemoteControlTests {
         #expect(row["downloadDir"]?.string == daemon.harness.root.appendingPathComponent("daemon").path)
         #expect(row["trackerStats"]?.array?.first?["announce"]?.string == daemon.harness.tracker.announceURL)
 
-        _ = try await daemon.call("torrent-set", ["ids": .int(id), "files-wanted": [2], "priority-high": [0], "labels": ["a", "b"],
+        _ = try await daemon.call("torrent-set", ["ids": .int(id), "files-wanted": [2], "priority-high": [0], "priority-low": [1], "labels": ["a", "b"],
                                                   "seedRatioMode": 1, "seedRatioLimit": 1.5, "downloadLimit": 100, "downloadLimited": true])
         got = try await daemon.call("torrent-get", ["ids": .int(id), "fields": ["fileStats", "labels", "seedRatioMode", "seedRatioLimit",
                                                                              "downloadLimit", "downloadLimited"]])
         row = try #require(got.body["arguments"]?["torrents"]?.array?.first)
         #expect(row["fileStats"]?.array?.map { $0["wanted"] } == [true, true, true])
-        #expect(row["fileStats"]?.array?.first?["priority"]?.int == 1)
+        #expect(row["fileStats"]?.array?.map { $0["priority"]?.int } == [1, -1, 0], "high, low and normal as Transmission numbers them")
         #expect(row["labels"] == ["a", "b"] && row["seedRatioMode"]?.int == 1 && row["seedRatioLimit"]?.double == 1.5)
         #expect(row["downloadLimit"]?.int == 100 && row["downloadLimited"] == true)
 

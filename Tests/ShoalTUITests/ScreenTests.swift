@@ -101,7 +101,7 @@ struct ScreenTests {
         #expect(trackers.contains("http://127.0.0.1:6969/announce") && trackers.contains("working"))
         _ = state.handle(.character("4"), snapshot: snapshot, pageSize: 10)
         let files = screen.render(snapshot, state: state, width: 120, height: 24).text
-        #expect(files.contains("b/c.bin") && files.contains("skip") && files.contains("50.0%"))
+        #expect(files.contains("▾ b/") && files.contains("    c.bin") && files.contains("skip") && files.contains("50.0%"))
         _ = state.handle(.character("5"), snapshot: snapshot, pageSize: 10)
         #expect(screen.render(snapshot, state: state, width: 120, height: 24).text.contains("download"))
         _ = state.handle(.escape, snapshot: snapshot, pageSize: 10)
@@ -160,9 +160,12 @@ struct ScreenTests {
         state.inDetail = true
         state.tab = .files
         let id = snapshot.torrents[0].id
-        #expect(state.handle(.character("+"), snapshot: snapshot, pageSize: 10) == [.setFilePriorities(id, [.high, .skip])])
+        // The rows: b/ (the folder first), c.bin in it, a.bin.
+        #expect(state.handle(.character("+"), snapshot: snapshot, pageSize: 10) == [.setFilePriorities(id, [.normal, .low])])
         _ = state.handle(.down, snapshot: snapshot, pageSize: 10)
-        #expect(state.handle(.character("x"), snapshot: snapshot, pageSize: 10) == [.setFilePriorities(id, [.normal, .normal])])
+        _ = state.handle(.down, snapshot: snapshot, pageSize: 10)
+        #expect(state.handle(.character("+"), snapshot: snapshot, pageSize: 10) == [.setFilePriorities(id, [.high, .skip])])
+        #expect(state.handle(.character("x"), snapshot: snapshot, pageSize: 10) == [.setFilePriorities(id, [.skip, .skip])])
     }
 
     @Test func reannounceAsksForTheSelectedTorrent() {

@@ -40,14 +40,18 @@ public struct TmuxSession: Sendable {
         return last
     }
 
-    /// Ends the program in the pane (SIGTERM, by its PID), then the server. `kill-server` alone
-    /// left the server and a still-running interface behind (tmux 3.3a), run after run.
+    /// Ends the program in the pane (SIGTERM by its PID, SIGKILL if it is still there after 3 s:
+    /// stig ignores SIGTERM), then the server. `kill-server` alone left the server and a
+    /// still-running interface behind (tmux 3.3a), run after run.
     public func stop() async {
-        if let panes = try? await run(["list-panes", "-a", "-F", "#{pane_pid}"]) {
-            for pid in panes.split(separator: "\n").compactMap({ Int32($0.trimmingCharacters(in: .whitespaces)) }) where pid > 1 {
-                kill(pid, SIGTERM)
-            }
+        let panes = (try? await run(["list-panes", "-a", "-F", "#{pane_pid}"])) ?? ""
+        let pids = panes.split(separator: "\n").compactMap { Int32($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 1 }
+        for pid in pids { kill(pid, SIGTERM) }
+        let deadline = ContinuousClock.now + .seconds(3)
+        while pids.contains(where: { kill($0, 0) == 0 }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
         }
+        for pid in pids where kill(pid, 0) == 0 { kill(pid, SIGKILL) }
         _ = try? await run(["kill-server"])
     }
 

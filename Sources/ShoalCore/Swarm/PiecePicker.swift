@@ -280,7 +280,7 @@ public struct PiecePicker: Sendable {
         for step in 0..<count {
             let index = start + step < count ? start + step : start + step - count
             guard bits[index], !have[index], partial[index] == nil, !verifying.contains(index) else { continue }
-            let priority = priorities[index].rawValue
+            let priority = priorities[index].rank
             guard priority > 0 else { continue }
             // Sequential: the lowest "availability" wins, so rank edges first, then by index.
             let rank = sequential ? (edgePieces.contains(index) ? index - count : index) : randomMode ? 0 : availability[index]

@@ -181,7 +181,13 @@ struct TorrentFields {
     }
 
     /// Transmission's file priority: -1 low, 0 normal, 1 high (a skipped file is "not wanted").
-    static func priority(_ priority: FilePriority) -> Int { priority == .high ? 1 : 0 }
+    static func priority(_ priority: FilePriority) -> Int {
+        switch priority {
+        case .high: 1
+        case .low: -1
+        case .normal, .skip: 0
+        }
+    }
 
     /// Wanted bytes we lack that some connected peer has.
     static func desiredAvailable(_ t: TorrentSnapshot) -> Int64 {

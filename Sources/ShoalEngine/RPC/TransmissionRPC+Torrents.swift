@@ -114,7 +114,8 @@ extension TransmissionRPC {
     static func applyFileSettings(_ arguments: [String: JSONValue], to current: [FilePriority]) throws -> [FilePriority] {
         var priorities = current
         var wanted = current.map { $0 != .skip }
-        var high = current.map { $0 == .high }
+        // A skipped file comes back at normal: Shoal keeps no level for a file it skips.
+        var level = current.map { $0 == .skip ? FilePriority.normal : $0 }
         func indices(_ key: String) throws -> [Int]? {
             guard let value = arguments[key] else { return nil }
             guard let items = value.array else { throw MethodError("\(key): expected a list of file indices") }
@@ -128,10 +129,10 @@ extension TransmissionRPC {
         }
         for index in try indices("files-wanted") ?? [] { wanted[index] = true }
         for index in try indices("files-unwanted") ?? [] { wanted[index] = false }
-        for index in try indices("priority-high") ?? [] { high[index] = true }
-        // Shoal has no "low": low and normal are both normal.
-        for index in (try indices("priority-low") ?? []) + (try indices("priority-normal") ?? []) { high[index] = false }
-        for index in priorities.indices { priorities[index] = !wanted[index] ? .skip : (high[index] ? .high : .normal) }
+        for (key, value) in [("priority-high", FilePriority.high), ("priority-normal", .normal), ("priority-low", .low)] {
+            for index in try indices(key) ?? [] { level[index] = value }
+        }
+        for index in priorities.indices { priorities[index] = wanted[index] ? level[index] : .skip }
         return priorities
     }
 

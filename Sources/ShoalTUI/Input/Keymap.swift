@@ -6,7 +6,7 @@ public enum Action: Sendable, Hashable {
     case uploadLimit, downloadLimit, torrentUploadLimit, torrentDownloadLimit, altSpeed
     case move, labels, reverseSort, nextView, previousView, nextTheme, showLog, sequential, mark, markAll
     case queueUp, queueDown, queueTop, queueBottom
-    case priorityUp, priorityDown, skipFile, kickPeer, banPeer, addTracker, editTracker, removeTracker
+    case priorityUp, priorityDown, skipFile, toggleFolder, kickPeer, banPeer, addTracker, editTracker, removeTracker
 }
 
 public struct KeyBinding: Sendable {
@@ -66,9 +66,10 @@ public enum Keymap {
         .init(keys: [.character("]")], action: .queueBottom, context: .list, description: "to the bottom of the queue"),
         .init(keys: [.character(" ")], action: .mark, context: .list, description: "mark / unmark (keys act on all marked)"),
         .init(keys: [.character("*")], action: .markAll, context: .list, description: "mark all shown / none"),
-        .init(keys: [.character("+")], action: .priorityUp, context: .files, description: "raise file priority"),
-        .init(keys: [.character("-")], action: .priorityDown, context: .files, description: "lower file priority"),
-        .init(keys: [.character("x")], action: .skipFile, context: .files, description: "skip / unskip file"),
+        .init(keys: [.character("+")], action: .priorityUp, context: .files, description: "raise priority (skip low normal high)"),
+        .init(keys: [.character("-")], action: .priorityDown, context: .files, description: "lower priority (a folder: all in it)"),
+        .init(keys: [.character("x")], action: .skipFile, context: .files, description: "skip / unskip (a folder: all in it)"),
+        .init(keys: [.enter, .character(" ")], action: .toggleFolder, context: .files, description: "fold / unfold a folder"),
         .init(keys: [.character("k")], action: .kickPeer, context: .peers, description: "close the connection to this peer"),
         .init(keys: [.character("K")], action: .banPeer, context: .peers, description: "ban this peer's address"),
         .init(keys: [.character("i")], action: .addTracker, context: .trackers, description: "add a tracker (a new tier)"),

@@ -4,7 +4,7 @@
 enum ASCIIFallback {
     static let replacements: [Unicode.Scalar: Unicode.Scalar] = [
         "↑": "^", "↓": "v", "←": "<", "→": ">", "…": "~", "×": "x", "—": "-", "–": "-", "│": "|", "·": ".",
-        "∞": "-", "█": "#", "░": ".", "▒": "+", "┄": "-", "●": "*",
+        "∞": "-", "█": "#", "░": ".", "▒": "+", "┄": "-", "●": "*", "▸": "+", "▾": "-",
     ]
 
     static func scalar(_ scalar: Unicode.Scalar) -> Unicode.Scalar {

@@ -29,6 +29,8 @@ public struct UIState: Sendable {
     public var inDetail = false
     public var tab: DetailTab = .pieces
     public var detailRow = 0
+    /// The Files tab's folded folders, by torrent (paths inside the torrent).
+    public var collapsedFolders: [InfoHash: Set<String>] = [:]
     public var sort: SortOrder = .added
     public var sortReversed = false
     public var view: TorrentView = .all
@@ -253,15 +255,17 @@ public struct UIState: Sendable {
             message = action == .banPeer ? "banning \(peer.address)" : "closing the connection to \(peer.address)"
             return [.closePeer(current.id, address: peer.address, ban: action == .banPeer)]
         case .priorityUp, .priorityDown, .skipFile:
-            guard let current, !current.files.isEmpty else { return [] }
-            var priorities = current.files.map(\.priority)
-            let row = min(detailRow, priorities.count - 1)
-            switch action {
-            case .priorityUp: priorities[row] = priorities[row] == .skip ? .normal : .high
-            case .priorityDown: priorities[row] = priorities[row] == .high ? .normal : .skip
-            default: priorities[row] = priorities[row] == .skip ? .normal : .skip
+            guard let current, let row = fileRow(current) else { return [] }
+            let priorities = current.files.map(\.priority)
+            let changed = action == .skipFile ? FileTree.toggledSkip(priorities, row: row)
+                : FileTree.stepped(priorities, row: row, by: action == .priorityUp ? 1 : -1)
+            if row.folder != nil, let level = Set(row.files.map { changed[$0] }).first, row.files.allSatisfy({ changed[$0] == level }) {
+                message = "\(row.name)/: \(row.files.count) files \(level.label)"
             }
-            return [.setFilePriorities(current.id, priorities)]
+            return [.setFilePriorities(current.id, changed)]
+        case .toggleFolder:
+            guard let current, let row = fileRow(current), let folder = row.folder else { return [] }
+            if collapsedFolders[current.id, default: []].remove(folder) == nil { collapsedFolders[current.id, default: []].insert(folder) }
         }
         return []
     }
@@ -272,11 +276,12 @@ public struct UIState: Sendable {
             if y == layout.tabBarY, let hit = ScreenLayout.tabs.first(where: { $0.1.contains(x) }) {
                 tab = hit.0
                 detailRow = 0
-            } else if tab == .files, let files = selected(snapshot)?.files, y >= layout.detailTableFirstRow, y < layout.body.upperBound {
+            } else if tab == .files, let current = selected(snapshot), y >= layout.detailTableFirstRow, y < layout.body.upperBound {
+                let count = fileTree(current).rows.count
                 let visible = layout.body.upperBound - layout.detailTableFirstRow
-                let start = max(0, min(detailRow, files.count - 1) - visible + 1)
+                let start = max(0, min(detailRow, count - 1) - visible + 1)
                 let row = start + y - layout.detailTableFirstRow
-                if row < files.count { detailRow = row }
+                if row < count { detailRow = row }
             }
             return []
         }
@@ -294,6 +299,17 @@ public struct UIState: Sendable {
             selectedID = target.id
         }
         return []
+    }
+
+    /// The Files tab's rows for this torrent, as drawn.
+    public func fileTree(_ torrent: TorrentSnapshot) -> FileTree {
+        FileTree(files: torrent.files, collapsed: collapsedFolders[torrent.id] ?? [])
+    }
+
+    /// The Files tab's row under the cursor.
+    private func fileRow(_ torrent: TorrentSnapshot) -> FileTree.Row? {
+        let rows = fileTree(torrent).rows
+        return rows.isEmpty ? nil : rows[min(detailRow, rows.count - 1)]
     }
 
     /// What a key acts on: the marked torrents still listed, or else the one under the cursor

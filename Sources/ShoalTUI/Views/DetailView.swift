@@ -30,7 +30,7 @@ struct DetailView {
         case .pieces: PieceMapView(glyphs: glyphs).draw(&buffer, torrent: torrent, rows: body)
         case .peers: drawPeers(&buffer, torrent, rows: body, selected: state.detailRow)
         case .trackers: drawTrackers(&buffer, torrent, rows: body, now: now, selected: state.detailRow)
-        case .files: drawFiles(&buffer, torrent, rows: body, selected: state.detailRow)
+        case .files: drawFiles(&buffer, torrent, tree: state.fileTree(torrent), rows: body, selected: state.detailRow)
         case .rates: RateGraphView(glyphs: glyphs).draw(&buffer, series: state.history.torrents[torrent.id], rows: body)
         case .details: TorrentDetailsView(glyphs: glyphs).draw(&buffer, torrent: torrent, rows: body)
         }
@@ -117,25 +117,28 @@ struct DetailView {
         return (url, max(8, available - url))
     }
 
-    private func drawFiles(_ buffer: inout CellBuffer, _ torrent: TorrentSnapshot, rows: Range<Int>, selected: Int) {
+    private func drawFiles(_ buffer: inout CellBuffer, _ torrent: TorrentSnapshot, tree: FileTree, rows: Range<Int>, selected: Int) {
         let pathWidth = max(20, buffer.width - 50)
         var y = table(&buffer, header: [("Path", pathWidth, false), ("Size", 11, true), ("Progress", 18, false), ("Priority", 9, false)],
                       rows: rows)
         let visible = rows.upperBound - y
-        let row = min(selected, max(0, torrent.files.count - 1))
+        let row = min(selected, max(0, tree.rows.count - 1))
         let start = max(0, row - visible + 1)
-        for (index, file) in torrent.files.enumerated().dropFirst(start).prefix(visible) {
+        for (index, file) in tree.rows.enumerated().dropFirst(start).prefix(visible) {
             let fraction = file.size == 0 ? 1 : Double(file.haveSize) / Double(file.size)
-            var x = buffer.put(" " + file.path.fitted(pathWidth) + " ", x: 0, y: y, style: file.priority == .skip ? .dim : .text)
+            // Folders carry a fold marker and a "/", files line up under their folder's name.
+            let marker = file.folder == nil ? "  " : (file.collapsed ? glyphs.folded : glyphs.unfolded) + " "
+            let name = String(repeating: "  ", count: file.depth) + marker + file.name + (file.folder == nil ? "" : "/")
+            var x = buffer.put(" " + name.fitted(pathWidth) + " ", x: 0, y: y, style: file.priority == .skip ? .dim : .text)
             x = buffer.put(Format.size(file.size).fitted(11, alignRight: true) + " ", x: x, y: y, style: .text)
             x = buffer.put(glyphs.bar(fraction, width: 11), x: x, y: y, style: .pieceHave)
             x = buffer.put(Format.percent(fraction).fitted(7, alignRight: true) + " ", x: x, y: y, style: .text)
-            let priority: (String, StyleSlot) = switch file.priority {
-            case .skip: ("skip", .dim)
-            case .normal: ("normal", .text)
-            case .high: ("high", .key)
+            let style: StyleSlot = switch file.priority {
+            case .skip?, .low?: .dim
+            case .normal?: .text
+            case .high?, nil: .key
             }
-            buffer.put(priority.0, x: x, y: y, style: priority.1)
+            buffer.put(file.priority?.label ?? "mixed", x: x, y: y, style: style)
             if index == row { buffer.restyle(y: y, style: .selected) }
             y += 1
         }

@@ -17,16 +17,19 @@ public struct Glyphs: Sendable {
     public let cursor: String
     /// Before a marked torrent's name.
     public let marked: String
+    /// Before a folder in the Files tab: its contents hidden, or shown below it.
+    public let folded: String
+    public let unfolded: String
 
     public static let unicode = Glyphs(
         eighths: [" ", "▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"], levels: [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"],
         full: "█", partial: "▒", missing: "░", missingOnePeer: "┄", missingNobody: "×", down: "↓", up: "↑", separator: "│",
-        unlimited: "∞", cursor: "█", marked: "●")
+        unlimited: "∞", cursor: "█", marked: "●", folded: "▸", unfolded: "▾")
 
     public static let ascii = Glyphs(
         eighths: [" ", " ", " ", "-", "-", "-", "=", "=", "#"], levels: [" ", ".", ".", ":", ":", "=", "=", "#", "#"],
         full: "#", partial: "+", missing: ".", missingOnePeer: "-", missingNobody: "x", down: "v", up: "^", separator: "|",
-        unlimited: "none", cursor: "_", marked: "*")
+        unlimited: "none", cursor: "_", marked: "*", folded: "+", unfolded: "-")
 
     /// A bar `width` cells wide filled to `fraction`, with eighth-cell resolution.
     public func bar(_ fraction: Double, width: Int) -> String {

@@ -125,7 +125,7 @@ public struct Screen: Sendable {
                 let hints = !state.inDetail
                     ? [("Enter", "details"), ("a", "add"), ("p", "pause"), ("S", "seed"), ("r", "remove"), ("s", "sort"), ("/", "filter")]
                     : state.tab == .files
-                    ? [("Tab", "tabs"), ("Esc", "back"), ("j/k", "file"), ("+/-", "priority"), ("x", "skip"), ("p", "pause")]
+                    ? [("Tab", "tabs"), ("Esc", "back"), ("j/k", "file"), ("+/-", "priority"), ("x", "skip"), ("Enter", "fold")]
                     : state.tab == .trackers
                     ? [("Tab", "tabs"), ("Esc", "back"), ("i", "add"), ("e", "edit"), ("x", "remove"), ("n", "announce")]
                     : state.tab == .peers

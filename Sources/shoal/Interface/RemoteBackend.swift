@@ -80,7 +80,8 @@ actor RemoteBackend: InterfaceBackend {
                 var arguments = ids(id)
                 // Empty lists mean "every file" to Transmission: send only those with members.
                 for (key, list) in [("files-wanted", indices { $0 != .skip }), ("files-unwanted", indices { $0 == .skip }),
-                                    ("priority-high", indices { $0 == .high }), ("priority-normal", indices { $0 == .normal })]
+                                    ("priority-high", indices { $0 == .high }), ("priority-normal", indices { $0 == .normal }),
+                                    ("priority-low", indices { $0 == .low })]
                     where list.array?.isEmpty == false {
                     arguments[key] = list
                 }

@@ -175,6 +175,26 @@ struct PiecePickerTests {
         #expect(picker.wantedRemainingBytes == 4 * 16_384)
     }
 
+    /// Four levels: every high piece before any normal one, every normal before any low, however
+    /// rare the lower ones are; a piece shared by two files takes the higher file's level.
+    @Test(arguments: [3, 4, 5])
+    func levelsComeInOrderWhateverTheRarity(seed: UInt64) {
+        // Files of 2, 2, 2½ and ½ pieces: the skipped file's last piece is the high file's only one.
+        let geometry = TorrentGeometry(totalLength: 7 * 16_384, pieceLength: 16_384,
+                                       fileLengths: [32_768, 32_768, 40_960, 8_192])
+        var picker = PiecePicker(geometry: geometry, have: Bitfield(count: 7), filePriorities: [.low, .normal, .skip, .high])
+        #expect(picker.priority(of: PieceIndex(uncheckedValue: 6)) == .high && picker.priority(of: PieceIndex(uncheckedValue: 4)) == .skip)
+        picker.randomFirstPieces = 0
+        Self.withAvailability("1133999", picker: &picker)
+        var rng = SeededRandom(seed: seed)
+        let order = (0..<6).flatMap { _ in picker.pick(for: 100, count: 1, using: &rng).map(\.piece.value) }
+        #expect(order.count == 5 && order[0] == 6, "the high file's piece first: \(order)")
+        #expect(Set(order[1...2]) == [2, 3] && Set(order[3...4]) == [0, 1], "normal before low, though low is rarer: \(order)")
+        #expect(FilePriority.low < .normal && FilePriority.skip < .low && FilePriority.normal < .high)
+        #expect(FilePriority.skip.stepped(by: 1) == .low && FilePriority.high.stepped(by: 1) == .high
+            && FilePriority.low.stepped(by: -1) == .skip && FilePriority.skip.stepped(by: -1) == .skip)
+    }
+
     @Test func randomFirstPiecesIgnoreRarity() {
         var seen = Set<Int>()
         for trial in 0..<30 {
