@@ -74,6 +74,26 @@ struct InterfaceFeatureTests {
         #expect(state.handle(.escape, snapshot: snapshot, pageSize: 10).isEmpty && state.prompt == nil, "Esc moves nothing")
     }
 
+    /// A move under way shows in the list's state column and the Details tab, locally and
+    /// attached (the daemon sends it in its `shoal` field).
+    @Test func moveProgressShows() {
+        var torrent = ScreenTests.torrent("a.iso", activity: .paused)
+        torrent.move = MoveSnapshot(destination: "/srv/new", fraction: 0.45)
+        let snapshot = ScreenTests.session([torrent])
+        var state = UIState()
+        state.observe(snapshot, now: .now)
+        let list = Screen().render(snapshot, state: state, width: 120, height: 20).text
+        #expect(list.split(separator: "\n").contains { $0.contains("a.iso") && $0.contains("moving 45.0%") }, "\(list)")
+        for key: Key in [.enter, .character("6")] { _ = state.handle(key, snapshot: snapshot, pageSize: 10) }
+        let details = Screen().render(snapshot, state: state, width: 120, height: 30).text
+        #expect(details.contains("/tmp/x   moving to /srv/new: 45.0%"), "\(details)")
+        let row: JSONValue = ["hashString": .string(torrent.id.hex), "shoal": ShoalExtension.object(torrent)]
+        #expect(RemoteSnapshot.torrent(row, now: Date(), clockNow: .now)?.move == torrent.move)
+        torrent.move = nil
+        let done: JSONValue = ["hashString": .string(torrent.id.hex), "shoal": ShoalExtension.object(torrent)]
+        #expect(RemoteSnapshot.torrent(done, now: Date(), clockNow: .now)?.move == nil)
+    }
+
     /// The move prompt completes directories only.
     @Test func moveCompletesDirectories() {
         let snapshot = ScreenTests.session([ScreenTests.torrent("a.iso")])

@@ -103,6 +103,7 @@ enum ShoalExtension {
             "bannedPeers": .int(t.bannedPeers),
             "piecesHashedOnCheck": .int(t.piecesHashedOnCheck),
             "closeReasons": .object(Dictionary(uniqueKeysWithValues: t.closeReasons.counts.map { ($0.key.rawValue, JSONValue.int($0.value)) })),
+            "move": t.move.map { ["destination": .string($0.destination), "fraction": .number($0.fraction)] } ?? .null,
         ]
     }
 

@@ -103,6 +103,9 @@ public enum RemoteSnapshot {
         snapshot.details.magnetURI = row["magnetLink"]?.string
         snapshot.details.location = row["downloadDir"]?.string ?? ""
         snapshot.details.isSingleFile = single || rawFiles.isEmpty
+        if let move = shoal?["move"], let destination = move["destination"]?.string {
+            snapshot.move = MoveSnapshot(destination: destination, fraction: move["fraction"]?.double ?? 0)
+        }
         return snapshot
     }
 

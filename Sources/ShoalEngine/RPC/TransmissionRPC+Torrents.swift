@@ -218,7 +218,13 @@ extension TransmissionRPC {
         let (_, numbered) = await numberedSnapshot()
         for (_, torrent) in select(try Self.selection(arguments["ids"]), from: numbered) {
             do {
-                try await session.setLocation(torrent.id, directory: location, move: move)
+                // A move can take minutes: it goes on in the background, as Transmission's does;
+                // `torrent-get` shows the torrent stopped meanwhile and the data at the new place after.
+                if move {
+                    try await session.startMove(torrent.id, directory: location)
+                } else {
+                    try await session.setLocation(torrent.id, directory: location, move: false)
+                }
             } catch {
                 throw MethodError("\(torrent.name): \(error)")
             }

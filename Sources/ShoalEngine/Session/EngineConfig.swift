@@ -59,6 +59,9 @@ public struct EngineConfig: Sendable {
     public var uselessPeerTimeout: Duration = .seconds(600)
     /// How long a connection may take to send its handshake (the encrypted one included).
     public var handshakeTimeout: Duration = .seconds(10)
+    /// Moves copy the data even within one filesystem, as they must across two: lets tests see
+    /// a copy's progress and failures without a second filesystem.
+    var movesCopy = false
     /// Message Stream Encryption for peer connections (see `EncryptionPolicy`).
     public var encryption = EncryptionPolicy.prefer
     /// Super-seeding (BEP 16) for torrents that are complete when they start: each peer is

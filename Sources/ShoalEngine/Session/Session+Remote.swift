@@ -116,11 +116,15 @@ extension Session {
                 return
             }
             if move {
+                let progress = MoveProgress(destination: target)
+                entries[hash]?.move = progress
+                defer { entries[hash]?.move = nil }
                 do {
                     // A copy across filesystems can take minutes: on the I/O pool, not this actor's thread.
-                    let storage = runtime.storage
-                    try await pool.runIfActive { try storage.moveTopLevel(to: target) }
+                    let (storage, copying) = (runtime.storage, config.movesCopy)
+                    try await pool.runIfActive { try storage.moveTopLevel(to: target, progress: progress, copying: copying) }
                 } catch {
+                    logger.warning("move failed", metadata: ["infohash": "\(hash.hex.prefix(12))", "to": "\(target)", "error": "\(error)"])
                     if wasRunning { start(hash) }
                     throw error
                 }
@@ -149,6 +153,24 @@ extension Session {
             logger.info("moved", metadata: ["infohash": "\(hash.hex.prefix(12))", "to": "\(target)", "data": "\(move ? "moved" : "left")"])
             if wasRunning { start(hash) }
             await saveSession()
+        }
+    }
+
+    /// Moves the torrent's data to `directory` in the background, as Transmission does: the
+    /// snapshot shows its progress (`move`), a failure is reported as a notice and in the log.
+    public func startMove(_ hash: InfoHash, directory: String) throws {
+        guard entries[hash] != nil else { throw SessionError.unknownTorrent }
+        spawnContinuation.yield(.move(hash, directory: directory))
+    }
+
+    func moveInBackground(_ hash: InfoHash, directory: String) async {
+        guard let entry = entries[hash] else { return }
+        let name = entry.runtime?.metainfo.info.name ?? String(hash.hex.prefix(12))
+        do {
+            try await setLocation(hash, directory: directory, move: true)
+            report("\(name): moved the data to \(AbsolutePath.resolve(directory))", level: .info)
+        } catch {
+            report("\(name): cannot move the data: \(error)")
         }
     }
 

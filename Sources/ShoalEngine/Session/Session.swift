@@ -54,6 +54,8 @@ public actor Session {
         /// A paused torrent's snapshot, taken once: 10,000 paused torrents cost a dictionary
         /// look-up each per snapshot, not an actor hop and a walk over their pieces and files.
         var restingSnapshot: TorrentSnapshot?
+        /// Its data on the way to another directory (see `setLocation`).
+        var move: MoveProgress?
     }
 
     let store: SessionStore?
@@ -93,6 +95,8 @@ public actor Session {
     enum Job: Sendable {
         case torrent(TorrentRuntime, stop: AsyncStream<Void>)
         case magnet(MetadataFetcher, stop: AsyncStream<Void>)
+        /// A torrent's data on its way to another directory (see `startMove`).
+        case move(InfoHash, directory: String)
     }
     let spawns: AsyncStream<Job>
     let spawnContinuation: AsyncStream<Job>.Continuation
@@ -239,6 +243,8 @@ public actor Session {
                         }
                         if let metainfo { await self.metadataArrived(metainfo, from: fetcher) }
                     }
+                case .move(let hash, let directory):
+                    group.addTask { await self.moveInBackground(hash, directory: directory) }
                 }
             }
             // The accept loop is not cancelled: it ends when `shutdown()` closes the listener, after
@@ -251,6 +257,8 @@ public actor Session {
     public func shutdown() async {
         shutdownContinuation.finish()
         scheduleStopContinuation.finish()
+        // A move under way gives up and leaves the data where it was.
+        for entry in entries.values { entry.move?.cancel() }
         await withTaskGroup(of: Void.self) { group in
             for entry in entries.values where !entry.paused {
                 if let runtime = entry.runtime { group.addTask { await runtime.stop() } }
@@ -308,6 +316,7 @@ public actor Session {
                 }
             }
             if entry.queued { snapshot.activity = .queued }
+            snapshot.move = entry.move.map { MoveSnapshot(destination: $0.destination, fraction: $0.fraction) }
             entry.describe(&snapshot.details)
             torrents.append(snapshot)
         }

@@ -61,6 +61,8 @@ public struct TorrentSnapshot: Sendable, Identifiable {
     public var closeReasons = CloseCounts()
     /// What remotes show besides: the metainfo's details and the entry's settings.
     public var details = TorrentDetails()
+    /// Its data being moved to another directory, and how far that has come.
+    public var move: MoveSnapshot?
 
     /// Fraction of the wanted bytes we have (1 when nothing is wanted).
     public var progress: Double {

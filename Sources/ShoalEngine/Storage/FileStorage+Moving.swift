@@ -7,7 +7,8 @@ extension FileStorage {
     /// `directory`: a rename on the same filesystem, else a copy and then the original removed,
     /// so a failure part-way leaves the original whole. Never replaces something already at the
     /// destination. Nothing on disk yet (a torrent not started) is not an error.
-    public func moveTopLevel(to directory: String) throws(StorageError) {
+    /// `progress` counts a copy's bytes; `copying` copies even on one filesystem (for tests).
+    public func moveTopLevel(to directory: String, progress: MoveProgress? = nil, copying: Bool = false) throws(StorageError) {
         closeAll()
         guard let first = relativeComponents(0).first else { return }
         let source = DiskPath(root: root, components: [first])
@@ -21,16 +22,13 @@ extension FileStorage {
         } catch {
             throw StorageError("cannot create \(targetRoot): \(error.localizedDescription)")
         }
-        let renamed = source.withCString { from in target.withCString { to in rename(from, to) } }
-        if renamed == 0 { return }
-        let reason = errno
-        guard reason == EXDEV else { throw StorageError("cannot move \(source) to \(targetRoot): \(String(cString: strerror(reason)))") }
-        do {
-            try FileManager.default.copyItem(atPath: source.description, toPath: target.description)
-        } catch {
-            try? FileManager.default.removeItem(atPath: target.description)
-            throw StorageError("cannot copy \(source) to \(targetRoot): \(error.localizedDescription)")
+        if !copying {
+            let renamed = source.withCString { from in target.withCString { to in rename(from, to) } }
+            if renamed == 0 { return }
+            let reason = errno
+            guard reason == EXDEV else { throw StorageError("cannot move \(source) to \(targetRoot): \(String(cString: strerror(reason)))") }
         }
+        try TreeCopy.copy(source.description, to: target.description, progress: progress)
         do {
             try FileManager.default.removeItem(atPath: source.description)
         } catch {

@@ -39,6 +39,8 @@ public enum Format {
     }
 
     static func activity(_ torrent: TorrentSnapshot) -> (String, StyleSlot) {
+        // A move stops the torrent for its length: what it is doing is the move.
+        if let move = torrent.move { return ("moving \(percent(move.fraction))", .checking) }
         switch torrent.activity {
         case .checking: return ("checking", .checking)
         case .downloading: return (torrent.details.sequential ? "sequential" : "downloading", .downloading)

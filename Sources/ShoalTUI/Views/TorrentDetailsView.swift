@@ -33,7 +33,8 @@ struct TorrentDetailsView {
             ("Name", torrent.name),
             ("Info-hash", torrent.id.hex),
             ("Magnet", details.magnetURI ?? "-"),
-            ("Location", details.location.isEmpty ? torrent.downloadDirectory : details.location),
+            ("Location", (details.location.isEmpty ? torrent.downloadDirectory : details.location)
+                + (torrent.move.map { "   moving to \($0.destination): \(Format.percent($0.fraction))" } ?? "")),
             ("Size", size),
             ("Private", torrent.isPrivate ? "yes: trackers only (no DHT, no peer exchange)" : "no"),
             ("Comment", details.comment ?? "-"),

@@ -75,8 +75,8 @@ final class LocalBackend: InterfaceBackend {
                                                    download: down.map { $0 * 1024 } ?? torrent.details.downloadLimit)
             case .setAltSpeed(let enabled): await session.setAltSpeed(enabled: enabled)
             case .move(let id, let directory):
-                try await session.setLocation(id, directory: TorrentSource.expanded(directory), move: true)
-                return "moved the data to \(directory)"
+                try await session.startMove(id, directory: TorrentSource.expanded(directory))
+                return "moving the data to \(directory)"
             case .setLabels(let id, let labels): try await session.setLabels(id, labels)
             case .closePeer(let id, let address, let ban):
                 try await session.closePeer(id, address: address, ban: ban)

@@ -103,7 +103,7 @@ actor RemoteBackend: InterfaceBackend {
                 // The path is the daemon's: sent as typed, but for a leading ~ it cannot know.
                 guard directory.hasPrefix("/") else { return "the daemon needs an absolute path to move the data to" }
                 _ = try await client.call("torrent-set-location", ids(id).merging(["location": .string(directory), "move": true]) { $1 })
-                return "moved the data to \(directory)"
+                return "moving the data to \(directory)"
             case .setLabels(let id, let labels):
                 _ = try await client.call("torrent-set", ids(id).merging(["labels": .array(labels.map(JSONValue.string))]) { $1 })
             case .closePeer(let id, let address, let ban):
