@@ -7,7 +7,8 @@
 2. Interface: the full-screen UI in tmux with the same N torrents and one active download (from a
    second Shoal capped at 64 KiB/s): CPU of the whole process while nobody touches a key, and
    CPU of the terminal thread per frame (idle, it redraws when a snapshot comes, twice a second),
-   an upper bound on the time to render and draw one frame.
+   an upper bound on the time to render and draw one frame; then how long a key (`s`, re-sorting
+   every row) takes to show on the screen.
 
 usage: /usr/bin/python3 Benchmarks/many_torrents.py SHOAL_BINARY [--torrents 1000] [--seconds 20]
 needs: tmux
@@ -150,6 +151,28 @@ def main():
                 per_frame = (cpu_seconds(thread) - thread_before) / frames * 1000
                 print(f"  terminal thread: {per_frame:.2f} ms of CPU per frame (~{frames:.0f} frames), "
                       f"an upper bound on rendering and drawing one frame")
+            # Key latency: `s` re-sorts every row and says so in the footer; the time from sending
+            # the key to the footer showing it, tmux's own round trips included.
+            def footer():
+                return subprocess.run(tmux + ["capture-pane", "-p", "-t", "ui"], capture_output=True, text=True,
+                                      timeout=30).stdout.rstrip("\n").split("\n")[-1]
+            probe = time.monotonic()
+            last = footer()
+            round_trip = time.monotonic() - probe
+            latencies = []
+            for _ in range(20):
+                sent = time.monotonic()
+                subprocess.run(tmux + ["send-keys", "-t", "ui", "s"], timeout=30)
+                while time.monotonic() - sent < 5:
+                    now = footer()
+                    if "sorted by" in now and now != last:
+                        break
+                latencies.append(time.monotonic() - sent)
+                last = now
+            latencies.sort()
+            print(f"  key answer (s: sort and redraw {args.torrents + 1} rows), 20 presses: median "
+                  f"{latencies[10] * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms (budget 50 ms; a tmux round trip "
+                  f"alone takes {round_trip * 1000:.0f} ms and each figure holds two or more)")
             subprocess.run(tmux + ["send-keys", "-t", "ui", "q"], timeout=30)
             time.sleep(1)
             subprocess.run(tmux + ["send-keys", "-t", "ui", "y"], timeout=30)

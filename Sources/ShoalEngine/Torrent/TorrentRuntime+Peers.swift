@@ -102,9 +102,39 @@ extension TorrentRuntime {
 
     func tickLoop() async {
         while !Task.isCancelled {
-            tick(now: .now)
-            try? await Task.sleep(for: .seconds(1))
+            let now = ContinuousClock.now
+            tick(now: now)
+            try? await Task.sleep(for: nextTick(now: now))
         }
+    }
+
+    /// The longest an idle torrent's tick sleeps: its resume saves, seeding goals and file
+    /// checks may come this much late.
+    static let idleTick: Duration = .seconds(5)
+
+    /// A second while peers are connected or being dialled. Idle (no peers: most of a large
+    /// session's seeds), until the next dial retry or announce, at most `idleTick`: a thousand
+    /// idle torrents woke a thousand times a second for nothing. A peer that arrives meanwhile
+    /// needs no tick to be served (its messages, unchoking and requests are handled as they come).
+    func nextTick(now: ContinuousClock.Instant) -> Duration {
+        // Without trackers no announce is ever due: only dial retries bring the tick forward.
+        Self.tickDelay(busy: !peers.isEmpty || activity == .checking, addresses: addresses.values,
+                       nextAnnounce: trackerTiers.isEmpty ? now + Self.idleTick : announceSchedule.nextAnnounce, now: now)
+    }
+
+    static func tickDelay(busy: Bool, addresses: some Sequence<DialState>, nextAnnounce: ContinuousClock.Instant?,
+                          now: ContinuousClock.Instant) -> Duration {
+        let second = Duration.seconds(1)
+        guard !busy else { return second }
+        var next = now + idleTick
+        for state in addresses where !state.connected && !state.isSelf {
+            if state.dialing { return second }
+            next = min(next, state.nextTry)
+        }
+        // No next announce: one is due or on its way, and its answer brings peers to dial.
+        guard let nextAnnounce else { return second }
+        next = min(next, nextAnnounce)
+        return max(second, next - now)
     }
 
     /// Moves the bytes connections have sent into the torrent's counters and meters.

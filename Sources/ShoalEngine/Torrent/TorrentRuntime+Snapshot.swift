@@ -6,15 +6,11 @@ extension TorrentRuntime {
         sampleUploads(now: now)
         let info = metainfo.info
         let geometry = info.geometry
-        let have = currentHave ?? Bitfield(count: info.pieceCount)
-        var haveSize: Int64 = 0
-        var wantedSize: Int64 = 0
-        let priorities = FilePriority.piecePriorities(geometry: geometry, files: filePriorities)
-        for piece in geometry.allPieces where priorities[piece.value] > .skip {
-            let length = Int64(geometry.length(of: piece))
-            wantedSize += length
-            if have[piece] { haveSize += length }
-        }
+        // One copy of the picker for the whole snapshot: each `picker?.x` copied all of it (its
+        // every buffer retained and released), once per peer for their bitfields.
+        let picker = self.picker
+        let have = picker?.have ?? restingHave ?? Bitfield(count: info.pieceCount)
+        let (wantedSize, haveSize) = wantedAndHave(have)
         let downRate = downMeter.rate(now: now)
         let upRate = upMeter.rate(now: now)
         let remaining = wantedSize - haveSize
@@ -46,7 +42,7 @@ extension TorrentRuntime {
         details.createdBy = metainfo.createdBy
         details.creationDate = metainfo.creationDate
         details.completed = completedAt
-        details.magnetURI = MagnetLink(infoHash: metainfo.infoHash, displayName: info.name, trackers: trackerTiers.flatMap { $0 }).uri
+        details.magnetURI = magnetURI
         return TorrentSnapshot(
             id: metainfo.infoHash, name: info.name, totalSize: info.totalLength, wantedSize: wantedSize, haveSize: haveSize,
             activity: activity, error: errorMessage, downloadRate: downRate, uploadRate: upRate,
@@ -72,5 +68,31 @@ extension TorrentRuntime {
         case .tracker, .manual: break
         }
         return out
+    }
+
+    /// The torrent's magnet link, made again only when its trackers change (making it for every
+    /// torrent in every snapshot was a tenth of an idle session's snapshot time).
+    var magnetURI: String {
+        if let cached = cachedMagnetURI, cached.edits == trackerEdits { return cached.uri }
+        let uri = MagnetLink(infoHash: metainfo.infoHash, displayName: metainfo.info.name, trackers: trackerTiers.flatMap { $0 }).uri
+        cachedMagnetURI = (trackerEdits, uri)
+        return uri
+    }
+
+    /// Bytes of the wanted pieces, and of those we have: summed again only when the pieces held
+    /// or the file priorities changed (an idle torrent's snapshot walked all its pieces each time).
+    func wantedAndHave(_ have: Bitfield) -> (wanted: Int64, have: Int64) {
+        if let cached = cachedSizes, cached.have == have, cached.priorities == filePriorities { return (cached.wanted, cached.haveSize) }
+        let geometry = metainfo.info.geometry
+        var haveSize: Int64 = 0
+        var wantedSize: Int64 = 0
+        let priorities = FilePriority.piecePriorities(geometry: geometry, files: filePriorities)
+        for piece in geometry.allPieces where priorities[piece.value] > .skip {
+            let length = Int64(geometry.length(of: piece))
+            wantedSize += length
+            if have[piece] { haveSize += length }
+        }
+        cachedSizes = (have, filePriorities, wantedSize, haveSize)
+        return (wantedSize, haveSize)
     }
 }

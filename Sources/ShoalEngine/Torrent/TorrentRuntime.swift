@@ -78,6 +78,8 @@ public actor TorrentRuntime {
     var trackerTiers: [[String]]
     /// Counts edits, so the announcer knows to read `trackerTiers` again.
     var trackerEdits = 0
+    var cachedMagnetURI: (edits: Int, uri: String)?
+    var cachedSizes: (have: Bitfield, priorities: [FilePriority], wanted: Int64, haveSize: Int64)?
     /// Pieces in order, files' edges first (see `PiecePicker.sequential`).
     var sequential = false
     /// When to announce and with which event (see `AnnounceSchedule`).
