@@ -256,6 +256,8 @@ struct RunCommand: AsyncParsableCommand {
         config.altSpeedSchedule = S.altSpeedSchedule.resolve(altSpeedSchedule, file).flatMap { try? AltSpeedSchedule(parsing: $0) }  // checked by its rule
         // Limits set in the interface last run come back, unless this run's flags set them.
         config.restoresGlobalLimits = self.upKib == nil && self.downKib == nil
+        // And so does a download directory a remote set, unless this run names one.
+        config.restoresDownloadDirectory = downloadDir == nil
         let session: Session
         do {
             session = try await Session.start(config)

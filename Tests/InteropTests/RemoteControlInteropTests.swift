@@ -87,6 +87,8 @@ struct RemoteControlInteropTests {
 
         let elsewhere = harness.root.appendingPathComponent("moved")
         #expect(await daemon.remote(["-t", "1", "--move", elsewhere.path]).output.contains("success"))
+        // The move goes on in the background, as in Transmission.
+        #expect(await harness.waitUntil(timeout: .seconds(30)) { await daemon.remote(["-t", "1", "-i"]).output.contains("Location: \(elsewhere.path)") })
         #expect(FileManager.default.fileExists(atPath: elsewhere.appendingPathComponent("album/disc 2/two.flac").path))
         #expect(!FileManager.default.fileExists(atPath: daemon.downloadDir.appendingPathComponent("album").path))
         #expect(await daemon.remote(["-t", "1", "-i"]).output.contains("Location: \(elsewhere.path)"))

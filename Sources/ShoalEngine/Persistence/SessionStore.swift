@@ -32,9 +32,16 @@ public struct SessionStore: Sendable {
         public var altSpeed: AltSpeed
         /// The session's ratio goal as last set through the RPC (nil inside: no goal).
         public var seedRatioLimit: Double?
-        public init(altSpeed: AltSpeed, seedRatioLimit: Double?) {
+        /// Where new torrents go, as a remote's `session-set download-dir` left it (absent in
+        /// files from before it was kept).
+        public var downloadDirectory: String? = nil
+        /// Transmission's `start-added-torrents`: false adds torrents paused.
+        public var startAddedTorrents: Bool? = nil
+        public init(altSpeed: AltSpeed, seedRatioLimit: Double?, downloadDirectory: String? = nil, startAddedTorrents: Bool? = nil) {
             self.altSpeed = altSpeed
             self.seedRatioLimit = seedRatioLimit
+            self.downloadDirectory = downloadDirectory
+            self.startAddedTorrents = startAddedTorrents
         }
     }
 

@@ -63,7 +63,7 @@ extension TransmissionRPC {
             "seedRatioLimited": .bool(settings.seedRatio != nil),
             "idle-seeding-limit": 30,
             "idle-seeding-limit-enabled": false,
-            "start-added-torrents": true,
+            "start-added-torrents": .bool(await session.startAddedTorrents),
             "trash-original-torrent-files": false,
             "rename-partial-files": false,
             "incomplete-dir": .string(directory),
@@ -123,6 +123,10 @@ extension TransmissionRPC {
         if let directory = arguments["download-dir"]?.string {
             guard directory.hasPrefix("/") else { throw MethodError("download-dir: must be an absolute path") }
             await session.setDownloadDirectory(directory)
+        }
+        if let start = arguments["start-added-torrents"] {
+            guard let value = start.bool else { throw MethodError("start-added-torrents: expected true or false") }
+            await session.setStartAddedTorrents(value)
         }
         let settings = await session.sessionSettings
         var upload = settings.normalUpload

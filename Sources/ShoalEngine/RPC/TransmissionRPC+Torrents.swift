@@ -40,7 +40,8 @@ extension TransmissionRPC {
     func torrentAdd(_ arguments: [String: JSONValue]) async throws -> [String: JSONValue] {
         let directory = arguments["download-dir"]?.string
         if let directory, !directory.hasPrefix("/") { throw MethodError("download-dir: must be an absolute path") }
-        let paused = arguments["paused"]?.bool ?? false
+        let startAdded = await session.startAddedTorrents
+        let paused = arguments["paused"]?.bool ?? !startAdded
         let source = try await addSource(arguments)
         let hash: InfoHash
         let name = source.name

@@ -41,6 +41,8 @@ public struct EngineConfig: Sendable {
     /// Whether `restore()` brings back the global limits the user set last run (off when this
     /// run's own settings name them: flags win).
     public var restoresGlobalLimits = true
+    /// The same for the download directory a remote set last run (false: this run names one).
+    public var restoresDownloadDirectory = true
     /// How often the session file (every torrent's totals and state) is saved while running.
     public var sessionSaveInterval: Duration = .seconds(60)
     /// How often resume data is saved while running (also on completion and on exit).

@@ -18,6 +18,8 @@ extension Session {
                 if config.seedRatioLimit == nil { sessionSeedRatio = remote.seedRatioLimit }
                 if let up = config.altUploadLimit { altSpeed.upload = up }
                 if let down = config.altDownloadLimit { altSpeed.download = down }
+                if config.restoresDownloadDirectory, let directory = remote.downloadDirectory { downloadDirectory = directory }
+                startAddedTorrents = remote.startAddedTorrents ?? true
             }
             if config.restoresGlobalLimits, let limits = session.limits {
                 globalUpload.setRate(limits.upload)
@@ -107,7 +109,9 @@ extension Session {
         }
         do {
             try await store.saveEntries(records, limits: SessionStore.Limits(upload: normalLimits.upload, download: normalLimits.download),
-                                  remote: SessionStore.RemoteSettings(altSpeed: altSpeed, seedRatioLimit: sessionSeedRatio))
+                                  remote: SessionStore.RemoteSettings(altSpeed: altSpeed, seedRatioLimit: sessionSeedRatio,
+                                                                      downloadDirectory: downloadDirectory,
+                                                                      startAddedTorrents: startAddedTorrents ? nil : false))
         } catch {
             report("\(error)")
         }

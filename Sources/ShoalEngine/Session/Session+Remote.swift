@@ -175,8 +175,14 @@ extension Session {
     }
 
     /// Where new torrents go unless told otherwise.
-    public func setDownloadDirectory(_ directory: String) {
+    public func setDownloadDirectory(_ directory: String) async {
         downloadDirectory = AbsolutePath.resolve(directory)
+        await saveSession()
+    }
+
+    public func setStartAddedTorrents(_ start: Bool) async {
+        startAddedTorrents = start
+        await saveSession()
     }
 
     /// The encryption policy in force for the next connections.

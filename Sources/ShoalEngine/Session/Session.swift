@@ -77,6 +77,8 @@ public actor Session {
     var sessionSeedRatio: Double?
     /// Where torrents go unless told otherwise (starts as `config.downloadDirectory`).
     public var downloadDirectory: String
+    /// Transmission's `start-added-torrents`: torrents added by a remote start unless told (false: paused).
+    public internal(set) var startAddedTorrents = true
     /// The alternative ("turtle") limits and whether they are the ones in force.
     var altSpeed = AltSpeed()
     nonisolated var logger: Logger { config.logger }

@@ -76,8 +76,9 @@ assert again.speed_limit_down == 250 and again.speed_limit_down_enabled and agai
 
 client.move_torrent_data(added.id, move_to)
 name = changed.name
-assert os.path.exists(os.path.join(move_to, name)), os.listdir(move_to)
+# The move goes on in the background, as in Transmission: the torrent's place changes once done.
 wait("moved", lambda: client.get_torrent(added.id).download_dir == move_to)
+assert os.path.exists(os.path.join(move_to, name)), os.listdir(move_to)
 
 client.remove_torrent(added.id, delete_data=True)
 wait("removed", lambda: client.get_torrents() == [])
