@@ -7,15 +7,22 @@ public struct RateHistory: Sendable {
     public static let capacity = 300
 
     public struct Series: Sendable {
-        public var down: [Double] = []
-        public var up: [Double] = []
+        // Trimmed a minute at a time, not a sample at a time: shifting 300 samples of each of
+        // 1,000 torrents every second was most of an idle interface's work once they were full.
+        private var allDown: [Double] = []
+        private var allUp: [Double] = []
+        /// The last `capacity` samples, oldest first.
+        public var down: ArraySlice<Double> { allDown.suffix(RateHistory.capacity) }
+        public var up: ArraySlice<Double> { allUp.suffix(RateHistory.capacity) }
+
+        public init() {}
 
         mutating func append(down d: Double, up u: Double) {
-            down.append(d)
-            up.append(u)
-            if down.count > RateHistory.capacity {
-                down.removeFirst(down.count - RateHistory.capacity)
-                up.removeFirst(up.count - RateHistory.capacity)
+            allDown.append(d)
+            allUp.append(u)
+            if allDown.count > RateHistory.capacity + 60 {
+                allDown.removeFirst(allDown.count - RateHistory.capacity)
+                allUp.removeFirst(allUp.count - RateHistory.capacity)
             }
         }
     }
@@ -28,10 +35,13 @@ public struct RateHistory: Sendable {
         if let lastSample, now - lastSample < .seconds(1) { return }
         lastSample = now
         total.append(down: snapshot.downloadRate, up: snapshot.uploadRate)
-        let present = Set(snapshot.torrents.map(\.id))
-        torrents = torrents.filter { present.contains($0.key) }
         for torrent in snapshot.torrents {
             torrents[torrent.id, default: Series()].append(down: torrent.downloadRate, up: torrent.uploadRate)
+        }
+        // Removed torrents' series go (only then is the dictionary rebuilt).
+        if torrents.count > snapshot.torrents.count {
+            let present = Set(snapshot.torrents.map(\.id))
+            torrents = torrents.filter { present.contains($0.key) }
         }
     }
 }

@@ -18,7 +18,7 @@ struct RateGraphView {
     }
 
     /// A title line, the plot, and a time axis: `height` rows from `top`.
-    private func drawGraph(_ buffer: inout CellBuffer, values all: [Double], top: Int, height: Int, label: String, style: StyleSlot) {
+    private func drawGraph(_ buffer: inout CellBuffer, values all: ArraySlice<Double>, top: Int, height: Int, label: String, style: StyleSlot) {
         let plotWidth = max(1, buffer.width - Self.margin - 1)
         let values = Array(all.suffix(plotWidth))
         let peak = values.max() ?? 0
