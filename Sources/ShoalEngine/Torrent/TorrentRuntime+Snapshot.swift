@@ -1,7 +1,8 @@
 import ShoalCore
 
 extension TorrentRuntime {
-    public func snapshot() -> TorrentSnapshot {
+    /// Without `detailed`: no availability, pieces in progress, files or peers' bitfields.
+    public func snapshot(detailed: Bool = true) -> TorrentSnapshot {
         let now = ContinuousClock.now
         sampleUploads(now: now)
         let info = metainfo.info
@@ -22,9 +23,9 @@ extension TorrentRuntime {
             let bits = picker?.peerBitfield(key) ?? Bitfield(count: info.pieceCount)
             return PeerSnapshot(address: record.address.description, client: record.peerID.clientName,
                                 flags: flags(key, record), downloadRate: down.rate(now: now), uploadRate: up.rate(now: now),
-                                progress: Double(bits.setCount) / Double(max(1, bits.count)), pieces: bits)
+                                progress: Double(bits.setCount) / Double(max(1, bits.count)), pieces: detailed ? bits : Bitfield(count: 0))
         }
-        let files = info.files.enumerated().filter { !$0.element.isPadding }.map { index, file -> FileSnapshot in
+        let files = !detailed ? [] : info.files.enumerated().filter { !$0.element.isPadding }.map { index, file -> FileSnapshot in
             var fileHave: Int64 = 0
             for value in geometry.pieces(ofFile: index) where have[value] {
                 let piece = geometry.piece(value)!
@@ -47,7 +48,7 @@ extension TorrentRuntime {
             id: metainfo.infoHash, name: info.name, totalSize: info.totalLength, wantedSize: wantedSize, haveSize: haveSize,
             activity: activity, error: errorMessage, downloadRate: downRate, uploadRate: upRate,
             downloaded: downloadedBase + downloadedBytes, uploaded: uploadedBase + uploadedBytes, eta: eta, pieces: have,
-            piecesInProgress: picker?.piecesInProgress ?? [], availability: picker?.availability ?? [],
+            piecesInProgress: detailed ? picker?.piecesInProgress ?? [] : [], availability: detailed ? picker?.availability ?? [] : [],
             peers: peerList, trackers: trackerStates, files: files, downloadDirectory: storage.paths.first ?? "",
             isPrivate: info.isPrivate, hashFailures: hashFailures, bannedPeers: bannedIDs.count,
             piecesHashedOnCheck: checkedPieces.current, closeReasons: closeCounts, details: details)

@@ -29,5 +29,8 @@ public enum UICommand: Sendable, Equatable {
     case closePeer(InfoHash, address: String, ban: Bool)
     /// Replaces the torrent's trackers: tiers of URLs, tried in order.
     case setTrackers(InfoHash, [[String]])
+    /// Nothing to carry out, only a fresh snapshot wanted: the details of a torrent just
+    /// opened come with it (the periodic ones carry every torrent's list fields only).
+    case refresh
     case quit
 }

@@ -39,7 +39,8 @@ final class LocalBackend: InterfaceBackend {
     var title: String? { nil }
     var detaches: Bool { false }
 
-    func refresh(selected: InfoHash?) async -> SessionSnapshot { await session.snapshot() }
+    /// The list needs every torrent, the detail view only the selected one's pieces and files.
+    func refresh(selected: InfoHash?) async -> SessionSnapshot { await session.snapshot(detailed: selected.map { [$0] } ?? []) }
 
     func notices() async -> [String] { await session.takeErrors() }
 
@@ -84,7 +85,7 @@ final class LocalBackend: InterfaceBackend {
             case .setTrackers(let id, let tiers): try await session.setTrackers(id, tiers)
             case .setSequential(let id, let on): try await session.setSequential(id, on)
             case .moveInQueue(let id, let move): try await session.moveInQueue(id, move)
-            case .quit: break
+            case .quit, .refresh: break
             }
             return nil
         } catch {

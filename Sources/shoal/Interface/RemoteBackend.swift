@@ -122,7 +122,7 @@ actor RemoteBackend: InterfaceBackend {
                 case .bottom: "queue-move-bottom"
                 }
                 _ = try await client.call(method, ids(id))
-            case .quit: break
+            case .quit, .refresh: break
             }
             return nil
         } catch {

@@ -117,6 +117,7 @@ enum TUIApp {
         // Idle, that is twice a second, the snapshots' pace.
         var drawnVersion = -1
         var quickLooks = 0
+        var detailed: InfoHash?
         var dirty = true
         while !shared.quitRequested.load(ordering: .relaxed) {
             let version = shared.version.load(ordering: .relaxed)
@@ -176,6 +177,14 @@ enum TUIApp {
             // The async side asks the daemon for this torrent's pieces, peers and files.
             let selected = state.inDetail ? state.selected(snapshot)?.id : nil
             shared.selected.withLock { $0 = selected }
+            if selected != detailed {
+                detailed = selected
+                // Its pieces and files now, not at the next half-second refresh.
+                if selected != nil {
+                    commands.yield(.refresh)
+                    quickLooks = 30
+                }
+            }
         }
         return .success(())
     }
