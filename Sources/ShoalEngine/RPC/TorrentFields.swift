@@ -180,6 +180,11 @@ struct TorrentFields {
         }
     }
 
+    /// The fields that read a torrent's files, its pieces' availability or its peers' pieces
+    /// (see `Session.snapshot(detailed:)`).
+    static let detailFields: Set<String> = ["files", "fileStats", "file-count", "wanted", "priorities", "availability",
+                                            "desiredAvailable", "shoal-detail"]
+
     /// Transmission's file priority: -1 low, 0 normal, 1 high (a skipped file is "not wanted").
     static func priority(_ priority: FilePriority) -> Int {
         switch priority {

@@ -5,8 +5,8 @@ import ShoalCore
 extension TransmissionRPC {
     func torrentGet(_ arguments: [String: JSONValue]) async throws -> [String: JSONValue] {
         let selection = try Self.selection(arguments["ids"])
-        let (_, numbered) = await numberedSnapshot()
         let fields = arguments["fields"]?.array?.compactMap(\.string) ?? TorrentFields.defaultFields
+        let (_, numbered) = await numberedSnapshot(detailed: detailed(for: fields, selection))
         var context = TorrentFields.Context()
         context.lastActive = lastActive
         context.sessionSeedRatio = await session.sessionSettings.seedRatio

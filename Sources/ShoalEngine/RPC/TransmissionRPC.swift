@@ -126,8 +126,9 @@ public actor TransmissionRPC {
     // MARK: - Ids
 
     /// The session's torrents now, every one numbered; ids of torrents gone are noted as removed.
-    func numberedSnapshot() async -> (SessionSnapshot, [(id: Int, torrent: TorrentSnapshot)]) {
-        let snapshot = await session.snapshot()
+    /// `detailed` as in `Session.snapshot(detailed:)`: nil, every torrent with its files and pieces.
+    func numberedSnapshot(detailed: Set<InfoHash>? = nil) async -> (SessionSnapshot, [(id: Int, torrent: TorrentSnapshot)]) {
+        let snapshot = await session.snapshot(detailed: detailed)
         let now = Date()
         var present = Set<InfoHash>()
         var numbered: [(id: Int, torrent: TorrentSnapshot)] = []
@@ -194,6 +195,15 @@ public actor TransmissionRPC {
             }
         }
         return .some(ids: ids, hashes: hashes)
+    }
+
+    /// The torrents whose files and pieces `torrent-get` must read for these fields: none for a
+    /// list's fields (what `transmission-remote -l` and most polling remotes ask for), else the
+    /// ones asked for by id or hash, or all.
+    func detailed(for fields: [String], _ selection: Selection) -> Set<InfoHash>? {
+        guard fields.contains(where: TorrentFields.detailFields.contains) else { return [] }
+        guard case .some(let ids, let hashes) = selection else { return nil }
+        return Set(ids.compactMap { self.hashes[$0] } + hashes.compactMap { InfoHash(text: $0) })
     }
 
     func select(_ selection: Selection, from numbered: [(id: Int, torrent: TorrentSnapshot)]) -> [(id: Int, torrent: TorrentSnapshot)] {
