@@ -35,16 +35,25 @@ struct TorrentFields {
 
     /// A torrent's `fields` written straight to JSON text, members in the order asked: what
     /// `torrent-get` sends (10,000 rows built as dictionaries and sorted cost as much as the snapshot).
-    static func write(_ torrent: TorrentSnapshot, id: Int, fields: [String], context: Context, into out: inout [UInt8]) {
+    /// The fields asked for that Shoal knows, each with its member name as JSON text (`"name":`),
+    /// made once per call rather than once per torrent.
+    static func columns(_ names: [String]) -> [(field: TorrentField, key: [UInt8])] {
+        names.compactMap { name in
+            guard let field = TorrentField(rawValue: name) else { return nil }
+            var key: [UInt8] = []
+            JSONWriter.writeString(name, into: &key)
+            key.append(UInt8(ascii: ":"))
+            return (field, key)
+        }
+    }
+
+    static func write(_ torrent: TorrentSnapshot, id: Int, columns: [(field: TorrentField, key: [UInt8])], context: Context,
+                      into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        var first = true
-        for field in fields {
-            guard let value = value(field, torrent, id: id, context: context) else { continue }
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            JSONWriter.writeString(field, into: &out)
-            out.append(UInt8(ascii: ":"))
-            JSONWriter.write(value, into: &out)
+        for (index, column) in columns.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out += column.key
+            JSONWriter.write(value(column.field, torrent, id: id, context: context), into: &out)
         }
         out.append(UInt8(ascii: "}"))
     }
@@ -81,102 +90,101 @@ struct TorrentFields {
     }
 
     // swiftlint:disable:next cyclomatic_complexity function_body_length
-    static func value(_ field: String, _ t: TorrentSnapshot, id: Int, context: Context) -> JSONValue? {
+    static func value(_ field: TorrentField, _ t: TorrentSnapshot, id: Int, context: Context) -> JSONValue {
         let left = max(0, t.wantedSize - t.haveSize)
         switch field {
-        case "id": return .int(id)
-        case "hashString": return .string(t.id.hex)
-        case "name": return .string(t.name)
-        case "status": return .int(status(t).rawValue)
-        case "error": return .int(errorCode(t))
-        case "errorString": return .string(errorString(t))
-        case "totalSize": return .int(t.totalSize)
-        case "sizeWhenDone": return .int(t.wantedSize)
-        case "leftUntilDone": return .int(left)
-        case "haveValid": return .int(t.haveSize)
-        case "haveUnchecked": return 0
-        case "desiredAvailable": return .int(desiredAvailable(t))
-        case "percentDone": return .number(t.progress)
-        case "percentComplete": return .number(t.totalSize == 0 ? 0 : Double(t.pieces.setCount) / Double(max(1, t.pieces.count)))
-        case "metadataPercentComplete": return .number(t.activity == .metadata ? 0 : 1)
-        case "recheckProgress":
+        case .id: return .int(id)
+        case .hashString: return .string(t.id.hex)
+        case .name: return .string(t.name)
+        case .status: return .int(status(t).rawValue)
+        case .error: return .int(errorCode(t))
+        case .errorString: return .string(errorString(t))
+        case .totalSize: return .int(t.totalSize)
+        case .sizeWhenDone: return .int(t.wantedSize)
+        case .leftUntilDone: return .int(left)
+        case .haveValid: return .int(t.haveSize)
+        case .haveUnchecked: return 0
+        case .desiredAvailable: return .int(desiredAvailable(t))
+        case .percentDone: return .number(t.progress)
+        case .percentComplete: return .number(t.totalSize == 0 ? 0 : Double(t.pieces.setCount) / Double(max(1, t.pieces.count)))
+        case .metadataPercentComplete: return .number(t.activity == .metadata ? 0 : 1)
+        case .recheckProgress:
             return .number(t.activity == .checking ? Double(t.piecesHashedOnCheck) / Double(max(1, t.pieces.count)) : 0)
-        case "isFinished": return .bool(t.activity == .finished)
-        case "isStalled": return .bool(t.activity == .downloading && t.downloadRate < 1 && !t.peers.isEmpty)
-        case "isPrivate": return .bool(t.isPrivate)
-        case "rateDownload": return .int(Int64(t.downloadRate))
-        case "rateUpload": return .int(Int64(t.uploadRate))
-        case "downloadedEver": return .int(t.downloaded)
-        case "uploadedEver": return .int(t.uploaded)
-        case "corruptEver": return .int(Int64(t.hashFailures) * Int64(t.details.pieceLength))
-        case "uploadRatio": return .number(t.downloaded == 0 && t.uploaded == 0 ? -1 : (t.ratio.isFinite ? t.ratio : -2))
-        case "eta": return .int(t.eta ?? -1)
-        case "etaIdle": return -1
-        case "downloadDir": return .string(t.details.location)
-        case "addedDate": return seconds(t.details.added)
-        case "doneDate": return seconds(t.details.completed)
-        case "dateCreated": return .int(t.details.creationDate ?? 0)
-        case "startDate": return seconds(t.details.added)
-        case "activityDate": return seconds(context.lastActive[t.id])
-        case "editDate": return 0
-        case "manualAnnounceTime": return -1
-        case "comment": return .string(t.details.comment ?? "")
-        case "creator": return .string(t.details.createdBy ?? "")
-        case "source": return ""
-        case "group": return ""
-        case "magnetLink": return .string(t.details.magnetURI ?? "")
-        case "labels": return .array(t.details.labels.map(JSONValue.string))
-        case "sequentialDownload": return .bool(t.details.sequential)
-        case "pieceCount": return .int(t.pieces.count)
-        case "pieceSize": return .int(t.details.pieceLength)
-        case "pieces": return .string(Data(t.pieces.bytes).base64EncodedString())
-        case "availability":
+        case .isFinished: return .bool(t.activity == .finished)
+        case .isStalled: return .bool(t.activity == .downloading && t.downloadRate < 1 && !t.peers.isEmpty)
+        case .isPrivate: return .bool(t.isPrivate)
+        case .rateDownload: return .int(Int64(t.downloadRate))
+        case .rateUpload: return .int(Int64(t.uploadRate))
+        case .downloadedEver: return .int(t.downloaded)
+        case .uploadedEver: return .int(t.uploaded)
+        case .corruptEver: return .int(Int64(t.hashFailures) * Int64(t.details.pieceLength))
+        case .uploadRatio: return .number(t.downloaded == 0 && t.uploaded == 0 ? -1 : (t.ratio.isFinite ? t.ratio : -2))
+        case .eta: return .int(t.eta ?? -1)
+        case .etaIdle: return -1
+        case .downloadDir: return .string(t.details.location)
+        case .addedDate: return seconds(t.details.added)
+        case .doneDate: return seconds(t.details.completed)
+        case .dateCreated: return .int(t.details.creationDate ?? 0)
+        case .startDate: return seconds(t.details.added)
+        case .activityDate: return seconds(context.lastActive[t.id])
+        case .editDate: return 0
+        case .manualAnnounceTime: return -1
+        case .comment: return .string(t.details.comment ?? "")
+        case .creator: return .string(t.details.createdBy ?? "")
+        case .source: return ""
+        case .group: return ""
+        case .magnetLink: return .string(t.details.magnetURI ?? "")
+        case .labels: return .array(t.details.labels.map(JSONValue.string))
+        case .sequentialDownload: return .bool(t.details.sequential)
+        case .pieceCount: return .int(t.pieces.count)
+        case .pieceSize: return .int(t.details.pieceLength)
+        case .pieces: return .string(Data(t.pieces.bytes).base64EncodedString())
+        case .availability:
             return .array(t.availability.indices.map { .int(t.pieces[$0] ? -1 : t.availability[$0]) })
-        case "downloadLimit": return .int(t.details.downloadLimit / TransmissionRPC.speedUnit)
-        case "downloadLimited": return .bool(t.details.downloadLimit > 0)
-        case "uploadLimit": return .int(t.details.uploadLimit / TransmissionRPC.speedUnit)
-        case "uploadLimited": return .bool(t.details.uploadLimit > 0)
-        case "honorsSessionLimits": return true
-        case "bandwidthPriority": return 0
-        case "seedRatioLimit": return .number(ratioLimit(t, context: context) ?? context.sessionSeedRatio ?? 2)
-        case "seedRatioMode":
+        case .downloadLimit: return .int(t.details.downloadLimit / TransmissionRPC.speedUnit)
+        case .downloadLimited: return .bool(t.details.downloadLimit > 0)
+        case .uploadLimit: return .int(t.details.uploadLimit / TransmissionRPC.speedUnit)
+        case .uploadLimited: return .bool(t.details.uploadLimit > 0)
+        case .honorsSessionLimits: return true
+        case .bandwidthPriority: return 0
+        case .seedRatioLimit: return .number(ratioLimit(t, context: context) ?? context.sessionSeedRatio ?? 2)
+        case .seedRatioMode:
             switch t.details.seedRatio {
             case .session: return 0
             case .own: return 1
             case .unlimited: return 2
             }
-        case "seedIdleLimit": return 30
-        case "seedIdleMode": return 0
-        case "queuePosition": return .int(context.queuePositions[t.id] ?? 0)
-        case "secondsDownloading", "secondsSeeding": return 0
-        case "peer-limit", "maxConnectedPeers": return 50
-        case "peersConnected": return .int(t.peers.count)
-        case "peersGettingFromUs": return .int(t.peers.filter { $0.flags.contains("U") }.count)
-        case "peersSendingToUs": return .int(t.peers.filter { $0.flags.contains("D") }.count)
-        case "webseedsSendingToUs": return 0
-        case "webseeds": return []
-        case "peersFrom": return peersFrom(t)
-        case "peers": return .array(t.peers.map(PeerFields.object))
-        case "files":
+        case .seedIdleLimit: return 30
+        case .seedIdleMode: return 0
+        case .queuePosition: return .int(context.queuePositions[t.id] ?? 0)
+        case .secondsDownloading, .secondsSeeding: return 0
+        case .peerLimit, .maxConnectedPeers: return 50
+        case .peersConnected: return .int(t.peers.count)
+        case .peersGettingFromUs: return .int(t.peers.filter { $0.flags.contains("U") }.count)
+        case .peersSendingToUs: return .int(t.peers.filter { $0.flags.contains("D") }.count)
+        case .webseedsSendingToUs: return 0
+        case .webseeds: return []
+        case .peersFrom: return peersFrom(t)
+        case .peers: return .array(t.peers.map(PeerFields.object))
+        case .files:
             // Transmission names a multi-file torrent's files with the folder they are in.
             let prefix = t.details.isSingleFile ? "" : t.name + "/"
             return .array(t.files.map { ["name": .string(prefix + $0.path), "length": .int($0.size), "bytesCompleted": .int($0.haveSize)] })
-        case "fileStats":
+        case .fileStats:
             return .array(t.files.map {
                 ["bytesCompleted": .int($0.haveSize), "wanted": .bool($0.priority != .skip), "priority": .int(priority($0.priority))]
             })
-        case "file-count": return .int(t.files.count)
-        case "wanted": return .array(t.files.map { .int($0.priority == .skip ? 0 : 1) })
-        case "priorities": return .array(t.files.map { .int(priority($0.priority)) })
-        case "trackers": return .array(t.trackers.enumerated().map { TrackerFields.tracker($1, index: $0) })
-        case "trackerList": return .string(trackerList(t))
-        case "trackerStats":
+        case .fileCount: return .int(t.files.count)
+        case .wanted: return .array(t.files.map { .int($0.priority == .skip ? 0 : 1) })
+        case .priorities: return .array(t.files.map { .int(priority($0.priority)) })
+        case .trackers: return .array(t.trackers.enumerated().map { TrackerFields.tracker($1, index: $0) })
+        case .trackerList: return .string(trackerList(t))
+        case .trackerStats:
             return .array(t.trackers.enumerated().map { TrackerFields.stats($1, index: $0, context: context) })
-        case "primary-mime-type": return "application/octet-stream"
-        case "torrentFile": return ""
-        case "shoal": return ShoalExtension.object(t)
-        case "shoal-detail": return ShoalExtension.detail(t)
-        default: return nil
+        case .primaryMimeType: return "application/octet-stream"
+        case .torrentFile: return ""
+        case .shoal: return ShoalExtension.object(t)
+        case .shoalDetail: return ShoalExtension.detail(t)
         }
     }
 

@@ -17,18 +17,20 @@ extension TransmissionRPC {
         if arguments["format"]?.string == "table" {
             var rows: [JSONValue] = [.array(fields.map(JSONValue.string))]
             for (id, torrent) in chosen {
-                rows.append(.array(fields.map { TorrentFields.value($0, torrent, id: id, context: context) ?? .null }))
+                rows.append(.array(fields.map { name in
+                    TorrentField(rawValue: name).map { TorrentFields.value($0, torrent, id: id, context: context) } ?? .null
+                }))
             }
             out["torrents"] = .array(rows)
         } else {
             // Unique names, in the order asked, so each row is written once as it goes out.
             var seen = Set<String>()
-            let unique = fields.filter { seen.insert($0).inserted }
+            let columns = TorrentFields.columns(fields.filter { seen.insert($0).inserted })
             var text: [UInt8] = [UInt8(ascii: "[")]
-            text.reserveCapacity(chosen.count * unique.count * 24)
+            text.reserveCapacity(chosen.count * columns.count * 24)
             for (index, row) in chosen.enumerated() {
                 if index > 0 { text.append(UInt8(ascii: ",")) }
-                TorrentFields.write(row.torrent, id: row.id, fields: unique, context: context, into: &text)
+                TorrentFields.write(row.torrent, id: row.id, columns: columns, context: context, into: &text)
             }
             text.append(UInt8(ascii: "]"))
             out["torrents"] = .raw(text)
