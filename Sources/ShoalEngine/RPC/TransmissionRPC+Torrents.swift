@@ -10,7 +10,10 @@ extension TransmissionRPC {
         var context = TorrentFields.Context()
         context.lastActive = lastActive
         context.sessionSeedRatio = await session.sessionSettings.seedRatio
-        for (position, entry) in numbered.enumerated() { context.queuePositions[entry.torrent.id] = position }
+        // A table of 10,000 built on every call: only when asked for.
+        if fields.contains(TorrentField.queuePosition.rawValue) {
+            for (position, entry) in numbered.enumerated() { context.queuePositions[entry.torrent.id] = position }
+        }
         let chosen = select(selection, from: numbered)
         var out: [String: JSONValue] = [:]
         // Transmission 4's "table" format: a header row of field names, then one array per torrent.
@@ -28,9 +31,10 @@ extension TransmissionRPC {
             let columns = TorrentFields.columns(fields.filter { seen.insert($0).inserted })
             var text: [UInt8] = [UInt8(ascii: "[")]
             text.reserveCapacity(chosen.count * columns.count * 24)
-            for (index, row) in chosen.enumerated() {
+            // By index: each row is read in place, not copied out of the array first.
+            for index in chosen.indices {
                 if index > 0 { text.append(UInt8(ascii: ",")) }
-                TorrentFields.write(row.torrent, id: row.id, columns: columns, context: context, into: &text)
+                TorrentFields.write(chosen[index].torrent, id: chosen[index].id, columns: columns, context: context, into: &text)
             }
             text.append(UInt8(ascii: "]"))
             out["torrents"] = .raw(text)

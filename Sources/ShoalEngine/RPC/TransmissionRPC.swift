@@ -130,11 +130,9 @@ public actor TransmissionRPC {
     func numberedSnapshot(detailed: Set<InfoHash>? = nil) async -> (SessionSnapshot, [(id: Int, torrent: TorrentSnapshot)]) {
         let snapshot = await session.snapshot(detailed: detailed)
         let now = Date()
-        var present = Set<InfoHash>()
         var numbered: [(id: Int, torrent: TorrentSnapshot)] = []
         numbered.reserveCapacity(snapshot.torrents.count)
         for torrent in snapshot.torrents {
-            present.insert(torrent.id)
             let id = self.id(for: torrent.id)
             let moved = torrent.uploaded + torrent.downloaded
             if lastTotals[torrent.id] != moved || torrent.downloadRate >= 1 || torrent.uploadRate >= 1 {
@@ -143,7 +141,9 @@ public actor TransmissionRPC {
             }
             numbered.append((id, torrent))
         }
-        if present.count != ids.count {
+        // Every torrent here has an id now: more ids than torrents means some went.
+        if ids.count != snapshot.torrents.count {
+            let present = Set(snapshot.torrents.map(\.id))
             for (hash, id) in ids where !present.contains(hash) {
                 ids[hash] = nil
                 hashes[id] = nil
