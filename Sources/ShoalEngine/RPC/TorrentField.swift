@@ -1,7 +1,7 @@
 /// A `torrent-get` field by its Transmission name (names Shoal does not know are left out of the
 /// answer, as Transmission does). An enum so a row is written with one jump per field, not a
 /// walk along some 80 string comparisons, for each of 10,000 torrents.
-enum TorrentField: String, CaseIterable {
+enum TorrentField: String {
     case id, hashString, name, status, error, errorString, totalSize, sizeWhenDone, leftUntilDone, haveValid, haveUnchecked
     case desiredAvailable, percentDone, percentComplete, metadataPercentComplete, recheckProgress, isFinished, isStalled
     case isPrivate, rateDownload, rateUpload, downloadedEver, uploadedEver, corruptEver, uploadRatio, eta, etaIdle

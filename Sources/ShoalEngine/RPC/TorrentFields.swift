@@ -33,8 +33,6 @@ struct TorrentFields {
     /// The fields Transmission's own remotes use most, for a request that names none.
     static let defaultFields = ["id", "name", "status", "percentDone", "rateDownload", "rateUpload", "totalSize", "hashString"]
 
-    /// A torrent's `fields` written straight to JSON text, members in the order asked: what
-    /// `torrent-get` sends (10,000 rows built as dictionaries and sorted cost as much as the snapshot).
     /// The fields asked for that Shoal knows, each with its member name as JSON text (`"name":`),
     /// made once per call rather than once per torrent.
     static func columns(_ names: [String]) -> [(field: TorrentField, key: [UInt8])] {
@@ -47,6 +45,8 @@ struct TorrentFields {
         }
     }
 
+    /// A torrent's fields written straight to JSON text, members in the order asked: what
+    /// `torrent-get` sends (10,000 rows built as dictionaries and sorted cost as much as the snapshot).
     static func write(_ torrent: TorrentSnapshot, id: Int, columns: [(field: TorrentField, key: [UInt8])], context: Context,
                       into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))

@@ -12,7 +12,6 @@ public final class MoveProgress: Sendable {
 
     public func start(total: Int64) { counts.withLock { $0 = (0, total) } }
     public func add(_ bytes: Int64) { counts.withLock { $0.done += bytes } }
-    public func finish() { counts.withLock { $0.done = $0.total } }
 
     /// Asks the copy to give up (the session is shutting down): it removes what it copied and
     /// leaves the data where it was.
