@@ -332,13 +332,17 @@ struct RunCommand: AsyncParsableCommand {
                 await background()
                 return false
             }
+            // Stopping, the RPC goes first: a remote is refused at once rather than left waiting
+            // while the session saves and closes (it reconnects when the daemon is back).
             group.addTask {
                 await outcome.set(await printer.run())
+                await remote?.shutdown()
                 await session.shutdown()
                 return false
             }
             group.addTask {
                 for await _ in SignalStream.termination() {
+                    await remote?.shutdown()
                     await session.shutdown()
                     break
                 }
