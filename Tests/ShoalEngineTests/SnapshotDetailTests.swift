@@ -28,6 +28,13 @@ struct SnapshotDetailTests {
         // What the list shows is in both.
         #expect(other.name == "two" && other.haveSize == 30_000 && other.wantedSize == 30_000 && other.activity == .seeding)
         #expect(other.pieces.setCount == other.pieces.count)
+
+        // Paused, its snapshot is kept: asked for first without details, it still has them when
+        // the details are asked for after.
+        try await session.pause(other.id)
+        _ = await session.snapshot(detailed: [])
+        let resting = try #require(await session.snapshot(detailed: [other.id]).torrents.first { $0.id == other.id })
+        #expect(resting.activity == .paused && resting.files.count == 1)
         await harness.stopAll()
     }
 }

@@ -317,7 +317,9 @@ public actor Session {
             if entry.paused, let resting = entry.restingSnapshot {
                 snapshot = resting
             } else {
-                snapshot = await runtime.snapshot(detailed: detailed?.contains(hash) ?? true)
+                // A paused torrent's snapshot is kept for every later caller: taken whole, so a
+                // list-only first ask does not leave it without files and pieces for good.
+                snapshot = await runtime.snapshot(detailed: entry.paused || (detailed?.contains(hash) ?? true))
                 if entry.paused {
                     snapshot.activity = .paused
                     snapshot.peers = []
