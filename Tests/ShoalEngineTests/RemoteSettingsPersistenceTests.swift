@@ -25,7 +25,7 @@ struct RemoteSettingsPersistenceTests {
         let got = try JSONParser.parse(JSONWriter.bytes(.object(try await rpc.perform("torrent-get", ["fields": ["status", "downloadDir"]]))))
         let row = got["torrents"]?.array?.first
         #expect(row?["status"]?.int == 0 && row?["downloadDir"]?.string == chosen, "added paused, into the chosen directory: \(String(describing: row))")
-        await expectThrows { _ = try await rpc.perform("session-set", ["start-added-torrents": "no"]) }
+        await #expect(throws: (any Error).self) { _ = try await rpc.perform("session-set", ["start-added-torrents": "no"]) }
         await first.shutdown()
 
         let second = try await harness.startSession("daemon") { $0.stateDirectory = state }
@@ -44,12 +44,5 @@ struct RemoteSettingsPersistenceTests {
         #expect(await third.downloadDirectory == harness.root.appendingPathComponent("daemon").path)
         #expect(await third.startAddedTorrents == false)
         await harness.stopAll()
-    }
-
-    func expectThrows(_ body: () async throws -> Void) async {
-        do {
-            try await body()
-            Issue.record("expected an error")
-        } catch {}
     }
 }

@@ -190,8 +190,8 @@ struct TorrentFields {
 
     /// The fields that read a torrent's files, its pieces' availability or its peers' pieces
     /// (see `Session.snapshot(detailed:)`).
-    static let detailFields: Set<String> = ["files", "fileStats", "file-count", "wanted", "priorities", "availability",
-                                            "desiredAvailable", "shoal-detail"]
+    static let detailFields: Set<TorrentField> = [.files, .fileStats, .fileCount, .wanted, .priorities, .availability,
+                                                  .desiredAvailable, .shoalDetail]
 
     /// Transmission's file priority: -1 low, 0 normal, 1 high (a skipped file is "not wanted").
     static func priority(_ priority: FilePriority) -> Int {

@@ -201,7 +201,7 @@ public actor TransmissionRPC {
     /// list's fields (what `transmission-remote -l` and most polling remotes ask for), else the
     /// ones asked for by id or hash, or all.
     func detailed(for fields: [String], _ selection: Selection) -> Set<InfoHash>? {
-        guard fields.contains(where: TorrentFields.detailFields.contains) else { return [] }
+        guard fields.contains(where: { TorrentField(rawValue: $0).map(TorrentFields.detailFields.contains) ?? false }) else { return [] }
         guard case .some(let ids, let hashes) = selection else { return nil }
         return Set(ids.compactMap { self.hashes[$0] } + hashes.compactMap { InfoHash(text: $0) })
     }

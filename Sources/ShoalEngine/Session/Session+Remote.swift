@@ -124,7 +124,7 @@ extension Session {
                     let (storage, copying) = (runtime.storage, config.movesCopy)
                     try await pool.runIfActive { try storage.moveTopLevel(to: target, progress: progress, copying: copying) }
                 } catch {
-                    logger.warning("move failed", metadata: ["infohash": "\(hash.hex.prefix(12))", "to": "\(target)", "error": "\(error)"])
+                    // The caller says why (`moveInBackground` logs it and tells the user, the RPC answers with it).
                     if wasRunning { start(hash) }
                     throw error
                 }

@@ -259,7 +259,8 @@ public struct UIState: Sendable {
             let priorities = current.files.map(\.priority)
             let changed = action == .skipFile ? FileTree.toggledSkip(priorities, row: row)
                 : FileTree.stepped(priorities, row: row, by: action == .priorityUp ? 1 : -1)
-            if row.folder != nil, let level = Set(row.files.map { changed[$0] }).first, row.files.allSatisfy({ changed[$0] == level }) {
+            if row.folder != nil, let first = row.files.first, row.files.allSatisfy({ changed[$0] == changed[first] }) {
+                let level = changed[first]
                 message = "\(row.name)/: \(row.files.count) files \(level.label)"
             }
             return [.setFilePriorities(current.id, changed)]
