@@ -132,6 +132,7 @@ def main():
     parser.add_argument("shoal")
     parser.add_argument("--torrents", type=int, default=10000)
     parser.add_argument("--calls", type=int, default=30)
+    parser.add_argument("--perf", help="also record a `perf` profile of Shoal's daemon during its calls into this file")
     args = parser.parse_args()
     daemon = shutil.which("transmission-daemon")
     if not daemon:
@@ -188,7 +189,16 @@ def main():
         wait_for_torrents(tr_rpc, args.torrents, transmission)
         print(f"transmission listed {args.torrents} torrents {time.monotonic() - start:.1f} s after start")
         # Each measured while the other sits idle: two cores, one daemon busy at a time.
+        recorder = None
+        if args.perf:
+            recorder = subprocess.Popen(["perf", "record", "-g", "-o", os.path.abspath(args.perf), "-p", str(shoal.pid)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            processes.append(recorder)
+            time.sleep(1)  # perf attaches before the calls it should see
         shoal_median, shoal_cpu = measure("shoal", shoal_rpc, shoal.pid, args.calls)
+        if recorder:
+            recorder.send_signal(signal.SIGINT)
+            recorder.wait(timeout=60)
         tr_median, tr_cpu = measure("transmission-daemon", tr_rpc, transmission.pid, args.calls)
         print(f"ratio (transmission / shoal): latency {tr_median / shoal_median:.2f}x, CPU per call {tr_cpu / max(shoal_cpu, 1e-6):.2f}x "
               f"(goal: 2x or more)")

@@ -21,7 +21,11 @@ struct PersistenceTests {
         let first = try await harness.startSession("leech") { $0.stateDirectory = state }
         let hash = try await first.add(torrent, filePriorities: [.high, .low])
         #expect(await harness.waitUntil(timeout: .seconds(120)) { await first.snapshot().torrents.first?.isComplete == true })
+        // The last time data moved, noted at the torrent's tick whether or not anyone asks.
+        #expect(await harness.waitUntil(timeout: .seconds(10)) { await first.snapshot().torrents.first?.details.lastActivity != nil })
         try await first.setSeeding(hash, false)
+        let activity = try #require(await first.snapshot().torrents.first?.details.lastActivity)
+        #expect(abs(activity.timeIntervalSinceNow) < 130)
         await first.shutdown()
         #expect(FileManager.default.fileExists(atPath: state + "/session.json"))
         #expect(FileManager.default.fileExists(atPath: state + "/resume/\(hash.hex).json"))
@@ -34,6 +38,8 @@ struct PersistenceTests {
         #expect(restored.piecesHashedOnCheck == 0)
         #expect(restored.files.map(\.priority) == [.high, .low])
         #expect(restored.downloaded >= torrent.info.totalLength, "totals survive restarts")
+        let restoredActivity = try #require(restored.details.lastActivity, "and so does the last activity")
+        #expect(abs(restoredActivity.timeIntervalSince(activity)) < 1)
 
         // Seeding again, alone, with files it has not opened since the restart: its first
         // uploads cannot come from memory and are read on the I/O pool, the rest on the event loop.

@@ -9,6 +9,10 @@ public struct NodeID: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     public init(_ hash: InfoHash) { bytes = hash.bytes }
 
+    public static func == (lhs: NodeID, rhs: NodeID) -> Bool { lhs.bytes == rhs.bytes }
+
+    public func hash(into hasher: inout Hasher) { InfoHash.combine(bytes, into: &hasher) }
+
     public static func random(using rng: inout some RandomNumberGenerator) -> NodeID {
         NodeID(bytes: (0..<20).map { _ in UInt8.random(in: 0...255, using: &rng) })!
     }

@@ -34,6 +34,22 @@ public struct InfoHash: Sendable, Hashable, Comparable, CustomStringConvertible 
     public static func < (lhs: InfoHash, rhs: InfoHash) -> Bool {
         lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
     }
+
+    public static func == (lhs: InfoHash, rhs: InfoHash) -> Bool { lhs.bytes == rhs.bytes }
+
+    /// All 20 bytes as three words: the synthesized hash fed them one byte at a time, and the
+    /// session's tables are looked up by info-hash for every torrent of every snapshot.
+    public func hash(into hasher: inout Hasher) { Self.combine(bytes, into: &hasher) }
+
+    /// Shared with `NodeID`, the other 20-byte key. Any other length is hashed byte by byte.
+    public static func combine(_ bytes: [UInt8], into hasher: inout Hasher) {
+        guard bytes.count == 20 else { return hasher.combine(bytes) }
+        bytes.withUnsafeBytes { raw in
+            hasher.combine(raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+            hasher.combine(raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            hasher.combine(raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
+        }
+    }
 }
 
 /// Lower-case hexadecimal text for byte strings.

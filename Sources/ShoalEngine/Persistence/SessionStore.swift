@@ -25,6 +25,8 @@ public struct SessionStore: Sendable {
         /// The user's trackers in place of the metainfo's (absent: the metainfo's).
         public var trackers: [[String]]? = nil
         public var sequential: Bool? = nil
+        /// When data last moved (absent in older files, and for a torrent that never moved any).
+        public var activity: Date? = nil
     }
 
     /// Session settings a remote changes while running, kept for the next start.

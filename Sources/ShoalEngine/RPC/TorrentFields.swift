@@ -8,8 +8,6 @@ struct TorrentFields {
     struct Context {
         var now = Date()
         var clockNow = ContinuousClock.now
-        /// When data last moved for each torrent (`activityDate`), from the server's samples.
-        var lastActive: [InfoHash: Date] = [:]
         /// The session's ratio goal, for torrents that follow it.
         var sessionSeedRatio: Double?
         var queuePositions: [InfoHash: Int] = [:]
@@ -126,7 +124,7 @@ struct TorrentFields {
         case .doneDate: return seconds(t.details.completed)
         case .dateCreated: return .int(t.details.creationDate ?? 0)
         case .startDate: return seconds(t.details.added)
-        case .activityDate: return seconds(context.lastActive[t.id])
+        case .activityDate: return seconds(t.details.lastActivity)
         case .editDate: return 0
         case .manualAnnounceTime: return -1
         case .comment: return .string(t.details.comment ?? "")

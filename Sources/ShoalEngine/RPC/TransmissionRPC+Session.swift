@@ -173,23 +173,23 @@ extension TransmissionRPC {
     }
 
     func sessionStats() async -> [String: JSONValue] {
-        let (snapshot, _) = await numberedSnapshot()
-        let uploaded = snapshot.torrents.reduce(Int64(0)) { $0 + $1.uploaded }
-        let downloaded = snapshot.torrents.reduce(Int64(0)) { $0 + $1.downloaded }
+        let torrents = await numberedSnapshot().map(\.torrent)
+        let uploaded = torrents.reduce(Int64(0)) { $0 + $1.uploaded }
+        let downloaded = torrents.reduce(Int64(0)) { $0 + $1.downloaded }
         let start = startTotals ?? (uploaded, downloaded)
         let seconds = Int64(Date().timeIntervalSince(started))
-        let paused = snapshot.torrents.filter { [.paused, .finished, .error].contains($0.activity) }.count
+        let paused = torrents.filter { [.paused, .finished, .error].contains($0.activity) }.count
         let current: JSONValue = ["uploadedBytes": .int(max(0, uploaded - start.uploaded)),
                                   "downloadedBytes": .int(max(0, downloaded - start.downloaded)),
-                                  "filesAdded": .int(snapshot.torrents.count), "sessionCount": 1, "secondsActive": .int(seconds)]
+                                  "filesAdded": .int(torrents.count), "sessionCount": 1, "secondsActive": .int(seconds)]
         let cumulative: JSONValue = ["uploadedBytes": .int(uploaded), "downloadedBytes": .int(downloaded),
-                                     "filesAdded": .int(snapshot.torrents.count), "sessionCount": 1, "secondsActive": .int(seconds)]
+                                     "filesAdded": .int(torrents.count), "sessionCount": 1, "secondsActive": .int(seconds)]
         return [
-            "activeTorrentCount": .int(snapshot.torrents.count - paused),
+            "activeTorrentCount": .int(torrents.count - paused),
             "pausedTorrentCount": .int(paused),
-            "torrentCount": .int(snapshot.torrents.count),
-            "downloadSpeed": .int(Int64(snapshot.downloadRate)),
-            "uploadSpeed": .int(Int64(snapshot.uploadRate)),
+            "torrentCount": .int(torrents.count),
+            "downloadSpeed": .int(Int64(torrents.reduce(0) { $0 + $1.downloadRate })),
+            "uploadSpeed": .int(Int64(torrents.reduce(0) { $0 + $1.uploadRate })),
             "current-stats": current,
             "cumulative-stats": cumulative,
         ]

@@ -40,8 +40,8 @@ extension TransmissionRPC {
             return [:]
         }
         // With `ids`: those torrents' own caps, to the byte (torrent-set's are in kB/s).
-        let (_, numbered) = await numberedSnapshot()
-        for (_, torrent) in select(try Self.selection(arguments["ids"]), from: numbered) {
+        let numbered = await numberedSnapshot()
+        for torrent in select(try Self.selection(arguments["ids"]), from: numbered).map(\.torrent) {
             try await session.setTorrentLimits(torrent.id, upload: try bytes("upload", torrent.details.uploadLimit),
                                                download: try bytes("download", torrent.details.downloadLimit))
         }
@@ -51,8 +51,8 @@ extension TransmissionRPC {
     /// Closes the connection to `address` in the torrents of `ids`, banning its host with `ban`.
     func shoalClosePeer(_ arguments: [String: JSONValue]) async throws -> [String: JSONValue] {
         guard let address = arguments["address"]?.string else { throw MethodError("address: expected \"HOST:PORT\"") }
-        let (_, numbered) = await numberedSnapshot()
-        for (_, torrent) in select(try Self.selection(arguments["ids"]), from: numbered) {
+        let numbered = await numberedSnapshot()
+        for torrent in select(try Self.selection(arguments["ids"]), from: numbered).map(\.torrent) {
             try await session.closePeer(torrent.id, address: address, ban: arguments["ban"]?.bool ?? false)
         }
         return [:]

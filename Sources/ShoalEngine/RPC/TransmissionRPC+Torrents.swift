@@ -6,9 +6,8 @@ extension TransmissionRPC {
     func torrentGet(_ arguments: [String: JSONValue]) async throws -> [String: JSONValue] {
         let selection = try Self.selection(arguments["ids"])
         let fields = arguments["fields"]?.array?.compactMap(\.string) ?? TorrentFields.defaultFields
-        let (_, numbered) = await numberedSnapshot(detailed: detailed(for: fields, selection))
+        let numbered = await numberedSnapshot(detailed: detailed(for: fields, selection))
         var context = TorrentFields.Context()
-        context.lastActive = lastActive
         context.sessionSeedRatio = await session.sessionSettings.seedRatio
         // A table of 10,000 built on every call: only when asked for.
         if fields.contains(TorrentField.queuePosition.rawValue) {
@@ -19,28 +18,43 @@ extension TransmissionRPC {
         // Transmission 4's "table" format: a header row of field names, then one array per torrent.
         if arguments["format"]?.string == "table" {
             var rows: [JSONValue] = [.array(fields.map(JSONValue.string))]
-            for (id, torrent) in chosen {
+            for item in chosen {
                 rows.append(.array(fields.map { name in
-                    TorrentField(rawValue: name).map { TorrentFields.value($0, torrent, id: id, context: context) } ?? .null
+                    TorrentField(rawValue: name).map { TorrentFields.value($0, item.torrent, id: item.id, context: context) } ?? .null
                 }))
             }
             out["torrents"] = .array(rows)
         } else {
-            // Unique names, in the order asked, so each row is written once as it goes out.
-            var seen = Set<String>()
-            let columns = TorrentFields.columns(fields.filter { seen.insert($0).inserted })
-            var text: [UInt8] = [UInt8(ascii: "[")]
-            text.reserveCapacity(chosen.count * columns.count * 24)
-            // By index: each row is read in place, not copied out of the array first.
-            for index in chosen.indices {
-                if index > 0 { text.append(UInt8(ascii: ",")) }
-                TorrentFields.write(chosen[index].torrent, id: chosen[index].id, columns: columns, context: context, into: &text)
-            }
-            text.append(UInt8(ascii: "]"))
-            out["torrents"] = .raw(text)
+            out["torrents"] = .raw(writeRows(chosen, fields: fields, context: context))
         }
         if case .recentlyActive = selection { out["removed"] = .array(removals.map { .int($0.id) }) }
         return out
+    }
+
+    /// The rows as JSON text, members in the order asked, each name once. A resting torrent's
+    /// row is written once and then copied while it stays the same (see `TorrentRowCache`).
+    private func writeRows(_ chosen: [Numbered], fields: [String], context: TorrentFields.Context) -> [UInt8] {
+        var seen = Set<String>()
+        let columns = TorrentFields.columns(fields.filter { seen.insert($0).inserted })
+        let place = columns.allSatisfy(\.field.followsSnapshot) ? rows.place(for: columns.map(\.field)) : nil
+        var text: [UInt8] = [UInt8(ascii: "[")]
+        text.reserveCapacity(chosen.count * columns.count * 24)
+        for item in chosen {
+            if text.count > 1 { text.append(UInt8(ascii: ",")) }
+            guard let place, item.shared.resting else {
+                TorrentFields.write(item.torrent, id: item.id, columns: columns, context: context, into: &text)
+                continue
+            }
+            if let row = rows.row(place: place, id: item.id, source: item.shared) {
+                text += row
+            } else {
+                let start = text.count
+                TorrentFields.write(item.torrent, id: item.id, columns: columns, context: context, into: &text)
+                rows.keep(Array(text[start...]), place: place, id: item.id, source: item.shared)
+            }
+        }
+        text.append(UInt8(ascii: "]"))
+        return text
     }
 
     func torrentAdd(_ arguments: [String: JSONValue]) async throws -> [String: JSONValue] {
@@ -173,8 +187,8 @@ extension TransmissionRPC {
         let fileKeys = ["files-wanted", "files-unwanted", "priority-high", "priority-low", "priority-normal"]
         let location = arguments["location"]?.string
         if let location, !location.hasPrefix("/") { throw MethodError("location: must be an absolute path") }
-        let (_, numbered) = await numberedSnapshot()
-        for (_, torrent) in select(try Self.selection(arguments["ids"]), from: numbered) {
+        let numbered = await numberedSnapshot()
+        for torrent in select(try Self.selection(arguments["ids"]), from: numbered).map(\.torrent) {
             let hash = torrent.id
             do {
                 if fileKeys.contains(where: { arguments[$0] != nil }) {
@@ -222,8 +236,8 @@ extension TransmissionRPC {
         guard let location = arguments["location"]?.string else { throw MethodError("torrent-set-location: missing 'location'") }
         guard location.hasPrefix("/") else { throw MethodError("location: must be an absolute path") }
         let move = arguments["move"]?.bool ?? false
-        let (_, numbered) = await numberedSnapshot()
-        for (_, torrent) in select(try Self.selection(arguments["ids"]), from: numbered) {
+        let numbered = await numberedSnapshot()
+        for torrent in select(try Self.selection(arguments["ids"]), from: numbered).map(\.torrent) {
             do {
                 // A move can take minutes: it goes on in the background, as Transmission's does;
                 // `torrent-get` shows the torrent stopped meanwhile and the data at the new place after.

@@ -30,9 +30,8 @@ public actor TransmissionRPC {
     var nextID = 1
     /// Recently removed torrents' ids, for `recently-active`'s `removed` list.
     var removals: [(id: Int, at: Date)] = []
-    /// Bytes moved per torrent at the last look, and when they last changed (`activityDate`).
-    var lastTotals: [InfoHash: Int64] = [:]
-    var lastActive: [InfoHash: Date] = [:]
+    /// Rows of `torrent-get` written for resting torrents, kept while they stay the same.
+    var rows = TorrentRowCache()
     /// What `speed-limit-*` was before it was turned off, so turning it on again restores it (KiB/s).
     var rememberedLimits = (upload: 100, download: 100)
     let started = Date()
@@ -127,36 +126,36 @@ public actor TransmissionRPC {
 
     /// The session's torrents now, every one numbered; ids of torrents gone are noted as removed.
     /// `detailed` as in `Session.snapshot(detailed:)`: nil, every torrent with its files and pieces.
-    func numberedSnapshot(detailed: Set<InfoHash>? = nil) async -> (SessionSnapshot, [(id: Int, torrent: TorrentSnapshot)]) {
-        let snapshot = await session.snapshot(detailed: detailed)
-        let now = Date()
-        var numbered: [(id: Int, torrent: TorrentSnapshot)] = []
-        numbered.reserveCapacity(snapshot.torrents.count)
-        for torrent in snapshot.torrents {
-            let id = self.id(for: torrent.id)
-            let moved = torrent.uploaded + torrent.downloaded
-            if lastTotals[torrent.id] != moved || torrent.downloadRate >= 1 || torrent.uploadRate >= 1 {
-                if lastTotals[torrent.id] != nil || moved > 0 { lastActive[torrent.id] = now }
-                lastTotals[torrent.id] = moved
-            }
-            numbered.append((id, torrent))
-        }
+    /// A torrent's snapshot with its id.
+    struct Numbered {
+        let id: Int
+        let shared: SharedSnapshot
+        var torrent: TorrentSnapshot { shared.snapshot }
+    }
+
+    /// Every torrent, numbered, by reference (a resting torrent's snapshot is the same object
+    /// from call to call: see `TorrentRowCache`).
+    func numberedSnapshot(detailed: Set<InfoHash>? = nil) async -> [Numbered] {
+        let shared = await session.sharedSnapshots(detailed: detailed)
+        var numbered: [Numbered] = []
+        numbered.reserveCapacity(shared.count)
+        for torrent in shared { numbered.append(Numbered(id: id(for: torrent.snapshot.id), shared: torrent)) }
         // Every torrent here has an id now: more ids than torrents means some went.
-        if ids.count != snapshot.torrents.count {
-            let present = Set(snapshot.torrents.map(\.id))
+        let now = Date()
+        if ids.count != shared.count {
+            let present = Set(shared.map(\.snapshot.id))
             for (hash, id) in ids where !present.contains(hash) {
                 ids[hash] = nil
                 hashes[id] = nil
-                lastTotals[hash] = nil
-                lastActive[hash] = nil
+                rows.forget(id: id)
                 removals.append((id, now))
             }
         }
         removals.removeAll { now.timeIntervalSince($0.at) > 60 }
         if startTotals == nil {
-            startTotals = (snapshot.torrents.reduce(0) { $0 + $1.uploaded }, snapshot.torrents.reduce(0) { $0 + $1.downloaded })
+            startTotals = (shared.reduce(0) { $0 + $1.snapshot.uploaded }, shared.reduce(0) { $0 + $1.snapshot.downloaded })
         }
-        return (snapshot, numbered)
+        return numbered
     }
 
     /// The torrent's id, given now if it has none yet.
@@ -206,12 +205,17 @@ public actor TransmissionRPC {
         return Set(ids.compactMap { self.hashes[$0] } + hashes.compactMap { InfoHash(text: $0) })
     }
 
-    func select(_ selection: Selection, from numbered: [(id: Int, torrent: TorrentSnapshot)]) -> [(id: Int, torrent: TorrentSnapshot)] {
+    func select(_ selection: Selection, from numbered: [Numbered]) -> [Numbered] {
         switch selection {
         case .all: return numbered
         case .recentlyActive:
+            // Data moved within the last minute (Transmission's measure), or moving now.
             let now = Date()
-            return numbered.filter { lastActive[$0.torrent.id].map { now.timeIntervalSince($0) <= 60 } ?? false }
+            return numbered.filter {
+                let torrent = $0.torrent
+                return torrent.downloadRate >= 1 || torrent.uploadRate >= 1
+                    || torrent.details.lastActivity.map { now.timeIntervalSince($0) <= 60 } ?? false
+            }
         case .some(let ids, let hashes):
             return numbered.filter { ids.contains($0.id) || hashes.contains($0.torrent.id.hex) }
         }
@@ -220,9 +224,9 @@ public actor TransmissionRPC {
     /// Runs `action` on each selected torrent; the first failure is the method's result, after
     /// the others were tried.
     func act(_ arguments: [String: JSONValue], _ action: (Session, InfoHash) async throws -> Void) async throws -> [String: JSONValue] {
-        let (_, numbered) = await numberedSnapshot()
+        let numbered = await numberedSnapshot()
         var failure: (any Error)?
-        for (_, torrent) in select(try Self.selection(arguments["ids"]), from: numbered) {
+        for torrent in select(try Self.selection(arguments["ids"]), from: numbered).map(\.torrent) {
             do {
                 try await action(session, torrent.id)
             } catch {

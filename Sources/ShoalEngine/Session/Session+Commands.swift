@@ -40,6 +40,7 @@ extension Session {
         if let filePriorities { await runtime.setFilePriorities(filePriorities) }
         await runtime.loadRestingProgress()
         entries[hash] = Entry(phase: .torrent(runtime), stop: nil, paused: true, downloadDirectory: directory, added: added)
+        restingSlots[hash] = entries[hash]?.restingSlot
         encryptedTorrents.insert(hash)
         order.append(hash)
         if !paused { startOrQueue(hash) }
@@ -95,7 +96,7 @@ extension Session {
         try await serialized(hash) {
             try await pauseNow(hash)
             entries[hash]?.queued = false
-            entries[hash]?.restingSnapshot = nil
+            entries[hash]?.resting = nil
         }
         startQueuedIfRoom()
     }
@@ -118,9 +119,7 @@ extension Session {
             let state = await old.persistentState
             let fresh = makeRuntime(old.metainfo, directory: entry.downloadDirectory)
             await fresh.setRestingProgress(await old.currentHave)
-            await fresh.setFilePriorities(state.priorities)
-            await fresh.restoreCounters(uploaded: state.uploaded, downloaded: state.downloaded, completed: state.completed,
-                                        seedWhenDone: state.seedWhenDone)
+            await fresh.restore(state)
             if let entry = entries[hash] { await applyEntrySettings(fresh, entry) }
             entries[hash]?.phase = .torrent(fresh)
         }
@@ -147,6 +146,7 @@ extension Session {
             guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
             try await pauseNow(hash)
             entries[hash] = nil
+            restingSlots[hash] = nil
             encryptedTorrents.remove(hash)
             order.removeAll { $0 == hash }
             await store?.forget(hash)
@@ -250,9 +250,9 @@ extension Session {
             commandWaiters[hash] = []
         }
         // Whatever the command changes, a paused torrent's snapshot is taken afresh after it.
-        entries[hash]?.restingSnapshot = nil
+        entries[hash]?.resting = nil
         defer {
-            entries[hash]?.restingSnapshot = nil
+            entries[hash]?.resting = nil
             releaseTurn(hash)
         }
         return try await body()

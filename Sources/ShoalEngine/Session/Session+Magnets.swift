@@ -15,6 +15,7 @@ extension Session {
             entries[hash] = Entry(phase: .metadata(makeFetcher(magnet)), stop: nil, paused: true,
                                   downloadDirectory: downloadDirectory.map(AbsolutePath.resolve) ?? self.downloadDirectory,
                                   added: added)
+            restingSlots[hash] = entries[hash]?.restingSlot
             encryptedTorrents.insert(hash)
             order.append(hash)
             if !paused { startOrQueue(hash) }

@@ -64,7 +64,8 @@ extension Session {
                                      filePriorities: priorities, added: record.added)
                 let runtime = try torrentRuntime(hash)
                 await runtime.restoreCounters(uploaded: record.uploaded, downloaded: record.downloaded,
-                                              completed: record.completed, seedWhenDone: record.seedWhenDone)
+                                              completed: record.completed, activity: record.activity,
+                                              seedWhenDone: record.seedWhenDone)
                 if let up = record.uploadLimit, let down = record.downloadLimit {
                     entries[hash]?.uploadLimit = up
                     entries[hash]?.downloadLimit = down
@@ -105,7 +106,8 @@ extension Session {
                 seedWhenDone: state.seedWhenDone, filePriorities: state.priorities.map(\.rawValue), added: entry.added,
                 completed: state.completed, uploaded: state.uploaded, downloaded: state.downloaded,
                 uploadLimit: entry.uploadLimit, downloadLimit: entry.downloadLimit, labels: entry.labels,
-                seedRatio: entry.seedRatio, trackers: entry.trackers, sequential: entry.sequential ? true : nil))
+                seedRatio: entry.seedRatio, trackers: entry.trackers, sequential: entry.sequential ? true : nil,
+                activity: state.activity))
         }
         do {
             try await store.saveEntries(records, limits: SessionStore.Limits(upload: normalLimits.upload, download: normalLimits.download),

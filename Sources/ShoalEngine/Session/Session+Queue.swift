@@ -9,7 +9,7 @@ extension Session {
     func startOrQueue(_ hash: InfoHash) {
         guard queueing else { return start(hash) }
         entries[hash]?.queued = true
-        entries[hash]?.restingSnapshot = nil
+        entries[hash]?.resting = nil
         startQueuedIfRoom()
     }
 
@@ -65,7 +65,7 @@ extension Session {
                     guard entries[hash]?.paused == false else { return }
                     try await pauseNow(hash)
                     entries[hash]?.queued = true
-                    entries[hash]?.restingSnapshot = nil
+                    entries[hash]?.resting = nil
                     logger.info("queued: the slots are taken", metadata: ["infohash": "\(hash.hex.prefix(12))"])
                 }
             } catch {

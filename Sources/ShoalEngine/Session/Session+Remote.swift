@@ -144,9 +144,7 @@ extension Session {
             } else if !move {
                 await store?.forgetResume(hash)
             }
-            await fresh.setFilePriorities(state.priorities)
-            await fresh.restoreCounters(uploaded: state.uploaded, downloaded: state.downloaded, completed: state.completed,
-                                        seedWhenDone: state.seedWhenDone)
+            await fresh.restore(state)
             if let updated = entries[hash] { await applyEntrySettings(fresh, updated) }
             if !move { await fresh.loadRestingProgress() }
             entries[hash]?.phase = .torrent(fresh)

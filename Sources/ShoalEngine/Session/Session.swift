@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ShoalCore
+import Synchronization
 
 /// The engine: owns the listening socket, the torrents and the global rate limits.
 ///
@@ -26,42 +27,46 @@ public actor Session {
             case metadata(MetadataFetcher)
             case torrent(TorrentRuntime)
         }
-        var phase: Phase
+        var phase: Phase { didSet { resting = nil } }
         var runtime: TorrentRuntime? {
             if case .torrent(let runtime) = phase { return runtime }
             return nil
         }
         /// Finishing it ends the torrent's (or the magnet's) task: pause or remove.
         var stop: AsyncStream<Void>.Continuation?
-        var paused: Bool
-        var downloadDirectory: String
-        var added: Date
+        // What the snapshot shows beside the runtime's facts: a change to any of them makes a
+        // resting torrent's kept snapshot stale (see `resting`).
+        var paused: Bool { didSet { resting = nil } }
+        var downloadDirectory: String { didSet { resting = nil } }
+        var added: Date { didSet { resting = nil } }
         /// Per-torrent caps in bytes per second, 0 = none.
-        var uploadLimit = 0
-        var downloadLimit = 0
+        var uploadLimit = 0 { didSet { resting = nil } }
+        var downloadLimit = 0 { didSet { resting = nil } }
         /// Free-form tags a remote sets (Transmission's `labels`).
-        var labels: [String] = []
+        var labels: [String] = [] { didSet { resting = nil } }
         /// The ratio goal: the session's, the torrent's own, or none.
-        var seedRatio = SeedRatioGoal.session
+        var seedRatio = SeedRatioGoal.session { didSet { resting = nil } }
         /// The user's trackers in place of the metainfo's (nil: the metainfo's).
-        var trackers: [[String]]?
-        var sequential = false
+        var trackers: [[String]]? { didSet { resting = nil } }
+        var sequential = false { didSet { resting = nil } }
         /// Wants to run, waits for a slot (paused meanwhile; see `QueuePlanner`).
-        var queued = false
+        var queued = false { didSet { resting = nil } }
         /// What the queue knows of it: complete (seeds), and when it last received something.
         var queueComplete = false
         var lastReceived: (bytes: Int64, at: ContinuousClock.Instant)?
-        /// A paused torrent's snapshot, taken once: 10,000 paused torrents cost a dictionary
-        /// look-up each per snapshot, not an actor hop and a walk over their pieces and files.
-        var restingSnapshot: TorrentSnapshot? {
-            get { resting?.snapshot }
-            set { resting = newValue.map(RestingSnapshot.init) }
+        /// A paused torrent's finished snapshot, taken once and handed out as the same object
+        /// until something changes: 10,000 paused torrents cost a look-up each per snapshot, not
+        /// an actor hop and a walk over their pieces and files, and a caller may keep what it
+        /// made of one (the RPC's rows) for as long as it gets the same object back. Boxed: an
+        /// entry is copied out of the table per torrent per snapshot.
+        var resting: SharedSnapshot? {
+            get { restingSlot.snapshot }
+            nonmutating set { restingSlot.snapshot = newValue }
         }
-        /// Boxed: an entry is copied out of the table for each torrent of each snapshot, and a
-        /// snapshot held inline made that copy most of a 10,000-torrent snapshot's time.
-        var resting: RestingSnapshot? = nil
+        /// Where `resting` lives, shared with `Session.restingSlots`.
+        let restingSlot = RestingSlot()
         /// Its data on the way to another directory (see `setLocation`).
-        var move: MoveProgress?
+        var move: MoveProgress? { didSet { resting = nil } }
     }
 
     let store: SessionStore?
@@ -70,6 +75,8 @@ public actor Session {
     let (scheduleStop, scheduleStopContinuation) = AsyncStream.makeStream(of: Void.self)
 
     var entries: [InfoHash: Entry] = [:]
+    /// Each entry's `restingSlot`, kept with `entries` (see `sharedSnapshots`).
+    var restingSlots: [InfoHash: RestingSlot] = [:]
     var order: [InfoHash] = []
     var errors: [String] = []
     /// The last notices and how many were ever reported (see `notices(after:)`).
@@ -305,41 +312,62 @@ public actor Session {
     /// and per-peer-piece parts (what a list needs is in every one: the interface's list of
     /// 1,000 built and freed a thousand piece tables twice a second to show one).
     public func snapshot(detailed: Set<InfoHash>? = nil) async -> SessionSnapshot {
-        var torrents: [TorrentSnapshot] = []
+        let shared = await sharedSnapshots(detailed: detailed)
+        var snapshot = sessionSnapshot(shared.map(\.snapshot))
+        if let dht { snapshot.dhtNodes = await dht.nodeCount }
+        return snapshot
+    }
+
+    /// The same torrents, each by reference: a resting (paused) torrent comes as the same
+    /// object from call to call for as long as nothing about it changes.
+    func sharedSnapshots(detailed: Set<InfoHash>? = nil) async -> [SharedSnapshot] {
+        var torrents: [SharedSnapshot] = []
         torrents.reserveCapacity(order.count)
         for hash in order {
-            guard let entry = entries[hash] else { continue }
-            guard case .torrent(let runtime) = entry.phase else {
-                torrents.append(await magnetSnapshot(hash, entry))
+            // The kept snapshot alone: `entries[hash]?.resting` copied the whole entry out (its
+            // every string and array retained and released) for each of 10,000 torrents.
+            if let resting = restingSlots[hash]?.snapshot {
+                torrents.append(resting)
                 continue
             }
-            var snapshot: TorrentSnapshot
-            if entry.paused, let resting = entry.restingSnapshot {
-                snapshot = resting
-            } else {
-                // A paused torrent's snapshot is kept for every later caller: taken whole, so a
-                // list-only first ask does not leave it without files and pieces for good.
-                snapshot = await runtime.snapshot(detailed: entry.paused || (detailed?.contains(hash) ?? true))
-                if entry.paused {
-                    snapshot.activity = .paused
-                    snapshot.peers = []
-                    snapshot.downloadRate = 0
-                    snapshot.uploadRate = 0
-                    // Nothing changes a paused torrent but a command, and every command clears this.
-                    entries[hash]?.restingSnapshot = snapshot
-                }
+            guard let entry = entries[hash] else { continue }
+            guard case .torrent(let runtime) = entry.phase else {
+                torrents.append(SharedSnapshot(await magnetSnapshot(hash, entry), resting: false))
+                continue
+            }
+            // A paused torrent's snapshot is kept for every later caller: taken whole, so a
+            // list-only first ask does not leave it without files and pieces for good.
+            var snapshot = await runtime.snapshot(detailed: entry.paused || (detailed?.contains(hash) ?? true))
+            // The entry may have changed while the runtime answered.
+            guard let entry = entries[hash] else { continue }
+            let current: Bool
+            if case .torrent(let now) = entry.phase { current = now === runtime } else { current = false }
+            if entry.paused {
+                snapshot.activity = .paused
+                snapshot.peers = []
+                snapshot.downloadRate = 0
+                snapshot.uploadRate = 0
             }
             if entry.queued { snapshot.activity = .queued }
             snapshot.move = entry.move.map { MoveSnapshot(destination: $0.destination, fraction: $0.fraction) }
             entry.describe(&snapshot.details)
-            torrents.append(snapshot)
+            // Nothing changes a paused torrent but a command, and every command (any change to
+            // the entry) clears this; a move's progress changes on its own, so it is not kept.
+            let resting = entry.paused && entry.move == nil && current
+            let shared = SharedSnapshot(snapshot, resting: resting)
+            if resting { entries[hash]?.resting = shared }
+            torrents.append(shared)
         }
+        return torrents
+    }
+
+    /// The session's figures around its torrents' snapshots.
+    func sessionSnapshot(_ torrents: [TorrentSnapshot]) -> SessionSnapshot {
         var snapshot = SessionSnapshot(
             torrents: torrents, downloadRate: torrents.reduce(0) { $0 + $1.downloadRate },
             uploadRate: torrents.reduce(0) { $0 + $1.uploadRate }, listenPort: listenPort,
             downloadLimit: globalDownload.rate, uploadLimit: globalUpload.rate,
             downloadDirectory: downloadDirectory)
-        if let dht { snapshot.dhtNodes = await dht.nodeCount }
         snapshot.refusedIncoming = refusedIncoming
         snapshot.altSpeedEnabled = altSpeed.enabled
         return snapshot
@@ -357,8 +385,25 @@ public actor Session {
     }
 }
 
-/// A paused torrent's snapshot, shared rather than copied (see `Session.Entry.restingSnapshot`).
-final class RestingSnapshot: Sendable {
+/// A torrent's kept snapshot, by reference: reached from its entry (which clears it on any
+/// change) and from `Session.restingSlots` (read without copying the entry). Locked, so an
+/// entry stays `Sendable`; only the session's actor uses it, so the lock is never contended.
+final class RestingSlot: Sendable {
+    private let value = Mutex<SharedSnapshot?>(nil)
+    var snapshot: SharedSnapshot? {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
+    }
+}
+
+/// A torrent's snapshot by reference. A resting one is handed out again, the same object, until
+/// its torrent changes (see `Session.Entry.resting`), so what a caller derives from it may be
+/// kept while the object stays the same.
+final class SharedSnapshot: Sendable {
     let snapshot: TorrentSnapshot
-    init(_ snapshot: TorrentSnapshot) { self.snapshot = snapshot }
+    let resting: Bool
+    init(_ snapshot: TorrentSnapshot, resting: Bool) {
+        self.snapshot = snapshot
+        self.resting = resting
+    }
 }

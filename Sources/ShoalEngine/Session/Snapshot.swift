@@ -118,6 +118,8 @@ public struct TorrentDetails: Sendable, Hashable {
     public var creationDate: Int64?
     public var added: Date?
     public var completed: Date?
+    /// When data last moved either way (nil: never, that Shoal knows).
+    public var lastActivity: Date?
     public var labels: [String] = []
     public var seedRatio = SeedRatioGoal.session
     /// Per-torrent caps in bytes per second, 0 = none.

@@ -167,6 +167,7 @@ extension TorrentRuntime {
 
     func tick(now: ContinuousClock.Instant) {
         sampleUploads(now: now)
+        noteActivity()
         for record in peers.values where record.amInterested || record.peerInterested { record.usefulAt = now }
         for key in slots.expired(slotPeers, now: now) {
             drop(key, CloseReason(.useless, "for \(config.uselessPeerTimeout)"))

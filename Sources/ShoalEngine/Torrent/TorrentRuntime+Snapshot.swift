@@ -43,6 +43,7 @@ extension TorrentRuntime {
         details.createdBy = metainfo.createdBy
         details.creationDate = metainfo.creationDate
         details.completed = completedAt
+        details.lastActivity = lastActivity
         details.magnetURI = magnetURI
         return TorrentSnapshot(
             id: metainfo.infoHash, name: info.name, totalSize: info.totalLength, wantedSize: wantedSize, haveSize: haveSize,

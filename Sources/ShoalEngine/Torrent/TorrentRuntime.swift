@@ -88,6 +88,10 @@ public actor TorrentRuntime {
     var trackerIDs: [String: String] = [:]
     var filePriorities: [FilePriority]
     var completedAt: Date?
+    /// When data last moved either way (Transmission's `activityDate`), seen at the tick: what
+    /// a remote's "recently active" and "last activity" read, whether or not anyone is asking.
+    var lastActivity: Date?
+    var lastActivityTotal: Int64 = 0
     /// The user asked to stop seeding: once complete, the torrent goes quiet instead of seeding.
     var seedWhenDone = true
     /// The ratio at which seeding stops (the session's, or the torrent's own; nil: none).
@@ -372,16 +376,44 @@ public actor TorrentRuntime {
     public var isComplete: Bool { picker?.isDone ?? false }
 
     /// What the session records about this torrent between runs.
-    func restoreCounters(uploaded: Int64, downloaded: Int64, completed: Date?, seedWhenDone: Bool) {
+    func restoreCounters(uploaded: Int64, downloaded: Int64, completed: Date?, activity: Date?, seedWhenDone: Bool) {
         uploadedBase = uploaded
         downloadedBase = downloaded
         completedAt = completed
+        lastActivity = activity
+        lastActivityTotal = uploadedBase + uploadedBytes + downloadedBase + downloadedBytes
         self.seedWhenDone = seedWhenDone
     }
 
-    var persistentState: (uploaded: Int64, downloaded: Int64, completed: Date?, seedWhenDone: Bool, priorities: [FilePriority]) {
-        (uploadedBase + uploadedBytes, downloadedBase + downloadedBytes, completedAt, seedWhenDone, filePriorities)
+    /// What an earlier runtime of the same torrent left (a pause or a move makes a new one).
+    func restore(_ state: PersistentState) {
+        setFilePriorities(state.priorities)
+        restoreCounters(uploaded: state.uploaded, downloaded: state.downloaded, completed: state.completed,
+                        activity: state.activity, seedWhenDone: state.seedWhenDone)
     }
+
+    var persistentState: PersistentState {
+        PersistentState(uploaded: uploadedBase + uploadedBytes, downloaded: downloadedBase + downloadedBytes,
+                        completed: completedAt, activity: lastActivity, seedWhenDone: seedWhenDone, priorities: filePriorities)
+    }
+
+    /// Notes the time if any payload moved since the last look.
+    func noteActivity() {
+        let total = uploadedBase + uploadedBytes + downloadedBase + downloadedBytes
+        guard total != lastActivityTotal else { return }
+        lastActivityTotal = total
+        lastActivity = Date()
+    }
+}
+
+/// What the session records about a torrent between runs (see `SessionStore.Entry`).
+struct PersistentState: Sendable {
+    var uploaded: Int64
+    var downloaded: Int64
+    var completed: Date?
+    var activity: Date?
+    var seedWhenDone: Bool
+    var priorities: [FilePriority]
 }
 
 /// The session-wide connection limit, shared by every torrent.
