@@ -8,7 +8,7 @@ struct ShoalDaemon {
     let rpcPort: Int
     let downloadDir: URL
 
-    static func start(in root: URL, name: String, extra: [String] = []) async throws -> ShoalDaemon {
+    static func start(in root: URL, name: String, extra: [String] = [], environment: [String: String] = [:]) async throws -> ShoalDaemon {
         let downloadDir = root.appendingPathComponent(name + "-downloads")
         let state = root.appendingPathComponent(name + "-state")
         let config = root.appendingPathComponent(name + ".toml")
@@ -19,7 +19,7 @@ struct ShoalDaemon {
             "--headless", "--rpc", "--rpc-port", String(rpcPort), "--port", "0", "--bind", "127.0.0.1",
             "--download-dir", downloadDir.path, "--state-dir", state.path, "--config", config.path, "--interval", "60",
             "--min-announce-interval", "1",
-        ] + extra, logName: name)
+        ] + extra, environment: environment, logName: name)
         let daemon = ShoalDaemon(process: process, rpcPort: rpcPort, downloadDir: downloadDir)
         guard await process.waitForOutput("RPC on", timeout: .seconds(30)) else {
             throw DaemonFailure(description: "the daemon did not start its RPC: \(process.output)")

@@ -7,13 +7,18 @@ public final class ExternalProcess: @unchecked Sendable {
     public let logURL: URL
     private let log: FileHandle
 
-    public init(_ executable: String, _ arguments: [String], directory: URL? = nil, logName: String) throws {
+    /// `environment` is added to the test's own.
+    public init(_ executable: String, _ arguments: [String], directory: URL? = nil, environment: [String: String] = [:],
+                logName: String) throws {
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-\(logName)-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         log = try FileHandle(forWritingTo: logURL)
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }
+        }
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice

@@ -1,10 +1,11 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A minimal HTTP/1.1 client: GETs for tracker announces, scrapes and `torrent-add` URLs, POSTs
 /// for `shoal attach`'s RPC calls. One request per connection, a bounded body and an overall
-/// deadline; no TLS here.
+/// deadline; `https://` over TLS with the certificate checked (see `TLSTrust`).
 public enum HTTPClient {
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public let description: String
@@ -20,18 +21,28 @@ public enum HTTPClient {
         }
     }
 
-    /// Splits `http://host:port/path?query` without touching the percent-encoding of the query.
-    static func split(_ url: String) throws(Failure) -> (host: String, port: Int, target: String) {
-        guard url.lowercased().hasPrefix("http://") else {
-            throw Failure(description: "unsupported URL scheme in \(url) (only http:// trackers)")
+    /// Where a request goes: `http://` or `https://`, host, port and the request target.
+    struct Target: Equatable {
+        var tls: Bool
+        var host: String
+        var port: Int
+        var target: String
+    }
+
+    /// Splits `http(s)://host:port/path?query` without touching the percent-encoding of the query.
+    static func split(_ url: String) throws(Failure) -> Target {
+        let lower = url.lowercased()
+        let tls = lower.hasPrefix("https://")
+        guard tls || lower.hasPrefix("http://") else {
+            throw Failure(description: "unsupported URL scheme in \(url) (only http:// and https://)")
         }
-        let rest = url.dropFirst("http://".count)
+        let rest = url.dropFirst(tls ? "https://".count : "http://".count)
         let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
         let authority = rest[..<slash]
         var target = String(rest[slash...])
         if target.isEmpty || target.first == "?" { target = "/" + target }
         var host = String(authority)
-        var port = 80
+        var port = tls ? 443 : 80
         if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
             host = String(authority[authority.index(after: authority.startIndex)..<close])
             let after = authority[authority.index(after: close)...]
@@ -44,7 +55,7 @@ public enum HTTPClient {
             port = p
         }
         guard !host.isEmpty else { throw Failure(description: "no host in \(url)") }
-        return (host, port, target)
+        return Target(tls: tls, host: host, port: port, target: target)
     }
 
     public static func fetch(_ url: String, timeout: Duration, maxBody: Int = 4 << 20,
@@ -57,8 +68,14 @@ public enum HTTPClient {
     public static func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8] = [],
                             timeout: Duration, maxBody: Int = 4 << 20,
                             group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws(Failure) -> Response {
-        let (host, port, target) = try split(url)
-        let call = Call(method: method, host: host, port: port, target: target, headers: headers, body: body)
+        let destination = try split(url)
+        let tls: NIOSSLContext?
+        do {
+            tls = destination.tls ? try TLSTrust.shared.context() : nil
+        } catch {
+            throw Failure(description: "cannot set up TLS: \(error)")
+        }
+        let call = Call(method: method, host: destination.host, port: destination.port, target: destination.target, headers: headers, body: body, tls: tls)
         // One socket at a time, counted in the process's descriptor budget.
         guard DescriptorBudget.shared.takeSocket() else { throw Failure(description: DescriptorBudget.Exhausted().description) }
         defer { DescriptorBudget.shared.giveSocket() }
@@ -96,6 +113,8 @@ public enum HTTPClient {
             if let dns = failed.dnsAAAAError ?? failed.dnsAError { return "cannot resolve \(failed.host): \(dns)" }
         }
         if let io = error as? IOError { return String(cString: strerror(io.errnoCode)).lowercased() }
+        if let tls = error as? NIOSSLError { return TLSTrust.describe(tls) }
+        if let tls = error as? NIOSSLExtraError { return "TLS: \(tls)" }
         if case ChannelError.connectTimeout = error { return "connection timed out" }
         return "\(error)"
     }
@@ -107,6 +126,8 @@ public enum HTTPClient {
         var target: String
         var headers: [(String, String)]
         var body: [UInt8]
+        /// Set for `https://`.
+        var tls: NIOSSLContext?
     }
 
     private static func request(_ call: Call, maxBody: Int, group: any EventLoopGroup, timeout: Duration) async throws -> Response {
@@ -115,6 +136,12 @@ public enum HTTPClient {
             .connectTimeout(.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls = call.tls {
+                        // An address is checked against the certificate's IP names and sent
+                        // without SNI, which may carry only a host name.
+                        let name = TLSTrust.isAddress(host) ? nil : host
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
+                    }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
                         wrappingChannelSynchronously: channel)
@@ -123,7 +150,8 @@ public enum HTTPClient {
         return try await channel.executeThenClose { inbound, outbound in
             var head = HTTPRequestHead(version: .http1_1, method: call.method, uri: call.target)
             let hostText = host.contains(":") ? "[\(host)]" : host
-            head.headers.add(name: "Host", value: port == 80 ? hostText : "\(hostText):\(port)")
+            let defaultPort = call.tls == nil ? 80 : 443
+            head.headers.add(name: "Host", value: port == defaultPort ? hostText : "\(hostText):\(port)")
             head.headers.add(name: "User-Agent", value: "Shoal/0.1.0")
             head.headers.add(name: "Connection", value: "close")
             head.headers.add(name: "Accept-Encoding", value: "identity")

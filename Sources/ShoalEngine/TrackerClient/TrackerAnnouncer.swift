@@ -85,9 +85,9 @@ extension TorrentRuntime {
         request.trackerID = trackerIDs[url]
         let now = ContinuousClock.now
         let scheme = url.lowercased()
-        guard scheme.hasPrefix("http://") || scheme.hasPrefix("udp://") else {
-            updateTracker(url) { $0.status = "error"; $0.error = "unsupported tracker (only http:// and udp://)" }
-            logger.info("tracker not used: only http:// and udp:// are supported", metadata: ["tracker": "\(url)"])
+        guard scheme.hasPrefix("http://") || scheme.hasPrefix("https://") || scheme.hasPrefix("udp://") else {
+            updateTracker(url) { $0.status = "error"; $0.error = "unsupported tracker (only http://, https:// and udp://)" }
+            logger.info("tracker not used: only http://, https:// and udp:// are supported", metadata: ["tracker": "\(url)"])
             return nil
         }
         updateTracker(url) { $0.status = "announcing" }

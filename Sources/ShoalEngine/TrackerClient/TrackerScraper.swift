@@ -41,7 +41,7 @@ public enum TrackerScrape {
         if scheme.hasPrefix("udp://") {
             return try? await UDPTrackerClient.scrape([hash], at: url, retry: retry).first
         }
-        guard scheme.hasPrefix("http://"), let scrapeURL = ScrapeResponse.url(announce: url, hashes: [hash]),
+        guard scheme.hasPrefix("http://") || scheme.hasPrefix("https://"), let scrapeURL = ScrapeResponse.url(announce: url, hashes: [hash]),
             let reply = try? await HTTPClient.fetch(scrapeURL, timeout: timeout), reply.status == 200
         else { return nil }
         return (try? ScrapeResponse.parse(httpBody: reply.body))?[hash]
