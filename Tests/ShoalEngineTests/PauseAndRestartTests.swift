@@ -94,22 +94,38 @@ struct PauseAndRestartTests {
         await harness.stopAll()
     }
 
-    /// The session file is written again every interval for as long as the session runs (the
-    /// first release's save loop stopped after its first round).
+    /// A running torrent's totals are saved again every interval for as long as the session
+    /// runs (the first release's save loop stopped after its first round): each round appends
+    /// the torrent's record to the journal while its totals move, and nothing while they stand.
     @Test func sessionIsSavedEveryIntervalNotJustOnce() async throws {
         let harness = try SwarmHarness()
+        try await harness.startTracker()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "slow.bin", files: nil, singleSize: 2_000_000, pieceLength: 16 << 10, in: seedDir, seed: 12)
+        let seeder = try await harness.startSession("seed")
+        try await seeder.add(torrent)
         let state = harness.root.appendingPathComponent("state").path
         let session = try await harness.startSession("one") {
             $0.stateDirectory = state
             $0.sessionSaveInterval = .milliseconds(200)
         }
-        let file = state + "/session.json"
-        for round in 1...4 {
-            try? FileManager.default.removeItem(atPath: file)
-            let saved = await harness.waitUntil(timeout: .seconds(10)) { FileManager.default.fileExists(atPath: file) }
-            #expect(saved, "round \(round): the session file was not written again")
+        #expect(await session.restore().isEmpty)
+        let hash = try await session.add(torrent)
+        // Slow enough to last every round: 2 MB at 32 KiB/s.
+        try await session.setTorrentLimits(hash, upload: 0, download: 32 << 10)
+        @Sendable func records() -> Int {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: state)) ?? []
+            return names.filter { $0.hasPrefix("session.journal.") }.reduce(0) { count, name in
+                count + ((try? String(contentsOfFile: state + "/" + name, encoding: .utf8))?.split(separator: "\n").count ?? 0)
+            }
         }
-        await session.shutdown()
+        for round in 1...4 {
+            let before = records()
+            let saved = await harness.waitUntil(timeout: .seconds(10)) { records() > before }
+            #expect(saved, "round \(round): the running torrent's totals were not saved again")
+        }
+        let saved = try SessionStore(directory: state).loadSession()
+        #expect(saved.torrents.first?.downloaded ?? 0 > 0, "the journal's last record has the totals")
         await harness.stopAll()
     }
 }

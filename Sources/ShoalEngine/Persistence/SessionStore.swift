@@ -1,5 +1,6 @@
 import Foundation
 import ShoalCore
+import Synchronization
 
 /// The state directory: which torrents the session has and how each was left, plus per-torrent
 /// resume data. Layout: `session.json`, `torrents/HASH.torrent`, `resume/HASH.json`.
@@ -59,11 +60,27 @@ public struct SessionStore: Sendable {
         /// Absent in files from before limits were kept.
         var limits: Limits?
         var remote: RemoteSettings? = nil
+        /// The journal that follows this file (see `SessionJournal`; absent before journals: 0).
+        var journal: Int? = nil
+    }
+
+    /// What the last run left: the session file with its journals applied.
+    public struct Saved: Sendable {
+        public var torrents: [Entry] = []
+        public var limits: Limits?
+        public var remote: RemoteSettings?
+        /// The journal to append to, and how many records it and the ones before it hold.
+        public var journal = 0
+        public var journalRecords = 0
+        /// Damaged journal lines, skipped.
+        public var problems: [String] = []
     }
 
     public let directory: String
     /// Shared by every copy of this value: the writes of one session take turns.
     let writes = DurableWriteQueue()
+    /// The journal the last whole session file written names.
+    let writtenJournal = JournalMark()
 
     public init(directory: String) {
         self.directory = directory
@@ -75,23 +92,52 @@ public struct SessionStore: Sendable {
 
     public func loadEntries() throws -> [Entry] { try loadSession().torrents }
 
-    /// The torrents and the global limits of the last run.
-    public func loadSession() throws -> (torrents: [Entry], limits: Limits?, remote: RemoteSettings?) {
-        guard let data = FileManager.default.contents(atPath: sessionPath) else { return ([], nil, nil) }
-        do {
-            let document = try JSONDecoder().decode(Document.self, from: data)
-            return (document.torrents, document.limits, document.remote)
-        } catch {
-            throw StorageError("\(sessionPath): unreadable session state (\(error)); moved aside")
+    /// The torrents and settings of the last run: the session file, then every journal that
+    /// follows it, in order.
+    public func loadSession() throws -> Saved {
+        var saved = Saved()
+        var following = 0
+        if let data = FileManager.default.contents(atPath: sessionPath) {
+            do {
+                let document = try JSONDecoder().decode(Document.self, from: data)
+                (saved.torrents, saved.limits, saved.remote) = (document.torrents, document.limits, document.remote)
+                following = document.journal ?? 0
+            } catch {
+                throw StorageError("\(sessionPath): unreadable session state (\(error)); moved aside")
+            }
+        }
+        saved.journal = following
+        for generation in SessionJournal.generations(in: directory) where generation >= following {
+            let (records, problems) = SessionJournal.read(SessionJournal.path(directory, generation: generation))
+            SessionJournal.apply(records, to: &saved.torrents, limits: &saved.limits, remote: &saved.remote)
+            saved.problems += problems
+            saved.journalRecords += records.count
+            saved.journal = generation
+        }
+        return saved
+    }
+
+    /// Writes the whole session file, followed by journal `journal` (begun by the caller before
+    /// it gathered `entries`), and removes the journals it makes redundant. A write overtaken
+    /// by a later one (a higher journal) is skipped: that one says more.
+    public func saveEntries(_ entries: [Entry], limits: Limits? = nil, remote: RemoteSettings? = nil, journal: Int = 0) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(Document(torrents: entries, limits: limits, remote: remote, journal: journal))
+        let (path, directory, written) = (sessionPath, self.directory, writtenJournal)
+        try await writes.run {
+            guard written.advance(to: journal) else { return }
+            try AtomicFile.write(data, to: path)
+            for old in SessionJournal.generations(in: directory) where old < journal {
+                unlink(SessionJournal.path(directory, generation: old))
+            }
         }
     }
 
-    public func saveEntries(_ entries: [Entry], limits: Limits? = nil, remote: RemoteSettings? = nil) async throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(Document(torrents: entries, limits: limits, remote: remote))
-        let path = sessionPath
-        try await writes.run { try AtomicFile.write(data, to: path) }
+    /// One change, appended to journal `journal` and synced, after every write queued before it.
+    func append(_ record: SessionJournal.Record, journal: Int) async throws {
+        let path = SessionJournal.path(directory, generation: journal)
+        try await writes.run { try SessionJournal.append(record, to: path) }
     }
 
     var dhtPath: String { directory + "/dht.json" }
@@ -167,5 +213,19 @@ public struct SessionStore: Sendable {
     public func forget(_ hash: InfoHash) async {
         let paths = [torrentPath(hash), resumePath(hash)]
         _ = try? await writes.run { for path in paths { try? FileManager.default.removeItem(atPath: path) } }
+    }
+}
+
+/// The highest journal a whole session file has named, so an older write is not put over it.
+final class JournalMark: Sendable {
+    private let value = Mutex<Int>(-1)
+
+    /// Moves the mark to `journal` unless it is already past it.
+    func advance(to journal: Int) -> Bool {
+        value.withLock { mark in
+            guard journal >= mark else { return false }
+            mark = journal
+            return true
+        }
     }
 }

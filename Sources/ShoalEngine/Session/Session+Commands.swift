@@ -19,7 +19,7 @@ extension Session {
         } catch {
             report("\(error)")
         }
-        await saveSession()
+        await saveTorrent(hash)
         return hash
     }
 
@@ -125,7 +125,7 @@ extension Session {
         }
         entries[hash]?.stop = nil
         entries[hash]?.paused = true
-        await saveSession()
+        await saveTorrent(hash)
     }
 
     public func resume(_ hash: InfoHash) async throws {
@@ -135,7 +135,7 @@ extension Session {
             // carries on where the disk let it.
             if !entry.paused, let runtime = entry.runtime, await runtime.snapshotActivity == .error { try await pauseNow(hash) }
             startOrQueue(hash)
-            await saveSession()
+            await saveTorrent(hash)
         }
     }
 
@@ -149,8 +149,10 @@ extension Session {
             restingSlots[hash] = nil
             encryptedTorrents.remove(hash)
             order.removeAll { $0 == hash }
+            // Recorded gone before its files go: a crash between leaves no entry without its .torrent.
+            savedTotals[hash] = nil
+            await saveRemoval(hash)
             await store?.forget(hash)
-            await saveSession()
             logger.info("removed", metadata: ["infohash": "\(hash.hex.prefix(12))", "data": "\(deleteData ? "deleted" : "kept")"])
             // Only the torrent's own files (and directories left empty), not whatever else the
             // user keeps beside them. A magnet has none yet.
@@ -167,21 +169,21 @@ extension Session {
             try await pauseNow(hash)
             await store?.forgetResume(hash)
             if wasRunning { start(hash) }
-            await saveSession()
+            await saveTorrent(hash)
         }
     }
 
     public func setSeeding(_ hash: InfoHash, _ seed: Bool) async throws {
         try await serialized(hash) {
             try await torrentRuntime(hash).setSeeding(seed)
-            await saveSession()
+            await saveTorrent(hash)
         }
     }
 
     public func setFilePriorities(_ hash: InfoHash, _ priorities: [FilePriority]) async throws {
         try await serialized(hash) {
             try await torrentRuntime(hash).setFilePriorities(priorities)
-            await saveSession()
+            await saveTorrent(hash)
         }
     }
 
@@ -193,7 +195,7 @@ extension Session {
             entries[hash]?.downloadLimit = download
             // A magnet's limits apply once it is a torrent.
             await entry.runtime?.setLimits(upload: upload, download: download)
-            await saveSession()
+            await saveTorrent(hash)
         }
     }
 
@@ -207,7 +209,7 @@ extension Session {
             globalUpload.setRate(upload)
             globalDownload.setRate(download)
         }
-        await saveSession()
+        await saveSettings()
     }
 
     /// Peers the user named (`--peer`, a magnet's `x.pe`): dialled like any other, by a torrent

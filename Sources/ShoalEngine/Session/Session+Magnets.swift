@@ -19,7 +19,7 @@ extension Session {
             encryptedTorrents.insert(hash)
             order.append(hash)
             if !paused { startOrQueue(hash) }
-            await saveSession()
+            await saveTorrent(hash)
             return hash
         }
     }
@@ -64,7 +64,7 @@ extension Session {
             let addresses = known.filter { $0.value == source }.map(\.key)
             if !addresses.isEmpty { await runtime.addPeers(addresses, source: source) }
         }
-        await saveSession()
+        await saveTorrent(hash)
     }
 
     func magnetSnapshot(_ hash: InfoHash, _ entry: Entry) async -> TorrentSnapshot {

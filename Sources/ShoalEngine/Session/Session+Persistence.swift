@@ -1,17 +1,23 @@
 import Foundation
 import ShoalCore
 
-/// The session between runs: what `restore()` brings back from the state directory, and the
-/// session file written on every change and once a minute.
+/// The session between runs: what `restore()` brings back from the state directory; each
+/// change appended to the session's journal as it happens, running torrents' totals once a
+/// minute, and the session file written whole when the journal has grown and at shutdown.
 extension Session {
     /// Brings back the torrents of the last run, as they were left. Returns problems to report;
     /// a torrent that cannot be restored is skipped, never fatal.
     public func restore() async -> [String] {
         guard let store else { return [] }
         let saved: [SessionStore.Entry]
+        var problems: [String] = []
         do {
             let session = try store.loadSession()
             saved = session.torrents
+            problems = session.problems
+            journalGeneration = session.journal
+            journalRecords = session.journalRecords
+            journalReady = true
             if let remote = session.remote {
                 altSpeed = remote.altSpeed
                 // The command line and the config file win over what a remote set last run.
@@ -36,7 +42,6 @@ extension Session {
             store.moveAsideBrokenSession()
             return ["\(error)"]
         }
-        var problems: [String] = []
         for record in saved {
             guard let hash = InfoHash(text: record.infoHash) else { continue }
             // A magnet whose metadata never arrived: fetch it again.
@@ -83,40 +88,110 @@ extension Session {
         return problems
     }
 
-    /// Writes the session file: every torrent, its place, state and totals.
+    /// Writes the session file whole: every torrent, its place, state and totals. Changes to
+    /// append from here on go to a new journal, begun before the records are gathered, so one
+    /// that comes in meanwhile is in the journal that follows the file.
     func saveSession() async {
         guard let store else { return }
+        journalGeneration += 1
+        journalRecords = 0
+        journalReady = true
+        let journal = journalGeneration
         var records: [SessionStore.Entry] = []
+        records.reserveCapacity(order.count)
         for hash in order {
-            guard let entry = entries[hash] else { continue }
-            guard case .torrent(let runtime) = entry.phase else {
-                if case .metadata(let fetcher) = entry.phase {
-                    records.append(SessionStore.Entry(
-                        infoHash: hash.hex, downloadDirectory: entry.downloadDirectory, paused: entry.paused && !entry.queued, seedWhenDone: true,
-                        filePriorities: [], added: entry.added, completed: nil, uploaded: 0, downloaded: 0,
-                        uploadLimit: entry.uploadLimit, downloadLimit: entry.downloadLimit, magnet: fetcher.magnet.uri,
-                        labels: entry.labels, seedRatio: entry.seedRatio))
-                }
-                continue
-            }
-            let state = await runtime.persistentState
-            records.append(SessionStore.Entry(
-                // A queued torrent is one the user wants running: it queues again after a restart.
-                infoHash: hash.hex, downloadDirectory: entry.downloadDirectory, paused: entry.paused && !entry.queued,
-                seedWhenDone: state.seedWhenDone, filePriorities: state.priorities.map(\.rawValue), added: entry.added,
-                completed: state.completed, uploaded: state.uploaded, downloaded: state.downloaded,
-                uploadLimit: entry.uploadLimit, downloadLimit: entry.downloadLimit, labels: entry.labels,
-                seedRatio: entry.seedRatio, trackers: entry.trackers, sequential: entry.sequential ? true : nil,
-                activity: state.activity))
+            if let record = await record(for: hash) { records.append(record) }
         }
         do {
             try await store.saveEntries(records, limits: SessionStore.Limits(upload: normalLimits.upload, download: normalLimits.download),
-                                  remote: SessionStore.RemoteSettings(altSpeed: altSpeed, seedRatioLimit: sessionSeedRatio,
-                                                                      downloadDirectory: downloadDirectory,
-                                                                      startAddedTorrents: startAddedTorrents ? nil : false))
+                                        remote: remoteSettings, journal: journal)
         } catch {
             report("\(error)")
         }
+    }
+
+    /// One torrent's record as it stands, appended to the journal (its place is kept: a new
+    /// torrent goes last, as in `order`).
+    func saveTorrent(_ hash: InfoHash) async {
+        guard let record = await record(for: hash) else { return }
+        await append(.put(record))
+    }
+
+    func saveRemoval(_ hash: InfoHash) async {
+        await append(.remove(infoHash: hash.hex))
+    }
+
+    /// The global limits and what remotes set, appended to the journal.
+    func saveSettings() async {
+        await append(.settings(limits: SessionStore.Limits(upload: normalLimits.upload, download: normalLimits.download),
+                               remote: remoteSettings))
+    }
+
+    private func append(_ record: SessionJournal.Record) async {
+        guard let store else { return }
+        // Before `restore()` the journal the file names is not known: the whole file it is.
+        guard journalReady else { return await saveSession() }
+        journalRecords += 1
+        do {
+            try await store.append(record, journal: journalGeneration)
+        } catch {
+            report("\(error)")
+        }
+        // The journals hold more records than the file has torrents: time to write it whole.
+        if journalRecords > max(Self.journalRecordsBeforeRewrite, order.count) { await saveSession() }
+    }
+
+    static let journalRecordsBeforeRewrite = 4096
+
+    var remoteSettings: SessionStore.RemoteSettings {
+        SessionStore.RemoteSettings(altSpeed: altSpeed, seedRatioLimit: sessionSeedRatio, downloadDirectory: downloadDirectory,
+                                    startAddedTorrents: startAddedTorrents ? nil : false)
+    }
+
+    /// The torrents whose totals, completion or last activity moved since the journal last had
+    /// them: a paused torrent does not change, so an idle session appends nothing.
+    func saveChangedTorrents() async {
+        for hash in order {
+            guard let entry = entries[hash], !entry.paused, case .torrent(let runtime) = entry.phase else { continue }
+            let state = await runtime.persistentState
+            let totals = SavedTotals(uploaded: state.uploaded, downloaded: state.downloaded, completed: state.completed,
+                                     activity: state.activity)
+            guard savedTotals[hash] != totals else { continue }
+            savedTotals[hash] = totals
+            await saveTorrent(hash)
+        }
+    }
+
+    /// What `saveChangedTorrents` compares.
+    struct SavedTotals: Equatable {
+        var uploaded: Int64
+        var downloaded: Int64
+        var completed: Date?
+        var activity: Date?
+    }
+
+    /// The torrent's record for the session file (nil when it is gone).
+    func record(for hash: InfoHash) async -> SessionStore.Entry? {
+        guard let entry = entries[hash] else { return nil }
+        guard case .torrent(let runtime) = entry.phase else {
+            guard case .metadata(let fetcher) = entry.phase else { return nil }
+            return SessionStore.Entry(
+                infoHash: hash.hex, downloadDirectory: entry.downloadDirectory, paused: entry.paused && !entry.queued, seedWhenDone: true,
+                filePriorities: [], added: entry.added, completed: nil, uploaded: 0, downloaded: 0,
+                uploadLimit: entry.uploadLimit, downloadLimit: entry.downloadLimit, magnet: fetcher.magnet.uri,
+                labels: entry.labels, seedRatio: entry.seedRatio)
+        }
+        let state = await runtime.persistentState
+        // The entry as it is after the runtime answered.
+        guard let entry = entries[hash] else { return nil }
+        return SessionStore.Entry(
+            // A queued torrent is one the user wants running: it queues again after a restart.
+            infoHash: hash.hex, downloadDirectory: entry.downloadDirectory, paused: entry.paused && !entry.queued,
+            seedWhenDone: state.seedWhenDone, filePriorities: state.priorities.map(\.rawValue), added: entry.added,
+            completed: state.completed, uploaded: state.uploaded, downloaded: state.downloaded,
+            uploadLimit: entry.uploadLimit, downloadLimit: entry.downloadLimit, labels: entry.labels,
+            seedRatio: entry.seedRatio, trackers: entry.trackers, sequential: entry.sequential ? true : nil,
+            activity: state.activity)
     }
 
     /// Saves the session once a minute (totals move), until shutdown. The shutdown signal is
@@ -131,7 +206,7 @@ extension Session {
             }
             group.addTask {
                 while (try? await Task.sleep(for: self.config.sessionSaveInterval)) != nil {
-                    await self.saveSession()
+                    await self.saveChangedTorrents()
                 }
             }
             await group.next()

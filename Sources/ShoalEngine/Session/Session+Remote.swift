@@ -38,7 +38,7 @@ extension Session {
             guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
             entries[hash]?.sequential = on
             await entry.runtime?.setSequential(on)
-            await saveSession()
+            await saveTorrent(hash)
         }
     }
 
@@ -59,7 +59,7 @@ extension Session {
         try await serialized(hash) {
             guard entries[hash] != nil else { throw SessionError.unknownTorrent }
             entries[hash]?.labels = labels
-            await saveSession()
+            await saveTorrent(hash)
         }
     }
 
@@ -68,7 +68,7 @@ extension Session {
             guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
             entries[hash]?.seedRatio = goal
             if let runtime = entry.runtime { await runtime.setSeedRatioLimit(effectiveSeedRatio(entries[hash]!)) }
-            await saveSession()
+            await saveTorrent(hash)
         }
     }
 
@@ -78,7 +78,7 @@ extension Session {
         for entry in entries.values where entry.seedRatio == .session {
             await entry.runtime?.setSeedRatioLimit(ratio)
         }
-        await saveSession()
+        await saveSettings()
     }
 
     public var sessionSettings: (seedRatio: Double?, altSpeed: AltSpeed, normalUpload: Int, normalDownload: Int) {
@@ -97,7 +97,7 @@ extension Session {
         altSpeed.enabled = wanted
         globalUpload.setRate(wanted ? altSpeed.upload : normal.upload)
         globalDownload.setRate(wanted ? altSpeed.download : normal.download)
-        await saveSession()
+        await saveSettings()
     }
 
     /// Moves the torrent to `directory` (with `move`, its data too; without, the data is
@@ -112,7 +112,7 @@ extension Session {
                 // A magnet has no data yet: only where it will go changes.
                 entries[hash]?.downloadDirectory = target
                 if wasRunning { start(hash) }
-                await saveSession()
+                await saveTorrent(hash)
                 return
             }
             if move {
@@ -150,7 +150,7 @@ extension Session {
             entries[hash]?.phase = .torrent(fresh)
             logger.info("moved", metadata: ["infohash": "\(hash.hex.prefix(12))", "to": "\(target)", "data": "\(move ? "moved" : "left")"])
             if wasRunning { start(hash) }
-            await saveSession()
+            await saveTorrent(hash)
         }
     }
 
@@ -175,12 +175,12 @@ extension Session {
     /// Where new torrents go unless told otherwise.
     public func setDownloadDirectory(_ directory: String) async {
         downloadDirectory = AbsolutePath.resolve(directory)
-        await saveSession()
+        await saveSettings()
     }
 
     public func setStartAddedTorrents(_ start: Bool) async {
         startAddedTorrents = start
-        await saveSession()
+        await saveSettings()
     }
 
     /// The encryption policy in force for the next connections.

@@ -18,7 +18,7 @@ extension Session {
             }
             entries[hash]?.trackers = tidy == runtime.metainfo.trackerTiers ? nil : tidy
             await runtime.setTrackers(tidy)
-            await saveSession()
+            await saveTorrent(hash)
         }
     }
 }

@@ -75,6 +75,14 @@ public actor Session {
     let (scheduleStop, scheduleStopContinuation) = AsyncStream.makeStream(of: Void.self)
 
     var entries: [InfoHash: Entry] = [:]
+    /// The journal changes are appended to, and the records in it and the ones before it since
+    /// the session file was last written whole (see `SessionJournal`); ready once `restore()`
+    /// or a whole write has said which journal follows the file.
+    var journalGeneration = 0
+    var journalRecords = 0
+    var journalReady = false
+    /// What the journal last said of each running torrent's totals (see `saveChangedTorrents`).
+    var savedTotals: [InfoHash: SavedTotals] = [:]
     /// Each entry's `restingSlot`, kept with `entries` (see `sharedSnapshots`).
     var restingSlots: [InfoHash: RestingSlot] = [:]
     var order: [InfoHash] = []
