@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """1,000 torrents in one session, on loopback.
 
+0. Adding: N torrents dropped into a running daemon's watch folder at once: how long until the
+   RPC lists them all (budget 2 minutes), and adds per second early and late.
 1. Restart: how long `shoal --headless` takes to be ready (every torrent restored, listening —
    the "shoal: listening on port ..." line) with N small seeding torrents in its state directory;
    and its resident memory with them loaded and idle.
@@ -13,7 +15,7 @@
 usage: /usr/bin/python3 Benchmarks/many_torrents.py SHOAL_BINARY [--torrents 1000] [--seconds 20]
 needs: tmux
 """
-import argparse, hashlib, os, shutil, signal, subprocess, sys, tempfile, time
+import argparse, hashlib, json, os, shutil, signal, subprocess, sys, tempfile, time, urllib.error, urllib.request
 
 from loopback import free_port, status_kib, wait_text
 
@@ -44,12 +46,72 @@ def cpu_seconds(stat_path):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def rpc_count(port, session_id):
+    """How many torrents the daemon lists, and the session id it wants."""
+    body = json.dumps({"method": "torrent-get", "arguments": {"fields": ["id"]}}).encode()
+    for _ in range(2):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/transmission/rpc", data=body,
+                                         headers={"X-Transmission-Session-Id": session_id})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return len(json.loads(response.read())["arguments"]["torrents"]), session_id
+        except urllib.error.HTTPError as error:
+            if error.code != 409:
+                raise
+            session_id = error.headers["X-Transmission-Session-Id"]
+    raise RuntimeError("session id refused")
+
+
+def measure_adding(shoal, work, data_dir, paths, budget=120.0):
+    """Copies every .torrent into a running daemon's watch folder at once; prints how long until
+    all are in the session, and the rate of adds in the first and the last quarter (the cost of
+    one add should not grow with the session)."""
+    watch, state = os.path.join(work, "watch"), os.path.join(work, "adding-state")
+    os.makedirs(watch)
+    port = free_port()
+    log = os.path.join(work, "adding.log")
+    with open(log, "w") as out:
+        process = subprocess.Popen([shoal, "--headless", "--bind", "127.0.0.1", "--port", "0", "--download-dir", data_dir,
+                                    "--state-dir", state, "--watch", watch, "--rpc", "--rpc-port", str(port), "--interval", "3600",
+                                    "--log-file", ""], stdout=subprocess.DEVNULL, stderr=out)
+    try:
+        if not wait_text(log, "RPC on", 60):
+            sys.exit("adding: the daemon did not start: " + open(log).read()[-2000:])
+        session_id = ""
+        start = time.monotonic()
+        for path in paths:
+            shutil.copy(path, watch)
+        copied = time.monotonic() - start
+        samples = []
+        count = 0
+        while count < len(paths) and time.monotonic() - start < 600:
+            count, session_id = rpc_count(port, session_id)
+            samples.append((time.monotonic() - start, count))
+            time.sleep(0.5)
+        total = samples[-1][0]
+
+        def rate(low, high):
+            # Adds per second between the moments the count passed `low` and `high`.
+            first = next((t for t, c in samples if c >= low), None)
+            last = next((t for t, c in samples if c >= high), None)
+            return (high - low) / (last - first) if first is not None and last is not None and last > first else float("nan")
+
+        quarter = len(paths) // 4
+        print(f"adding {len(paths)} torrents through a watch folder: all in after {total:.1f} s (budget {budget:.0f} s; "
+              f"copying them in took {copied:.1f} s), {count} listed")
+        print(f"  adds per second: first quarter {rate(0, quarter):.0f}, last quarter {rate(len(paths) - quarter, len(paths)):.0f}")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=120)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("shoal")
     parser.add_argument("--torrents", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--perf", help="also record a `perf` profile of the idle interface into this file")
+    parser.add_argument("--skip-adding", action="store_true", help="leave out the watch-folder adding figure")
     args = parser.parse_args()
     shoal = os.path.abspath(args.shoal)
     work = tempfile.mkdtemp(prefix="shoal-many-")
@@ -65,6 +127,10 @@ def main():
                 f.write(data)
             paths.append(os.path.join(torrent_dir, name + ".torrent"))
             make_torrent(paths[-1], name, data)
+
+        # 0. Adding: every .torrent dropped into a watch folder at once, counted through the RPC.
+        if not args.skip_adding:
+            measure_adding(shoal, work, data_dir, paths)
 
         # Load them once: checked, seeding, saved in the state directory.
         load = subprocess.run([shoal, "--headless", "--bind", "127.0.0.1", "--port", "0", "--download-dir", data_dir,
