@@ -9,19 +9,7 @@ enum AtomicFile {
         let temporary = path + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw StorageError("\(temporary): \(String(cString: strerror(errno)))") }
-        var failure: String?
-        data.withUnsafeBytes { raw in
-            var written = 0
-            while written < raw.count {
-                let result = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno))
-                    return
-                }
-                written += result
-            }
-        }
+        var failure = data.withUnsafeBytes { writeAll(fd, $0) }
         if failure == nil && fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
         close(fd)
         if let failure {
@@ -38,5 +26,19 @@ enum AtomicFile {
             fsync(directoryFD)
             close(directoryFD)
         }
+    }
+
+    /// Writes every byte (retrying short and interrupted writes); the error's text on failure.
+    static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer) -> String? {
+        var written = 0
+        while written < raw.count {
+            let result = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
+            if result < 0 {
+                if errno == EINTR { continue }
+                return String(cString: strerror(errno))
+            }
+            written += result
+        }
+        return nil
     }
 }

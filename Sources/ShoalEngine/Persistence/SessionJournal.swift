@@ -84,19 +84,7 @@ enum SessionJournal {
         // A torn line left by a crash would swallow this one: end it first.
         var last: UInt8 = 0
         if size > 0, pread(fd, &last, 1, size - 1) == 1, last != UInt8(ascii: "\n") { line.insert(UInt8(ascii: "\n"), at: 0) }
-        var failure: String?
-        line.withUnsafeBytes { raw in
-            var written = 0
-            while written < raw.count {
-                let result = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno))
-                    return
-                }
-                written += result
-            }
-        }
+        var failure = line.withUnsafeBytes { AtomicFile.writeAll(fd, $0) }
         if failure == nil && fdatasync(fd) != 0 { failure = String(cString: strerror(errno)) }
         if let failure {
             _ = ftruncate(fd, size)
