@@ -106,4 +106,22 @@ struct SessionJournalTests {
         #expect(torrents.first { $0.id == hashes[3] }?.details.labels == ["three"])
         await harness.stopAll()
     }
+
+    /// A session that never restored writes the file whole on its first change, and the
+    /// journals an earlier run left do not come back over it.
+    @Test func anUnrestoredSessionReplacesOldJournals() async throws {
+        let harness = try SwarmHarness()
+        let state = harness.root.appendingPathComponent("state").path
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        try SessionJournal.append(.put(Self.entry(7)), to: SessionJournal.path(state, generation: 5))
+        let session = try await harness.startSession("a") { $0.stateDirectory = state }
+        let content = harness.root.appendingPathComponent("content")
+        let torrent = try harness.makeTorrent(name: "only.bin", files: nil, singleSize: 20_000, pieceLength: 16 << 10, in: content,
+                                              seed: 77, trackers: [])
+        let hash = try await session.add(torrent, downloadDirectory: content.path, paused: true)
+        let saved = try SessionStore(directory: state).loadSession()
+        #expect(saved.torrents.map(\.infoHash) == [hash.hex], "\(saved.torrents.map(\.infoHash))")
+        #expect(SessionJournal.generations(in: state).allSatisfy { $0 > 5 })
+        await harness.stopAll()
+    }
 }

@@ -124,8 +124,6 @@ public actor TransmissionRPC {
 
     // MARK: - Ids
 
-    /// The session's torrents now, every one numbered; ids of torrents gone are noted as removed.
-    /// `detailed` as in `Session.snapshot(detailed:)`: nil, every torrent with its files and pieces.
     /// A torrent's snapshot with its id.
     struct Numbered {
         let id: Int
@@ -133,8 +131,10 @@ public actor TransmissionRPC {
         var torrent: TorrentSnapshot { shared.snapshot }
     }
 
-    /// Every torrent, numbered, by reference (a resting torrent's snapshot is the same object
-    /// from call to call: see `TorrentRowCache`).
+    /// The session's torrents now, every one numbered, by reference (a resting torrent's
+    /// snapshot is the same object from call to call: see `TorrentRowCache`); ids of torrents
+    /// gone are noted as removed. `detailed` as in `Session.snapshot(detailed:)`: nil, every
+    /// torrent with its files and pieces.
     func numberedSnapshot(detailed: Set<InfoHash>? = nil) async -> [Numbered] {
         let shared = await session.sharedSnapshots(detailed: detailed)
         var numbered: [Numbered] = []

@@ -93,6 +93,8 @@ extension Session {
     /// that comes in meanwhile is in the journal that follows the file.
     func saveSession() async {
         guard let store else { return }
+        // Not restored: the file written now replaces whatever the directory held, journals too.
+        if !journalReady { journalGeneration = max(journalGeneration, SessionJournal.generations(in: store.directory).last ?? 0) }
         journalGeneration += 1
         journalRecords = 0
         journalReady = true
