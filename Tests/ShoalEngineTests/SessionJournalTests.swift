@@ -35,8 +35,7 @@ struct SessionJournalTests {
     @Test func aTornLastLineIsDroppedAndADamagedOneReported() throws {
         let directory = try Self.directory()
         let path = SessionJournal.path(directory, generation: 0)
-        try SessionJournal.append(.put(Self.entry(1)), to: path)
-        try SessionJournal.append(.put(Self.entry(2)), to: path)
+        try SessionJournal.append([.put(Self.entry(1)), .put(Self.entry(2))], to: path)  // one write, two lines
         // A crash in the middle of the third append.
         let handle = try #require(FileHandle(forWritingAtPath: path))
         handle.seekToEndOfFile()
@@ -45,7 +44,7 @@ struct SessionJournalTests {
         var read = SessionJournal.read(path)
         #expect(read.records.count == 2 && read.problems.isEmpty, "\(read.problems)")
         // The next append starts a line of its own; the torn one is now in the middle: reported.
-        try SessionJournal.append(.put(Self.entry(4)), to: path)
+        try SessionJournal.append([.put(Self.entry(4))], to: path)
         read = SessionJournal.read(path)
         #expect(read.records == [.put(Self.entry(1)), .put(Self.entry(2)), .put(Self.entry(4))])
         #expect(read.problems.count == 1 && read.problems[0].contains("line 3 is damaged"), "\(read.problems)")
@@ -54,12 +53,12 @@ struct SessionJournalTests {
     @Test func aWholeWriteNamesTheJournalThatFollowsIt() async throws {
         let directory = try Self.directory()
         let store = SessionStore(directory: directory)
-        try await store.append(.put(Self.entry(1)), journal: 0)
-        try await store.append(.put(Self.entry(2)), journal: 0)
+        try await store.append([.put(Self.entry(1))], journal: 0)
+        try await store.append([.put(Self.entry(2))], journal: 0)
         var saved = try store.loadSession()
         #expect(saved.torrents.count == 2 && saved.journal == 0 && saved.journalRecords == 2)
         // Journal 1 begun, then the file written whole, naming it: journal 0 goes.
-        try await store.append(.put(Self.entry(3)), journal: 1)
+        try await store.append([.put(Self.entry(3))], journal: 1)
         try await store.saveEntries([Self.entry(1), Self.entry(2)], journal: 1)
         #expect(SessionJournal.generations(in: directory) == [1])
         saved = try store.loadSession()
@@ -70,8 +69,8 @@ struct SessionJournalTests {
         saved = try store.loadSession()
         #expect(saved.torrents.count == 3 && saved.journal == 2)
         // A crash after journal 3 began but before the file named it: both journals still read.
-        try await store.append(.remove(infoHash: Self.entry(1).infoHash), journal: 2)
-        try await store.append(.put(Self.entry(4)), journal: 3)
+        try await store.append([.remove(infoHash: Self.entry(1).infoHash)], journal: 2)
+        try await store.append([.put(Self.entry(4))], journal: 3)
         saved = try store.loadSession()
         #expect(saved.torrents.map(\.infoHash) == [2, 3, 4].map { Self.entry($0).infoHash } && saved.journal == 3)
     }
@@ -113,7 +112,7 @@ struct SessionJournalTests {
         let harness = try SwarmHarness()
         let state = harness.root.appendingPathComponent("state").path
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-        try SessionJournal.append(.put(Self.entry(7)), to: SessionJournal.path(state, generation: 5))
+        try SessionJournal.append([.put(Self.entry(7))], to: SessionJournal.path(state, generation: 5))
         let session = try await harness.startSession("a") { $0.stateDirectory = state }
         let content = harness.root.appendingPathComponent("content")
         let torrent = try harness.makeTorrent(name: "only.bin", files: nil, singleSize: 20_000, pieceLength: 16 << 10, in: content,

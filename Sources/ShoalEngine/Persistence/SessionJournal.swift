@@ -71,11 +71,15 @@ enum SessionJournal {
         if !removed.isEmpty { torrents = torrents.enumerated().filter { !removed.contains($0.offset) }.map(\.element) }
     }
 
-    /// Appends one line and syncs it: the change is on disk when this returns. A failed append
-    /// is cut off again, so the next one starts a line of its own.
-    static func append(_ record: Record, to path: String) throws {
-        var line = try JSONEncoder().encode(record)
-        line.append(UInt8(ascii: "\n"))
+    /// Appends one line per record and syncs them once: the changes are on disk when this
+    /// returns. A failed append is cut off again, so the next one starts a line of its own.
+    static func append(_ records: [Record], to path: String) throws {
+        let encoder = JSONEncoder()
+        var line = Data()
+        for record in records {
+            line.append(try encoder.encode(record))
+            line.append(UInt8(ascii: "\n"))
+        }
         let fd = open(path, O_RDWR | O_CREAT | O_APPEND, 0o644)
         guard fd >= 0 else { throw StorageError("\(path): cannot append: \(String(cString: strerror(errno)))") }
         defer { close(fd) }

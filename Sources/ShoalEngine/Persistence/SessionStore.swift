@@ -134,10 +134,10 @@ public struct SessionStore: Sendable {
         }
     }
 
-    /// One change, appended to journal `journal` and synced, after every write queued before it.
-    func append(_ record: SessionJournal.Record, journal: Int) async throws {
+    /// Changes, appended to journal `journal` and synced together, after every write queued before them.
+    func append(_ records: [SessionJournal.Record], journal: Int) async throws {
         let path = SessionJournal.path(directory, generation: journal)
-        try await writes.run { try SessionJournal.append(record, to: path) }
+        try await writes.run { try SessionJournal.append(records, to: path) }
     }
 
     var dhtPath: String { directory + "/dht.json" }

@@ -116,26 +116,26 @@ extension Session {
     /// torrent goes last, as in `order`).
     func saveTorrent(_ hash: InfoHash) async {
         guard let record = await record(for: hash) else { return }
-        await append(.put(record))
+        await append([.put(record)])
     }
 
     func saveRemoval(_ hash: InfoHash) async {
-        await append(.remove(infoHash: hash.hex))
+        await append([.remove(infoHash: hash.hex)])
     }
 
     /// The global limits and what remotes set, appended to the journal.
     func saveSettings() async {
-        await append(.settings(limits: SessionStore.Limits(upload: normalLimits.upload, download: normalLimits.download),
-                               remote: remoteSettings))
+        await append([.settings(limits: SessionStore.Limits(upload: normalLimits.upload, download: normalLimits.download),
+                                remote: remoteSettings)])
     }
 
-    private func append(_ record: SessionJournal.Record) async {
-        guard let store else { return }
+    private func append(_ records: [SessionJournal.Record]) async {
+        guard let store, !records.isEmpty else { return }
         // Before `restore()` the journal the file names is not known: the whole file it is.
         guard journalReady else { return await saveSession() }
-        journalRecords += 1
+        journalRecords += records.count
         do {
-            try await store.append(record, journal: journalGeneration)
+            try await store.append(records, journal: journalGeneration)
         } catch {
             report("\(error)")
         }
@@ -151,17 +151,20 @@ extension Session {
     }
 
     /// The torrents whose totals, completion or last activity moved since the journal last had
-    /// them: a paused torrent does not change, so an idle session appends nothing.
+    /// them, in one append and one sync: a paused torrent does not change, so an idle session
+    /// appends nothing.
     func saveChangedTorrents() async {
+        var changed: [SessionJournal.Record] = []
         for hash in order {
             guard let entry = entries[hash], !entry.paused, case .torrent(let runtime) = entry.phase else { continue }
             let state = await runtime.persistentState
             let totals = SavedTotals(uploaded: state.uploaded, downloaded: state.downloaded, completed: state.completed,
                                      activity: state.activity)
-            guard savedTotals[hash] != totals else { continue }
+            guard savedTotals[hash] != totals, let record = await record(for: hash) else { continue }
             savedTotals[hash] = totals
-            await saveTorrent(hash)
+            changed.append(.put(record))
         }
+        await append(changed)
     }
 
     /// What `saveChangedTorrents` compares.
