@@ -112,6 +112,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--perf", help="also record a `perf` profile of the idle interface into this file")
     parser.add_argument("--skip-adding", action="store_true", help="leave out the watch-folder adding figure")
+    parser.add_argument("--only-adding", action="store_true", help="measure the watch-folder adding figure and stop")
     args = parser.parse_args()
     shoal = os.path.abspath(args.shoal)
     work = tempfile.mkdtemp(prefix="shoal-many-")
@@ -131,6 +132,8 @@ def main():
         # 0. Adding: every .torrent dropped into a watch folder at once, counted through the RPC.
         if not args.skip_adding:
             measure_adding(shoal, work, data_dir, paths)
+        if args.only_adding:
+            return
 
         # Load them once: checked, seeding, saved in the state directory.
         load = subprocess.run([shoal, "--headless", "--bind", "127.0.0.1", "--port", "0", "--download-dir", data_dir,
