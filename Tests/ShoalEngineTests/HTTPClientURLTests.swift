@@ -23,8 +23,8 @@ struct HTTPClientURLTests {
     }
 
     @Test func addressesGoWithoutSNI() {
-        #expect(TLSTrust.isAddress("127.0.0.1") && TLSTrust.isAddress("::1") && TLSTrust.isAddress("2001:db8::1"))
-        #expect(!TLSTrust.isAddress("localhost") && !TLSTrust.isAddress("tracker.example") && !TLSTrust.isAddress("1.2.3"))
+        #expect(AddressLiteral.matches("127.0.0.1") && AddressLiteral.matches("::1") && AddressLiteral.matches("2001:db8::1"))
+        #expect(!AddressLiteral.matches("localhost") && !AddressLiteral.matches("tracker.example") && !AddressLiteral.matches("1.2.3"))
     }
 
     @Test func anUnreadableBundleIsSaidSo() {

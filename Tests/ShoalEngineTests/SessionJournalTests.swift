@@ -123,4 +123,42 @@ struct SessionJournalTests {
         #expect(SessionJournal.generations(in: state).allSatisfy { $0 > 5 })
         await harness.stopAll()
     }
+
+    /// The minute's save through two simulated hours of rounds: a running torrent's record is
+    /// appended in the rounds after its totals moved and in no other, a paused one never.
+    @Test func theMinuteSaveAppendsOnlyWhatMovedRoundAfterRound() async throws {
+        let harness = try SwarmHarness()
+        let state = harness.root.appendingPathComponent("state").path
+        let content = harness.root.appendingPathComponent("content")
+        let session = try await harness.startSession("a") { $0.stateDirectory = state }
+        #expect(await session.restore().isEmpty)
+        let running = try harness.makeTorrent(name: "running.bin", files: nil, singleSize: 20_000, pieceLength: 16 << 10,
+                                              in: content, seed: 81, trackers: [])
+        let resting = try harness.makeTorrent(name: "resting.bin", files: nil, singleSize: 20_000, pieceLength: 16 << 10,
+                                              in: content, seed: 82, trackers: [])
+        let hash = try await session.add(running, downloadDirectory: harness.root.appendingPathComponent("empty").path)
+        let pausedHash = try await session.add(resting, downloadDirectory: content.path, paused: true)
+        let runtime = try await session.torrentRuntime(hash)
+        let journal = SessionJournal.path(state, generation: 0)
+        func records() -> [SessionJournal.Record] { SessionJournal.read(journal).records }
+        await session.saveChangedTorrents()  // the first round has nothing to compare with: it records
+        var count = records().count
+        for round in 1...120 {
+            let moved = round % 3 == 0
+            if moved {
+                await runtime.restoreCounters(uploaded: Int64(round) * 1_000, downloaded: 0, completed: nil, activity: Date(),
+                                              seedWhenDone: true)
+            }
+            await session.saveChangedTorrents()
+            let now = records()
+            #expect(now.count == count + (moved ? 1 : 0), "round \(round)")
+            count = now.count
+        }
+        let saved = records().compactMap { record -> SessionStore.Entry? in
+            if case .put(let entry) = record { return entry } else { return nil }
+        }
+        #expect(saved.last?.infoHash == hash.hex && saved.last?.uploaded == 120_000)
+        #expect(saved.filter { $0.infoHash == pausedHash.hex }.count == 1, "the paused torrent only for its add")
+        await harness.stopAll()
+    }
 }

@@ -139,7 +139,7 @@ public enum HTTPClient {
                     if let tls = call.tls {
                         // An address is checked against the certificate's IP names and sent
                         // without SNI, which may carry only a host name.
-                        let name = TLSTrust.isAddress(host) ? nil : host
+                        let name = AddressLiteral.matches(host) ? nil : host
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
                     }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()

@@ -33,13 +33,6 @@ final class TLSTrust: Sendable {
         }
     }
 
-    /// An IPv4 or IPv6 address rather than a name (no SNI for those).
-    static func isAddress(_ host: String) -> Bool {
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
-    }
-
     /// BoringSSL's error stack said as a person would look for it.
     static func describe(_ error: NIOSSLError) -> String {
         let text = "\(error)"

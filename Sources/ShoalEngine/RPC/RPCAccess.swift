@@ -42,7 +42,7 @@ public struct RPCAccess: Sendable {
         } else if let host = header("host") {
             // With a password, a rebinding page cannot get in anyway; without one the name must be ours.
             let name = Self.hostName(host)
-            if !allowedHosts.contains(name) && !Self.isAddressLiteral(name) { return .misdirected(host: host) }
+            if !allowedHosts.contains(name) && !AddressLiteral.matches(name) { return .misdirected(host: host) }
         }
         guard header("x-transmission-session-id") == sessionID else { return .needsSessionID }
         return .allowed
@@ -66,12 +66,6 @@ public struct RPCAccess: Sendable {
         }
         if let colon = trimmed.lastIndex(of: ":"), trimmed.firstIndex(of: ":") == colon { return String(trimmed[..<colon]) }
         return trimmed
-    }
-
-    static func isAddressLiteral(_ name: String) -> Bool {
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        return inet_pton(AF_INET, name, &v4) == 1 || inet_pton(AF_INET6, name, &v6) == 1
     }
 }
 

@@ -150,7 +150,7 @@ extension Session {
             encryptedTorrents.remove(hash)
             order.removeAll { $0 == hash }
             // Recorded gone before its files go: a crash between leaves no entry without its .torrent.
-            savedTotals[hash] = nil
+            savedStates[hash] = nil
             await saveRemoval(hash)
             await store?.forget(hash)
             logger.info("removed", metadata: ["infohash": "\(hash.hex.prefix(12))", "data": "\(deleteData ? "deleted" : "kept")"])

@@ -158,21 +158,11 @@ extension Session {
         for hash in order {
             guard let entry = entries[hash], !entry.paused, case .torrent(let runtime) = entry.phase else { continue }
             let state = await runtime.persistentState
-            let totals = SavedTotals(uploaded: state.uploaded, downloaded: state.downloaded, completed: state.completed,
-                                     activity: state.activity)
-            guard savedTotals[hash] != totals, let record = await record(for: hash) else { continue }
-            savedTotals[hash] = totals
-            changed.append(.put(record))
+            guard savedStates[hash] != state, let entry = entries[hash] else { continue }
+            savedStates[hash] = state
+            changed.append(.put(Self.record(hash, entry, state)))
         }
         await append(changed)
-    }
-
-    /// What `saveChangedTorrents` compares.
-    struct SavedTotals: Equatable {
-        var uploaded: Int64
-        var downloaded: Int64
-        var completed: Date?
-        var activity: Date?
     }
 
     /// The torrent's record for the session file (nil when it is gone).
@@ -189,7 +179,12 @@ extension Session {
         let state = await runtime.persistentState
         // The entry as it is after the runtime answered.
         guard let entry = entries[hash] else { return nil }
-        return SessionStore.Entry(
+        return Self.record(hash, entry, state)
+    }
+
+    /// A torrent's record from its entry and its runtime's state.
+    static func record(_ hash: InfoHash, _ entry: Entry, _ state: PersistentState) -> SessionStore.Entry {
+        SessionStore.Entry(
             // A queued torrent is one the user wants running: it queues again after a restart.
             infoHash: hash.hex, downloadDirectory: entry.downloadDirectory, paused: entry.paused && !entry.queued,
             seedWhenDone: state.seedWhenDone, filePriorities: state.priorities.map(\.rawValue), added: entry.added,

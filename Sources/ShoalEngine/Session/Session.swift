@@ -81,8 +81,8 @@ public actor Session {
     var journalGeneration = 0
     var journalRecords = 0
     var journalReady = false
-    /// What the journal last said of each running torrent's totals (see `saveChangedTorrents`).
-    var savedTotals: [InfoHash: SavedTotals] = [:]
+    /// What the journal last said of each running torrent (see `saveChangedTorrents`).
+    var savedStates: [InfoHash: PersistentState] = [:]
     /// Each entry's `restingSlot`, kept with `entries` (see `sharedSnapshots`).
     var restingSlots: [InfoHash: RestingSlot] = [:]
     var order: [InfoHash] = []

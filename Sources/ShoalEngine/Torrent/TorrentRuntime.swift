@@ -407,7 +407,7 @@ public actor TorrentRuntime {
 }
 
 /// What the session records about a torrent between runs (see `SessionStore.Entry`).
-struct PersistentState: Sendable {
+struct PersistentState: Sendable, Equatable {
     var uploaded: Int64
     var downloaded: Int64
     var completed: Date?
