@@ -258,6 +258,10 @@ struct RunCommand: AsyncParsableCommand {
         config.restoresGlobalLimits = self.upKib == nil && self.downKib == nil
         // And so does a download directory a remote set, unless this run names one.
         config.restoresDownloadDirectory = downloadDir == nil
+        // The port and connection limits a remote set come back unless this run's flags or config file name them.
+        config.restoresPeerPort = self.port == nil && file.value(S.port) == nil
+        config.restoresPeerLimitGlobal = maxPeersTotal == nil && file.value(S.maxPeersTotal) == nil
+        config.restoresPeerLimitPerTorrent = maxPeers == nil && file.value(S.maxPeers) == nil
         let session: Session
         do {
             session = try await Session.start(config)

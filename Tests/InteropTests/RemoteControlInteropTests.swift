@@ -47,8 +47,20 @@ struct RemoteControlInteropTests {
         // A limit first, so the download lasts long enough to see its peer.
         #expect(await daemon.remote(["-d", "400"]).output.contains("success"))
         #expect(await daemon.remote(["-si"]).output.contains("Download speed limit: 400 kB/s"))
+        // The peer port and the session's connection limit, changed while it runs.
+        let (probe, port) = try LoopbackSocket.listener()
+        close(probe)
+        #expect(await daemon.remote(["-p", "\(port)"]).output.contains("success"))
+        #expect(await daemon.remote(["-pr", "120"]).output.contains("success"))
+        let sessionInfo = await daemon.remote(["-si"]).output
+        #expect(sessionInfo.contains("Listenport: \(port)") && sessionInfo.contains("Peer limit: 120"), "\(sessionInfo)")
+        let taken = await daemon.remote(["-p", "\(harness.tracker.httpPort)"])
+        #expect(!taken.output.contains("success") && taken.output.contains("peer-port"), "a port in use is refused: \(taken.output)")
         let added = await daemon.remote(["-a", swarm.albumTorrent.path])
         #expect(added.status == 0 && added.output.contains("success"), "\(added.output)")
+        #expect(await daemon.remote(["-t", "1", "-pr", "7"]).output.contains("success"))
+        let limited = await daemon.remote(["-t", "1", "-i"]).output
+        #expect(limited.contains("Peer limit: 7"), "\(limited)")
         let sawPeer = await harness.waitUntil(timeout: .seconds(30)) { await daemon.remote(["-t", "1", "-pi"]).output.contains("127.0.0.1") }
         let peers = await daemon.remote(["-t", "1", "-pi"]).output
         #expect(sawPeer, "\(peers)")

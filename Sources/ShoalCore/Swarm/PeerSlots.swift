@@ -60,4 +60,11 @@ public struct PeerSlots: Sendable {
     public func expired(_ peers: [Peer], now: ContinuousClock.Instant) -> [Int] {
         peers.filter { now - $0.usefulAt >= dropAfter }.map(\.key)
     }
+
+    /// The peers to close to bring `peers` down to `keeping` (a lowered limit): the longest
+    /// useless first, the way a newcomer picks whom to replace.
+    public func surplus(_ peers: [Peer], keeping: Int) -> [Int] {
+        guard peers.count > keeping else { return [] }
+        return peers.sorted { ($0.usefulAt, $0.key) < ($1.usefulAt, $1.key) }.prefix(peers.count - max(0, keeping)).map(\.key)
+    }
 }

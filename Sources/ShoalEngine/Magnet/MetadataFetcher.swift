@@ -10,7 +10,8 @@ import ShoalCore
 actor MetadataFetcher {
     let magnet: MagnetLink
     let config: EngineConfig
-    let listenPort: UInt16
+    let port: ListenPort
+    nonisolated var listenPort: UInt16 { port.current }
     /// Finds peers in the DHT for this info-hash, when the DHT runs.
     let dhtLookup: (@Sendable (InfoHash) async -> [PeerAddress])?
     private var assembler: MetadataAssembler
@@ -38,13 +39,13 @@ actor MetadataFetcher {
     /// How its connections ended, shown like a torrent's: "peers 0" has a reason here too.
     private(set) var closeCounts = CloseCounts()
 
-    init(magnet: MagnetLink, config: EngineConfig, listenPort: UInt16, peerBudget: PeerBudget = PeerBudget(limit: .max),
+    init(magnet: MagnetLink, config: EngineConfig, port: ListenPort, peerBudget: PeerBudget = PeerBudget(limit: .max),
          transport: (any PeerTransport)? = nil, dhtLookup: (@Sendable (InfoHash) async -> [PeerAddress])? = nil) {
         self.peerBudget = peerBudget
         self.transport = transport ?? TCPTransport(encryption: config.encryption, handshakeTimeout: config.handshakeTimeout)
         self.magnet = magnet
         self.config = config
-        self.listenPort = listenPort
+        self.port = port
         self.dhtLookup = dhtLookup
         self.assembler = MetadataAssembler(infoHash: magnet.infoHash)
         self.trackerStates = magnet.trackers.enumerated().map { tier, url in

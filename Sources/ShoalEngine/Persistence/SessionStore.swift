@@ -28,6 +28,8 @@ public struct SessionStore: Sendable {
         public var sequential: Bool? = nil
         /// When data last moved (absent in older files, and for a torrent that never moved any).
         public var activity: Date? = nil
+        /// The torrent's own connection limit (absent: the session's).
+        public var peerLimit: Int? = nil
     }
 
     /// Session settings a remote changes while running, kept for the next start.
@@ -40,11 +42,28 @@ public struct SessionStore: Sendable {
         public var downloadDirectory: String? = nil
         /// Transmission's `start-added-torrents`: false adds torrents paused.
         public var startAddedTorrents: Bool? = nil
-        public init(altSpeed: AltSpeed, seedRatioLimit: Double?, downloadDirectory: String? = nil, startAddedTorrents: Bool? = nil) {
+        /// The peer port and connection limits a remote set (absent: as the flags have them).
+        public var peers: PeerSettings? = nil
+        public init(altSpeed: AltSpeed, seedRatioLimit: Double?, downloadDirectory: String? = nil, startAddedTorrents: Bool? = nil,
+                    peers: PeerSettings? = nil) {
             self.altSpeed = altSpeed
             self.seedRatioLimit = seedRatioLimit
             self.downloadDirectory = downloadDirectory
             self.startAddedTorrents = startAddedTorrents
+            self.peers = peers
+        }
+    }
+
+    /// What a remote set of `peer-port`, `peer-limit-global` and `peer-limit-per-torrent`;
+    /// nil for each it left alone.
+    public struct PeerSettings: Codable, Sendable, Equatable {
+        public var port: UInt16?
+        public var limitGlobal: Int?
+        public var limitPerTorrent: Int?
+        public init(port: UInt16? = nil, limitGlobal: Int? = nil, limitPerTorrent: Int? = nil) {
+            self.port = port
+            self.limitGlobal = limitGlobal
+            self.limitPerTorrent = limitPerTorrent
         }
     }
 

@@ -10,6 +10,8 @@ struct TorrentFields {
         var clockNow = ContinuousClock.now
         /// The session's ratio goal, for torrents that follow it.
         var sessionSeedRatio: Double?
+        /// The session's `peer-limit-per-torrent`, for torrents without their own.
+        var peerLimitPerTorrent = EngineConfig.Defaults.maxPeersPerTorrent
         var queuePositions: [InfoHash: Int] = [:]
     }
 
@@ -156,7 +158,7 @@ struct TorrentFields {
         case .seedIdleMode: return 0
         case .queuePosition: return .int(context.queuePositions[t.id] ?? 0)
         case .secondsDownloading, .secondsSeeding: return 0
-        case .peerLimit, .maxConnectedPeers: return 50
+        case .peerLimit, .maxConnectedPeers: return .int(t.details.peerLimit ?? context.peerLimitPerTorrent)
         case .peersConnected: return .int(t.peers.count)
         case .peersGettingFromUs: return .int(t.peers.filter { $0.flags.contains("U") }.count)
         case .peersSendingToUs: return .int(t.peers.filter { $0.flags.contains("D") }.count)

@@ -70,10 +70,11 @@ struct TorrentRowCache {
 
 extension TorrentField {
     /// Whether the field's value follows from the torrent's snapshot and id alone, so a kept
-    /// row stays right: the others read the session's ratio goal, the queue or the clock.
+    /// row stays right: the others read the session's ratio goal or connection limit, the
+    /// queue or the clock.
     var followsSnapshot: Bool {
         switch self {
-        case .seedRatioLimit, .queuePosition, .trackerStats: false
+        case .seedRatioLimit, .queuePosition, .trackerStats, .peerLimit, .maxConnectedPeers: false
         default: true
         }
     }

@@ -39,8 +39,8 @@ extension TransmissionRPC {
             "peer-port": .int(Int(session.listenPort)),
             "peer-port-random-on-start": false,
             "port-forwarding-enabled": false,
-            "peer-limit-global": .int(config.maxPeersTotal),
-            "peer-limit-per-torrent": .int(config.maxPeersPerTorrent),
+            "peer-limit-global": .int(session.peerBudget.limit),
+            "peer-limit-per-torrent": .int(await session.peerLimitPerTorrent),
             "dht-enabled": .bool(config.dhtEnabled),
             "pex-enabled": .bool(config.pexEnabled),
             "lpd-enabled": false,
@@ -94,8 +94,17 @@ extension TransmissionRPC {
         return out
     }
 
+    /// An optional whole-number argument within `range`.
+    static func number(_ arguments: [String: JSONValue], _ key: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let value = arguments[key] else { return nil }
+        guard let number = value.int, range.contains(number) else {
+            throw MethodError("\(key): expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
     func sessionSet(_ arguments: [String: JSONValue]) async throws -> [String: JSONValue] {
-        let fixed = ["peer-port", "peer-port-random-on-start", "peer-limit-global", "peer-limit-per-torrent", "dht-enabled",
+        let fixed = ["peer-port-random-on-start", "dht-enabled",
                      "pex-enabled", "utp-enabled", "lpd-enabled", "port-forwarding-enabled", "incomplete-dir-enabled",
                      "download-queue-enabled", "seed-queue-enabled", "alt-speed-time-enabled", "blocklist-enabled",
                      "script-torrent-done-enabled", "idle-seeding-limit-enabled"]
@@ -108,14 +117,24 @@ extension TransmissionRPC {
                     && !(key == "pex-enabled" && session.config.pexEnabled)
                     && !(key == "alt-speed-time-enabled" && session.config.altSpeedSchedule != nil)
             }
-            if key == "peer-port" { return value.int != Int(session.listenPort) }
-            if key == "peer-limit-global" { return value.int != session.config.maxPeersTotal }
-            if key == "peer-limit-per-torrent" { return value.int != session.config.maxPeersPerTorrent }
             return true
         }
         guard refused.isEmpty else {
             throw MethodError("\(refused.joined(separator: ", ")): set at start (flags or config.toml), not while running")
         }
+        // Checked before anything changes: a bad value leaves the session as it was.
+        let port = try Self.number(arguments, "peer-port", in: 1...65535)
+        let globalLimit = try Self.number(arguments, "peer-limit-global", in: 1...65535)
+        let torrentLimit = try Self.number(arguments, "peer-limit-per-torrent", in: 1...65535)
+        if let port {
+            // The one change that can fail (the port is taken): first, so nothing else is half-done.
+            do {
+                try await session.setPeerPort(UInt16(port))
+            } catch {
+                throw MethodError("peer-port: \(error)")
+            }
+        }
+        if globalLimit != nil || torrentLimit != nil { await session.setPeerLimits(global: globalLimit, perTorrent: torrentLimit) }
         if let name = arguments["encryption"]?.string {
             guard let policy = Self.encryptionPolicy(name) else { throw MethodError("encryption: expected required, preferred or tolerated") }
             try await session.setEncryption(policy)

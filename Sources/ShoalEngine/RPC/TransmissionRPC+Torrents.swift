@@ -9,6 +9,7 @@ extension TransmissionRPC {
         let numbered = await numberedSnapshot(detailed: detailed(for: fields, selection))
         var context = TorrentFields.Context()
         context.sessionSeedRatio = await session.sessionSettings.seedRatio
+        context.peerLimitPerTorrent = await session.peerLimitPerTorrent
         // A table of 10,000 built on every call: only when asked for.
         if fields.contains(TorrentField.queuePosition.rawValue) {
             for (position, entry) in numbered.enumerated() { context.queuePositions[entry.torrent.id] = position }
@@ -168,7 +169,7 @@ extension TransmissionRPC {
     }
 
     func torrentSet(_ arguments: [String: JSONValue]) async throws -> [String: JSONValue] {
-        let unsupported = ["bandwidthPriority", "queuePosition", "seedIdleLimit", "seedIdleMode", "peer-limit", "group",
+        let unsupported = ["bandwidthPriority", "queuePosition", "seedIdleLimit", "seedIdleMode", "group",
                            "honorsSessionLimits"]
             .filter { arguments[$0] != nil }
         // Keys a remote sends with their defaults on every change (stig, Transmission's web UI) pass.
@@ -185,6 +186,7 @@ extension TransmissionRPC {
         let downLimit = try speedValue(arguments, "downloadLimit")
         let upLimit = try speedValue(arguments, "uploadLimit")
         let fileKeys = ["files-wanted", "files-unwanted", "priority-high", "priority-low", "priority-normal"]
+        let peerLimit = try Self.number(arguments, "peer-limit", in: 1...65535)
         let location = arguments["location"]?.string
         if let location, !location.hasPrefix("/") { throw MethodError("location: must be an absolute path") }
         let numbered = await numberedSnapshot()
@@ -213,6 +215,7 @@ extension TransmissionRPC {
                     try await session.setSeedRatioGoal(hash, goal)
                 }
                 if let labels { try await session.setLabels(hash, labels) }
+                if let peerLimit { try await session.setPeerLimit(hash, peerLimit) }
                 if let sequential = arguments["sequentialDownload"]?.bool { try await session.setSequential(hash, sequential) }
                 if let tiers = try Self.editedTrackers(arguments, current: torrent.trackers) { try await session.setTrackers(hash, tiers) }
                 if let location { try await session.setLocation(hash, directory: location, move: false) }

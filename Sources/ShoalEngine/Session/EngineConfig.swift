@@ -43,6 +43,11 @@ public struct EngineConfig: Sendable {
     public var restoresGlobalLimits = true
     /// The same for the download directory a remote set last run (false: this run names one).
     public var restoresDownloadDirectory = true
+    /// The same for the peer port and the two connection limits a remote set (see
+    /// `SessionStore.PeerSettings`), each off when this run's flags or config file name it.
+    public var restoresPeerPort = true
+    public var restoresPeerLimitGlobal = true
+    public var restoresPeerLimitPerTorrent = true
     /// How often the session file (every torrent's totals and state) is saved while running.
     public var sessionSaveInterval: Duration = .seconds(60)
     /// How often resume data is saved while running (also on completion and on exit).

@@ -48,9 +48,12 @@ extension Session {
     }
 
     func makeRuntime(_ metainfo: Metainfo, directory: String) -> TorrentRuntime {
-        TorrentRuntime(metainfo: metainfo, config: config, listenPort: listenPort, pool: pool, globalUpload: globalUpload,
-                       globalDownload: globalDownload, downloadDirectory: directory, store: store, dht: dht, peerBudget: peerBudget,
-                       events: events, transport: transport)
+        // The connection limit as it stands now (a remote may have changed it).
+        var runtimeConfig = config
+        runtimeConfig.maxPeersPerTorrent = peerLimitPerTorrent
+        return TorrentRuntime(metainfo: metainfo, config: runtimeConfig, port: port, pool: pool, globalUpload: globalUpload,
+                              globalDownload: globalDownload, downloadDirectory: directory, store: store, dht: dht,
+                              peerBudget: peerBudget, events: events, transport: transport)
     }
 
     /// Records something the user should see (watch-folder results, failures to save state).

@@ -26,6 +26,7 @@ extension Session {
                 if let down = config.altDownloadLimit { altSpeed.download = down }
                 if config.restoresDownloadDirectory, let directory = remote.downloadDirectory { downloadDirectory = directory }
                 startAddedTorrents = remote.startAddedTorrents ?? true
+                if let peers = remote.peers { problems += await restorePeerSettings(peers) }
             }
             if config.restoresGlobalLimits, let limits = session.limits {
                 globalUpload.setRate(limits.upload)
@@ -56,6 +57,7 @@ extension Session {
                     }
                     entries[hash]?.labels = record.labels ?? []
                     entries[hash]?.seedRatio = record.seedRatio ?? .session
+                    entries[hash]?.peerLimit = record.peerLimit
                 } catch {
                     problems.append("cannot restore \(record.infoHash): \(error)")
                 }
@@ -79,6 +81,7 @@ extension Session {
                 entries[hash]?.seedRatio = record.seedRatio ?? .session
                 entries[hash]?.trackers = record.trackers
                 entries[hash]?.sequential = record.sequential ?? false
+                entries[hash]?.peerLimit = record.peerLimit
                 if let entry = entries[hash] { await applyEntrySettings(runtime, entry) }
                 if !record.paused { startOrQueue(hash) }
             } catch {
@@ -147,7 +150,8 @@ extension Session {
 
     var remoteSettings: SessionStore.RemoteSettings {
         SessionStore.RemoteSettings(altSpeed: altSpeed, seedRatioLimit: sessionSeedRatio, downloadDirectory: downloadDirectory,
-                                    startAddedTorrents: startAddedTorrents ? nil : false)
+                                    startAddedTorrents: startAddedTorrents ? nil : false,
+                                    peers: remotePeerSettings == SessionStore.PeerSettings() ? nil : remotePeerSettings)
     }
 
     /// The torrents whose totals, completion or last activity moved since the journal last had
@@ -174,7 +178,7 @@ extension Session {
                 infoHash: hash.hex, downloadDirectory: entry.downloadDirectory, paused: entry.paused && !entry.queued, seedWhenDone: true,
                 filePriorities: [], added: entry.added, completed: nil, uploaded: 0, downloaded: 0,
                 uploadLimit: entry.uploadLimit, downloadLimit: entry.downloadLimit, magnet: fetcher.magnet.uri,
-                labels: entry.labels, seedRatio: entry.seedRatio)
+                labels: entry.labels, seedRatio: entry.seedRatio, peerLimit: entry.peerLimit)
         }
         let state = await runtime.persistentState
         // The entry as it is after the runtime answered.
@@ -191,7 +195,7 @@ extension Session {
             completed: state.completed, uploaded: state.uploaded, downloaded: state.downloaded,
             uploadLimit: entry.uploadLimit, downloadLimit: entry.downloadLimit, labels: entry.labels,
             seedRatio: entry.seedRatio, trackers: entry.trackers, sequential: entry.sequential ? true : nil,
-            activity: state.activity)
+            activity: state.activity, peerLimit: entry.peerLimit)
     }
 
     /// Saves the session once a minute (totals move), until shutdown. The shutdown signal is

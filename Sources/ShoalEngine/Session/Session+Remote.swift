@@ -30,6 +30,7 @@ extension Session {
         await runtime.setSeedRatioLimit(effectiveSeedRatio(entry))
         if let trackers = entry.trackers { await runtime.setTrackers(trackers) }
         await runtime.setSequential(entry.sequential)
+        await runtime.setPeerLimit(effectivePeerLimit(entry))
     }
 
     /// Sequential download on or off (kept in the session file).
@@ -200,6 +201,7 @@ extension Session.Entry {
         details.location = downloadDirectory
         details.labels = labels
         details.seedRatio = seedRatio
+        details.peerLimit = peerLimit
         details.uploadLimit = uploadLimit
         details.downloadLimit = downloadLimit
     }

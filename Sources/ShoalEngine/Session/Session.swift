@@ -11,14 +11,18 @@ import Synchronization
 /// removing a torrent ends its child, which cancels everything the torrent started.
 public actor Session {
     public let config: EngineConfig
-    public nonisolated let listenPort: UInt16
+    /// Where peers reach us; a remote may move it (`setPeerPort`).
+    nonisolated let port: ListenPort
+    public nonisolated var listenPort: UInt16 { port.current }
     let pool: NIOThreadPool
-    /// The peer listeners, one per bind address.
-    let servers: [PeerListener.Server]
+    /// The peer listeners, one per bind address, on `listenPort`.
+    var servers: [PeerListener.Server]
     let globalUpload: RateLimiter
     let globalDownload: RateLimiter
     /// Whether `run()` took the listener; if not, `shutdown()` drains it.
     var isRunning = false
+    /// Set by `shutdown()`: nothing new is bound after it.
+    var hasShutDown = false
 
     /// A torrent in the session, in either phase: a magnet link fetching its info dictionary,
     /// or a torrent with it. Commands act on the entry; only what differs looks at the phase.
@@ -46,6 +50,8 @@ public actor Session {
         var labels: [String] = [] { didSet { resting = nil } }
         /// The ratio goal: the session's, the torrent's own, or none.
         var seedRatio = SeedRatioGoal.session { didSet { resting = nil } }
+        /// Its own connection limit (nil: the session's).
+        var peerLimit: Int? { didSet { resting = nil } }
         /// The user's trackers in place of the metainfo's (nil: the metainfo's).
         var trackers: [[String]]? { didSet { resting = nil } }
         var sequential = false { didSet { resting = nil } }
@@ -103,8 +109,12 @@ public actor Session {
     /// The alternative ("turtle") limits and whether they are the ones in force.
     var altSpeed = AltSpeed()
     nonisolated var logger: Logger { config.logger }
-    /// Connections across all torrents, bounded by `maxPeersTotal`.
+    /// Connections across all torrents, bounded by `maxPeersTotal` (or what a remote set).
     public nonisolated let peerBudget: PeerBudget
+    /// Connections each torrent may hold: `maxPeersPerTorrent`, or what a remote set.
+    public internal(set) var peerLimitPerTorrent: Int
+    /// What of those (and of the port) a remote changed, kept for the next run.
+    var remotePeerSettings = SessionStore.PeerSettings()
     /// How every connection's bytes travel, dialled or accepted, torrent or magnet.
     nonisolated let transport: any PeerTransport
     /// The session's torrents, for incoming encrypted handshakes (kept with `entries`).
@@ -120,6 +130,8 @@ public actor Session {
         case magnet(MetadataFetcher, stop: AsyncStream<Void>)
         /// A torrent's data on its way to another directory (see `startMove`).
         case move(InfoHash, directory: String)
+        /// A listener on a new port (see `setPeerPort`).
+        case listener(PeerListener.Server)
     }
     let spawns: AsyncStream<Job>
     let spawnContinuation: AsyncStream<Job>.Continuation
@@ -221,7 +233,8 @@ public actor Session {
         self.sessionSeedRatio = config.seedRatioLimit
         self.downloadDirectory = config.downloadDirectory
         self.servers = servers
-        self.listenPort = port
+        self.port = ListenPort(port)
+        self.peerLimitPerTorrent = config.maxPeersPerTorrent
         self.pool = pool
         self.store = config.stateDirectory.map(SessionStore.init(directory:))
         self.globalUpload = RateLimiter(bytesPerSecond: config.uploadLimit)
@@ -268,6 +281,8 @@ public actor Session {
                     }
                 case .move(let hash, let directory):
                     group.addTask { await self.moveInBackground(hash, directory: directory) }
+                case .listener(let server):
+                    group.addTask { await self.acceptLoop(server) }
                 }
             }
             // The accept loop is not cancelled: it ends when `shutdown()` closes the listener, after
@@ -278,6 +293,7 @@ public actor Session {
 
     /// Stops every torrent (telling trackers), closes the listener and lets `run()` return.
     public func shutdown() async {
+        hasShutDown = true
         shutdownContinuation.finish()
         scheduleStopContinuation.finish()
         // A move under way gives up and leaves the data where it was.

@@ -122,6 +122,8 @@ public struct TorrentDetails: Sendable, Hashable {
     public var lastActivity: Date?
     public var labels: [String] = []
     public var seedRatio = SeedRatioGoal.session
+    /// Its own connection limit (nil: the session's `peer-limit-per-torrent`).
+    public var peerLimit: Int?
     /// Per-torrent caps in bytes per second, 0 = none.
     public var uploadLimit = 0
     public var downloadLimit = 0

@@ -52,13 +52,33 @@ extension TorrentRuntime {
 /// The DHT for one torrent: look it up and announce ourselves now and then; never for private
 /// torrents, whose peers come only from their tracker.
 extension TorrentRuntime {
+    /// Announces at once, then whenever the tick finds `nextDHTAnnounce` reached; a moved listen
+    /// port (`listenPortMoved`) brings the next one forward. Like the tracker's, the wake stream
+    /// is iterated by this loop alone, for its whole life.
     func dhtLoop() async {
         guard let dht, !metainfo.info.isPrivate else { return }
-        while !Task.isCancelled {
+        dhtWakeContinuation.yield()
+        for await _ in dhtWake {
             let (found, acceptedBy) = await dht.announceCounted(metainfo.infoHash, port: listenPort)
-            logger.debug("DHT announce", metadata: ["peers": "\(found.count)", "nodes": "\(acceptedBy)"])
+            logger.debug("DHT announce", metadata: ["peers": "\(found.count)", "nodes": "\(acceptedBy)", "port": "\(listenPort)"])
             addPeers(found, source: .dht)
-            try? await Task.sleep(for: config.dhtAnnounceInterval)
+            nextDHTAnnounce = .now + config.dhtAnnounceInterval
         }
+    }
+
+    /// Called every tick.
+    func wakeDHTIfDue(now: ContinuousClock.Instant) {
+        guard let next = nextDHTAnnounce, now >= next else { return }
+        nextDHTAnnounce = nil
+        dhtWakeContinuation.yield()
+    }
+
+    /// The session listens on another port now: trackers and the DHT hear it as soon as each
+    /// allows (a tracker's minimum interval and backoff still hold).
+    public func listenPortMoved() {
+        reannounce()
+        // One under way may carry the old port: this wake runs another after it.
+        nextDHTAnnounce = nil
+        dhtWakeContinuation.yield()
     }
 }

@@ -26,7 +26,7 @@ extension TorrentRuntime {
         case .replace(let victim):
             drop(victim, CloseReason(.enoughPeers, "made room for a new peer: neither side interested for \(now - (peers[victim]?.usefulAt ?? now))"))
         case .refuse:
-            return refuse(CloseReason(.enoughPeers, "all \(config.maxPeersPerTorrent) slots taken"))
+            return refuse(CloseReason(.enoughPeers, "all \(peerLimit) slots taken"))
         }
         guard peerBudget.take() else { return refuse(CloseReason(.enoughPeers, "the session-wide connection limit is reached")) }
         var budgetHeld = true
@@ -155,7 +155,20 @@ extension TorrentRuntime {
 
     /// The torrent's slot policy (see `PeerSlots`).
     var slots: PeerSlots {
-        PeerSlots(limit: config.maxPeersPerTorrent, replaceAfter: config.slotReplaceAfter, dropAfter: config.uselessPeerTimeout)
+        PeerSlots(limit: peerLimit, replaceAfter: config.slotReplaceAfter, dropAfter: config.uselessPeerTimeout)
+    }
+
+    /// A new connection limit: the peers over it, and `surplus` more (the torrent's share of
+    /// what the session holds over its own limit), close now, the least useful first.
+    public func setPeerLimit(_ limit: Int, closingSurplus surplus: Int = 0) {
+        peerLimit = limit
+        let connected = slotPeers
+        let keep = max(0, min(limit, connected.count - surplus))
+        for key in slots.surplus(connected, keeping: keep) {
+            drop(key, CloseReason(.enoughPeers, connected.count - surplus < limit
+                ? "the session-wide connection limit was lowered to \(peerBudget.limit)"
+                : "the torrent's connection limit was lowered to \(limit)"))
+        }
     }
 
     /// Connected peers as the slot policy sees them (those being dropped no longer count).
@@ -203,11 +216,14 @@ extension TorrentRuntime {
         sendPeerExchange(now: now)
         dialMore(now: now)
         wakeAnnouncerIfDue(now: now)
+        wakeDHTIfDue(now: now)
         if lastSenderSweep.map({ now - $0 >= .seconds(60) }) ?? true { forgetGoneSenders(now: now) }
     }
 
     /// Connections registered, and connection ids remembered (for tests of what stays bounded).
     var connectionCount: Int { peers.count }
+    /// Connections not already on their way out.
+    var openConnectionCount: Int { peers.values.filter { !$0.closing }.count }
     var rememberedSenders: Int { peerIDsByKey.count }
 
     /// Drops the ids of connections that are gone and sent nothing still unchecked: kept for
@@ -244,7 +260,7 @@ extension TorrentRuntime {
     /// gets one. Under a cap, the configured slots (plus the optimistic one) take turns.
     var seedSlots: Int {
         let capped = uploadLimiter.rate > 0 || globalUpload.rate > 0
-        return capped ? config.uploadSlots + 1 : config.maxPeersPerTorrent
+        return capped ? config.uploadSlots + 1 : peerLimit
     }
 
     func chokeRound(now: ContinuousClock.Instant) {

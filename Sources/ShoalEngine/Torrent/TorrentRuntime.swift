@@ -13,7 +13,9 @@ public actor TorrentRuntime {
     let storage: FileStorage
     let uploadCache = UploadCache()
     let pool: NIOThreadPool
-    let listenPort: UInt16
+    /// The session's (see `ListenPort`): read at each use, so a moved port is what we tell.
+    let port: ListenPort
+    nonisolated var listenPort: UInt16 { port.current }
     nonisolated let uploadLimiter: RateLimiter
     nonisolated let downloadLimiter: RateLimiter
     let globalUpload: RateLimiter
@@ -96,6 +98,8 @@ public actor TorrentRuntime {
     var seedWhenDone = true
     /// The ratio at which seeding stops (the session's, or the torrent's own; nil: none).
     var seedRatioLimit: Double?
+    /// Connections this torrent may hold (the session's `peer-limit-per-torrent`, or its own).
+    var peerLimit: Int
     /// Set by `stop()`: no new connections are taken while the torrent winds down.
     var isStopping = false
 
@@ -103,6 +107,10 @@ public actor TorrentRuntime {
     let dialContinuation: AsyncStream<PeerAddress>.Continuation
     let trackerWake: AsyncStream<Void>
     let trackerWakeContinuation: AsyncStream<Void>.Continuation
+    /// The DHT announce's, woken by the tick when `nextDHTAnnounce` comes (see `dhtLoop`).
+    let dhtWake: AsyncStream<Void>
+    let dhtWakeContinuation: AsyncStream<Void>.Continuation
+    var nextDHTAnnounce: ContinuousClock.Instant?
 
     public nonisolated var infoHash: InfoHash { metainfo.infoHash }
 
@@ -127,12 +135,12 @@ public actor TorrentRuntime {
                 globalUpload: RateLimiter, globalDownload: RateLimiter, downloadDirectory: String? = nil,
                 store: SessionStore? = nil, dht: DHTNode? = nil, peerBudget: PeerBudget = PeerBudget(limit: .max),
                 events: SessionEvents = SessionEvents()) {
-        self.init(metainfo: metainfo, config: config, listenPort: listenPort, pool: pool, globalUpload: globalUpload,
+        self.init(metainfo: metainfo, config: config, port: ListenPort(listenPort), pool: pool, globalUpload: globalUpload,
                   globalDownload: globalDownload, downloadDirectory: downloadDirectory, store: store, dht: dht,
                   peerBudget: peerBudget, events: events, transport: TCPTransport(encryption: config.encryption, handshakeTimeout: config.handshakeTimeout))
     }
 
-    init(metainfo: Metainfo, config: EngineConfig, listenPort: UInt16, pool: NIOThreadPool,
+    init(metainfo: Metainfo, config: EngineConfig, port: ListenPort, pool: NIOThreadPool,
          globalUpload: RateLimiter, globalDownload: RateLimiter, downloadDirectory: String?,
          store: SessionStore?, dht: DHTNode?, peerBudget: PeerBudget, events: SessionEvents, transport: any PeerTransport) {
         self.transport = transport
@@ -147,7 +155,8 @@ public actor TorrentRuntime {
         self.metainfo = metainfo
         self.config = config
         self.seedRatioLimit = config.seedRatioLimit
-        self.listenPort = listenPort
+        self.port = port
+        self.peerLimit = config.maxPeersPerTorrent
         self.pool = pool
         self.storage = FileStorage(info: metainfo.info, downloadDirectory: downloadDirectory ?? config.downloadDirectory)
         self.uploadLimiter = RateLimiter(bytesPerSecond: 0)
@@ -165,6 +174,7 @@ public actor TorrentRuntime {
         (dials, dialContinuation) = AsyncStream.makeStream(of: PeerAddress.self)
         self.writer = PieceWriter(storage: storage, info: metainfo.info, pool: pool)
         (trackerWake, trackerWakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (dhtWake, dhtWakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.trackerTiers = metainfo.trackerTiers
         self.trackerStates = metainfo.trackerTiers.enumerated().flatMap { tier, urls in
             urls.map { TrackerSnapshot(url: $0, tier: tier, status: "waiting", error: nil, lastAnnounce: nil,
@@ -328,7 +338,7 @@ public actor TorrentRuntime {
         // Seeds dial too: a tracker hands a seed only leechers, and a leecher that announced
         // before the seed did would otherwise wait a whole interval to find it.
         guard activity == .downloading || activity == .seeding, !isStopping else { return }
-        var slots = config.maxPeersPerTorrent - peers.count - addresses.values.filter(\.dialing).count
+        var slots = peerLimit - peers.count - addresses.values.filter(\.dialing).count
         guard slots > 0 else { return }
         for (address, state) in addresses
         where slots > 0 && !state.connected && !state.dialing && !state.isSelf && state.nextTry <= now
@@ -414,26 +424,6 @@ struct PersistentState: Sendable, Equatable {
     var activity: Date?
     var seedWhenDone: Bool
     var priorities: [FilePriority]
-}
-
-/// The session-wide connection limit, shared by every torrent.
-public final class PeerBudget: Sendable {
-    let limit: Int
-    private let used = Atomic<Int>(0)
-
-    public init(limit: Int) { self.limit = limit }
-
-    /// Takes a slot if one is free.
-    func take() -> Bool {
-        while true {
-            let current = used.load(ordering: .relaxed)
-            guard current < limit else { return false }
-            if used.compareExchange(expected: current, desired: current + 1, ordering: .relaxed).exchanged { return true }
-        }
-    }
-
-    func give() { used.subtract(1, ordering: .relaxed) }
-    public var inUse: Int { used.load(ordering: .relaxed) }
 }
 
 /// A count shared with worker threads.

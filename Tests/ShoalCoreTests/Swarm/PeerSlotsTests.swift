@@ -47,6 +47,17 @@ struct PeerSlotsTests {
         #expect(slots.expired(list, now: start + .seconds(599)).isEmpty)
         #expect(Set(slots.expired(list, now: start + .seconds(600))) == [0, 2])
     }
+
+    @Test func aLoweredLimitClosesTheLongestUselessFirst() {
+        let slots = PeerSlots(limit: 3)
+        var list = peers(incoming: 3, outgoing: 2, usefulAt: start + .seconds(50))
+        list[1].usefulAt = start
+        list[4].usefulAt = start + .seconds(10)
+        #expect(slots.surplus(list, keeping: 3) == [1, 101])
+        #expect(Set(slots.surplus(list, keeping: 0)) == Set(list.map(\.key)))
+        #expect(slots.surplus(list, keeping: 5).isEmpty && slots.surplus(list, keeping: 9).isEmpty)
+        #expect(slots.surplus(list, keeping: -2).count == 5)
+    }
 }
 
 @Suite("Close reasons")
