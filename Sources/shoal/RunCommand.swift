@@ -103,6 +103,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(RunSettings.minAnnounceInterval.help))
     var minAnnounceInterval: Int?
 
+    @Option(help: ArgumentHelp(RunSettings.trackerRequestsPerSecond.help))
+    var trackerRequestsPerSecond: Int?
+
     @Option(help: ArgumentHelp(RunSettings.encryption.help))
     var encryption: String?
 
@@ -154,6 +157,7 @@ struct RunCommand: AsyncParsableCommand {
             try S.seedRatio.check(seedRatio)
             try S.seedMinutes.check(seedMinutes)
             try S.minAnnounceInterval.check(minAnnounceInterval)
+            try S.trackerRequestsPerSecond.check(trackerRequestsPerSecond)
             try S.logLevel.check(logLevel)
             try S.encryption.check(encryption)
             try S.dhtBootstrap.check(dhtBootstrap.isEmpty ? nil : dhtBootstrap)
@@ -247,6 +251,7 @@ struct RunCommand: AsyncParsableCommand {
         config.seedRatioLimit = S.seedRatio.resolve(seedRatio, file)
         config.seedTimeLimit = (seedMinutes ?? file.value(S.seedMinutes)).map { .seconds($0 * 60) }
         config.minimumAnnounceInterval = .seconds(S.minAnnounceInterval.resolveWithDefault(minAnnounceInterval, file))
+        config.trackerRequestsPerSecond = S.trackerRequestsPerSecond.resolveWithDefault(trackerRequestsPerSecond, file)
         config.encryption = EncryptionPolicy(rawValue: S.encryption.resolveWithDefault(encryption, file))!  // checked by its rule
         config.maxActiveDownloads = S.queueDownloads.resolveWithDefault(queueDownloads, file)
         config.maxActiveSeeds = S.queueSeeds.resolveWithDefault(queueSeeds, file)

@@ -97,7 +97,8 @@ struct PeerSettingsTests {
         let wanted = try Self.freePort()
         try await seeder.setPeerPort(UInt16(wanted))
         #expect(Int(seeder.listenPort) == wanted)
-        let answer = await LoopbackSocket.exchange(hello, port: wanted)
+        // Read for up to 5 s: under the full suite's load the answer can take a while.
+        let answer = await LoopbackSocket.exchange(hello, port: wanted, timeout: 5)
         #expect(answer.map { Array($0.bytes.prefix(20)) == Array(hello.prefix(20)) } == true, "a handshake on the new port")
         #expect(await LoopbackSocket.exchange(hello, port: old) == nil, "the old port is closed")
 

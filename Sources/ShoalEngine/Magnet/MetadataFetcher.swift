@@ -32,6 +32,8 @@ actor MetadataFetcher {
     /// Connections all torrents share (`maxPeersTotal`): a magnet's count too. Each of its
     /// connections holds a slot from dialling until it ends.
     let peerBudget: PeerBudget
+    /// Where its announces wait their turn (the session's).
+    let trackerGate: TrackerGate
     /// How its connections are made, as a torrent's are.
     let transport: any PeerTransport
     /// The budget was full when there were peers to dial: the next tick tries again.
@@ -40,8 +42,10 @@ actor MetadataFetcher {
     private(set) var closeCounts = CloseCounts()
 
     init(magnet: MagnetLink, config: EngineConfig, port: ListenPort, peerBudget: PeerBudget = PeerBudget(limit: .max),
+         trackerGate: TrackerGate? = nil,
          transport: (any PeerTransport)? = nil, dhtLookup: (@Sendable (InfoHash) async -> [PeerAddress])? = nil) {
         self.peerBudget = peerBudget
+        self.trackerGate = trackerGate ?? TrackerGate(perSecond: config.trackerRequestsPerSecond)
         self.transport = transport ?? TCPTransport(encryption: config.encryption, handshakeTimeout: config.handshakeTimeout)
         self.magnet = magnet
         self.config = config
@@ -144,6 +148,7 @@ actor MetadataFetcher {
                 var request = AnnounceRequest(infoHash: magnet.infoHash, peerID: config.peerID, port: listenPort, left: 1,
                                               event: event, numwant: 50)
                 request.ipv6 = config.announcedIPv6
+                guard await trackerGate.admit() else { return }
                 do throws(AnnounceResponse.Failure) {
                     let response = try await TrackerExchange.announce(request, to: url, config: config)
                     schedules[index].succeeded(interval: response.interval, minInterval: response.minInterval, now: .now)

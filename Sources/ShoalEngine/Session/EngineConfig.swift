@@ -8,6 +8,7 @@ public struct EngineConfig: Sendable {
         public static let maxPeersPerTorrent = 50
         public static let maxPeersTotal = 500
         public static let minimumAnnounceIntervalSeconds = 30
+        public static let trackerRequestsPerSecond = 50
     }
 
     public var downloadDirectory: String
@@ -32,6 +33,8 @@ public struct EngineConfig: Sendable {
     public var uploadSlots: Int
     /// Shortest wait between announces, whatever a tracker says (keeps tests fast and bounded).
     public var minimumAnnounceInterval: Duration
+    /// Announces and scrapes a second, all torrents together (0: no limit; see `TrackerRequestPacer`).
+    public var trackerRequestsPerSecond = Defaults.trackerRequestsPerSecond
     public var trackerTimeout: Duration
     public var snubTimeout: Duration
     /// BEP 15 retransmission: first timeout and number of tries (the spec's 15 s doubling).

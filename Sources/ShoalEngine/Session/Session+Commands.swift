@@ -53,7 +53,7 @@ extension Session {
         runtimeConfig.maxPeersPerTorrent = peerLimitPerTorrent
         return TorrentRuntime(metainfo: metainfo, config: runtimeConfig, port: port, pool: pool, globalUpload: globalUpload,
                               globalDownload: globalDownload, downloadDirectory: directory, store: store, dht: dht,
-                              peerBudget: peerBudget, events: events, transport: transport)
+                              peerBudget: peerBudget, events: events, transport: transport, trackerGate: trackerGate)
     }
 
     /// Records something the user should see (watch-folder results, failures to save state).

@@ -29,7 +29,7 @@ extension Session {
         if let node = dht {
             lookup = { hash in await node.getPeers(hash) }
         }
-        return MetadataFetcher(magnet: magnet, config: config, port: port, peerBudget: peerBudget, transport: transport,
+        return MetadataFetcher(magnet: magnet, config: config, port: port, peerBudget: peerBudget, trackerGate: trackerGate, transport: transport,
                                dhtLookup: lookup)
     }
 

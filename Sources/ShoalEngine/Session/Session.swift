@@ -115,6 +115,8 @@ public actor Session {
     public internal(set) var peerLimitPerTorrent: Int
     /// What of those (and of the port) a remote changed, kept for the next run.
     var remotePeerSettings = SessionStore.PeerSettings()
+    /// Where every torrent's and magnet's announces and scrapes wait their turn.
+    public nonisolated let trackerGate: TrackerGate
     /// How every connection's bytes travel, dialled or accepted, torrent or magnet.
     nonisolated let transport: any PeerTransport
     /// The session's torrents, for incoming encrypted handshakes (kept with `entries`).
@@ -223,6 +225,7 @@ public actor Session {
         self.encryptedTorrents = torrents
         self.dht = dht
         self.peerBudget = PeerBudget(limit: config.maxPeersTotal)
+        self.trackerGate = TrackerGate(perSecond: config.trackerRequestsPerSecond)
         // Directories are kept absolute: the session saves them, and a relative one would
         // point elsewhere after a start from another working directory.
         var config = config

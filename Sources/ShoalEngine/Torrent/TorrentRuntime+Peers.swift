@@ -117,9 +117,11 @@ extension TorrentRuntime {
     /// idle torrents woke a thousand times a second for nothing. A peer that arrives meanwhile
     /// needs no tick to be served (its messages, unchoking and requests are handled as they come).
     func nextTick(now: ContinuousClock.Instant) -> Duration {
-        // Without trackers no announce is ever due: only dial retries bring the tick forward.
-        Self.tickDelay(busy: !peers.isEmpty || activity == .checking, addresses: addresses.values,
-                       nextAnnounce: trackerTiers.isEmpty ? now + Self.idleTick : announceSchedule.nextAnnounce, now: now)
+        // Without trackers no announce is ever due: only dial retries and the DHT's announce
+        // bring the tick forward.
+        var due = trackerTiers.isEmpty ? now + Self.idleTick : announceSchedule.nextAnnounce
+        if let dht = nextDHTAnnounce, let tracker = due { due = min(tracker, dht) }
+        return Self.tickDelay(busy: !peers.isEmpty || activity == .checking, addresses: addresses.values, nextAnnounce: due, now: now)
     }
 
     static func tickDelay(busy: Bool, addresses: some Sequence<DialState>, nextAnnounce: ContinuousClock.Instant?,

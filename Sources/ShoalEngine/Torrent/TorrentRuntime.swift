@@ -118,6 +118,8 @@ public actor TorrentRuntime {
     let dht: DHTNode?
     /// Connections all torrents share (`maxPeersTotal`).
     let peerBudget: PeerBudget
+    /// Where every announce and scrape waits its turn (the session's).
+    let trackerGate: TrackerGate
     /// Where completion and failure are announced (the session's).
     let events: SessionEvents
     /// How its connections are made (the session's; see `PeerTransport`).
@@ -137,12 +139,15 @@ public actor TorrentRuntime {
                 events: SessionEvents = SessionEvents()) {
         self.init(metainfo: metainfo, config: config, port: ListenPort(listenPort), pool: pool, globalUpload: globalUpload,
                   globalDownload: globalDownload, downloadDirectory: downloadDirectory, store: store, dht: dht,
-                  peerBudget: peerBudget, events: events, transport: TCPTransport(encryption: config.encryption, handshakeTimeout: config.handshakeTimeout))
+                  peerBudget: peerBudget, events: events, transport: TCPTransport(encryption: config.encryption, handshakeTimeout: config.handshakeTimeout),
+                  trackerGate: TrackerGate(perSecond: config.trackerRequestsPerSecond))
     }
 
     init(metainfo: Metainfo, config: EngineConfig, port: ListenPort, pool: NIOThreadPool,
          globalUpload: RateLimiter, globalDownload: RateLimiter, downloadDirectory: String?,
-         store: SessionStore?, dht: DHTNode?, peerBudget: PeerBudget, events: SessionEvents, transport: any PeerTransport) {
+         store: SessionStore?, dht: DHTNode?, peerBudget: PeerBudget, events: SessionEvents, transport: any PeerTransport,
+         trackerGate: TrackerGate) {
+        self.trackerGate = trackerGate
         self.transport = transport
         self.events = events
         var logger = config.logger

@@ -90,6 +90,9 @@ extension TorrentRuntime {
             logger.info("tracker not used: only http://, https:// and udp:// are supported", metadata: ["tracker": "\(url)"])
             return nil
         }
+        // Behind other torrents' requests (thousands started at once): shown, not silent.
+        if trackerGate.waiting > 0 { updateTracker(url) { $0.status = "queued" } }
+        guard await trackerGate.admit() else { return nil }
         updateTracker(url) { $0.status = "announcing" }
         do throws(AnnounceResponse.Failure) {
             let response = try await TrackerExchange.announce(request, to: url, config: config)
@@ -116,15 +119,22 @@ extension TorrentRuntime {
         for index in trackerStates.indices where trackerStates[index].url == url { change(&trackerStates[index]) }
     }
 
-    /// Best effort, bounded: a dead tracker must not hold up quitting.
+    /// Best effort, bounded: a dead tracker must not hold up quitting, nor a queue of
+    /// thousands of torrents' stops (one whose turn is over 3 s off is not sent; the tracker
+    /// forgets us at its interval anyway).
     func announceStopped() async {
         guard picker != nil else { return }
         let request = announceRequest(.stopped)
         let ids = trackerIDs
         // Only trackers that answered us know we are here.
         let announced = Set(trackerStates.filter { $0.error == nil && $0.lastAnnounce != nil }.map(\.url))
+        let gate = trackerGate
         await withTaskGroup(of: Void.self) { group in
             for url in announced {
+                guard await gate.admit(giveUpAfter: .seconds(3)) else {
+                    logger.debug("stopped not sent: other torrents' tracker requests are ahead of it", metadata: ["tracker": "\(url)"])
+                    continue
+                }
                 var own = request
                 own.trackerID = ids[url]
                 if url.lowercased().hasPrefix("udp://") {

@@ -11,8 +11,10 @@ extension TorrentRuntime {
             let hash = metainfo.infoHash
             let retry = config.udpTrackerRetry
             let timeout = config.trackerTimeout
+            let gate = trackerGate
             let results = await withTaskGroup(of: (String, ScrapeCounts?).self) { group in
                 for url in urls {
+                    guard await gate.admit() else { break }
                     group.addTask { (url, await TrackerScrape.counts(for: hash, at: url, timeout: timeout, retry: retry)) }
                 }
                 return await group.reduce(into: [(String, ScrapeCounts?)]()) { $0.append($1) }

@@ -8,6 +8,8 @@ enum TrackerStatsReport {
         return "torrents: \(stats.torrents)\npeers: \(stats.peers)\nannounces: \(stats.announces)\n"
             + "announces per second: \(ByteCount.fixed(stats.announcesPerSecond, digits: 3))\n"
             + "throttled (sooner than min interval): \(stats.throttled)\n"
+            + "scrapes: \(stats.scrapes)\n"
+            + "busiest second: \(stats.busiestSecond) requests (announces and scrapes)\n"
     }
 
     static func json(_ core: TrackerCore, clients: Bool) -> String {
@@ -16,6 +18,7 @@ enum TrackerStatsReport {
             "\"torrents\":\(stats.torrents)", "\"peers\":\(stats.peers)", "\"announces\":\(stats.announces)",
             "\"announces_per_second\":\(ByteCount.fixed(stats.announcesPerSecond, digits: 3))",
             "\"throttled\":\(stats.throttled)", "\"interval\":\(stats.interval)",
+            "\"scrapes\":\(stats.scrapes)", "\"busiest_second\":\(stats.busiestSecond)",
             "\"uptime\":\(stats.uptime.components.seconds)",
         ]
         if clients {

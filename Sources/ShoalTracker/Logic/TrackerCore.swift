@@ -7,6 +7,9 @@ public final class TrackerCore: Sendable {
         var registry: TrackerRegistry
         var rng = SplitMix64()
         let started = ContinuousClock.now
+        var scrapes = 0
+        /// Announces and scrapes together, the busiest second.
+        var busiest = BusiestSecond()
     }
 
     private let state: Mutex<State>
@@ -18,14 +21,18 @@ public final class TrackerCore: Sendable {
 
     public func announce(_ request: TrackerAnnounce) throws(TrackerFailure) -> TrackerRegistry.Reply {
         try state.withLock { state throws(TrackerFailure) in
-            try state.registry.announce(request, now: .now, using: &state.rng)
+            let now = ContinuousClock.now
+            state.busiest.note(elapsed: now - state.started)
+            return try state.registry.announce(request, now: now, using: &state.rng)
         }
     }
 
     /// Counts for the given torrents (all known ones when `hashes` is empty).
     public func scrape(_ hashes: [InfoHash]) -> [(InfoHash, TrackerRegistry.Counts)] {
         state.withLock { state in
-            (hashes.isEmpty ? state.registry.hashes : hashes).map { ($0, state.registry.counts(for: $0)) }
+            state.scrapes += 1
+            state.busiest.note(elapsed: .now - state.started)
+            return (hashes.isEmpty ? state.registry.hashes : hashes).map { ($0, state.registry.counts(for: $0)) }
         }
     }
 
@@ -34,6 +41,9 @@ public final class TrackerCore: Sendable {
         public let peers: Int
         public let announces: Int
         public let announcesPerSecond: Double
+        public let scrapes: Int
+        /// The most announces and scrapes in any one second.
+        public let busiestSecond: Int
         /// Regular announces sooner than min interval, answered without peers.
         public let throttled: Int
         public let interval: Int
@@ -47,6 +57,7 @@ public final class TrackerCore: Sendable {
             return Stats(torrents: state.registry.torrentCount, peers: state.registry.peerCount,
                          announces: state.registry.announceCount,
                          announcesPerSecond: Double(state.registry.announceCount) / seconds,
+                         scrapes: state.scrapes, busiestSecond: state.busiest.peak,
                          throttled: state.registry.throttledCount, interval: state.registry.interval, uptime: uptime)
         }
     }

@@ -74,6 +74,10 @@ enum RunSettings {
         key: "min_announce_interval", fallback: Defaults.minimumAnnounceIntervalSeconds, note: "default: seconds between announces at least",
         help: "Shortest wait between two announces to a tracker, in seconds, whatever it asks (default \(Defaults.minimumAnnounceIntervalSeconds)); a tracker's longer interval or min interval wins.",
         rule: atLeastOne)
+    static let trackerRequestsPerSecond = Setting<Int>(
+        key: "tracker_requests_per_second", fallback: Defaults.trackerRequestsPerSecond, note: "default: announces and scrapes, all torrents together",
+        help: "Announces and scrapes sent per second across all torrents, the rest queued in order (default \(Defaults.trackerRequestsPerSecond); 0 = no limit): thousands of torrents starting at once do not storm a tracker.",
+        rule: notNegative)
     static let encryption = Setting<String>(
         key: "encryption", fallback: EncryptionPolicy.prefer.rawValue, note: "default",
         help: "Protocol encryption (MSE/PE): prefer (default: dial encrypted, fall back to plaintext once, accept both), require (encrypted only, both ways), allow (dial plaintext, accept both) or disable (plaintext only).",
@@ -104,7 +108,7 @@ enum RunSettings {
     /// In the order `shoal config --print` and the README list them.
     static let all: [any AnySetting] = [
         downloadDir, port, bind, upKib, downKib, altUpKib, altDownKib, altSpeedSchedule, stateDir, watch, watchAction, theme, maxPeers, maxPeersTotal, seedRatio, seedMinutes,
-        queueDownloads, queueSeeds, queueStalledMinutes, superSeed, dht, dhtBootstrap, pex, minAnnounceInterval, encryption, logLevel, logFile, rpc, rpcBind, rpcPort, rpcUsername,
+        queueDownloads, queueSeeds, queueStalledMinutes, superSeed, dht, dhtBootstrap, pex, minAnnounceInterval, trackerRequestsPerSecond, encryption, logLevel, logFile, rpc, rpcBind, rpcPort, rpcUsername,
         rpcPassword, rpcHostWhitelist,
     ]
 

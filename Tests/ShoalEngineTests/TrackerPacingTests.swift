@@ -1,0 +1,36 @@
+import Foundation
+import ShoalCore
+@testable import ShoalEngine
+import ShoalTestSupport
+import Testing
+
+/// Many torrents added at once do not storm their tracker: the session's announces and scrapes
+/// go at `trackerRequestsPerSecond`, counted by the tracker itself.
+@Suite("Tracker requests paced across the session", .serialized)
+struct TrackerPacingTests {
+    @Test func sixtyTorrentsAddedAtOnceAnnounceAtTheRate() async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker(interval: 3600)
+        let tracker = harness.tracker!
+        let source = harness.root.appendingPathComponent("source")
+        var torrents: [Metainfo] = []
+        for index in 0..<60 {
+            torrents.append(try harness.makeTorrent(name: "t\(index).bin", files: nil, singleSize: 2_000, pieceLength: 16 << 10,
+                                                    in: source, seed: UInt64(100 + index)))
+        }
+        let rate = 10
+        let session = try await harness.startSession("paced") { $0.trackerRequestsPerSecond = rate }
+        for torrent in torrents { try await session.add(torrent) }
+        let all = await harness.waitUntil(timeout: .seconds(60)) { tracker.core.stats.announces >= 60 }
+        #expect(all, "announced: \(tracker.core.stats.announces)")
+        let stats = tracker.core.stats
+        // A burst of `rate`, then `rate` a second: no second sees more than twice the rate.
+        #expect(stats.busiestSecond <= 2 * rate, "busiest second \(stats.busiestSecond)")
+        let firsts = tracker.core.ledger.map(\.first)
+        let spread = (firsts.max() ?? 0) - (firsts.min() ?? 0)
+        // 60 started announces (and the scrapes between them) cannot all go in less than
+        // (60 - burst) / rate seconds.
+        #expect(spread >= Double(60 - 2 * rate) / Double(rate), "first announces spread over \(spread) s")
+        await harness.stopAll()
+    }
+}
