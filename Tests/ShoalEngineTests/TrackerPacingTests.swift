@@ -5,7 +5,7 @@ import ShoalTestSupport
 import Testing
 
 /// Many torrents added at once do not storm their tracker: the session's announces and scrapes
-/// go at `trackerRequestsPerSecond`, counted by the tracker itself.
+/// go at `trackerRequestsPerSecond`, counted by the tracker itself, and their scrapes share requests.
 @Suite("Tracker requests paced across the session", .serialized)
 struct TrackerPacingTests {
     @Test func sixtyTorrentsAddedAtOnceAnnounceAtTheRate() async throws {
@@ -31,6 +31,13 @@ struct TrackerPacingTests {
         // 60 started announces (and the scrapes between them) cannot all go in less than
         // (60 - burst) / rate seconds.
         #expect(spread >= Double(60 - 2 * rate) / Double(rate), "first announces spread over \(spread) s")
+        // Their scrapes went together, many torrents to a request (BEP 48's several info_hash).
+        let scraped = await harness.waitUntil(timeout: .seconds(60)) {
+            await session.snapshot().torrents.allSatisfy { $0.trackers.first?.lastScrape != nil }
+        }
+        #expect(scraped)
+        let scrapes = tracker.core.stats.scrapes
+        #expect(scrapes <= 20, "60 torrents scraped in \(scrapes) requests")
         await harness.stopAll()
     }
 }

@@ -5,6 +5,8 @@ import Synchronization
 /// torrent and magnet: each announce and scrape waits here for its turn.
 public final class TrackerGate: Sendable {
     private let pacer: Mutex<TrackerRequestPacer>
+    /// Scrapes of one tracker for many torrents, sent together.
+    let scrapes = ScrapeBatcher()
 
     public init(perSecond: Int) {
         pacer = Mutex(TrackerRequestPacer(perSecond: perSecond, now: .now))

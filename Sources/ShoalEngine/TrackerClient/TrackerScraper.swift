@@ -14,8 +14,8 @@ extension TorrentRuntime {
             let gate = trackerGate
             let results = await withTaskGroup(of: (String, ScrapeCounts?).self) { group in
                 for url in urls {
-                    guard await gate.admit() else { break }
-                    group.addTask { (url, await TrackerScrape.counts(for: hash, at: url, timeout: timeout, retry: retry)) }
+                    // With the session's other torrents on the same tracker, in one request.
+                    group.addTask { (url, await gate.scrapes.counts(for: hash, at: url, gate: gate, timeout: timeout, retry: retry)) }
                 }
                 return await group.reduce(into: [(String, ScrapeCounts?)]()) { $0.append($1) }
             }
@@ -32,20 +32,4 @@ extension TorrentRuntime {
         }
     }
 
-}
-
-/// One scrape of one tracker, over HTTP or UDP by the URL's scheme.
-public enum TrackerScrape {
-    /// The tracker's counts for one torrent, or nil when it cannot or will not say.
-    public static func counts(for hash: InfoHash, at url: String, timeout: Duration,
-                              retry: UDPTrackerClient.Retry) async -> ScrapeCounts? {
-        let scheme = url.lowercased()
-        if scheme.hasPrefix("udp://") {
-            return try? await UDPTrackerClient.scrape([hash], at: url, retry: retry).first
-        }
-        guard scheme.hasPrefix("http://") || scheme.hasPrefix("https://"), let scrapeURL = ScrapeResponse.url(announce: url, hashes: [hash]),
-            let reply = try? await HTTPClient.fetch(scrapeURL, timeout: timeout), reply.status == 200
-        else { return nil }
-        return (try? ScrapeResponse.parse(httpBody: reply.body))?[hash]
-    }
 }
