@@ -6,6 +6,8 @@
 1. Restart: how long `shoal --headless` takes to be ready (every torrent restored, listening —
    the "shoal: listening on port ..." line) with N small seeding torrents in its state directory;
    and its resident memory with them loaded and idle.
+1b. With --beside-transmission: the same torrents in transmission-daemon, and each daemon's time
+   from start to its RPC listing them all seeding, and its memory (beside_transmission.py).
 2. Interface: the full-screen UI in tmux with the same N torrents and one active download (from a
    second Shoal capped at 64 KiB/s): CPU of the whole process while nobody touches a key, and
    CPU of the terminal thread per frame (idle, it redraws when a snapshot comes, twice a second),
@@ -18,6 +20,7 @@ needs: tmux
 import argparse, hashlib, json, os, shutil, signal, subprocess, sys, tempfile, time, urllib.error, urllib.request
 
 from loopback import free_port, status_kib, wait_text
+import beside_transmission
 
 
 def bencode(value):
@@ -113,6 +116,8 @@ def main():
     parser.add_argument("--perf", help="also record a `perf` profile of the idle interface into this file")
     parser.add_argument("--skip-adding", action="store_true", help="leave out the watch-folder adding figure")
     parser.add_argument("--only-adding", action="store_true", help="measure the watch-folder adding figure and stop")
+    parser.add_argument("--beside-transmission", action="store_true",
+                        help="also start transmission-daemon with the same torrents: start time and memory beside Shoal's")
     args = parser.parse_args()
     shoal = os.path.abspath(args.shoal)
     work = tempfile.mkdtemp(prefix="shoal-many-")
@@ -164,6 +169,10 @@ def main():
         print(f"restart with {args.torrents} torrents: ready in {times[1]:.2f} s (median of 3: {', '.join(f'{t:.2f}' for t in times)})")
         print(f"  ({line})")
         print(f"resident memory, {args.torrents} idle torrents loaded: {rss:.0f} MiB ({rss / 200:.2f} of a 200 MiB budget)")
+
+        # 1b. The same figures beside transmission-daemon, each daemon started alone.
+        if args.beside_transmission:
+            beside_transmission.compare(shoal, work, data_dir, paths)
 
         # 2. The interface, idle, with one active download.
         if not shutil.which("tmux"):
