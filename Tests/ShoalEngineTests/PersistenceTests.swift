@@ -141,6 +141,38 @@ struct PersistenceTests {
         await harness.stopAll()
     }
 
+    /// 300 torrents dropped at once go in as batches saved together (their copies with one
+    /// directory sync, their records in one journal append): all of them come back after a
+    /// restart, none twice, in the order added.
+    @Test func aWatchFolderBatchIsSavedTogether() async throws {
+        let harness = try SwarmHarness()
+        let content = harness.root.appendingPathComponent("content")
+        let state = harness.root.appendingPathComponent("state").path
+        let watched = harness.root.appendingPathComponent("watch")
+        try FileManager.default.createDirectory(at: watched, withIntermediateDirectories: true)
+        var hashes: [InfoHash] = []
+        for index in 0..<300 {
+            let torrent = try harness.makeTorrent(name: "b\(index).bin", files: nil, singleSize: 1_000, pieceLength: 16 << 10,
+                                                  in: content, seed: UInt64(500 + index), trackers: [])
+            try Data(torrent.fileBytes).write(to: watched.appendingPathComponent(String(format: "b%03d.torrent", index)))
+            hashes.append(torrent.infoHash)
+        }
+        let session = try await harness.startSession("a") { $0.stateDirectory = state }
+        #expect(await session.restore().isEmpty)
+        let folder = WatchFolder(directory: watched.path, afterAdding: .delete, pollInterval: .milliseconds(300))
+        let events = EventLog()
+        let task = Task { await folder.run(session: session) { await events.append($0) } }
+        #expect(await harness.waitUntil(timeout: .seconds(60)) { await events.count == 300 })
+        #expect(await events.problems.isEmpty)
+        task.cancel()
+        await task.value
+        #expect(await session.snapshot().torrents.map(\.id) == hashes)
+        // Read back before the shutdown's full save: from the journal the batches appended.
+        let journaled = try SessionStore(directory: state).loadSession().torrents.map(\.infoHash)
+        #expect(journaled == hashes.map(\.hex))
+        await harness.stopAll()
+    }
+
     /// A .magnet file adds the magnet (fetching its metadata); a bad one is set aside.
     @Test func watchFolderTakesMagnetFiles() async throws {
         let harness = try SwarmHarness()

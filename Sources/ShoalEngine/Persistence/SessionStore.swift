@@ -186,6 +186,15 @@ public struct SessionStore: Sendable {
         }
     }
 
+    /// Several torrents' copies in one write (see `AtomicFile.write(_:in:)`).
+    func saveTorrents(_ metainfos: [Metainfo]) async throws {
+        let files = metainfos.map { (data: Data($0.fileBytes), path: torrentPath($0.infoHash)) }
+        let directory = self.directory + "/torrents"
+        try await writes.run {
+            try AtomicFile.write(files.filter { !FileManager.default.fileExists(atPath: $0.path) }, in: directory)
+        }
+    }
+
     public func hasTorrent(_ hash: InfoHash) -> Bool { FileManager.default.fileExists(atPath: torrentPath(hash)) }
 
     public func loadTorrent(_ hash: InfoHash) throws -> Metainfo {

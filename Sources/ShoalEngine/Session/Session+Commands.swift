@@ -23,6 +23,35 @@ extension Session {
         return hash
     }
 
+    /// Adds many torrents at once (a watch folder's new files), saved together: their copies
+    /// with one sync of the directory, their records in one journal append — a group commit,
+    /// so each add costs about one sync instead of three. One result per torrent, in order.
+    public func add(batch metainfos: [Metainfo]) async -> [Result<InfoHash, any Error>] {
+        do {
+            return try await serialized(all: metainfos.map(\.infoHash)) {
+                var results: [Result<InfoHash, any Error>] = []
+                var added: [Metainfo] = []
+                for metainfo in metainfos {
+                    do {
+                        results.append(.success(try await insertNow(metainfo, downloadDirectory: nil, paused: false, filePriorities: nil)))
+                        added.append(metainfo)
+                    } catch {
+                        results.append(.failure(error))
+                    }
+                }
+                do {
+                    try await store?.saveTorrents(added)
+                } catch {
+                    report("\(error)")
+                }
+                await saveTorrents(added.map(\.infoHash))
+                return results
+            }
+        } catch {
+            return metainfos.map { _ in .failure(error) }
+        }
+    }
+
     /// Adds a torrent without saving the session (a restore saves once at the end).
     func insert(_ metainfo: Metainfo, downloadDirectory: String?, paused: Bool, filePriorities: [FilePriority]?,
                 added: Date = Date()) async throws -> InfoHash {
@@ -248,6 +277,21 @@ extension Session {
     /// torrent (a pause overwrote limits set while it waited; two adds of one torrent both
     /// passed the duplicate check). Waiters are served in order.
     func serialized<T>(_ hash: InfoHash, _ body: () async throws -> T) async throws -> T {
+        await takeTurn(hash)
+        defer { releaseTurn(hash) }
+        return try await body()
+    }
+
+    /// The same for a command on several torrents at once (a batch of adds): it waits for each
+    /// torrent's turn, in one order for every caller so two batches cannot hold each other up.
+    func serialized<T>(all hashes: [InfoHash], _ body: () async throws -> T) async throws -> T {
+        let ordered = Set(hashes).sorted { $0.hex < $1.hex }
+        for hash in ordered { await takeTurn(hash) }
+        defer { for hash in ordered { releaseTurn(hash) } }
+        return try await body()
+    }
+
+    private func takeTurn(_ hash: InfoHash) async {
         if commandWaiters[hash] != nil {
             // Woken by `release` with the turn handed over: the entry stays, so nobody slips in.
             await withCheckedContinuation { commandWaiters[hash, default: []].append($0) }
@@ -256,14 +300,10 @@ extension Session {
         }
         // Whatever the command changes, a paused torrent's snapshot is taken afresh after it.
         entries[hash]?.resting = nil
-        defer {
-            entries[hash]?.resting = nil
-            releaseTurn(hash)
-        }
-        return try await body()
     }
 
     private func releaseTurn(_ hash: InfoHash) {
+        entries[hash]?.resting = nil
         guard var waiting = commandWaiters[hash], !waiting.isEmpty else {
             commandWaiters[hash] = nil
             return

@@ -122,6 +122,15 @@ extension Session {
         await append([.put(record)])
     }
 
+    /// Several torrents' records in one append (a batch of adds).
+    func saveTorrents(_ hashes: [InfoHash]) async {
+        var records: [SessionJournal.Record] = []
+        for hash in hashes {
+            if let record = await record(for: hash) { records.append(.put(record)) }
+        }
+        await append(records)
+    }
+
     func saveRemoval(_ hash: InfoHash) async {
         await append([.remove(infoHash: hash.hex)])
     }

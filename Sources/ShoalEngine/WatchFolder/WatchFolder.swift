@@ -59,6 +59,9 @@ public struct WatchFolder: Sendable {
         }
     }
 
+    /// Torrents added together, saved with one group commit (see `Session.add(batch:)`).
+    static let batchSize = 256
+
     /// Runs until cancelled, adding to `session` and reporting each outcome.
     public func run(session: Session, report: @escaping @Sendable (Event) async -> Void) async {
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -66,10 +69,12 @@ public struct WatchFolder: Sendable {
         let changes = InotifyWatch(directory: directory)
         defer { changes?.close() }
         while !Task.isCancelled {
-            for name in scanner.stableFiles(in: directory) {
-                let event = await take(name, session: session)
-                scanner.markHandled(name)
-                await report(event)
+            let stable = scanner.stableFiles(in: directory)
+            for start in stride(from: 0, to: stable.count, by: Self.batchSize) {
+                for event in await take(Array(stable[start..<min(stable.count, start + Self.batchSize)]), session: session) {
+                    scanner.markHandled(event.file)
+                    await report(event)
+                }
             }
             // A change seen by inotify brings the next scan forward; the stability check needs
             // a second look anyway, so wait briefly even then.
@@ -82,44 +87,70 @@ public struct WatchFolder: Sendable {
         }
     }
 
-    private func take(_ name: String, session: Session) async -> Event {
-        let path = directory + "/" + name
-        guard let data = FileManager.default.contents(atPath: path) else {
-            return Event(file: name, problem: "cannot read it")
-        }
-        var problem: String?
-        do {
-            if name.lowercased().hasSuffix(".magnet") {
-                // A .magnet file holds one magnet URI (surrounding whitespace allowed).
-                let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                let magnet: MagnetLink
-                do {
-                    magnet = try MagnetLink(parsing: text)
-                } catch {
-                    _ = rename(path, path + ".invalid")
-                    return Event(file: name, problem: "invalid magnet link: \(error.description) (renamed .invalid)")
-                }
-                try await session.add(magnet: magnet)
-            } else {
-                let metainfo: Metainfo
-                do {
-                    metainfo = try Metainfo(bytes: Array(data))
-                } catch {
-                    _ = rename(path, path + ".invalid")
-                    return Event(file: name, problem: "invalid torrent: \(error.description) (renamed .invalid)")
-                }
-                try await session.add(metainfo)
+    /// Reads, checks and adds a batch of files: magnets one by one, torrents all together.
+    private func take(_ names: [String], session: Session) async -> [Event] {
+        var events: [Event] = []
+        var torrents: [(name: String, metainfo: Metainfo)] = []
+        for name in names {
+            let path = directory + "/" + name
+            guard let data = FileManager.default.contents(atPath: path) else {
+                events.append(Event(file: name, problem: "cannot read it"))
+                continue
             }
+            if name.lowercased().hasSuffix(".magnet") {
+                events.append(await takeMagnet(name, data, session: session))
+                continue
+            }
+            do {
+                torrents.append((name, try Metainfo(bytes: Array(data))))
+            } catch {
+                _ = rename(path, path + ".invalid")
+                events.append(Event(file: name, problem: "invalid torrent: \(error.description) (renamed .invalid)"))
+            }
+        }
+        let results = await session.add(batch: torrents.map(\.metainfo))
+        for (torrent, result) in zip(torrents, results) {
+            switch result {
+            case .success:
+                events.append(added(torrent.name))
+            case .failure(Session.SessionError.duplicate):
+                events.append(added(torrent.name))  // the same torrent twice is added once
+            case .failure(let error):
+                events.append(Event(file: torrent.name, problem: "\(error)"))
+            }
+        }
+        return events
+    }
+
+    private func takeMagnet(_ name: String, _ data: Data, session: Session) async -> Event {
+        let path = directory + "/" + name
+        // A .magnet file holds one magnet URI (surrounding whitespace allowed).
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let magnet: MagnetLink
+        do {
+            magnet = try MagnetLink(parsing: text)
+        } catch {
+            _ = rename(path, path + ".invalid")
+            return Event(file: name, problem: "invalid magnet link: \(error.description) (renamed .invalid)")
+        }
+        do {
+            try await session.add(magnet: magnet)
         } catch Session.SessionError.duplicate {
-            problem = nil  // the same torrent twice is added once
+            // the same magnet twice is added once
         } catch {
             return Event(file: name, problem: "\(error)")
         }
+        return added(name)
+    }
+
+    /// The file is in the session: renamed, deleted or left as configured.
+    private func added(_ name: String) -> Event {
+        let path = directory + "/" + name
         switch afterAdding {
         case .rename: _ = rename(path, path + ".added")
         case .delete: unlink(path)
         case .keep: break
         }
-        return Event(file: name, problem: problem)
+        return Event(file: name, problem: nil)
     }
 }
