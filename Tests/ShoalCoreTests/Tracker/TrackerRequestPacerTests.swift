@@ -32,9 +32,34 @@ struct TrackerRequestPacerTests {
         #expect(pacer.reserve(now: start + .milliseconds(200), giveUpAfter: .seconds(3)) != nil)
     }
 
+    /// Turns come due while the process is stalled, and their waiters all wake late together:
+    /// `send` still lets no second see more than the burst and a second's rate.
+    @Test func lateWakersDoNotGoAllAtOnce() {
+        var pacer = TrackerRequestPacer(perSecond: 10, now: start)
+        for _ in 0..<100 { _ = pacer.reserve(now: start) }
+        var waiting = Array(repeating: start + .seconds(20), count: 100)  // when each asks to go
+        var sends: [ContinuousClock.Instant] = []
+        while let next = waiting.indices.min(by: { waiting[$0] < waiting[$1] }) {
+            let wait = pacer.send(now: waiting[next])
+            if wait == .zero {
+                sends.append(waiting[next])
+                waiting.remove(at: next)
+            } else {
+                #expect(wait > .zero && wait <= .seconds(1))
+                waiting[next] += wait
+            }
+        }
+        #expect(sends.count == 100)
+        for (index, sent) in sends.enumerated() {
+            let window = sends[index...].prefix { $0 < sent + .seconds(1) }.count
+            #expect(window <= pacer.perSecondCap, "at most \(pacer.perSecondCap) in the second from \(index): \(window)")
+        }
+        #expect(sends.last! - sends.first! >= .seconds(4), "100 requests at 20 a second take over 4 s")
+    }
+
     @Test func zeroIsNoLimit() {
         var pacer = TrackerRequestPacer(perSecond: 0, now: start)
-        #expect((0..<10_000).allSatisfy { _ in pacer.reserve(now: start) == .zero })
+        #expect((0..<10_000).allSatisfy { _ in pacer.reserve(now: start) == .zero && pacer.send(now: start) == .zero })
         #expect(pacer.waiting(now: start) == 0)
     }
 
