@@ -48,8 +48,16 @@ struct PeerSettingsTests {
         }
         let afterPerTorrent = await counts()
         #expect(perTorrent, "\(afterPerTorrent), budget \(seeder.peerBudget.inUse)")
-        #expect(Self.closes(log, "the torrent's connection limit was lowered to 1") == 2)
+        // One of each torrent's two (unless a peer left on its own meanwhile: never more).
+        let perTorrentCloses = Self.closes(log, "the torrent's connection limit was lowered to 1")
+        #expect((1...2).contains(perTorrentCloses), "\(perTorrentCloses) closed for the per-torrent limit")
         #expect(await seeder.peerLimitPerTorrent == 1)
+        // A leecher dialling again fills a torrent's one free slot: wait for one peer on each.
+        let onePerTorrent = await harness.waitUntil(timeout: .seconds(30)) {
+            await counts() == [1, 1] && seeder.peerBudget.inUse == 2
+        }
+        let beforeGlobal = await counts()
+        #expect(onePerTorrent, "\(beforeGlobal)")
 
         // The session down to one: the other torrent's peer goes too, and says why.
         await seeder.setPeerLimits(global: 1)
@@ -58,7 +66,7 @@ struct PeerSettingsTests {
         }
         let afterGlobal = await counts()
         #expect(global, "\(afterGlobal), budget \(seeder.peerBudget.inUse)")
-        #expect(Self.closes(log, "the session-wide connection limit was lowered to 1") == 1)
+        #expect(Self.closes(log, "the session-wide connection limit was lowered to 1") >= 1)
         #expect(seeder.peerBudget.limit == 1)
         // A leecher dialling again is refused for the same reason, not admitted past the limit.
         let refused = await harness.waitUntil(timeout: .seconds(20)) {
