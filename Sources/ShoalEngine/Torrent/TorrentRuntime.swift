@@ -111,6 +111,8 @@ public actor TorrentRuntime {
     let dhtWake: AsyncStream<Void>
     let dhtWakeContinuation: AsyncStream<Void>.Continuation
     var nextDHTAnnounce: ContinuousClock.Instant?
+    /// Ends an idle tick's long sleep when the torrent needs it sooner (see `TickAlarm`).
+    let tickAlarm = TickAlarm()
 
     public nonisolated var infoHash: InfoHash { metainfo.infoHash }
 
@@ -337,6 +339,7 @@ public actor TorrentRuntime {
             addresses[address] = DialState(nextTry: now, source: source)
         }
         dialMore(now: now)
+        tickAlarm.ring()
     }
 
     func dialMore(now: ContinuousClock.Instant) {
@@ -364,8 +367,10 @@ public actor TorrentRuntime {
         let backoff = min(300, 5 << min(state.failures, 6))
         state.nextTry = .now + .seconds(backoff)
         addresses[address] = state
-        // The slot is free again: try the next address now rather than at the next tick.
+        // The slot is free again: try the next address now rather than at the next tick, and
+        // this one again at its time.
         dialMore(now: .now)
+        tickAlarm.ring()
     }
 
     func updateCompletion() {

@@ -50,6 +50,9 @@ extension TorrentRuntime {
 
     /// Called every tick: wakes the announcer when an announce is due.
     func wakeAnnouncerIfDue(now: ContinuousClock.Instant) {
+        // No trackers: the schedule stays due for ever, and waking the loop each tick was work
+        // for nothing (adding trackers wakes it: `reannounce`).
+        guard !trackerTiers.isEmpty else { return }
         if announceSchedule.due(now: now) != nil { trackerWakeContinuation.yield() }
     }
 

@@ -1,0 +1,51 @@
+import Foundation
+@testable import ShoalEngine
+import ShoalTestSupport
+import Synchronization
+import Testing
+
+/// An idle torrent's long tick sleep ends at once when it is needed sooner.
+@Suite("Tick alarm")
+struct TickAlarmTests {
+    final class Flag: Sendable {
+        private let value = Atomic<Bool>(false)
+        func set() { value.store(true, ordering: .relaxed) }
+        var isSet: Bool { value.load(ordering: .relaxed) }
+    }
+
+    @Test func aRingEndsALongSleep() async {
+        let alarm = TickAlarm()
+        let woke = Flag()
+        let sleeper = Task {
+            await alarm.sleep(for: .seconds(600))
+            woke.set()
+        }
+        #expect(await SwarmHarness.poll(timeout: .seconds(10)) { alarm.isSleeping })
+        alarm.ring()
+        #expect(await SwarmHarness.poll(timeout: .seconds(10)) { woke.isSet }, "woken by the ring, not the time")
+        sleeper.cancel()
+        await sleeper.value
+    }
+
+    @Test func aRingWhileAwakeEndsTheNextSleepOnly() async {
+        let alarm = TickAlarm()
+        alarm.ring()
+        await alarm.sleep(for: .seconds(600))  // returns at once: the ring was kept
+        let woke = Flag()
+        let sleeper = Task {
+            await alarm.sleep(for: .seconds(600))
+            woke.set()
+        }
+        #expect(await SwarmHarness.poll(timeout: .seconds(10)) { alarm.isSleeping })
+        #expect(!woke.isSet, "the ring was spent on the first sleep")
+        sleeper.cancel()
+        await sleeper.value
+        #expect(woke.isSet, "cancelling the sleeper ends its sleep")
+    }
+
+    @Test func withoutARingTheTimeEndsIt() async {
+        let alarm = TickAlarm()
+        await alarm.sleep(for: .milliseconds(20))
+        #expect(!alarm.isSleeping, "nothing left waiting after the time ran out")
+    }
+}
