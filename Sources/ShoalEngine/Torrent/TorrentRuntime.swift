@@ -323,6 +323,7 @@ public actor TorrentRuntime {
         if let picker, picker.isDone {
             activity = seed ? .seeding : .finished
             if !seed { closeAllPeers(CloseReason(.stopped, "seeding turned off")) }
+            tickAlarm.ring()  // seeding again: dial at once, not at the next idle tick
         }
     }
 
@@ -390,6 +391,7 @@ public actor TorrentRuntime {
             for key in peers.keys where picker.peerBitfield(key)?.isComplete == true { drop(key, CloseReason(.bothSeeds)) }
         } else if !picker.isDone && activity != .downloading && activity != .error {
             activity = .downloading
+            tickAlarm.ring()  // more wanted (a file turned on): dial at once
         }
     }
 
