@@ -148,7 +148,7 @@ def main():
             sys.exit(f"loading failed: {load.stderr[-2000:]}")
 
         # 1. Restart, three times.
-        times, rss = [], 0
+        times, rss, idle = [], 0, []
         for _ in range(3):
             log = os.path.join(work, "restart.log")
             with open(log, "w") as out:
@@ -162,6 +162,9 @@ def main():
                     sys.exit("no ready line: " + open(log).read()[-2000:])
                 time.sleep(5)  # idle with everything loaded
                 rss = max(rss, status_kib(process.pid, "VmRSS") / 1024)
+                before = cpu_seconds(f"/proc/{process.pid}/stat")
+                time.sleep(10)
+                idle.append(100 * (cpu_seconds(f"/proc/{process.pid}/stat") - before) / 10)
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=60)
             line = [l for l in open(log) if "listening on port" in l][0].strip()
@@ -169,6 +172,8 @@ def main():
         print(f"restart with {args.torrents} torrents: ready in {times[1]:.2f} s (median of 3: {', '.join(f'{t:.2f}' for t in times)})")
         print(f"  ({line})")
         print(f"resident memory, {args.torrents} idle torrents loaded: {rss:.0f} MiB ({rss / 200:.2f} of a 200 MiB budget)")
+        idle.sort()
+        print(f"headless, {args.torrents} idle seeding torrents: {idle[1]:.1f}% of one core (median of 3 10-s looks)")
 
         # 1b. The same figures beside transmission-daemon, each daemon started alone.
         if args.beside_transmission:
