@@ -1,10 +1,21 @@
 """Helpers the benchmark scripts share: free ports on 127.0.0.1, waiting on logs, reading a
 process's memory and CPU time from /proc, a payload and its torrent, warming up memory."""
-import os, socket, subprocess, time
+import os, signal, socket, subprocess, time
 
 # Where the scripts keep their files unless told otherwise (see warm_up and the README).
 TMPFS = "/dev/shm" if os.path.isdir("/dev/shm") else None
 TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def stop(process, timeout=120):
+    """Ends a process the script started: SIGTERM, then SIGKILL if it has not gone in `timeout` s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def free_port():

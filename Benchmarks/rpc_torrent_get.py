@@ -27,6 +27,8 @@ import time
 import urllib.error
 import urllib.request
 
+from loopback import stop
+
 LIST_FIELDS = ["error", "errorString", "eta", "id", "isFinished", "leftUntilDone", "name", "peersGettingFromUs",
                "peersSendingToUs", "rateDownload", "rateUpload", "sizeWhenDone", "status", "uploadRatio"]
 
@@ -124,16 +126,6 @@ def measure(name, rpc, pid, calls):
           f"(answered in {answer_median * 1000:6.1f} ms, the rest is the client decoding), "
           f"p90 {sorted(latencies)[int(calls * 0.9) - 1] * 1000:8.1f} ms, daemon CPU {cpu * 1000:8.1f} ms per call")
     return median, answer_median, cpu
-
-
-def stop(process):
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def main():

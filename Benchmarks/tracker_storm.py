@@ -11,7 +11,7 @@ usage: /usr/bin/python3 Benchmarks/tracker_storm.py SHOAL_BINARY [--torrents 100
 """
 import argparse, hashlib, json, os, shutil, subprocess, sys, tempfile, time, urllib.request
 
-from loopback import free_port, wait_text
+from loopback import free_port, stop, wait_text
 from many_torrents import bencode
 
 
@@ -83,13 +83,8 @@ def run(shoal, work, torrents, rate, timeout):
                 "all_in": all_in}
     finally:
         for process in (daemon, tracker):
-            if process and process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            if process:
+                stop(process)
         tracker_log.close()
 
 
