@@ -158,68 +158,8 @@ public actor Session {
         }
     }
 
-    /// Binds the listener (the configured port, or the next free one of the following 20; 0 = any).
-    public static func start(_ config: EngineConfig) async throws -> Session {
-        let torrents = EncryptedTorrentIndex()
-        let transport = TCPTransport(encryption: config.encryption, torrents: torrents, handshakeTimeout: config.handshakeTimeout)
-        return try await start(config, transport: transport, torrents: torrents)
-    }
-
-    /// The same over another transport (tests use one that obfuscates every byte); `torrents`
-    /// is the index the transport finds an encrypted handshake's torrent in.
-    static func start(_ config: EngineConfig, transport: any PeerTransport,
-                      torrents: EncryptedTorrentIndex = EncryptedTorrentIndex()) async throws -> Session {
-        let pool = NIOThreadPool(numberOfThreads: 2)
-        pool.start()
-        var lastError = ""
-        let ports: [Int] = config.listenPort == 0 ? [0] : (0..<20).map { Int(config.listenPort) + $0 }.filter { $0 < 65536 }
-        let addresses = config.bindAddresses.isEmpty ? ["0.0.0.0"] : config.bindAddresses
-        for port in ports {
-            let first: PeerListener.Server
-            do {
-                first = try await PeerListener.bind(addresses[0], port: port)
-            } catch {
-                lastError = "\(error)"
-                continue
-            }
-            let bound = UInt16(first.channel.localAddress?.port ?? port)
-            var servers = [first]
-            var problems: [String] = []
-            // The other addresses take the first one's port; one that cannot is named, not fatal
-            // (an IPv6 address on a machine without IPv6).
-            for address in addresses.dropFirst() {
-                do {
-                    servers.append(try await PeerListener.bind(address, port: Int(bound)))
-                } catch {
-                    problems.append("not listening on \(PeerAddress(host: address, port: bound)): \(error)")
-                }
-            }
-            // The DHT listens on UDP at the same port number, as other clients do; it speaks
-            // IPv4 (BEP 5), so it binds the first IPv4 address.
-            var dht: DHTNode?
-            if config.dhtEnabled {
-                if let v4 = addresses.first(where: { !$0.contains(":") }) {
-                    do {
-                        dht = try await DHTNode.start(bind: v4, port: Int(bound), bootstrap: config.dhtBootstrap,
-                                                      saved: config.stateDirectory.flatMap { SessionStore(directory: $0).loadDHT() },
-                                                      queryTimeout: config.dhtQueryTimeout)
-                    } catch {
-                        problems.append("DHT off: cannot listen on UDP port \(bound): \(error)")
-                    }
-                } else {
-                    problems.append("DHT off: it runs over IPv4, and no --bind address is IPv4")
-                }
-            }
-            let session = Session(config: config, servers: servers, port: bound, pool: pool, dht: dht, transport: transport,
-                                  torrents: torrents)
-            for problem in problems { await session.report(problem) }
-            return session
-        }
-        try? await pool.shutdownGracefully()
-        throw SessionError.cannotListen(lastError)
-    }
-
-    private init(config: EngineConfig, servers: [PeerListener.Server], port: UInt16, pool: NIOThreadPool, dht: DHTNode?,
+    /// Made by `start` (Session+Start.swift) once the listeners are bound.
+    init(config: EngineConfig, servers: [PeerListener.Server], port: UInt16, pool: NIOThreadPool, dht: DHTNode?,
                  transport: any PeerTransport, torrents: EncryptedTorrentIndex) {
         self.transport = transport
         self.encryptedTorrents = torrents

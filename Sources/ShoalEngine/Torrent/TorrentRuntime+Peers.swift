@@ -102,60 +102,6 @@ extension TorrentRuntime {
         chokeRoundIfSlotsFree()
     }
 
-    func tickLoop() async {
-        while !Task.isCancelled {
-            let now = ContinuousClock.now
-            tick(now: now)
-            let delay = nextTick(now: now)
-            if delay > .seconds(1) {
-                await tickAlarm.sleep(for: delay)
-            } else {
-                try? await Task.sleep(for: delay)
-            }
-        }
-    }
-
-    /// The longest an idle torrent's tick sleeps when nothing falls due sooner.
-    static let idleTick: Duration = .seconds(60)
-
-    /// A second while peers are connected or being dialled. Idle (no peers: most of a large
-    /// session's seeds), until the next thing due — a dial retry, an announce (tracker or DHT),
-    /// the resume save and file check, the seeding-time goal — at most `idleTick`: ten
-    /// thousand idle torrents ticking every 5 s were 2,000 timer wakeups a second, an eighth of
-    /// a core for nothing. A peer that arrives meanwhile needs no tick to be served (its
-    /// messages, unchoking and requests are handled as they come), nor does a command.
-    func nextTick(now: ContinuousClock.Instant) -> Duration {
-        var due: ContinuousClock.Instant? = now + Self.idleTick
-        // With trackers and no next announce, one is due or on its way (see `tickDelay`).
-        if !trackerTiers.isEmpty { due = announceSchedule.nextAnnounce.map { min($0, now + Self.idleTick) } }
-        func also(_ instant: ContinuousClock.Instant?) {
-            if let instant, let current = due { due = min(current, instant) }
-        }
-        also(nextDHTAnnounce)
-        if activity == .seeding || activity == .downloading { also((lastResumeSave ?? now) + config.resumeSaveInterval) }
-        if activity == .seeding, let limit = config.seedTimeLimit, let completedAt {
-            let left = Double(limit.components.seconds) - Date().timeIntervalSince(completedAt)
-            also(now + .milliseconds(Int64(max(0, left) * 1000)))
-        }
-        return Self.tickDelay(busy: !peers.isEmpty || activity == .checking, addresses: addresses.values, nextDue: due, now: now)
-    }
-
-    /// `nextDue`: the first of the torrent's own deadlines; nil when an announce is due or on
-    /// its way (its answer brings peers to dial: tick every second meanwhile).
-    static func tickDelay(busy: Bool, addresses: some Sequence<DialState>, nextDue: ContinuousClock.Instant?,
-                          now: ContinuousClock.Instant) -> Duration {
-        let second = Duration.seconds(1)
-        guard !busy else { return second }
-        var next = now + idleTick
-        for state in addresses where !state.connected && !state.isSelf {
-            if state.dialing { return second }
-            next = min(next, state.nextTry)
-        }
-        guard let nextDue else { return second }
-        next = min(next, nextDue)
-        return max(second, next - now)
-    }
-
     /// Moves the bytes connections have sent into the torrent's counters and meters.
     /// The bytes moved since the last sample, spread over that time (see `RateMeter`).
     func sampleUploads(now: ContinuousClock.Instant) {
