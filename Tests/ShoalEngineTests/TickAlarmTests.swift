@@ -43,6 +43,22 @@ struct TickAlarmTests {
         #expect(woke.isSet, "cancelling the sleeper ends its sleep")
     }
 
+    /// The time can run out before the ring waiter has even started, and the sleep must still
+    /// end (a waiter left behind would stop the torrent's tick for good). Many very short
+    /// sleeps make that order likely under load; it is not forced, so this is a smoke test
+    /// beside the reasoning in `waitForRing`.
+    @Test func shortSleepsAlwaysEnd() async {
+        let alarm = TickAlarm()
+        let done = Flag()
+        let sleeper = Task {
+            for _ in 0..<500 { await alarm.sleep(for: .microseconds(50)) }
+            done.set()
+        }
+        #expect(await SwarmHarness.poll(timeout: .seconds(60)) { done.isSet }, "every sleep ended")
+        sleeper.cancel()
+        await sleeper.value
+    }
+
     @Test func withoutARingTheTimeEndsIt() async {
         let alarm = TickAlarm()
         await alarm.sleep(for: .milliseconds(20))

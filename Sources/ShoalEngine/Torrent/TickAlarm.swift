@@ -18,9 +18,8 @@ final class TickAlarm: Sendable {
             group.addTask { try? await Task.sleep(for: delay) }
             group.addTask { await self.waitForRing() }
             await group.next()
+            // Ends the other: the sleep throws, the ring waiter returns (see `waitForRing`).
             group.cancelAll()
-            // Ends the ring waiter if the time ran out first (the sleep ends on cancel).
-            resumeWaiter()
         }
     }
 
@@ -39,25 +38,29 @@ final class TickAlarm: Sendable {
         waiter?.resume()
     }
 
+    /// Returns on a ring, or when cancelled. A cancel that comes before the continuation is
+    /// stored is seen when it is (the task is marked cancelled before the handler runs), so
+    /// the waiter can never be left behind, whichever of the two ends first.
     private func waitForRing() async {
-        await withCheckedContinuation { continuation in
-            let now = state.withLock { state -> Bool in
-                guard !state.rung else {
-                    state.rung = false
-                    return true
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let now = state.withLock { state -> Bool in
+                    if state.rung {
+                        state.rung = false
+                        return true
+                    }
+                    if Task.isCancelled { return true }
+                    state.waiter = continuation
+                    return false
                 }
-                state.waiter = continuation
-                return false
+                if now { continuation.resume() }
             }
-            if now { continuation.resume() }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume()
         }
-    }
-
-    private func resumeWaiter() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
     }
 }
