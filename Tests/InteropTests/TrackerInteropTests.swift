@@ -112,5 +112,8 @@ struct TrackerInteropTests {
         #expect(trackers.first?.url == udp && trackers.first?.error == nil && (trackers.first?.peersReturned ?? 0) >= 1, "\(trackers)")
         RealClientTests.expectSame(Self.files, harness.root.appendingPathComponent("seed"), harness.root.appendingPathComponent("leech"))
         await harness.stopAll()
+        // Waited for, with SIGKILL if SIGTERM is not enough: the `defer`'s stop cannot wait, and
+        // when this is the last test the process may exit before its SIGKILL, leaving opentracker.
+        await opentracker.stop()
     }
 }
