@@ -5,31 +5,14 @@ Each daemon is loaded once (every torrent checked and seeding, state saved), sto
 started again alone: the figure is the time from starting the process until its RPC lists all N
 torrents as seeding, and its resident memory 5 s later. Used by many_torrents.py (phase 1b).
 """
-import json, os, shutil, subprocess, time, urllib.error, urllib.request
+import json, os, shutil, subprocess, time
 
-from loopback import free_port, status_kib, stop
+from loopback import TransmissionRPC, free_port, status_kib, stop
 
 SEEDING = 6  # Transmission's status code, which Shoal's RPC uses too
 
 
-class RPC:
-    def __init__(self, port):
-        self.url = f"http://127.0.0.1:{port}/transmission/rpc"
-        self.session_id = ""
-
-    def call(self, method, arguments):
-        body = json.dumps({"method": method, "arguments": arguments}).encode()
-        for _ in range(2):
-            request = urllib.request.Request(self.url, data=body, headers={"X-Transmission-Session-Id": self.session_id})
-            try:
-                with urllib.request.urlopen(request, timeout=120) as response:
-                    return json.loads(response.read())
-            except urllib.error.HTTPError as error:
-                if error.code != 409:
-                    raise
-                self.session_id = error.headers["X-Transmission-Session-Id"]
-        raise RuntimeError("session id refused")
-
+class RPC(TransmissionRPC):
     def seeding(self):
         """How many torrents it lists, and how many of them seed; (-1, 0) while it cannot answer."""
         try:

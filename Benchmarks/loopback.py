@@ -1,6 +1,7 @@
 """Helpers the benchmark scripts share: free ports on 127.0.0.1, waiting on logs, reading a
-process's memory and CPU time from /proc, a payload and its torrent, warming up memory."""
-import os, signal, socket, subprocess, time
+process's memory and CPU time from /proc, a payload and its torrent, warming up memory, a
+Transmission RPC client."""
+import json, os, signal, socket, subprocess, time, urllib.error, urllib.request
 
 # Where the scripts keep their files unless told otherwise (see warm_up and the README).
 TMPFS = "/dev/shm" if os.path.isdir("/dev/shm") else None
@@ -59,8 +60,10 @@ def warm_up(directory, mib):
 
 
 def cpu_seconds(pid):
-    """User + system CPU seconds the process has used so far."""
-    with open(f"/proc/{pid}/stat") as f:
+    """User + system CPU seconds the process has used so far; `pid` may also be a stat file's
+    path (a thread's, /proc/P/task/T/stat)."""
+    path = pid if isinstance(pid, str) else f"/proc/{pid}/stat"
+    with open(path) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
 
@@ -78,3 +81,31 @@ def make_payload(shoal, work, mib):
     subprocess.run([shoal, "create", path, "--piece-size", str(1 << 20), "-o", torrent], check=True,
                    stdout=subprocess.DEVNULL)
     return content, path, torrent
+
+
+class TransmissionRPC:
+    """Transmission's RPC (Shoal's and transmission-daemon's), session id handshake included."""
+
+    def __init__(self, port, timeout=120):
+        self.url = f"http://127.0.0.1:{port}/transmission/rpc"
+        self.session_id = ""
+        self.timeout = timeout
+
+    def call(self, method, arguments, timing=None):
+        """The parsed answer; with `timing` (a list), appends the seconds until its last byte
+        came, before the client's own JSON decoding."""
+        body = json.dumps({"method": method, "arguments": arguments}).encode()
+        for _ in range(2):
+            request = urllib.request.Request(self.url, data=body, headers={"X-Transmission-Session-Id": self.session_id})
+            start = time.perf_counter()
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    raw = response.read()
+                    if timing is not None:
+                        timing.append(time.perf_counter() - start)
+                    return json.loads(raw)
+            except urllib.error.HTTPError as error:
+                if error.code != 409:
+                    raise
+                self.session_id = error.headers["X-Transmission-Session-Id"]
+        raise RuntimeError("session id refused")

@@ -17,9 +17,9 @@
 usage: /usr/bin/python3 Benchmarks/many_torrents.py SHOAL_BINARY [--torrents 1000] [--seconds 20]
 needs: tmux
 """
-import argparse, hashlib, json, os, shutil, signal, subprocess, sys, tempfile, time, urllib.error, urllib.request
+import argparse, hashlib, os, shutil, signal, subprocess, sys, tempfile, time
 
-from loopback import free_port, status_kib, wait_text
+from loopback import TransmissionRPC, cpu_seconds, free_port, status_kib, wait_text
 import beside_transmission
 
 
@@ -44,27 +44,6 @@ def make_torrent(path, name, data, piece=16384):
         f.write(bencode({"info": info, "created by": "many_torrents.py"}))
 
 
-def cpu_seconds(stat_path):
-    fields = open(stat_path).read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rpc_count(port, session_id):
-    """How many torrents the daemon lists, and the session id it wants."""
-    body = json.dumps({"method": "torrent-get", "arguments": {"fields": ["id"]}}).encode()
-    for _ in range(2):
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/transmission/rpc", data=body,
-                                         headers={"X-Transmission-Session-Id": session_id})
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return len(json.loads(response.read())["arguments"]["torrents"]), session_id
-        except urllib.error.HTTPError as error:
-            if error.code != 409:
-                raise
-            session_id = error.headers["X-Transmission-Session-Id"]
-    raise RuntimeError("session id refused")
-
-
 def measure_adding(shoal, work, data_dir, paths, budget=120.0):
     """Copies every .torrent into a running daemon's watch folder at once; prints how long until
     all are in the session, and the rate of adds in the first and the last quarter (the cost of
@@ -80,7 +59,7 @@ def measure_adding(shoal, work, data_dir, paths, budget=120.0):
     try:
         if not wait_text(log, "RPC on", 60):
             sys.exit("adding: the daemon did not start: " + open(log).read()[-2000:])
-        session_id = ""
+        rpc = TransmissionRPC(port, timeout=60)
         start = time.monotonic()
         for path in paths:
             shutil.copy(path, watch)
@@ -88,7 +67,7 @@ def measure_adding(shoal, work, data_dir, paths, budget=120.0):
         samples = []
         count = 0
         while count < len(paths) and time.monotonic() - start < 600:
-            count, session_id = rpc_count(port, session_id)
+            count = len(rpc.call("torrent-get", {"fields": ["id"]})["arguments"]["torrents"])
             samples.append((time.monotonic() - start, count))
             time.sleep(0.5)
         total = samples[-1][0]

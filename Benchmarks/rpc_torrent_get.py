@@ -25,9 +25,8 @@ import sys
 import tempfile
 import time
 import urllib.error
-import urllib.request
 
-from loopback import stop
+from loopback import TransmissionRPC as RPC, cpu_seconds, stop
 
 LIST_FIELDS = ["error", "errorString", "eta", "id", "isFinished", "leftUntilDone", "name", "peersGettingFromUs",
                "peersSendingToUs", "rateDownload", "rateUpload", "sizeWhenDone", "status", "uploadRatio"]
@@ -62,37 +61,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-class RPC:
-    def __init__(self, port):
-        self.url = f"http://127.0.0.1:{port}/transmission/rpc"
-        self.session_id = ""
-
-    def call(self, method, arguments, timing=None):
-        """The parsed answer; with `timing` (a list), appends the seconds until its last byte
-        came, before the client's own JSON decoding."""
-        body = json.dumps({"method": method, "arguments": arguments}).encode()
-        for _ in range(2):
-            request = urllib.request.Request(self.url, data=body, headers={"X-Transmission-Session-Id": self.session_id})
-            start = time.perf_counter()
-            try:
-                with urllib.request.urlopen(request, timeout=120) as response:
-                    raw = response.read()
-                    if timing is not None:
-                        timing.append(time.perf_counter() - start)
-                    return json.loads(raw)
-            except urllib.error.HTTPError as error:
-                if error.code != 409:
-                    raise
-                self.session_id = error.headers["X-Transmission-Session-Id"]
-        raise RuntimeError("session id refused")
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_for_torrents(rpc, count, process, seconds=600):

@@ -78,4 +78,43 @@ struct ScrapeBatcherTests {
         #expect(seen.withLock { $0.last } == [leftOut])
         #expect(await batcher.requestsSent == 3)
     }
+
+    /// A leader whose torrent is paused while it waits for the session's turn hands the lead
+    /// on: the torrents that waited for it still get their request, and their answers.
+    @Test func aLeaderCancelledBeforeItsTurnHandsTheLeadOn() async throws {
+        let seen = Mutex<[[InfoHash]]>([])
+        let tracker = try FakeHTTPServer { request in
+            let asked = Self.hashes(in: request)
+            seen.withLock { $0.append(asked) }
+            let counts: BencodeValue = .dict(["complete": .integer(5), "downloaded": .integer(1), "incomplete": .integer(4)])
+            return BencodeEncoder.encode(.dict(["files": .dictionary(Dictionary(uniqueKeysWithValues: asked.map { ($0.bytes, counts) }))]))
+        }
+        defer { tracker.stop() }
+        let torrents = (1...3).map { InfoHash(bytes: [UInt8](repeating: UInt8($0 + 10), count: 20))! }
+        // One a second with six turns taken: the leader's turn is six seconds off, time enough
+        // for the others to queue behind it.
+        let gate = TrackerGate(perSecond: 1)
+        let hogs = (0..<6).map { _ in Task { await gate.admit() } }
+        #expect(await SwarmHarness.poll(timeout: .seconds(30)) { gate.waiting >= 4 })
+        for hog in hogs { hog.cancel() }
+        let batcher = gate.scrapes
+        let url = tracker.announceURL
+        let retry = UDPTrackerClient.Retry(firstTimeout: .milliseconds(500), attempts: 1)
+        let leader = Task { await batcher.counts(for: torrents[0], at: url, gate: gate, timeout: .seconds(30), retry: retry) }
+        #expect(await SwarmHarness.poll(timeout: .seconds(30)) { await batcher.isLed(url) }, "the first asker leads")
+        let answers = await withTaskGroup(of: (InfoHash, ScrapeCounts?).self) { group in
+            for hash in torrents.dropFirst() {
+                group.addTask { (hash, await batcher.counts(for: hash, at: url, gate: gate, timeout: .seconds(30), retry: retry)) }
+            }
+            #expect(await SwarmHarness.poll(timeout: .seconds(30)) { await batcher.waitingCount(at: url) == 2 })
+            #expect(seen.withLock { $0.isEmpty }, "nothing sent before the leader's turn")
+            leader.cancel()
+            return await group.reduce(into: [InfoHash: ScrapeCounts?]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(await leader.value == nil, "the paused leader gets no answer")
+        #expect(answers[torrents[1]]??.seeders == 5 && answers[torrents[2]]??.seeders == 5, "\(answers)")
+        let requests = seen.withLock { $0 }
+        #expect(requests.count == 1 && Set(requests.first ?? []) == Set(torrents.dropFirst()), "one request for the two: \(requests)")
+        #expect(await batcher.requestsSent == 1)
+    }
 }

@@ -13,13 +13,19 @@ struct TickAlarmTests {
         var isSet: Bool { value.load(ordering: .relaxed) }
     }
 
-    @Test func aRingEndsALongSleep() async {
-        let alarm = TickAlarm()
+    /// A task asleep on `alarm` for ten minutes, and the flag it raises when its sleep ends.
+    private func longSleeper(on alarm: TickAlarm) -> (Task<Void, Never>, Flag) {
         let woke = Flag()
         let sleeper = Task {
             await alarm.sleep(for: .seconds(600))
             woke.set()
         }
+        return (sleeper, woke)
+    }
+
+    @Test func aRingEndsALongSleep() async {
+        let alarm = TickAlarm()
+        let (sleeper, woke) = longSleeper(on: alarm)
         #expect(await SwarmHarness.poll(timeout: .seconds(60)) { alarm.isSleeping })
         alarm.ring()
         #expect(await SwarmHarness.poll(timeout: .seconds(60)) { woke.isSet }, "woken by the ring, not the time")
@@ -31,11 +37,7 @@ struct TickAlarmTests {
         let alarm = TickAlarm()
         alarm.ring()
         await alarm.sleep(for: .seconds(600))  // returns at once: the ring was kept
-        let woke = Flag()
-        let sleeper = Task {
-            await alarm.sleep(for: .seconds(600))
-            woke.set()
-        }
+        let (sleeper, woke) = longSleeper(on: alarm)
         #expect(await SwarmHarness.poll(timeout: .seconds(60)) { alarm.isSleeping })
         #expect(!woke.isSet, "the ring was spent on the first sleep")
         sleeper.cancel()

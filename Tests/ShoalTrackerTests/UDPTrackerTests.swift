@@ -54,6 +54,18 @@ struct UDPTrackerTests {
         await server.shutdown()
     }
 
+    /// A UDP port in use is refused to a second tracker, as a TCP one is: with SO_REUSEADDR
+    /// Linux let both bind it and sent each datagram to one of them.
+    @Test func aUDPPortInUseIsRefused() async throws {
+        let server = try await TrackerServer.start(bind: "127.0.0.1", httpPort: 0, udpPort: 0, interval: 60)
+        let port = try #require(server.udpPort)
+        await #expect(throws: (any Error).self) {
+            let second = try await TrackerServer.start(bind: "127.0.0.1", httpPort: 0, udpPort: port, interval: 60)
+            await second.shutdown()
+        }
+        await server.shutdown()
+    }
+
     @Test func garbageIsDroppedOrAnsweredWithAnError() async throws {
         let server = try await TrackerServer.start(bind: "127.0.0.1", httpPort: 0, udpPort: 0, interval: 60)
         #expect(server.respondUDP(to: [1, 2, 3], from: client) == nil, "too short to answer")

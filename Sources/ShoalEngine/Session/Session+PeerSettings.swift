@@ -20,49 +20,31 @@ extension Session {
         guard wanted == 0 || wanted != listenPort else { return }
         guard !hasShutDown else { throw SessionError.unsupported("the session is shutting down") }
         let addresses = config.bindAddresses.isEmpty ? ["0.0.0.0"] : config.bindAddresses
-        var fresh: [PeerListener.Server] = []
+        let fresh: PeerListener.Group
         do {
-            fresh.append(try await PeerListener.bind(addresses[0], port: Int(wanted)))
+            fresh = try await PeerListener.bind(addresses, port: Int(wanted))
         } catch {
             throw SessionError.cannotListen("port \(wanted) on \(addresses[0]): \(error)")
         }
-        let bound = UInt16(fresh[0].channel.localAddress?.port ?? Int(wanted))
-        var problems: [String] = []
-        for address in addresses.dropFirst() {
-            do {
-                fresh.append(try await PeerListener.bind(address, port: Int(bound)))
-            } catch {
-                problems.append("not listening on \(PeerAddress(host: address, port: bound)): \(error)")
-            }
-        }
+        let bound = fresh.port
         guard !hasShutDown else {
-            await Self.drain(fresh)
+            await PeerListener.drain(fresh.servers)
             throw SessionError.unsupported("the session is shutting down")
         }
         let retired = servers
         let old = listenPort
-        servers = fresh
+        servers = fresh.servers
         port.set(bound)
         if isRunning {
-            for server in fresh { spawnContinuation.yield(.listener(server)) }
+            for server in fresh.servers { spawnContinuation.yield(.listener(server)) }
             // Each accept loop ends when its listener closes; connections it took carry on.
             for server in retired { try? await server.channel.close() }
         } else {
-            await Self.drain(retired)
+            await PeerListener.drain(retired)
         }
         logger.info("listening for peers on another port", metadata: ["port": "\(bound)", "was": "\(old)"])
-        for problem in problems { report(problem) }
+        for problem in fresh.problems { report(problem) }
         for entry in entries.values where !entry.paused { await entry.runtime?.listenPortMoved() }
-    }
-
-    /// Closes listeners no accept loop runs, and the connections they took meanwhile.
-    static func drain(_ servers: [PeerListener.Server]) async {
-        for server in servers {
-            try? await server.channel.close()
-            try? await server.executeThenClose { inbound in
-                for try await child in inbound { try? await child.close() }
-            }
-        }
     }
 
     /// New connection limits: across the session (`peer-limit-global`) and for each torrent

@@ -19,28 +19,20 @@ extension Session {
         let pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
         var lastError = ""
-        let ports: [Int] = config.listenPort == 0 ? [0] : (0..<20).map { Int(config.listenPort) + $0 }.filter { $0 < 65536 }
+        // Port 0 takes any free TCP port; the DHT wants the same number on UDP, which another
+        // socket may hold: a few tries with other ports before starting without the DHT.
+        let ports: [Int] = config.listenPort == 0 ? [0, 0, 0, 0, 0] : (0..<20).map { Int(config.listenPort) + $0 }.filter { $0 < 65536 }
         let addresses = config.bindAddresses.isEmpty ? ["0.0.0.0"] : config.bindAddresses
-        for port in ports {
-            let first: PeerListener.Server
+        for (attempt, port) in ports.enumerated() {
+            let listeners: PeerListener.Group
             do {
-                first = try await PeerListener.bind(addresses[0], port: port)
+                listeners = try await PeerListener.bind(addresses, port: port)
             } catch {
                 lastError = "\(error)"
                 continue
             }
-            let bound = UInt16(first.channel.localAddress?.port ?? port)
-            var servers = [first]
-            var problems: [String] = []
-            // The other addresses take the first one's port; one that cannot is named, not fatal
-            // (an IPv6 address on a machine without IPv6).
-            for address in addresses.dropFirst() {
-                do {
-                    servers.append(try await PeerListener.bind(address, port: Int(bound)))
-                } catch {
-                    problems.append("not listening on \(PeerAddress(host: address, port: bound)): \(error)")
-                }
-            }
+            let bound = listeners.port
+            var problems = listeners.problems
             // The DHT listens on UDP at the same port number, as other clients do; it speaks
             // IPv4 (BEP 5), so it binds the first IPv4 address.
             var dht: DHTNode?
@@ -51,13 +43,17 @@ extension Session {
                                                       saved: config.stateDirectory.flatMap { SessionStore(directory: $0).loadDHT() },
                                                       queryTimeout: config.dhtQueryTimeout)
                     } catch {
+                        if port == 0 && attempt < ports.count - 1 {
+                            await PeerListener.drain(listeners.servers)
+                            continue
+                        }
                         problems.append("DHT off: cannot listen on UDP port \(bound): \(error)")
                     }
                 } else {
                     problems.append("DHT off: it runs over IPv4, and no --bind address is IPv4")
                 }
             }
-            let session = Session(config: config, servers: servers, port: bound, pool: pool, dht: dht, transport: transport,
+            let session = Session(config: config, servers: listeners.servers, port: bound, pool: pool, dht: dht, transport: transport,
                                   torrents: torrents)
             for problem in problems { await session.report(problem) }
             return session

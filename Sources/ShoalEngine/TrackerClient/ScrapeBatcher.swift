@@ -31,6 +31,9 @@ actor ScrapeBatcher {
     /// Torrents waiting for the next request to `url` (not counting its leader).
     func waitingCount(at url: String) -> Int { waiting[url]?.count ?? 0 }
 
+    /// Whether a request to `url` is on its way or waiting for its turn.
+    func isLed(_ url: String) -> Bool { led.contains(url) }
+
     static let httpBatch = 64
     static let udpBatch = 74
 
@@ -52,30 +55,35 @@ actor ScrapeBatcher {
 
     private func lead(_ url: String, own: InfoHash, gate: TrackerGate, timeout: Duration,
                       retry: UDPTrackerClient.Retry) async -> ScrapeCounts? {
-        let admitted = await gate.admit()
+        // Cancelled while waiting for its turn (the torrent paused): the lead goes on, and the
+        // others still get their request.
+        guard await gate.admit() else {
+            handOnLead(url)
+            return nil
+        }
         let limit = singleOnly.contains(url) ? 1 : (url.lowercased().hasPrefix("udp://") ? Self.udpBatch : Self.httpBatch)
         var queue = waiting[url] ?? []
         let riders = Array(queue.prefix(max(0, limit - 1)))
         queue.removeFirst(riders.count)
         waiting[url] = queue.isEmpty ? nil : queue
-        // Cancelled while waiting (the torrent paused): the others still get their request.
-        var answers: [InfoHash: ScrapeCounts] = [:]
-        if admitted {
-            requestsSent += 1
-            let hashes = [own] + riders.map(\.hash)
-            answers = await TrackerScrape.counts(for: hashes, at: url, timeout: timeout, retry: retry) ?? [:]
-            if hashes.count > 1, !answers.isEmpty, answers.count < Set(hashes).count { singleOnly.insert(url) }
-        }
+        requestsSent += 1
+        let hashes = [own] + riders.map(\.hash)
+        let answers = await TrackerScrape.counts(for: hashes, at: url, timeout: timeout, retry: retry) ?? [:]
+        if hashes.count > 1, !answers.isEmpty, answers.count < Set(hashes).count { singleOnly.insert(url) }
         for rider in riders { rider.continuation.resume(returning: .answered(answers[rider.hash])) }
-        // Whoever asked meanwhile goes next, led by the first of them.
-        if var rest = waiting[url], !rest.isEmpty {
-            let next = rest.removeFirst()
-            waiting[url] = rest.isEmpty ? nil : rest
-            next.continuation.resume(returning: .lead)
-        } else {
+        handOnLead(url)
+        return answers[own]
+    }
+
+    /// Whoever asked meanwhile goes next, led by the first of them.
+    private func handOnLead(_ url: String) {
+        guard var rest = waiting[url], !rest.isEmpty else {
             led.remove(url)
+            return
         }
-        return admitted ? answers[own] : nil
+        let next = rest.removeFirst()
+        waiting[url] = rest.isEmpty ? nil : rest
+        next.continuation.resume(returning: .lead)
     }
 }
 
