@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import NIOPosix
 import ShoalCore
@@ -21,6 +22,7 @@ public actor DHTNode {
     private let bootstrapNodes: [PeerAddress]
     private let queryTimeout: Duration
     private let maintenanceInterval: Duration
+    private let logger: Logger
     /// Replies awaited, by transaction id; replies that beat their waiter; waiters that timed out.
     private var pending: [[UInt8]: CheckedContinuation<KRPCMessage?, Never>] = [:]
     private var outstanding: Set<[UInt8]> = []
@@ -44,23 +46,29 @@ public actor DHTNode {
     }
 
     public static func start(bind: String, port: Int, bootstrap: [PeerAddress], saved: SavedState? = nil,
-                             queryTimeout: Duration = .seconds(2), maintenanceInterval: Duration = .seconds(60)) async throws -> DHTNode {
+                             queryTimeout: Duration = .seconds(2), maintenanceInterval: Duration = .seconds(60),
+                             logger: Logger = Logger(label: "shoal", factory: { _ in SwiftLogNoOpLogHandler() })) async throws -> DHTNode {
         // No SO_REUSEADDR: UDP has no TIME_WAIT to wait out, and with it Linux gives a port-0
         // bind a port another such socket holds, whose replies then go to the other (seen: one
         // node of the 50-node DHT test heard nothing; 13 shared ports in 900 binds).
         let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: bind, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture { try Channel(wrappingChannelSynchronously: channel) }
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(DatagramErrorFilter(logger: logger))
+                    return try Channel(wrappingChannelSynchronously: channel)
+                }
             }
         let id = saved.flatMap { InfoHash(text: $0.id) }.map(NodeID.init) ?? NodeID.random()
         let node = DHTNode(channel: channel, id: id, bootstrap: bootstrap, queryTimeout: queryTimeout,
-                           maintenanceInterval: maintenanceInterval)
+                           maintenanceInterval: maintenanceInterval, logger: logger)
         await node.restore(saved)
         return node
     }
 
-    private init(channel: Channel, id: NodeID, bootstrap: [PeerAddress], queryTimeout: Duration, maintenanceInterval: Duration) {
+    private init(channel: Channel, id: NodeID, bootstrap: [PeerAddress], queryTimeout: Duration, maintenanceInterval: Duration,
+                 logger: Logger) {
         self.channel = channel
+        self.logger = logger
         self.ownID = id
         self.port = channel.channel.localAddress?.port ?? 0
         self.bootstrapNodes = bootstrap
@@ -104,7 +112,9 @@ public actor DHTNode {
                     for try await envelope in inbound {
                         await self.received(Array(envelope.data.readableBytesView), from: envelope.remoteAddress)
                     }
-                } catch {}
+                } catch {
+                    self.logger.warning("DHT off: its UDP socket failed", metadata: ["error": "\(error)"])
+                }
                 group.cancelAll()
             }
         }

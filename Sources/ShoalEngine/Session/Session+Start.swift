@@ -41,7 +41,7 @@ extension Session {
                     do {
                         dht = try await DHTNode.start(bind: v4, port: Int(bound), bootstrap: config.dhtBootstrap,
                                                       saved: config.stateDirectory.flatMap { SessionStore(directory: $0).loadDHT() },
-                                                      queryTimeout: config.dhtQueryTimeout)
+                                                      queryTimeout: config.dhtQueryTimeout, logger: config.logger)
                     } catch {
                         if port == 0 && attempt < ports.count - 1 {
                             await PeerListener.drain(listeners.servers)
