@@ -29,7 +29,11 @@ struct DatagramErrorFilterTests {
             do {
                 LoopbackSocket.sendDatagram([1], port: port)
                 if let first = try await iterator.next() { got += first.data.readableBytesView }
-                raw.pipeline.fireErrorCaught(IOError(errnoCode: code, reason: "recvmsg"))
+                // On the loop and waited for: the error has been through the pipeline before the
+                // second datagram exists, so the two cannot arrive in either order.
+                try await raw.eventLoop.submit {
+                    raw.pipeline.fireErrorCaught(IOError(errnoCode: code, reason: "recvmsg"))
+                }.get()
                 LoopbackSocket.sendDatagram([2], port: port)
                 if let second = try await iterator.next() { got += second.data.readableBytesView }
             } catch {
