@@ -19,9 +19,10 @@ public struct DHTPeerStore: Sendable {
         peers[hash] = list
     }
 
-    /// Up to `count` live peers for the torrent.
-    public func peers(for hash: InfoHash, count: Int = 50, now: ContinuousClock.Instant) -> [PeerAddress] {
-        (peers[hash] ?? [:]).filter { now - $0.value < Self.lifetime }.map(\.key).sorted().prefix(count).map { $0 }
+    /// Up to `count` live peers for the torrent, of one address family if one is named.
+    public func peers(for hash: InfoHash, family: DHTFamily? = nil, count: Int = 50, now: ContinuousClock.Instant) -> [PeerAddress] {
+        (peers[hash] ?? [:]).filter { now - $0.value < Self.lifetime && (family == nil || DHTFamily(of: $0.key) == family) }
+            .map(\.key).sorted().prefix(count).map { $0 }
     }
 
     public mutating func expire(now: ContinuousClock.Instant) {

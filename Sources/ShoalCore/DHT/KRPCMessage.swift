@@ -1,16 +1,18 @@
 /// KRPC, the DHT's message format (BEP 5): bencoded dictionaries over UDP, a query, a response
-/// or an error, matched by transaction id.
+/// or an error, matched by transaction id. With BEP 32's IPv6 additions: `nodes6`, 18-byte
+/// `values`, and the `want` argument.
 public struct KRPCMessage: Sendable, Equatable {
     public enum Query: Sendable, Equatable {
         case ping(id: NodeID)
-        case findNode(id: NodeID, target: NodeID)
-        case getPeers(id: NodeID, infoHash: InfoHash)
+        /// `want`: the families whose nodes the asker wants (empty: the family it asked over).
+        case findNode(id: NodeID, target: NodeID, want: [DHTFamily] = [])
+        case getPeers(id: NodeID, infoHash: InfoHash, want: [DHTFamily] = [])
         /// `impliedPort`: use the UDP source port instead of `port` (for peers behind NAT).
         case announcePeer(id: NodeID, infoHash: InfoHash, port: UInt16, token: [UInt8], impliedPort: Bool)
 
         public var senderID: NodeID {
             switch self {
-            case .ping(let id), .findNode(let id, _), .getPeers(let id, _), .announcePeer(let id, _, _, _, _): return id
+            case .ping(let id), .findNode(let id, _, _), .getPeers(let id, _, _), .announcePeer(let id, _, _, _, _): return id
             }
         }
     }
@@ -53,12 +55,14 @@ public struct KRPCMessage: Sendable, Equatable {
             var arguments: [String: BencodeValue] = ["id": .bytes(query.senderID.bytes)]
             switch query {
             case .ping: root["q"] = .string("ping")
-            case .findNode(_, let target):
+            case .findNode(_, let target, let want):
                 root["q"] = .string("find_node")
                 arguments["target"] = .bytes(target.bytes)
-            case .getPeers(_, let hash):
+                if !want.isEmpty { arguments["want"] = .list(want.sorted().map { .string($0.rawValue) }) }
+            case .getPeers(_, let hash, let want):
                 root["q"] = .string("get_peers")
                 arguments["info_hash"] = .bytes(hash.bytes)
+                if !want.isEmpty { arguments["want"] = .list(want.sorted().map { .string($0.rawValue) }) }
             case .announcePeer(_, let hash, let port, let token, let implied):
                 root["q"] = .string("announce_peer")
                 arguments["info_hash"] = .bytes(hash.bytes)
@@ -70,8 +74,12 @@ public struct KRPCMessage: Sendable, Equatable {
         case .response(let response):
             root["y"] = .string("r")
             var values: [String: BencodeValue] = ["id": .bytes(response.id.bytes)]
-            if !response.nodes.isEmpty { values["nodes"] = .bytes(response.nodes.compactMap(\.compact).flatMap { $0 }) }
-            if !response.values.isEmpty { values["values"] = .list(response.values.compactMap(\.compact).map { .bytes($0) }) }
+            let nodes = response.nodes.compactMap(\.compact), nodes6 = response.nodes.compactMap(\.compact6)
+            if !nodes.isEmpty { values["nodes"] = .bytes(nodes.flatMap { $0 }) }
+            if !nodes6.isEmpty { values["nodes6"] = .bytes(nodes6.flatMap { $0 }) }
+            if !response.values.isEmpty {
+                values["values"] = .list(response.values.compactMap { $0.isIPv6 ? $0.compact6 : $0.compact }.map { .bytes($0) })
+            }
             if let token = response.token { values["token"] = .bytes(token) }
             root["r"] = .dict(values)
         case .error(let code, let message):
@@ -112,11 +120,14 @@ public struct KRPCMessage: Sendable, Equatable {
             let arguments = root["a"]
             guard arguments?.entries != nil else { throw fail("query without arguments") }
             let sender = try id(arguments, "id")
+            // Unknown families are ignored, as BEP 32 asks; at most the two known come back.
+            let want = Set((arguments?["want"]?.list ?? []).prefix(8).compactMap { $0.bytes.flatMap { DHTFamily(rawValue: String(decoding: $0, as: UTF8.self)) } })
+                .sorted()
             switch name {
             case "ping": body = .query(.ping(id: sender))
-            case "find_node": body = .query(.findNode(id: sender, target: try id(arguments, "target")))
+            case "find_node": body = .query(.findNode(id: sender, target: try id(arguments, "target"), want: want))
             case "get_peers":
-                body = .query(.getPeers(id: sender, infoHash: InfoHash(bytes: try id(arguments, "info_hash").bytes)!))
+                body = .query(.getPeers(id: sender, infoHash: InfoHash(bytes: try id(arguments, "info_hash").bytes)!, want: want))
             case "announce_peer":
                 let hash = InfoHash(bytes: try id(arguments, "info_hash").bytes)!
                 guard let token = arguments?["token"]?.bytes, token.count <= 64 else { throw fail("announce_peer without a token") }
@@ -135,9 +146,14 @@ public struct KRPCMessage: Sendable, Equatable {
                 guard let parsed = DHTNodeInfo.parseCompact(nodes) else { throw fail("'nodes' of \(nodes.count) bytes") }
                 response.nodes = parsed
             }
+            if let nodes6 = values?["nodes6"]?.bytes {
+                guard let parsed = DHTNodeInfo.parseCompact6(nodes6) else { throw fail("'nodes6' of \(nodes6.count) bytes") }
+                response.nodes += parsed
+            }
             for value in values?["values"]?.list ?? [] {
-                guard let bytes = value.bytes, bytes.count == 6 else { continue }
-                response.values += PeerAddress.parseCompact(bytes)
+                guard let bytes = value.bytes else { continue }
+                if bytes.count == 6 { response.values += PeerAddress.parseCompact(bytes) }
+                if bytes.count == 18 { response.values += PeerAddress.parseCompact6(bytes) }
             }
             response.token = values?["token"]?.bytes.flatMap { $0.count <= 64 ? $0 : nil }
             body = .response(response)

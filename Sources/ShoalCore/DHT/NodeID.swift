@@ -55,7 +55,8 @@ public struct NodeID: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var description: String { Hex.encode(bytes) }
 }
 
-/// A node as the DHT passes it around: id and UDP address (26 bytes compact, IPv4).
+/// A node as the DHT passes it around: id and UDP address (26 bytes compact for IPv4, BEP 5;
+/// 38 for IPv6, BEP 32).
 public struct DHTNodeInfo: Sendable, Hashable {
     public var id: NodeID
     public var address: PeerAddress
@@ -65,12 +66,26 @@ public struct DHTNodeInfo: Sendable, Hashable {
         self.address = address
     }
 
+    public var family: DHTFamily { DHTFamily(of: address) }
+
+    /// The 26-byte form, for an IPv4 node.
     public var compact: [UInt8]? { address.compact.map { id.bytes + $0 } }
 
+    /// The 38-byte form, for an IPv6 node.
+    public var compact6: [UInt8]? { address.isIPv6 ? address.compact6.map { id.bytes + $0 } : nil }
+
     public static func parseCompact(_ bytes: [UInt8]) -> [DHTNodeInfo]? {
-        guard bytes.count % 26 == 0 else { return nil }
-        return stride(from: 0, to: bytes.count, by: 26).compactMap { offset in
-            guard let address = PeerAddress.parseCompact(Array(bytes[offset + 20..<offset + 26])).first else { return nil }
+        parse(bytes, entry: 26, PeerAddress.parseCompact)
+    }
+
+    public static func parseCompact6(_ bytes: [UInt8]) -> [DHTNodeInfo]? {
+        parse(bytes, entry: 38, PeerAddress.parseCompact6)
+    }
+
+    private static func parse(_ bytes: [UInt8], entry: Int, _ address: ([UInt8]) -> [PeerAddress]) -> [DHTNodeInfo]? {
+        guard bytes.count % entry == 0 else { return nil }
+        return stride(from: 0, to: bytes.count, by: entry).compactMap { offset in
+            guard let address = address(Array(bytes[offset + 20..<offset + entry])).first else { return nil }
             return DHTNodeInfo(id: NodeID(bytes: bytes[offset..<offset + 20])!, address: address)
         }
     }

@@ -4,25 +4,32 @@ import NIOCore
 import NIOPosix
 import ShoalCore
 
-/// One Mainline DHT node (BEP 5) on a UDP socket: answers other nodes' queries, keeps the
-/// routing table fresh, and runs lookups for the session (`getPeers`, `announce`). The protocol
-/// decisions are the pure types in ShoalCore/DHT; this actor only moves datagrams and time.
+/// One Mainline DHT node (BEP 5) on a UDP socket per address family (BEP 32: an IPv4 and an
+/// IPv6 DHT, one routing table each, one id): answers other nodes' queries, keeps the routing
+/// tables fresh, and runs lookups for the session (`getPeers`, `announce`) in every family it
+/// has. The protocol decisions are the pure types in ShoalCore/DHT; this actor only moves
+/// datagrams and time. Lookups and upkeep are in DHTNode+Lookups.swift.
 public actor DHTNode {
     typealias Channel = NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>
     typealias Writer = NIOAsyncChannelOutboundWriter<AddressedEnvelope<ByteBuffer>>
 
     public nonisolated let ownID: NodeID
     public nonisolated let port: Int
-    private let channel: Channel
-    private var writer: Writer?
-    private var table: RoutingTable
+    /// The families this node runs in, with a socket each.
+    public nonisolated let families: [DHTFamily]
+    /// Bind addresses that could not be had at start, worded for the user (the node runs in
+    /// the other families).
+    public nonisolated let problems: [String]
+    private let channels: [DHTFamily: Channel]
+    private var writers: [DHTFamily: Writer] = [:]
+    var tables: [DHTFamily: RoutingTable]
     private var store = DHTPeerStore()
     private var tokens: TokenSecrets
-    private var rng = SystemRandomNumberGenerator()
-    private let bootstrapNodes: [PeerAddress]
+    var rng = SystemRandomNumberGenerator()
+    let bootstrapNodes: [PeerAddress]
     private let queryTimeout: Duration
-    private let maintenanceInterval: Duration
-    private let logger: Logger
+    let maintenanceInterval: Duration
+    let logger: Logger
     /// Replies awaited, by transaction id; replies that beat their waiter; waiters that timed out.
     private var pending: [[UInt8]: CheckedContinuation<KRPCMessage?, Never>] = [:]
     private var outstanding: Set<[UInt8]> = []
@@ -34,7 +41,7 @@ public actor DHTNode {
     private nonisolated let suggestions: AsyncStream<PeerAddress>
     private nonisolated let suggestionSink: AsyncStream<PeerAddress>.Continuation
 
-    /// What is saved between runs: our id and the nodes we knew.
+    /// What is saved between runs: our id and the nodes we knew (of every family).
     public struct SavedState: Codable, Sendable {
         public var id: String
         public var nodes: [SavedNode]
@@ -48,33 +55,66 @@ public actor DHTNode {
     public static func start(bind: String, port: Int, bootstrap: [PeerAddress], saved: SavedState? = nil,
                              queryTimeout: Duration = .seconds(2), maintenanceInterval: Duration = .seconds(60),
                              logger: Logger = Logger(label: "shoal", factory: { _ in SwiftLogNoOpLogHandler() })) async throws -> DHTNode {
-        // No SO_REUSEADDR: UDP has no TIME_WAIT to wait out, and with it Linux gives a port-0
-        // bind a port another such socket holds, whose replies then go to the other (seen: one
-        // node of the 50-node DHT test heard nothing; 13 shared ports in 900 binds).
-        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: bind, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(DatagramErrorFilter(logger: logger))
-                    return try Channel(wrappingChannelSynchronously: channel)
-                }
+        try await start(binds: [bind], port: port, bootstrap: bootstrap, saved: saved, queryTimeout: queryTimeout,
+                        maintenanceInterval: maintenanceInterval, logger: logger)
+    }
+
+    /// A node on the first IPv4 and the first IPv6 address of `binds`, on one port number (0:
+    /// any free one, taken by the first). The first address's failure is thrown; a later one's
+    /// is named in `problems` and its family left out.
+    public static func start(binds: [String], port: Int, bootstrap: [PeerAddress], saved: SavedState? = nil,
+                             queryTimeout: Duration = .seconds(2), maintenanceInterval: Duration = .seconds(60),
+                             logger: Logger = Logger(label: "shoal", factory: { _ in SwiftLogNoOpLogHandler() })) async throws -> DHTNode {
+        let picked = DHTFamily.allCases.compactMap { family in binds.first { DHTFamily(host: $0) == family } }
+            .sorted { binds.firstIndex(of: $0)! < binds.firstIndex(of: $1)! }
+        guard let first = picked.first else { throw IOError(errnoCode: EINVAL, reason: "the DHT has no address to bind") }
+        var channels: [DHTFamily: Channel] = [DHTFamily(host: first): try await bindSocket(first, port: port, logger: logger)]
+        let bound = channels.values.first?.channel.localAddress?.port ?? port
+        var problems: [String] = []
+        for address in picked.dropFirst() {
+            do {
+                channels[DHTFamily(host: address)] = try await bindSocket(address, port: bound, logger: logger)
+            } catch {
+                problems.append("DHT over \(DHTFamily(host: address).name) off: cannot listen on UDP "
+                                + "\(PeerAddress(host: address, port: UInt16(bound))): \(error)")
             }
+        }
         let id = saved.flatMap { InfoHash(text: $0.id) }.map(NodeID.init) ?? NodeID.random()
-        let node = DHTNode(channel: channel, id: id, bootstrap: bootstrap, queryTimeout: queryTimeout,
-                           maintenanceInterval: maintenanceInterval, logger: logger)
+        let node = DHTNode(channels: channels, port: bound, problems: problems, id: id, bootstrap: bootstrap,
+                           queryTimeout: queryTimeout, maintenanceInterval: maintenanceInterval, logger: logger)
         await node.restore(saved)
         return node
     }
 
-    private init(channel: Channel, id: NodeID, bootstrap: [PeerAddress], queryTimeout: Duration, maintenanceInterval: Duration,
-                 logger: Logger) {
-        self.channel = channel
+    private static func bindSocket(_ host: String, port: Int, logger: Logger) async throws -> Channel {
+        // No SO_REUSEADDR: UDP has no TIME_WAIT to wait out, and with it Linux gives a port-0
+        // bind a port another such socket holds, whose replies then go to the other (seen: one
+        // node of the 50-node DHT test heard nothing; 13 shared ports in 900 binds).
+        var bootstrap = DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if DHTFamily(host: host) == .ipv6 {
+            // IPv6 only, so `0.0.0.0` and `::` can share the port number.
+            bootstrap = bootstrap.channelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 1)
+        }
+        return try await bootstrap.bind(host: host, port: port) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(DatagramErrorFilter(logger: logger))
+                return try Channel(wrappingChannelSynchronously: channel)
+            }
+        }
+    }
+
+    private init(channels: [DHTFamily: Channel], port: Int, problems: [String], id: NodeID, bootstrap: [PeerAddress],
+                 queryTimeout: Duration, maintenanceInterval: Duration, logger: Logger) {
+        self.channels = channels
+        self.families = channels.keys.sorted()
+        self.problems = problems
         self.logger = logger
         self.ownID = id
-        self.port = channel.channel.localAddress?.port ?? 0
+        self.port = port
         self.bootstrapNodes = bootstrap
         self.queryTimeout = queryTimeout
         self.maintenanceInterval = maintenanceInterval
-        self.table = RoutingTable(ownID: id)
+        self.tables = Dictionary(uniqueKeysWithValues: channels.keys.map { ($0, RoutingTable(ownID: id)) })
         (suggestions, suggestionSink) = AsyncStream.makeStream(of: PeerAddress.self, bufferingPolicy: .bufferingNewest(64))
         var rng = SystemRandomNumberGenerator()
         self.tokens = TokenSecrets(now: .now, using: &rng)
@@ -83,44 +123,54 @@ public actor DHTNode {
     private func restore(_ saved: SavedState?) {
         for node in saved?.nodes ?? [] {
             guard let hash = InfoHash(text: node.id) else { continue }
+            let info = DHTNodeInfo(id: NodeID(hash), address: PeerAddress(host: node.host, port: node.port).normalized)
             // Saved nodes start questionable: trusted once they answer again.
-            table.heard(from: DHTNodeInfo(id: NodeID(hash), address: PeerAddress(host: node.host, port: node.port)),
-                        now: .now - RoutingTable.goodFor - .seconds(1))
+            tables[info.family]?.heard(from: info, now: .now - RoutingTable.goodFor - .seconds(1))
         }
     }
 
     public var savedState: SavedState {
-        SavedState(id: ownID.description, nodes: table.allNodes.map {
+        SavedState(id: ownID.description, nodes: families.flatMap { tables[$0]?.allNodes ?? [] }.map {
             SavedState.SavedNode(id: $0.id.description, host: $0.address.host, port: $0.address.port)
         })
     }
 
-    public var nodeCount: Int { table.count }
+    /// Nodes known, in all families.
+    public var nodeCount: Int { tables.values.reduce(0) { $0 + $1.count } }
 
-    /// Serves until `shutdown()`.
+    public func nodeCount(_ family: DHTFamily) -> Int { tables[family]?.count ?? 0 }
+
+    /// Serves until `shutdown()`; a family whose socket fails stops (with a warning), the others go on.
     public func run() async {
         guard !started else { return }
         started = true
-        try? await channel.executeThenClose { inbound, outbound in
-            self.setWriter(outbound)
-            await withDiscardingTaskGroup { group in
-                group.addTask { await self.maintain() }
-                group.addTask {
-                    for await address in self.suggestions { await self.ping(address) }
-                }
-                do {
-                    for try await envelope in inbound {
-                        await self.received(Array(envelope.data.readableBytesView), from: envelope.remoteAddress)
-                    }
-                } catch {
-                    self.logger.warning("DHT off: its UDP socket failed", metadata: ["error": "\(error)"])
-                }
-                group.cancelAll()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.maintain() }
+            group.addTask {
+                for await address in self.suggestions { await self.ping(address) }
             }
+            await withDiscardingTaskGroup { readers in
+                for (family, channel) in channels { readers.addTask { await self.read(family, channel) } }
+            }
+            group.cancelAll()
         }
-        writer = nil
+        writers.removeAll()
         for continuation in pending.values { continuation.resume(returning: nil) }
         pending.removeAll()
+    }
+
+    private func read(_ family: DHTFamily, _ channel: Channel) async {
+        try? await channel.executeThenClose { inbound, outbound in
+            self.setWriter(outbound, for: family)
+            do {
+                for try await envelope in inbound {
+                    await self.received(Array(envelope.data.readableBytesView), from: envelope.remoteAddress, family: family)
+                }
+            } catch {
+                self.logger.warning("DHT over \(family.name) off: its UDP socket failed", metadata: ["error": "\(error)"])
+            }
+        }
+        writers[family] = nil
     }
 
     /// A peer said its DHT node listens at `address`; it is pinged, and kept if it answers.
@@ -128,27 +178,28 @@ public actor DHTNode {
 
     public func shutdown() async {
         suggestionSink.finish()
-        try? await channel.channel.close()
+        for channel in channels.values { try? await channel.channel.close() }
         if !started {
             started = true
-            try? await channel.executeThenClose { _, _ in }
+            for channel in channels.values { try? await channel.executeThenClose { _, _ in } }
         }
     }
 
-    private func setWriter(_ writer: Writer) { self.writer = writer }
+    private func setWriter(_ writer: Writer, for family: DHTFamily) { writers[family] = writer }
 
     // MARK: Incoming
 
-    private func received(_ bytes: [UInt8], from socket: SocketAddress) async {
+    private func received(_ bytes: [UInt8], from socket: SocketAddress, family: DHTFamily) async {
         guard let host = socket.ipAddress, let port = socket.port, port > 0 else { return }
-        let address = PeerAddress(host: host, port: UInt16(port))
+        let address = PeerAddress(host: host, port: UInt16(port)).normalized
         let message: KRPCMessage
         do {
             message = try KRPCMessage(parsing: bytes)
         } catch {
             // A query we cannot read gets an error reply; anything else is dropped.
             if let transaction = error.transactionID {
-                await send(KRPCMessage(transactionID: transaction, body: .error(code: error.code, message: error.description)), to: socket)
+                await send(KRPCMessage(transactionID: transaction, body: .error(code: error.code, message: error.description)),
+                           to: socket, over: family)
             }
             return
         }
@@ -157,9 +208,9 @@ public actor DHTNode {
             let now = ContinuousClock.now
             tokens.rotateIfDue(now: now, using: &rng)
             let reply = DHTResponder.respond(to: query, transactionID: message.transactionID, from: address, ownID: ownID,
-                                             table: table, store: &store, tokens: tokens, now: now)
-            table.heard(from: DHTNodeInfo(id: query.senderID, address: address), now: now)
-            await send(reply, to: socket)
+                                             tables: tables, store: &store, tokens: tokens, now: now)
+            tables[DHTFamily(of: address)]?.heard(from: DHTNodeInfo(id: query.senderID, address: address), now: now)
+            await send(reply, to: socket, over: family)
         case .response, .error:
             let transaction = message.transactionID
             if let continuation = pending.removeValue(forKey: transaction) {
@@ -171,8 +222,8 @@ public actor DHTNode {
         }
     }
 
-    private func send(_ message: KRPCMessage, to socket: SocketAddress) async {
-        guard let writer else { return }
+    private func send(_ message: KRPCMessage, to socket: SocketAddress, over family: DHTFamily) async {
+        guard let writer = writers[family] else { return }
         try? await writer.write(AddressedEnvelope(remoteAddress: socket, data: ByteBuffer(bytes: message.encoded)))
     }
 
@@ -183,12 +234,16 @@ public actor DHTNode {
         return [UInt8(nextTransaction >> 8), UInt8(nextTransaction & 0xFF)]
     }
 
-    /// Sends a query and waits up to the timeout for its answer; updates the routing table.
+    /// Sends a query over the socket of the address's family and waits up to the timeout for
+    /// its answer; updates that family's routing table. Nil at once for a family we lack.
     func query(_ query: KRPCMessage.Query, to address: PeerAddress, id: NodeID? = nil) async -> KRPCMessage.Response? {
-        guard let socket = try? SocketAddress(ipAddress: address.host, port: Int(address.port)) else { return nil }
+        let family = DHTFamily(of: address)
+        guard channels[family] != nil, let socket = try? SocketAddress(ipAddress: address.host, port: Int(address.port)) else {
+            return nil
+        }
         let transaction = newTransaction()
         outstanding.insert(transaction)
-        await send(KRPCMessage(transactionID: transaction, body: .query(query)), to: socket)
+        await send(KRPCMessage(transactionID: transaction, body: .query(query)), to: socket, over: family)
         let timeout = queryTimeout
         let reply = await withTaskGroup(of: KRPCMessage?.self) { group in
             group.addTask { await self.awaitReply(transaction) }
@@ -206,10 +261,10 @@ public actor DHTNode {
         early[transaction] = nil
         expired.remove(transaction)
         guard case .response(let response)? = reply?.body else {
-            if let id { table.failed(id) }
+            if let id { tables[family]?.failed(id) }
             return nil
         }
-        table.heard(from: DHTNodeInfo(id: response.id, address: address), now: .now)
+        tables[family]?.heard(from: DHTNodeInfo(id: response.id, address: address), now: .now)
         return response
     }
 
@@ -227,120 +282,8 @@ public actor DHTNode {
         }
     }
 
-    // MARK: Lookups
-
-    private func lookup(_ target: NodeID, getPeers hash: InfoHash?) async -> DHTLookup {
-        var lookup = DHTLookup(target: target, start: table.closest(to: target, count: 16))
-        let ownID = self.ownID
-        while !lookup.isDone {
-            let batch = lookup.next()
-            if batch.isEmpty { break }
-            let answers = await withTaskGroup(of: (DHTNodeInfo, KRPCMessage.Response?).self) { group in
-                for node in batch {
-                    let query: KRPCMessage.Query = hash.map { .getPeers(id: ownID, infoHash: $0) } ?? .findNode(id: ownID, target: target)
-                    group.addTask { (node, await self.query(query, to: node.address, id: node.id)) }
-                }
-                var answers: [(DHTNodeInfo, KRPCMessage.Response?)] = []
-                for await answer in group { answers.append(answer) }
-                return answers
-            }
-            for (node, response) in answers {
-                if let response {
-                    lookup.answered(node.id, nodes: response.nodes, values: response.values, token: response.token)
-                } else {
-                    lookup.failed(node.id)
-                }
-            }
-        }
-        return lookup
-    }
-
-    /// Peers for a torrent, found by an iterative `get_peers` lookup.
-    public func getPeers(_ hash: InfoHash) async -> [PeerAddress] {
-        await ensureBootstrapped()
-        return Array(await lookup(NodeID(hash), getPeers: hash).peers)
-    }
-
-    /// Looks the torrent up, tells the closest nodes we have it (listening on `port`), and
-    /// returns the peers the lookup found.
-    public func announce(_ hash: InfoHash, port: UInt16) async -> [PeerAddress] {
-        await announceCounted(hash, port: port).peers
-    }
-
-    /// The same, also saying how many nodes took the announce.
-    public func announceCounted(_ hash: InfoHash, port: UInt16) async -> (peers: [PeerAddress], acceptedBy: Int) {
-        await ensureBootstrapped()
-        let result = await lookup(NodeID(hash), getPeers: hash)
-        let ownID = self.ownID
-        let accepted = await withTaskGroup(of: Bool.self) { group in
-            for (node, token) in result.closestAnswered {
-                group.addTask {
-                    await self.query(.announcePeer(id: ownID, infoHash: hash, port: port, token: token, impliedPort: false),
-                                     to: node.address, id: node.id) != nil
-                }
-            }
-            var accepted = 0
-            for await answered in group where answered { accepted += 1 }
-            return accepted
-        }
-        return (Array(result.peers), accepted)
-    }
-
-    /// A peer told us its DHT port (BEP 5 `port` message): a node worth a ping.
-    public func ping(_ address: PeerAddress) async {
-        _ = await query(.ping(id: ownID), to: address)
-    }
-
-    // MARK: Upkeep
-
-    private func ensureBootstrapped() async {
-        guard table.count < RoutingTable.bucketSize else { return }
-        await bootstrap()
-    }
-
-    /// Asks the bootstrap nodes and what we know for nodes near our own id, then refreshes the
-    /// far buckets. A lookup of our own id only meets nodes on our side of the id space; without
-    /// the refresh a group of nodes that joined together can know only each other, and their
-    /// lookups for anything elsewhere never leave the group (seen in the 50-node test: a fifth
-    /// of the nodes could not find an announced peer).
-    public func bootstrap() async {
-        let ownID = self.ownID
-        await withTaskGroup(of: Void.self) { group in
-            for address in bootstrapNodes {
-                group.addTask { _ = await self.query(.findNode(id: ownID, target: ownID), to: address) }
-            }
-        }
-        _ = await lookup(ownID, getPeers: nil)
-        for bucket in 0..<Self.refreshedBuckets {
-            _ = await lookup(ownID.random(sharing: bucket, using: &rng), getPeers: nil)
-        }
-    }
-
-    /// The far buckets, which cover most of the id space (bucket `i` holds 1/2^(i+1) of it).
-    static let refreshedBuckets = 3
-
-    private func maintain() async {
-        // A bootstrap that met nobody (the nodes were slow or not up yet) is tried again soon,
-        // 5 s doubling up to the maintenance interval, not a whole interval later.
-        var emptyRetry = Duration.seconds(5)
-        while !Task.isCancelled {
-            if table.count < RoutingTable.bucketSize { await bootstrap() }
-            let now = ContinuousClock.now
-            // Questionable nodes are pinged (a few at a time): an answer makes them good again.
-            let stale = Array(table.questionable(now: now).prefix(8))
-            let ownID = self.ownID
-            await withTaskGroup(of: Void.self) { group in
-                for node in stale { group.addTask { _ = await self.query(.ping(id: ownID), to: node.address, id: node.id) } }
-            }
-            store.expire(now: now)
-            tokens.rotateIfDue(now: now, using: &rng)
-            if table.count == 0 && !bootstrapNodes.isEmpty {
-                try? await Task.sleep(for: min(emptyRetry, maintenanceInterval))
-                emptyRetry = emptyRetry * 2
-            } else {
-                emptyRetry = .seconds(5)
-                try? await Task.sleep(for: maintenanceInterval)
-            }
-        }
+    func expireStoredPeers(now: ContinuousClock.Instant) {
+        store.expire(now: now)
+        tokens.rotateIfDue(now: now, using: &rng)
     }
 }

@@ -33,24 +33,29 @@ extension Session {
             }
             let bound = listeners.port
             var problems = listeners.problems
-            // The DHT listens on UDP at the same port number, as other clients do; it speaks
-            // IPv4 (BEP 5), so it binds the first IPv4 address.
+            // The DHT listens on UDP at the same port number, as other clients do: an IPv4 node
+            // (BEP 5) on the first IPv4 address and an IPv6 one (BEP 32) on the first IPv6 address.
             var dht: DHTNode?
             if config.dhtEnabled {
-                if let v4 = addresses.first(where: { !$0.contains(":") }) {
-                    do {
-                        dht = try await DHTNode.start(bind: v4, port: Int(bound), bootstrap: config.dhtBootstrap,
-                                                      saved: config.stateDirectory.flatMap { SessionStore(directory: $0).loadDHT() },
-                                                      queryTimeout: config.dhtQueryTimeout, logger: config.logger)
-                    } catch {
-                        if port == 0 && attempt < ports.count - 1 {
-                            await PeerListener.drain(listeners.servers)
-                            continue
-                        }
-                        problems.append("DHT off: cannot listen on UDP port \(bound): \(error)")
+                do {
+                    let node = try await DHTNode.start(binds: addresses, port: Int(bound), bootstrap: config.dhtBootstrap,
+                                                       saved: config.stateDirectory.flatMap { SessionStore(directory: $0).loadDHT() },
+                                                       queryTimeout: config.dhtQueryTimeout, logger: config.logger)
+                    // A family the listeners have but the DHT could not get is a port another
+                    // UDP socket holds: with port 0, another port is tried.
+                    if !node.problems.isEmpty && listeners.problems.isEmpty && port == 0 && attempt < ports.count - 1 {
+                        await node.shutdown()
+                        await PeerListener.drain(listeners.servers)
+                        continue
                     }
-                } else {
-                    problems.append("DHT off: it runs over IPv4, and no --bind address is IPv4")
+                    problems += node.problems
+                    dht = node
+                } catch {
+                    if port == 0 && attempt < ports.count - 1 {
+                        await PeerListener.drain(listeners.servers)
+                        continue
+                    }
+                    problems.append("DHT off: cannot listen on UDP port \(bound): \(error)")
                 }
             }
             let session = Session(config: config, servers: listeners.servers, port: bound, pool: pool, dht: dht, transport: transport,
