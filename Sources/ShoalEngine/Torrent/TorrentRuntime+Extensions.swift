@@ -52,25 +52,22 @@ extension TorrentRuntime {
 /// The DHT for one torrent: look it up and announce ourselves now and then; never for private
 /// torrents, whose peers come only from their tracker.
 extension TorrentRuntime {
-    /// Announces at once, then whenever the tick finds `nextDHTAnnounce` reached; a moved listen
-    /// port (`listenPortMoved`) brings the next one forward. Like the tracker's, the wake stream
-    /// is iterated by this loop alone, for its whole life.
-    func dhtLoop() async {
-        guard let dht, !metainfo.info.isPrivate else { return }
-        dhtWakeContinuation.yield()
-        for await _ in dhtWake {
-            let (found, acceptedBy) = await dht.announceCounted(metainfo.infoHash, port: listenPort)
-            logger.debug("DHT announce", metadata: ["peers": "\(found.count)", "nodes": "\(acceptedBy)", "port": "\(listenPort)"])
-            addPeers(found, source: .dht)
-            nextDHTAnnounce = .now + config.dhtAnnounceInterval
-        }
+    /// One DHT announce: at start, then whenever the tick finds `nextDHTAnnounce` reached; a
+    /// moved listen port (`listenPortMoved`) brings the next one forward. The peers it finds are
+    /// dialled.
+    func dhtAnnounce() async {
+        guard let dht else { return }
+        let (found, acceptedBy) = await dht.announceCounted(metainfo.infoHash, port: listenPort)
+        logger.debug("DHT announce", metadata: ["peers": "\(found.count)", "nodes": "\(acceptedBy)", "port": "\(listenPort)"])
+        addPeers(found, source: .dht)
+        nextDHTAnnounce = .now + config.dhtAnnounceInterval
     }
 
     /// Called every tick.
     func wakeDHTIfDue(now: ContinuousClock.Instant) {
         guard let next = nextDHTAnnounce, now >= next else { return }
         nextDHTAnnounce = nil
-        dhtWakeContinuation.yield()
+        wakeDHTAnnounce()
     }
 
     /// The session listens on another port now: trackers and the DHT hear it as soon as each
@@ -79,6 +76,6 @@ extension TorrentRuntime {
         reannounce()
         // One under way may carry the old port: this wake runs another after it.
         nextDHTAnnounce = nil
-        dhtWakeContinuation.yield()
+        wakeDHTAnnounce()
     }
 }

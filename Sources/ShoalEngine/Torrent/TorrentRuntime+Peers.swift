@@ -73,7 +73,7 @@ extension TorrentRuntime {
         }
         peers[key] = record
         // Its keep-alives, timeouts, requests and peer exchange are the tick's: once a second now.
-        tickAlarm.ring()
+        tickTimer.ring()
         peerLogger(address, peerID, incoming: incoming).debug("connected", metadata: ["encrypted": "\(link.encrypted)"])
         budgetHeld = false  // the slot is the connection's now, given back when it goes
         return key
@@ -182,6 +182,7 @@ extension TorrentRuntime {
         dialMore(now: now)
         wakeAnnouncerIfDue(now: now)
         wakeDHTIfDue(now: now)
+        wakeScrapeIfDue(now: now)
         if lastSenderSweep.map({ now - $0 >= .seconds(60) }) ?? true { forgetGoneSenders(now: now) }
     }
 

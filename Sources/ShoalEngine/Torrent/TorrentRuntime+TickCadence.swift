@@ -2,21 +2,8 @@ import Foundation
 import ShoalCore
 
 /// When a torrent's tick runs: every second while it is busy, and when idle only when
-/// something falls due (see `nextTick`), woken early by `tickAlarm`.
+/// something falls due (see `nextTick`), brought forward by `tickTimer.ring()`.
 extension TorrentRuntime {
-    func tickLoop() async {
-        while !Task.isCancelled {
-            let now = ContinuousClock.now
-            tick(now: now)
-            let delay = nextTick(now: now)
-            if delay > .seconds(1) {
-                await tickAlarm.sleep(for: delay)
-            } else {
-                try? await Task.sleep(for: delay)
-            }
-        }
-    }
-
     /// The longest an idle torrent's tick sleeps when nothing falls due sooner.
     static let idleTick: Duration = .seconds(60)
 
@@ -34,6 +21,7 @@ extension TorrentRuntime {
             if let instant, let current = due { due = min(current, instant) }
         }
         also(nextDHTAnnounce)
+        also(nextScrape)
         if activity == .seeding || activity == .downloading { also((lastResumeSave ?? now) + config.resumeSaveInterval) }
         if activity == .seeding, let limit = config.seedTimeLimit, let completedAt {
             let left = Double(limit.components.seconds) - Date().timeIntervalSince(completedAt)

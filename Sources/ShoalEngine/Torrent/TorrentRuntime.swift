@@ -103,16 +103,19 @@ public actor TorrentRuntime {
     /// Set by `stop()`: no new connections are taken while the torrent winds down.
     var isStopping = false
 
-    let dials: AsyncStream<PeerAddress>
-    let dialContinuation: AsyncStream<PeerAddress>.Continuation
-    let trackerWake: AsyncStream<Void>
-    let trackerWakeContinuation: AsyncStream<Void>.Continuation
-    /// The DHT announce's, woken by the tick when `nextDHTAnnounce` comes (see `dhtLoop`).
-    let dhtWake: AsyncStream<Void>
-    let dhtWakeContinuation: AsyncStream<Void>.Continuation
+    /// Work `run()` starts as child tasks when it falls due (see TorrentRuntime+Jobs.swift).
+    let jobs: AsyncStream<RuntimeJob>
+    let jobSink: AsyncStream<RuntimeJob>.Continuation
+    /// When the next tick comes; `ring` brings it forward (see `TickTimer`).
+    let tickTimer: TickTimer
+    /// Which on-demand work is under way, and whether it was asked for again meanwhile.
+    var running = RunningJobs()
     var nextDHTAnnounce: ContinuousClock.Instant?
-    /// Ends an idle tick's long sleep when the torrent needs it sooner (see `TickAlarm`).
-    let tickAlarm = TickAlarm()
+    var nextScrape: ContinuousClock.Instant?
+    /// The announcer's tiers in the order it tries them (BEP 12), and the edit they follow.
+    var announceTiers: (tiers: [[String]], edits: Int)?
+    /// `stopped` was said for an error; said once until the torrent runs again.
+    var saidStoppedForError = false
 
     public nonisolated var infoHash: InfoHash { metainfo.infoHash }
 
@@ -178,10 +181,10 @@ public actor TorrentRuntime {
         self.lastUploadSample = now
         self.lastKeepAlive = now
         self.filePriorities = [FilePriority](repeating: .normal, count: metainfo.info.files.count)
-        (dials, dialContinuation) = AsyncStream.makeStream(of: PeerAddress.self)
+        let (jobs, jobSink) = AsyncStream.makeStream(of: RuntimeJob.self)
+        (self.jobs, self.jobSink) = (jobs, jobSink)
+        self.tickTimer = TickTimer { jobSink.yield(.tick) }
         self.writer = PieceWriter(storage: storage, info: metainfo.info, pool: pool)
-        (trackerWake, trackerWakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        (dhtWake, dhtWakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.trackerTiers = metainfo.trackerTiers
         self.trackerStates = metainfo.trackerTiers.enumerated().flatMap { tier, urls in
             urls.map { TrackerSnapshot(url: $0, tier: tier, status: "waiting", error: nil, lastAnnounce: nil,
@@ -195,53 +198,6 @@ public actor TorrentRuntime {
                     downloadLimiters: [downloadLimiter, globalDownload], reserved: Handshake.reservedBits(dht: config.dhtEnabled),
                     handshakeTimeout: config.handshakeTimeout, transport: transport, logger: logger)
     }
-
-    /// Runs until cancelled.
-    public func run() async {
-        activity = .checking
-        let info = metainfo.info
-        // Resume data vouches for pieces whose files are unchanged, present or missing; only the
-        // rest are hashed.
-        let vouched = loadVouched()
-        let counter = checkedPieces
-        let have = await PieceVerifier.verifyAll(storage: storage, info: info, pool: pool, trusted: vouched?.have,
-                                                 known: vouched?.known) { _ in counter.increment() }
-        savedHave = vouched?.have
-        if Task.isCancelled { return }
-        picker = PiecePicker(geometry: info.geometry, have: have, filePriorities: filePriorities)
-        picker?.sequential = sequential
-        announceSchedule = AnnounceSchedule(policy: config.announcePolicy, alreadyComplete: picker!.isDone)
-        if picker!.isDone {
-            activity = seedWhenDone ? .seeding : .finished
-            if config.superSeeding { superSeeder = SuperSeeder(pieceCount: info.pieceCount) }
-            if completedAt == nil { completedAt = Date() }
-        } else {
-            activity = .downloading
-            do {
-                try storage.preflight()
-                try storage.createEmptyFiles()
-            } catch {
-                fail(error.description)
-            }
-        }
-        let context = self.context
-        writer = PieceWriter(storage: storage, info: metainfo.info, pool: pool)
-        defer { writer.close() }
-        await withDiscardingTaskGroup { group in
-            group.addTask { await self.announceLoop() }
-            group.addTask { await self.scrapeLoop() }
-            group.addTask { await self.dhtLoop() }
-            group.addTask { await self.tickLoop() }
-            group.addTask { await self.verifyLoop() }
-            for await address in dials {
-                group.addTask { await PeerConnection.dial(address, torrent: self, context: context) }
-            }
-            group.cancelAll()
-        }
-        closeAllPeers(CloseReason(.stopped, "removed or shut down"))
-        storage.sync()
-    }
-
 
     /// Closes every connection, lets the last write land, records what is on disk and says
     /// `stopped` to the trackers; call before cancelling `run()`.
@@ -282,7 +238,7 @@ public actor TorrentRuntime {
         closeAllPeers(CloseReason(.stopped, "error: \(message)"))
         events.publish(.failed(infoHash))
         // The announcer says `stopped`: an errored torrent is not in the swarm.
-        trackerWakeContinuation.yield()
+        wakeAnnouncer()
     }
 
     /// What the session's queue needs: whether everything wanted is here, and the bytes received
@@ -323,7 +279,7 @@ public actor TorrentRuntime {
         if let picker, picker.isDone {
             activity = seed ? .seeding : .finished
             if !seed { closeAllPeers(CloseReason(.stopped, "seeding turned off")) }
-            tickAlarm.ring()  // seeding again: dial at once, not at the next idle tick
+            tickTimer.ring()  // seeding again: dial at once, not at the next idle tick
         }
     }
 
@@ -340,7 +296,7 @@ public actor TorrentRuntime {
             addresses[address] = DialState(nextTry: now, source: source)
         }
         dialMore(now: now)
-        tickAlarm.ring()
+        tickTimer.ring()
     }
 
     func dialMore(now: ContinuousClock.Instant) {
@@ -354,7 +310,7 @@ public actor TorrentRuntime {
             && !bannedAddresses.contains(address) && !bannedHosts.contains(address.host)
         {
             addresses[address]?.dialing = true
-            dialContinuation.yield(address)
+            jobSink.yield(.dial(address))
             slots -= 1
         }
     }
@@ -371,7 +327,7 @@ public actor TorrentRuntime {
         // The slot is free again: try the next address now rather than at the next tick, and
         // this one again at its time.
         dialMore(now: .now)
-        tickAlarm.ring()
+        tickTimer.ring()
     }
 
     func updateCompletion() {
@@ -384,14 +340,14 @@ public actor TorrentRuntime {
             saveResume()
             events.publish(.completed(infoHash))
             announceSchedule.completed(now: .now)
-            trackerWakeContinuation.yield()
+            wakeAnnouncer()
             logger.info("completed")
             if !seedWhenDone { closeAllPeers(CloseReason(.stopped, "complete, not seeding")) }
             // Two seeds have nothing to trade.
             for key in peers.keys where picker.peerBitfield(key)?.isComplete == true { drop(key, CloseReason(.bothSeeds)) }
         } else if !picker.isDone && activity != .downloading && activity != .error {
             activity = .downloading
-            tickAlarm.ring()  // more wanted (a file turned on): dial at once
+            tickTimer.ring()  // more wanted (a file turned on): dial at once
         }
     }
 

@@ -6,46 +6,41 @@ import ShoalCore
 extension TorrentRuntime {
     static let announceKey = UInt32.random(in: 1...UInt32.max)
 
-    /// Announces whenever the schedule says so. The torrent's tick wakes it once a second while
-    /// an announce is due, and completion or a re-announce wakes it at once; the wake stream is
-    /// iterated by this loop alone, for its whole life (a `next()` cancelled half-way finishes an
-    /// `AsyncStream` for good, which made the first release announce in a tight loop).
-    func announceLoop() async {
-        var tiers = shuffledTrackerTiers()
-        var edits = trackerEdits
-        trackerWakeContinuation.yield()
-        var saidStopped = false
-        for await _ in trackerWake {
-            if edits != trackerEdits {
-                tiers = shuffledTrackerTiers()
-                edits = trackerEdits
-            }
-            // No trackers (none in the torrent, or the user removed them all): nothing to do
-            // until some are added.
-            guard !tiers.isEmpty else { continue }
-            // A torrent stopped by an error leaves the swarm until the user resumes it.
-            if activity == .error {
-                if !saidStopped { await announceStopped() }
-                saidStopped = true
-                continue
-            }
-            guard let event = announceSchedule.begin(now: .now) else { continue }
-            let response = await announceToTiers(&tiers, event: event)
-            let now = ContinuousClock.now
-            if let response {
-                announceSchedule.succeeded(interval: response.interval, minInterval: response.minInterval, now: now)
-                addPeers(response.peers)
-            } else {
-                announceSchedule.failed(now: now)
-            }
-            setNextAnnounce(announceSchedule.nextAnnounce)
+    /// One wake of the announcer (see `wakeAnnouncer`): an announce if the schedule says one is
+    /// due. The tick wakes it once a second while an announce is due, and completion, an error
+    /// or a re-announce wake it at once.
+    func announceRound() async {
+        if announceTiers == nil || announceTiers?.edits != trackerEdits {
+            announceTiers = (shuffledTrackerTiers(), trackerEdits)
         }
+        // No trackers (none in the torrent, or the user removed them all): nothing to do
+        // until some are added.
+        guard var tiers = announceTiers?.tiers, !tiers.isEmpty else { return }
+        // A torrent stopped by an error leaves the swarm until the user resumes it.
+        if activity == .error {
+            if !saidStoppedForError { await announceStopped() }
+            saidStoppedForError = true
+            return
+        }
+        guard let event = announceSchedule.begin(now: .now) else { return }
+        let edits = trackerEdits
+        let response = await announceToTiers(&tiers, event: event)
+        // The order the answers taught us, unless the user edited the list meanwhile.
+        if trackerEdits == edits { announceTiers = (tiers, edits) }
+        let now = ContinuousClock.now
+        if let response {
+            announceSchedule.succeeded(interval: response.interval, minInterval: response.minInterval, now: now)
+            addPeers(response.peers)
+        } else {
+            announceSchedule.failed(now: now)
+        }
+        setNextAnnounce(announceSchedule.nextAnnounce)
     }
 
     /// The user asked for peers now: the next announce goes as soon as the tracker allows.
     public func reannounce() {
         announceSchedule.reannounce(now: .now)
-        trackerWakeContinuation.yield()
+        wakeAnnouncer()
     }
 
     /// Called every tick: wakes the announcer when an announce is due.
@@ -53,7 +48,7 @@ extension TorrentRuntime {
         // No trackers: the schedule stays due for ever, and waking the loop each tick was work
         // for nothing (adding trackers wakes it: `reannounce`).
         guard !trackerTiers.isEmpty else { return }
-        if announceSchedule.due(now: now) != nil { trackerWakeContinuation.yield() }
+        if announceSchedule.due(now: now) != nil { wakeAnnouncer() }
     }
 
     private func setNextAnnounce(_ instant: ContinuousClock.Instant?) {

@@ -4,32 +4,34 @@ import ShoalCore
 /// shows each one's seeders, leechers and completed downloads — not only the tracker we announce
 /// to. A failed scrape is not a tracker error: many trackers do not scrape at all.
 extension TorrentRuntime {
-    func scrapeLoop() async {
+    /// One scrape of every tracker the torrent lists (see `wakeScrapeIfDue`); the next comes
+    /// `scrapeInterval` after it ends.
+    func scrapeRound() async {
+        defer {
+            running.scrape = false
+            nextScrape = .now + config.scrapeInterval
+        }
         let urls = Array(Set(trackerStates.map(\.url))).sorted()
         guard !urls.isEmpty else { return }
-        while !Task.isCancelled {
-            let hash = metainfo.infoHash
-            let retry = config.udpTrackerRetry
-            let timeout = config.trackerTimeout
-            let gate = trackerGate
-            let results = await withTaskGroup(of: (String, ScrapeCounts?).self) { group in
-                for url in urls {
-                    // With the session's other torrents on the same tracker, in one request.
-                    group.addTask { (url, await gate.scrapes.counts(for: hash, at: url, gate: gate, timeout: timeout, retry: retry)) }
-                }
-                return await group.reduce(into: [(String, ScrapeCounts?)]()) { $0.append($1) }
+        let hash = metainfo.infoHash
+        let retry = config.udpTrackerRetry
+        let timeout = config.trackerTimeout
+        let gate = trackerGate
+        let results = await withTaskGroup(of: (String, ScrapeCounts?).self) { group in
+            for url in urls {
+                // With the session's other torrents on the same tracker, in one request.
+                group.addTask { (url, await gate.scrapes.counts(for: hash, at: url, gate: gate, timeout: timeout, retry: retry)) }
             }
-            let now = ContinuousClock.now
-            for case (let url, let counts?) in results {
-                for index in trackerStates.indices where trackerStates[index].url == url {
-                    trackerStates[index].seeders = counts.seeders
-                    trackerStates[index].leechers = counts.leechers
-                    trackerStates[index].completed = counts.completed
-                    trackerStates[index].lastScrape = now
-                }
+            return await group.reduce(into: [(String, ScrapeCounts?)]()) { $0.append($1) }
+        }
+        let now = ContinuousClock.now
+        for case (let url, let counts?) in results {
+            for index in trackerStates.indices where trackerStates[index].url == url {
+                trackerStates[index].seeders = counts.seeders
+                trackerStates[index].leechers = counts.leechers
+                trackerStates[index].completed = counts.completed
+                trackerStates[index].lastScrape = now
             }
-            try? await Task.sleep(for: config.scrapeInterval)
         }
     }
-
 }

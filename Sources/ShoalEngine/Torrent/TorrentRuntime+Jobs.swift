@@ -1,0 +1,134 @@
+import Foundation
+import ShoalCore
+
+/// Work a torrent does now and then, started by `run()` as a child task when it falls due.
+enum RuntimeJob: Sendable {
+    case dial(PeerAddress)
+    case tick
+    case announce
+    case dhtAnnounce
+    case scrape
+}
+
+/// Which on-demand work is under way; asked for again meanwhile, it runs once more after.
+struct RunningJobs {
+    var announce = false
+    var announceAgain = false
+    var dhtAnnounce = false
+    var dhtAnnounceAgain = false
+    var scrape = false
+}
+
+/// A torrent's life as jobs. An idle torrent holds no waiting task but its `run()` (and the
+/// verifier's, on the writer's stream): its tick is an event-loop timer, and announces, DHT
+/// announces and scrapes are child tasks that end with their work, started when the tick (or
+/// a command, a completion, an error) says they are due. Each task left waiting cost about
+/// 2.5 KiB, and the tick's sleep 7: with 100,000 torrents that was most of their memory.
+extension TorrentRuntime {
+    /// Runs until cancelled.
+    public func run() async {
+        activity = .checking
+        let info = metainfo.info
+        // Resume data vouches for pieces whose files are unchanged, present or missing; only the
+        // rest are hashed.
+        let vouched = loadVouched()
+        let counter = checkedPieces
+        let have = await PieceVerifier.verifyAll(storage: storage, info: info, pool: pool, trusted: vouched?.have,
+                                                 known: vouched?.known) { _ in counter.increment() }
+        savedHave = vouched?.have
+        if Task.isCancelled { return }
+        picker = PiecePicker(geometry: info.geometry, have: have, filePriorities: filePriorities)
+        picker?.sequential = sequential
+        announceSchedule = AnnounceSchedule(policy: config.announcePolicy, alreadyComplete: picker!.isDone)
+        if picker!.isDone {
+            activity = seedWhenDone ? .seeding : .finished
+            if config.superSeeding { superSeeder = SuperSeeder(pieceCount: info.pieceCount) }
+            if completedAt == nil { completedAt = Date() }
+        } else {
+            activity = .downloading
+            do {
+                try storage.preflight()
+                try storage.createEmptyFiles()
+            } catch {
+                fail(error.description)
+            }
+        }
+        let context = self.context
+        writer = PieceWriter(storage: storage, info: metainfo.info, pool: pool)
+        defer { writer.close() }
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.verifyLoop() }
+            wakeAnnouncer()
+            wakeDHTAnnounce()
+            if !trackerStates.isEmpty { nextScrape = .now }
+            tickTimer.arm(after: .zero)
+            // Everything else runs when it falls due, as a child task that ends with its work.
+            for await job in jobs {
+                switch job {
+                case .dial(let address): group.addTask { await PeerConnection.dial(address, torrent: self, context: context) }
+                case .tick: group.addTask { await self.tickFired() }
+                case .announce: group.addTask { await self.announceRounds() }
+                case .dhtAnnounce: group.addTask { await self.dhtAnnounceRounds() }
+                case .scrape: group.addTask { await self.scrapeRound() }
+                }
+            }
+            tickTimer.stop()
+            group.cancelAll()
+        }
+        closeAllPeers(CloseReason(.stopped, "removed or shut down"))
+        storage.sync()
+    }
+
+
+
+    func tickFired() {
+        let now = ContinuousClock.now
+        tick(now: now)
+        tickTimer.arm(after: nextTick(now: now))
+    }
+
+    /// The announcer runs now, or once more after the round under way (completion or a
+    /// re-announce came meanwhile); wakes that come together are one round.
+    func wakeAnnouncer() {
+        if running.announce {
+            running.announceAgain = true
+        } else {
+            running.announce = true
+            jobSink.yield(.announce)
+        }
+    }
+
+    func announceRounds() async {
+        repeat {
+            running.announceAgain = false
+            await announceRound()
+        } while running.announceAgain && !Task.isCancelled
+        running.announce = false
+    }
+
+    func wakeDHTAnnounce() {
+        guard dht != nil, !metainfo.info.isPrivate else { return }
+        if running.dhtAnnounce {
+            running.dhtAnnounceAgain = true
+        } else {
+            running.dhtAnnounce = true
+            jobSink.yield(.dhtAnnounce)
+        }
+    }
+
+    func dhtAnnounceRounds() async {
+        repeat {
+            running.dhtAnnounceAgain = false
+            await dhtAnnounce()
+        } while running.dhtAnnounceAgain && !Task.isCancelled
+        running.dhtAnnounce = false
+    }
+
+    /// Called every tick.
+    func wakeScrapeIfDue(now: ContinuousClock.Instant) {
+        guard let next = nextScrape, now >= next, !running.scrape else { return }
+        nextScrape = nil
+        running.scrape = true
+        jobSink.yield(.scrape)
+    }
+}
