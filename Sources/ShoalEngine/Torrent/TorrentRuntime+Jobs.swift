@@ -8,6 +8,7 @@ enum RuntimeJob: Sendable {
     case announce
     case dhtAnnounce
     case scrape
+    case verify
 }
 
 /// Which on-demand work is under way; asked for again meanwhile, it runs once more after.
@@ -19,8 +20,7 @@ struct RunningJobs {
     var scrape = false
 }
 
-/// A torrent's life as jobs. An idle torrent holds no waiting task but its `run()` (and the
-/// verifier's, on the writer's stream): its tick is an event-loop timer, and announces, DHT
+/// A torrent's life as jobs. An idle torrent holds no waiting task but its `run()`: its tick is an event-loop timer, and announces, DHT
 /// announces and scrapes are child tasks that end with their work, started when the tick (or
 /// a command, a completion, an error) says they are due. Each task left waiting cost about
 /// 2.5 KiB, and the tick's sleep 7: with 100,000 torrents that was most of their memory.
@@ -57,7 +57,6 @@ extension TorrentRuntime {
         writer = PieceWriter(storage: storage, info: metainfo.info, pool: pool)
         defer { writer.close() }
         await withDiscardingTaskGroup { group in
-            group.addTask { await self.verifyLoop() }
             wakeAnnouncer()
             wakeDHTAnnounce()
             if !trackerStates.isEmpty { nextScrape = .now }
@@ -70,11 +69,13 @@ extension TorrentRuntime {
                 case .announce: group.addTask { await self.announceRounds() }
                 case .dhtAnnounce: group.addTask { await self.dhtAnnounceRounds() }
                 case .scrape: group.addTask { await self.scrapeRound() }
+                case .verify: group.addTask { await self.verifyLoop() }
                 }
             }
             tickTimer.stop()
             group.cancelAll()
         }
+        if verifyLoopRunning { verifyLoopEnded() }
         closeAllPeers(CloseReason(.stopped, "removed or shut down"))
         storage.sync()
     }

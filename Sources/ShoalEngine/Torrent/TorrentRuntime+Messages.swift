@@ -130,6 +130,7 @@ extension TorrentRuntime {
             record.downMeter.add(data.count, now: now)
             record.conduct.blockArrived(now: now)
         }
+        startVerifyLoop()
         writer.enqueue(.block(block.piece, offset: block.offset, data: data))
         if arrival.pieceComplete { writer.enqueue(.complete(block.piece, keep: suspects[block.piece.value] != nil)) }
         for (other, duplicate) in arrival.cancels {

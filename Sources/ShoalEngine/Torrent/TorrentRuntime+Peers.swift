@@ -254,11 +254,24 @@ extension TorrentRuntime {
     }
 
     /// Takes the hash checks of completed pieces as the writer reports them.
-    func verifyLoop() async {
+    /// Takes in the writer's hash results. Started with the first block written (a seed never
+    /// writes, and a task waiting for nothing cost each idle torrent 2.5 KiB); running from
+    /// the moment it is asked for, so `stop()` waits for it even before its task has begun.
+    func startVerifyLoop() {
+        guard !verifyLoopRunning else { return }
         verifyLoopRunning = true
+        jobSink.yield(.verify)
+    }
+
+    func verifyLoop() async {
         for await outcome in writer.outcomes {
             pieceChecked(outcome.piece, outcome.result, data: outcome.data)
         }
+        verifyLoopEnded()
+    }
+
+    /// Also called when `run()` ends, for a loop asked for whose task never began.
+    func verifyLoopEnded() {
         verifyLoopRunning = false
         for waiter in verifyLoopWaiters { waiter.resume() }
         verifyLoopWaiters.removeAll()
