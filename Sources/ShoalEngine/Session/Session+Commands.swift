@@ -112,15 +112,25 @@ extension Session {
         return errors
     }
 
+    /// Ends a running torrent's or magnet's task.
+    struct RunStop: Sendable {
+        let finish: @Sendable () -> Void
+    }
+
     func start(_ hash: InfoHash) {
         guard var entry = entries[hash], entry.paused, entry.stop == nil else { return }
-        let (stream, continuation) = AsyncStream.makeStream(of: Void.self)
-        entry.stop = continuation
         entry.paused = false
-        entries[hash] = entry
         switch entry.phase {
-        case .torrent(let runtime): spawnContinuation.yield(.torrent(runtime, stop: stream))
-        case .metadata(let fetcher): spawnContinuation.yield(.magnet(fetcher, stop: stream))
+        case .torrent(let runtime):
+            // Through the runtime's own jobs: no task waits to cancel it.
+            entry.stop = RunStop { runtime.endRun() }
+            entries[hash] = entry
+            spawnContinuation.yield(.torrent(runtime))
+        case .metadata(let fetcher):
+            let (stream, continuation) = AsyncStream.makeStream(of: Void.self)
+            entry.stop = RunStop { continuation.finish() }
+            entries[hash] = entry
+            spawnContinuation.yield(.magnet(fetcher, stop: stream))
         }
     }
 

@@ -36,8 +36,8 @@ public actor Session {
             if case .torrent(let runtime) = phase { return runtime }
             return nil
         }
-        /// Finishing it ends the torrent's (or the magnet's) task: pause or remove.
-        var stop: AsyncStream<Void>.Continuation?
+        /// Ends the torrent's run (or the magnet's task): pause or remove.
+        var stop: RunStop?
         // What the snapshot shows beside the runtime's facts: a change to any of them makes a
         // resting torrent's kept snapshot stale (see `resting`).
         var paused: Bool { didSet { resting = nil } }
@@ -126,9 +126,9 @@ public actor Session {
     /// The Mainline DHT node, when enabled.
     public nonisolated let dht: DHTNode?
     /// Work for `run()`'s task group: a torrent to run, or a magnet to fetch, each until its
-    /// stop stream finishes.
+    /// entry's stop stream finishes (a torrent's ends through `endRun`, which it calls).
     enum Job: Sendable {
-        case torrent(TorrentRuntime, stop: AsyncStream<Void>)
+        case torrent(TorrentRuntime)
         case magnet(MetadataFetcher, stop: AsyncStream<Void>)
         /// A torrent's data on its way to another directory (see `startMove`).
         case move(InfoHash, directory: String)
@@ -200,14 +200,8 @@ public actor Session {
             if let dht { group.addTask { await dht.run() } }
             for await job in spawns {
                 switch job {
-                case .torrent(let runtime, let stop):
-                    group.addTask {
-                        await withDiscardingTaskGroup { torrent in
-                            torrent.addTask { await runtime.run() }
-                            for await _ in stop {}
-                            torrent.cancelAll()
-                        }
-                    }
+                case .torrent(let runtime):
+                    group.addTask { await runtime.run() }
                 case .magnet(let fetcher, let stop):
                     group.addTask {
                         let metainfo = await withTaskGroup(of: Metainfo?.self) { fetch in

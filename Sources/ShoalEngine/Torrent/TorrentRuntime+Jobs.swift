@@ -9,6 +9,7 @@ enum RuntimeJob: Sendable {
     case dhtAnnounce
     case scrape
     case verify
+    case end
 }
 
 /// Which on-demand work is under way; asked for again meanwhile, it runs once more after.
@@ -25,9 +26,40 @@ struct RunningJobs {
 /// a command, a completion, an error) says they are due. Each task left waiting cost about
 /// 2.5 KiB, and the tick's sleep 7: with 100,000 torrents that was most of their memory.
 extension TorrentRuntime {
-    /// Runs until cancelled.
+    /// Runs until `endRun()` (or until cancelled): checks the data, then serves. The check is
+    /// a child task too, so ending the run during it stops the hashing.
     public func run() async {
         activity = .checking
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.checkThenStart() }
+            let context = self.context
+            // Everything else runs when it falls due, as a child task that ends with its work.
+            loop: for await job in jobs {
+                switch job {
+                case .dial(let address): group.addTask { await PeerConnection.dial(address, torrent: self, context: context) }
+                case .tick: group.addTask { await self.tickFired() }
+                case .announce: group.addTask { await self.announceRounds() }
+                case .dhtAnnounce: group.addTask { await self.dhtAnnounceRounds() }
+                case .scrape: group.addTask { await self.scrapeRound() }
+                case .verify: group.addTask { await self.verifyLoop() }
+                case .end: break loop
+                }
+            }
+            tickTimer.stop()
+            group.cancelAll()
+        }
+        if verifyLoopRunning { verifyLoopEnded() }
+        writer.close()
+        closeAllPeers(CloseReason(.stopped, "removed or shut down"))
+        storage.sync()
+    }
+
+    /// Ends `run()`: its work is cancelled and it returns (the session's pause and removal; a
+    /// waiting task per torrent to cancel it was another 3.5 KiB each).
+    nonisolated func endRun() { jobSink.yield(.end) }
+
+    /// Hashes what resume data does not vouch for, then starts the torrent's work.
+    private func checkThenStart() async {
         let info = metainfo.info
         // Resume data vouches for pieces whose files are unchanged, present or missing; only the
         // rest are hashed.
@@ -53,34 +85,12 @@ extension TorrentRuntime {
                 fail(error.description)
             }
         }
-        let context = self.context
         writer = PieceWriter(storage: storage, info: metainfo.info, pool: pool)
-        defer { writer.close() }
-        await withDiscardingTaskGroup { group in
-            wakeAnnouncer()
-            wakeDHTAnnounce()
-            if !trackerStates.isEmpty { nextScrape = .now }
-            tickTimer.arm(after: .zero)
-            // Everything else runs when it falls due, as a child task that ends with its work.
-            for await job in jobs {
-                switch job {
-                case .dial(let address): group.addTask { await PeerConnection.dial(address, torrent: self, context: context) }
-                case .tick: group.addTask { await self.tickFired() }
-                case .announce: group.addTask { await self.announceRounds() }
-                case .dhtAnnounce: group.addTask { await self.dhtAnnounceRounds() }
-                case .scrape: group.addTask { await self.scrapeRound() }
-                case .verify: group.addTask { await self.verifyLoop() }
-                }
-            }
-            tickTimer.stop()
-            group.cancelAll()
-        }
-        if verifyLoopRunning { verifyLoopEnded() }
-        closeAllPeers(CloseReason(.stopped, "removed or shut down"))
-        storage.sync()
+        wakeAnnouncer()
+        wakeDHTAnnounce()
+        if !trackerStates.isEmpty { nextScrape = .now }
+        tickTimer.arm(after: .zero)
     }
-
-
 
     func tickFired() {
         let now = ContinuousClock.now
@@ -91,6 +101,8 @@ extension TorrentRuntime {
     /// The announcer runs now, or once more after the round under way (completion or a
     /// re-announce came meanwhile); wakes that come together are one round.
     func wakeAnnouncer() {
+        // While checking: the check's end wakes it (with the schedule and `left` it finds).
+        guard picker != nil else { return }
         if running.announce {
             running.announceAgain = true
         } else {
@@ -108,7 +120,7 @@ extension TorrentRuntime {
     }
 
     func wakeDHTAnnounce() {
-        guard dht != nil, !metainfo.info.isPrivate else { return }
+        guard dht != nil, !metainfo.info.isPrivate, picker != nil else { return }
         if running.dhtAnnounce {
             running.dhtAnnounceAgain = true
         } else {
