@@ -284,11 +284,18 @@ public actor Session {
     func sharedSnapshots(detailed: Set<InfoHash>? = nil) async -> [SharedSnapshot] {
         var torrents: [SharedSnapshot] = []
         torrents.reserveCapacity(order.count)
+        let now = ContinuousClock.now
         for hash in order {
             // The kept snapshot alone: `entries[hash]?.resting` copied the whole entry out (its
             // every string and array retained and released) for each of 10,000 torrents.
             if let resting = restingSlots[hash]?.snapshot {
                 torrents.append(resting)
+                continue
+            }
+            // A quiet running torrent (no peers, nothing under way) as it was when last asked.
+            let listOnly = detailed.map { !$0.contains(hash) } ?? false
+            if listOnly, let quiet = restingSlots[hash]?.quiet(now: now) {
+                torrents.append(quiet)
                 continue
             }
             guard let entry = entries[hash] else { continue }
@@ -298,7 +305,8 @@ public actor Session {
             }
             // A paused torrent's snapshot is kept for every later caller: taken whole, so a
             // list-only first ask does not leave it without files and pieces for good.
-            var snapshot = await runtime.snapshot(detailed: entry.paused || (detailed?.contains(hash) ?? true))
+            let changes = runtime.snapshotChanges.load(ordering: .acquiring)
+            var snapshot = await runtime.snapshot(detailed: entry.paused || !listOnly)
             // The entry may have changed while the runtime answered.
             guard let entry = entries[hash] else { continue }
             let current: Bool
@@ -317,6 +325,12 @@ public actor Session {
             let resting = entry.paused && entry.move == nil && current
             let shared = SharedSnapshot(snapshot, resting: resting)
             if resting { entries[hash]?.resting = shared }
+            // Kept if nothing was counted while the runtime answered (a change after it had
+            // answered would be missing from what it said).
+            if !resting, listOnly, current, !entry.paused, entry.move == nil, runtime.isQuiet.load(ordering: .acquiring),
+                runtime.snapshotChanges.load(ordering: .acquiring) == changes {
+                restingSlots[hash]?.keepQuiet(.init(shared: shared, runtime: runtime, changes: changes, taken: now))
+            }
             torrents.append(shared)
         }
         return torrents
@@ -350,11 +364,40 @@ public actor Session {
 /// change) and from `Session.restingSlots` (read without copying the entry). Locked, so an
 /// entry stays `Sendable`; only the session's actor uses it, so the lock is never contended.
 final class RestingSlot: Sendable {
-    private let value = Mutex<SharedSnapshot?>(nil)
-    var snapshot: SharedSnapshot? {
-        get { value.withLock { $0 } }
-        set { value.withLock { $0 = newValue } }
+    /// A running torrent's snapshot taken while it was quiet, and the runtime's count of
+    /// changes then (see `TorrentRuntime.noteChange`).
+    struct Quiet {
+        let shared: SharedSnapshot
+        let runtime: TorrentRuntime
+        let changes: Int
+        let taken: ContinuousClock.Instant
     }
+
+    /// The longest a quiet torrent's kept snapshot is handed out: a bound on what a change
+    /// nobody counted can cost (a second asked of 100,000 idle torrents every 30 s).
+    static let quietFor: Duration = .seconds(30)
+
+    private let value = Mutex<(resting: SharedSnapshot?, quiet: Quiet?)>((nil, nil))
+    /// Set to nil by every change to the entry: that drops the quiet snapshot too.
+    var snapshot: SharedSnapshot? {
+        get { value.withLock { $0.resting } }
+        set {
+            value.withLock {
+                $0.resting = newValue
+                if newValue == nil { $0.quiet = nil }
+            }
+        }
+    }
+
+    /// The quiet snapshot, while its runtime is quiet and has counted no change since.
+    func quiet(now: ContinuousClock.Instant) -> SharedSnapshot? {
+        guard let kept = value.withLock({ $0.quiet }), now - kept.taken < Self.quietFor,
+            kept.runtime.isQuiet.load(ordering: .acquiring), kept.runtime.snapshotChanges.load(ordering: .acquiring) == kept.changes
+        else { return nil }
+        return kept.shared
+    }
+
+    func keepQuiet(_ kept: Quiet) { value.withLock { $0.quiet = kept } }
 }
 
 /// A torrent's snapshot by reference. A resting one is handed out again, the same object, until

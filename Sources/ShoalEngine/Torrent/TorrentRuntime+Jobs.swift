@@ -96,6 +96,7 @@ extension TorrentRuntime {
         let now = ContinuousClock.now
         tick(now: now)
         tickTimer.arm(after: nextTick(now: now))
+        noteChange()
     }
 
     /// The announcer runs now, or once more after the round under way (completion or a
@@ -117,6 +118,7 @@ extension TorrentRuntime {
             await announceRound()
         } while running.announceAgain && !Task.isCancelled
         running.announce = false
+        noteChange()
     }
 
     func wakeDHTAnnounce() {
@@ -135,6 +137,7 @@ extension TorrentRuntime {
             await dhtAnnounce()
         } while running.dhtAnnounceAgain && !Task.isCancelled
         running.dhtAnnounce = false
+        noteChange()
     }
 
     /// Called every tick.

@@ -72,6 +72,7 @@ extension TorrentRuntime {
             superSeeder = seeder
         }
         peers[key] = record
+        noteChange()
         // Its keep-alives, timeouts, requests and peer exchange are the tick's: once a second now.
         tickTimer.ring()
         peerLogger(address, peerID, incoming: incoming).debug("connected", metadata: ["encrypted": "\(link.encrypted)"])
@@ -86,6 +87,7 @@ extension TorrentRuntime {
     func disconnected(_ key: Int, reason: CloseReason) {
         sampleUploads(now: .now)
         guard let record = peers.removeValue(forKey: key) else { return }
+        defer { noteChange() }
         let why = record.closeReason ?? reason
         closeCounts.add(why.kind)
         peerLogger(record.address, record.peerID, incoming: record.incoming)

@@ -1,6 +1,17 @@
 import ShoalCore
 
 extension TorrentRuntime {
+    /// Something a quiet torrent's snapshot shows may have changed: its tick, an announce, a
+    /// scrape or a DHT announce ending, a peer coming or going, a dial failing, an error. The
+    /// session hands out the snapshot it kept while the count stays and the torrent is quiet
+    /// (see `Session.sharedSnapshots`): 100,000 idle torrents are not asked twice a second.
+    /// Commands reach it through the session, which drops what it kept on any of them.
+    func noteChange() {
+        snapshotChanges.add(1, ordering: .releasing)
+        let quiet = peers.isEmpty && activity != .checking && !addresses.values.contains { $0.dialing }
+        isQuiet.store(quiet, ordering: .releasing)
+    }
+
     /// Without `detailed`: no availability, pieces in progress, files or peers' bitfields.
     public func snapshot(detailed: Bool = true) -> TorrentSnapshot {
         let now = ContinuousClock.now

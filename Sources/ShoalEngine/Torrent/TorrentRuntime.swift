@@ -106,6 +106,11 @@ public actor TorrentRuntime {
     /// Work `run()` starts as child tasks when it falls due (see TorrentRuntime+Jobs.swift).
     let jobs: AsyncStream<RuntimeJob>
     let jobSink: AsyncStream<RuntimeJob>.Continuation
+    /// Counts what may have changed the snapshot of a quiet torrent (see `noteChange`); read
+    /// by the session without a hop.
+    nonisolated let snapshotChanges = Atomic<Int>(0)
+    /// No peers, no dials, not checking: its snapshot moves only at the counted events.
+    nonisolated let isQuiet = Atomic<Bool>(false)
     /// When the next tick comes; `ring` brings it forward (see `TickTimer`).
     let tickTimer: TickTimer
     /// Which on-demand work is under way, and whether it was asked for again meanwhile.
@@ -234,6 +239,7 @@ public actor TorrentRuntime {
         guard activity != .error else { return }
         errorMessage = message
         activity = .error
+        noteChange()
         logger.error("stopped by an error: \(message)")
         closeAllPeers(CloseReason(.stopped, "error: \(message)"))
         events.publish(.failed(infoHash))
@@ -312,6 +318,7 @@ public actor TorrentRuntime {
             addresses[address]?.dialing = true
             jobSink.yield(.dial(address))
             slots -= 1
+            isQuiet.store(false, ordering: .relaxed)
         }
     }
 
@@ -328,6 +335,7 @@ public actor TorrentRuntime {
         // this one again at its time.
         dialMore(now: .now)
         tickTimer.ring()
+        noteChange()
     }
 
     func updateCompletion() {

@@ -10,6 +10,7 @@ extension TorrentRuntime {
         defer {
             running.scrape = false
             nextScrape = .now + config.scrapeInterval
+            noteChange()
         }
         let urls = Array(Set(trackerStates.map(\.url))).sorted()
         guard !urls.isEmpty else { return }
