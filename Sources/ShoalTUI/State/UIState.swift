@@ -35,6 +35,8 @@ public struct UIState: Sendable {
     public var sortReversed = false
     public var view: TorrentView = .all
     public var filter = ""
+    /// The last `visible` list (see `VisibleListCache`).
+    let visibleList = VisibleListCache()
     public var prompt: Prompt?
     public var message: String?
     public var showHelp = false
@@ -78,14 +80,16 @@ public struct UIState: Sendable {
         return []
     }
 
-    /// The torrents shown in the list, filtered and sorted.
+    /// The torrents shown in the list, filtered and sorted (once per snapshot and settings).
     public func visible(_ snapshot: SessionSnapshot) -> [TorrentSnapshot] {
-        // Unfiltered, the snapshot's own array: copying 1,000 torrents each frame cost more than
-        // drawing them.
-        let needle = filter.lowercased()
-        let filtered = view == .all && needle.isEmpty ? snapshot.torrents
-            : snapshot.torrents.filter { view.contains($0) && (needle.isEmpty || $0.name.lowercased().contains(needle)) }
-        return sort.sorted(filtered, reversed: sortReversed)
+        visibleList.list(snapshot.torrents, .init(view: view, filter: filter, sort: sort, reversed: sortReversed)) {
+            // Unfiltered, the snapshot's own array: copying 1,000 torrents each frame cost more
+            // than drawing them.
+            let needle = filter.lowercased()
+            let filtered = view == .all && needle.isEmpty ? snapshot.torrents
+                : snapshot.torrents.filter { view.contains($0) && (needle.isEmpty || $0.name.lowercased().contains(needle)) }
+            return sort.sorted(filtered, reversed: sortReversed)
+        }
     }
 
     public func selected(_ snapshot: SessionSnapshot) -> TorrentSnapshot? {
