@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import ShoalCore
-import ShoalEngine
+@testable import ShoalEngine
 import ShoalTestSupport
 import Testing
 
@@ -190,6 +190,24 @@ struct RemoteControlTests {
         let space = try await daemon.call("free-space", ["path": "/"])
         #expect((space.body["arguments"]?["size-bytes"]?.int ?? -1) > 0)
         await Self.stop(daemon)
+    }
+
+    /// Stopping, the server closes the connections it has open, not only its listener: a remote
+    /// waiting there for an answer is cut off at once (its next try is refused) instead of
+    /// waiting for a session that is busy saving and closing.
+    @Test func shutdownClosesOpenConnections() async throws {
+        var limits = RPCServer.Limits()
+        limits.requestTimeout = .seconds(300)  // only the shutdown can close it in this test
+        let daemon = try await Self.start(limits: limits)
+        let head = Array("POST /transmission/rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 50\r\n\r\n{\"method\"".utf8)
+        let port = daemon.server.port
+        let waiting = Task { await LoopbackSocket.exchange(head, port: port, timeout: 120) }
+        #expect(await SwarmHarness.poll(timeout: .seconds(60)) { daemon.server.openConnections == 1 }, "the request is being read")
+        await daemon.server.shutdown()
+        let reply = await waiting.value
+        #expect(reply?.closedByPeer == true && reply?.bytes.isEmpty == true, "closed by the shutdown: \(String(describing: reply))")
+        #expect(await LoopbackSocket.exchange(head, port: port) == nil, "and a new connection is refused")
+        await daemon.harness.stopAll()
     }
 
     /// Malformed JSON, a 100 MB body and 1,000 requests at once get clear answers, and the

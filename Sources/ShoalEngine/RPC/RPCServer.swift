@@ -31,6 +31,8 @@ public final class RPCServer: Sendable {
     private let servers: [ServerChannel]
     private let started = Atomic<Bool>(false)
     private let connections = Atomic<Int>(0)
+    /// Connections open now, closed by `shutdown()`; nil once it has run.
+    private let open = Mutex<[ObjectIdentifier: any Channel]?>([:])
     public let port: Int
     public let bindAddresses: [String]
 
@@ -110,8 +112,19 @@ public final class RPCServer: Sendable {
         }
     }
 
+    /// Connections open now (for tests).
+    var openConnections: Int { open.withLock { $0?.count ?? 0 } }
+
+    /// Closes the listeners and every open connection: a remote waiting on a keep-alive
+    /// connection for an answer the stopping session would give late (its saving and closing
+    /// under a busy disk) is cut off, and its next try is refused.
     public func shutdown() async {
         for server in servers { try? await server.channel.close() }
+        let connected = open.withLock { open in
+            defer { open = nil }
+            return open.map { Array($0.values) } ?? []
+        }
+        for channel in connected { try? await channel.close() }
         if !started.exchange(true, ordering: .relaxed) {
             for server in servers {
                 try? await server.executeThenClose { inbound in
@@ -127,7 +140,14 @@ public final class RPCServer: Sendable {
             try raw.syncOptions?.setOption(.autoRead, value: true)
             return wrapped
         }.get()
-        guard let connection = adopted else {
+        let key = ObjectIdentifier(raw)
+        let tracked = open.withLock { open -> Bool in
+            guard open != nil else { return false }
+            open?[key] = raw
+            return true
+        }
+        defer { open.withLock { _ = $0?.removeValue(forKey: key) } }
+        guard let connection = adopted, tracked else {
             try? await raw.close()
             return
         }
