@@ -2,7 +2,9 @@ import ShoalCore
 import ShoalEngine
 
 /// Download and upload rates over the last few minutes, one sample a second, per torrent and
-/// for the whole session (the Rates tab's graph).
+/// for the whole session (the Rates tab's graph). Only torrents that moved data in that time
+/// keep a series; the others' is all zeros, made when asked for (`series(for:)`): 100,000
+/// torrents kept 600 samples each, half a gigabyte, and were all fed every second.
 public struct RateHistory: Sendable {
     public static let capacity = 300
 
@@ -15,11 +17,21 @@ public struct RateHistory: Sendable {
         public var down: ArraySlice<Double> { allDown.suffix(RateHistory.capacity) }
         public var up: ArraySlice<Double> { allUp.suffix(RateHistory.capacity) }
 
+        /// Zero samples in a row at the end: a series of nothing else is dropped.
+        private(set) var trailingZeros = 0
+
         public init() {}
+
+        init(zeros count: Int) {
+            allDown = [Double](repeating: 0, count: count)
+            allUp = allDown
+            trailingZeros = count
+        }
 
         mutating func append(down d: Double, up u: Double) {
             allDown.append(d)
             allUp.append(u)
+            trailingZeros = d == 0 && u == 0 ? trailingZeros + 1 : 0
             if allDown.count > RateHistory.capacity + 60 {
                 allDown.removeFirst(allDown.count - RateHistory.capacity)
                 allUp.removeFirst(allUp.count - RateHistory.capacity)
@@ -35,13 +47,19 @@ public struct RateHistory: Sendable {
         if let lastSample, now - lastSample < .seconds(1) { return }
         lastSample = now
         total.append(down: snapshot.downloadRate, up: snapshot.uploadRate)
-        for torrent in snapshot.torrents {
-            torrents[torrent.id, default: Series()].append(down: torrent.downloadRate, up: torrent.uploadRate)
+        var fed = Set<InfoHash>()
+        for torrent in snapshot.torrents where torrent.downloadRate != 0 || torrent.uploadRate != 0 {
+            // A torrent that starts moving data had zeros until now, as long as the session's.
+            torrents[torrent.id, default: Series(zeros: total.down.count - 1)].append(down: torrent.downloadRate, up: torrent.uploadRate)
+            fed.insert(torrent.id)
         }
-        // Removed torrents' series go (only then is the dictionary rebuilt).
-        if torrents.count > snapshot.torrents.count {
-            let present = Set(snapshot.torrents.map(\.id))
-            torrents = torrents.filter { present.contains($0.key) }
+        // The rest kept are idle now (or removed): zeros, until the window holds nothing else.
+        for id in Array(torrents.keys) where !fed.contains(id) {
+            torrents[id]?.append(down: 0, up: 0)
+            if (torrents[id]?.trailingZeros ?? 0) >= Self.capacity { torrents[id] = nil }
         }
     }
+
+    /// A torrent's series; all zeros, as long as the session's, for one that moved nothing.
+    public func series(for id: InfoHash) -> Series { torrents[id] ?? Series(zeros: total.down.count) }
 }

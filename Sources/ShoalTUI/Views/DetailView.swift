@@ -31,7 +31,7 @@ struct DetailView {
         case .peers: drawPeers(&buffer, torrent, rows: body, selected: state.detailRow)
         case .trackers: drawTrackers(&buffer, torrent, rows: body, now: now, selected: state.detailRow)
         case .files: drawFiles(&buffer, torrent, tree: state.fileTree(torrent), rows: body, selected: state.detailRow)
-        case .rates: RateGraphView(glyphs: glyphs).draw(&buffer, series: state.history.torrents[torrent.id], rows: body)
+        case .rates: RateGraphView(glyphs: glyphs).draw(&buffer, series: state.history.series(for: torrent.id), rows: body)
         case .details: TorrentDetailsView(glyphs: glyphs).draw(&buffer, torrent: torrent, rows: body)
         }
     }
