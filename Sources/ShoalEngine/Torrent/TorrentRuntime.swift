@@ -70,8 +70,15 @@ public actor TorrentRuntime {
     var hashFailures = 0
     /// How the torrent's connections ended (shown in the Peers tab).
     var closeCounts = CloseCounts()
-    /// The session's logger with this torrent's name and info-hash.
-    let logger: Logger
+    /// The session's logger with this torrent's name and info-hash. Made when something is
+    /// logged, not kept: a logger with metadata holds a dictionary per log handler, about
+    /// 1.4 KiB a torrent, and most torrents of a large session never log a line.
+    nonisolated var logger: Logger {
+        var logger = config.logger
+        logger[metadataKey: "torrent"] = "\(metainfo.info.name)"
+        logger[metadataKey: "infohash"] = "\(metainfo.infoHash.hex.prefix(12))"
+        return logger
+    }
     var lastChokeRound: ContinuousClock.Instant?
     var lastKeepAlive: ContinuousClock.Instant
     var rng = SplitMix64()
@@ -160,10 +167,6 @@ public actor TorrentRuntime {
         self.trackerGate = trackerGate
         self.transport = transport
         self.events = events
-        var logger = config.logger
-        logger[metadataKey: "torrent"] = "\(metainfo.info.name)"
-        logger[metadataKey: "infohash"] = "\(metainfo.infoHash.hex.prefix(12))"
-        self.logger = logger
         self.peerBudget = peerBudget
         self.store = store
         self.dht = dht
