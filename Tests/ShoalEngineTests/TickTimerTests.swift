@@ -89,3 +89,24 @@ struct TickTimerTests {
         #expect(ticks.now == 0 && !timer.isArmed)
     }
 }
+
+/// On-demand work (announces, DHT announces): one round at a time, asks during a round
+/// coalesced into one more.
+@Suite("Coalesced work")
+struct CoalescedWorkTests {
+    @Test func asksDuringARoundMakeOneMore() {
+        var work = CoalescedWork()
+        let started = work.ask()
+        #expect(started, "idle: start a round")
+        let again = [work.ask(), work.ask()]
+        #expect(again == [false, false], "under way: no second task")
+        let more = work.roundEnded()
+        #expect(more, "asked meanwhile: once more")
+        let done = work.roundEnded()
+        #expect(!done && !work.running, "then done")
+        let later = work.ask()
+        #expect(later, "and a later ask starts again")
+        let last = work.roundEnded()
+        #expect(!last && !work.running)
+    }
+}

@@ -12,19 +12,39 @@ enum RuntimeJob: Sendable {
     case end
 }
 
-/// Which on-demand work is under way; asked for again meanwhile, it runs once more after.
+/// Work that runs a round at a time; asked for during a round, it runs one more after it
+/// (asks that come together are one round).
+struct CoalescedWork {
+    private(set) var running = false
+    private var again = false
+
+    /// True when a round should start now; otherwise the one under way goes again.
+    mutating func ask() -> Bool {
+        if running { again = true }
+        defer { running = true }
+        return !running
+    }
+
+    /// After a round: true to go again.
+    mutating func roundEnded() -> Bool {
+        defer { again = false }
+        running = again
+        return again
+    }
+}
+
+/// Which on-demand work is under way.
 struct RunningJobs {
-    var announce = false
-    var announceAgain = false
-    var dhtAnnounce = false
-    var dhtAnnounceAgain = false
+    var announce = CoalescedWork()
+    var dhtAnnounce = CoalescedWork()
     var scrape = false
 }
 
-/// A torrent's life as jobs. An idle torrent holds no waiting task but its `run()`: its tick is an event-loop timer, and announces, DHT
-/// announces and scrapes are child tasks that end with their work, started when the tick (or
-/// a command, a completion, an error) says they are due. Each task left waiting cost about
-/// 2.5 KiB, and the tick's sleep 7: with 100,000 torrents that was most of their memory.
+/// A torrent's life as jobs. An idle torrent holds no waiting task but its `run()`: its tick
+/// is an event-loop timer, and announces, DHT announces and scrapes are child tasks that end
+/// with their work, started when the tick (or a command, a completion, an error) says they
+/// are due. Each task left waiting cost about 2.5 KiB, and the tick's sleep 7: with 100,000
+/// torrents that was most of their memory.
 extension TorrentRuntime {
     /// Runs until `endRun()` (or until cancelled): checks the data, then serves. The check is
     /// a child task too, so ending the run during it stops the hashing.
@@ -104,39 +124,21 @@ extension TorrentRuntime {
     func wakeAnnouncer() {
         // While checking: the check's end wakes it (with the schedule and `left` it finds).
         guard picker != nil else { return }
-        if running.announce {
-            running.announceAgain = true
-        } else {
-            running.announce = true
-            jobSink.yield(.announce)
-        }
+        if running.announce.ask() { jobSink.yield(.announce) }
     }
 
     func announceRounds() async {
-        repeat {
-            running.announceAgain = false
-            await announceRound()
-        } while running.announceAgain && !Task.isCancelled
-        running.announce = false
+        repeat { await announceRound() } while running.announce.roundEnded() && !Task.isCancelled
         noteChange()
     }
 
     func wakeDHTAnnounce() {
         guard dht != nil, !metainfo.info.isPrivate, picker != nil else { return }
-        if running.dhtAnnounce {
-            running.dhtAnnounceAgain = true
-        } else {
-            running.dhtAnnounce = true
-            jobSink.yield(.dhtAnnounce)
-        }
+        if running.dhtAnnounce.ask() { jobSink.yield(.dhtAnnounce) }
     }
 
     func dhtAnnounceRounds() async {
-        repeat {
-            running.dhtAnnounceAgain = false
-            await dhtAnnounce()
-        } while running.dhtAnnounceAgain && !Task.isCancelled
-        running.dhtAnnounce = false
+        repeat { await dhtAnnounce() } while running.dhtAnnounce.roundEnded() && !Task.isCancelled
         noteChange()
     }
 
