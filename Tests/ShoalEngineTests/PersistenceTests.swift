@@ -75,6 +75,33 @@ struct PersistenceTests {
         await harness.stopAll()
     }
 
+    /// A seed that wrote nothing keeps the resume data it has when it stops (a quit with
+    /// 100,000 seeds rewrote and synced each record, five minutes), and is trusted next start.
+    @Test func aSeedsStopLeavesItsResumeDataAlone() async throws {
+        let harness = try SwarmHarness()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "kept.bin", files: nil, singleSize: 200_000, pieceLength: 16 << 10, in: seedDir,
+                                              seed: 23, trackers: [])
+        let state = harness.root.appendingPathComponent("state").path
+        let first = try await harness.startSession("seed") { $0.stateDirectory = state }
+        let hash = try await first.add(torrent)
+        let path = state + "/resume/\(hash.hex).json"
+        #expect(await harness.waitUntil { FileManager.default.fileExists(atPath: path) }, "saved once, seeding")
+        func identity() -> [String]? {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            return ["\(info.st_ino)", "\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"]
+        }
+        let before = identity()
+        await first.shutdown()
+        #expect(identity() == before && before != nil, "not written again at the stop")
+        let second = try await harness.startSession("seed") { $0.stateDirectory = state }
+        #expect(await second.restore().isEmpty)
+        #expect(await harness.waitUntil { await second.snapshot().torrents.first?.activity == .seeding })
+        #expect(await second.snapshot().torrents.first?.piecesHashedOnCheck == 0, "trusted without a check")
+        await harness.stopAll()
+    }
+
     @Test func pausedTorrentsStayPausedAndRemovedOnesStayGone() async throws {
         let harness = try SwarmHarness()
         let state = harness.root.appendingPathComponent("state").path

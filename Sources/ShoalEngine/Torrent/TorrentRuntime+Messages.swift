@@ -131,6 +131,7 @@ extension TorrentRuntime {
             record.conduct.blockArrived(now: now)
         }
         startVerifyLoop()
+        wroteBlocks = true
         writer.enqueue(.block(block.piece, offset: block.offset, data: data))
         if arrival.pieceComplete { writer.enqueue(.complete(block.piece, keep: suspects[block.piece.value] != nil)) }
         for (other, duplicate) in arrival.cancels {
