@@ -126,7 +126,7 @@ public actor Session {
     /// The Mainline DHT node, when enabled.
     public nonisolated let dht: DHTNode?
     /// Work for `run()`'s task group: a torrent to run, or a magnet to fetch, each until its
-    /// entry's stop stream finishes (a torrent's ends through `endRun`, which it calls).
+    /// entry's `stop` ends it (a torrent's run through `endRun`, a magnet's through its stream).
     enum Job: Sendable {
         case torrent(TorrentRuntime)
         case magnet(MetadataFetcher, stop: AsyncStream<Void>)
