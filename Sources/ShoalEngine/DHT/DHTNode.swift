@@ -65,8 +65,8 @@ public actor DHTNode {
     public static func start(binds: [String], port: Int, bootstrap: [PeerAddress], saved: SavedState? = nil,
                              queryTimeout: Duration = .seconds(2), maintenanceInterval: Duration = .seconds(60),
                              logger: Logger = Logger(label: "shoal", factory: { _ in SwiftLogNoOpLogHandler() })) async throws -> DHTNode {
-        let picked = DHTFamily.allCases.compactMap { family in binds.first { DHTFamily(host: $0) == family } }
-            .sorted { binds.firstIndex(of: $0)! < binds.firstIndex(of: $1)! }
+        var families = Set<DHTFamily>()
+        let picked = binds.filter { families.insert(DHTFamily(host: $0)).inserted }
         guard let first = picked.first else { throw IOError(errnoCode: EINVAL, reason: "the DHT has no address to bind") }
         var channels: [DHTFamily: Channel] = [DHTFamily(host: first): try await bindSocket(first, port: port, logger: logger)]
         let bound = channels.values.first?.channel.localAddress?.port ?? port
