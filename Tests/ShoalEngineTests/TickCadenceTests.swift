@@ -1,4 +1,5 @@
 import Foundation
+import ShoalCore
 @testable import ShoalEngine
 import Testing
 
@@ -43,4 +44,39 @@ struct TickCadenceTests {
             #expect(ticks.contains { $0 >= due && $0 < due + .seconds(1) }, "nothing ran within a second of \(due - Self.start)")
         }
     }
+    /// Three simulated hours of an idle torrent scraping every 30 minutes, each scrape taking
+    /// 3 s: one at a time, each begun within a second of its time (`interval` after the last
+    /// one ended), the tick otherwise a minute apart.
+    @Test func scrapesRecurOnTimeOverHours() {
+        var schedule = ScrapeSchedule(interval: .seconds(1_800))
+        schedule.start(now: Self.start)
+        var now = Self.start
+        var begun: [ContinuousClock.Instant] = []
+        var ends: [ContinuousClock.Instant] = []
+        var endsAt: ContinuousClock.Instant?
+        var ticks = 0
+        while now < Self.start + .seconds(3 * 3_600) {
+            ticks += 1
+            if let end = endsAt, now >= end {
+                schedule.ended(now: end)
+                ends.append(end)
+                endsAt = nil
+            }
+            if schedule.takeIfDue(now: now) {
+                #expect(endsAt == nil, "one scrape at a time")
+                begun.append(now)
+                endsAt = now + .seconds(3)
+            }
+            // As `nextTick`: the scrape's time among the deadlines; a second while one is under way.
+            let due = endsAt == nil ? schedule.next ?? now + TorrentRuntime.idleTick : nil
+            now += TorrentRuntime.tickDelay(busy: false, addresses: [], nextDue: due, now: now)
+        }
+        #expect(begun.count == 6, "\(begun.count) scrapes in three hours")
+        #expect(begun.first == Self.start)
+        for (end, next) in zip(ends, begun.dropFirst()) {
+            #expect(next >= end + .seconds(1_800) && next < end + .seconds(1_801), "begun \(next - end) after the last ended")
+        }
+        #expect(ticks <= 3 * 60 + 6 * 6 + 2, "\(ticks) ticks")
+    }
 }
+

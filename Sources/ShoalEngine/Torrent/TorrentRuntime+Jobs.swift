@@ -37,7 +37,6 @@ struct CoalescedWork {
 struct RunningJobs {
     var announce = CoalescedWork()
     var dhtAnnounce = CoalescedWork()
-    var scrape = false
 }
 
 /// A torrent's life as jobs. An idle torrent holds no waiting task but its `run()`: its tick
@@ -108,7 +107,7 @@ extension TorrentRuntime {
         writer = PieceWriter(storage: storage, info: metainfo.info, pool: pool)
         wakeAnnouncer()
         wakeDHTAnnounce()
-        if !trackerStates.isEmpty { nextScrape = .now }
+        if !trackerStates.isEmpty { scrapeSchedule.start(now: .now) }
         tickTimer.arm(after: .zero)
     }
 
@@ -144,9 +143,6 @@ extension TorrentRuntime {
 
     /// Called every tick.
     func wakeScrapeIfDue(now: ContinuousClock.Instant) {
-        guard let next = nextScrape, now >= next, !running.scrape else { return }
-        nextScrape = nil
-        running.scrape = true
-        jobSink.yield(.scrape)
+        if scrapeSchedule.takeIfDue(now: now) { jobSink.yield(.scrape) }
     }
 }

@@ -21,7 +21,7 @@ extension TorrentRuntime {
             if let instant, let current = due { due = min(current, instant) }
         }
         also(nextDHTAnnounce)
-        also(nextScrape)
+        also(scrapeSchedule.next)
         if activity == .seeding || activity == .downloading { also((lastResumeSave ?? now) + config.resumeSaveInterval) }
         if activity == .seeding, let limit = config.seedTimeLimit, let completedAt {
             let left = Double(limit.components.seconds) - Date().timeIntervalSince(completedAt)

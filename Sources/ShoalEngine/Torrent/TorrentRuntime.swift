@@ -123,7 +123,7 @@ public actor TorrentRuntime {
     /// Which on-demand work is under way, and whether it was asked for again meanwhile.
     var running = RunningJobs()
     var nextDHTAnnounce: ContinuousClock.Instant?
-    var nextScrape: ContinuousClock.Instant?
+    var scrapeSchedule: ScrapeSchedule
     /// The announcer's tiers in the order it tries them (BEP 12), and the edit they follow.
     var announceTiers: (tiers: [[String]], edits: Int)?
     /// `stopped` was said for an error; said once until the torrent runs again.
@@ -185,6 +185,7 @@ public actor TorrentRuntime {
         self.globalDownload = globalDownload
         self.choker = Choker(regularSlots: config.uploadSlots)
         self.announceSchedule = AnnounceSchedule(policy: config.announcePolicy)
+        self.scrapeSchedule = ScrapeSchedule(interval: config.scrapeInterval)
         let now = ContinuousClock.now
         self.downMeter = RateMeter(origin: now)
         self.upMeter = RateMeter(origin: now)

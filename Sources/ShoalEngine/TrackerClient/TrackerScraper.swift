@@ -8,8 +8,7 @@ extension TorrentRuntime {
     /// `scrapeInterval` after it ends.
     func scrapeRound() async {
         defer {
-            running.scrape = false
-            nextScrape = .now + config.scrapeInterval
+            scrapeSchedule.ended(now: .now)
             noteChange()
         }
         let urls = Array(Set(trackerStates.map(\.url))).sorted()
