@@ -18,10 +18,13 @@ struct VanishedFileTests {
         try await seeder.add(torrent)
         let leecher = try await harness.startSession("leech")
         let hash = try await leecher.add(torrent)
-        #expect(await harness.waitUntil(timeout: .seconds(60)) {
-            (await leecher.snapshot().torrents.first?.haveSize ?? 0) >= 256 << 10
-        })
         let leechRoot = harness.root.appendingPathComponent("leech/set")
+        // Files are created at their first write and pieces come in any order, so wait until
+        // both exist rather than for a byte count that one file alone may hold.
+        let bothWritten = { ["a.bin", "b.bin"].allSatisfy { FileManager.default.fileExists(atPath: leechRoot.appendingPathComponent($0).path) } }
+        #expect(await harness.waitUntil(timeout: .seconds(60)) {
+            (await leecher.snapshot().torrents.first?.haveSize ?? 0) >= 256 << 10 && bothWritten()
+        })
         for name in ["a.bin", "b.bin"] { try FileManager.default.removeItem(at: leechRoot.appendingPathComponent(name)) }
         let stopped = await harness.waitUntil(timeout: .seconds(60)) { await leecher.snapshot().torrents.first?.activity == .error }
         let snapshot = try #require(await leecher.snapshot().torrents.first)
