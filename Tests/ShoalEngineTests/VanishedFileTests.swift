@@ -21,7 +21,7 @@ struct VanishedFileTests {
         let leechRoot = harness.root.appendingPathComponent("leech/set")
         // Files are created at their first write and pieces come in any order, so wait until
         // both exist rather than for a byte count that one file alone may hold.
-        let bothWritten = { ["a.bin", "b.bin"].allSatisfy { FileManager.default.fileExists(atPath: leechRoot.appendingPathComponent($0).path) } }
+        let bothWritten: @Sendable () -> Bool = { ["a.bin", "b.bin"].allSatisfy { FileManager.default.fileExists(atPath: leechRoot.appendingPathComponent($0).path) } }
         #expect(await harness.waitUntil(timeout: .seconds(60)) {
             (await leecher.snapshot().torrents.first?.haveSize ?? 0) >= 256 << 10 && bothWritten()
         })

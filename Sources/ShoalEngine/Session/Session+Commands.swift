@@ -125,6 +125,11 @@ extension Session {
             // Through the runtime's own jobs: no task waits to cancel it.
             entry.stop = RunStop { runtime.endRun() }
             entries[hash] = entry
+            // An idle runtime's run ends; work that comes starts it again here.
+            let spawn = spawnContinuation
+            runtime.wakesWith { [weak runtime] in
+                if let runtime { spawn.yield(.torrent(runtime)) }
+            }
             spawnContinuation.yield(.torrent(runtime))
         case .metadata(let fetcher):
             let (stream, continuation) = AsyncStream.makeStream(of: Void.self)

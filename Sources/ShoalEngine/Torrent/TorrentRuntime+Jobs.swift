@@ -2,13 +2,15 @@ import Foundation
 import ShoalCore
 
 /// Work a torrent does now and then, started by `run()` as a child task when it falls due.
-enum RuntimeJob: Sendable {
+enum RuntimeJob: Sendable, Equatable {
     case dial(PeerAddress)
     case tick
     case announce
     case dhtAnnounce
     case scrape
     case verify
+    /// The last job under way ended: the run may go dormant (see `RuntimeJobQueue`).
+    case sleep
     case end
 }
 
@@ -39,46 +41,80 @@ struct RunningJobs {
     var dhtAnnounce = CoalescedWork()
 }
 
-/// A torrent's life as jobs. An idle torrent holds no waiting task but its `run()`: its tick
-/// is an event-loop timer, and announces, DHT announces and scrapes are child tasks that end
-/// with their work, started when the tick (or a command, a completion, an error) says they
-/// are due. Each task left waiting cost about 2.5 KiB, and the tick's sleep 7: with 100,000
-/// torrents that was most of their memory.
+/// A torrent's life as jobs. An idle torrent holds no waiting task: its tick is an
+/// event-loop timer; announces, DHT announces and scrapes are child tasks that end with their
+/// work, started when the tick (or a command, a completion, an error) says they are due; and
+/// once nothing is under way its `run()` itself ends, to be started again by the next job (see
+/// `RuntimeJobQueue`). Each task left waiting cost about 2.5 KiB, the tick's sleep 7, and the
+/// run with its group 5: with 100,000 torrents that was most of their memory.
 extension TorrentRuntime {
     /// Runs until `endRun()` (or until cancelled): checks the data, then serves. The check is
-    /// a child task too, so ending the run during it stops the hashing.
+    /// a child task too, so ending the run during it stops the hashing. With the session's
+    /// wake set, returns early when idle and is started again when work comes.
     public func run() async {
-        activity = .checking
+        var ended = false
         await withDiscardingTaskGroup { group in
-            group.addTask { await self.checkThenStart() }
+            if !hasRun {
+                hasRun = true
+                activity = .checking
+                startJob(in: &group) { await $0.checkThenStart() }
+            }
             let context = self.context
             // Everything else runs when it falls due, as a child task that ends with its work.
-            loop: for await job in jobs {
-                switch job {
-                case .dial(let address): group.addTask { await PeerConnection.dial(address, torrent: self, context: context) }
-                case .tick: group.addTask { await self.tickFired() }
-                case .announce: group.addTask { await self.announceRounds() }
-                case .dhtAnnounce: group.addTask { await self.dhtAnnounceRounds() }
-                case .scrape: group.addTask { await self.scrapeRound() }
-                case .verify: group.addTask { await self.verifyLoop() }
-                case .end: break loop
+            loop: while true {
+                switch await jobQueue.next() {
+                case .dial(let address): startJob(in: &group) { await PeerConnection.dial(address, torrent: $0, context: context) }
+                case .tick: startJob(in: &group) { $0.tickFired() }
+                case .announce: startJob(in: &group) { await $0.announceRounds() }
+                case .dhtAnnounce: startJob(in: &group) { await $0.dhtAnnounceRounds() }
+                case .scrape: startJob(in: &group) { await $0.scrapeRound() }
+                case .verify: startJob(in: &group) { await $0.verifyLoop() }
+                case .sleep: if jobsUnderWay == 0 && jobQueue.sleepIfIdle() { break loop }
+                case .end:
+                    ended = true
+                    break loop
                 }
             }
+            guard ended else { return }
             tickTimer.stop()
             group.cancelAll()
         }
+        // Dormant: the next job starts another run.
+        guard ended else { return }
         if verifyLoopRunning { verifyLoopEnded() }
         writer.close()
         closeAllPeers(CloseReason(.stopped, "removed or shut down"))
         storage.sync()
     }
 
+    /// Starts a job as a child of the run, counted until it ends; the last to end lets the run
+    /// go dormant.
+    private func startJob(in group: inout DiscardingTaskGroup, _ work: @escaping @Sendable (isolated TorrentRuntime) async -> Void) {
+        jobsUnderWay += 1
+        group.addTask {
+            await self.perform(work)
+        }
+    }
+
+    private func perform(_ work: @Sendable (isolated TorrentRuntime) async -> Void) async {
+        await work(self)
+        jobsUnderWay -= 1
+        if jobsUnderWay == 0 { jobQueue.submit(.sleep) }
+    }
+
     /// Ends `run()`: its work is cancelled and it returns (the session's pause and removal; a
-    /// waiting task per torrent to cancel it was another 3.5 KiB each).
-    nonisolated func endRun() { jobSink.yield(.end) }
+    /// waiting task per torrent to cancel it was another 3.5 KiB each). A dormant torrent is
+    /// woken to end.
+    nonisolated func endRun() {
+        tickTimer.stop()
+        jobQueue.submit(.end)
+    }
+
+    /// Lets `run()` end while idle: `wake` starts it again when a job comes (the session's).
+    nonisolated func wakesWith(_ wake: @escaping @Sendable () -> Void) { jobQueue.setWake(wake) }
 
     /// Hashes what resume data does not vouch for, then starts the torrent's work.
-    private func checkThenStart() async {
+    func checkThenStart() async {
         let info = metainfo.info
         // Resume data vouches for pieces whose files are unchanged, present or missing; only the
         // rest are hashed.
@@ -112,6 +148,7 @@ extension TorrentRuntime {
     }
 
     func tickFired() {
+        ticks &+= 1
         let now = ContinuousClock.now
         tick(now: now)
         tickTimer.arm(after: nextTick(now: now))
@@ -123,7 +160,7 @@ extension TorrentRuntime {
     func wakeAnnouncer() {
         // While checking: the check's end wakes it (with the schedule and `left` it finds).
         guard picker != nil else { return }
-        if running.announce.ask() { jobSink.yield(.announce) }
+        if running.announce.ask() { jobQueue.submit(.announce) }
     }
 
     func announceRounds() async {
@@ -133,7 +170,7 @@ extension TorrentRuntime {
 
     func wakeDHTAnnounce() {
         guard dht != nil, !metainfo.info.isPrivate, picker != nil else { return }
-        if running.dhtAnnounce.ask() { jobSink.yield(.dhtAnnounce) }
+        if running.dhtAnnounce.ask() { jobQueue.submit(.dhtAnnounce) }
     }
 
     func dhtAnnounceRounds() async {
@@ -143,6 +180,6 @@ extension TorrentRuntime {
 
     /// Called every tick.
     func wakeScrapeIfDue(now: ContinuousClock.Instant) {
-        if scrapeSchedule.takeIfDue(now: now) { jobSink.yield(.scrape) }
+        if scrapeSchedule.takeIfDue(now: now) { jobQueue.submit(.scrape) }
     }
 }

@@ -262,7 +262,7 @@ extension TorrentRuntime {
     func startVerifyLoop() {
         guard !verifyLoopRunning else { return }
         verifyLoopRunning = true
-        jobSink.yield(.verify)
+        jobQueue.submit(.verify)
     }
 
     func verifyLoop() async {

@@ -111,15 +111,20 @@ public actor TorrentRuntime {
     var isStopping = false
 
     /// Work `run()` starts as child tasks when it falls due (see TorrentRuntime+Jobs.swift).
-    let jobs: AsyncStream<RuntimeJob>
-    let jobSink: AsyncStream<RuntimeJob>.Continuation
+    nonisolated let jobQueue: RuntimeJobQueue
+    /// Child tasks of `run()` under way; at none, the run may go dormant.
+    var jobsUnderWay = 0
+    /// The first `run()` checks the data; a run started again after going dormant does not.
+    var hasRun = false
+    /// Ticks run so far (tests see a dormant torrent's tick come).
+    var ticks = 0
     /// Counts what may have changed the snapshot of a quiet torrent (see `noteChange`); read
     /// by the session without a hop.
     nonisolated let snapshotChanges = Atomic<Int>(0)
     /// No peers, no dials, not checking: its snapshot moves only at the counted events.
     nonisolated let isQuiet = Atomic<Bool>(false)
     /// When the next tick comes; `ring` brings it forward (see `TickTimer`).
-    let tickTimer: TickTimer
+    nonisolated let tickTimer: TickTimer
     /// Which on-demand work is under way, and whether it was asked for again meanwhile.
     var running = RunningJobs()
     var nextDHTAnnounce: ContinuousClock.Instant?
@@ -192,9 +197,9 @@ public actor TorrentRuntime {
         self.lastUploadSample = now
         self.lastKeepAlive = now
         self.filePriorities = [FilePriority](repeating: .normal, count: metainfo.info.files.count)
-        let (jobs, jobSink) = AsyncStream.makeStream(of: RuntimeJob.self)
-        (self.jobs, self.jobSink) = (jobs, jobSink)
-        self.tickTimer = TickTimer { jobSink.yield(.tick) }
+        let jobQueue = RuntimeJobQueue()
+        self.jobQueue = jobQueue
+        self.tickTimer = TickTimer { jobQueue.submit(.tick) }
         self.writer = PieceWriter(storage: storage, info: metainfo.info, pool: pool)
         self.trackerTiers = metainfo.trackerTiers
         self.trackerStates = metainfo.trackerTiers.enumerated().flatMap { tier, urls in
@@ -324,7 +329,7 @@ public actor TorrentRuntime {
             && !bannedAddresses.contains(address) && !bannedHosts.contains(address.host)
         {
             addresses[address]?.dialing = true
-            jobSink.yield(.dial(address))
+            jobQueue.submit(.dial(address))
             slots -= 1
             isQuiet.store(false, ordering: .relaxed)
         }
