@@ -228,7 +228,8 @@ public struct SessionStore: Sendable {
     public func drainWrites() async { await writes.drain() }
 
     public func loadResume(_ hash: InfoHash) -> ResumeData? {
-        FileManager.default.contents(atPath: resumePath(hash)).flatMap { try? JSONDecoder().decode(ResumeData.self, from: $0) }
+        guard let data = FileManager.default.contents(atPath: resumePath(hash)) else { return nil }
+        return ResumeDataReader.read(Array(data)) ?? (try? JSONDecoder().decode(ResumeData.self, from: data))
     }
 
     /// Removals take their turn after the writes asked before them, which would otherwise

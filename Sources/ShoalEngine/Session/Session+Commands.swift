@@ -53,21 +53,23 @@ extension Session {
     }
 
     /// Adds a torrent without saving the session (a restore saves once at the end).
+    /// `resume`: its resume data already read (nil inside: none); `forRun`: it starts at once.
     func insert(_ metainfo: Metainfo, downloadDirectory: String?, paused: Bool, filePriorities: [FilePriority]?,
-                added: Date = Date()) async throws -> InfoHash {
+                added: Date = Date(), resume: ResumeData?? = nil, forRun: Bool = false) async throws -> InfoHash {
         try await serialized(metainfo.infoHash) {
-            try await insertNow(metainfo, downloadDirectory: downloadDirectory, paused: paused, filePriorities: filePriorities, added: added)
+            try await insertNow(metainfo, downloadDirectory: downloadDirectory, paused: paused, filePriorities: filePriorities, added: added,
+                                resume: resume, forRun: forRun)
         }
     }
 
     private func insertNow(_ metainfo: Metainfo, downloadDirectory: String?, paused: Bool, filePriorities: [FilePriority]?,
-                           added: Date = Date()) async throws -> InfoHash {
+                           added: Date = Date(), resume: ResumeData?? = nil, forRun: Bool = false) async throws -> InfoHash {
         let hash = metainfo.infoHash
         guard entries[hash] == nil else { throw SessionError.duplicate(metainfo.info.name) }
         let directory = downloadDirectory.map(AbsolutePath.resolve) ?? self.downloadDirectory
         let runtime = makeRuntime(metainfo, directory: directory)
         if let filePriorities { await runtime.setFilePriorities(filePriorities) }
-        await runtime.loadRestingProgress()
+        await runtime.loadRestingProgress(resume: resume, forRun: forRun || !paused)
         entries[hash] = Entry(phase: .torrent(runtime), stop: nil, paused: true, downloadDirectory: directory, added: added)
         restingSlots[hash] = entries[hash]?.restingSlot
         encryptedTorrents.insert(hash)

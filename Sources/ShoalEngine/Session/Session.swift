@@ -228,6 +228,9 @@ public actor Session {
         try? await pool.shutdownGracefully()
     }
 
+    /// Torrents in each group stopped at shutdown (see `shutdown`).
+    static let stopsPerGroup = 256
+
     /// Stops every torrent (telling trackers), closes the listener and lets `run()` return.
     public func shutdown() async {
         hasShutDown = true
@@ -235,9 +238,18 @@ public actor Session {
         scheduleStopContinuation.finish()
         // A move under way gives up and leaves the data where it was.
         for entry in entries.values { entry.move?.cancel() }
-        await withTaskGroup(of: Void.self) { group in
-            for entry in entries.values where !entry.paused {
-                if let runtime = entry.runtime { group.addTask { await runtime.stop() } }
+        // All at once (each may wait up to 3 s for a tracker's `stopped`), in groups of a few
+        // hundred: a task group finds an ended child by walking its list of children, so
+        // 100,000 children of one group made the quit quadratic (40 s of a 45-second quit).
+        let running = entries.values.filter { !$0.paused }.compactMap(\.runtime)
+        await withDiscardingTaskGroup { outer in
+            for first in stride(from: 0, to: running.count, by: Self.stopsPerGroup) {
+                let part = running[first..<min(running.count, first + Self.stopsPerGroup)]
+                outer.addTask {
+                    await withDiscardingTaskGroup { group in
+                        for runtime in part { group.addTask { await runtime.stop() } }
+                    }
+                }
             }
         }
         await saveSession()

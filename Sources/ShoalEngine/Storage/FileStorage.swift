@@ -39,7 +39,7 @@ public final class FileStorage: Sendable {
     init(info: InfoDictionary, downloadDirectory: String, pool: FilePool) {
         self.pool = pool
         self.geometry = info.geometry
-        let root = (downloadDirectory as NSString).standardizingPath
+        let root = StandardizedRoot.of(downloadDirectory)
         self.root = root
         if info.isSingleFile {
             self.diskPaths = [DiskPath(root: root, components: [info.diskName])]

@@ -118,7 +118,7 @@ extension TorrentRuntime {
         let info = metainfo.info
         // Resume data vouches for pieces whose files are unchanged, present or missing; only the
         // rest are hashed.
-        let vouched = loadVouched()
+        let vouched = takeVouchedForRun() ?? loadVouched()
         let counter = checkedPieces
         let have = await PieceVerifier.verifyAll(storage: storage, info: info, pool: pool, trusted: vouched?.have,
                                                  known: vouched?.known) { _ in counter.increment() }

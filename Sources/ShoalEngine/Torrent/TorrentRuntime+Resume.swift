@@ -13,11 +13,29 @@ extension TorrentRuntime {
     }
 
     /// Before it runs (paused, or not started yet), a torrent shows what its resume data says
-    /// it has, instead of nothing.
-    public func loadRestingProgress() {
+    /// it has, instead of nothing. `resume`: the record already read (a restore reads them
+    /// ahead, two at a time). With `forRun`, what it vouches for is also kept for the check at
+    /// the start of the run that follows, so a restore reads and looks at each torrent once.
+    public func loadRestingProgress(resume: ResumeData?? = nil, forRun: Bool = false) {
         guard picker == nil else { return }
-        restingHave = loadVouched()?.have
+        let record = resume ?? store?.loadResume(metainfo.infoHash)
+        let vouched = record.flatMap {
+            $0.vouched(geometry: metainfo.info.geometry, infoHash: metainfo.infoHash, paths: storage.diskPaths,
+                       padding: metainfo.info.files.map(\.isVirtual))
+        }
+        restingHave = vouched?.have
+        vouchedForRun = forRun ? vouched.map { ($0, .now) } : nil
     }
+
+    /// What `loadRestingProgress` found for this run, if it was just now (files' times older
+    /// than a few seconds are looked at again).
+    func takeVouchedForRun() -> ResumeData.Vouched?? {
+        defer { vouchedForRun = nil }
+        guard let (vouched, at) = vouchedForRun, ContinuousClock.now - at < Self.vouchedKeptFor else { return nil }
+        return .some(vouched)
+    }
+
+    static let vouchedKeptFor: Duration = .seconds(30)
 
     /// What a stopped torrent had, handed to the runtime that replaces it.
     func setRestingProgress(_ have: Bitfield?) {

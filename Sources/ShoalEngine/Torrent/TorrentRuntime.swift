@@ -156,6 +156,9 @@ public actor TorrentRuntime {
     /// What the torrent has while it is not running (no picker): from resume data, or from the
     /// run before a pause.
     var restingHave: Bitfield?
+    /// What resume data vouched for when the torrent was restored to run at once, and when
+    /// (see `takeVouchedForRun`).
+    var vouchedForRun: (ResumeData.Vouched, ContinuousClock.Instant)?
 
     public init(metainfo: Metainfo, config: EngineConfig, listenPort: UInt16, pool: NIOThreadPool,
                 globalUpload: RateLimiter, globalDownload: RateLimiter, downloadDirectory: String? = nil,
