@@ -39,7 +39,10 @@ struct PeerSettingsTests {
         let allIn = await harness.waitUntil(timeout: .seconds(30)) { await counts() == [2, 2] }
         let joined = await counts()
         #expect(allIn, "each leecher on both torrents: \(joined)")
-        #expect(seeder.peerBudget.inUse == 4)
+        // The seeder dials the leechers too (seeds dial): a dial to one already connected holds
+        // a slot until it is refused as a duplicate.
+        let fourSlots = await harness.waitUntil(timeout: .seconds(10)) { seeder.peerBudget.inUse == 4 }
+        #expect(fourSlots, "slots in use: \(seeder.peerBudget.inUse)")
 
         // Each torrent down to one: one peer of each closes, the newest useful one stays.
         await seeder.setPeerLimits(perTorrent: 1)
@@ -133,7 +136,9 @@ struct PeerSettingsTests {
     /// can have served it.
     @Test func aMovedPortReachesTheDHT() async throws {
         let harness = try SwarmHarness()
-        let router = try await DHTNode.start(bind: "127.0.0.1", port: 0, bootstrap: [], queryTimeout: .milliseconds(500))
+        // Queries wait 5 s: the test is about the port, and under the full suite's load 500 ms
+        // answers came late enough that the leecher's lookups found nobody for 90 s.
+        let router = try await DHTNode.start(bind: "127.0.0.1", port: 0, bootstrap: [], queryTimeout: .seconds(5))
         let routerTask = Task { await router.run() }
         let bootstrap = [PeerAddress(host: "127.0.0.1", port: UInt16(router.port))]
         let seedDir = harness.root.appendingPathComponent("seed")
@@ -142,7 +147,7 @@ struct PeerSettingsTests {
         func dhtConfig(_ config: inout EngineConfig) {
             config.dhtEnabled = true
             config.dhtBootstrap = bootstrap
-            config.dhtQueryTimeout = .milliseconds(500)
+            config.dhtQueryTimeout = .seconds(5)
         }
         let log = CapturedLog()
         let seeder = try await harness.startSession("seed") { config in
@@ -163,7 +168,8 @@ struct PeerSettingsTests {
         let leecher = try await harness.startSession("leech", configure: dhtConfig)
         try await leecher.add(magnet: MagnetLink(infoHash: torrent.infoHash))
         let done = await harness.waitUntil(timeout: .seconds(90)) { await leecher.snapshot().torrents.first?.isComplete == true }
-        #expect(done)
+        let seen = await leecher.snapshot()
+        #expect(done, "leecher: DHT nodes \(seen.dhtNodes), \(seen.torrents.first.map { "\($0.activity), closed \($0.closeReasons.summary)" } ?? "no torrent")")
         #expect(SwarmHarness.sameContents(seedDir.appendingPathComponent("dht-moved.bin"),
                                           harness.root.appendingPathComponent("leech/dht-moved.bin")))
         await harness.stopAll()
