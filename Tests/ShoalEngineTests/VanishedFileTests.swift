@@ -46,7 +46,10 @@ struct VanishedFileTests {
         let seedDir = harness.root.appendingPathComponent("seed")
         let torrent = try harness.makeTorrent(name: "solo.bin", files: nil, singleSize: 200_000, pieceLength: 16 << 10,
                                               in: seedDir, seed: 72, trackers: [])
-        let seeder = try await harness.startSession("seed") { $0.resumeSaveInterval = .seconds(1) }
+        let seeder = try await harness.startSession("seed") {
+            $0.resumeSaveInterval = .seconds(1)
+            $0.idleFileCheckInterval = .seconds(1)
+        }
         try await seeder.add(torrent)
         #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
         try FileManager.default.removeItem(at: seedDir.appendingPathComponent("solo.bin"))

@@ -55,6 +55,11 @@ public struct EngineConfig: Sendable {
     public var sessionSaveInterval: Duration = .seconds(60)
     /// How often resume data is saved while running (also on completion and on exit).
     public var resumeSaveInterval: Duration = .seconds(30)
+    /// How often a torrent with no peers and nothing new to save looks at its files (a
+    /// vanished file makes it stop with an error). At 30 s, 100,000 idle seeds woke 3,300
+    /// times a second to find their files in place; Transmission and qBittorrent do not look
+    /// at all until they read. A peer arriving makes it `resumeSaveInterval` again.
+    public var idleFileCheckInterval: Duration = .seconds(15 * 60)
     /// The Mainline DHT (BEP 5): on where `dhtBootstrap` names nodes to start from.
     public var dhtEnabled = false
     public var dhtBootstrap: [PeerAddress] = []

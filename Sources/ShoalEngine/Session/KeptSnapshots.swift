@@ -6,18 +6,36 @@ import Synchronization
 final class RestingSlot: Sendable {
     /// A running torrent's snapshot taken while it was quiet, and the runtime's count of
     /// changes then (see `TorrentRuntime.noteChange`).
-    struct Quiet {
+    /// A class: looked at for each of 100,000 torrents per snapshot, a struct was copied out
+    /// (two retains and releases) to be read.
+    final class Quiet: Sendable {
         let shared: SharedSnapshot
         let runtime: TorrentRuntime
         let changes: Int
         let taken: ContinuousClock.Instant
+
+        init(shared: SharedSnapshot, runtime: TorrentRuntime, changes: Int, taken: ContinuousClock.Instant) {
+            self.shared = shared
+            self.runtime = runtime
+            self.changes = changes
+            self.taken = taken
+        }
     }
 
     /// The longest a quiet torrent's kept snapshot is handed out: a bound on what a change
-    /// nobody counted can cost (a second asked of 100,000 idle torrents every 30 s).
-    static let quietFor: Duration = .seconds(30)
+    /// nobody counted can cost. At 30 s, 100,000 idle torrents were each asked again every
+    /// 30 s: 3,300 actor hops a second for snapshots that had not changed.
+    static let quietFor: Duration = .seconds(300)
 
     private let value = Mutex<(resting: SharedSnapshot?, quiet: Quiet?)>((nil, nil))
+    private let handedOut = Mutex<SharedSnapshot?>(nil)
+
+    /// The snapshot last made of this torrent: a new one equal to it is handed out as this
+    /// object instead (see `TorrentList`).
+    var lastHandedOut: SharedSnapshot? {
+        get { handedOut.withLock { $0 } }
+        set { handedOut.withLock { $0 = newValue } }
+    }
     /// Set to nil by every change to the entry: that drops the quiet snapshot too.
     var snapshot: SharedSnapshot? {
         get { value.withLock { $0.resting } }
@@ -29,12 +47,16 @@ final class RestingSlot: Sendable {
         }
     }
 
-    /// The quiet snapshot, while its runtime is quiet and has counted no change since.
-    func quiet(now: ContinuousClock.Instant) -> SharedSnapshot? {
-        guard let kept = value.withLock({ $0.quiet }), now - kept.taken < Self.quietFor,
-            kept.runtime.isQuiet.load(ordering: .acquiring), kept.runtime.snapshotChanges.load(ordering: .acquiring) == kept.changes
-        else { return nil }
-        return kept.shared
+    /// The resting snapshot, or else (for the list alone) the quiet one while it holds; looked
+    /// at under the lock, so nothing but the answer is retained.
+    func kept(listOnly: Bool, now: ContinuousClock.Instant) -> SharedSnapshot? {
+        value.withLock { value in
+            if let resting = value.resting { return resting }
+            guard listOnly, let quiet = value.quiet, now - quiet.taken < Self.quietFor, quiet.runtime.isQuiet.load(ordering: .acquiring),
+                quiet.runtime.snapshotChanges.load(ordering: .acquiring) == quiet.changes
+            else { return nil }
+            return quiet.shared
+        }
     }
 
     func keepQuiet(_ kept: Quiet) { value.withLock { $0.quiet = kept } }

@@ -79,9 +79,11 @@ extension Session {
                 _ = try await insert(metainfo, downloadDirectory: record.downloadDirectory, paused: true,
                                      filePriorities: priorities, added: record.added, resume: ahead.map(\.resume), forRun: !record.paused)
                 let runtime = try torrentRuntime(hash)
-                await runtime.restoreCounters(uploaded: record.uploaded, downloaded: record.downloaded,
-                                              completed: record.completed, activity: record.activity,
-                                              seedWhenDone: record.seedWhenDone)
+                // What the file says is what the journal has: the first save after a start
+                // appended all 100,000 records because none was known saved.
+                savedStates[hash] = await runtime.restoreCounters(uploaded: record.uploaded, downloaded: record.downloaded,
+                                                                  completed: record.completed, activity: record.activity,
+                                                                  seedWhenDone: record.seedWhenDone)
                 if let up = record.uploadLimit, let down = record.downloadLimit {
                     entries[hash]?.uploadLimit = up
                     entries[hash]?.downloadLimit = down

@@ -90,8 +90,13 @@ public actor Session {
     /// What the journal last said of each running torrent (see `saveChangedTorrents`).
     var savedStates: [InfoHash: PersistentState] = [:]
     /// Each entry's `restingSlot`, kept with `entries` (see `sharedSnapshots`).
-    var restingSlots: [InfoHash: RestingSlot] = [:]
-    var order: [InfoHash] = []
+    var restingSlots: [InfoHash: RestingSlot] = [:] { didSet { orderSlots = nil } }
+    var order: [InfoHash] = [] { didSet { orderSlots = nil } }
+    /// `restingSlots` in `order`, made again after either changes: a snapshot of 100,000
+    /// torrents looked each up by its hash, twice a second.
+    var orderSlots: [RestingSlot?]?
+    /// The list the last snapshot handed out, whose unchanged chunks the next one reuses.
+    var lastList = TorrentList([])
     var errors: [String] = []
     /// The last notices and how many were ever reported (see `notices(after:)`).
     var recentNotices: [String] = []
@@ -286,7 +291,9 @@ public actor Session {
     /// 1,000 built and freed a thousand piece tables twice a second to show one).
     public func snapshot(detailed: Set<InfoHash>? = nil) async -> SessionSnapshot {
         let shared = await sharedSnapshots(detailed: detailed)
-        var snapshot = sessionSnapshot(shared.map(\.snapshot))
+        let list = TorrentList(shared, reusing: lastList)
+        lastList = list
+        var snapshot = sessionSnapshot(list)
         if let dht { snapshot.dhtNodes = await dht.nodeCount }
         return snapshot
     }
@@ -297,17 +304,16 @@ public actor Session {
         var torrents: [SharedSnapshot] = []
         torrents.reserveCapacity(order.count)
         let now = ContinuousClock.now
-        for hash in order {
+        let slots = orderSlots ?? order.map { restingSlots[$0] }
+        orderSlots = slots
+        for (hash, slot) in zip(order, slots) {
             // The kept snapshot alone: `entries[hash]?.resting` copied the whole entry out (its
             // every string and array retained and released) for each of 10,000 torrents.
-            if let resting = restingSlots[hash]?.snapshot {
-                torrents.append(resting)
-                continue
-            }
-            // A quiet running torrent (no peers, nothing under way) as it was when last asked.
             let listOnly = detailed.map { !$0.contains(hash) } ?? false
-            if listOnly, let quiet = restingSlots[hash]?.quiet(now: now) {
-                torrents.append(quiet)
+            // A paused torrent's, or a quiet running torrent's (no peers, nothing under way) as
+            // it was when last asked.
+            if let kept = slot?.kept(listOnly: listOnly, now: now) {
+                torrents.append(kept)
                 continue
             }
             guard let entry = entries[hash] else { continue }
@@ -335,7 +341,11 @@ public actor Session {
             // Nothing changes a paused torrent but a command, and every command (any change to
             // the entry) clears this; a move's progress changes on its own, so it is not kept.
             let resting = entry.paused && entry.move == nil && current
-            let shared = SharedSnapshot(snapshot, resting: resting)
+            // Unchanged since last asked (a quiet torrent asked again when its kept snapshot
+            // aged): the same object, so the list's chunk holding it is not made again.
+            let previous = slot?.lastHandedOut
+            let shared = previous.map { $0.snapshot == snapshot && $0.resting == resting } == true ? previous! : SharedSnapshot(snapshot, resting: resting)
+            slot?.lastHandedOut = shared
             if resting { entries[hash]?.resting = shared }
             // Kept if nothing was counted while the runtime answered (a change after it had
             // answered would be missing from what it said).
@@ -349,10 +359,10 @@ public actor Session {
     }
 
     /// The session's figures around its torrents' snapshots.
-    func sessionSnapshot(_ torrents: [TorrentSnapshot]) -> SessionSnapshot {
+    func sessionSnapshot(_ torrents: TorrentList) -> SessionSnapshot {
         var snapshot = SessionSnapshot(
-            torrents: torrents, downloadRate: torrents.reduce(0) { $0 + $1.downloadRate },
-            uploadRate: torrents.reduce(0) { $0 + $1.uploadRate }, listenPort: listenPort,
+            torrents: torrents, downloadRate: torrents.downloadRate,
+            uploadRate: torrents.uploadRate, listenPort: listenPort,
             downloadLimit: globalDownload.rate, uploadLimit: globalUpload.rate,
             downloadDirectory: downloadDirectory)
         snapshot.refusedIncoming = refusedIncoming

@@ -3,7 +3,7 @@ import ShoalCore
 
 /// What a front end sees of the engine: immutable values, published a few times a second.
 public struct SessionSnapshot: Sendable {
-    public var torrents: [TorrentSnapshot]
+    public var torrents: TorrentList
     public var downloadRate: Double
     public var uploadRate: Double
     public var listenPort: UInt16
@@ -20,6 +20,25 @@ public struct SessionSnapshot: Sendable {
 
     public static let empty = SessionSnapshot(torrents: [], downloadRate: 0, uploadRate: 0, listenPort: 0,
                                               downloadLimit: 0, uploadLimit: 0, downloadDirectory: "")
+
+    public init(torrents: TorrentList, downloadRate: Double, uploadRate: Double, listenPort: UInt16, downloadLimit: Int,
+                uploadLimit: Int, downloadDirectory: String)
+    {
+        self.torrents = torrents
+        self.downloadRate = downloadRate
+        self.uploadRate = uploadRate
+        self.listenPort = listenPort
+        self.downloadLimit = downloadLimit
+        self.uploadLimit = uploadLimit
+        self.downloadDirectory = downloadDirectory
+    }
+
+    public init(torrents: [TorrentSnapshot], downloadRate: Double, uploadRate: Double, listenPort: UInt16, downloadLimit: Int,
+                uploadLimit: Int, downloadDirectory: String)
+    {
+        self.init(torrents: TorrentList(torrents), downloadRate: downloadRate, uploadRate: uploadRate, listenPort: listenPort,
+                  downloadLimit: downloadLimit, uploadLimit: uploadLimit, downloadDirectory: downloadDirectory)
+    }
 }
 
 public enum TorrentActivity: String, Sendable, Codable {
@@ -30,7 +49,7 @@ public enum TorrentActivity: String, Sendable, Codable {
     case metadata = "fetching metadata"
 }
 
-public struct TorrentSnapshot: Sendable, Identifiable {
+public struct TorrentSnapshot: Sendable, Identifiable, Equatable {
     public var id: InfoHash
     public var name: String
     public var totalSize: Int64

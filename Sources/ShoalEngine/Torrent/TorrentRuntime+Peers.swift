@@ -175,7 +175,7 @@ extension TorrentRuntime {
             for record in peers.values { record.link.send(.keepAlive) }
         }
         if lastChokeRound.map({ now - $0 >= Choker.roundInterval }) ?? true { chokeRound(now: now) }
-        if lastResumeSave.map({ now - $0 >= config.resumeSaveInterval }) ?? true {
+        if lastResumeSave.map({ now - $0 >= resumeSaveInterval }) ?? true {
             if checkFilesInPlace() { saveResume() }
         }
         checkSeedingGoals()

@@ -377,14 +377,16 @@ public actor TorrentRuntime {
 
     public var isComplete: Bool { picker?.isDone ?? false }
 
-    /// What the session records about this torrent between runs.
-    func restoreCounters(uploaded: Int64, downloaded: Int64, completed: Date?, activity: Date?, seedWhenDone: Bool) {
+    /// What the session records about this torrent between runs; returns the state it makes.
+    @discardableResult
+    func restoreCounters(uploaded: Int64, downloaded: Int64, completed: Date?, activity: Date?, seedWhenDone: Bool) -> PersistentState {
         uploadedBase = uploaded
         downloadedBase = downloaded
         completedAt = completed
         lastActivity = activity
         lastActivityTotal = uploadedBase + uploadedBytes + downloadedBase + downloadedBytes
         self.seedWhenDone = seedWhenDone
+        return persistentState
     }
 
     /// What an earlier runtime of the same torrent left (a pause or a move makes a new one).

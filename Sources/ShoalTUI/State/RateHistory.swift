@@ -48,7 +48,9 @@ public struct RateHistory: Sendable {
         lastSample = now
         total.append(down: snapshot.downloadRate, up: snapshot.uploadRate)
         var fed = Set<InfoHash>()
-        for torrent in snapshot.torrents where torrent.downloadRate != 0 || torrent.uploadRate != 0 {
+        // The list knows which torrents move data without looking at the 100,000 that do not.
+        for position in snapshot.torrents.moving {
+            let torrent = snapshot.torrents[position]
             // A torrent that starts moving data had zeros until now, as long as the session's.
             torrents[torrent.id, default: Series(zeros: total.down.count - 1)].append(down: torrent.downloadRate, up: torrent.uploadRate)
             fed.insert(torrent.id)

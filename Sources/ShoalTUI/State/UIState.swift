@@ -80,28 +80,21 @@ public struct UIState: Sendable {
         return []
     }
 
-    /// The torrents shown in the list, filtered and sorted (once per snapshot and settings).
-    public func visible(_ snapshot: SessionSnapshot) -> [TorrentSnapshot] {
-        visibleList.list(snapshot.torrents, .init(view: view, filter: filter, sort: sort, reversed: sortReversed)) {
-            // Unfiltered, the snapshot's own array: copying 1,000 torrents each frame cost more
-            // than drawing them.
-            let needle = filter.lowercased()
-            let filtered = view == .all && needle.isEmpty ? snapshot.torrents
-                : snapshot.torrents.filter { view.contains($0) && (needle.isEmpty || $0.name.lowercased().contains(needle)) }
-            return sort.sorted(filtered, reversed: sortReversed)
-        }
+    /// The torrents shown in the list, filtered and sorted (see `VisibleListCache`).
+    public func visible(_ snapshot: SessionSnapshot) -> VisibleRows {
+        visibleList.rows(snapshot.torrents, .init(view: view, filter: filter, sort: sort, reversed: sortReversed))
     }
 
     public func selected(_ snapshot: SessionSnapshot) -> TorrentSnapshot? {
         let list = visible(snapshot)
-        return list.first { $0.id == selectedID } ?? list.first
+        return list.index(of: selectedID).map { list[$0] } ?? list.first
     }
 
     /// Takes in a new snapshot: keeps the selection valid and records rates.
     public mutating func observe(_ snapshot: SessionSnapshot, now: ContinuousClock.Instant) {
         history.record(snapshot, now: now)
         let list = visible(snapshot)
-        if selectedID == nil || !list.contains(where: { $0.id == selectedID }) { selectedID = list.first?.id }
+        if list.index(of: selectedID) == nil { selectedID = list.first?.id }
         if list.isEmpty { inDetail = false }
         if !marked.isEmpty { marked.formIntersection(snapshot.torrents.map(\.id)) }
     }
@@ -292,7 +285,7 @@ public struct UIState: Sendable {
         }
         let list = visible(snapshot)
         guard layout.listRows.contains(y), !list.isEmpty else { return [] }
-        let index = list.firstIndex { $0.id == selectedID } ?? 0
+        let index = list.index(of: selectedID) ?? 0
         let window = layout.listWindow(count: list.count, selectedIndex: index)
         let row = y - layout.listRows.lowerBound
         guard row < window.visible, window.start + row < list.count else { return [] }
@@ -319,7 +312,7 @@ public struct UIState: Sendable {
 
     /// What a key acts on: the marked torrents still listed, or else the one under the cursor
     /// (in the details, always that one).
-    func targets(_ list: [TorrentSnapshot], _ current: TorrentSnapshot) -> [TorrentSnapshot] {
+    func targets(_ list: VisibleRows, _ current: TorrentSnapshot) -> [TorrentSnapshot] {
         guard !marked.isEmpty, !inDetail else { return [current] }
         let chosen = list.filter { marked.contains($0.id) }
         return chosen.isEmpty ? [current] : chosen
@@ -381,7 +374,7 @@ public struct UIState: Sendable {
         detailRow = 0
     }
 
-    private mutating func move(_ action: Action, list: [TorrentSnapshot], current: TorrentSnapshot?, pageSize: Int) {
+    private mutating func move(_ action: Action, list: VisibleRows, current: TorrentSnapshot?, pageSize: Int) {
         let step: Int
         switch action {
         case .up: step = -1
@@ -396,7 +389,7 @@ public struct UIState: Sendable {
             return
         }
         guard !list.isEmpty else { return }
-        let index = list.firstIndex { $0.id == current?.id } ?? 0
+        let index = list.index(of: current?.id) ?? 0
         let target = min(list.count - 1, max(0, index + step))
         selectedID = list[target].id
     }

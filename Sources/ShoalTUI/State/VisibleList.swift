@@ -1,10 +1,33 @@
+import ShoalCore
 import ShoalEngine
 import Synchronization
 
+/// The torrents the list shows, in the order it shows them: the snapshot's list itself when
+/// nothing is filtered or sorted, else positions in it. Nothing is copied out of the snapshot.
+public struct VisibleRows: RandomAccessCollection, Sendable {
+    let list: TorrentList
+    /// nil: every torrent in the session's order.
+    let order: [Int32]?
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { order?.count ?? list.count }
+
+    public subscript(index: Int) -> TorrentSnapshot {
+        _read { yield list[order.map { Int($0[index]) } ?? index] }
+    }
+
+    /// Where the torrent with this id is in the rows, nil when it is not shown.
+    public func index(of id: InfoHash?) -> Int? {
+        guard let id, let position = list.position(of: id) else { return nil }
+        guard let order else { return position }
+        let wanted = Int32(position)
+        return order.firstIndex(of: wanted)
+    }
+}
+
 /// The list as last filtered and sorted, handed out again while the snapshot's torrents and the
-/// list's settings are the same: a frame asked for it three to five times (to keep the
-/// selection, to draw, to act on a key), and each time sorted every torrent again — with
-/// 100,000 torrents, most of a frame's time.
+/// list's settings are the same (a frame asked for it three to five times), and brought up to
+/// date from the last one when only some torrents changed (see `SortedPositions`).
 final class VisibleListCache: Sendable {
     struct Settings: Equatable {
         var view: TorrentView
@@ -14,28 +37,49 @@ final class VisibleListCache: Sendable {
     }
 
     private struct Kept {
-        /// Held, so its storage cannot be freed and another snapshot's land at its address.
-        var torrents: [TorrentSnapshot]
+        var list: TorrentList
         var settings: Settings
-        var list: [TorrentSnapshot]
+        var ordering: (any ListOrdering)?
+        var rows: VisibleRows
     }
 
     private let kept = Mutex<Kept?>(nil)
 
-    func list(_ torrents: [TorrentSnapshot], _ settings: Settings, make: () -> [TorrentSnapshot]) -> [TorrentSnapshot] {
-        if let hit = kept.withLock({ kept -> [TorrentSnapshot]? in
-            guard let kept, kept.settings == settings, Self.same(kept.torrents, torrents) else { return nil }
-            return kept.list
-        }) {
-            return hit
+    func rows(_ list: TorrentList, _ settings: Settings) -> VisibleRows {
+        kept.withLock { kept in
+            if var last = kept, last.settings == settings {
+                if last.list.sameTorrents(as: list) { return last.rows }
+                if last.ordering == nil {
+                    last.list = list
+                    last.rows = VisibleRows(list: list, order: nil)
+                    kept = last
+                    return last.rows
+                }
+                if last.ordering!.update(from: last.list, to: list) {
+                    last.list = list
+                    last.rows = VisibleRows(list: list, order: last.ordering!.order)
+                    kept = last
+                    return last.rows
+                }
+            }
+            let made = Self.make(list, settings)
+            kept = made
+            return made.rows
         }
-        let list = make()
-        kept.withLock { $0 = Kept(torrents: torrents, settings: settings, list: list) }
-        return list
     }
 
-    /// The same array storage (a new snapshot always comes in a new one).
-    private static func same(_ a: [TorrentSnapshot], _ b: [TorrentSnapshot]) -> Bool {
-        a.count == b.count && a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in x.baseAddress == y.baseAddress } }
+    private static func make(_ list: TorrentList, _ settings: Settings) -> Kept {
+        // Unfiltered in the session's order: the snapshot's own list.
+        if settings.view == .all, settings.filter.isEmpty, settings.sort == .added, !settings.reversed {
+            return Kept(list: list, settings: settings, ordering: nil, rows: VisibleRows(list: list, order: nil))
+        }
+        let needle = settings.filter.lowercased()
+        let view = settings.view
+        var shown: (@Sendable (TorrentSnapshot) -> Bool)?
+        if view != .all || !needle.isEmpty {
+            shown = { torrent in view.contains(torrent) && (needle.isEmpty || torrent.name.lowercased().contains(needle)) }
+        }
+        let ordering = settings.sort.ordering(list, reversed: settings.reversed, shown: shown)
+        return Kept(list: list, settings: settings, ordering: ordering, rows: VisibleRows(list: list, order: ordering.order))
     }
 }

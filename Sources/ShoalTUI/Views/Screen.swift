@@ -69,7 +69,9 @@ public struct Screen: Sendable {
             "\(glyphs.up) \(Format.rate(snapshot.uploadRate)) (\(turtle)limit \(limit(snapshot.uploadLimit)))",
         ]
         if state.view != .all {
-            parts.append("view \(state.view.title): \(snapshot.torrents.filter(state.view.contains).count) of \(snapshot.torrents.count)")
+            // Unfiltered, the list's rows are the view's; else counted without copying any out.
+            let inView = state.filter.isEmpty ? state.visible(snapshot).count : snapshot.torrents.count(where: state.view.contains)
+            parts.append("view \(state.view.title): \(inView) of \(snapshot.torrents.count)")
         }
         parts.append("port \(snapshot.listenPort)")
         if let nodes = snapshot.dhtNodes { parts.append("DHT \(nodes) node\(nodes == 1 ? "" : "s")") }
@@ -145,7 +147,7 @@ public struct Screen: Sendable {
 struct TorrentListView {
     let glyphs: Glyphs
 
-    func draw(_ buffer: inout CellBuffer, torrents: [TorrentSnapshot], state: UIState, rows: Range<Int>) {
+    func draw(_ buffer: inout CellBuffer, torrents: VisibleRows, state: UIState, rows: Range<Int>) {
         let width = buffer.width
         let columns = Column.fitting(width: width)
         let fixed = columns.reduce(0) { $0 + $1.width + 1 }
@@ -169,7 +171,7 @@ struct TorrentListView {
             buffer.put(empty, x: 2, y: listRows.lowerBound + 1, style: .dim)
             return
         }
-        let selectedIndex = torrents.firstIndex { $0.id == state.selectedID } ?? 0
+        let selectedIndex = torrents.index(of: state.selectedID) ?? 0
         let (start, visible) = ScreenLayout(width: width, height: buffer.height).listWindow(count: torrents.count, selectedIndex: selectedIndex)
         for (row, torrent) in torrents.dropFirst(start).prefix(visible).enumerated() {
             let y = listRows.lowerBound + row
