@@ -62,4 +62,57 @@ struct QuietSnapshotTests {
         #expect(slot.kept(listOnly: true, now: .now) == nil)
         await harness.stopAll()
     }
+
+    /// Once every torrent's snapshot is kept, a list-only look asks none of them; a torrent
+    /// whose kept snapshot turns wrong (a command, a dial) is reported and asked again alone,
+    /// and the look after shows the change.
+    @Test func aLookAsksOnlyTheTorrentsWhoseKeptSnapshotTurnedWrong() async throws {
+        let harness = try SwarmHarness()
+        let seedDir = harness.root.appendingPathComponent("seeds")
+        let seeder = try await harness.startSession("seed")
+        var hashes: [InfoHash] = []
+        for n in 0..<6 {
+            let torrent = try harness.makeTorrent(name: "q\(n).bin", files: nil, singleSize: 40_000, pieceLength: 16 << 10, in: seedDir,
+                                                  seed: UInt64(60 + n), trackers: [])
+            hashes.append(try await seeder.add(torrent))
+        }
+        @Sendable func listed() async -> [SharedSnapshot] { await seeder.sharedSnapshots(detailed: []) }
+        // Quiet and kept, all of them: a look then has nothing left to ask.
+        #expect(await harness.waitUntil(timeout: .seconds(30)) {
+            let first = await listed()
+            let second = await listed()
+            let unkept = await seeder.lastScan?.unkept
+            return first.count == 6 && zip(first, second).allSatisfy { $0 === $1 } && unkept == []
+        }, "every snapshot kept and the last look asked nobody")
+        let before = await listed()
+        #expect(await seeder.lastScan != nil)
+
+        // A command on one: the next look shows it; the others are the same objects.
+        try await seeder.pause(hashes[2])
+        let paused = await listed()
+        #expect(paused[2].snapshot.activity == .paused)
+        #expect(paused.indices.filter { $0 != 2 }.allSatisfy { paused[$0] === before[$0] })
+
+        // The runtime itself reports: a dial makes a quiet torrent busy, its kept snapshot goes.
+        let runtime = try #require(await seeder.runtime(for: hashes[4]))
+        #expect(await harness.waitUntil(timeout: .seconds(30)) { await listed()[4] === listed()[4] && runtime.keptWatcher.withLock { $0 != nil } })
+        runtime.reportKeptSnapshotWrong()
+        #expect(seeder.keptInvalidations.take() == [hashes[4]], "reported once, under its hash")
+        runtime.reportKeptSnapshotWrong()
+        #expect(seeder.keptInvalidations.take() == [], "and only once until kept again")
+        await harness.stopAll()
+    }
+
+    @Test func tooManyInvalidationsMeanALookAtEverything() {
+        let invalidations = KeptInvalidations()
+        let hashes = (0..<3).map { InfoHash(bytes: [UInt8](repeating: UInt8($0), count: 20))! }
+        for hash in hashes + hashes { invalidations.note(hash) }
+        #expect(invalidations.take() == Set(hashes))
+        #expect(invalidations.take() == [], "taken: gone")
+        for n in 0...KeptInvalidations.limit {
+            invalidations.note(InfoHash(bytes: (0..<20).map { UInt8(truncatingIfNeeded: n >> ($0 % 2 * 8)) })!)
+        }
+        #expect(invalidations.take() == nil, "more than the limit: nil, look at everything")
+        #expect(invalidations.take() == [])
+    }
 }

@@ -91,10 +91,11 @@ struct ScrapeBatcherTests {
         }
         defer { tracker.stop() }
         let torrents = (1...3).map { InfoHash(bytes: [UInt8](repeating: UInt8($0 + 10), count: 20))! }
-        // One a second with six turns taken: the leader's turn is six seconds off, time enough
-        // for the others to queue behind it.
+        // One a second with twenty turns taken: the leader's turn is twenty seconds off, time
+        // enough for the others to queue behind it even under a full test run's load (six
+        // seconds were not: the leader's turn came and it sent before it was cancelled).
         let gate = TrackerGate(perSecond: 1)
-        let hogs = (0..<6).map { _ in Task { await gate.admit() } }
+        let hogs = (0..<20).map { _ in Task { await gate.admit() } }
         #expect(await SwarmHarness.poll(timeout: .seconds(30)) { gate.waiting >= 4 })
         for hog in hogs { hog.cancel() }
         let batcher = gate.scrapes

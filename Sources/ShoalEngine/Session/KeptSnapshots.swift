@@ -29,6 +29,13 @@ final class RestingSlot: Sendable {
 
     private let value = Mutex<(resting: SharedSnapshot?, quiet: Quiet?)>((nil, nil))
     private let handedOut = Mutex<SharedSnapshot?>(nil)
+    private let watching = Mutex<KeptWatcher?>(nil)
+
+    /// Told when a command clears what is kept here (set by the session, see `KeptInvalidations`).
+    var watcher: KeptWatcher? {
+        get { watching.withLock { $0 } }
+        set { watching.withLock { $0 = newValue } }
+    }
 
     /// The snapshot last made of this torrent: a new one equal to it is handed out as this
     /// object instead (see `TorrentList`).
@@ -44,6 +51,8 @@ final class RestingSlot: Sendable {
                 $0.resting = newValue
                 if newValue == nil { $0.quiet = nil }
             }
+            // What the session's last look found kept here is gone (see `SnapshotScan`).
+            if newValue == nil { watcher?.invalidate() }
         }
     }
 

@@ -10,6 +10,16 @@ extension TorrentRuntime {
         snapshotChanges.add(1, ordering: .releasing)
         let quiet = peers.isEmpty && activity != .checking && !addresses.values.contains { $0.dialing }
         isQuiet.store(quiet, ordering: .releasing)
+        reportKeptSnapshotWrong()
+    }
+
+    /// A snapshot the session keeps of this torrent is wrong now: said once, to the session
+    /// that kept it (it watches again when it keeps the next).
+    nonisolated func reportKeptSnapshotWrong() {
+        keptWatcher.withLock { watcher in
+            defer { watcher = nil }
+            return watcher
+        }?.invalidate()
     }
 
     /// Without `detailed`: no availability, pieces in progress, files or peers' bitfields.

@@ -123,6 +123,8 @@ public actor TorrentRuntime {
     nonisolated let snapshotChanges = Atomic<Int>(0)
     /// No peers, no dials, not checking: its snapshot moves only at the counted events.
     nonisolated let isQuiet = Atomic<Bool>(false)
+    /// Who to tell when the snapshot the session keeps of this quiet torrent turns wrong.
+    nonisolated let keptWatcher = Mutex<KeptWatcher?>(nil)
     /// When the next tick comes; `ring` brings it forward (see `TickTimer`).
     nonisolated let tickTimer: TickTimer
     /// Which on-demand work is under way, and whether it was asked for again meanwhile.
@@ -335,6 +337,7 @@ public actor TorrentRuntime {
             jobQueue.submit(.dial(address))
             slots -= 1
             isQuiet.store(false, ordering: .relaxed)
+            reportKeptSnapshotWrong()
         }
     }
 
