@@ -10,6 +10,8 @@
    memory with them loaded and idle (budget 1 GiB for 100,000); how long a quit takes.
 1b. With --beside-transmission: the same torrents in transmission-daemon, and each daemon's time
    from start to its RPC listing them all seeding, and its memory (beside_transmission.py).
+1c. With --downloading 50: 50 torrents downloading from a local seeder, alone and among the N
+   idle ones (queueing on), rates side by side (busy_among_many.py; goal: within 10 %).
 2. Interface: the full-screen UI in tmux with the same N torrents and one active download (from a
    second Shoal capped at 64 KiB/s): CPU of the whole process while nobody touches a key, and
    CPU of the terminal thread per frame (idle, it redraws when a snapshot comes, twice a second),
@@ -23,6 +25,7 @@ import argparse, hashlib, os, shutil, signal, subprocess, sys, tempfile, time
 
 from loopback import TransmissionRPC, cpu_seconds, free_port, status_kib, wait_text
 import beside_transmission
+import busy_among_many
 
 
 def bencode(value):
@@ -104,6 +107,8 @@ def main():
     parser.add_argument("--perf", help="also record a `perf` profile of the idle interface into this file")
     parser.add_argument("--skip-adding", action="store_true", help="leave out the watch-folder adding figure")
     parser.add_argument("--only-adding", action="store_true", help="measure the watch-folder adding figure and stop")
+    parser.add_argument("--downloading", type=int, default=0,
+                        help="also download this many torrents from a local seeder, alone and among the N (busy_among_many.py)")
     parser.add_argument("--beside-transmission", action="store_true",
                         help="also start transmission-daemon with the same torrents: start time and memory beside Shoal's")
     args = parser.parse_args()
@@ -182,6 +187,10 @@ def main():
         # 1b. The same figures beside transmission-daemon, each daemon started alone.
         if args.beside_transmission:
             beside_transmission.compare(shoal, work, data_dir, paths)
+
+        # 1c. A few torrents downloading among the N idle ones, against the same alone.
+        if args.downloading:
+            busy_among_many.compare(shoal, state, args.torrents, make_torrent, count=args.downloading)
 
         # 2. The interface, idle, with one active download.
         if not shutil.which("tmux"):

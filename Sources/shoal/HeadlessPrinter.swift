@@ -3,8 +3,9 @@ import ShoalCore
 import ShoalEngine
 import ShoalTUI
 
-/// The headless mode's output: one progress line per torrent per interval, an event line when a
-/// torrent completes or fails. Stops when the session stops, or once all are done if asked.
+/// The headless mode's output: one progress line per torrent per interval (above
+/// `everyLineUpTo` torrents, only for the busy and the changed, and a summary), an event line
+/// when a torrent completes or fails. Stops when the session stops, or once all are done if asked.
 struct HeadlessPrinter {
     let session: Session
     let interval: Duration
@@ -46,37 +47,60 @@ struct HeadlessPrinter {
         var closeLines: [InfoHash: String] = [:]
         var connected: [InfoHash: Set<String>] = [:]
         var wakes = wakes.makeAsyncIterator()
+        // A large session: the list last looked at, and the state each torrent was last seen in.
+        var previous: TorrentList?
+        var seenActivity: [InfoHash: TorrentActivity] = [:]
         while !Task.isCancelled {
-            let snapshot = await session.snapshot()
+            // The list's snapshot (no files, availability or peers' pieces): what the lines say,
+            // and what the session hands out cheaply for torrents with nothing going on.
+            let snapshot = await session.snapshot(detailed: [])
+            let list = snapshot.torrents
+            let large = list.count > Self.everyLineUpTo
             for notice in await session.takeErrors() { say("notice: \(notice)") }
             for (hash, text) in await bans.take() {
-                say("banned: \(snapshot.torrents.first { $0.id == hash }?.name ?? hash.hex): \(text)")
+                say("banned: \(list.position(of: hash).map { list[$0].name } ?? hash.hex): \(text)")
             }
-            for torrent in snapshot.torrents {
-                say(Self.line(torrent))
-                if torrent.isComplete && torrent.activity != .checking && announced.insert(torrent.id).inserted {
-                    say("completed: \(torrent.name) (\(torrent.pieces.setCount)/\(torrent.pieces.count) pieces verified)")
-                }
-                if let error = torrent.error, failed.insert(torrent.id).inserted {
-                    say("error: \(torrent.name): \(error)")
-                }
-                if showsCloses, torrent.closeReasons.total > 0, closeLines.updateValue(torrent.closeReasons.summary, forKey: torrent.id)
-                    != torrent.closeReasons.summary {
-                    say("closed: \(torrent.name): \(torrent.closeReasons.summary)")
-                }
-                if showsCloses {
-                    let before = connected[torrent.id] ?? []
-                    for peer in torrent.peers where !before.contains(peer.address) {
-                        say("peer: \(torrent.name): \(peer.address) \(peer.client) flags \(peer.flags.isEmpty ? "-" : peer.flags)")
+            for chunk in 0..<list.chunkCount {
+                // The same torrents as at the last look (not one snapshot changed): nothing new
+                // in them to say.
+                if large, let previous, list.sharesChunk(chunk, with: previous) { continue }
+                for position in list.positions(ofChunk: chunk) {
+                    let torrent = list[position]
+                    let seen = large ? seenActivity.updateValue(torrent.activity, forKey: torrent.id) : nil
+                    let firstLook = large && seen == nil
+                    // A change of state gets its line, but a complete torrent's check ending (all
+                    // 100,000 of them after a start) is the summary's news.
+                    let changed = seen.map { $0 != torrent.activity && !($0 == .checking && torrent.isComplete) } ?? false
+                    if !large || Self.busy(torrent) || changed { say(Self.line(torrent)) }
+                    // What a large session's torrents already were at the first look is not news.
+                    if firstLook && torrent.isComplete { announced.insert(torrent.id) }
+                    if firstLook, torrent.error != nil { failed.insert(torrent.id) }
+                    if torrent.isComplete && torrent.activity != .checking && announced.insert(torrent.id).inserted {
+                        say("completed: \(torrent.name) (\(torrent.pieces.setCount)/\(torrent.pieces.count) pieces verified)")
                     }
-                    connected[torrent.id] = Set(torrent.peers.map(\.address))
-                }
-                for tracker in torrent.trackers {
-                    guard let state = Self.trackerState(tracker) else { continue }
-                    let key = torrent.id.hex + " " + tracker.url
-                    if trackerLines.updateValue(state, forKey: key) != state { say("tracker: \(torrent.name): \(tracker.url): \(state)") }
+                    if let error = torrent.error, failed.insert(torrent.id).inserted {
+                        say("error: \(torrent.name): \(error)")
+                    }
+                    if showsCloses, torrent.closeReasons.total > 0, closeLines.updateValue(torrent.closeReasons.summary, forKey: torrent.id)
+                        != torrent.closeReasons.summary {
+                        say("closed: \(torrent.name): \(torrent.closeReasons.summary)")
+                    }
+                    if showsCloses {
+                        let before = connected[torrent.id] ?? []
+                        for peer in torrent.peers where !before.contains(peer.address) {
+                            say("peer: \(torrent.name): \(peer.address) \(peer.client) flags \(peer.flags.isEmpty ? "-" : peer.flags)")
+                        }
+                        connected[torrent.id] = Set(torrent.peers.map(\.address))
+                    }
+                    for tracker in torrent.trackers {
+                        guard let state = Self.trackerState(tracker) else { continue }
+                        let key = torrent.id.hex + " " + tracker.url
+                        if trackerLines.updateValue(state, forKey: key) != state { say("tracker: \(torrent.name): \(tracker.url): \(state)") }
+                    }
                 }
             }
+            if large { say(Self.summary(list)) }
+            previous = list
             let all = snapshot.torrents
             if exitWhenDone, let broken = all.first(where: { $0.activity == .error }) {
                 return "\(broken.name): \(broken.error ?? "stopped by an error"); it cannot complete"
@@ -92,6 +116,27 @@ struct HeadlessPrinter {
     static func trackerState(_ tracker: TrackerSnapshot) -> String? {
         if let error = tracker.error { return "error: \(error)" }
         return tracker.status.hasPrefix("working") ? tracker.status : nil
+    }
+
+    /// Up to this many torrents, a line for each every interval; beyond, a line for those
+    /// moving data, checking or changing state, and a summary line: 100,000 lines a second (and
+    /// a full snapshot of each torrent to make them) helped nobody.
+    static let everyLineUpTo = 1_000
+
+    /// Doing something worth a line every interval.
+    static func busy(_ torrent: TorrentSnapshot) -> Bool {
+        torrent.downloadRate > 0 || torrent.uploadRate > 0 || !torrent.peers.isEmpty
+            || [.downloading, .checking, .metadata].contains(torrent.activity) && !torrent.isComplete
+    }
+
+    /// "100000 torrents: 3 downloading, 99990 seeding, 7 paused  down 1.2 MiB/s  up 0 B/s"
+    static func summary(_ list: TorrentList) -> String {
+        var counts: [TorrentActivity: Int] = [:]
+        list.forEachInPlace { _, torrent in counts[torrent.pointee.activity, default: 0] += 1 }
+        let states = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.rawValue < $1.key.rawValue }
+            .map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")
+        return "\(list.count) torrents: \(states)  down \(ByteCount.format(Int64(list.downloadRate)))/s  "
+            + "up \(ByteCount.format(Int64(list.uploadRate)))/s"
     }
 
     static func line(_ torrent: TorrentSnapshot) -> String {

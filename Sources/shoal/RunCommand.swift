@@ -133,7 +133,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp(RunSettings.rpcHostWhitelist.help))
     var rpcHostWhitelist: [String] = []
 
-    @Option(help: "Seconds between progress lines in headless mode.")
+    @Option(help: "Seconds between progress lines in headless mode (above 1,000 torrents: lines for those busy or changed, and a summary).")
     var interval: Double = 1
 
     @Option(help: ArgumentHelp(RunSettings.theme.help))

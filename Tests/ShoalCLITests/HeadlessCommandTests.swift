@@ -191,4 +191,45 @@ struct ConfigPrintTests {
         let refused = try await ShoalBinary.run(["config", "--print", "--config", bad.path])
         #expect(refused.status == 2 && refused.stderr.contains("'max_peers_total' must be at least 1"))
     }
+
+    /// Above a thousand torrents a line for each every interval is no help: once they are all
+    /// seeding and idle, an interval says one summary line, and a torrent changing state gets
+    /// its line.
+    @Test func aLargeSessionPrintsASummaryNotALinePerIdleTorrent() async throws {
+        let directory = try TemporaryDirectory()
+        let count = 1_001
+        let data = directory.url.appendingPathComponent("data")
+        let torrents = directory.url.appendingPathComponent("torrents")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: torrents, withIntermediateDirectories: true)
+        var paths: [String] = []
+        for n in 0..<count {
+            let name = String(format: "i%04d.bin", n)
+            let content = Array("item \(n) of a large session".utf8)
+            try Data(content).write(to: data.appendingPathComponent(name))
+            // The SHA-1 of the one piece: what an info-hash of those bytes is.
+            let piece = InfoHash(hashingInfo: content).bytes
+            let info: BencodeValue = .dict(["name": .string(name), "length": .integer(Int64(content.count)), "piece length": .integer(16_384),
+                                            "pieces": .bytes(piece)])
+            let path = torrents.appendingPathComponent(name + ".torrent")
+            try Data(BencodeEncoder.encode(.dict(["info": info]))).write(to: path)
+            paths.append(path.path)
+        }
+        let process = try ExternalProcess(ShoalBinary.url.path, ["--headless", "--bind", "127.0.0.1", "--port", "0", "--interval", "0.3",
+                                                                "--download-dir", data.path, "--state-dir",
+                                                                directory.url.appendingPathComponent("state").path] + paths,
+                                          logName: "large-headless")
+        #expect(await process.waitForOutput("\(count) torrents: \(count) seeding", timeout: .seconds(120)), "\(process.output.suffix(2000))")
+        // Two more summaries: nothing between them but summary lines.
+        let settled = process.output.count
+        func summaries() -> Int { process.output.dropFirst(settled).split(separator: "\n").filter { $0.hasPrefix("\(count) torrents: ") }.count }
+        #expect(await SwarmHarness.poll(timeout: .seconds(30)) { summaries() >= 3 })
+        let after = process.output.dropFirst(settled).split(separator: "\n").dropFirst().dropLast()
+        #expect(!after.isEmpty && after.allSatisfy { $0.hasPrefix("\(count) torrents: \(count) seeding  down ") }, "\(after.prefix(5))")
+        let lines = process.output.split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("i0500.bin  ") }.count <= 3, "a line for each state it went through, no more")
+        #expect(lines.filter { $0.hasPrefix("completed: i0500.bin") }.count <= 1)
+        process.process.terminate()
+        #expect(await process.wait(timeout: .seconds(30)) == 0)
+    }
 }

@@ -33,12 +33,14 @@ extension Session {
                 var added: [Metainfo] = []
                 for metainfo in metainfos {
                     do {
-                        results.append(.success(try await insertNow(metainfo, downloadDirectory: nil, paused: false, filePriorities: nil)))
+                        results.append(.success(try await insertNow(metainfo, downloadDirectory: nil, paused: false, filePriorities: nil,
+                                                                    planNow: false)))
                         added.append(metainfo)
                     } catch {
                         results.append(.failure(error))
                     }
                 }
+                startQueuedIfRoom()
                 do {
                     try await store?.saveTorrents(added)
                 } catch {
@@ -63,7 +65,8 @@ extension Session {
     }
 
     private func insertNow(_ metainfo: Metainfo, downloadDirectory: String?, paused: Bool, filePriorities: [FilePriority]?,
-                           added: Date = Date(), resume: ResumeData?? = nil, forRun: Bool = false) async throws -> InfoHash {
+                           added: Date = Date(), resume: ResumeData?? = nil, forRun: Bool = false,
+                           planNow: Bool = true) async throws -> InfoHash {
         let hash = metainfo.infoHash
         guard entries[hash] == nil else { throw SessionError.duplicate(metainfo.info.name) }
         let directory = downloadDirectory.map(AbsolutePath.resolve) ?? self.downloadDirectory
@@ -74,7 +77,7 @@ extension Session {
         restingSlots[hash] = entries[hash]?.restingSlot
         encryptedTorrents.insert(hash)
         order.append(hash)
-        if !paused { startOrQueue(hash) }
+        if !paused { startOrQueue(hash, planNow: planNow) }
         return hash
     }
 

@@ -94,11 +94,12 @@ extension Session {
                 entries[hash]?.sequential = record.sequential ?? false
                 entries[hash]?.peerLimit = record.peerLimit
                 if let entry = entries[hash] { await applyEntrySettings(runtime, entry) }
-                if !record.paused { startOrQueue(hash) }
+                if !record.paused { startOrQueue(hash, planNow: false) }
             } catch {
                 problems.append("cannot restore \(record.infoHash): \(error)")
             }
         }
+        startQueuedIfRoom()
         return problems
     }
 

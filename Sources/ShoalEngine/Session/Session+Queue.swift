@@ -6,11 +6,14 @@ extension Session {
     var queueing: Bool { config.maxActiveDownloads > 0 || config.maxActiveSeeds > 0 }
 
     /// Starts the torrent, or with queueing on, queues it and starts it if a slot is free.
-    func startOrQueue(_ hash: InfoHash) {
+    /// `planNow` false: the caller queues many (a restore, a watch folder's batch) and plans
+    /// once after the last; a plan looks at every torrent, and one per torrent of 100,000
+    /// restored never finished.
+    func startOrQueue(_ hash: InfoHash, planNow: Bool = true) {
         guard queueing else { return start(hash) }
         entries[hash]?.queued = true
         entries[hash]?.resting = nil
-        startQueuedIfRoom()
+        if planNow { startQueuedIfRoom() }
     }
 
     /// The plan for the torrents that want to run, from what the queue last learned of them.
@@ -50,7 +53,13 @@ extension Session {
         guard queueing else { return }
         for hash in order {
             guard let entry = entries[hash], case .torrent(let runtime) = entry.phase else { continue }
+            // A complete torrent that counted no change since the last look (and was looked at
+            // in the last minute) is still complete and received nothing: not asked, so 100,000
+            // idle seeds are not 100,000 actor hops every 5 s.
+            let changes = runtime.snapshotChanges.load(ordering: .acquiring)
+            if entry.queueComplete, let seen = entry.queueLook, seen.changes == changes, now - seen.at < .seconds(60) { continue }
             let facts = await runtime.queueFacts
+            entries[hash]?.queueLook = (changes, now)
             entries[hash]?.queueComplete = facts.complete
             if entry.paused {
                 entries[hash]?.lastReceived = nil

@@ -60,6 +60,8 @@ public actor Session {
         /// What the queue knows of it: complete (seeds), and when it last received something.
         var queueComplete = false
         var lastReceived: (bytes: Int64, at: ContinuousClock.Instant)?
+        /// When the queue last asked its runtime, and the runtime's count of changes then.
+        var queueLook: (changes: Int, at: ContinuousClock.Instant)?
         /// A paused torrent's finished snapshot, taken once and handed out as the same object
         /// until something changes: 10,000 paused torrents cost a look-up each per snapshot, not
         /// an actor hop and a walk over their pieces and files, and a caller may keep what it
