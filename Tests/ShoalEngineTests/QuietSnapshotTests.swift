@@ -93,6 +93,13 @@ struct QuietSnapshotTests {
         #expect(paused[2].snapshot.activity == .paused)
         #expect(paused.indices.filter { $0 != 2 }.allSatisfy { paused[$0] === before[$0] })
 
+        // A whole detailed look in between (headless output, the RPC) takes the report; the
+        // next list-only look still shows the change.
+        #expect(await harness.waitUntil(timeout: .seconds(30)) { await listed()[3] === listed()[3] })
+        try await seeder.pause(hashes[3])
+        _ = await seeder.sharedSnapshots(detailed: nil)
+        #expect(await listed()[3].snapshot.activity == .paused)
+
         // The runtime itself reports: a dial makes a quiet torrent busy, its kept snapshot goes.
         let runtime = try #require(await seeder.runtime(for: hashes[4]))
         #expect(await harness.waitUntil(timeout: .seconds(30)) { await listed()[4] === listed()[4] && runtime.keptWatcher.withLock { $0 != nil } })

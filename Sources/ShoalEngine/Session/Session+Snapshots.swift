@@ -59,6 +59,9 @@ extension Session {
     func sharedSnapshots(detailed: Set<InfoHash>? = nil) async -> [SharedSnapshot] {
         // Taken first: what turns wrong from here on is noted for the next look.
         let invalid = keptInvalidations.take()
+        // A whole detailed look takes the reports too: the last list-only look is not to be
+        // trusted after it.
+        if detailed == nil { lastScan = nil }
         let now = ContinuousClock.now
         // Copied: the table may change while a runtime answers.
         let order = self.order
