@@ -125,8 +125,11 @@ struct HeadlessPrinter {
 
     /// Doing something worth a line every interval.
     static func busy(_ torrent: TorrentSnapshot) -> Bool {
-        torrent.downloadRate > 0 || torrent.uploadRate > 0 || !torrent.peers.isEmpty
-            || [.downloading, .checking, .metadata].contains(torrent.activity) && !torrent.isComplete
+        guard torrent.downloadRate == 0, torrent.uploadRate == 0, torrent.peers.isEmpty else { return true }
+        switch torrent.activity {
+        case .downloading, .checking, .metadata: return !torrent.isComplete
+        default: return false
+        }
     }
 
     /// "100000 torrents: 3 downloading, 99990 seeding, 7 paused  down 1.2 MiB/s  up 0 B/s"
