@@ -43,7 +43,7 @@ struct ResumeDataReaderTests {
         #"{"infoHash":"ab","pieceCount":1,"have":"80"}"#,  // a field missing
         #"{"infoHash":"ab","pieceCount":1,"have":"80","files":[],"extra":1}"#,  // a field it does not know
         #"{"infoHash":"ab","infoHash":"cd","pieceCount":1,"have":"80","files":[]}"#,  // a field twice
-        #"{"infoHash":"a\u0062","pieceCount":1,"have":"80","files":[]}"#,  // an escape
+        #"{"infoHash":"\ud83d\udc1f","pieceCount":1,"have":"80","files":[]}"#,  // a surrogate pair: the decoder's
         #"{"infoHash":"ab","pieceCount":1.5,"have":"80","files":[]}"#,  // a fraction
         #"{"infoHash":"ab","pieceCount":1e3,"have":"80","files":[]}"#,  // an exponent
         #"{"infoHash":"ab","pieceCount":01,"have":"80","files":[]}"#,  // a leading zero
@@ -56,21 +56,28 @@ struct ResumeDataReaderTests {
         #expect(ResumeDataReader.read(Array(text.utf8)) == nil)
     }
 
+    @Test func escapesReadAsTheDecoderReadsThem() throws {
+        let text = #"{"infoHash":"a\u0062\/\\\"\t","pieceCount":1,"have":"80","files":[]}"#
+        let fast = try #require(ResumeDataReader.read(Array(text.utf8)))
+        #expect(fast == (try JSONDecoder().decode(ResumeData.self, from: Data(text.utf8))))
+        #expect(fast.infoHash == "ab/\\\"\t")
+    }
+
     @Test func spacingIsFine() {
         let text = " { \"files\" : [ null , { \"modified\" : -5 , \"size\" : 7 } ] ,\n\t\"have\":\"c0\", \"pieceCount\" : 2 , \"infoHash\" : \"ab\" } \n"
         #expect(ResumeDataReader.read(Array(text.utf8))
             == ResumeData(infoHash: "ab", pieceCount: 2, have: "c0", files: [nil, ResumeData.FileStamp(size: 7, modified: -5)]))
     }
 
-    /// The store reads through the shortcut and falls back to the decoder: a record written
-    /// with an escape (valid JSON the shortcut refuses) still loads.
+    /// The store reads through the shortcut and falls back to the decoder: a record with a
+    /// field the shortcut does not know (valid JSON it refuses) still loads.
     @Test func theStoreFallsBackToTheDecoder() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("resume-reader-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = SessionStore(directory: directory.path)
         let hash = try #require(InfoHash(text: String(repeating: "ab", count: 20)))
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("resume"), withIntermediateDirectories: true)
-        let text = #"{"infoHash":"\u0061b","pieceCount":1,"have":"80","files":[null]}"#
+        let text = #"{"infoHash":"ab","pieceCount":1,"have":"80","files":[null],"later":true}"#
         try Data(text.utf8).write(to: URL(fileURLWithPath: store.resumePath(hash)))
         #expect(store.loadResume(hash) == ResumeData(infoHash: "ab", pieceCount: 1, have: "80", files: [nil]))
     }

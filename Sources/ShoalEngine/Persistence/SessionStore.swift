@@ -118,7 +118,7 @@ public struct SessionStore: Sendable {
         var following = 0
         if let data = FileManager.default.contents(atPath: sessionPath) {
             do {
-                let document = try JSONDecoder().decode(Document.self, from: data)
+                let document = try SessionFileReader.read(Array(data)) ?? JSONDecoder().decode(Document.self, from: data)
                 (saved.torrents, saved.limits, saved.remote) = (document.torrents, document.limits, document.remote)
                 following = document.journal ?? 0
             } catch {

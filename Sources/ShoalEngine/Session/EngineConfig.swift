@@ -60,6 +60,9 @@ public struct EngineConfig: Sendable {
     /// times a second to find their files in place; Transmission and qBittorrent do not look
     /// at all until they read. A peer arriving makes it `resumeSaveInterval` again.
     public var idleFileCheckInterval: Duration = .seconds(15 * 60)
+    /// How many restored seeds start per second (see `StartPacer`); torrents with pieces to
+    /// fetch start at once, ahead of them.
+    public var restoredSeedStartsPerSecond = 2_000
     /// The Mainline DHT (BEP 5): on where `dhtBootstrap` names nodes to start from.
     public var dhtEnabled = false
     public var dhtBootstrap: [PeerAddress] = []

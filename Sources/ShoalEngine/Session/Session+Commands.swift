@@ -73,21 +73,31 @@ extension Session {
         let runtime = makeRuntime(metainfo, directory: directory)
         if let filePriorities { await runtime.setFilePriorities(filePriorities) }
         await runtime.loadRestingProgress(resume: resume, forRun: forRun || !paused)
-        entries[hash] = Entry(phase: .torrent(runtime), stop: nil, paused: true, downloadDirectory: directory, added: added)
-        restingSlots[hash] = entries[hash]?.restingSlot
-        encryptedTorrents.insert(hash)
-        order.append(hash)
+        guard entries[hash] == nil else { throw SessionError.duplicate(metainfo.info.name) }
+        register(hash, Entry(phase: .torrent(runtime), stop: nil, paused: true, downloadDirectory: directory, added: added))
         if !paused { startOrQueue(hash, planNow: planNow) }
         return hash
     }
 
+    /// A new torrent's entry filed, last in the order.
+    func register(_ hash: InfoHash, _ entry: Entry) {
+        entries[hash] = entry
+        restingSlots[hash] = entry.restingSlot
+        encryptedTorrents.insert(hash)
+        order.append(hash)
+    }
+
     func makeRuntime(_ metainfo: Metainfo, directory: String) -> TorrentRuntime {
-        // The connection limit as it stands now (a remote may have changed it).
+        runtimeMaker.make(metainfo, directory: directory)
+    }
+
+    /// What runtimes are made with, the connection limit as it stands now (a remote may have changed it).
+    var runtimeMaker: RuntimeMaker {
         var runtimeConfig = config
         runtimeConfig.maxPeersPerTorrent = peerLimitPerTorrent
-        return TorrentRuntime(metainfo: metainfo, config: runtimeConfig, port: port, pool: pool, globalUpload: globalUpload,
-                              globalDownload: globalDownload, downloadDirectory: directory, store: store, dht: dht,
-                              peerBudget: peerBudget, events: events, transport: transport, trackerGate: trackerGate)
+        return RuntimeMaker(config: runtimeConfig, port: port, pool: pool, globalUpload: globalUpload, globalDownload: globalDownload,
+                            store: store, dht: dht, peerBudget: peerBudget, events: events, transport: transport,
+                            trackerGate: trackerGate)
     }
 
     /// Records something the user should see (watch-folder results, failures to save state).
@@ -125,6 +135,7 @@ extension Session {
     func start(_ hash: InfoHash) {
         guard var entry = entries[hash], entry.paused, entry.stop == nil else { return }
         entry.paused = false
+        entry.startPending = false
         switch entry.phase {
         case .torrent(let runtime):
             // Through the runtime's own jobs: no task waits to cancel it.
@@ -158,6 +169,11 @@ extension Session {
     /// is still changed in place, never overwritten with a copy taken before an `await`.
     func pauseNow(_ hash: InfoHash) async throws {
         guard let entry = entries[hash] else { throw SessionError.unknownTorrent }
+        if entry.startPending {
+            // Not started yet: it stays as it is, and is kept paused.
+            entries[hash]?.startPending = false
+            await saveTorrent(hash)
+        }
         guard !entry.paused else { return }
         switch entry.phase {
         case .metadata(let fetcher):

@@ -150,7 +150,7 @@ extension Session {
             snapshot.downloadRate = 0
             snapshot.uploadRate = 0
         }
-        if entry.queued { snapshot.activity = .queued }
+        if entry.queued || entry.startPending { snapshot.activity = .queued }
         snapshot.move = entry.move.map { MoveSnapshot(destination: $0.destination, fraction: $0.fraction) }
         entry.describe(&snapshot.details)
         // Nothing changes a paused torrent but a command, and every command (any change to

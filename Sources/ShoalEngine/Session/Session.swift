@@ -57,6 +57,8 @@ public actor Session {
         var sequential = false { didSet { resting = nil } }
         /// Wants to run, waits for a slot (paused meanwhile; see `QueuePlanner`).
         var queued = false { didSet { resting = nil } }
+        /// Restored to run, waiting its turn to start (shown as queued; a pause clears it).
+        var startPending = false { didSet { resting = nil } }
         /// What the queue knows of it: complete (seeds), and when it last received something.
         var queueComplete = false
         var lastReceived: (bytes: Int64, at: ContinuousClock.Instant)?
@@ -91,6 +93,8 @@ public actor Session {
     var journalReady = false
     /// What the journal last said of each running torrent (see `saveChangedTorrents`).
     var savedStates: [InfoHash: PersistentState] = [:]
+    /// Restored seeds waiting for their start (see `Session+Restore`).
+    var pacedStarts: StartPacer<InfoHash>
     /// Each entry's `restingSlot`, kept with `entries` (see `sharedSnapshots`).
     var restingSlots: [InfoHash: RestingSlot] = [:] { didSet { orderSlots = nil; orderPositions = nil; lastScan = nil } }
     var order: [InfoHash] = [] { didSet { orderSlots = nil; orderPositions = nil; lastScan = nil } }
@@ -148,6 +152,8 @@ public actor Session {
         case move(InfoHash, directory: String)
         /// A listener on a new port (see `setPeerPort`).
         case listener(PeerListener.Server)
+        /// Restored seeds started a few at a time (see `releasePacedStarts`).
+        case pacedStarts
     }
     let spawns: AsyncStream<Job>
     let spawnContinuation: AsyncStream<Job>.Continuation
@@ -192,6 +198,7 @@ public actor Session {
         self.servers = servers
         self.port = ListenPort(port)
         self.peerLimitPerTorrent = config.maxPeersPerTorrent
+        self.pacedStarts = StartPacer(perSecond: config.restoredSeedStartsPerSecond)
         self.pool = pool
         self.store = config.stateDirectory.map(SessionStore.init(directory:))
         self.globalUpload = RateLimiter(bytesPerSecond: config.uploadLimit)
@@ -234,6 +241,8 @@ public actor Session {
                     group.addTask { await self.moveInBackground(hash, directory: directory) }
                 case .listener(let server):
                     group.addTask { await self.acceptLoop(server) }
+                case .pacedStarts:
+                    group.addTask { await self.releasePacedStarts() }
                 }
             }
             // The accept loop is not cancelled: it ends when `shutdown()` closes the listener, after

@@ -59,11 +59,16 @@ extension TorrentRuntime {
                 activity = .checking
                 startJob(in: &group) { await $0.checkThenStart() }
             }
-            let context = self.context
+            // Made at the first dial, not per run: an idle torrent's run is a tick long, and
+            // the context (a logger with metadata among it) was a tenth of 100,000 seeds' start.
+            var context: PeerContext?
             // Everything else runs when it falls due, as a child task that ends with its work.
             loop: while true {
                 switch await jobQueue.next() {
-                case .dial(let address): startJob(in: &group) { await PeerConnection.dial(address, torrent: $0, context: context) }
+                case .dial(let address):
+                    let dialing = context ?? self.context
+                    context = dialing
+                    startJob(in: &group) { await PeerConnection.dial(address, torrent: $0, context: dialing) }
                 case .tick: startJob(in: &group) { $0.tickFired() }
                 case .announce: startJob(in: &group) { await $0.announceRounds() }
                 case .dhtAnnounce: startJob(in: &group) { await $0.dhtAnnounceRounds() }

@@ -161,6 +161,8 @@ public actor TorrentRuntime {
     /// What resume data vouched for when the torrent was restored to run at once, and when
     /// (see `takeVouchedForRun`).
     var vouchedForRun: (ResumeData.Vouched, ContinuousClock.Instant)?
+    /// Made by a restore with resume data vouching for every piece: a seed, whose start can wait its turn.
+    nonisolated let restoredWhole: Bool
 
     public init(metainfo: Metainfo, config: EngineConfig, listenPort: UInt16, pool: NIOThreadPool,
                 globalUpload: RateLimiter, globalDownload: RateLimiter, downloadDirectory: String? = nil,
@@ -175,7 +177,7 @@ public actor TorrentRuntime {
     init(metainfo: Metainfo, config: EngineConfig, port: ListenPort, pool: NIOThreadPool,
          globalUpload: RateLimiter, globalDownload: RateLimiter, downloadDirectory: String?,
          store: SessionStore?, dht: DHTNode?, peerBudget: PeerBudget, events: SessionEvents, transport: any PeerTransport,
-         trackerGate: TrackerGate) {
+         trackerGate: TrackerGate, restored: RestoredState? = nil) {
         self.trackerGate = trackerGate
         self.transport = transport
         self.events = events
@@ -186,11 +188,12 @@ public actor TorrentRuntime {
         self.config = config
         self.seedRatioLimit = config.seedRatioLimit
         self.port = port
-        self.peerLimit = config.maxPeersPerTorrent
+        self.peerLimit = restored?.peerLimit ?? config.maxPeersPerTorrent
         self.pool = pool
-        self.storage = FileStorage(info: metainfo.info, downloadDirectory: downloadDirectory ?? config.downloadDirectory)
-        self.uploadLimiter = RateLimiter(bytesPerSecond: 0)
-        self.downloadLimiter = RateLimiter(bytesPerSecond: 0)
+        let storage = FileStorage(info: metainfo.info, downloadDirectory: downloadDirectory ?? config.downloadDirectory)
+        self.storage = storage
+        self.uploadLimiter = RateLimiter(bytesPerSecond: restored?.uploadLimit ?? 0)
+        self.downloadLimiter = RateLimiter(bytesPerSecond: restored?.downloadLimit ?? 0)
         self.globalUpload = globalUpload
         self.globalDownload = globalDownload
         self.choker = Choker(regularSlots: config.uploadSlots)
@@ -206,11 +209,34 @@ public actor TorrentRuntime {
         self.jobQueue = jobQueue
         self.tickTimer = TickTimer { jobQueue.submit(.tick) }
         self.writer = PieceWriter(storage: storage, info: metainfo.info, pool: pool)
-        self.trackerTiers = metainfo.trackerTiers
-        self.trackerStates = metainfo.trackerTiers.enumerated().flatMap { tier, urls in
+        let tiers = restored?.trackers ?? metainfo.trackerTiers
+        self.trackerTiers = tiers
+        self.trackerStates = tiers.enumerated().flatMap { tier, urls in
             urls.map { TrackerSnapshot(url: $0, tier: tier, status: "waiting", error: nil, lastAnnounce: nil,
                                        nextAnnounce: nil, seeders: nil, leechers: nil, peersReturned: 0) }
         }
+        guard let restored else {
+            self.restoredWhole = false
+            return
+        }
+        // As the setters would leave a resting runtime, without an actor hop each.
+        let state = restored.state
+        if state.priorities.count == metainfo.info.files.count { self.filePriorities = state.priorities }
+        self.uploadedBase = state.uploaded
+        self.downloadedBase = state.downloaded
+        self.completedAt = state.completed
+        self.lastActivity = state.activity
+        self.lastActivityTotal = state.uploaded + state.downloaded
+        self.seedWhenDone = state.seedWhenDone
+        self.seedRatioLimit = restored.seedRatioLimit
+        self.sequential = restored.sequential
+        let vouched = restored.resume.flatMap {
+            $0.vouched(geometry: metainfo.info.geometry, infoHash: metainfo.infoHash, paths: storage.diskPaths,
+                       padding: metainfo.info.files.map(\.isVirtual))
+        }
+        self.restingHave = vouched?.have
+        self.restoredWhole = vouched?.have.isComplete ?? false
+        self.vouchedForRun = restored.forRun ? vouched.map { ($0, .now) } : nil
     }
 
     var context: PeerContext {
@@ -379,48 +405,6 @@ public actor TorrentRuntime {
     }
 
     public var isComplete: Bool { picker?.isDone ?? false }
-
-    /// What the session records about this torrent between runs; returns the state it makes.
-    @discardableResult
-    func restoreCounters(uploaded: Int64, downloaded: Int64, completed: Date?, activity: Date?, seedWhenDone: Bool) -> PersistentState {
-        uploadedBase = uploaded
-        downloadedBase = downloaded
-        completedAt = completed
-        lastActivity = activity
-        lastActivityTotal = uploadedBase + uploadedBytes + downloadedBase + downloadedBytes
-        self.seedWhenDone = seedWhenDone
-        return persistentState
-    }
-
-    /// What an earlier runtime of the same torrent left (a pause or a move makes a new one).
-    func restore(_ state: PersistentState) {
-        setFilePriorities(state.priorities)
-        restoreCounters(uploaded: state.uploaded, downloaded: state.downloaded, completed: state.completed,
-                        activity: state.activity, seedWhenDone: state.seedWhenDone)
-    }
-
-    var persistentState: PersistentState {
-        PersistentState(uploaded: uploadedBase + uploadedBytes, downloaded: downloadedBase + downloadedBytes,
-                        completed: completedAt, activity: lastActivity, seedWhenDone: seedWhenDone, priorities: filePriorities)
-    }
-
-    /// Notes the time if any payload moved since the last look.
-    func noteActivity() {
-        let total = uploadedBase + uploadedBytes + downloadedBase + downloadedBytes
-        guard total != lastActivityTotal else { return }
-        lastActivityTotal = total
-        lastActivity = Date()
-    }
-}
-
-/// What the session records about a torrent between runs (see `SessionStore.Entry`).
-struct PersistentState: Sendable, Equatable {
-    var uploaded: Int64
-    var downloaded: Int64
-    var completed: Date?
-    var activity: Date?
-    var seedWhenDone: Bool
-    var priorities: [FilePriority]
 }
 
 /// A count shared with worker threads.
