@@ -282,13 +282,26 @@ struct RunCommand: AsyncParsableCommand {
             throw fail("\(error)")
         }
         let addresses = peers.compactMap(PeerAddress.init(parsing:))
+        // Torrent files in one batch (saved together, the queue planned once: a plan per torrent
+        // looks at every torrent of the session), magnets one by one.
+        var outcomes: [(TorrentSource, Result<InfoHash, any Error>)] = []
+        let files = sources.compactMap { source -> Metainfo? in
+            if case .torrent(let metainfo) = source { return metainfo }
+            return nil
+        }
+        outcomes += zip(files.map(TorrentSource.torrent), await session.add(batch: files)).map { ($0, $1) }
         for source in sources {
+            guard case .magnet(let magnet) = source else { continue }
             do {
-                try await session.add(source)
-            } catch Session.SessionError.duplicate {
-                // Already there from the last run: nothing to do.
+                outcomes.append((source, .success(try await session.add(magnet: magnet))))
             } catch {
-                warn("\(source.name): \(error)")
+                outcomes.append((source, .failure(error)))
+            }
+        }
+        for (source, outcome) in outcomes {
+            if case .failure(let error) = outcome {
+                // Already there from the last run: nothing to do.
+                if case Session.SessionError.duplicate = error {} else { warn("\(source.name): \(error)") }
             }
             if !addresses.isEmpty { await session.addPeers(source.infoHash, addresses) }
         }

@@ -57,7 +57,7 @@ extension Session {
             // in the last minute) is still complete and received nothing: not asked, so 100,000
             // idle seeds are not 100,000 actor hops every 5 s.
             let changes = runtime.snapshotChanges.load(ordering: .acquiring)
-            if entry.queueComplete, let seen = entry.queueLook, seen.changes == changes, now - seen.at < .seconds(60) { continue }
+            guard Self.queueAsks(complete: entry.queueComplete, lastLook: entry.queueLook, changes: changes, now: now) else { continue }
             let facts = await runtime.queueFacts
             entries[hash]?.queueLook = (changes, now)
             entries[hash]?.queueComplete = facts.complete
@@ -83,6 +83,16 @@ extension Session {
         }
         startQueuedIfRoom()
     }
+
+    /// Whether a queue round asks a torrent's runtime for its facts: always, unless it was
+    /// complete when last asked, has counted no change since, and was asked within `queueLookKept`.
+    static func queueAsks(complete: Bool, lastLook: (changes: Int, at: ContinuousClock.Instant)?, changes: Int,
+                          now: ContinuousClock.Instant) -> Bool {
+        guard complete, let seen = lastLook else { return true }
+        return seen.changes != changes || now - seen.at >= queueLookKept
+    }
+
+    static let queueLookKept: Duration = .seconds(60)
 
     public enum QueueMove: Sendable { case up, down, top, bottom }
 

@@ -58,19 +58,28 @@ extension Session {
 
     /// Starts the restored seeds whose turn has come; the rest wait (see `StartPacer`).
     private func releasePacedStarts(now: ContinuousClock.Instant) {
-        var started = 0
+        var queued = 0
         for hash in pacedStarts.release(now: now) where entries[hash]?.startPending == true {
             entries[hash]?.startPending = false
-            startOrQueue(hash, planNow: false)
-            started += 1
+            // A seed needs a slot only when seeds are limited: else it runs (no plan, which
+            // looks at every torrent).
+            if seedsQueue {
+                startOrQueue(hash, planNow: false)
+                queued += 1
+            } else {
+                start(hash)
+            }
         }
-        if started > 0 { startQueuedIfRoom() }
+        if queued > 0 { startQueuedIfRoom() }
     }
 
-    /// Releases restored seeds until none waits or the session shuts down.
+    private var seedsQueue: Bool { config.maxActiveSeeds > 0 }
+
+    /// Releases restored seeds until none waits or the session shuts down; a second apart when
+    /// each release plans the queue.
     func releasePacedStarts() async {
         while !hasShutDown, let wait = pacedStarts.wait(now: .now) {
-            guard (try? await Task.sleep(for: max(wait, .milliseconds(100)))) != nil else { return }
+            guard (try? await Task.sleep(for: max(wait, seedsQueue ? .seconds(1) : .milliseconds(100)))) != nil else { return }
             guard !hasShutDown else { return }
             releasePacedStarts(now: .now)
         }

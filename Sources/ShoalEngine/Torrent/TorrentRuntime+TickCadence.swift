@@ -35,7 +35,12 @@ extension TorrentRuntime {
     /// How long after the last resume save the next one (and the look at the files) is due:
     /// rarely for a torrent with no peers and nothing newly verified.
     var resumeSaveInterval: Duration {
-        peers.isEmpty && savedHave != nil && picker?.have == savedHave ? config.idleFileCheckInterval : config.resumeSaveInterval
+        Self.resumeSaveInterval(idle: peers.isEmpty && savedHave != nil && picker?.have == savedHave, config: config)
+    }
+
+    /// `idle`: no peers, and nothing verified since the last save.
+    static func resumeSaveInterval(idle: Bool, config: EngineConfig) -> Duration {
+        idle ? config.idleFileCheckInterval : config.resumeSaveInterval
     }
 
     /// `nextDue`: the first of the torrent's own deadlines; nil when an announce is due or on
