@@ -42,11 +42,14 @@ def bencode(value):
     raise TypeError(value)
 
 
-def make_torrent(path, name, data, piece=16384):
+def make_torrent(path, name, data, piece=16384, announce=None):
     pieces = b"".join(hashlib.sha1(data[i:i + piece]).digest() for i in range(0, len(data), piece))
     info = {"name": name, "length": len(data), "piece length": piece, "pieces": pieces}
+    document = {"info": info, "created by": "many_torrents.py"}
+    if announce:
+        document["announce"] = announce
     with open(path, "wb") as f:
-        f.write(bencode({"info": info, "created by": "many_torrents.py"}))
+        f.write(bencode(document))
 
 
 def load(shoal, work, data_dir, paths, state, measure, budget=120.0):

@@ -135,21 +135,31 @@ public struct JSONParser {
             case UInt8(ascii: "\\"):
                 guard let escaped = current else { throw failure("unterminated escape") }
                 position += 1
-                switch escaped {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escaped)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"): out.append(contentsOf: try unicodeEscape())
-                default: throw failure("unknown escape")
+                if let byte = Self.unescaped(escaped) {
+                    out.append(byte)
+                } else if escaped == UInt8(ascii: "u") {
+                    out.append(contentsOf: try unicodeEscape())
+                } else {
+                    throw failure("unknown escape")
                 }
             case 0..<0x20:
                 throw failure("control character in a string")
             default:
                 out.append(byte)
             }
+        }
+    }
+
+    /// The byte a one-letter escape (`\n`, `\/`…) stands for; nil for `u` and unknown letters.
+    public static func unescaped(_ letter: UInt8) -> UInt8? {
+        switch letter {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): letter
+        case UInt8(ascii: "b"): 0x08
+        case UInt8(ascii: "f"): 0x0C
+        case UInt8(ascii: "n"): 0x0A
+        case UInt8(ascii: "r"): 0x0D
+        case UInt8(ascii: "t"): 0x09
+        default: nil
         }
     }
 

@@ -1,3 +1,5 @@
+import ShoalCore
+
 /// A cursor over JSON text for the state directory's fast readers (`ResumeDataReader`,
 /// `SessionFileReader`): they read the one shape Shoal writes, field by field, with no
 /// intermediate values, and give up (nil) on anything else so the caller falls back to
@@ -78,6 +80,17 @@ struct JSONScanner {
         return take(UInt8(ascii: "]"))
     }
 
+    /// The items of an array, each read by `item`; nil when one is not readable.
+    mutating func list<Item>(_ item: (inout JSONScanner) -> Item?) -> [Item]? {
+        var items: [Item] = []
+        let whole = array { scanner in
+            guard let value = item(&scanner) else { return false }
+            items.append(value)
+            return true
+        }
+        return whole ? items : nil
+    }
+
     /// A string, escapes and all (the encoder writes `\/` in every path). The same text as the
     /// string before it is that string again: 100,000 records name one download directory.
     mutating func string() -> String? {
@@ -118,19 +131,15 @@ struct JSONScanner {
                 guard at < bytes.count else { return nil }
                 let escaped = bytes[at]
                 at += 1
-                switch escaped {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escaped)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"):
+                if let byte = JSONParser.unescaped(escaped) {
+                    out.append(byte)
+                } else if escaped == UInt8(ascii: "u") {
                     // Rare in what Shoal writes (control characters only): a single scalar
                     // outside the surrogates, else the decoder decides.
                     guard let code = hex4(), let scalar = Unicode.Scalar(code) else { return nil }
                     out.append(contentsOf: String(Character(scalar)).utf8)
-                default: return nil
+                } else {
+                    return nil
                 }
             case 0..<0x20: return nil
             default: out.append(byte)

@@ -32,15 +32,7 @@ enum SessionFileReader {
         return try? JSONDecoder().decode(Value.self, from: Data(raw))
     }
 
-    private static func entries(_ scanner: inout JSONScanner) -> [SessionStore.Entry]? {
-        var entries: [SessionStore.Entry] = []
-        let whole = scanner.array { scanner in
-            guard let entry = entry(&scanner) else { return false }
-            entries.append(entry)
-            return true
-        }
-        return whole ? entries : nil
-    }
+    private static func entries(_ scanner: inout JSONScanner) -> [SessionStore.Entry]? { scanner.list { entry(&$0) } }
 
     /// The record's fields, a bit each: a field written twice is left to the decoder.
     private static let fields: [StaticString] = [
@@ -63,7 +55,7 @@ enum SessionFileReader {
             case 1: return read(&scanner, into: &directory) { $0.string() }
             case 2: return read(&scanner, into: &paused) { $0.bool() }
             case 3: return read(&scanner, into: &seedWhenDone) { $0.bool() }
-            case 4: return read(&scanner, into: &priorities) { ints(&$0) }
+            case 4: return read(&scanner, into: &priorities) { $0.list { $0.int() } }
             case 5: return read(&scanner, into: &added) { $0.double() }
             case 6: return read(&scanner, into: &completed, orNull: true) { $0.double() }
             case 7: return read(&scanner, into: &uploaded) { $0.integer() }
@@ -71,9 +63,9 @@ enum SessionFileReader {
             case 9: return read(&scanner, into: &uploadLimit, orNull: true) { $0.int() }
             case 10: return read(&scanner, into: &downloadLimit, orNull: true) { $0.int() }
             case 11: return read(&scanner, into: &magnet, orNull: true) { $0.string() }
-            case 12: return read(&scanner, into: &labels, orNull: true) { strings(&$0) }
+            case 12: return read(&scanner, into: &labels, orNull: true) { $0.list { $0.string() } }
             case 13: return read(&scanner, into: &seedRatio, orNull: true) { ratioGoal(&$0) }
-            case 14: return read(&scanner, into: &trackers, orNull: true) { tiers(&$0) }
+            case 14: return read(&scanner, into: &trackers, orNull: true) { $0.list { $0.list { $0.string() } } }
             case 15: return read(&scanner, into: &sequential, orNull: true) { $0.bool() }
             case 16: return read(&scanner, into: &activity, orNull: true) { $0.double() }
             default: return read(&scanner, into: &peerLimit, orNull: true) { $0.int() }
@@ -97,36 +89,6 @@ enum SessionFileReader {
         if orNull, scanner.null() { return true }
         slot = value(&scanner)
         return slot != nil
-    }
-
-    private static func ints(_ scanner: inout JSONScanner) -> [Int]? {
-        var values: [Int] = []
-        let whole = scanner.array { scanner in
-            guard let value = scanner.int() else { return false }
-            values.append(value)
-            return true
-        }
-        return whole ? values : nil
-    }
-
-    private static func strings(_ scanner: inout JSONScanner) -> [String]? {
-        var values: [String] = []
-        let whole = scanner.array { scanner in
-            guard let value = scanner.string() else { return false }
-            values.append(value)
-            return true
-        }
-        return whole ? values : nil
-    }
-
-    private static func tiers(_ scanner: inout JSONScanner) -> [[String]]? {
-        var tiers: [[String]] = []
-        let whole = scanner.array { scanner in
-            guard let tier = strings(&scanner) else { return false }
-            tiers.append(tier)
-            return true
-        }
-        return whole ? tiers : nil
     }
 
     /// The encoder's form of the enum: `{"session":{}}`, `{"unlimited":{}}`, `{"own":{"_0":2}}`.

@@ -5,7 +5,8 @@ import ShoalCore
 /// Bringing back the torrents of the last run. At 100,000 torrents a start is mostly this: the
 /// session file is read by a fast reader, and each torrent's metainfo and resume data are read,
 /// and its runtime made in the state it was left, in two threads ahead of the session's actor,
-/// which only files the runtimes (see `RestoredState`).
+/// which only files the runtimes (see `RestoredState`). Torrents with pieces to fetch start at
+/// once; seeds start `restoredSeedStartsPerSecond` at a time (see `StartPacer`).
 extension Session {
     /// Brings back the torrents of the last run, as they were left. Returns problems to report;
     /// a torrent that cannot be restored is skipped, never fatal.
@@ -110,7 +111,10 @@ extension Session {
                 try await add(magnet: MagnetLink(parsing: text), downloadDirectory: record.downloadDirectory,
                               paused: record.paused, added: record.added)
                 // Its limits wait in the entry for the torrent it becomes.
-                entries[hash].map { entry in var entry = entry; Self.restoreSettings(record, into: &entry); entries[hash] = entry }
+                if var entry = entries[hash] {
+                    Self.restoreSettings(record, into: &entry)
+                    entries[hash] = entry
+                }
             } catch {
                 return "cannot restore \(record.infoHash): \(error)"
             }
