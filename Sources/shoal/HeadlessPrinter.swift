@@ -50,6 +50,9 @@ struct HeadlessPrinter {
         // A large session: the list last looked at, and the state each torrent was last seen in.
         var previous: TorrentList?
         var seenActivity: [InfoHash: TorrentActivity] = [:]
+        // The first look at a large session has passed: a torrent seen for the first time
+        // after it was added since, and its completing is news even if it came within one look.
+        var lookedLarge = false
         while !Task.isCancelled {
             // The list's snapshot (no files, availability or peers' pieces): what the lines say,
             // and what the session hands out cheaply for torrents with nothing going on.
@@ -67,10 +70,12 @@ struct HeadlessPrinter {
                 for position in list.positions(ofChunk: chunk) {
                     let torrent = list[position]
                     let seen = large ? seenActivity.updateValue(torrent.activity, forKey: torrent.id) : nil
-                    let firstLook = large && seen == nil
-                    // A change of state gets its line, but a complete torrent's check ending (all
-                    // 100,000 of them after a start) is the summary's news.
-                    let changed = seen.map { $0 != torrent.activity && !($0 == .checking && torrent.isComplete) } ?? false
+                    let firstLook = large && seen == nil && !lookedLarge
+                    // A change of state gets its line, but a complete torrent's start (all 100,000
+                    // of them after a restart, queued for their turn, then checked) is the
+                    // summary's news.
+                    let changed = seen.map { $0 != torrent.activity && !(torrent.isComplete && ($0 == .checking || $0 == .queued)) }
+                        ?? false
                     if !large || Self.busy(torrent) || changed { say(Self.line(torrent)) }
                     // What a large session's torrents already were at the first look is not news.
                     if firstLook && torrent.isComplete { announced.insert(torrent.id) }
@@ -100,6 +105,7 @@ struct HeadlessPrinter {
                 }
             }
             if large { say(Self.summary(list)) }
+            lookedLarge = lookedLarge || large
             previous = list
             let all = snapshot.torrents
             if exitWhenDone, let broken = all.first(where: { $0.activity == .error }) {

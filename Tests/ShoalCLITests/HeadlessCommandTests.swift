@@ -202,8 +202,10 @@ struct ConfigPrintTests {
         let torrents = directory.url.appendingPathComponent("torrents")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: torrents, withIntermediateDirectories: true)
-        var paths: [String] = []
-        for n in 0..<count {
+        let watch = directory.url.appendingPathComponent("watch")
+        try FileManager.default.createDirectory(at: watch, withIntermediateDirectories: true)
+        /// An item's data and its torrent, written into `folder`.
+        func item(_ n: Int, torrentIn folder: URL) throws -> String {
             let name = String(format: "i%04d.bin", n)
             let content = Array("item \(n) of a large session".utf8)
             try Data(content).write(to: data.appendingPathComponent(name))
@@ -211,12 +213,13 @@ struct ConfigPrintTests {
             let piece = InfoHash(hashingInfo: content).bytes
             let info: BencodeValue = .dict(["name": .string(name), "length": .integer(Int64(content.count)), "piece length": .integer(16_384),
                                             "pieces": .bytes(piece)])
-            let path = torrents.appendingPathComponent(name + ".torrent")
+            let path = folder.appendingPathComponent(name + ".torrent")
             try Data(BencodeEncoder.encode(.dict(["info": info]))).write(to: path)
-            paths.append(path.path)
+            return path.path
         }
+        let paths = try (0..<count).map { try item($0, torrentIn: torrents) }
         let process = try ExternalProcess(ShoalBinary.url.path, ["--headless", "--bind", "127.0.0.1", "--port", "0", "--interval", "0.3",
-                                                                "--download-dir", data.path, "--state-dir",
+                                                                "--download-dir", data.path, "--watch", watch.path, "--state-dir",
                                                                 directory.url.appendingPathComponent("state").path] + paths,
                                           logName: "large-headless")
         #expect(await process.waitForOutput("\(count) torrents: \(count) seeding", timeout: .seconds(120)), "\(process.output.suffix(2000))")
@@ -229,6 +232,10 @@ struct ConfigPrintTests {
         let lines = process.output.split(separator: "\n")
         #expect(lines.filter { $0.hasPrefix("i0500.bin  ") }.count <= 3, "a line for each state it went through, no more")
         #expect(lines.filter { $0.hasPrefix("completed: i0500.bin") }.count <= 1)
+        // A torrent added now whose data is all there completes within one look: that is news.
+        _ = try item(count, torrentIn: watch)
+        #expect(await process.waitForOutput("completed: \(String(format: "i%04d.bin", count))", timeout: .seconds(30)),
+                "\(process.output.suffix(1000))")
         process.process.terminate()
         #expect(await process.wait(timeout: .seconds(30)) == 0)
     }
