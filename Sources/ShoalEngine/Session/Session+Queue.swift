@@ -16,18 +16,31 @@ extension Session {
         if planNow { startQueuedIfRoom() }
     }
 
-    /// The plan for the torrents that want to run, from what the queue last learned of them.
-    private func plan() -> Set<InfoHash> {
-        var ids: [InfoHash] = []
+    /// A torrent that wants to run, as the plan sees it.
+    private struct Planned {
+        let hash: InfoHash
+        let queued: Bool
+        let running: Bool
+        /// The plan lets it run.
+        var wanted = false
+    }
+
+    /// The plan for the torrents that want to run (in queue order), from what the queue last
+    /// learned of them. One pass over the session: it runs for every torrent added.
+    private func plan() -> [Planned] {
+        let now = ContinuousClock.now
+        var planned: [Planned] = []
         var candidates: [QueuePlanner.Candidate] = []
         for hash in order {
             guard let entry = entries[hash], !entry.paused || entry.queued else { continue }
-            candidates.append(QueuePlanner.Candidate(id: ids.count, complete: entry.queueComplete, running: !entry.paused,
-                                                     stalled: isStalled(entry, now: .now)))
-            ids.append(hash)
+            candidates.append(QueuePlanner.Candidate(id: planned.count, complete: entry.queueComplete, running: !entry.paused,
+                                                     stalled: isStalled(entry, now: now)))
+            planned.append(Planned(hash: hash, queued: entry.queued, running: !entry.paused))
         }
-        let running = QueuePlanner.running(candidates, downloads: config.maxActiveDownloads, seeds: config.maxActiveSeeds)
-        return Set(running.map { ids[$0] })
+        for id in QueuePlanner.running(candidates, downloads: config.maxActiveDownloads, seeds: config.maxActiveSeeds) {
+            planned[id].wanted = true
+        }
+        return planned
     }
 
     private func isStalled(_ entry: Entry, now: ContinuousClock.Instant) -> Bool {
@@ -38,8 +51,8 @@ extension Session {
     /// Queued torrents the plan lets run are started (nothing is stopped here: that takes an await).
     func startQueuedIfRoom() {
         guard queueing else { return }
-        let wanted = plan()
-        for hash in order where entries[hash]?.queued == true && wanted.contains(hash) {
+        for torrent in plan() where torrent.queued && torrent.wanted {
+            let hash = torrent.hash
             entries[hash]?.queued = false
             logger.info("started: a queue slot is free", metadata: ["infohash": "\(hash.hex.prefix(12))"])
             start(hash)
@@ -67,8 +80,8 @@ extension Session {
                 entries[hash]?.lastReceived = (facts.downloaded, now)
             }
         }
-        let wanted = plan()
-        for hash in order.reversed() where entries[hash].map({ !$0.paused }) == true && !wanted.contains(hash) {
+        for torrent in plan().reversed() where torrent.running && !torrent.wanted {
+            let hash = torrent.hash
             do {
                 try await serialized(hash) {
                     guard entries[hash]?.paused == false else { return }

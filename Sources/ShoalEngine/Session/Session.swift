@@ -24,61 +24,6 @@ public actor Session {
     /// Set by `shutdown()`: nothing new is bound after it.
     var hasShutDown = false
 
-    /// A torrent in the session, in either phase: a magnet link fetching its info dictionary,
-    /// or a torrent with it. Commands act on the entry; only what differs looks at the phase.
-    struct Entry {
-        enum Phase {
-            case metadata(MetadataFetcher)
-            case torrent(TorrentRuntime)
-        }
-        var phase: Phase { didSet { resting = nil } }
-        var runtime: TorrentRuntime? {
-            if case .torrent(let runtime) = phase { return runtime }
-            return nil
-        }
-        /// Ends the torrent's run (or the magnet's task): pause or remove.
-        var stop: RunStop?
-        // What the snapshot shows beside the runtime's facts: a change to any of them makes a
-        // resting torrent's kept snapshot stale (see `resting`).
-        var paused: Bool { didSet { resting = nil } }
-        var downloadDirectory: String { didSet { resting = nil } }
-        var added: Date { didSet { resting = nil } }
-        /// Per-torrent caps in bytes per second, 0 = none.
-        var uploadLimit = 0 { didSet { resting = nil } }
-        var downloadLimit = 0 { didSet { resting = nil } }
-        /// Free-form tags a remote sets (Transmission's `labels`).
-        var labels: [String] = [] { didSet { resting = nil } }
-        /// The ratio goal: the session's, the torrent's own, or none.
-        var seedRatio = SeedRatioGoal.session { didSet { resting = nil } }
-        /// Its own connection limit (nil: the session's).
-        var peerLimit: Int? { didSet { resting = nil } }
-        /// The user's trackers in place of the metainfo's (nil: the metainfo's).
-        var trackers: [[String]]? { didSet { resting = nil } }
-        var sequential = false { didSet { resting = nil } }
-        /// Wants to run, waits for a slot (paused meanwhile; see `QueuePlanner`).
-        var queued = false { didSet { resting = nil } }
-        /// Restored to run, waiting its turn to start (shown as queued; a pause clears it).
-        var startPending = false { didSet { resting = nil } }
-        /// What the queue knows of it: complete (seeds), and when it last received something.
-        var queueComplete = false
-        var lastReceived: (bytes: Int64, at: ContinuousClock.Instant)?
-        /// When the queue last asked its runtime, and the runtime's count of changes then.
-        var queueLook: (changes: Int, at: ContinuousClock.Instant)?
-        /// A paused torrent's finished snapshot, taken once and handed out as the same object
-        /// until something changes: 10,000 paused torrents cost a look-up each per snapshot, not
-        /// an actor hop and a walk over their pieces and files, and a caller may keep what it
-        /// made of one (the RPC's rows) for as long as it gets the same object back. Boxed: an
-        /// entry is copied out of the table per torrent per snapshot.
-        var resting: SharedSnapshot? {
-            get { restingSlot.snapshot }
-            nonmutating set { restingSlot.snapshot = newValue }
-        }
-        /// Where `resting` lives, shared with `Session.restingSlots`.
-        let restingSlot = RestingSlot()
-        /// Its data on the way to another directory (see `setLocation`).
-        var move: MoveProgress? { didSet { resting = nil } }
-    }
-
     let store: SessionStore?
     let (shutdownSignal, shutdownContinuation) = AsyncStream.makeStream(of: Void.self)
     /// The same for the turtle schedule's loop (a stream has one reader).
