@@ -11,7 +11,8 @@ only handshake and send keep-alives. It runs for the given time and then checks:
     events started, completed and stopped may come early and are counted apart);
   - the seeder's and the tracker's resident memory and open descriptors flat over the last two
     thirds of the run: the mean of the last third is within 5 % of the middle third's (sockets,
-    which come and go with peers, are shown apart);
+    which come and go with peers, are shown apart); memory that grew more than that fails only
+    if it still rises within the last third (a leak keeps growing; a slow warm-up does not);
   - every leecher finishing, every finished copy identical to the original;
   - the liar banned by the leechers it reached (each session drops it after a few pieces);
   - no process dead but those the soak killed.
@@ -375,8 +376,17 @@ def main():
         print(f"{name}: resident {rss[0] / 1024:.1f} -> {rss[1] / 1024:.1f} MiB ({rss_growth * 100:+.1f} %, peak {rss[2] / 1024:.1f}), "
               f"descriptors {fds[0]:.1f} -> {fds[1]:.1f} ({fd_growth * 100:+.1f} %) plus sockets {socks[0]:.1f} -> {socks[1]:.1f} "
               f"(means of the middle and last thirds)")
-        if rss_growth >= 0.05:
-            problems.append(f"{name}: resident memory grew {rss_growth * 100:.1f} % over the last two thirds")
+        # A leak keeps growing; a start does not. In a 3-minute run the seeder fills its caches
+        # for 85-100 s (49 -> 54 MiB, then flat), into the middle
+        # third, so growth between the thirds alone failed CI on a machine that was slower to
+        # warm up (+5.4 %, the last third flat). Growth counts as a leak when the last third
+        # still rises too (its second half over its first by 1 % of the middle's mean or more).
+        half = [s for s in last if s[0] < 5 * elapsed / 6], [s for s in last if s[0] >= 5 * elapsed / 6]
+        rising = not half[0] or not half[1] or mean([s[2] for s in half[1]]) - mean([s[2] for s in half[0]]) >= 0.01 * rss[0]
+        if rss_growth >= 0.05 and rising:
+            problems.append(f"{name}: resident memory grew {rss_growth * 100:.1f} % over the last two thirds, still rising in the last")
+        elif rss_growth >= 0.05:
+            print(f"{name}: the growth came before the last third, which is flat: warming up, not a leak")
         if fd_growth >= 0.05:
             problems.append(f"{name}: descriptors grew {fd_growth * 100:.1f} % over the last two thirds")
     rounds = [l.rounds for l in leechers]

@@ -282,23 +282,7 @@ struct RunCommand: AsyncParsableCommand {
             throw fail("\(error)")
         }
         let addresses = peers.compactMap(PeerAddress.init(parsing:))
-        // Torrent files in one batch (saved together, the queue planned once: a plan per torrent
-        // looks at every torrent of the session), magnets one by one.
-        var outcomes: [(TorrentSource, Result<InfoHash, any Error>)] = []
-        let files = sources.compactMap { source -> Metainfo? in
-            if case .torrent(let metainfo) = source { return metainfo }
-            return nil
-        }
-        outcomes += zip(files.map(TorrentSource.torrent), await session.add(batch: files)).map { ($0, $1) }
-        for source in sources {
-            guard case .magnet(let magnet) = source else { continue }
-            do {
-                outcomes.append((source, .success(try await session.add(magnet: magnet))))
-            } catch {
-                outcomes.append((source, .failure(error)))
-            }
-        }
-        for (source, outcome) in outcomes {
+        for (source, outcome) in await session.add(sources: sources) {
             if case .failure(let error) = outcome {
                 // Already there from the last run: nothing to do.
                 if case Session.SessionError.duplicate = error {} else { warn("\(source.name): \(error)") }

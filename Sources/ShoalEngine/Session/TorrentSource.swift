@@ -61,4 +61,24 @@ extension Session {
         case .magnet(let magnet): return try await add(magnet: magnet)
         }
     }
+
+    /// Several at once (a command line's): the torrent files as one batch (saved together, the
+    /// queue planned once: a plan per torrent looks at every torrent of the session), then the
+    /// magnets one by one. Each source with what became of it, files first.
+    public func add(sources: [TorrentSource]) async -> [(TorrentSource, Result<InfoHash, any Error>)] {
+        let files = sources.compactMap { source -> Metainfo? in
+            if case .torrent(let metainfo) = source { return metainfo }
+            return nil
+        }
+        var outcomes = Array(zip(files.map(TorrentSource.torrent), await add(batch: files)))
+        for source in sources {
+            guard case .magnet(let magnet) = source else { continue }
+            do {
+                outcomes.append((source, .success(try await add(magnet: magnet))))
+            } catch {
+                outcomes.append((source, .failure(error)))
+            }
+        }
+        return outcomes
+    }
 }
