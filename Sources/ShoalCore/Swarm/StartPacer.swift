@@ -2,9 +2,11 @@
 /// (the check of their resume data, a first tick, a timer): 100,000 of them at once took both
 /// cores for ten seconds, and the few torrents downloading, started among them, waited. The
 /// pacer lets `perSecond` through each second, the first `perSecond` at once (a session of a
-/// few thousand starts as it always did), in the order added. Pure: time is the caller's.
+/// few thousand starts as it always did), in the order added. The caller may lower the rate
+/// for a while (`setRate`): while torrents download, starting seeds takes CPU from them.
+/// Pure: time is the caller's.
 public struct StartPacer<ID: Hashable & Sendable>: Sendable {
-    public let perSecond: Int
+    public private(set) var perSecond: Int
     private var waiting: [ID] = []
     private var head = 0
     /// Starts the elapsed time has earned and not yet used, at most a second's worth: a caller
@@ -15,6 +17,13 @@ public struct StartPacer<ID: Hashable & Sendable>: Sendable {
     public init(perSecond: Int) {
         self.perSecond = max(1, perSecond)
         allowance = Double(self.perSecond)
+    }
+
+    /// From now on `perSecond` a second; what was earned and not used is kept up to one
+    /// second's worth at the new rate.
+    public mutating func setRate(_ perSecond: Int) {
+        self.perSecond = max(1, perSecond)
+        allowance = min(allowance, Double(self.perSecond))
     }
 
     public var isEmpty: Bool { head == waiting.count }

@@ -161,7 +161,7 @@ extension Session {
             entries[hash]?.queued = false
             entries[hash]?.resting = nil
         }
-        startQueuedIfRoom()
+        planQueueSoon()
     }
 
     /// Stops the torrent and gives it a fresh runtime for the next resume. Run under

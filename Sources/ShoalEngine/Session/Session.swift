@@ -40,6 +40,11 @@ public actor Session {
     var savedStates: [InfoHash: PersistentState] = [:]
     /// Restored seeds waiting for their start (see `Session+Restore`).
     var pacedStarts: StartPacer<InfoHash>
+    /// What the last queue plan took, whether one is put off (see `planQueueSoon`), and how
+    /// many were made.
+    var lastPlanCost: Duration = .zero
+    var queuePlanPending = false
+    var queuePlans = 0
     /// Each entry's `restingSlot`, kept with `entries` (see `sharedSnapshots`).
     var restingSlots: [InfoHash: RestingSlot] = [:] { didSet { orderSlots = nil; orderPositions = nil; lastScan = nil } }
     var order: [InfoHash] = [] { didSet { orderSlots = nil; orderPositions = nil; lastScan = nil } }
@@ -99,6 +104,8 @@ public actor Session {
         case listener(PeerListener.Server)
         /// Restored seeds started a few at a time (see `releasePacedStarts`).
         case pacedStarts
+        /// A queue plan put off to serve a burst of adds (see `planQueueSoon`).
+        case queuePlan(after: Duration)
     }
     let spawns: AsyncStream<Job>
     let spawnContinuation: AsyncStream<Job>.Continuation
@@ -188,6 +195,11 @@ public actor Session {
                     group.addTask { await self.acceptLoop(server) }
                 case .pacedStarts:
                     group.addTask { await self.releasePacedStarts() }
+                case .queuePlan(let wait):
+                    group.addTask {
+                        try? await Task.sleep(for: wait)
+                        await self.plannedQueueRound()
+                    }
                 }
             }
             // The accept loop is not cancelled: it ends when `shutdown()` closes the listener, after

@@ -18,6 +18,13 @@ public final class SessionEvents: Sendable {
     }
 
     private let subscribers = Mutex(Subscribers())
+    private let verified = Atomic<Int>(0)
+
+    /// Pieces downloaded and verified by any torrent since the start: the session sees that
+    /// downloads are under way without asking each torrent.
+    var piecesVerified: Int { verified.load(ordering: .relaxed) }
+
+    func pieceVerified() { verified.add(1, ordering: .relaxed) }
 
     public init() {}
 

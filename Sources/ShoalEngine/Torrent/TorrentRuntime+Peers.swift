@@ -292,6 +292,7 @@ extension TorrentRuntime {
         guard picker != nil else { return }
         switch result {
         case .success(true):
+            events.pieceVerified()
             let contributors = picker?.pieceVerified(piece) ?? []
             // A peer on parole that delivered a good piece alone is trusted again.
             for key in contributors where picker?.parole.contains(key) == false {

@@ -65,4 +65,33 @@ struct StartPacerTests {
         #expect(pacer.release(now: origin + .milliseconds(200)) == [10, 11])
         #expect(pacer.count == 3)
     }
+
+    @Test func aLoweredRateHoldsUntilRaisedAgain() {
+        var pacer = StartPacer<Int>(perSecond: 1_000)
+        for id in 0..<20_000 { pacer.add(id) }
+        var now = origin
+        #expect(pacer.release(now: now).count == 1_000)
+        // Downloads begin: 100 a second for a simulated minute, asked every 250 ms.
+        pacer.setRate(100)
+        var slow = 0
+        for _ in 0..<240 {
+            now += .milliseconds(250)
+            slow += pacer.release(now: now).count
+        }
+        #expect(slow == 6_000, "a minute at 100 a second")
+        #expect(pacer.wait(now: now) == .milliseconds(10))
+        // They end: the full rate again, without a burst for the slow minute.
+        pacer.setRate(1_000)
+        var fast = 0
+        var seconds = 0
+        while !pacer.isEmpty, seconds < 60 {
+            now += .seconds(1)
+            let batch = pacer.release(now: now)
+            #expect(batch.count <= 1_000)
+            fast += batch.count
+            seconds += 1
+        }
+        #expect(fast == 13_000)
+        #expect(seconds == 13)
+    }
 }
