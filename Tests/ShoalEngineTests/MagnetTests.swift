@@ -39,6 +39,31 @@ struct MagnetTests {
         await harness.stopAll()
     }
 
+    /// A magnet's trackers are a tier each, announced to by the torrent's tracker code, every
+    /// tier at once: a first tracker that never answers (its timeout 5 minutes here) holds up
+    /// neither the second nor the metadata, and the magnet's tracker list shows both.
+    @Test func silentFirstTrackerHoldsUpNoOther() async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker()
+        let silent = try FakeHTTPServer { _ in nil }
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "tiers.bin", files: nil, singleSize: 200_000, pieceLength: 16 << 10, in: seedDir,
+                                              seed: 23)
+        let seeder = try await harness.startSession("seed")
+        try await seeder.add(torrent)
+        #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.trackers.first?.lastAnnounce != nil })
+        let leecher = try await harness.startSession("leech") { $0.trackerTimeout = .seconds(300) }
+        try await leecher.add(magnet: MagnetLink(infoHash: torrent.infoHash, trackers: [silent.announceURL, harness.tracker.announceURL]))
+        let complete = await harness.waitUntil(timeout: .seconds(60)) { await leecher.snapshot().torrents.first?.isComplete == true }
+        let end = await leecher.snapshot().torrents.first
+        #expect(complete, "\(String(describing: end?.activity)) \(String(describing: end?.trackers))")
+        // What the magnet phase learned stays in the torrent's list.
+        let second = end?.trackers.first { $0.url == harness.tracker.announceURL }
+        #expect(second?.tier == 1 && second?.lastAnnounce != nil && second?.error == nil, "\(String(describing: second))")
+        await harness.stopAll()
+        silent.stop()
+    }
+
     /// No tracker: the magnet names the seeder (`x.pe`). A metadata dictionary over 16 KiB comes
     /// in several pieces.
     @Test func magnetWithPeerOnlyAndMultiPieceMetadata() async throws {

@@ -95,3 +95,25 @@ public struct AnnounceResponse: Sendable, Hashable {
             trackerID: text(root, "tracker id"), warning: text(root, "warning message"))
     }
 }
+
+extension AnnounceResponse {
+    /// The answers of several trackers announced to at once, as one for a schedule: every peer
+    /// (each once), the longest interval and min interval any gave (no tracker is asked sooner
+    /// than it said), the largest counts. Nil when none answered.
+    public static func merged(_ answers: [AnnounceResponse]) -> AnnounceResponse? {
+        guard var merged = answers.first else { return nil }
+        var seen = Set(merged.peers)
+        for answer in answers.dropFirst() {
+            merged.interval = max(merged.interval, answer.interval)
+            if let minimum = answer.minInterval { merged.minInterval = max(merged.minInterval ?? 0, minimum) }
+            for peer in answer.peers where seen.insert(peer).inserted { merged.peers.append(peer) }
+            if let complete = answer.complete { merged.complete = max(merged.complete ?? 0, complete) }
+            if let incomplete = answer.incomplete { merged.incomplete = max(merged.incomplete ?? 0, incomplete) }
+        }
+        // A tracker id and a warning belong to the tracker that sent them (kept per tracker).
+        merged.trackerID = nil
+        merged.warning = nil
+        return merged
+    }
+}
+

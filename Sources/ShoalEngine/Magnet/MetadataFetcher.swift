@@ -24,7 +24,12 @@ actor MetadataFetcher {
     static let maxAttempts = 5
     private var connected: [Int: PeerAddress] = [:]
     private var nextKey = 1
-    private(set) var trackerStates: [TrackerSnapshot]
+    /// The magnet's trackers, each its own tier (as libtorrent reads a magnet), announced to by
+    /// the torrent's code (`TieredAnnouncer`), every tier at once, on one schedule with the
+    /// trackers' interval and backoff.
+    var trackers: TrackerTiers
+    private var announceSchedule: AnnounceSchedule
+    var rng = SplitMix64()
     private var result: Metainfo?
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
@@ -52,10 +57,8 @@ actor MetadataFetcher {
         self.port = port
         self.dhtLookup = dhtLookup
         self.assembler = MetadataAssembler(infoHash: magnet.infoHash)
-        self.trackerStates = magnet.trackers.enumerated().map { tier, url in
-            TrackerSnapshot(url: url, tier: tier, status: "waiting", error: nil, lastAnnounce: nil, nextAnnounce: nil,
-                            seeders: nil, leechers: nil, peersReturned: 0)
-        }
+        self.trackers = TrackerTiers(magnet.trackers.map { [$0] })
+        self.announceSchedule = AnnounceSchedule(policy: config.announcePolicy)
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         for text in magnet.peers { if let address = PeerAddress(parsing: text) { known[address] = .manual } }
     }
@@ -63,6 +66,7 @@ actor MetadataFetcher {
     /// Peers being dialled or talked to now.
     var connectedAddresses: [PeerAddress] { connected.values.sorted() }
     var metadataSize: Int? { assembler.totalSize }
+    var trackerStates: [TrackerSnapshot] { trackers.states }
 
     /// Fetches until the metadata is verified (returned) or the task is cancelled (nil).
     func run() async -> Metainfo? {
@@ -128,7 +132,7 @@ actor MetadataFetcher {
         }
     }
 
-    private nonisolated var logger: Logger {
+    nonisolated var logger: Logger {
         var logger = config.logger
         logger[metadataKey: "magnet"] = "\(magnet.infoHash.hex.prefix(12))"
         return logger
@@ -136,39 +140,24 @@ actor MetadataFetcher {
 
     // MARK: Peers from trackers and the DHT
 
-    /// Each tracker on its own schedule (interval, min interval, backoff), so a dead one is
-    /// retried ever more slowly while a live one is asked only as often as it allows.
+    /// Announces whenever the schedule says (the tracker's interval and min interval, backoff
+    /// while every tier fails) until the metadata is here.
     private func announceLoop() async {
-        guard !magnet.trackers.isEmpty else { return }
-        var schedules = magnet.trackers.map { _ in AnnounceSchedule(policy: config.announcePolicy) }
+        guard !trackers.isEmpty else { return }
         while result == nil && !Task.isCancelled {
-            for (index, url) in magnet.trackers.enumerated() {
-                guard let event = schedules[index].begin(now: .now) else { continue }
-                // Unknown size: announce as a leecher with something left, so seeds are returned.
-                var request = AnnounceRequest(infoHash: magnet.infoHash, peerID: config.peerID, port: listenPort, left: 1,
-                                              event: event, numwant: 50)
-                request.ipv6 = config.announcedIPv6
-                guard await trackerGate.admit() else { return }
-                do throws(AnnounceResponse.Failure) {
-                    let response = try await TrackerExchange.announce(request, to: url, config: config)
-                    schedules[index].succeeded(interval: response.interval, minInterval: response.minInterval, now: .now)
-                    trackerStates[index].status = "working"
-                    trackerStates[index].error = nil
-                    trackerStates[index].lastAnnounce = .now
-                    trackerStates[index].seeders = response.complete
-                    trackerStates[index].leechers = response.incomplete
-                    trackerStates[index].peersReturned = response.peers.count
-                    addPeers(response.peers, source: .tracker)
-                } catch {
-                    schedules[index].failed(now: .now)
-                    trackerStates[index].status = "error"
-                    trackerStates[index].error = error.trackerMessage
+            if let event = announceSchedule.begin(now: .now) {
+                let response = await announceToEveryTier(event: event)
+                let now = ContinuousClock.now
+                if let response {
+                    announceSchedule.succeeded(interval: response.interval, minInterval: response.minInterval, now: now)
+                } else {
+                    announceSchedule.failed(now: now)
                 }
-                trackerStates[index].nextAnnounce = schedules[index].nextAnnounce
-                if result != nil || Task.isCancelled { return }
+                trackers.setNextAnnounce(announceSchedule.nextAnnounce)
             }
+            if result != nil || Task.isCancelled { return }
             let now = ContinuousClock.now
-            let next = schedules.compactMap(\.nextAnnounce).min() ?? now + .seconds(1)
+            let next = announceSchedule.nextAnnounce ?? now + .seconds(1)
             try? await Task.sleep(until: max(next, now + .milliseconds(100)), clock: .continuous)
         }
     }
@@ -323,4 +312,17 @@ actor MetadataFetcher {
             return CloseReason(connected ? .connectionError : .connectFailed, "\(error)")
         }
     }
+}
+
+extension MetadataFetcher: TieredAnnouncer {
+    /// Its size unknown, it announces as a leecher with something left, so seeds are returned;
+    /// with the key its torrent will announce with.
+    func announceRequest(_ event: AnnounceRequest.Event) -> AnnounceRequest {
+        var request = AnnounceRequest(infoHash: magnet.infoHash, peerID: config.peerID, port: listenPort, left: 1, event: event,
+                                      numwant: event == .stopped ? 0 : 50, key: TorrentRuntime.announceKey)
+        request.ipv6 = config.announcedIPv6
+        return request
+    }
+
+    func trackerGavePeers(_ peers: [PeerAddress]) { addPeers(peers, source: .tracker) }
 }

@@ -49,6 +49,7 @@ extension Session {
             await runtime.setFilePriorities(metainfo.info.files.indices.map { selected.contains($0) ? FilePriority.normal : .skip })
         }
         await applyEntrySettings(runtime, entry)
+        await runtime.carryOver(await fetcher.trackers)
         await runtime.loadRestingProgress()
         do {
             try await store?.saveTorrent(metainfo, bytes: metainfo.fileBytes)

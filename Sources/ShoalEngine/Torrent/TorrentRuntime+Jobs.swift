@@ -148,7 +148,7 @@ extension TorrentRuntime {
         writer = PieceWriter(storage: storage, info: metainfo.info, pool: pool)
         wakeAnnouncer()
         wakeDHTAnnounce()
-        if !trackerStates.isEmpty { scrapeSchedule.start(now: .now) }
+        if !trackers.states.isEmpty { scrapeSchedule.start(now: .now) }
         tickTimer.arm(after: .zero)
     }
 

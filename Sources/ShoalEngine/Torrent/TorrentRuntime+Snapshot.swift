@@ -71,7 +71,7 @@ extension TorrentRuntime {
             activity: activity, error: errorMessage, downloadRate: downRate, uploadRate: upRate,
             downloaded: downloadedBase + downloadedBytes, uploaded: uploadedBase + uploadedBytes, eta: eta, pieces: have,
             piecesInProgress: detailed ? picker?.piecesInProgress ?? [] : [], availability: detailed ? picker?.availability ?? [] : [],
-            peers: peerList, trackers: trackerStates, files: files, downloadDirectory: storage.paths.first ?? "",
+            peers: peerList, trackers: trackers.states, files: files, downloadDirectory: storage.paths.first ?? "",
             isPrivate: info.isPrivate, hashFailures: hashFailures, bannedPeers: bannedIDs.count,
             piecesHashedOnCheck: checkedPieces.current, closeReasons: closeCounts, details: details)
     }
@@ -96,9 +96,9 @@ extension TorrentRuntime {
     /// The torrent's magnet link, made again only when its trackers change (making it for every
     /// torrent in every snapshot was a tenth of an idle session's snapshot time).
     var magnetURI: String {
-        if let cached = cachedMagnetURI, cached.edits == trackerEdits { return cached.uri }
-        let uri = MagnetLink(infoHash: metainfo.infoHash, displayName: metainfo.info.name, trackers: trackerTiers.flatMap { $0 }).uri
-        cachedMagnetURI = (trackerEdits, uri)
+        if let cached = cachedMagnetURI, cached.edits == trackers.edits { return cached.uri }
+        let uri = MagnetLink(infoHash: metainfo.infoHash, displayName: metainfo.info.name, trackers: trackers.tiers.flatMap { $0 }).uri
+        cachedMagnetURI = (trackers.edits, uri)
         return uri
     }
 

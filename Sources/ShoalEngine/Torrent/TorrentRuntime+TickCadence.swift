@@ -18,7 +18,7 @@ extension TorrentRuntime {
     func nextTick(now: ContinuousClock.Instant) -> Duration {
         var due: ContinuousClock.Instant? = now + Self.idleTick
         // With trackers and no next announce, one is due or on its way (see `tickDelay`).
-        if !trackerTiers.isEmpty { due = announceSchedule.nextAnnounce.map { min($0, now + Self.idleTick) } }
+        if !trackers.isEmpty { due = announceSchedule.nextAnnounce.map { min($0, now + Self.idleTick) } }
         func also(_ instant: ContinuousClock.Instant?) {
             if let instant, let current = due { due = min(current, instant) }
         }

@@ -82,19 +82,14 @@ public actor TorrentRuntime {
     var lastChokeRound: ContinuousClock.Instant?
     var lastKeepAlive: ContinuousClock.Instant
     var rng = SplitMix64()
-    var trackerStates: [TrackerSnapshot] = []
-    /// The tiers announced to: the metainfo's, or the user's edit of them.
-    var trackerTiers: [[String]]
-    /// Counts edits, so the announcer knows to read `trackerTiers` again.
-    var trackerEdits = 0
+    /// Its trackers, their order and states (see `TrackerTiers`).
+    var trackers: TrackerTiers
     var cachedMagnetURI: (edits: Int, uri: String)?
     var cachedSizes: (have: Bitfield, priorities: [FilePriority], wanted: Int64, haveSize: Int64)?
     /// Pieces in order, files' edges first (see `PiecePicker.sequential`).
     var sequential = false
     /// When to announce and with which event (see `AnnounceSchedule`).
     var announceSchedule: AnnounceSchedule
-    /// `tracker id` each tracker gave us, sent back on its later announces (BEP 3).
-    var trackerIDs: [String: String] = [:]
     var filePriorities: [FilePriority]
     var completedAt: Date?
     /// When data last moved either way (Transmission's `activityDate`), seen at the tick: what
@@ -131,8 +126,6 @@ public actor TorrentRuntime {
     var running = RunningJobs()
     var nextDHTAnnounce: ContinuousClock.Instant?
     var scrapeSchedule: ScrapeSchedule
-    /// The announcer's tiers in the order it tries them (BEP 12), and the edit they follow.
-    var announceTiers: (tiers: [[String]], edits: Int)?
     /// `stopped` was said for an error; said once until the torrent runs again.
     var saidStoppedForError = false
 
@@ -209,12 +202,7 @@ public actor TorrentRuntime {
         self.jobQueue = jobQueue
         self.tickTimer = TickTimer { jobQueue.submit(.tick) }
         self.writer = PieceWriter(storage: storage, info: metainfo.info, pool: pool)
-        let tiers = restored?.trackers ?? metainfo.trackerTiers
-        self.trackerTiers = tiers
-        self.trackerStates = tiers.enumerated().flatMap { tier, urls in
-            urls.map { TrackerSnapshot(url: $0, tier: tier, status: "waiting", error: nil, lastAnnounce: nil,
-                                       nextAnnounce: nil, seeders: nil, leechers: nil, peersReturned: 0) }
-        }
+        self.trackers = TrackerTiers(restored?.trackers ?? metainfo.trackerTiers)
         guard let restored else {
             self.restoredWhole = false
             return

@@ -4,27 +4,20 @@ import ShoalCore
 /// A torrent's trackers as the user edits them (the Trackers tab, `torrent-set`'s `trackerList`):
 /// the announcer reads the tiers afresh after a change, and a tracker kept keeps its state.
 extension TorrentRuntime {
+    /// The magnet phase's trackers (states, ids, the order they taught) for the torrent's:
+    /// the list does not go back to "waiting" when the metadata arrives.
+    func carryOver(_ earlier: TrackerTiers) {
+        var carried = earlier
+        _ = carried.set(trackers.tiers)
+        trackers = carried
+    }
+
     func setTrackers(_ tiers: [[String]]) {
-        guard tiers != trackerTiers else { return }
-        trackerTiers = tiers
-        trackerEdits += 1
-        var kept: [String: TrackerSnapshot] = [:]
-        for state in trackerStates where kept[state.url] == nil { kept[state.url] = state }
-        trackerStates = tiers.enumerated().flatMap { tier, urls in
-            urls.map { url in
-                var state = kept[url] ?? TrackerSnapshot(url: url, tier: tier, status: "waiting", error: nil, lastAnnounce: nil,
-                                                         nextAnnounce: nil, seeders: nil, leechers: nil, peersReturned: 0)
-                state.tier = tier
-                return state
-            }
-        }
+        guard trackers.set(tiers) else { return }
         logger.info("trackers changed", metadata: ["tiers": "\(tiers.map { $0.joined(separator: " ") }.joined(separator: " | "))"])
         // A tracker just added should not wait a whole interval to be asked.
         reannounce()
     }
-
-    /// Tiers in the order BEP 12 wants them tried: each shuffled once.
-    func shuffledTrackerTiers() -> [[String]] { trackerTiers.map { $0.shuffled(using: &rng) } }
 }
 
 /// Checks and tidies tiers of tracker URLs from a user: http, https and udp only, each once,

@@ -1,78 +1,53 @@
+import Logging
 import ShoalCore
 
-/// Talking to a torrent's trackers: BEP 12 tiers (shuffled once, a tracker that answers moves to
-/// the front of its tier, a failing tier falls through to the next), the tracker's interval with a
-/// floor, exponential backoff while every tracker fails, `completed` as soon as the download ends.
-extension TorrentRuntime {
-    static let announceKey = UInt32.random(in: 1...UInt32.max)
+/// Announcing to a torrent's trackers, for a torrent and a magnet's metadata phase alike: BEP 12
+/// tiers (see `TrackerTiers`), a failing tier falling through to the next, each request waiting
+/// its turn at the session's `TrackerGate`, each tracker's state kept for the interface. When to
+/// announce is the owner's `AnnounceSchedule`.
+protocol TieredAnnouncer: Actor {
+    var trackers: TrackerTiers { get set }
+    var rng: SplitMix64 { get set }
+    var trackerGate: TrackerGate { get }
+    var config: EngineConfig { get }
+    var logger: Logger { get }
+    func announceRequest(_ event: AnnounceRequest.Event) -> AnnounceRequest
+    /// A tracker's answer named these peers (taken as each answer comes, not after every tier).
+    func trackerGavePeers(_ peers: [PeerAddress])
+}
 
-    /// One wake of the announcer (see `wakeAnnouncer`): an announce if the schedule says one is
-    /// due. The tick wakes it once a second while an announce is due, and completion, an error
-    /// or a re-announce wake it at once.
-    func announceRound() async {
-        if announceTiers == nil || announceTiers?.edits != trackerEdits {
-            announceTiers = (shuffledTrackerTiers(), trackerEdits)
-        }
-        // No trackers (none in the torrent, or the user removed them all): nothing to do
-        // until some are added.
-        guard var tiers = announceTiers?.tiers, !tiers.isEmpty else { return }
-        // A torrent stopped by an error leaves the swarm until the user resumes it.
-        if activity == .error {
-            if !saidStoppedForError { await announceStopped() }
-            saidStoppedForError = true
-            return
-        }
-        guard let event = announceSchedule.begin(now: .now) else { return }
-        let edits = trackerEdits
-        let response = await announceToTiers(&tiers, event: event)
-        // The order the answers taught us, unless the user edited the list meanwhile.
-        if trackerEdits == edits { announceTiers = (tiers, edits) }
-        let now = ContinuousClock.now
-        if let response {
-            announceSchedule.succeeded(interval: response.interval, minInterval: response.minInterval, now: now)
-            addPeers(response.peers)
-        } else {
-            announceSchedule.failed(now: now)
-        }
-        setNextAnnounce(announceSchedule.nextAnnounce)
-    }
-
-    /// The user asked for peers now: the next announce goes as soon as the tracker allows.
-    public func reannounce() {
-        announceSchedule.reannounce(now: .now)
-        wakeAnnouncer()
-    }
-
-    /// Called every tick: wakes the announcer when an announce is due.
-    func wakeAnnouncerIfDue(now: ContinuousClock.Instant) {
-        // No trackers: the schedule stays due for ever, and waking the loop each tick was work
-        // for nothing (adding trackers wakes it: `reannounce`).
-        guard !trackerTiers.isEmpty else { return }
-        if announceSchedule.due(now: now) != nil { wakeAnnouncer() }
-    }
-
-    private func setNextAnnounce(_ instant: ContinuousClock.Instant?) {
-        for index in trackerStates.indices { trackerStates[index].nextAnnounce = instant }
-    }
-
-    func announceRequest(_ event: AnnounceRequest.Event) -> AnnounceRequest {
-        var request = AnnounceRequest(infoHash: metainfo.infoHash, peerID: config.peerID, port: listenPort, uploaded: uploadedBytes,
-                                      downloaded: downloadedBytes, left: picker?.wantedRemainingBytes ?? metainfo.info.totalLength,
-                                      event: event, numwant: event == .stopped ? 0 : 50, key: Self.announceKey)
-        request.ipv6 = config.announcedIPv6
-        return request
-    }
-
+extension TieredAnnouncer {
     /// Tries each tier in order, each tracker of a tier in order, until one answers.
-    func announceToTiers(_ tiers: inout [[String]], event: AnnounceRequest.Event) async -> AnnounceResponse? {
-        for tierIndex in tiers.indices {
-            for (position, url) in tiers[tierIndex].enumerated() {
-                let result = await announce(to: url, event: event)
-                if let response = result {
-                    let tracker = tiers[tierIndex].remove(at: position)
-                    tiers[tierIndex].insert(tracker, at: 0)
-                    return response
-                }
+    func announceToTiers(event: AnnounceRequest.Event) async -> AnnounceResponse? {
+        let (tiers, edits) = trackers.announceOrder(using: &rng)
+        for tier in tiers {
+            if let response = await walk(tier, event: event, orderFrom: edits) { return response }
+        }
+        return nil
+    }
+
+    /// Every tier at once, each walked as above, as qBittorrent's "announce to all tiers" and
+    /// Transmission do: for a magnet, which wants any peer soonest, and whose trackers are a
+    /// tier each, so a dead first one (a UDP tracker retries for minutes) holds up no other.
+    /// One answer for the schedule (see `AnnounceResponse.merged`).
+    func announceToEveryTier(event: AnnounceRequest.Event) async -> AnnounceResponse? {
+        let (tiers, edits) = trackers.announceOrder(using: &rng)
+        let answers = await withTaskGroup(of: AnnounceResponse?.self) { group in
+            for tier in tiers { group.addTask { await self.walk(tier, event: event, orderFrom: edits) } }
+            var answers: [AnnounceResponse] = []
+            for await answer in group { if let answer { answers.append(answer) } }
+            return answers
+        }
+        return AnnounceResponse.merged(answers)
+    }
+
+    /// The tier's trackers in turn until one answers.
+    private func walk(_ tier: [String], event: AnnounceRequest.Event, orderFrom edits: Int) async -> AnnounceResponse? {
+        for url in tier {
+            if let response = await announce(to: url, event: event) {
+                trackers.answered(url, orderFrom: edits)
+                trackerGavePeers(response.peers)
+                return response
             }
         }
         return nil
@@ -80,22 +55,22 @@ extension TorrentRuntime {
 
     private func announce(to url: String, event: AnnounceRequest.Event) async -> AnnounceResponse? {
         var request = announceRequest(event)
-        request.trackerID = trackerIDs[url]
+        request.trackerID = trackers.ids[url]
         let now = ContinuousClock.now
         let scheme = url.lowercased()
         guard scheme.hasPrefix("http://") || scheme.hasPrefix("https://") || scheme.hasPrefix("udp://") else {
-            updateTracker(url) { $0.status = "error"; $0.error = "unsupported tracker (only http://, https:// and udp://)" }
+            trackers.update(url) { $0.status = "error"; $0.error = "unsupported tracker (only http://, https:// and udp://)" }
             logger.info("tracker not used: only http://, https:// and udp:// are supported", metadata: ["tracker": "\(url)"])
             return nil
         }
         // Behind other torrents' requests (thousands started at once): shown, not silent.
-        if trackerGate.waiting > 0 { updateTracker(url) { $0.status = "queued" } }
+        if trackerGate.waiting > 0 { trackers.update(url) { $0.status = "queued" } }
         guard await trackerGate.admit() else { return nil }
-        updateTracker(url) { $0.status = "announcing" }
+        trackers.update(url) { $0.status = "announcing" }
         do throws(AnnounceResponse.Failure) {
             let response = try await TrackerExchange.announce(request, to: url, config: config)
-            if let id = response.trackerID { trackerIDs[url] = id }
-            updateTracker(url) {
+            if let id = response.trackerID { trackers.ids[url] = id }
+            trackers.update(url) {
                 $0.status = response.warning.map { "working (warning: \($0))" } ?? "working"
                 $0.error = nil
                 $0.lastAnnounce = now
@@ -107,26 +82,20 @@ extension TorrentRuntime {
                                                  "interval": "\(response.interval)"])
             return response
         } catch {
-            updateTracker(url) { $0.status = "error"; $0.error = error.trackerMessage; $0.lastAnnounce = now }
+            trackers.update(url) { $0.status = "error"; $0.error = error.trackerMessage; $0.lastAnnounce = now }
             logger.info("announce failed", metadata: ["tracker": "\(url)", "event": "\(event)", "error": "\(error.trackerMessage)"])
             return nil
         }
     }
 
-    private func updateTracker(_ url: String, _ change: (inout TrackerSnapshot) -> Void) {
-        for index in trackerStates.indices where trackerStates[index].url == url { change(&trackerStates[index]) }
-    }
-
-    /// Best effort, bounded: a dead tracker must not hold up quitting, nor a queue of
-    /// thousands of torrents' stops (one whose turn is over 3 s off is not sent; the tracker
-    /// forgets us at its interval anyway).
-    func announceStopped() async {
-        guard picker != nil else { return }
+    /// `stopped` to the trackers that know we are here. Best effort, bounded: a dead tracker
+    /// must not hold up quitting, nor a queue of thousands of torrents' stops (one whose turn is
+    /// over 3 s off is not sent; the tracker forgets us at its interval anyway).
+    func sayStopped() async {
         let request = announceRequest(.stopped)
-        let ids = trackerIDs
-        // Only trackers that answered us know we are here.
-        let announced = Set(trackerStates.filter { $0.error == nil && $0.lastAnnounce != nil }.map(\.url))
+        let ids = trackers.ids
         let gate = trackerGate
+        let announced = trackers.announcedTo
         await withTaskGroup(of: Void.self) { group in
             for url in announced {
                 guard await gate.admit(giveUpAfter: .seconds(3)) else {
@@ -144,6 +113,65 @@ extension TorrentRuntime {
                 }
             }
         }
+    }
+}
+
+/// A torrent's announces: when (its `AnnounceSchedule`), with which event and what it has left.
+extension TorrentRuntime: TieredAnnouncer {
+    static let announceKey = UInt32.random(in: 1...UInt32.max)
+
+    /// One wake of the announcer (see `wakeAnnouncer`): an announce if the schedule says one is
+    /// due. The tick wakes it once a second while an announce is due, and completion, an error
+    /// or a re-announce wake it at once.
+    func announceRound() async {
+        // No trackers (none in the torrent, or the user removed them all): nothing to do
+        // until some are added.
+        guard !trackers.isEmpty else { return }
+        // A torrent stopped by an error leaves the swarm until the user resumes it.
+        if activity == .error {
+            if !saidStoppedForError { await announceStopped() }
+            saidStoppedForError = true
+            return
+        }
+        guard let event = announceSchedule.begin(now: .now) else { return }
+        let response = await announceToTiers(event: event)
+        let now = ContinuousClock.now
+        if let response {
+            announceSchedule.succeeded(interval: response.interval, minInterval: response.minInterval, now: now)
+        } else {
+            announceSchedule.failed(now: now)
+        }
+        trackers.setNextAnnounce(announceSchedule.nextAnnounce)
+    }
+
+    /// The user asked for peers now: the next announce goes as soon as the tracker allows.
+    public func reannounce() {
+        announceSchedule.reannounce(now: .now)
+        wakeAnnouncer()
+    }
+
+    /// Called every tick: wakes the announcer when an announce is due.
+    func wakeAnnouncerIfDue(now: ContinuousClock.Instant) {
+        // No trackers: the schedule stays due for ever, and waking the loop each tick was work
+        // for nothing (adding trackers wakes it: `reannounce`).
+        guard !trackers.isEmpty else { return }
+        if announceSchedule.due(now: now) != nil { wakeAnnouncer() }
+    }
+
+    func announceRequest(_ event: AnnounceRequest.Event) -> AnnounceRequest {
+        var request = AnnounceRequest(infoHash: metainfo.infoHash, peerID: config.peerID, port: listenPort, uploaded: uploadedBytes,
+                                      downloaded: downloadedBytes, left: picker?.wantedRemainingBytes ?? metainfo.info.totalLength,
+                                      event: event, numwant: event == .stopped ? 0 : 50, key: Self.announceKey)
+        request.ipv6 = config.announcedIPv6
+        return request
+    }
+
+    func trackerGavePeers(_ peers: [PeerAddress]) { addPeers(peers) }
+
+    /// Before the check has run nothing was announced.
+    func announceStopped() async {
+        guard picker != nil else { return }
+        await sayStopped()
     }
 }
 

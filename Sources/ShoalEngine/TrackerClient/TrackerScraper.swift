@@ -11,7 +11,7 @@ extension TorrentRuntime {
             scrapeSchedule.ended(now: .now)
             noteChange()
         }
-        let urls = Array(Set(trackerStates.map(\.url))).sorted()
+        let urls = trackers.urls
         guard !urls.isEmpty else { return }
         let hash = metainfo.infoHash
         let retry = config.udpTrackerRetry
@@ -26,11 +26,11 @@ extension TorrentRuntime {
         }
         let now = ContinuousClock.now
         for case (let url, let counts?) in results {
-            for index in trackerStates.indices where trackerStates[index].url == url {
-                trackerStates[index].seeders = counts.seeders
-                trackerStates[index].leechers = counts.leechers
-                trackerStates[index].completed = counts.completed
-                trackerStates[index].lastScrape = now
+            trackers.update(url) {
+                $0.seeders = counts.seeders
+                $0.leechers = counts.leechers
+                $0.completed = counts.completed
+                $0.lastScrape = now
             }
         }
     }

@@ -57,3 +57,22 @@ struct AnnounceTests {
         #expect(PeerAddress(host: "127.0.0.1", port: 6881).compact == [127, 0, 0, 1, 0x1A, 0xE1])
     }
 }
+
+@Suite("Answers of several tiers as one")
+struct MergedAnnounceTests {
+    private func peer(_ port: UInt16) -> PeerAddress { PeerAddress(host: "127.0.0.1", port: port) }
+
+    @Test func everyPeerOnceTheLongestIntervalsTheLargestCounts() throws {
+        let a = AnnounceResponse(interval: 1_800, minInterval: 60, peers: [peer(1), peer(2)], complete: 3, incomplete: 9,
+                                 trackerID: "a", warning: "busy")
+        let b = AnnounceResponse(interval: 900, minInterval: 300, peers: [peer(2), peer(3)], complete: 7, incomplete: nil)
+        let c = AnnounceResponse(interval: 2_400, peers: [])
+        let merged = try #require(AnnounceResponse.merged([a, b, c]))
+        #expect(merged.peers == [peer(1), peer(2), peer(3)])
+        #expect(merged.interval == 2_400 && merged.minInterval == 300, "no tracker is asked sooner than it said")
+        #expect(merged.complete == 7 && merged.incomplete == 9)
+        #expect(merged.trackerID == nil && merged.warning == nil, "those stay with the tracker that sent them")
+        #expect(AnnounceResponse.merged([]) == nil)
+        #expect(AnnounceResponse.merged([b])?.minInterval == 300)
+    }
+}
