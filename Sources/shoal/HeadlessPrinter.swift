@@ -140,9 +140,7 @@ struct HeadlessPrinter {
 
     /// "100000 torrents: 3 downloading, 99990 seeding, 7 paused  down 1.2 MiB/s  up 0 B/s"
     static func summary(_ list: TorrentList) -> String {
-        var counts: [TorrentActivity: Int] = [:]
-        list.forEachInPlace { _, torrent in counts[torrent.pointee.activity, default: 0] += 1 }
-        let states = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.rawValue < $1.key.rawValue }
+        let states = list.activityCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.rawValue < $1.key.rawValue }
             .map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")
         return "\(list.count) torrents: \(states)  down \(ByteCount.format(Int64(list.downloadRate)))/s  "
             + "up \(ByteCount.format(Int64(list.uploadRate)))/s"

@@ -25,6 +25,20 @@ struct VisibleListTests {
         #expect(SortOrder.added.sorted(list, reversed: true).map(\.name) == ["a", "c", "A", "b"])
     }
 
+    @Test func activityCountsAddUpAcrossChunks() {
+        let activities: [TorrentActivity] = [.seeding, .downloading, .paused, .queued]
+        let torrents = (0..<1_000).map { index in
+            var torrent = ScreenTests.torrent("t\(index)", seed: UInt8(index % 250 + 1))
+            torrent.activity = activities[index % 7 == 0 ? 1 : index % 13 == 0 ? 2 : index % 17 == 0 ? 3 : 0]
+            return torrent
+        }
+        let counts = TorrentList(torrents).activityCounts
+        var expected: [TorrentActivity: Int] = [:]
+        for torrent in torrents { expected[torrent.activity, default: 0] += 1 }
+        #expect(counts == expected && counts.values.reduce(0, +) == 1_000, "\(counts)")
+        #expect(TorrentList([]).activityCounts.isEmpty)
+    }
+
     @Test func theListIsMadeOncePerSnapshotAndSettings() {
         let cache = VisibleListCache()
         let list = TorrentList(Self.torrents(["x", "y"], sizes: [1, 2]))
