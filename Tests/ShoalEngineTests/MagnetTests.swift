@@ -64,6 +64,28 @@ struct MagnetTests {
         silent.stop()
     }
 
+    /// The magnet names no peer and no tracker: the seeder dials the leecher (as a peer that
+    /// found our port at a tracker or in the DHT would), and the magnet takes that connection for
+    /// its metadata (it was refused: "no running torrent"), then the data.
+    @Test func aPeerThatDialsAMagnetServesItsMetadata() async throws {
+        let harness = try SwarmHarness()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "dialled.bin", files: nil, singleSize: 300_000, pieceLength: 16 << 10, in: seedDir,
+                                              seed: 24, trackers: [])
+        let seeder = try await harness.startSession("seed")
+        let hash = try await seeder.add(torrent)
+        #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
+        let leecher = try await harness.startSession("leech")
+        try await leecher.add(magnet: MagnetLink(infoHash: torrent.infoHash, displayName: "dialled.bin"))
+        await seeder.addPeers(hash, [PeerAddress(host: "127.0.0.1", port: leecher.listenPort)])
+        let complete = await harness.waitUntil(timeout: .seconds(60)) { await leecher.snapshot().torrents.first?.isComplete == true }
+        let end = await leecher.snapshot().torrents.first
+        #expect(complete, "\(String(describing: end?.activity)) \(String(describing: end?.closeReasons))")
+        #expect(SwarmHarness.sameContents(seedDir.appendingPathComponent("dialled.bin"),
+                                          harness.root.appendingPathComponent("leech/dialled.bin")))
+        await harness.stopAll()
+    }
+
     /// No tracker: the magnet names the seeder (`x.pe`). A metadata dictionary over 16 KiB comes
     /// in several pieces.
     @Test func magnetWithPeerOnlyAndMultiPieceMetadata() async throws {

@@ -170,7 +170,7 @@ actor MetadataFetcher {
         }
     }
 
-    // MARK: One connection
+    // MARK: Connections
 
     private func left(_ key: Int) {
         if let address = connected.removeValue(forKey: key) {
@@ -183,35 +183,47 @@ actor MetadataFetcher {
         wake.yield()
     }
 
-    /// The peer says how big the metadata is: pieces to ask it for.
-    private func sizeKnown(_ size: Int?, key: Int) -> [Int] {
-        guard let size, assembler.learnSize(size) else { return [] }
-        return assembler.requests(for: key)
+    /// What the connection does after a message taught the fetcher something.
+    enum Reply: Sendable, Equatable {
+        /// Request these metadata pieces (perhaps none).
+        case ask([Int])
+        case close(CloseReason)
     }
 
-    /// A piece arrived: more to ask for, or nil when this peer should be dropped.
-    private func received(_ message: MetadataMessage, key: Int) -> [Int]? {
-        switch message {
-        case .data(let piece, let totalSize, let bytes):
+    func learned(_ learned: MetadataExchange.Learned, key: Int) -> Reply {
+        switch learned {
+        case .size(let size):
+            guard let size, assembler.learnSize(size) else { return .ask([]) }
+            return .ask(assembler.requests(for: key))
+        case .peers(let peers):
+            addPeers(peers, source: .pex)
+            return .ask([])
+        case .metadata(.request):
+            return .ask([])  // we have nothing to serve yet
+        case .metadata(.reject):
+            return .close(CloseReason(.useless, "rejected our metadata request"))
+        case .metadata(.data(let piece, let totalSize, let bytes)):
             switch assembler.receive(piece: piece, totalSize: totalSize, bytes: bytes, from: key) {
-            case .needMore: return assembler.requests(for: key)
+            case .needMore:
+                return .ask(assembler.requests(for: key))
             case .complete(let raw):
                 let tiers = magnet.trackers.map { [$0] }
-                guard let metainfo = try? Metainfo(rawInfo: raw, trackerTiers: tiers) else { return nil }
+                guard let metainfo = try? Metainfo(rawInfo: raw, trackerTiers: tiers) else {
+                    return .close(CloseReason(.useless, "the metadata hashed right but is not a torrent's info dictionary"))
+                }
                 result = metainfo
                 wake.yield()
-                return []
+                return .close(CloseReason(.stopped, "metadata complete"))
             case .hashMismatch:
                 // Pieces from several peers did not add up: from now on each round takes every
                 // piece from one peer. This connection closes; it may be dialled again.
-                return nil
+                return .close(CloseReason(.useless, "the pieces did not hash to the info-hash"))
             case .liar(let peer):
                 if let address = connected[peer] { banned.insert(address) }
-                return nil
-            case .rejected: return nil
+                return .close(CloseReason(.badData, "sent metadata that does not hash to the info-hash"))
+            case .rejected:
+                return .close(CloseReason(.useless, "sent a metadata piece that does not fit"))
             }
-        case .reject: return nil
-        case .request: return []  // we have nothing to serve yet
         }
     }
 
@@ -224,94 +236,45 @@ actor MetadataFetcher {
             return await counted(CloseReason(.enoughPeers, DescriptorBudget.Exhausted().description))
         }
         defer { DescriptorBudget.shared.giveSocket() }
-        let reason = await exchange(with: address, key: key)
+        let reason = await MetadataConnection.dial(address, key: key, fetcher: self)
         logger.debug("metadata: connection closed", metadata: ["reason": "\(reason)"])
         await counted(reason)
     }
 
     private func counted(_ reason: CloseReason) { closeCounts.add(reason.kind) }
 
-    /// One connection asking a peer for the info dictionary; how it ended.
-    private nonisolated func exchange(with address: PeerAddress, key: Int) async -> CloseReason {
-        var connected = false
-        // Set when the progress timer closed the connection: that close is ours, not the peer's.
-        let stalled = PeerConnection.Flag()
-        let stall = CloseReason(.timedOut, "no metadata progress for 20 seconds")
-        do {
-            let channel = try await transport.connect(to: address, infoHash: magnet.infoHash, logger: logger).channel
-            connected = true
-            let raw = channel.channel
-            return try await channel.executeThenClose { inbound, outbound -> CloseReason in
-                // A peer that stops making progress for 20 s is closed (an event-loop timer,
-                // re-armed on every useful message).
-                let arm = {
-                    raw.eventLoop.scheduleTask(in: .seconds(20)) {
-                        stalled.set()
-                        raw.close(promise: nil)
-                    }
-                }
-                var timer = arm()
-                defer { timer.cancel() }
-                let reserved = Handshake.reservedBits(dht: config.dhtEnabled)
-                try await outbound.write(ByteBuffer(bytes: Handshake(infoHash: magnet.infoHash, peerID: config.peerID,
-                                                                     reserved: reserved).encoded))
-                var iterator = inbound.makeAsyncIterator()
-                var decoder = PeerWireDecoder(maxFrameLength: 1 << 20)
-                let handshake = try await PeerConnection.readHandshake(&iterator, into: &decoder)
-                guard handshake.infoHash == magnet.infoHash else { return CloseReason(.handshakeFailed, "wrong info-hash") }
-                guard handshake.peerID != config.peerID else { return CloseReason(.ourselves) }
-                guard handshake.supportsExtensions else { return CloseReason(.useless, "no extension protocol, so no metadata") }
-                var ids = ["ut_metadata": ExtensionHandshake.utMetadata]
-                if config.pexEnabled { ids["ut_pex"] = ExtensionHandshake.utPex }
-                let ours = ExtensionHandshake(messageIDs: ids, client: ShoalVersion.createdBy, listenPort: listenPort)
-                try await outbound.write(ByteBuffer(bytes: PeerMessage.extended(id: 0, payload: ours.encoded).encoded))
-                var theirs: UInt8?
-                func ask(_ pieces: [Int]) async throws {
-                    guard let theirs else { return }
-                    for piece in pieces {
-                        let message = PeerMessage.extended(id: theirs, payload: MetadataMessage.request(piece: piece).encoded)
-                        try await outbound.write(ByteBuffer(bytes: message.encoded))
-                    }
-                }
-                while true {
-                    while let message = try decoder.next() {
-                        guard case .extended(let id, let payload) = message else { continue }
-                        switch id {
-                        case 0:
-                            guard let handshake = try? ExtensionHandshake(parsing: payload) else {
-                                return .violation("malformed extension handshake")
-                            }
-                            theirs = handshake.id(of: "ut_metadata")
-                            guard theirs != nil else { return CloseReason(.useless, "no ut_metadata") }
-                            try await ask(await sizeKnown(handshake.metadataSize, key: key))
-                            timer.cancel()
-                            timer = arm()
-                        case ExtensionHandshake.utMetadata:
-                            guard let parsed = try? MetadataMessage(parsing: payload) else { return .violation("malformed ut_metadata message") }
-                            guard let more = await received(parsed, key: key) else {
-                                return CloseReason(.useless, "rejected, or sent pieces that did not check")
-                            }
-                            if await result != nil { return CloseReason(.stopped, "metadata complete") }
-                            try await ask(more)
-                            timer.cancel()
-                            timer = arm()
-                        case ExtensionHandshake.utPex:
-                            if config.pexEnabled, let pex = try? PexMessage(parsing: payload) {
-                                await addPeers(pex.added, source: .pex)
-                            }
-                        default: continue
-                        }
-                    }
-                    guard let buffer = try await iterator.next() else { return stalled.isSet ? stall : CloseReason(.closedByPeer) }
-                    decoder.append(buffer.readableBytesView)
-                }
-            }
-        } catch {
-            // Unreachable or misbehaving: another peer will do.
-            if stalled.isSet { return stall }
-            return CloseReason(connected ? .connectionError : .connectFailed, "\(error)")
+    /// A peer dialled us for this magnet (it found our port at a tracker or in the DHT): the
+    /// key its connection runs under, or why it is turned away. It holds a slot like a dial.
+    func takeIncoming(_ address: PeerAddress) -> Admission {
+        guard result == nil else { return .refused(CloseReason(.stopped, "metadata complete")) }
+        guard !banned.contains(address) else { return .refused(CloseReason(.banned, "sent metadata that did not check")) }
+        guard !connected.values.contains(address) else { return .refused(CloseReason(.duplicate)) }
+        guard connected.count < Self.maxConnections, peerBudget.take() else {
+            return .refused(CloseReason(.enoughPeers, "the magnet's connection slots are full"))
         }
+        let key = nextKey
+        nextKey += 1
+        connected[key] = address
+        return .admitted(key)
     }
+
+    enum Admission: Sendable {
+        case admitted(Int)
+        case refused(CloseReason)
+    }
+
+    /// An accepted connection ended.
+    func incomingEnded(_ key: Int, reason: CloseReason) {
+        var logger = self.logger
+        logger[metadataKey: "peer"] = "\(connected[key].map(\.description) ?? "?")"
+        logger[metadataKey: "direction"] = "in"
+        logger.debug("metadata: connection closed", metadata: ["reason": "\(reason)"])
+        counted(reason)
+        left(key)
+    }
+
+    /// A peer we turned away.
+    func refusedIncoming(_ reason: CloseReason) { counted(reason) }
 }
 
 extension MetadataFetcher: TieredAnnouncer {

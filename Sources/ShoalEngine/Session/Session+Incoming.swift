@@ -58,7 +58,19 @@ extension Session {
                     return
                 }
                 guard let runtime = await self.runtime(for: handshake.infoHash) else {
-                    reason = CloseReason(.handshakeFailed, "no running torrent with info-hash \(handshake.infoHash.hex)")
+                    // A magnet fetching its metadata takes the peer as a dialled one.
+                    guard let fetcher = await self.fetching(handshake.infoHash) else {
+                        reason = CloseReason(.handshakeFailed, "no running torrent with info-hash \(handshake.infoHash.hex)")
+                        return
+                    }
+                    switch await fetcher.takeIncoming(address) {
+                    case .refused(let refusal):
+                        await fetcher.refusedIncoming(refusal)
+                    case .admitted(let key):
+                        let ended = await MetadataConnection.accepted(handshake, iterator: &iterator, decoder: decoder, channel: raw,
+                                                                      key: key, fetcher: fetcher)
+                        await fetcher.incomingEnded(key, reason: ended)
+                    }
                     return
                 }
                 let context = await runtime.context

@@ -33,6 +33,12 @@ extension Session {
                                dhtLookup: lookup)
     }
 
+    /// The magnet's fetcher while it runs (not paused, metadata not yet here).
+    func fetching(_ hash: InfoHash) -> MetadataFetcher? {
+        guard let entry = entries[hash], !entry.paused, case .metadata(let fetcher) = entry.phase else { return nil }
+        return fetcher
+    }
+
     /// The info dictionary arrived and was verified: the magnet becomes a torrent.
     func metadataArrived(_ metainfo: Metainfo, from fetcher: MetadataFetcher) async {
         // In turn with the user's commands for it: a pause or remove meanwhile wins.
