@@ -77,6 +77,14 @@ enum FuzzTarget: String, CaseIterable {
                 _ = assembler.requests(for: 1, limit: 1000)
                 _ = assembler.receive(piece: piece, totalSize: total, bytes: data, from: 1)
             }
+            // A magnet's connection fed the bytes as each extended message it reads.
+            let start = ContinuousClock.now
+            var exchange = MetadataExchange(pex: true, now: start)
+            for id: UInt8 in [0, ExtensionHandshake.utMetadata, ExtensionHandshake.utPex] {
+                _ = exchange.receive(.extended(id: id, payload: bytes), now: start)
+            }
+            precondition(exchange.deadline == start + MetadataExchange.stallLimit, "a stall deadline moved by other than now")
+            precondition(exchange.theirMetadataID != nil || exchange.requests([0]).isEmpty, "a request before their id")
         case .mse:
             MSEFuzz.run(bytes)
         }
