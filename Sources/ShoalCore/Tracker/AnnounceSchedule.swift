@@ -93,6 +93,15 @@ public struct AnnounceSchedule: Sendable {
         }
     }
 
+    /// The announce under way ended: with the answer that counts, or none when every tracker failed.
+    public mutating func ended(_ answer: AnnounceResponse?, now: Instant) {
+        if let answer {
+            succeeded(interval: answer.interval, minInterval: answer.minInterval, now: now)
+        } else {
+            failed(now: now)
+        }
+    }
+
     /// Every tracker failed: try again later, with the same event.
     public mutating func failed(now: Instant) {
         inFlight = nil

@@ -146,13 +146,7 @@ actor MetadataFetcher {
         guard !trackers.isEmpty else { return }
         while result == nil && !Task.isCancelled {
             if let event = announceSchedule.begin(now: .now) {
-                let response = await announceToEveryTier(event: event)
-                let now = ContinuousClock.now
-                if let response {
-                    announceSchedule.succeeded(interval: response.interval, minInterval: response.minInterval, now: now)
-                } else {
-                    announceSchedule.failed(now: now)
-                }
+                announceSchedule.ended(await announceToEveryTier(event: event), now: .now)
                 trackers.setNextAnnounce(announceSchedule.nextAnnounce)
             }
             if result != nil || Task.isCancelled { return }

@@ -134,13 +134,7 @@ extension TorrentRuntime: TieredAnnouncer {
             return
         }
         guard let event = announceSchedule.begin(now: .now) else { return }
-        let response = await announceToTiers(event: event)
-        let now = ContinuousClock.now
-        if let response {
-            announceSchedule.succeeded(interval: response.interval, minInterval: response.minInterval, now: now)
-        } else {
-            announceSchedule.failed(now: now)
-        }
+        announceSchedule.ended(await announceToTiers(event: event), now: .now)
         trackers.setNextAnnounce(announceSchedule.nextAnnounce)
     }
 

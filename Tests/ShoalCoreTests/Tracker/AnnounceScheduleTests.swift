@@ -37,11 +37,8 @@ struct AnnounceScheduleTests {
                     sent.append((elapsed, event))
                     let reply = answer(elapsed)
                     answered.append(reply != nil)
-                    if let reply {
-                        schedule.succeeded(interval: reply.interval, minInterval: reply.min, now: now)
-                    } else {
-                        schedule.failed(now: now)
-                    }
+                    // As the announcers report it: the answer that counts, or none.
+                    schedule.ended(reply.map { AnnounceResponse(interval: $0.interval, minInterval: $0.min, peers: []) }, now: now)
                 }
                 now += step
             }
