@@ -93,9 +93,13 @@ extension Session {
 
     /// What runtimes are made with, the connection limit as it stands now (a remote may have changed it).
     var runtimeMaker: RuntimeMaker {
-        var runtimeConfig = config
-        runtimeConfig.maxPeersPerTorrent = peerLimitPerTorrent
-        return RuntimeMaker(config: runtimeConfig, port: port, pool: pool, globalUpload: globalUpload, globalDownload: globalDownload,
+        // One copy of the settings for every runtime made while the limit stands.
+        if runtimeConfig?.value.maxPeersPerTorrent != peerLimitPerTorrent {
+            var changed = config
+            changed.maxPeersPerTorrent = peerLimitPerTorrent
+            runtimeConfig = SharedConfig(changed)
+        }
+        return RuntimeMaker(config: runtimeConfig!, port: port, pool: pool, globalUpload: globalUpload, globalDownload: globalDownload,
                             store: store, dht: dht, peerBudget: peerBudget, events: events, transport: transport,
                             trackerGate: trackerGate)
     }

@@ -212,7 +212,7 @@ extension Session {
 /// What a torrent's runtime is made with: the session's shared parts as a value, so a restore
 /// can make runtimes in the threads that read the state directory.
 struct RuntimeMaker: Sendable {
-    let config: EngineConfig
+    let config: SharedConfig
     let port: ListenPort
     let pool: NIOThreadPool
     let globalUpload: RateLimiter
@@ -225,7 +225,7 @@ struct RuntimeMaker: Sendable {
     let trackerGate: TrackerGate
 
     /// The per-torrent connection limit as it stood when this was made.
-    var peerLimitPerTorrent: Int { config.maxPeersPerTorrent }
+    var peerLimitPerTorrent: Int { config.value.maxPeersPerTorrent }
 
     func make(_ metainfo: Metainfo, directory: String, restored: RestoredState? = nil) -> TorrentRuntime {
         TorrentRuntime(metainfo: metainfo, config: config, port: port, pool: pool, globalUpload: globalUpload,

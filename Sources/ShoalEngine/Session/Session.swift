@@ -43,6 +43,8 @@ public actor Session {
     /// What the last queue plan took, whether one is put off (see `planQueueSoon`), and how
     /// many were made.
     var lastPlanCost: Duration = .zero
+    /// The settings runtimes are made with (see `runtimeMaker`).
+    var runtimeConfig: SharedConfig?
     var queuePlanPending = false
     var queuePlans = 0
     /// Each entry's `restingSlot`, kept with `entries` (see `sharedSnapshots`).

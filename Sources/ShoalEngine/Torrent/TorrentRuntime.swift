@@ -9,7 +9,10 @@ import Synchronization
 /// Cancelling `run()` ends them all; `stop()` first says goodbye to the trackers.
 public actor TorrentRuntime {
     public let metainfo: Metainfo
-    let config: EngineConfig
+    /// The session's settings, one copy shared by its torrents: inline, 576 bytes of every
+    /// runtime (5.6 MB of 10,000 idle torrents).
+    nonisolated let sharedConfig: SharedConfig
+    nonisolated var config: EngineConfig { sharedConfig.value }
     let storage: FileStorage
     let uploadCache = UploadCache()
     let pool: NIOThreadPool
@@ -161,13 +164,13 @@ public actor TorrentRuntime {
                 globalUpload: RateLimiter, globalDownload: RateLimiter, downloadDirectory: String? = nil,
                 store: SessionStore? = nil, dht: DHTNode? = nil, peerBudget: PeerBudget = PeerBudget(limit: .max),
                 events: SessionEvents = SessionEvents()) {
-        self.init(metainfo: metainfo, config: config, port: ListenPort(listenPort), pool: pool, globalUpload: globalUpload,
+        self.init(metainfo: metainfo, config: SharedConfig(config), port: ListenPort(listenPort), pool: pool, globalUpload: globalUpload,
                   globalDownload: globalDownload, downloadDirectory: downloadDirectory, store: store, dht: dht,
                   peerBudget: peerBudget, events: events, transport: TCPTransport(encryption: config.encryption, handshakeTimeout: config.handshakeTimeout),
                   trackerGate: TrackerGate(perSecond: config.trackerRequestsPerSecond))
     }
 
-    init(metainfo: Metainfo, config: EngineConfig, port: ListenPort, pool: NIOThreadPool,
+    init(metainfo: Metainfo, config shared: SharedConfig, port: ListenPort, pool: NIOThreadPool,
          globalUpload: RateLimiter, globalDownload: RateLimiter, downloadDirectory: String?,
          store: SessionStore?, dht: DHTNode?, peerBudget: PeerBudget, events: SessionEvents, transport: any PeerTransport,
          trackerGate: TrackerGate, restored: RestoredState? = nil) {
@@ -178,7 +181,8 @@ public actor TorrentRuntime {
         self.store = store
         self.dht = dht
         self.metainfo = metainfo
-        self.config = config
+        self.sharedConfig = shared
+        let config = shared.value
         self.seedRatioLimit = config.seedRatioLimit
         self.port = port
         self.peerLimit = restored?.peerLimit ?? config.maxPeersPerTorrent
@@ -400,4 +404,10 @@ final class Counter: Sendable {
     private let value = Atomic<Int>(0)
     func increment() { value.add(1, ordering: .relaxed) }
     var current: Int { value.load(ordering: .relaxed) }
+}
+
+/// Settings shared by reference (see `TorrentRuntime.sharedConfig`).
+final class SharedConfig: Sendable {
+    let value: EngineConfig
+    init(_ value: EngineConfig) { self.value = value }
 }
