@@ -16,14 +16,17 @@ extension Session {
         if planNow { planQueueSoon() }
     }
 
-    /// Plans now when a plan is cheap; in a large session (a plan of 100,000 torrents is tens
-    /// of ms on the session's actor) one plan after a short wait serves every add meanwhile:
-    /// fifty adds through the RPC were fifty plans.
+    /// Plans now in a session of up to `planLaterAbove` torrents; in a larger one (a plan of
+    /// 100,000 torrents is tens of ms on the session's actor) one plan a moment later, four
+    /// times what the last took, serves every add meanwhile: fifty adds through the RPC were
+    /// fifty plans. By size, not by the time a plan took: a small session on a loaded machine
+    /// still plans at once.
     func planQueueSoon() {
-        guard lastPlanCost >= Self.cheapPlan else { return startQueuedIfRoom() }
+        guard entries.count > planLaterAbove else { return startQueuedIfRoom() }
         guard !queuePlanPending else { return }
         queuePlanPending = true
-        spawnContinuation.yield(.queuePlan(after: min(lastPlanCost * 4, .milliseconds(500))))
+        queuePlansPutOff += 1
+        spawnContinuation.yield(.queuePlan(after: min(max(lastPlanCost * 4, .milliseconds(1)), .milliseconds(500))))
     }
 
     /// The plan `planQueueSoon` put off.
@@ -32,8 +35,6 @@ extension Session {
         guard !hasShutDown else { return }
         startQueuedIfRoom()
     }
-
-    static let cheapPlan: Duration = .milliseconds(5)
 
     /// A torrent that wants to run, as the plan sees it.
     private struct Planned {
@@ -71,10 +72,7 @@ extension Session {
     func startQueuedIfRoom() {
         guard queueing else { return }
         let began = ContinuousClock.now
-        defer {
-            lastPlanCost = .now - began
-            queuePlans += 1
-        }
+        defer { lastPlanCost = .now - began }
         for torrent in plan() where torrent.queued && torrent.wanted {
             let hash = torrent.hash
             entries[hash]?.queued = false

@@ -41,12 +41,13 @@ public actor Session {
     /// Restored seeds waiting for their start (see `Session+Restore`).
     var pacedStarts: StartPacer<InfoHash>
     /// What the last queue plan took, whether one is put off (see `planQueueSoon`), and how
-    /// many were made.
+    /// many were.
     var lastPlanCost: Duration = .zero
+    var planLaterAbove = 2_000
     /// The settings runtimes are made with (see `runtimeMaker`).
     var runtimeConfig: SharedConfig?
     var queuePlanPending = false
-    var queuePlans = 0
+    var queuePlansPutOff = 0
     /// Each entry's `restingSlot`, kept with `entries` (see `sharedSnapshots`).
     var restingSlots: [InfoHash: RestingSlot] = [:] { didSet { orderSlots = nil; orderPositions = nil; lastScan = nil } }
     var order: [InfoHash] = [] { didSet { orderSlots = nil; orderPositions = nil; lastScan = nil } }
