@@ -82,6 +82,9 @@ def compare(shoal, many_state, torrents_many, make_torrent, count=50, mib=64, ro
             raise SystemExit("the seeder did not check its torrents: " + open(seed_log).read()[-2000:])
 
         def run(label, state_dir, steady):
+            # The last run's 3 GiB and the state copy just made are written back first, so
+            # neither run downloads while the kernel flushes the other's files.
+            os.sync()
             leech_dir = os.path.join(swarm, "leech")
             log = os.path.join(swarm, f"leech-{label}.log")
             rpc_port = free_port()
