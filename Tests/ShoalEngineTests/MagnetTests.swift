@@ -2,6 +2,7 @@ import Foundation
 import ShoalCore
 import ShoalEngine
 import ShoalTestSupport
+import Synchronization
 import Testing
 
 @Suite("Magnet links: metadata from peers (BEP 9)", .serialized)
@@ -84,6 +85,32 @@ struct MagnetTests {
         #expect(SwarmHarness.sameContents(seedDir.appendingPathComponent("dialled.bin"),
                                           harness.root.appendingPathComponent("leech/dialled.bin")))
         await harness.stopAll()
+    }
+
+    /// A magnet paused (or removed) while fetching tells the trackers that answered it that it
+    /// left, as a torrent does; one that never answered is not asked.
+    @Test func aPausedMagnetSaysStoppedToTheTrackersThatKnowIt() async throws {
+        let stopped = Mutex<[String]>([])
+        let answering = try FakeHTTPServer { request in
+            if request.contains("event=stopped") { stopped.withLock { $0.append("answering") } }
+            return Array("d8:intervali1800e5:peers0:e".utf8)
+        }
+        let silent = try FakeHTTPServer { request in
+            if request.contains("event=stopped") { stopped.withLock { $0.append("silent") } }
+            return nil
+        }
+        let harness = try SwarmHarness()
+        let leecher = try await harness.startSession("leech") { $0.trackerTimeout = .seconds(300) }
+        let hash = InfoHash(hashingInfo: Array("d4:name6:nobodye".utf8))
+        try await leecher.add(magnet: MagnetLink(infoHash: hash, trackers: [silent.announceURL, answering.announceURL]))
+        #expect(await harness.waitUntil(timeout: .seconds(30)) {
+            await leecher.snapshot().torrents.first?.trackers.contains { $0.url == answering.announceURL && $0.status == "working" } == true
+        })
+        try await leecher.pause(hash)
+        #expect(stopped.withLock { $0 } == ["answering"])
+        await harness.stopAll()
+        answering.stop()
+        silent.stop()
     }
 
     /// No tracker: the magnet names the seeder (`x.pe`). A metadata dictionary over 16 KiB comes

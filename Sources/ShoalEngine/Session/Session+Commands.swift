@@ -182,6 +182,8 @@ extension Session {
         switch entry.phase {
         case .metadata(let fetcher):
             entries[hash]?.stop?.finish()
+            // Trackers that answered it know we are here: told we left, as a torrent's are.
+            await fetcher.sayStopped()
             // The old fetcher's task is ending; a resume starts a fresh one.
             entries[hash]?.phase = .metadata(makeFetcher(fetcher.magnet))
         case .torrent(let old):
