@@ -25,26 +25,23 @@ extension TorrentRuntime {
     }
 
     /// Sends each peer that speaks ut_pex the peers connected and dropped since its last
-    /// message, at most once per `pexInterval`.
+    /// message, at most once per `pexInterval` (what to send is `PexPlanner`'s).
     func sendPeerExchange(now: ContinuousClock.Instant) {
         guard pexAllowed else { return }
-        let connected = Dictionary(peers.compactMap { key, record in record.dialableAddress.map { ($0, key) } },
-                                   uniquingKeysWith: { first, _ in first })
-        for (key, record) in peers {
-            guard let theirs = record.extensions?.id(of: "ut_pex") else { continue }
-            if let last = record.pexSentAt, now - last < config.pexInterval { continue }
-            let others = Set(connected.keys).subtracting([record.dialableAddress].compactMap { $0 })
-            let added = Array(others.subtracting(record.pexSent).sorted().prefix(PexMessage.maxPeers))
-            let dropped = Array(record.pexSent.subtracting(others).sorted().prefix(PexMessage.maxPeers))
-            guard !added.isEmpty || !dropped.isEmpty else { continue }
-            let flags = added.map { address -> UInt8 in
-                guard let other = connected[address], let otherRecord = peers[other] else { return 0 }
-                let seed = picker?.peerBitfield(other)?.isComplete == true ? PexMessage.seedFlag : 0
-                return seed | (otherRecord.incoming ? 0 : PexMessage.reachableFlag)
-            }
-            record.link.send(.extended(id: theirs, payload: PexMessage(added: added, addedFlags: flags, dropped: dropped).encoded))
-            peers[key]?.pexSent = record.pexSent.union(added).subtracting(dropped)
-            peers[key]?.pexSentAt = now
+        let interval = config.pexInterval
+        guard self.peers.values.contains(where: {
+            PexPlanner.due(pexID: $0.extensions?.id(of: "ut_pex"), lastSent: $0.pexSentAt, now: now, interval: interval)
+        }) else { return }
+        let peers = self.peers.map { key, record in
+            PexPlanner.Peer(key: key, address: record.dialableAddress, pexID: record.extensions?.id(of: "ut_pex"),
+                            lastSent: record.pexSentAt, told: record.pexSent,
+                            isSeed: picker?.peerBitfield(key)?.isComplete == true, incoming: record.incoming)
+        }
+        for send in PexPlanner.sends(peers, now: now, interval: interval) {
+            guard let record = self.peers[send.key] else { continue }
+            record.link.send(send.message)
+            record.pexSent = send.told
+            record.pexSentAt = now
         }
     }
 }
