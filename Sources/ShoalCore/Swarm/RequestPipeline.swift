@@ -20,6 +20,15 @@ public enum RequestPipeline {
         return max(withinBudget, min(depth, minimumDepth) - outstanding, 0)
     }
 
+    /// How many requests to send a peer now: what `wanted` allows, but a deep pipeline is
+    /// topped up in batches (an eighth of its depth, up to 16 blocks), not a request per
+    /// arriving block — one write for many requests. An empty pipeline is always filled.
+    public static func topUp(depth: Int, outstanding: Int, torrentOutstanding: Int) -> Int {
+        let wanted = wanted(depth: depth, outstanding: outstanding, torrentOutstanding: torrentOutstanding)
+        guard wanted > 0, outstanding == 0 || wanted >= max(1, min(depth / 8, 16)) else { return 0 }
+        return wanted
+    }
+
     public static func depth(downloadRate: Double, isSnubbed: Bool) -> Int {
         if isSnubbed { return snubbedDepth }
         let blocks = Int(downloadRate * coverage / Double(TorrentGeometry.blockLength))

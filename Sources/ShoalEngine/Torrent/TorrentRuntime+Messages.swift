@@ -152,10 +152,8 @@ extension TorrentRuntime {
         // Pieces waiting for the disk count against the budget too: together they are what a
         // download holds in memory.
         let held = (picker?.totalOutstanding ?? 0) + pendingWriteBytes / TorrentGeometry.blockLength
-        let wanted = RequestPipeline.wanted(depth: depth, outstanding: outstanding, torrentOutstanding: held)
-        // A deep pipeline is topped up in batches (an eighth of its depth, up to 16 blocks), not
-        // a request per arriving block: one write for many requests.
-        guard wanted > 0, outstanding == 0 || wanted >= max(1, min(depth / 8, 16)),
+        let wanted = RequestPipeline.topUp(depth: depth, outstanding: outstanding, torrentOutstanding: held)
+        guard wanted > 0,
             let blocks = picker?.pick(for: key, count: wanted, only: record.peerChoking ? record.allowedFast : nil,
                                       excluding: record.refused, using: &rng)
         else { return }
