@@ -25,10 +25,6 @@ public enum PexPlanner {
             self.isSeed = isSeed
             self.incoming = incoming
         }
-
-        func due(now: ContinuousClock.Instant, interval: Duration) -> Bool {
-            PexPlanner.due(pexID: pexID, lastSent: lastSent, now: now, interval: interval)
-        }
     }
 
     public struct Send: Sendable, Equatable {
@@ -52,7 +48,7 @@ public enum PexPlanner {
             if let address = peer.address, connected[address] == nil { connected[address] = peer }
         }
         var sends: [Send] = []
-        for peer in peers where peer.due(now: now, interval: interval) {
+        for peer in peers where due(pexID: peer.pexID, lastSent: peer.lastSent, now: now, interval: interval) {
             guard let id = peer.pexID else { continue }
             var others = Set(connected.keys)
             if let own = peer.address { others.remove(own) }

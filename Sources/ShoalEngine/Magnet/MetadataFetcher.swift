@@ -66,7 +66,6 @@ actor MetadataFetcher {
     /// Peers being dialled or talked to now.
     var connectedAddresses: [PeerAddress] { connected.values.sorted() }
     var metadataSize: Int? { assembler.totalSize }
-    var trackerStates: [TrackerSnapshot] { trackers.states }
 
     /// Fetches until the metadata is verified (returned) or the task is cancelled (nil).
     func run() async -> Metainfo? {
@@ -267,8 +266,14 @@ actor MetadataFetcher {
         left(key)
     }
 
-    /// A peer we turned away.
-    func refusedIncoming(_ reason: CloseReason) { counted(reason) }
+    /// A peer we turned away: counted and logged with why, as a closed connection is.
+    func refusedIncoming(_ address: PeerAddress, _ reason: CloseReason) {
+        var logger = self.logger
+        logger[metadataKey: "peer"] = "\(address)"
+        logger[metadataKey: "direction"] = "in"
+        logger.debug("metadata: refused", metadata: ["reason": "\(reason)"])
+        counted(reason)
+    }
 }
 
 extension MetadataFetcher: TieredAnnouncer {

@@ -65,7 +65,7 @@ extension Session {
                     }
                     switch await fetcher.takeIncoming(address) {
                     case .refused(let refusal):
-                        await fetcher.refusedIncoming(refusal)
+                        await fetcher.refusedIncoming(address, refusal)
                     case .admitted(let key):
                         let ended = await MetadataConnection.accepted(handshake, iterator: &iterator, decoder: decoder, channel: raw,
                                                                       key: key, fetcher: fetcher)

@@ -84,7 +84,7 @@ extension Session {
             id: hash, name: fetcher.magnet.displayName ?? hash.hex, totalSize: 0, wantedSize: 0, haveSize: 0,
             activity: entry.paused ? .paused : .metadata, error: nil, downloadRate: 0, uploadRate: 0, downloaded: 0, uploaded: 0,
             eta: nil, pieces: Bitfield(count: 0), piecesInProgress: [], availability: [], peers: peers,
-            trackers: await fetcher.trackerStates, files: [], downloadDirectory: entry.downloadDirectory, isPrivate: false,
+            trackers: await fetcher.trackers.states, files: [], downloadDirectory: entry.downloadDirectory, isPrivate: false,
             hashFailures: 0, bannedPeers: 0, piecesHashedOnCheck: 0)
         snapshot.closeReasons = await fetcher.closeCounts
         entry.describe(&snapshot.details)
