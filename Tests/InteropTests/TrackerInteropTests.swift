@@ -87,21 +87,19 @@ struct TrackerInteropTests {
     @Test("Shoal finds its peers through opentracker (HTTP and UDP)", .enabled(if: ExternalProcess.available("opentracker")))
     func shoalThroughOpentracker() async throws {
         let harness = try SwarmHarness()
-        let port = ExternalProcess.freePort()
-        let http = "http://127.0.0.1:\(port)/announce", udp = "udp://127.0.0.1:\(port)/announce"
-        let (metainfo, _, _) = try Self.content(harness, announce: http, seedFolder: "seed")
+        let (metainfo, _, _) = try Self.content(harness, announce: "http://127.0.0.1:1/announce", seedFolder: "seed")
         let trackerDir = harness.root.appendingPathComponent("opentracker")
         try FileManager.default.createDirectory(at: trackerDir, withIntermediateDirectories: true)
         try (metainfo.infoHash.hex + "\n").write(to: trackerDir.appendingPathComponent("whitelist"), atomically: true, encoding: .utf8)
         for path in [harness.root.path, trackerDir.path] { chmod(path, 0o755) }
-        let opentracker = try ExternalProcess(ExternalProcess.which("opentracker") ?? "/usr/bin/opentracker",
-                                              ["-i", "127.0.0.1", "-p", String(port), "-P", String(port), "-d", trackerDir.path,
-                                               "-u", "nobody", "-w", "whitelist"], logName: "opentracker")
+        let (opentracker, port) = try await Self.startOpentracker(in: trackerDir, whitelisted: metainfo.infoHash)
         defer { opentracker.stop() }
+        let http = "http://127.0.0.1:\(port)/announce", udp = "udp://127.0.0.1:\(port)/announce"
+        let overHTTP = try Metainfo(bytes: Array(Data(contentsOf: RealClientTests.write(metainfo, announce: http, in: harness.root))))
 
         // The seeder announces over HTTP, the leecher over UDP: the same swarm on both.
         let seeder = try await harness.startSession("seed")
-        try await seeder.add(metainfo)
+        try await seeder.add(overHTTP)
         #expect(await Self.waitForSeeders(1, metainfo.infoHash, at: http), "\(opentracker.output)")
         let overUDP = try Metainfo(bytes: Array(Data(contentsOf: RealClientTests.write(metainfo, announce: udp, in: harness.root))))
         let leecher = try await harness.startSession("leech")
@@ -115,5 +113,32 @@ struct TrackerInteropTests {
         // Waited for, with SIGKILL if SIGTERM is not enough: the `defer`'s stop cannot wait, and
         // when this is the last test the process may exit before its SIGKILL, leaving opentracker.
         await opentracker.stop()
+    }
+
+    /// opentracker on a port free for TCP and UDP, answering on it. Another test's socket can
+    /// still take the port between our check and opentracker's bind ("Address already in
+    /// use", and it exits): then it is started again on another port.
+    static func startOpentracker(in directory: URL, whitelisted hash: InfoHash) async throws -> (ExternalProcess, Int) {
+        var lastOutput = ""
+        for _ in 0..<5 {
+            let port = ExternalProcess.freePortForTCPAndUDP()
+            let process = try ExternalProcess(ExternalProcess.which("opentracker") ?? "/usr/bin/opentracker",
+                                              ["-i", "127.0.0.1", "-p", String(port), "-P", String(port), "-d", directory.path,
+                                               "-u", "nobody", "-w", "whitelist"], logName: "opentracker")
+            let deadline = ContinuousClock.now + .seconds(10)
+            while process.process.isRunning && ContinuousClock.now < deadline {
+                // Any HTTP answer says TCP is bound; a UDP scrape (always answered with counts) says UDP is.
+                if (try? await HTTPClient.fetch("http://127.0.0.1:\(port)/stats", timeout: .seconds(1))) != nil,
+                   await TrackerScrape.counts(for: hash, at: "udp://127.0.0.1:\(port)/announce", timeout: .seconds(1),
+                                              retry: .init(firstTimeout: .seconds(1), attempts: 1)) != nil {
+                    return (process, port)
+                }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+            lastOutput = process.output
+            await process.stop()
+        }
+        Issue.record("opentracker did not start: \(lastOutput)")
+        throw CancellationError()
     }
 }

@@ -104,12 +104,29 @@ public final class ExternalProcess: @unchecked Sendable {
     public static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
+        return bound(fd, port: 0) ?? 0
+    }
+
+    /// A port free on 127.0.0.1 for TCP and for UDP at once, for a process that listens on both
+    /// (a tracker): `freePort` checks TCP only, and the UDP port may be some session's DHT.
+    public static func freePortForTCPAndUDP() -> Int {
+        for _ in 0..<50 {
+            let tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0), udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            defer { close(tcp); close(udp) }
+            if let port = bound(tcp, port: 0), bound(udp, port: port) != nil { return port }
+        }
+        return freePort()
+    }
+
+    /// Binds `fd` to 127.0.0.1:`port` (0: any) and returns the port bound, nil if the bind failed.
+    private static func bound(_ fd: Int32, port: Int) -> Int? {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
+        address.sin_port = UInt16(port).bigEndian
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        let result = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard result == 0 else { return nil }
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         return Int(UInt16(bigEndian: address.sin_port))
     }
