@@ -21,6 +21,9 @@ struct CreateCommand: ParsableCommand {
     @Option(name: [.customShort("t"), .customLong("tracker")], help: "Announce URL (repeatable; commas share a tier).")
     var trackers: [String] = []
 
+    @Option(name: [.customShort("w"), .customLong("web-seed")], help: "A web seed URL (BEP 19; repeatable): an HTTP server holding the content.")
+    var webSeeds: [String] = []
+
     @Option(name: .shortAndLong, help: "Where to write the torrent (default: NAME.torrent).")
     var output: String?
 
@@ -65,6 +68,9 @@ struct CreateCommand: ParsableCommand {
         for url in tiers.joined() where !url.contains("://") {
             throw fail("tracker '\(url)' is not a URL (expected http://, https:// or udp://)")
         }
+        for url in webSeeds where !(url.lowercased().hasPrefix("http://") || url.lowercased().hasPrefix("https://")) {
+            throw fail("web seed '\(url)' is not an http:// or https:// URL")
+        }
         let destination = output ?? layout.name + ".torrent"
         if !force && FileManager.default.fileExists(atPath: destination) {
             throw fail("\(destination) already exists (use --force to overwrite)")
@@ -89,6 +95,7 @@ struct CreateCommand: ParsableCommand {
             files: layout.isSingleFile ? nil : layout.files.map { .init(rawPath: $0.rawPath, length: $0.length) },
             length: layout.totalLength, pieceLength: pieceLength, pieceHashes: hashes)
         builder.trackerTiers = tiers
+        builder.webSeeds = webSeeds
         builder.isPrivate = `private`
         builder.comment = comment
         builder.createdBy = ShoalVersion.createdBy

@@ -22,6 +22,7 @@ struct TorrentReport: Encodable {
     var creationDate: Int64?
     var comment: String?
     var trackerTiers: [[String]]
+    var webSeeds: [String] = []
     var files: [File]
     var source: String
 
@@ -39,6 +40,7 @@ struct TorrentReport: Encodable {
         creationDate = metainfo.creationDate
         comment = metainfo.comment
         trackerTiers = metainfo.trackerTiers
+        webSeeds = metainfo.urlList
         files = info.files.map { File(path: info.isSingleFile ? info.name : ([info.name] + $0.path).joined(separator: "/"),
                                       length: $0.length, padding: $0.isPadding, symlink: $0.isSymlink) }
         source = file
@@ -94,6 +96,10 @@ struct TorrentReport: Encodable {
         for (number, tier) in trackerTiers.enumerated() {
             out += "\n  Tier #\(number + 1)\n"
             for url in tier { out += "  \(url)\n" }
+        }
+        if !webSeeds.isEmpty {
+            out += "\nWEBSEEDS\n\n"
+            for url in webSeeds { out += "  \(url)\n" }
         }
         if !files.isEmpty {
             out += "\nFILES\n\n"

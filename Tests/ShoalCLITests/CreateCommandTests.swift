@@ -21,6 +21,22 @@ struct CreateCommandTests {
         #expect(result.stdout.contains(metainfo.infoHash.hex))
     }
 
+    /// `-w` as mktorrent and transmission-create spell it; `shoal info` lists them as
+    /// transmission-show does.
+    @Test func webSeedsGoInTheURLListAndInfoShowsThem() async throws {
+        let directory = try TemporaryDirectory()
+        let file = try directory.write("data.bin", bytes: 100_000, seed: 12)
+        let out = directory.url.appendingPathComponent("w.torrent")
+        let result = try await ShoalBinary.run(["create", file.path, "-w", "http://127.0.0.1:1/pub/", "--web-seed",
+                                                "https://127.0.0.1:2/data.bin", "-o", out.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let metainfo = try Metainfo(bytes: Array(Data(contentsOf: out)))
+        #expect(metainfo.urlList == ["http://127.0.0.1:1/pub/", "https://127.0.0.1:2/data.bin"])
+        let info = try await ShoalBinary.run(["info", out.path])
+        #expect(info.stdout.contains("WEBSEEDS\n\n  http://127.0.0.1:1/pub/\n  https://127.0.0.1:2/data.bin\n"), "\(info.stdout)")
+        #expect(try await ShoalBinary.run(["info", "--json", out.path]).stdout.contains("\"webSeeds\""))
+    }
+
     @Test func refusesToOverwriteWithoutForce() async throws {
         let directory = try TemporaryDirectory()
         let file = try directory.write("d.bin", bytes: 1000, seed: 1)
@@ -38,6 +54,7 @@ struct CreateCommandTests {
         (["create", "FILE", "--piece-size", "1000"], "power of two"),
         (["create", "FILE", "--piece-size", "64M"], "power of two"),
         (["create", "FILE", "-t", "not-a-url"], "not a URL"),
+        (["create", "FILE", "-w", "ftp://127.0.0.1/x"], "not an http:// or https:// URL"),
         (["create", "EMPTY"], "is empty"),
     ]
 

@@ -71,6 +71,23 @@ struct ScreenTests {
         #expect(lines.contains { $0.contains("closed 8: 5 connect, 2 bad data, 1 slots full") }, "\(lines.joined(separator: "\n"))")
     }
 
+    /// Web seeds are rows under the peers, flagged W, with their state where a peer's pieces go.
+    @Test func peersTabShowsWebSeeds() {
+        var torrent = Self.torrent("mirrored.iso", peers: 1)
+        var servers = WebSeedSchedule(urls: ["http://mirror.example:8080/pub/", "https://bad.example/x"])
+        servers.opened(0)
+        servers.drop(1, reason: "sent data that failed the hash check")
+        torrent.details.webSeeds = [WebSeedSnapshot(server: servers.servers[0], downloadRate: 2_097_152),
+                                    WebSeedSnapshot(server: servers.servers[1], downloadRate: 0)]
+        let lines = Self.peersTab(Self.session([torrent]))
+        let good = lines.first { $0.contains("mirror.example:8080") }
+        #expect(good?.contains("web seed") == true && good?.contains(" WD ") == true && good?.contains("2.00 MiB/s") == true,
+                "\(lines.joined(separator: "\n"))")
+        let bad = lines.first { $0.contains("bad.example") }
+        #expect(bad?.contains(" W ") == true && bad?.contains("dropped: sent data that failed") == true)
+        #expect(!lines.contains { $0.contains("no peers connected") })
+    }
+
     /// An encrypted IPv6 peer: its address in brackets, whole, and the `E` flag in the row.
     @Test func peersTabShowsAnEncryptedIPv6Peer() {
         var torrent = Self.torrent("six.iso", peers: 0)

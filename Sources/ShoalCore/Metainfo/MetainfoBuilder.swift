@@ -28,6 +28,8 @@ public struct MetainfoBuilder: Sendable {
     public var comment: String?
     public var createdBy: String?
     public var creationDate: Int64?
+    /// Web seeds (BEP 19 `url-list`).
+    public var webSeeds: [String] = []
 
     public init(name: String, files: [Entry]?, length: Int64, pieceLength: Int, pieceHashes: [UInt8]) {
         self.name = name
@@ -57,6 +59,7 @@ public struct MetainfoBuilder: Sendable {
     public func encoded() -> [UInt8] {
         var root = Self.outerFields(trackerTiers: trackerTiers, comment: comment, createdBy: createdBy,
                                     creationDate: creationDate)
+        if !webSeeds.isEmpty { root["url-list"] = .list(webSeeds.map { .string($0) }) }
         root["info"] = infoValue
         return BencodeEncoder.encode(.dict(root))
     }

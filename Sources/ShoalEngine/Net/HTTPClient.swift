@@ -9,6 +9,9 @@ import NIOSSL
 public enum HTTPClient {
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public let description: String
+        /// The answer's status when it came but its body was over the limit (a web seed that
+        /// ignores `Range` answers 200 with the whole file).
+        public var status: Int? = nil
     }
 
     public struct Response: Sendable {
@@ -174,7 +177,7 @@ public enum HTTPClient {
                     headers = response.headers.map { ($0.name, $0.value) }
                 case .body(let buffer):
                     guard body.count + buffer.readableBytes <= maxBody else {
-                        throw Failure(description: "response larger than \(maxBody) bytes")
+                        throw Failure(description: "response larger than \(maxBody) bytes", status: status)
                     }
                     body += buffer.readableBytesView
                 case .end: return Response(status: status, body: body, headers: headers)

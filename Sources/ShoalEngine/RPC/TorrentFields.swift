@@ -162,8 +162,8 @@ struct TorrentFields {
         case .peersConnected: return .int(t.peers.count)
         case .peersGettingFromUs: return .int(t.peers.filter { $0.flags.contains("U") }.count)
         case .peersSendingToUs: return .int(t.peers.filter { $0.flags.contains("D") }.count)
-        case .webseedsSendingToUs: return 0
-        case .webseeds: return []
+        case .webseedsSendingToUs: return .int(t.details.webSeeds.filter(\.isSending).count)
+        case .webseeds: return .array(t.details.webSeeds.map { .string($0.url) })
         case .peersFrom: return peersFrom(t)
         case .peers: return .array(t.peers.map(PeerFields.object))
         case .files:

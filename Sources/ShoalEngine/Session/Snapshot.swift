@@ -153,5 +153,26 @@ public struct TorrentDetails: Sendable, Hashable {
     public var location = ""
     /// Downloading in order, for watching or listening while it comes.
     public var sequential = false
+    /// Its web seeds (BEP 19), in the torrent's order.
+    public var webSeeds: [WebSeedSnapshot] = []
     public init() {}
+}
+
+/// One web seed as the Peers tab (`W`) and remotes show it.
+public struct WebSeedSnapshot: Sendable, Hashable {
+    public var server: WebSeedSchedule.Server
+    public var downloadRate: Double
+
+    public init(server: WebSeedSchedule.Server, downloadRate: Double) {
+        self.server = server
+        self.downloadRate = downloadRate
+    }
+
+    public var url: String { server.url }
+    public var downloaded: Int64 { server.received }
+    /// A request is under way (Transmission's `webseedsSendingToUs`).
+    public var isSending: Bool { server.inFlight > 0 && server.droppedFor == nil }
+    /// "downloading", "idle", "retry in 30 s: …" or "dropped: …", the wait counted from `now`
+    /// (a quiet torrent's snapshot is kept a while).
+    public func status(now: ContinuousClock.Instant) -> String { WebSeedSchedule.status(of: server, now: now) }
 }

@@ -9,6 +9,8 @@ enum RuntimeJob: Sendable, Equatable {
     case dhtAnnounce
     case scrape
     case verify
+    /// A request to the torrent's `n`th web seed (see `TorrentRuntime+WebSeeds.swift`).
+    case webSeed(Int)
     /// The last job under way ended: the run may go dormant (see `RuntimeJobQueue`).
     case sleep
     case end
@@ -74,6 +76,7 @@ extension TorrentRuntime {
                 case .dhtAnnounce: startJob(in: &group) { await $0.dhtAnnounceRounds() }
                 case .scrape: startJob(in: &group) { await $0.scrapeRound() }
                 case .verify: startJob(in: &group) { await $0.verifyLoop() }
+                case .webSeed(let index): startJob(in: &group) { await $0.webSeedConnection(index) }
                 case .sleep: if jobsUnderWay == 0 && jobQueue.sleepIfIdle() { break loop }
                 case .end:
                     ended = true
@@ -130,6 +133,7 @@ extension TorrentRuntime {
         savedHave = vouched?.have
         if Task.isCancelled { return }
         picker = PiecePicker(geometry: info.geometry, have: have, filePriorities: filePriorities)
+        webSeeding?.joined = []
         picker?.sequential = sequential
         announceSchedule = AnnounceSchedule(policy: config.announcePolicy, alreadyComplete: picker!.isDone)
         if picker!.isDone {

@@ -120,7 +120,7 @@ extension TorrentRuntime {
         }
     }
 
-    private func receiveBlock(_ block: BlockRequest, data: [UInt8], from key: Int) {
+    func receiveBlock(_ block: BlockRequest, data: [UInt8], from key: Int) {
         let now = ContinuousClock.now
         guard let arrival = picker?.received(block, from: key) else { return }
         guard arrival.accepted else { return fillRequests(key) }  // unrequested or duplicate: dropped

@@ -180,6 +180,7 @@ extension TorrentRuntime {
         }
         checkSeedingGoals()
         for key in peers.keys { fillRequests(key) }
+        startWebSeedsIfDue(now: now)
         sendPeerExchange(now: now)
         dialMore(now: now)
         wakeAnnouncerIfDue(now: now)
@@ -198,7 +199,7 @@ extension TorrentRuntime {
     /// ever, they grew by one entry per connection for as long as the torrent ran.
     func forgetGoneSenders(now: ContinuousClock.Instant) {
         lastSenderSweep = now
-        let keep = Set(peers.keys).union(picker?.senderKeys ?? [])
+        let keep = Set(peers.keys).union(picker?.senderKeys ?? []).union(webSeedKeys)
         peerIDsByKey = peerIDsByKey.filter { keep.contains($0.key) }
     }
 
@@ -352,6 +353,11 @@ extension TorrentRuntime {
             if !record.incoming { bannedAddresses.insert(record.address) }
             addresses.append(record.address.description)
             drop(key, reason)
+        }
+        if let index = webSeeding?.index(of: peerID) {
+            dropWebSeed(index, reason: reason.detail)
+            events.publish(.banned(infoHash, peer: webSeeding?.schedule.servers[index].url ?? "web seed", reason: reason.detail))
+            return
         }
         let peer = (addresses.first ?? "gone") + " (\(peerID.clientName))"
         logger.notice("banned \(peer)", metadata: ["reason": "\(reason)", "client": "\(peerID.clientName)"])

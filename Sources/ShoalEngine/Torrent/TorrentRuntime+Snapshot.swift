@@ -8,7 +8,7 @@ extension TorrentRuntime {
     /// Commands reach it through the session, which drops what it kept on any of them.
     func noteChange() {
         snapshotChanges.add(1, ordering: .releasing)
-        let quiet = peers.isEmpty && activity != .checking && !addresses.values.contains { $0.dialing }
+        let quiet = peers.isEmpty && webSeedsInFlight == 0 && activity != .checking && !addresses.values.contains { $0.dialing }
         isQuiet.store(quiet, ordering: .releasing)
         reportKeptSnapshotWrong()
     }
@@ -66,6 +66,7 @@ extension TorrentRuntime {
         details.completed = completedAt
         details.lastActivity = lastActivity
         details.magnetURI = magnetURI
+        details.webSeeds = webSeedSnapshots(now: now)
         return TorrentSnapshot(
             id: metainfo.infoHash, name: info.name, totalSize: info.totalLength, wantedSize: wantedSize, haveSize: haveSize,
             activity: activity, error: errorMessage, downloadRate: downRate, uploadRate: upRate,

@@ -29,7 +29,10 @@ extension TorrentRuntime {
             let left = Double(limit.components.seconds) - Date().timeIntervalSince(completedAt)
             also(now + .milliseconds(Int64(max(0, left) * 1000)))
         }
-        return Self.tickDelay(busy: !peers.isEmpty || activity == .checking, addresses: addresses.values, nextDue: due, now: now)
+        // A server waiting out a failure is asked again at its time; one in use is busy.
+        if activity == .downloading, let webSeeding { also(webSeeding.schedule.nextRetry) }
+        let webSeedsBusy = activity == .downloading && !(webSeeding?.schedule.due(now: now).isEmpty ?? true) || webSeedsInFlight > 0
+        return Self.tickDelay(busy: !peers.isEmpty || activity == .checking || webSeedsBusy, addresses: addresses.values, nextDue: due, now: now)
     }
 
     /// How long after the last resume save the next one (and the look at the files) is due:

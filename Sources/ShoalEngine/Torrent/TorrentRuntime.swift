@@ -129,6 +129,8 @@ public actor TorrentRuntime {
     var running = RunningJobs()
     var nextDHTAnnounce: ContinuousClock.Instant?
     var scrapeSchedule: ScrapeSchedule
+    /// Its web seeds (BEP 19); nil when it lists none.
+    var webSeeding: WebSeeding?
     /// `stopped` was said for an error; said once until the torrent runs again.
     var saidStoppedForError = false
 
@@ -207,6 +209,7 @@ public actor TorrentRuntime {
         self.tickTimer = TickTimer { jobQueue.submit(.tick) }
         self.writer = PieceWriter(storage: storage, info: metainfo.info, pool: pool)
         self.trackers = TrackerTiers(restored?.trackers ?? metainfo.trackerTiers)
+        if !metainfo.urlList.isEmpty { self.webSeeding = WebSeeding(urls: metainfo.urlList, now: now) }
         guard let restored else {
             self.restoredWhole = false
             return
@@ -387,6 +390,7 @@ public actor TorrentRuntime {
             announceSchedule.completed(now: .now)
             wakeAnnouncer()
             logger.info("completed")
+            webSeedsLeavePicker()
             if !seedWhenDone { closeAllPeers(CloseReason(.stopped, "complete, not seeding")) }
             // Two seeds have nothing to trade.
             for key in peers.keys where picker.peerBitfield(key)?.isComplete == true { drop(key, CloseReason(.bothSeeds)) }

@@ -28,7 +28,7 @@ struct DetailView {
         guard !body.isEmpty else { return }
         switch state.tab {
         case .pieces: PieceMapView(glyphs: glyphs).draw(&buffer, torrent: torrent, rows: body)
-        case .peers: drawPeers(&buffer, torrent, rows: body, selected: state.detailRow)
+        case .peers: drawPeers(&buffer, torrent, rows: body, selected: state.detailRow, now: now)
         case .trackers: drawTrackers(&buffer, torrent, rows: body, now: now, selected: state.detailRow)
         case .files: drawFiles(&buffer, torrent, tree: state.fileTree(torrent), rows: body, selected: state.detailRow)
         case .rates: RateGraphView(glyphs: glyphs).draw(&buffer, series: state.history.series(for: torrent.id), rows: body)
@@ -42,7 +42,8 @@ struct DetailView {
         return rows.lowerBound + 1
     }
 
-    private func drawPeers(_ buffer: inout CellBuffer, _ torrent: TorrentSnapshot, rows: Range<Int>, selected: Int) {
+    private func drawPeers(_ buffer: inout CellBuffer, _ torrent: TorrentSnapshot, rows: Range<Int>, selected: Int,
+                           now: ContinuousClock.Instant) {
         let barWidth = max(8, buffer.width - 96)
         var y = table(&buffer, header: [("Address", 22, false), ("Client", 22, false), ("Flags", 6, false), ("\(glyphs.down)", 13, true),
                                         ("\(glyphs.up)", 13, true), ("Have", 6, true), ("Pieces", barWidth, false)], rows: rows)
@@ -50,7 +51,7 @@ struct DetailView {
         let closes = torrent.closeReasons
         let summaryRow = closes.total > 0 && rows.count >= 3 ? rows.upperBound - 1 : nil
         if let summaryRow { buffer.put(" " + closes.summary, x: 0, y: summaryRow, style: .dim, maxWidth: buffer.width) }
-        if torrent.peers.isEmpty { buffer.put("no peers connected", x: 2, y: y, style: .dim) }
+        if torrent.peers.isEmpty && torrent.details.webSeeds.isEmpty { buffer.put("no peers connected", x: 2, y: y, style: .dim) }
         // The selected peer (for k and K) stays in view.
         let visible = max(1, (summaryRow ?? rows.upperBound) - y)
         let row = min(selected, max(0, torrent.peers.count - 1))
@@ -66,6 +67,25 @@ struct DetailView {
             if index == row { buffer.restyle(y: y, style: .selected) }
             y += 1
         }
+        // Web seeds under the peers, flagged W (Transmission's letter); their state, which can
+        // be long ("retry in 30 s: connection refused"), where a peer's upload and pieces are:
+        // a server takes nothing and has every piece.
+        for seed in torrent.details.webSeeds.prefix(max(0, (summaryRow ?? rows.upperBound) - y)) {
+            var x = buffer.put(" " + Self.host(of: seed.url).fitted(22) + " ", x: 0, y: y, style: .text)
+            x = buffer.put("web seed".fitted(22) + " ", x: x, y: y, style: .dim)
+            x = buffer.put((seed.isSending ? "WD" : "W").fitted(6) + " ", x: x, y: y, style: .key)
+            x = buffer.put(Format.rate(seed.downloadRate).fitted(13, alignRight: true) + "  ", x: x, y: y, style: .downloading)
+            let status = seed.status(now: now)
+            buffer.put(status, x: x, y: y, style: seed.server.droppedFor != nil ? .error : .dim, maxWidth: max(0, buffer.width - x))
+            y += 1
+        }
+    }
+
+    /// `host[:port]` of a URL, as a peer's address is shown.
+    static func host(of url: String) -> String {
+        guard let scheme = url.range(of: "://") else { return url }
+        let rest = url[scheme.upperBound...]
+        return String(rest.prefix { $0 != "/" && $0 != "?" })
     }
 
     /// A bitfield squeezed into `cells` characters, each showing the share of its pieces present.
