@@ -288,8 +288,12 @@ extension TorrentRuntime {
     }
 
     func pieceChecked(_ piece: PieceIndex, _ result: Result<Bool, StorageError>, data: [UInt8]?) {
-        // Room again for requests held back while the disk caught up.
-        defer { for key in peers.keys { fillRequests(key) } }
+        // Room again for requests held back while the disk caught up (a web seed's connection
+        // ends when the disk is behind: it starts again here, not a tick later).
+        defer {
+            for key in peers.keys { fillRequests(key) }
+            startWebSeedsIfDue(now: .now)
+        }
         guard picker != nil else { return }
         switch result {
         case .success(true):

@@ -51,10 +51,12 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Content-Range", "bytes %d-%d/%d" % (first, last, size))
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
+        if not args.rate:
+            self.wfile.write(data)
+            return
         chunk = 16384
         for start in range(0, len(data), chunk):
-            if args.rate:
-                time.sleep(chunk / args.rate)
+            time.sleep(chunk / args.rate)
             self.wfile.write(data[start:start + chunk])
 
 
