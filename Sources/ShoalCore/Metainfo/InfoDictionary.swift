@@ -50,6 +50,12 @@ public struct InfoDictionary: Sendable {
     public let isSingleFile: Bool
     public let isPrivate: Bool
     public let geometry: TorrentGeometry
+    /// The v2 half (BEP 52; `meta version` 2): its files as its `file tree` lists them, and
+    /// whether it is all there is (a v2-only torrent) or beside a v1 half it agrees with (hybrid).
+    public let v2: V2Files?
+    /// How a v2-only torrent's pieces are checked (from the torrent's `piece layers`, outside
+    /// `info`); set by `Metainfo`. nil for v1 and hybrid torrents, checked by SHA-1.
+    public internal(set) var v2Pieces: V2PieceHashes?
 
     public var totalLength: Int64 { geometry.totalLength }
     public var pieceCount: Int { geometry.pieceCount }
@@ -65,11 +71,8 @@ public struct InfoDictionary: Sendable {
         guard node.entries != nil else {
             throw MetainfoError("'info' must be a dictionary, found a \(node.kindName)", at: node.range.lowerBound)
         }
-        let isV2Only = node["file tree"] != nil && node["pieces"] == nil && node["files"] == nil && node["length"] == nil
-        if isV2Only {
-            throw MetainfoError("this is a BitTorrent v2-only torrent (BEP 52); Shoal does not support v2 yet, only v1 and hybrid torrents",
-                                at: node.range.lowerBound)
-        }
+        let v2Files = try Self.v2Files(node)
+        let isV2Only = v2Files != nil && node["pieces"] == nil && node["files"] == nil && node["length"] == nil
         let nameNode = node["name.utf-8"] ?? node["name"]
         guard let nameNode, let nameBytes = nameNode.bytes else {
             throw MetainfoError("missing 'name' in 'info'", at: node.range.lowerBound)
@@ -89,6 +92,10 @@ public struct InfoDictionary: Sendable {
             throw MetainfoError("piece length \(pieceLength) is larger than Shoal's limit of 128 MiB", at: lengthNode.range.lowerBound)
         }
         self.pieceLength = Int(pieceLength)
+        // v2 pieces are whole subtrees of 16 KiB blocks.
+        if v2Files != nil, pieceLength & (pieceLength - 1) != 0 {
+            throw MetainfoError("piece length \(pieceLength) of a v2 torrent is not a power of two", at: lengthNode.range.lowerBound)
+        }
 
         if let privateValue = node["private"]?.integer {
             self.isPrivate = privateValue == 1
@@ -98,7 +105,14 @@ public struct InfoDictionary: Sendable {
 
         var files: [TorrentFile] = []
         var total: Int64 = 0
-        if let filesNode = node["files"] {
+        // The v1 half's paths as the torrent spells them, to hold against the v2 half's.
+        var rawPaths: [[[UInt8]]?] = []
+        if isV2Only, let v2Files {
+            let layout = Self.v2Layout(v2Files, name: nameBytes, pieceLength: pieceLength)
+            files = layout.files
+            total = layout.total
+            self.isSingleFile = layout.isSingleFile
+        } else if let filesNode = node["files"] {
             guard let list = filesNode.list else {
                 throw MetainfoError("'files' must be a list", at: filesNode.range.lowerBound)
             }
@@ -131,6 +145,7 @@ public struct InfoDictionary: Sendable {
                 // Padding needs no name (it is never on disk); others are sanitized, never refused.
                 let path = padding && raw.isEmpty ? [Array(".pad".utf8), Array(String(length).utf8)] : PathSanitizer.path(raw)
                 entries.append((path, length, padding, symlink && length == 0))
+                rawPaths.append(padding ? nil : raw)
             }
             let paths = PathSanitizer.resolveCollisions(entries.map(\.path), skip: entries.map { $0.padding || $0.symlink })
             for (entry, path) in zip(entries, paths) {
@@ -144,12 +159,22 @@ public struct InfoDictionary: Sendable {
         } else if node["length"] != nil {
             total = try Self.length(node)
             files = [TorrentFile(diskPath: [diskName], length: total, offset: 0)]
+            rawPaths = [[nameBytes]]
             self.isSingleFile = true
         } else {
             throw MetainfoError("'info' has neither 'length' nor 'files'", at: node.range.lowerBound)
         }
         guard total > 0 else { throw MetainfoError("the torrent holds no data (total size 0)", at: node.range.lowerBound) }
         self.files = files
+        self.v2 = v2Files.map { V2Files(files: $0, isOnly: isV2Only) }
+        if isV2Only {
+            self.pieceHashes = []
+            self.geometry = TorrentGeometry(totalLength: total, pieceLength: Int(pieceLength), fileLengths: files.map(\.length))
+            return
+        }
+        if let v2Files {
+            try Self.checkHalvesAgree(v1: files, rawPaths: rawPaths, v2: v2Files, pieceLength: pieceLength, at: node.range.lowerBound)
+        }
 
         guard let piecesNode = node["pieces"], let pieces = piecesNode.bytes else {
             throw MetainfoError("missing byte string 'pieces' in 'info'", at: node.range.lowerBound)

@@ -1,8 +1,18 @@
 /// A parsed .torrent file (BEP 3, with BEP 12 tiers and BEP 27 private flag).
 public struct Metainfo: Sendable {
-    public let info: InfoDictionary
-    /// SHA-1 of `rawInfo`.
+    public internal(set) var info: InfoDictionary
+    /// What peers, trackers and the DHT know the torrent by: SHA-1 of `rawInfo`, or for a
+    /// v2-only torrent its SHA-256 cut to 20 bytes (BEP 52).
     public let infoHash: InfoHash
+    /// SHA-256 of `rawInfo` when the torrent has a v2 half (v2-only or hybrid).
+    public let infoHashV2: [UInt8]?
+    /// The `piece layers` dictionary as the file holds it (outside `info`: kept to write the
+    /// torrent out again).
+    public let rawPieceLayers: [UInt8]?
+    /// A v2-only torrent's first file larger than a piece whose layer is missing or does not
+    /// hash to its root: its pieces cannot be checked until peers send the hashes (BEP 52 hash
+    /// requests, which Shoal does not make yet). libtorrent loads such torrents too.
+    public internal(set) var missingPieceLayer: String?
     /// The `info` dictionary exactly as it appeared in the file (served to peers by BEP 9).
     public let rawInfo: [UInt8]
     /// Trackers by tier (BEP 12); a lone `announce` becomes one tier of one tracker.
@@ -30,10 +40,14 @@ public struct Metainfo: Sendable {
             throw MetainfoError("missing 'info' dictionary", at: root.range.lowerBound)
         }
         let raw = Array(bytes[infoNode.range])
-        let hash = InfoHash(hashingInfo: raw)
-        self.info = try InfoDictionary(node: infoNode, fallbackName: hash.hex)
+        let v1Hash = InfoHash(hashingInfo: raw)
+        self.info = try InfoDictionary(node: infoNode, fallbackName: v1Hash.hex)
         self.rawInfo = raw
-        self.infoHash = hash
+        self.infoHashV2 = info.v2 != nil ? MerkleTree.hash(raw) : nil
+        self.infoHash = info.v2?.isOnly == true ? InfoHash(bytes: infoHashV2!.prefix(20))! : v1Hash
+        self.rawPieceLayers = root["piece layers"].map { Array(bytes[$0.range]) }
+        var layers: [[UInt8]: [[UInt8]]]?
+        if let v2 = info.v2 { layers = try PieceLayers.parse(root["piece layers"], files: v2.files, pieceLength: info.pieceLength) }
         self.trackerTiers = Self.tiers(root)
         self.creationDate = root["creation date"]?.integer
         self.comment = root["comment.utf-8"]?.text ?? root["comment"]?.text
@@ -43,6 +57,7 @@ public struct Metainfo: Sendable {
         case .list(let urls)?: self.urlList = urls.compactMap(\.text).filter { !$0.isEmpty }
         default: self.urlList = []
         }
+        if info.v2?.isOnly == true, let layers { attach(layers) }
     }
 
     /// Builds a Metainfo from an info dictionary fetched from peers (BEP 9) plus a magnet's trackers.
@@ -53,15 +68,19 @@ public struct Metainfo: Sendable {
         } catch {
             throw MetainfoError(error)
         }
-        let hash = InfoHash(hashingInfo: rawInfo)
-        self.info = try InfoDictionary(node: node, fallbackName: hash.hex)
+        let v1Hash = InfoHash(hashingInfo: rawInfo)
+        self.info = try InfoDictionary(node: node, fallbackName: v1Hash.hex)
         self.rawInfo = rawInfo
-        self.infoHash = hash
+        self.infoHashV2 = info.v2 != nil ? MerkleTree.hash(rawInfo) : nil
+        self.infoHash = info.v2?.isOnly == true ? InfoHash(bytes: infoHashV2!.prefix(20))! : v1Hash
+        self.rawPieceLayers = nil
         self.trackerTiers = trackerTiers
         self.creationDate = nil
         self.comment = nil
         self.createdBy = nil
         self.urlList = []
+        // Metadata from peers carries no piece layers: a v2-only torrent's larger files wait for them.
+        if info.v2?.isOnly == true { attach([:]) }
     }
 
     /// BEP 12: `announce-list` wins over `announce` when present and non-empty.
@@ -96,10 +115,12 @@ extension Metainfo {
         var root = MetainfoBuilder.outerFields(trackerTiers: trackerTiers, comment: comment, createdBy: createdBy,
                                                creationDate: creationDate)
         if !urlList.isEmpty { root["url-list"] = .list(urlList.map { .string($0) }) }
-        // Every key above sorts before "info", so the raw info goes last, as canonical order wants.
+        // Every key above sorts before "info", so the raw info goes next, as canonical order
+        // wants, and "piece layers" after it.
         var bytes = BencodeEncoder.encode(.dict(root))
         bytes.removeLast()
-        bytes += Array("4:info".utf8) + rawInfo + [UInt8(ascii: "e")]
-        return bytes
+        bytes += Array("4:info".utf8) + rawInfo
+        if let rawPieceLayers { bytes += Array("12:piece layers".utf8) + rawPieceLayers }
+        return bytes + [UInt8(ascii: "e")]
     }
 }

@@ -1,0 +1,42 @@
+/// A torrent's `piece layers` (BEP 52, outside `info`): for each file larger than a piece, the
+/// hashes of its pieces, which must hash up to the file's `pieces root`.
+///
+/// As libtorrent 2.0 reads them: a layer that is not a string of whole hashes, or of the wrong
+/// count for its file, refuses the torrent; one that does not hash to its root, or names no
+/// file, is left out (the hashes would then come from peers).
+enum PieceLayers {
+    static func parse(_ node: BencodeNode?, files: [V2File], pieceLength: Int) throws(MetainfoError) -> [[UInt8]: [[UInt8]]] {
+        guard let node else { return [:] }
+        guard let entries = node.entries else { throw MetainfoError("'piece layers' must be a dictionary", at: node.range.lowerBound) }
+        var lengths: [[UInt8]: Int64] = [:]
+        for file in files { if let root = file.piecesRoot { lengths[root] = file.length } }
+        var layers: [[UInt8]: [[UInt8]]] = [:]
+        for entry in entries {
+            let at = entry.value.range.lowerBound
+            guard let bytes = entry.value.bytes, bytes.count % 32 == 0 else {
+                throw MetainfoError("a piece layer is not a string of 32-byte hashes", at: at)
+            }
+            guard let length = lengths[entry.key], length > Int64(pieceLength) else { continue }
+            let pieces = Int((length + Int64(pieceLength) - 1) / Int64(pieceLength))
+            guard bytes.count == pieces * 32 else {
+                throw MetainfoError("a piece layer holds \(bytes.count / 32) hashes for a file of \(pieces) pieces", at: at)
+            }
+            let hashes = stride(from: 0, to: bytes.count, by: 32).map { Array(bytes[$0..<$0 + 32]) }
+            guard MerkleTree.root(pieceLayer: hashes, blocksPerPiece: pieceLength / MerkleTree.blockSize) == entry.key else { continue }
+            layers[entry.key] = hashes
+        }
+        return layers
+    }
+}
+
+extension Metainfo {
+    /// Sets how a v2-only torrent's pieces are checked, or which file lacks its layer.
+    mutating func attach(_ layers: [[UInt8]: [[UInt8]]]) {
+        guard let v2 = info.v2 else { return }
+        switch V2PieceHashes.make(files: info.files, v2: v2.files, layers: layers, pieceLength: info.pieceLength,
+                                  pieceCount: info.pieceCount) {
+        case .success(let hashes): info.v2Pieces = hashes
+        case .failure(let missing): missingPieceLayer = missing.path
+        }
+    }
+}

@@ -1,0 +1,58 @@
+/// What each piece of a v2-only torrent must hash to (BEP 52), from its files' `pieces root`s and
+/// the torrent's `piece layers`: a piece of a file larger than a piece is one node of that file's
+/// piece layer, over `pieceLength / 16 KiB` leaves; a file of at most one piece is its own root,
+/// over its blocks rounded up to a power of two. A piece holds one file's bytes, then padding.
+public struct V2PieceHashes: Sendable {
+    /// 32 bytes per piece.
+    private let expected: [UInt8]
+    /// Per piece: its file's bytes in it, and the leaves of its tree.
+    private let dataLengths: [Int32]
+    private let leaves: [Int32]
+
+    /// The files of a layout `InfoDictionary.v2Layout` made, with `layers` by pieces root (each
+    /// already checked against its root); nil names the first file larger than a piece
+    /// without a layer.
+    static func make(files: [TorrentFile], v2: [V2File], layers: [[UInt8]: [[UInt8]]], pieceLength: Int,
+                     pieceCount: Int) -> Result<V2PieceHashes, MissingLayer> {
+        var expected = [UInt8](repeating: 0, count: pieceCount * 32)
+        var dataLengths = [Int32](repeating: 0, count: pieceCount)
+        var leaves = [Int32](repeating: 1, count: pieceCount)
+        let blocksPerPiece = pieceLength / MerkleTree.blockSize
+        var v2Index = 0
+        for file in files where !file.isPadding {
+            let described = v2[v2Index]
+            v2Index += 1
+            guard file.length > 0, let root = described.piecesRoot else { continue }
+            let first = Int(file.offset / Int64(pieceLength))
+            let count = Int((file.length + Int64(pieceLength) - 1) / Int64(pieceLength))
+            let hashes: [[UInt8]]
+            if count == 1 {
+                hashes = [root]
+                leaves[first] = Int32(MerkleTree.leaves(forLength: file.length))
+            } else {
+                guard let layer = layers[root] else { return .failure(MissingLayer(path: file.displayPath)) }
+                hashes = layer
+                for piece in first..<first + count { leaves[piece] = Int32(blocksPerPiece) }
+            }
+            for (n, hash) in hashes.enumerated() {
+                let piece = first + n
+                expected.replaceSubrange(piece * 32..<piece * 32 + 32, with: hash)
+                dataLengths[piece] = Int32(min(Int64(pieceLength), file.length - Int64(n) * Int64(pieceLength)))
+            }
+        }
+        return .success(V2PieceHashes(expected: expected, dataLengths: dataLengths, leaves: leaves))
+    }
+
+    public struct MissingLayer: Error, Sendable, Equatable {
+        public let path: String
+    }
+
+    /// Whether `data` (the piece as stored: its file's bytes, then padding zeros) is the piece.
+    public func matches(_ data: [UInt8], piece: PieceIndex) -> Bool {
+        let index = piece.value
+        let length = Int(dataLengths[index])
+        guard data.count >= length else { return false }
+        let root = MerkleTree.root(ofData: data[0..<length], leaves: Int(leaves[index]))
+        return root[...] == expected[index * 32..<index * 32 + 32]
+    }
+}
