@@ -9,10 +9,15 @@ struct TorrentReport: Encodable {
         let padding: Bool
         /// A BEP 47 link: listed, not created.
         var symlink = false
+        /// The root of its v2 hash tree (BEP 52), in hex.
+        var piecesRoot: String?
     }
 
     var name: String
     var infoHash: String
+    /// BEP 52: 2 for v2-only and hybrid torrents.
+    var metaVersion = 1
+    var infoHashV2: String?
     var magnet: String
     var totalSize: Int64?
     var pieceSize: Int?
@@ -31,7 +36,7 @@ struct TorrentReport: Encodable {
         name = info.name
         infoHash = metainfo.infoHash.hex
         magnet = MagnetLink(infoHash: metainfo.infoHash, displayName: info.name,
-                            trackers: Array(metainfo.trackerTiers.joined())).uri
+                            trackers: Array(metainfo.trackerTiers.joined()), v2Hash: metainfo.infoHashV2).uri
         totalSize = info.totalLength
         pieceSize = info.pieceLength
         pieceCount = info.pieceCount
@@ -44,6 +49,13 @@ struct TorrentReport: Encodable {
         files = info.files.map { File(path: info.isSingleFile ? info.name : ([info.name] + $0.path).joined(separator: "/"),
                                       length: $0.length, padding: $0.isPadding, symlink: $0.isSymlink) }
         source = file
+        if let v2 = info.v2 {
+            metaVersion = 2
+            infoHashV2 = metainfo.infoHashV2.map(Hex.encode)
+            // The v2 files are the non-padding ones, in order (a hybrid's halves were checked to agree).
+            let real = files.indices.filter { !files[$0].padding }
+            for (index, file) in zip(real, v2.files) { files[index].piecesRoot = file.piecesRoot.map(Hex.encode) }
+        }
     }
 
     init(magnet link: MagnetLink) {
@@ -78,6 +90,10 @@ struct TorrentReport: Encodable {
         out += "\nGENERAL\n\n"
         out += "  Name: \(name)\n"
         out += "  Hash: \(infoHash)\n"
+        if let infoHashV2 {
+            out += "  Hash v2: \(infoHashV2)\n"
+            out += "  Meta version: 2 (\(infoHash == String(infoHashV2.prefix(40)) ? "v2 only" : "hybrid: v1 and v2"))\n"
+        }
         if let createdBy { out += "  Created by: \(createdBy)\n" }
         if let creationDate {
             let date = Date(timeIntervalSince1970: TimeInterval(creationDate))
@@ -105,6 +121,7 @@ struct TorrentReport: Encodable {
             out += "\nFILES\n\n"
             for file in files where !file.padding {
                 out += file.symlink ? "  \(file.path) (symbolic link, not created)\n" : "  \(file.path) (\(ByteCount.format(file.length)))\n"
+                if let root = file.piecesRoot { out += "    pieces root \(root)\n" }
             }
         }
         out += "\nMAGNET\n\n  \(magnet)\n"

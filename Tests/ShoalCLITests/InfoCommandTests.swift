@@ -23,6 +23,24 @@ struct InfoCommandTests {
         }
     }
 
+    /// A v2-only and a hybrid torrent made by libtorrent: both hashes, the meta version, each
+    /// file's pieces root; a hybrid whose halves disagree is refused with the reason.
+    @Test func showsV2Hashes() async throws {
+        let v2 = Self.fixtures.appendingPathComponent("v2/v2-multi.torrent")
+        let metainfo = try Metainfo(bytes: Array(Data(contentsOf: v2)))
+        let text = try await ShoalBinary.run(["info", v2.path]).stdout
+        let root = Hex.encode(metainfo.info.v2!.files[0].piecesRoot!)
+        for line in ["Hash: \(metainfo.infoHash.hex)", "Hash v2: \(Hex.encode(metainfo.infoHashV2!))", "Meta version: 2 (v2 only)",
+                     "multi/big.bin (97.66 KiB)\n    pieces root \(root)", "magnet:?xt=urn:btmh:1220\(Hex.encode(metainfo.infoHashV2!))"] {
+            #expect(text.contains(line), "missing \(line) in \(text)")
+        }
+        let json = try await ShoalBinary.run(["info", "--json", Self.fixtures.appendingPathComponent("v2/hybrid-single.torrent").path])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["metaVersion"] as? Int == 2 && (object["infoHashV2"] as? String)?.count == 64)
+        let refused = try await ShoalBinary.run(["info", Self.fixtures.appendingPathComponent("v2/v2-mismatching-halves.torrent").path])
+        #expect(refused.status == 1 && refused.stderr.contains("the v1 and v2 halves of this hybrid torrent disagree"))
+    }
+
     @Test func printsJSON() async throws {
         let file = Self.fixtures.appendingPathComponent("libtorrent-unicode.torrent")
         let result = try await ShoalBinary.run(["info", file.path, "--json"])

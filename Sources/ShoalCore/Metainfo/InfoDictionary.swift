@@ -1,3 +1,5 @@
+import Crypto
+
 /// One file of a torrent, placed in the torrent's byte stream.
 public struct TorrentFile: Sendable, Hashable {
     /// Path components below the torrent's root directory as shown (a single-file torrent has
@@ -63,6 +65,13 @@ public struct InfoDictionary: Sendable {
     /// The expected SHA-1 of one piece.
     public func hash(of piece: PieceIndex) -> ArraySlice<UInt8> {
         pieceHashes[piece.value * 20..<piece.value * 20 + 20]
+    }
+
+    /// Whether `data`, the piece as stored, is the piece: by its SHA-1, or for a v2-only
+    /// torrent by its hash tree. False for a v2-only torrent whose hashes are missing.
+    public func pieceMatches(_ data: [UInt8], _ piece: PieceIndex) -> Bool {
+        if v2?.isOnly == true { return v2Pieces?.matches(data, piece: piece) ?? false }
+        return Array(Insecure.SHA1.hash(data: data)) == Array(hash(of: piece))
     }
 
     /// `fallbackName`: the name when the torrent's own is unusable (`..`, empty): libtorrent

@@ -7,10 +7,14 @@ public struct MagnetLink: Sendable, Hashable, CustomStringConvertible {
     public var peers: [String]
     /// BEP 53 `so=`: the file indices to download; nil means all.
     public var selectOnly: [Int]?
+    /// The SHA-256 info-hash of a torrent with a v2 half (BEP 52 `xt=urn:btmh:1220…`); a
+    /// v2-only torrent's `infoHash` is its first 20 bytes and it has no `btih`.
+    public var v2Hash: [UInt8]?
 
     public init(infoHash: InfoHash, displayName: String? = nil, trackers: [String] = [], peers: [String] = [],
-                selectOnly: [Int]? = nil) {
+                selectOnly: [Int]? = nil, v2Hash: [UInt8]? = nil) {
         self.infoHash = infoHash
+        self.v2Hash = v2Hash
         self.displayName = displayName
         self.trackers = trackers
         self.peers = peers
@@ -32,6 +36,7 @@ public struct MagnetLink: Sendable, Hashable, CustomStringConvertible {
         var trackers: [String] = []
         var peers: [String] = []
         var selectOnly: [Int]?
+        var v2: [UInt8]?
         for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = String(parts[0]).lowercased()
@@ -41,7 +46,16 @@ public struct MagnetLink: Sendable, Hashable, CustomStringConvertible {
             switch key {
             case "xt":
                 let prefix = "urn:btih:"
-                // Other xt kinds (btmh for v2) may sit beside the v1 hash; skip them.
+                if value.lowercased().hasPrefix("urn:btmh:") {
+                    // A multihash: 0x12 (SHA-256), 0x20 (32 bytes), then the hash.
+                    let text = value.dropFirst("urn:btmh:".count).lowercased()
+                    guard text.hasPrefix("1220"), text.count == 68, let bytes = Hex.decode(String(text.dropFirst(4))) else {
+                        throw ParseError(description: "a v2 info-hash must be 'urn:btmh:1220' and 64 hex characters")
+                    }
+                    v2 = bytes
+                    continue
+                }
+                // Other xt kinds may sit beside the v1 hash; skip them.
                 guard value.lowercased().hasPrefix(prefix) else { continue }
                 guard let parsed = InfoHash(text: String(value.dropFirst(prefix.count))) else {
                     throw ParseError(description: "info-hash must be 40 hex or 32 base32 characters")
@@ -54,8 +68,13 @@ public struct MagnetLink: Sendable, Hashable, CustomStringConvertible {
             default: continue
             }
         }
-        guard let hash else { throw ParseError(description: "missing 'xt=urn:btih:' info-hash") }
-        self.init(infoHash: hash, displayName: name, trackers: trackers, peers: peers, selectOnly: selectOnly)
+        guard let hash else {
+            // The pieces of a v2-only torrent are checked against hashes a magnet does not carry
+            // and Shoal cannot yet ask peers for (BEP 52 hash requests).
+            if v2 != nil { throw ParseError(description: "a v2-only magnet (urn:btmh without urn:btih): Shoal cannot fetch v2 piece hashes from peers yet; add the .torrent file instead") }
+            throw ParseError(description: "missing 'xt=urn:btih:' info-hash")
+        }
+        self.init(infoHash: hash, displayName: name, trackers: trackers, peers: peers, selectOnly: selectOnly, v2Hash: v2)
     }
 
     /// `so=0,2,4-6`.
@@ -77,7 +96,13 @@ public struct MagnetLink: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var uri: String {
-        var out = "magnet:?xt=urn:btih:" + infoHash.hex
+        let btmh = v2Hash.map { "urn:btmh:1220" + Hex.encode($0) }
+        var out: String
+        if let btmh, v2Hash?.prefix(20).elementsEqual(infoHash.bytes) == true {
+            out = "magnet:?xt=" + btmh  // v2-only
+        } else {
+            out = "magnet:?xt=urn:btih:" + infoHash.hex + (btmh.map { "&xt=" + $0 } ?? "")
+        }
         if let displayName { out += "&dn=" + PercentEncoding.encode(Array(displayName.utf8)) }
         for tracker in trackers { out += "&tr=" + PercentEncoding.encode(Array(tracker.utf8)) }
         for peer in peers { out += "&x.pe=" + PercentEncoding.encode(Array(peer.utf8)) }

@@ -69,6 +69,10 @@ extension Session {
                            planNow: Bool = true) async throws -> InfoHash {
         let hash = metainfo.infoHash
         guard entries[hash] == nil else { throw SessionError.duplicate(metainfo.info.name) }
+        if let file = metainfo.missingPieceLayer {
+            throw SessionError.unsupported("\(metainfo.info.name): this v2 torrent lacks the piece hashes of '\(file)' (its 'piece layers' "
+                                           + "entry is missing or does not match the file's root), and Shoal cannot ask peers for them yet")
+        }
         let directory = downloadDirectory.map(AbsolutePath.resolve) ?? self.downloadDirectory
         let runtime = makeRuntime(metainfo, directory: directory)
         if let filePriorities { await runtime.setFilePriorities(filePriorities) }

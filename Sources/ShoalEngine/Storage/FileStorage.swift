@@ -42,7 +42,10 @@ public final class FileStorage: Sendable {
         let root = StandardizedRoot.of(downloadDirectory)
         self.root = root
         if info.isSingleFile {
-            self.diskPaths = [DiskPath(root: root, components: [info.diskName])]
+            // A v2 single file is followed by padding (virtual, never opened): a path each all the same.
+            self.diskPaths = info.files.indices.map {
+                DiskPath(root: root, components: $0 == 0 ? [info.diskName] : [info.diskName] + info.files[$0].diskPath)
+            }
         } else {
             self.diskPaths = info.files.map { DiskPath(root: root, components: [info.diskName] + $0.diskPath) }
         }

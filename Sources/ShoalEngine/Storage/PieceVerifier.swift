@@ -34,7 +34,7 @@ public enum PieceVerifier {
                             let piece = geometry.piece(value)!
                             let spans = geometry.fileSpans(of: piece)
                             guard spans.allSatisfy({ present[$0.file] }) else { continue }
-                            if let data = try? storage.read(piece: piece), matches(data, info.hash(of: piece)) {
+                            if let data = try? storage.read(piece: piece), info.pieceMatches(data, piece) {
                                 good.append(value)
                             }
                             progress(value)

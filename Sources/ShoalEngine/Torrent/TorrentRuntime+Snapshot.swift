@@ -98,7 +98,8 @@ extension TorrentRuntime {
     /// torrent in every snapshot was a tenth of an idle session's snapshot time).
     var magnetURI: String {
         if let cached = cachedMagnetURI, cached.edits == trackers.edits { return cached.uri }
-        let uri = MagnetLink(infoHash: metainfo.infoHash, displayName: metainfo.info.name, trackers: trackers.tiers.flatMap { $0 }).uri
+        let uri = MagnetLink(infoHash: metainfo.infoHash, displayName: metainfo.info.name, trackers: trackers.tiers.flatMap { $0 },
+                             v2Hash: metainfo.infoHashV2).uri
         cachedMagnetURI = (trackers.edits, uri)
         return uri
     }

@@ -114,14 +114,16 @@ struct WildTorrentTests {
         #expect(metainfo.info.pieceLength == length)
     }
 
-    @Test func aV2OnlyTorrentIsRefusedInPlainWords() {
+    /// A v2-only torrent (BEP 52) is read: known by its SHA-256 cut to 20 bytes, its one small
+    /// file checked against its pieces root (it was once refused as unsupported).
+    @Test func aV2OnlyTorrentIsRead() throws {
+        let data = Array("hello".utf8)
         let bytes = Self.torrent(["name": .string("v2"), "piece length": .integer(16384), "meta version": .integer(2),
-                                  "file tree": .dict(["a": .dict(["": .dict(["length": .integer(5), "pieces root": .bytes(Self.hash20 + Self.hash20[...11])])])])])
-        #expect {
-            try Metainfo(bytes: bytes)
-        } throws: { error in
-            (error as? MetainfoError)?.description.contains("BitTorrent v2-only torrent") == true
-        }
+                                  "file tree": .dict(["a": .dict(["": .dict(["length": .integer(5), "pieces root": .bytes(MerkleTree.hash(data))])])])])
+        let metainfo = try Metainfo(bytes: bytes)
+        #expect(metainfo.info.v2?.isOnly == true && metainfo.infoHash.bytes == Array(metainfo.infoHashV2!.prefix(20)))
+        #expect(metainfo.info.pieceMatches(data + [UInt8](repeating: 0, count: 16379), metainfo.info.geometry.piece(0)!))
+        #expect(!metainfo.info.pieceMatches(Array("hellO".utf8) + [UInt8](repeating: 0, count: 16379), metainfo.info.geometry.piece(0)!))
     }
 
     /// Two Latin-1 names that differ stay two files: their bytes are kept on disk, and shown as

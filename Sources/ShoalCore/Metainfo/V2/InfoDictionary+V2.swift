@@ -24,25 +24,24 @@ extension InfoDictionary {
     }
 
     /// A v2-only torrent's files as a v1 byte stream: padding after each file that does not end
-    /// on a piece boundary, except the last. One file named as the torrent is a single-file torrent.
+    /// on a piece boundary, the last too — libtorrent's layout, so the last piece is whole and a
+    /// peer may ask for its padding. One file named as the torrent is a single-file torrent.
     static func v2Layout(_ v2: [V2File], name: [UInt8], pieceLength: Int64) -> (files: [TorrentFile], total: Int64, isSingleFile: Bool) {
-        if v2.count == 1, v2[0].path == [name] {
-            let diskName = PathSanitizer.component(name) ?? name
-            return ([TorrentFile(diskPath: [diskName], length: v2[0].length, offset: 0)], v2[0].length, true)
-        }
-        let paths = PathSanitizer.resolveCollisions(v2.map { PathSanitizer.path($0.path) }, skip: v2.map { _ in false })
+        let single = v2.count == 1 && v2[0].path == [name]
+        let paths = single ? [[PathSanitizer.component(name) ?? name]]
+            : PathSanitizer.resolveCollisions(v2.map { PathSanitizer.path($0.path) }, skip: v2.map { _ in false })
         var files: [TorrentFile] = []
         var total: Int64 = 0
         for (index, file) in v2.enumerated() {
             files.append(TorrentFile(diskPath: paths[index], length: file.length, offset: total))
             total += file.length
             let gap = (pieceLength - total % pieceLength) % pieceLength
-            if gap > 0 && index < v2.count - 1 {
+            if gap > 0 {
                 files.append(TorrentFile(diskPath: [Array(".pad".utf8), Array(String(gap).utf8)], length: gap, offset: total, isPadding: true))
                 total += gap
             }
         }
-        return (files, total, false)
+        return (files, total, single)
     }
 
     /// A hybrid torrent's halves must describe the same files (libtorrent refuses it otherwise):
