@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ShoalCore
 import ShoalEngine
+import Synchronization
 
 struct CreateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,6 +40,12 @@ struct CreateCommand: ParsableCommand {
     @Option(help: "Hashing threads (default: every core).")
     var threads: Int?
 
+    @Flag(help: "Make a BitTorrent v2-only torrent (BEP 52): SHA-256 hash trees per file. v1 peers cannot join it.")
+    var v2 = false
+
+    @Flag(help: "Make a hybrid v1 + v2 torrent (BEP 52), as libtorrent 2 and qBittorrent do: any peer can join.")
+    var hybrid = false
+
     @Flag(help: "Leave out the creation date, so the whole file is reproducible.")
     var noDate = false
 
@@ -46,12 +53,17 @@ struct CreateCommand: ParsableCommand {
     var force = false
 
     func run() throws {
-        let layout: ContentLayout
+        guard !(v2 && hybrid) else { throw fail("--v2 and --hybrid cannot be used together") }
+        var layout: ContentLayout
         do {
             layout = try ContentScanner.scan(path)
         } catch {
             throw fail(error.description)
         }
+        let metaVersion: MetainfoBuilder.MetaVersion = v2 ? .v2 : hybrid ? .hybrid : .v1
+        // v2's file tree orders files by path component by component (libtorrent's order, so
+        // the info-hashes match); v1 keeps mktorrent's order, byte by byte over the full path.
+        if metaVersion != .v1 { layout = layout.inV2Order() }
         for warning in layout.warnings { warn(warning) }
 
         let pieceLength: Int
@@ -76,14 +88,24 @@ struct CreateCommand: ParsableCommand {
             throw fail("\(destination) already exists (use --force to overwrite)")
         }
 
-        let progress = isatty(STDERR_FILENO) == 1 ? ProgressBar(total: layout.totalLength, label: "hashing") : nil
+        let entries = layout.files.map { MetainfoBuilder.Entry(rawPath: $0.rawPath, length: $0.length) }
+        // A hybrid's v1 files each start a piece: the padding is hashed as zeros.
+        let v1Files = metaVersion == .hybrid && !layout.isSingleFile ? MetainfoBuilder.paddedFiles(entries, pieceLength: pieceLength) : entries
+        var diskPaths = layout.files.map(\.diskPath).makeIterator()
+        let stream = v1Files.map { (path: $0.isPadding ? nil : diskPaths.next(), length: $0.length) }
+        let hashedBytes = (metaVersion != .v2 ? stream.reduce(0) { $0 + $1.length } : 0) + (metaVersion != .v1 ? layout.totalLength : 0)
+        let progress = isatty(STDERR_FILENO) == 1 ? ProgressBar(total: hashedBytes, label: "hashing") : nil
+        let v1Done = Atomic<Int64>(0)
         var report: (@Sendable (Int64) -> Void)?
-        if let progress { report = { progress.update($0) } }
+        if let progress { report = { progress.update($0 + v1Done.load(ordering: .relaxed)) } }
         let hashes: [UInt8]
+        var v2Files: [MetainfoBuilder.V2Entry] = []
+        let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
         do throws(PieceHashingError) {
-            hashes = try PieceHasher.hash(layout, pieceLength: pieceLength,
-                                          threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
-                                          progress: report)
+            hashes = metaVersion == .v2 ? [] : try PieceHasher.hash(stream: stream, pieceLength: pieceLength, threads: threadCount,
+                                                                    progress: report)
+            if metaVersion != .v2 { v1Done.store(stream.reduce(0) { $0 + $1.length }, ordering: .relaxed) }
+            if metaVersion != .v1 { v2Files = try V2PieceHasher.hash(layout.files, pieceLength: pieceLength, threads: threadCount, progress: report) }
         } catch {
             progress?.finish()
             throw fail(error.description)
@@ -92,8 +114,10 @@ struct CreateCommand: ParsableCommand {
 
         var builder = MetainfoBuilder(
             name: layout.name,
-            files: layout.isSingleFile ? nil : layout.files.map { .init(rawPath: $0.rawPath, length: $0.length) },
+            files: layout.isSingleFile ? nil : v1Files,
             length: layout.totalLength, pieceLength: pieceLength, pieceHashes: hashes)
+        builder.metaVersion = metaVersion
+        builder.v2Files = v2Files
         builder.trackerTiers = tiers
         builder.webSeeds = webSeeds
         builder.isPrivate = `private`

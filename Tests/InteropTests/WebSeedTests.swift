@@ -16,7 +16,8 @@ struct WebSeedTests {
         init(root: URL, options: [String] = []) async throws {
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/web_seed_server.py")
             process = try ExternalProcess(RealClientTests.python, [script.path, "--root", root.path] + options, logName: "web-seed")
-            let deadline = ContinuousClock.now + .seconds(20)
+            // Generous: beside the heaviest suites on two cores, Python can take many seconds to start.
+            let deadline = ContinuousClock.now + .seconds(90)
             var port: Int?
             while port == nil && ContinuousClock.now < deadline && process.process.isRunning {
                 port = process.output.split(separator: "\n").first { $0.hasPrefix("port ") }.flatMap { Int($0.dropFirst(5)) }

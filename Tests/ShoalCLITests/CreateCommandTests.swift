@@ -55,6 +55,7 @@ struct CreateCommandTests {
         (["create", "FILE", "--piece-size", "64M"], "power of two"),
         (["create", "FILE", "-t", "not-a-url"], "not a URL"),
         (["create", "FILE", "-w", "ftp://127.0.0.1/x"], "not an http:// or https:// URL"),
+        (["create", "FILE", "--v2", "--hybrid"], "cannot be used together"),
         (["create", "EMPTY"], "is empty"),
     ]
 

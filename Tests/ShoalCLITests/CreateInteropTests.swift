@@ -114,4 +114,41 @@ struct CreateInteropTests {
         #expect(seeded.status == 0, "\(seeded.stderr)")
         #expect(seeded.stdout.contains("completed: latin (1/1 pieces verified)"), "\(seeded.stdout)")
     }
+
+    /// `--v2` and `--hybrid` make what libtorrent 2 makes from the same files and piece size:
+    /// the same info-hashes (v1 and v2), whatever order the names sort in (`sub/…` before
+    /// `sub.txt` in a file tree, after it in a full-path sort), with a file over a piece, one of
+    /// exactly two pieces, an empty one and a short last piece. Shoal then seeds it from where it is.
+    @Test(.enabled(if: ShoalBinary.hasTools("/usr/bin/python3")), arguments: ["v2", "hybrid"])
+    func v2AndHybridMatchLibtorrent(kind: String) async throws {
+        let directory = try TemporaryDirectory()
+        let tree = directory.url.appendingPathComponent("content/tree")
+        _ = try directory.write("content/tree/big.bin", bytes: 100_000, seed: 20)
+        _ = try directory.write("content/tree/sub/small.txt", bytes: 5_000, seed: 21)
+        _ = try directory.write("content/tree/sub.txt", bytes: 777, seed: 22)
+        _ = try directory.write("content/tree/sub.d/x", bytes: 40_000, seed: 23)
+        _ = try directory.write("content/tree/exact.bin", bytes: 65_536, seed: 24)
+        _ = try directory.write("content/tree/empty", bytes: 0, seed: 25)
+        let single = try directory.write("content/alone.iso", bytes: 3 * 32_768 + 5, seed: 26)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("InteropTests/Scripts/lt_create.py").path
+        for content in [tree, single] {
+            let ltOut = directory.url.appendingPathComponent("lt-\(UUID().uuidString).torrent")
+            let lt = try await ShoalBinary.execute(URL(fileURLWithPath: "/usr/bin/python3"),
+                                                   [script, content.path, ltOut.path, "--kind", kind, "--tracker", Self.tracker])
+            #expect(lt.status == 0, "\(lt.stderr)")
+            let expected = try Metainfo(bytes: Array(Data(contentsOf: ltOut)))
+            let ours = directory.url.appendingPathComponent("shoal-\(UUID().uuidString).torrent")
+            let created = try await ShoalBinary.run(["create", content.path, "--\(kind)", "-t", Self.tracker, "--piece-size", "32768",
+                                                     "-o", ours.path])
+            #expect(created.status == 0, "\(created.stderr)")
+            let metainfo = try Metainfo(bytes: Array(Data(contentsOf: ours)))
+            #expect(metainfo.infoHash == expected.infoHash && metainfo.infoHashV2 == expected.infoHashV2, "\(content.lastPathComponent)")
+            #expect(metainfo.rawInfo == expected.rawInfo && metainfo.rawPieceLayers == expected.rawPieceLayers, "byte for byte")
+            let seeded = try await ShoalBinary.run(["--headless", "--exit-when-done", "--bind", "127.0.0.1", "--port", "0", "--download-dir",
+                                                    content.deletingLastPathComponent().path, "--state-dir",
+                                                    directory.url.appendingPathComponent("state-\(UUID().uuidString)").path, ours.path])
+            #expect(seeded.stdout.contains("completed: \(metainfo.info.name)"), "\(seeded.stdout) \(seeded.stderr)")
+        }
+    }
 }

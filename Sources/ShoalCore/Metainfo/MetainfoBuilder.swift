@@ -8,12 +8,15 @@ public struct MetainfoBuilder: Sendable {
         /// kept exactly (so the info-hash matches mktorrent's).
         public var rawPath: [[UInt8]]
         public var length: Int64
+        /// BEP 47 padding (a hybrid torrent's files each start a piece): `attr` "p".
+        public var isPadding = false
         public init(path: [String], length: Int64) {
             self.init(rawPath: path.map { Array($0.utf8) }, length: length)
         }
-        public init(rawPath: [[UInt8]], length: Int64) {
+        public init(rawPath: [[UInt8]], length: Int64, isPadding: Bool = false) {
             self.rawPath = rawPath
             self.length = length
+            self.isPadding = isPadding
         }
     }
 
@@ -30,6 +33,10 @@ public struct MetainfoBuilder: Sendable {
     public var creationDate: Int64?
     /// Web seeds (BEP 19 `url-list`).
     public var webSeeds: [String] = []
+    /// v1 (the default), v2 only or hybrid (BEP 52); v2 and hybrid need `v2Files`.
+    public var metaVersion = MetaVersion.v1
+    /// The files with their hash trees, in the file tree's order.
+    public var v2Files: [V2Entry] = []
 
     public init(name: String, files: [Entry]?, length: Int64, pieceLength: Int, pieceHashes: [UInt8]) {
         self.name = name
@@ -43,14 +50,22 @@ public struct MetainfoBuilder: Sendable {
         var info: [String: BencodeValue] = [
             "name": .string(name),
             "piece length": .integer(Int64(pieceLength)),
-            "pieces": .bytes(pieceHashes),
         ]
-        if let files {
-            info["files"] = .list(files.map { entry in
-                .dict(["length": .integer(entry.length), "path": .list(entry.rawPath.map { .bytes($0) })])
-            })
-        } else {
-            info["length"] = .integer(length)
+        if metaVersion != .v2 {
+            info["pieces"] = .bytes(pieceHashes)
+            if let files {
+                info["files"] = .list(files.map { entry in
+                    var fields: [String: BencodeValue] = ["length": .integer(entry.length), "path": .list(entry.rawPath.map { .bytes($0) })]
+                    if entry.isPadding { fields["attr"] = .string("p") }
+                    return .dict(fields)
+                })
+            } else {
+                info["length"] = .integer(length)
+            }
+        }
+        if metaVersion != .v1 {
+            info["meta version"] = .integer(2)
+            info["file tree"] = Self.fileTree(v2Files, singleName: files == nil ? Array(name.utf8) : nil)
         }
         if isPrivate { info["private"] = .integer(1) }
         return .dict(info)
@@ -60,6 +75,11 @@ public struct MetainfoBuilder: Sendable {
         var root = Self.outerFields(trackerTiers: trackerTiers, comment: comment, createdBy: createdBy,
                                     creationDate: creationDate)
         if !webSeeds.isEmpty { root["url-list"] = .list(webSeeds.map { .string($0) }) }
+        let layers = v2Files.filter { !$0.pieceLayer.isEmpty }
+        if metaVersion != .v1 && !layers.isEmpty {
+            root["piece layers"] = .dictionary(Dictionary(layers.map { ($0.piecesRoot!, BencodeValue.bytes($0.pieceLayer)) },
+                                                          uniquingKeysWith: { first, _ in first }))
+        }
         root["info"] = infoValue
         return BencodeEncoder.encode(.dict(root))
     }

@@ -112,3 +112,12 @@ public enum ContentScanner {
         }
     }
 }
+
+extension ContentLayout {
+    /// The files in a v2 file tree's order (path component by component), which v2 and hybrid
+    /// torrents use; mktorrent's order compares whole paths byte by byte.
+    public func inV2Order() -> ContentLayout {
+        ContentLayout(name: name, isSingleFile: isSingleFile, files: files.sorted { MetainfoBuilder.v2Order($0.rawPath, $1.rawPath) },
+                      warnings: warnings)
+    }
+}

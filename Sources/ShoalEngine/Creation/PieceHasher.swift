@@ -17,13 +17,21 @@ public enum PieceHasher {
         _ layout: ContentLayout, pieceLength: Int, threads: Int,
         progress: (@Sendable (_ bytesDone: Int64) -> Void)? = nil
     ) throws(PieceHashingError) -> [UInt8] {
-        let geometry = TorrentGeometry(totalLength: layout.totalLength, pieceLength: pieceLength,
-                                       fileLengths: layout.files.map(\.length))
+        try hash(stream: layout.files.map { ($0.diskPath, $0.length) }, pieceLength: pieceLength, threads: threads, progress: progress)
+    }
+
+    /// The same over a stream of files where a nil path is padding: zeros (a hybrid torrent's).
+    public static func hash(
+        stream files: [(path: DiskPath?, length: Int64)], pieceLength: Int, threads: Int,
+        progress: (@Sendable (_ bytesDone: Int64) -> Void)? = nil
+    ) throws(PieceHashingError) -> [UInt8] {
+        let geometry = TorrentGeometry(totalLength: files.reduce(0) { $0 + $1.length }, pieceLength: pieceLength,
+                                       fileLengths: files.map(\.length))
         let workers = max(1, min(threads, geometry.pieceCount))
         let result = Mutex<(hashes: [UInt8], error: String?)>(
             (hashes: [UInt8](repeating: 0, count: geometry.pieceCount * 20), error: nil))
         let done = Atomic<Int64>(0)
-        let paths = layout.files.map(\.diskPath)
+        let paths = files.map(\.path)
 
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             let first = geometry.pieceCount * worker / workers
@@ -57,13 +65,14 @@ public enum PieceHasher {
 /// Reads ranges of a torrent's byte stream from its files, keeping the current file open.
 struct StreamReader: ~Copyable {
     let geometry: TorrentGeometry
-    let paths: [DiskPath]
+    /// nil: padding, read as zeros.
+    let paths: [DiskPath?]
     private var openFile: (index: Int, descriptor: FileDescriptor)?
     private let buffer: UnsafeMutableRawBufferPointer
 
     static let chunk = 1 << 20
 
-    init(geometry: TorrentGeometry, paths: [DiskPath]) {
+    init(geometry: TorrentGeometry, paths: [DiskPath?]) {
         self.geometry = geometry
         self.paths = paths
         self.buffer = .allocate(byteCount: Self.chunk, alignment: 4096)
@@ -82,6 +91,17 @@ struct StreamReader: ~Copyable {
     /// Calls `body` with consecutive chunks covering the range.
     mutating func read(offset: Int64, length: Int, _ body: (UnsafeRawBufferPointer) -> Void) throws(PieceHashingError) {
         for span in geometry.fileSpans(offset: offset, length: length) {
+            guard paths[span.file] != nil else {
+                var remaining = span.length
+                while remaining > 0 {
+                    let want = min(remaining, Self.chunk)
+                    let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want])
+                    slice.initializeMemory(as: UInt8.self, repeating: 0)
+                    body(UnsafeRawBufferPointer(slice))
+                    remaining -= want
+                }
+                continue
+            }
             let descriptor = try open(span.file)
             var position = span.offsetInFile
             var remaining = span.length
@@ -92,10 +112,10 @@ struct StreamReader: ~Copyable {
                 do {
                     got = try descriptor.read(fromAbsoluteOffset: position, into: slice, retryOnInterrupt: true)
                 } catch {
-                    throw PieceHashingError(description: "\(paths[span.file]): read failed: \(error)")
+                    throw PieceHashingError(description: "\(paths[span.file]!): read failed: \(error)")
                 }
                 guard got > 0 else {
-                    throw PieceHashingError(description: "\(paths[span.file]) became shorter while it was being read")
+                    throw PieceHashingError(description: "\(paths[span.file]!) became shorter while it was being read")
                 }
                 body(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
                 position += Int64(got)
@@ -107,12 +127,13 @@ struct StreamReader: ~Copyable {
     private mutating func open(_ file: Int) throws(PieceHashingError) -> FileDescriptor {
         if let openFile, openFile.index == file { return openFile.descriptor }
         close()
+        guard let path = paths[file] else { throw PieceHashingError(description: "padding has no file") }
         do {
-            let descriptor = try FileDescriptor.open(paths[file].filePath, .readOnly)
+            let descriptor = try FileDescriptor.open(path.filePath, .readOnly)
             openFile = (file, descriptor)
             return descriptor
         } catch {
-            throw PieceHashingError(description: "\(paths[file]): \(error)")
+            throw PieceHashingError(description: "\(path): \(error)")
         }
     }
 }
