@@ -38,7 +38,8 @@ public final class SwarmHarness: @unchecked Sendable {
 
     /// Writes files under `directory/name` (or a single file `directory/name`) and returns the torrent.
     public func makeTorrent(name: String, files: [(path: String, size: Int)]?, singleSize: Int = 0, pieceLength: Int,
-                     in directory: URL, seed: UInt64 = 1, trackers: [[String]]? = nil) throws -> Metainfo {
+                     in directory: URL, seed: UInt64 = 1, trackers: [[String]]? = nil,
+                     version: MetainfoBuilder.MetaVersion = .v1) throws -> Metainfo {
         let fm = FileManager.default
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
         let target = directory.appendingPathComponent(name)
@@ -51,7 +52,22 @@ public final class SwarmHarness: @unchecked Sendable {
         } else {
             try Data(Self.bytes(singleSize, seed: seed)).write(to: target)
         }
-        let layout = try ContentScanner.scan(target.path)
+        var layout = try ContentScanner.scan(target.path)
+        if version != .v1 {
+            // As `shoal create --v2/--hybrid` makes them.
+            layout = layout.inV2Order()
+            let entries = layout.files.map { MetainfoBuilder.Entry(rawPath: $0.rawPath, length: $0.length) }
+            let v1Files = version == .hybrid && !layout.isSingleFile ? MetainfoBuilder.paddedFiles(entries, pieceLength: pieceLength) : entries
+            var paths = layout.files.map(\.diskPath).makeIterator()
+            let stream = v1Files.map { (path: $0.isPadding ? nil : paths.next(), length: $0.length) }
+            var builder = MetainfoBuilder(name: name, files: layout.isSingleFile ? nil : v1Files, length: layout.totalLength,
+                                          pieceLength: pieceLength,
+                                          pieceHashes: version == .v2 ? [] : try PieceHasher.hash(stream: stream, pieceLength: pieceLength, threads: 2))
+            builder.metaVersion = version
+            builder.v2Files = try V2PieceHasher.hash(layout.files, pieceLength: pieceLength, threads: 2)
+            builder.trackerTiers = trackers ?? [[tracker.announceURL]]
+            return try Metainfo(bytes: builder.encoded())
+        }
         let hashes = try PieceHasher.hash(layout, pieceLength: pieceLength, threads: 2)
         var builder = MetainfoBuilder(name: name, files: layout.isSingleFile ? nil : layout.files.map { .init(rawPath: $0.rawPath, length: $0.length) },
                                       length: layout.totalLength, pieceLength: pieceLength, pieceHashes: hashes)

@@ -1,0 +1,87 @@
+import Foundation
+import ShoalCore
+@testable import ShoalEngine
+import ShoalTestSupport
+import Testing
+
+/// v2-only torrents (BEP 52) in Shoal's own swarms and sessions: pieces checked by their hash
+/// trees on the wire and on disk, and kept across a restart with their piece layers.
+@Suite("v2 torrents in sessions", .serialized)
+struct V2SessionTests {
+    static let files: [(path: String, size: Int)] = [("big.bin", 300_001), ("sub/small.txt", 5_000), ("sub.txt", 777), ("empty", 0),
+                                                      ("exact.bin", 65_536)]
+
+    @Test func aShoalSwarmMovesAV2TorrentAndAHybrid() async throws {
+        for version in [MetainfoBuilder.MetaVersion.v2, .hybrid] {
+            let harness = try SwarmHarness()
+            try await harness.startTracker()
+            let seedDir = harness.root.appendingPathComponent("seed")
+            let torrent = try harness.makeTorrent(name: "tree", files: Self.files, pieceLength: 32 << 10, in: seedDir, seed: 80, version: version)
+            #expect(torrent.info.v2?.isOnly == (version == .v2))
+            let seeder = try await harness.startSession("seed") { $0.downloadDirectory = seedDir.path }
+            try await seeder.add(torrent)
+            #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding }, "its own data checks out")
+            let leecher = try await harness.startSession("leech")
+            try await leecher.add(torrent)
+            #expect(await harness.waitUntil { await leecher.snapshot().torrents.first?.isComplete == true })
+            #expect(await leecher.snapshot().torrents.first?.hashFailures == 0)
+            for file in Self.files {
+                let a = try Data(contentsOf: seedDir.appendingPathComponent("tree/" + file.path))
+                let b = try Data(contentsOf: harness.root.appendingPathComponent("leech/tree/" + file.path))
+                #expect(a == b, "\(file.path)")
+            }
+            await harness.stopAll()
+        }
+    }
+
+    /// Restarted, a v2 seed comes back with its layers (they live outside `info`); with its
+    /// resume data gone, the check by hash trees finds every piece but one whose byte was changed.
+    @Test func aV2SeedSurvivesARestartAndItsCheckFindsABadPiece() async throws {
+        let harness = try SwarmHarness()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "tree", files: Self.files, pieceLength: 32 << 10, in: seedDir, seed: 81, trackers: [],
+                                              version: .v2)
+        let state = harness.root.appendingPathComponent("state").path
+        let first = try await harness.startSession("a") { $0.stateDirectory = state; $0.downloadDirectory = seedDir.path }
+        try await first.add(torrent)
+        #expect(await harness.waitUntil { await first.snapshot().torrents.first?.activity == .seeding })
+        await first.shutdown()
+
+        let second = try await harness.startSession("a") { $0.stateDirectory = state; $0.downloadDirectory = seedDir.path }
+        #expect(await second.restore().isEmpty)
+        #expect(await harness.waitUntil { await second.snapshot().torrents.first?.activity == .seeding })
+        #expect(await second.snapshot().torrents.first?.id == torrent.infoHash)
+        await second.shutdown()
+
+        // One byte of big.bin's second piece changed, and no resume data: a full check.
+        try FileManager.default.removeItem(atPath: state + "/resume")
+        let big = seedDir.appendingPathComponent("tree/big.bin")
+        var data = try Data(contentsOf: big)
+        data[40_000] ^= 0xFF
+        try data.write(to: big)
+        let third = try await harness.startSession("a") { $0.stateDirectory = state; $0.downloadDirectory = seedDir.path }
+        #expect(await third.restore().isEmpty)
+        #expect(await harness.waitUntil { await third.snapshot().torrents.first?.activity == .downloading })
+        let snapshot = await third.snapshot().torrents.first
+        let missing = (0..<torrent.info.pieceCount).filter { snapshot?.pieces[$0] == false }
+        #expect(missing == [1], "only the piece with the changed byte: \(missing)")
+        await harness.stopAll()
+    }
+
+    /// A v2 torrent whose layers are missing is refused at add with the reason, not loaded to
+    /// fail every piece.
+    @Test func aV2TorrentWithoutItsLayersIsRefusedWithTheReason() async throws {
+        let harness = try SwarmHarness()
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("ShoalCoreTests/Fixtures/v2/v2-no-piece-layers.torrent")
+        let metainfo = try Metainfo(bytes: Array(Data(contentsOf: fixture)))
+        let session = try await harness.startSession("a")
+        await #expect {
+            try await session.add(metainfo)
+        } throws: { error in
+            "\(error)".contains("lacks the piece hashes of 'big.bin'") || "\(error)".contains("lacks the piece hashes of 'exact.bin'")
+        }
+        #expect(await session.snapshot().torrents.isEmpty)
+        await harness.stopAll()
+    }
+}
