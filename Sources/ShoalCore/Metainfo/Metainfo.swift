@@ -57,7 +57,7 @@ public struct Metainfo: Sendable {
         case .list(let urls)?: self.urlList = urls.compactMap(\.text).filter { !$0.isEmpty }
         default: self.urlList = []
         }
-        if info.v2?.isOnly == true, let layers { attach(layers) }
+        if let layers { attach(layers) }
     }
 
     /// Builds a Metainfo from an info dictionary fetched from peers (BEP 9) plus a magnet's trackers.

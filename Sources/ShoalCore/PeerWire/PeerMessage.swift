@@ -21,6 +21,11 @@ public enum PeerMessage: Sendable, Equatable {
     /// The extension protocol (BEP 10): id 0 is the extension handshake, others are the ids
     /// the receiver gave its extensions in its own handshake.
     case extended(id: UInt8, payload: [UInt8])
+    // BitTorrent v2 (BEP 52): hashes of a file's tree, asked for, given, or refused.
+    case hashRequest(HashRequest)
+    /// The hashes asked for, then their proof: 32 bytes each, concatenated.
+    case hashes(HashRequest, hashes: [UInt8])
+    case hashReject(HashRequest)
     /// A message id this version does not handle; ignored as BEP 3 asks.
     case unknown(id: UInt8, payload: [UInt8])
 
@@ -28,6 +33,7 @@ public enum PeerMessage: Sendable, Equatable {
         case choke = 0, unchoke, interested, notInterested, have, bitfield, request, piece, cancel, port
         case suggest = 13, haveAll, haveNone, reject, allowedFast
         case extended = 20
+        case hashRequest = 21, hashes, hashReject
     }
 
     /// Appends the length-prefixed frame.
@@ -76,6 +82,16 @@ public enum PeerMessage: Sendable, Equatable {
             header(.extended, payload: 1 + payload.count)
             out.append(id)
             out.append(contentsOf: payload)
+        case .hashRequest(let request):
+            header(.hashRequest, payload: HashRequest.size)
+            request.encode(into: &out)
+        case .hashes(let request, let hashes):
+            header(.hashes, payload: HashRequest.size + hashes.count)
+            request.encode(into: &out)
+            out.append(contentsOf: hashes)
+        case .hashReject(let request):
+            header(.hashReject, payload: HashRequest.size)
+            request.encode(into: &out)
         case .unknown(let id, let payload):
             out.appendBigEndian(UInt32(1 + payload.count))
             out.append(id)
@@ -122,5 +138,31 @@ extension Collection where Element == UInt8, Index == Int {
 
     func bigEndianUInt64(at offset: Int) -> UInt64 {
         UInt64(bigEndianUInt32(at: offset)) << 32 | UInt64(bigEndianUInt32(at: offset + 4))
+    }
+}
+
+/// What a BEP 52 `hash request`, `hashes` and `hash reject` name: `length` hashes of the tree
+/// whose root is `piecesRoot`, at `baseLayer` (0: the 16 KiB blocks) from `index`, with
+/// `proofLayers` layers of uncle hashes.
+public struct HashRequest: Sendable, Hashable {
+    public let piecesRoot: [UInt8]
+    public let baseLayer: Int
+    public let index: Int
+    public let length: Int
+    public let proofLayers: Int
+
+    public init(piecesRoot: [UInt8], baseLayer: Int, index: Int, length: Int, proofLayers: Int) {
+        self.piecesRoot = piecesRoot
+        self.baseLayer = baseLayer
+        self.index = index
+        self.length = length
+        self.proofLayers = proofLayers
+    }
+
+    static let size = 32 + 16
+
+    func encode(into out: inout [UInt8]) {
+        out.append(contentsOf: piecesRoot)
+        for value in [baseLayer, index, length, proofLayers] { out.appendBigEndian(UInt32(truncatingIfNeeded: value)) }
     }
 }

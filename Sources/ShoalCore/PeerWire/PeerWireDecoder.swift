@@ -130,6 +130,18 @@ public struct PeerWireDecoder: Sendable {
         case .extended?:
             guard payload.count >= 1 else { throw .malformed(id: id, length: payload.count) }
             return .extended(id: payload[payload.startIndex], payload: bytes(payload.dropFirst()))
+        case .hashRequest?, .hashReject?, .hashes?:
+            let size = HashRequest.size
+            guard payload.count >= size, id == PeerMessage.ID.hashes.rawValue ? (payload.count - size) % 32 == 0 : payload.count == size else {
+                throw .malformed(id: id, length: payload.count)
+            }
+            let request = HashRequest(piecesRoot: bytes(payload.prefix(32)), baseLayer: int(32), index: int(36), length: int(40),
+                                      proofLayers: int(44))
+            switch PeerMessage.ID(rawValue: id) {
+            case .hashRequest?: return .hashRequest(request)
+            case .hashReject?: return .hashReject(request)
+            default: return .hashes(request, hashes: bytes(payload.dropFirst(size)))
+            }
         case nil: return .unknown(id: id, payload: bytes(payload))
         }
     }

@@ -80,6 +80,8 @@ public struct PeerConduct: Sendable {
         /// It asks for a piece of the info dictionary; the reply goes to its `replyID`.
         case metadataRequest(piece: Int, replyID: UInt8)
         case peerExchange(PexMessage)
+        /// It asks for hashes of a v2 file's tree (BEP 52): answered or refused.
+        case hashRequest(HashRequest)
         /// A suggestion, an unknown message, an out-of-range allowed-fast: nothing to do.
         case ignored
     }
@@ -100,6 +102,9 @@ public struct PeerConduct: Sendable {
         switch message {
         case .keepAlive: return .accept(.keepAlive)
         case .unknown, .suggest: return .accept(.ignored)
+        // We ask for no hashes yet: answers and refusals that come anyway change nothing.
+        case .hashes, .hashReject: return .accept(.ignored)
+        case .hashRequest(let request): return .accept(.hashRequest(request))
         case .port(let port): return .accept(port > 0 ? .dhtPort(port) : .ignored)
         case .extended(let id, let payload): return receiveExtended(id, payload, context: context)
         case .choke:

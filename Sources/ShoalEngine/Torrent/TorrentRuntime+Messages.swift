@@ -78,6 +78,14 @@ extension TorrentRuntime {
             _ = record.link.cancelled.withLock { $0.insert(block) }
         case .block(let block, let data):
             receiveBlock(block, data: data, from: key)
+        case .hashRequest(let request):
+            // From the layers the torrent carries (BEP 52); refused for anything else.
+            let answer = metainfo.info.v2Pieces?.answer(request) ?? .hashReject(request)
+            let refused = if case .hashReject = answer { true } else { false }
+            peerLogger(record.address, record.peerID, incoming: record.incoming).debug(refused ? "hash request refused" : "hash request answered",
+                metadata: ["layer": "\(request.baseLayer)", "index": "\(request.index)", "length": "\(request.length)",
+                           "proof": "\(request.proofLayers)"])
+            record.link.send(answer)
         }
     }
 

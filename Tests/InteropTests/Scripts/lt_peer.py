@@ -2,8 +2,10 @@
 """A libtorrent peer for Shoal's interop tests and benchmarks, confined to 127.0.0.1.
 
 usage: lt_peer.py seed|leech TORRENT|MAGNET SAVE_DIR LISTEN_PORT [--peer HOST:PORT ...] [--timeout S] [--up-kib N]
-                 [--encryption default|plaintext|rc4|forced] [--bind HOST]
-Prints 'listening PORT' once ready, progress lines, and 'complete' when done.
+                 [--encryption default|plaintext|rc4|forced] [--bind HOST] [--report-v2-hashes]
+Prints 'listening PORT' once ready, progress lines, and 'complete' when done; with
+--report-v2-hashes, then 'v2 hashes N': the hashes of v2 trees it holds (its resume data's), which
+a magnet's download got only from its peers' answers to hash requests (BEP 52).
 seed: runs until killed (SIGTERM) or the timeout. leech: exits 0 when complete, 1 on timeout.
 """
 import argparse, signal, sys, time
@@ -23,6 +25,7 @@ p.add_argument("--up-kib", type=int, default=0)
 p.add_argument("--encryption", choices=["default", "plaintext", "rc4", "forced"], default="default")
 p.add_argument("--plaintext", action="store_const", const="plaintext", dest="encryption")
 p.add_argument("--bind", default="127.0.0.1")
+p.add_argument("--report-v2-hashes", action="store_true")
 a = p.parse_args()
 bind = f"[{a.bind}]" if ":" in a.bind else a.bind
 
@@ -33,7 +36,8 @@ settings = {
     "allow_multiple_connections_per_ip": True, "connections_limit": 1000,
     "enable_outgoing_utp": False, "enable_incoming_utp": False,
     "upload_rate_limit": a.up_kib * 1024,
-    "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
+    "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
+                  | lt.alert.category_t.storage_notification,
     "user_agent": "libtorrent-interop",
 }
 if a.encryption == "plaintext":
@@ -78,6 +82,16 @@ while not stop and time.time() < deadline:
     if s.is_seeding and not done_printed:
         print("complete", flush=True)
         done_printed = True
+        if a.report_v2_hashes:
+            h.save_resume_data(lt.save_resume_flags_t.save_info_dict)
+            until = time.time() + 10
+            while time.time() < until:
+                saved = [x for x in ses.pop_alerts() if isinstance(x, lt.save_resume_data_alert)]
+                if saved:
+                    trees = lt.write_resume_data(saved[0].params).get(b"trees", [])
+                    print("v2 hashes %d" % sum(len(t.get(b"hashes", b"")) // 32 for t in trees), flush=True)
+                    break
+                time.sleep(0.05)
         if a.mode == "leech":
             sys.exit(0)
     for alert in ses.pop_alerts():

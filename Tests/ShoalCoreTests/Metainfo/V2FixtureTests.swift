@@ -61,7 +61,8 @@ struct V2FixtureTests {
             #expect(torrent.info.v2Pieces == nil && ["big.bin", "exact.bin"].contains(torrent.missingPieceLayer ?? ""), "\(file): \(String(describing: torrent.missingPieceLayer))")
         }
         let hybrid = try Self.load(Self.verdicts.first { $0.file == "hybrid-multi.torrent" }!)
-        #expect(hybrid.info.v2Pieces == nil && hybrid.info.v2?.isOnly == false, "hybrids are checked by their v1 hashes")
+        #expect(hybrid.info.v2?.isOnly == false && hybrid.info.v2Pieces != nil,
+                "hybrids are checked by their v1 hashes, and keep their layers to answer hash requests")
     }
 
     /// Written out again (the session keeps torrents this way), a v2 torrent keeps its layers

@@ -36,7 +36,8 @@ extension Metainfo {
         switch V2PieceHashes.make(files: info.files, v2: v2.files, layers: layers, pieceLength: info.pieceLength,
                                   pieceCount: info.pieceCount) {
         case .success(let hashes): info.v2Pieces = hashes
-        case .failure(let missing): missingPieceLayer = missing.path
+        // A hybrid is checked by its v1 hashes: without layers it only cannot answer hash requests.
+        case .failure(let missing): if v2.isOnly { missingPieceLayer = missing.path }
         }
     }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// What each piece of a v2-only torrent must hash to (BEP 52), from its files' `pieces root`s and
 /// the torrent's `piece layers`: a piece of a file larger than a piece is one node of that file's
 /// piece layer, over `pieceLength / 16 KiB` leaves; a file of at most one piece is its own root,
@@ -8,6 +10,10 @@ public struct V2PieceHashes: Sendable {
     /// Per piece: its file's bytes in it, and the leaves of its tree.
     private let dataLengths: [Int32]
     private let leaves: [Int32]
+    /// Each file of more than one piece: its pieces, by its root (to answer hash requests).
+    private let fileRanges: [[UInt8]: Range<Int>]
+    private let pieceLength: Int
+    private let trees = TreeCache()
 
     /// The files of a layout `InfoDictionary.v2Layout` made, with `layers` by pieces root (each
     /// already checked against its root); nil names the first file larger than a piece
@@ -19,6 +25,7 @@ public struct V2PieceHashes: Sendable {
         var leaves = [Int32](repeating: 1, count: pieceCount)
         let blocksPerPiece = pieceLength / MerkleTree.blockSize
         var v2Index = 0
+        var fileRanges: [[UInt8]: Range<Int>] = [:]
         for file in files where !file.isPadding {
             let described = v2[v2Index]
             v2Index += 1
@@ -32,6 +39,7 @@ public struct V2PieceHashes: Sendable {
             } else {
                 guard let layer = layers[root] else { return .failure(MissingLayer(path: file.displayPath)) }
                 hashes = layer
+                fileRanges[root] = first..<first + count
                 for piece in first..<first + count { leaves[piece] = Int32(blocksPerPiece) }
             }
             for (n, hash) in hashes.enumerated() {
@@ -40,7 +48,8 @@ public struct V2PieceHashes: Sendable {
                 dataLengths[piece] = Int32(min(Int64(pieceLength), file.length - Int64(n) * Int64(pieceLength)))
             }
         }
-        return .success(V2PieceHashes(expected: expected, dataLengths: dataLengths, leaves: leaves))
+        return .success(V2PieceHashes(expected: expected, dataLengths: dataLengths, leaves: leaves, fileRanges: fileRanges,
+                                      pieceLength: pieceLength))
     }
 
     public struct MissingLayer: Error, Sendable, Equatable {
@@ -55,4 +64,30 @@ public struct V2PieceHashes: Sendable {
         let root = MerkleTree.root(ofData: data[0..<length], leaves: Int(leaves[index]))
         return root[...] == expected[index * 32..<index * 32 + 32]
     }
+}
+
+extension V2PieceHashes {
+    /// The tree of the file whose root is `root` (more than one piece), made once.
+    public func tree(forRoot root: [UInt8]) -> V2HashTree? {
+        guard let range = fileRanges[root] else { return nil }
+        if let tree = trees.value.withLock({ $0[root] }) { return tree }
+        let layer = range.map { Array(expected[$0 * 32..<$0 * 32 + 32]) }
+        let tree = V2HashTree(pieceLayer: layer, blocksPerPiece: pieceLength / MerkleTree.blockSize)
+        trees.value.withLock { $0[root] = tree }
+        return tree
+    }
+
+    /// The answer to a peer's `hash request`: the hashes and their proof, or a refusal.
+    public func answer(_ request: HashRequest) -> PeerMessage {
+        guard let tree = tree(forRoot: request.piecesRoot),
+            let hashes = tree.answer(baseLayer: request.baseLayer, index: request.index, length: request.length,
+                                     proofLayers: request.proofLayers)
+        else { return .hashReject(request) }
+        return .hashes(request, hashes: hashes)
+    }
+}
+
+/// Trees made for hash requests, shared by the copies of a torrent's `V2PieceHashes`.
+final class TreeCache: Sendable {
+    let value = Mutex<[[UInt8]: V2HashTree]>([:])
 }

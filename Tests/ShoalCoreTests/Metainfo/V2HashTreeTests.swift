@@ -1,0 +1,71 @@
+import ShoalCore
+import Testing
+
+/// Answers to BEP 52 hash requests: on the wire, and proved against the root.
+@Suite("v2 hash requests")
+struct V2HashTreeTests {
+    func layer(_ count: Int, seed: UInt64) -> [[UInt8]] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<count).map { _ in (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) } }
+    }
+
+    @Test func theMessagesRoundTripAndMalformedOnesAreRefused() throws {
+        let request = HashRequest(piecesRoot: [UInt8](repeating: 7, count: 32), baseLayer: 1, index: 4, length: 4, proofLayers: 3)
+        for message in [PeerMessage.hashRequest(request), .hashReject(request), .hashes(request, hashes: [UInt8](repeating: 9, count: 96))] {
+            var decoder = PeerWireDecoder(pieceCount: 100)
+            decoder.append(message.encoded)
+            #expect(try decoder.next() == message)
+        }
+        // A request one byte short, and hashes that are not whole.
+        for frame in [[0, 0, 0, 48, 21] + [UInt8](repeating: 0, count: 47), [0, 0, 0, 65, 22] + [UInt8](repeating: 0, count: 64)] as [[UInt8]] {
+            var decoder = PeerWireDecoder(pieceCount: 100)
+            decoder.append(frame)
+            #expect(throws: PeerWireDecoder.DecodeError.self) { try decoder.next() }
+        }
+    }
+
+    /// Every valid request for a file of 1–40 pieces: its hashes are the layer's (padding past
+    /// the end), and with its uncles they hash up to the file's root.
+    @Test func everyAnswerProvesItselfAgainstTheRoot() {
+        for pieces in 2...40 {
+            let blocksPerPiece = 4
+            let layer = layer(pieces, seed: UInt64(pieces))
+            let tree = V2HashTree(pieceLayer: layer, blocksPerPiece: blocksPerPiece)
+            #expect(tree.root == MerkleTree.root(pieceLayer: layer, blocksPerPiece: blocksPerPiece))
+            let width = MerkleTree.nextPowerOfTwo(pieces)
+            let height = width.trailingZeroBitCount
+            var length = 1
+            while length <= width {
+                for index in stride(from: 0, to: width, by: length) {
+                    let proofLayers = height - length.trailingZeroBitCount
+                    guard let answer = tree.answer(baseLayer: 2, index: index, length: length, proofLayers: proofLayers) else {
+                        Issue.record("refused \(index)+\(length) of \(pieces)")
+                        continue
+                    }
+                    #expect(answer.count == (length + proofLayers) * 32)
+                    let hashes = stride(from: 0, to: answer.count, by: 32).map { Array(answer[$0..<$0 + 32]) }
+                    for (n, hash) in hashes.prefix(length).enumerated() {
+                        #expect(hash == (index + n < pieces ? layer[index + n] : MerkleTree.padHash(levels: 2)))
+                    }
+                    var node = MerkleTree.root(Array(hashes.prefix(length)), width: length, pad: MerkleTree.padHash(levels: 2))
+                    var position = index / length
+                    for uncle in hashes.dropFirst(length) {
+                        node = position % 2 == 0 ? MerkleTree.parent(node, uncle) : MerkleTree.parent(uncle, node)
+                        position /= 2
+                    }
+                    #expect(node == tree.root, "\(index)+\(length) of \(pieces)")
+                }
+                length *= 2
+            }
+        }
+    }
+
+    @Test func requestsItCannotAnswerAreRefused() {
+        let tree = V2HashTree(pieceLayer: layer(5, seed: 1), blocksPerPiece: 2)
+        #expect(tree.answer(baseLayer: 0, index: 0, length: 2, proofLayers: 0) == nil, "block hashes: not kept")
+        #expect(tree.answer(baseLayer: 1, index: 1, length: 2, proofLayers: 0) == nil, "not aligned")
+        #expect(tree.answer(baseLayer: 1, index: 0, length: 3, proofLayers: 0) == nil, "not a power of two")
+        #expect(tree.answer(baseLayer: 1, index: 8, length: 1, proofLayers: 0) == nil, "past the tree")
+        #expect(tree.answer(baseLayer: 1, index: 0, length: 8, proofLayers: 9)?.count == 8 * 32, "no uncles above the root")
+    }
+}
