@@ -117,4 +117,33 @@ struct V2InteropTests {
         #expect(held >= 33, "it holds big.bin's 31 piece hashes and exact.bin's 2: \(leecher.output.suffix(500))")
         await harness.stopAll()
     }
+
+    /// A v2-only magnet in Shoal, from a libtorrent seeder: the info dictionary over BEP 9,
+    /// checked by its SHA-256 hash, then each larger file's piece layer asked for with BEP 52
+    /// hash requests and proved against the file's root, then the data, every piece checked.
+    @Test("Shoal fetches a v2 magnet from libtorrent", .enabled(if: ExternalProcess.available("/usr/bin/python3")),
+          arguments: RealClientTests.Layout.allCases)
+    func shoalFetchesAV2MagnetFromLibtorrent(_ layout: RealClientTests.Layout) async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker()
+        let seedDir = harness.root.appendingPathComponent("lt-seed")
+        let (content, files) = try Self.content(layout, harness, in: seedDir)
+        let (file, _) = try await Self.libtorrentTorrent(of: content, kind: .v2, tracker: harness.tracker.announceURL, in: harness.root)
+        let metainfo = try Metainfo(bytes: Array(Data(contentsOf: file)))
+        let port = ExternalProcess.freePort()
+        let seeder = try ExternalProcess(RealClientTests.python, [RealClientTests.ltScript, "seed", file.path, seedDir.path, String(port),
+                                                                  "--timeout", "120"], logName: "lt-seed-v2-magnet")
+        defer { seeder.stop() }
+        #expect(await seeder.waitForOutput("complete", timeout: .seconds(30)), "\(seeder.output)")
+        let magnet = try MagnetLink(parsing: "magnet:?xt=urn:btmh:1220\(Hex.encode(metainfo.infoHashV2!))&x.pe=127.0.0.1:\(port)")
+        let leecher = try await harness.startSession("leech")
+        try await leecher.add(magnet: magnet)
+        let done = await harness.waitUntil(timeout: .seconds(90)) { await leecher.snapshot().torrents.first?.isComplete == true }
+        let state = await leecher.snapshot().torrents.first
+        #expect(done, "\(String(describing: state?.activity)) \(String(describing: state?.closeReasons)) \(seeder.output.suffix(1_000))")
+        #expect(state?.id == metainfo.infoHash && state?.hashFailures == 0)
+        RealClientTests.expectSame(files, seedDir, harness.root.appendingPathComponent("leech"))
+        await harness.stopAll()
+        await seeder.stop()
+    }
 }

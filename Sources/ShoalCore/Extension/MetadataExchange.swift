@@ -15,6 +15,9 @@ public struct MetadataExchange: Sendable {
         case metadata(MetadataMessage)
         /// Addresses from their peer exchange.
         case peers([PeerAddress])
+        /// A v2 magnet's piece hashes (BEP 52), or their refusal.
+        case hashes(HashRequest, [UInt8])
+        case hashReject(HashRequest)
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -54,6 +57,15 @@ public struct MetadataExchange: Sendable {
     public mutating func receive(_ message: PeerMessage, now: Instant) -> Outcome {
         // The rest of the peer protocol (bitfield, have, choke...) means nothing before we
         // have the torrent.
+        switch message {
+        case .hashes(let request, let hashes):
+            progressed(now: now)
+            return .learned(.hashes(request, hashes))
+        case .hashReject(let request):
+            return .learned(.hashReject(request))
+        default:
+            break
+        }
         guard case .extended(let id, let payload) = message else { return .nothing }
         switch id {
         case 0:

@@ -55,6 +55,8 @@ public enum MetadataMessage: Sendable, Equatable {
 /// SHA-1 is the info-hash. Pure: the caller sends the requests it hands out.
 public struct MetadataAssembler: Sendable {
     public let infoHash: InfoHash
+    /// A v2-only magnet's SHA-256 info-hash (BEP 52): the dictionary must hash to it instead.
+    public let v2Hash: [UInt8]?
     public private(set) var totalSize: Int?
     private var pieces: [[UInt8]?] = []
     /// Which peer (by key) was asked for each missing piece, and which sent each piece held.
@@ -64,8 +66,9 @@ public struct MetadataAssembler: Sendable {
     /// one peer, so a liar is caught by name.
     public private(set) var singleSource = false
 
-    public init(infoHash: InfoHash) {
+    public init(infoHash: InfoHash, v2Hash: [UInt8]? = nil) {
         self.infoHash = infoHash
+        self.v2Hash = v2Hash
     }
 
     /// A peer told us the size in its extension handshake. The first plausible size wins; a
@@ -125,7 +128,8 @@ public struct MetadataAssembler: Sendable {
         sources[piece] = peer
         guard pieces.allSatisfy({ $0 != nil }) else { return .needMore }
         let whole = pieces.flatMap { $0! }
-        guard InfoHash(hashingInfo: whole) == infoHash else {
+        let matches = v2Hash.map { MerkleTree.hash(whole) == $0 } ?? (InfoHash(hashingInfo: whole) == infoHash)
+        guard matches else {
             let contributors = Set(sources.values)
             pieces = pieces.map { _ in nil }
             sources = [:]

@@ -68,11 +68,9 @@ public struct MagnetLink: Sendable, Hashable, CustomStringConvertible {
             default: continue
             }
         }
-        guard let hash else {
-            // The pieces of a v2-only torrent are checked against hashes a magnet does not carry
-            // and Shoal cannot yet ask peers for (BEP 52 hash requests).
-            if v2 != nil { throw ParseError(description: "a v2-only magnet (urn:btmh without urn:btih): Shoal cannot fetch v2 piece hashes from peers yet; add the .torrent file instead") }
-            throw ParseError(description: "missing 'xt=urn:btih:' info-hash")
+        // A v2-only magnet is known on the wire by its SHA-256 hash cut to 20 bytes (BEP 52).
+        guard let hash = hash ?? v2.flatMap({ InfoHash(bytes: $0.prefix(20)) }) else {
+            throw ParseError(description: "missing 'xt=urn:btih:' or 'xt=urn:btmh:' info-hash")
         }
         self.init(infoHash: hash, displayName: name, trackers: trackers, peers: peers, selectOnly: selectOnly, v2Hash: v2)
     }

@@ -71,6 +71,12 @@ enum MetadataConnection {
                 while let message = try decoder.next() {
                     switch exchange.receive(message, now: .now) {
                     case .nothing:
+                        // While a v2 magnet's layers are fetched, an idle connection takes its share.
+                        if fetcher.wantsHashes.load(ordering: .relaxed) {
+                            for request in await fetcher.pendingHashRequests(key) {
+                                try await channel.writeAndFlush(ByteBuffer(bytes: PeerMessage.hashRequest(request).encoded))
+                            }
+                        }
                         continue
                     case .close(let reason):
                         return reason
@@ -81,6 +87,10 @@ enum MetadataConnection {
                         case .ask(let pieces):
                             for request in exchange.requests(pieces) {
                                 try await channel.writeAndFlush(ByteBuffer(bytes: request.encoded))
+                            }
+                        case .askHashes(let requests):
+                            for request in requests {
+                                try await channel.writeAndFlush(ByteBuffer(bytes: PeerMessage.hashRequest(request).encoded))
                             }
                         }
                     }

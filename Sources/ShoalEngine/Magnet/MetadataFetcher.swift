@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ShoalCore
+import Synchronization
 
 /// A magnet link's first phase: find peers (the magnet's own peers and trackers, peer exchange,
 /// the DHT), fetch the info dictionary in 16 KiB pieces from those that have it (BEP 9), and
@@ -31,6 +32,10 @@ actor MetadataFetcher {
     private var announceSchedule: AnnounceSchedule
     var rng = SplitMix64()
     private var result: Metainfo?
+    /// A v2-only torrent's verified dictionary while its piece layers are fetched (BEP 52).
+    private var layers: (raw: [UInt8], assembler: PieceLayerAssembler)?
+    /// Set while the layers are fetched: connections then take hash requests when idle.
+    nonisolated let wantsHashes = Atomic<Bool>(false)
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
     static let maxConnections = 20
@@ -56,7 +61,9 @@ actor MetadataFetcher {
         self.config = config
         self.port = port
         self.dhtLookup = dhtLookup
-        self.assembler = MetadataAssembler(infoHash: magnet.infoHash)
+        // A v2-only magnet's dictionary is checked by its SHA-256 hash (BEP 52).
+        let v2Only = magnet.v2Hash.map { Array($0.prefix(20)) == magnet.infoHash.bytes } ?? false
+        self.assembler = MetadataAssembler(infoHash: magnet.infoHash, v2Hash: v2Only ? magnet.v2Hash : nil)
         self.trackers = TrackerTiers(magnet.trackers.map { [$0] })
         self.announceSchedule = AnnounceSchedule(policy: config.announcePolicy)
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -173,6 +180,7 @@ actor MetadataFetcher {
             if attempts[address, default: 0] < Self.maxAttempts && !banned.contains(address) { dialled.remove(address) }
         }
         assembler.release(key)
+        layers?.assembler.release(key)
         wake.yield()
     }
 
@@ -180,7 +188,14 @@ actor MetadataFetcher {
     enum Reply: Sendable, Equatable {
         /// Request these metadata pieces (perhaps none).
         case ask([Int])
+        /// Request these hashes of a v2 torrent's files.
+        case askHashes([HashRequest])
         case close(CloseReason)
+    }
+
+    /// Hash requests for a connection that has none out, while the layers are fetched.
+    func pendingHashRequests(_ key: Int) -> [HashRequest] {
+        layers?.assembler.requests(for: key) ?? []
     }
 
     func learned(_ learned: MetadataExchange.Learned, key: Int) -> Reply {
@@ -193,6 +208,23 @@ actor MetadataFetcher {
             return .ask([])
         case .metadata(.request):
             return .ask([])  // we have nothing to serve yet
+        case .hashes(let request, let hashes):
+            guard var pending = layers else { return .ask([]) }
+            let outcome = pending.assembler.received(request, hashes: hashes, from: key)
+            layers = pending
+            switch outcome {
+            case .needMore:
+                return .askHashes(pending.assembler.requests(for: key))
+            case .bad(let why):
+                if let address = connected[key] { banned.insert(address) }
+                layers?.assembler.release(key)
+                return .close(CloseReason(.badData, why))
+            case .complete:
+                return finish(raw: pending.raw, layers: pending.assembler.encodedLayers)
+            }
+        case .hashReject:
+            layers?.assembler.release(key)
+            return .close(CloseReason(.useless, "refused our hash requests"))
         case .metadata(.reject):
             return .close(CloseReason(.useless, "rejected our metadata request"))
         case .metadata(.data(let piece, let totalSize, let bytes)):
@@ -203,6 +235,15 @@ actor MetadataFetcher {
                 let tiers = magnet.trackers.map { [$0] }
                 guard let metainfo = try? Metainfo(rawInfo: raw, trackerTiers: tiers) else {
                     return .close(CloseReason(.useless, "the metadata hashed right but is not a torrent's info dictionary"))
+                }
+                // A v2-only torrent's larger files need their piece layers before a piece can be checked.
+                if metainfo.missingPieceLayer != nil {
+                    var assembler = PieceLayerAssembler(info: metainfo.info)
+                    let first = assembler.requests(for: key)
+                    layers = (raw, assembler)
+                    wantsHashes.store(true, ordering: .relaxed)
+                    logger.debug("metadata: complete, asking for the piece layers")
+                    return .askHashes(first)
                 }
                 result = metainfo
                 wake.yield()
@@ -218,6 +259,18 @@ actor MetadataFetcher {
                 return .close(CloseReason(.useless, "sent a metadata piece that does not fit"))
             }
         }
+    }
+
+    /// The dictionary and its layers as a torrent file, the fetch's result.
+    private func finish(raw: [UInt8], layers encoded: [UInt8]) -> Reply {
+        guard let metainfo = try? Metainfo(rawInfo: raw, pieceLayers: encoded, trackerTiers: magnet.trackers.map { [$0] }),
+            metainfo.missingPieceLayer == nil
+        else { return .close(CloseReason(.useless, "the piece layers did not make a torrent")) }
+        result = metainfo
+        layers = nil
+        wantsHashes.store(false, ordering: .relaxed)
+        wake.yield()
+        return .close(CloseReason(.stopped, "metadata and piece layers complete"))
     }
 
     private nonisolated func fetch(from address: PeerAddress, key: Int) async {

@@ -15,8 +15,8 @@ struct MagnetLinkTests {
         #expect(link.selectOnly == [0, 2, 4, 5, 6])
     }
 
-    /// BEP 52 magnets: a hybrid's two hashes kept and written back; a v2-only magnet refused
-    /// in plain words (its pieces' hashes cannot be fetched yet); a v2-only torrent's link is btmh alone.
+    /// BEP 52 magnets: a hybrid's two hashes kept and written back; a v2-only magnet read; a
+    /// v2-only torrent's link is btmh alone.
     @Test func v2HashesInMagnets() throws {
         let v2 = (0..<32).map { UInt8($0) }
         let btmh = "urn:btmh:1220" + Hex.encode(v2)
@@ -24,7 +24,9 @@ struct MagnetLinkTests {
         #expect(hybrid.infoHash.hex == hex && hybrid.v2Hash == v2)
         #expect(try MagnetLink(parsing: hybrid.uri) == hybrid)
         #expect(hybrid.uri.contains("xt=urn:btih:\(hex)&xt=\(btmh)"))
-        #expect(throws: MagnetLink.ParseError.self) { try MagnetLink(parsing: "magnet:?xt=\(btmh)") }
+        let v2Only = try MagnetLink(parsing: "magnet:?xt=\(btmh)")
+        #expect(v2Only.infoHash.bytes == Array(v2.prefix(20)) && v2Only.v2Hash == v2 && v2Only.uri == "magnet:?xt=\(btmh)",
+                "a v2-only magnet: known on the wire by its hash cut to 20 bytes")
         #expect(throws: MagnetLink.ParseError.self) { try MagnetLink(parsing: "magnet:?xt=urn:btih:\(hex)&xt=urn:btmh:1114abcd") }
         let only = MagnetLink(infoHash: InfoHash(bytes: v2.prefix(20))!, displayName: "y", v2Hash: v2)
         #expect(only.uri == "magnet:?xt=\(btmh)&dn=y")

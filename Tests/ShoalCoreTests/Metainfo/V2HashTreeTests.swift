@@ -1,3 +1,4 @@
+import Foundation
 import ShoalCore
 import Testing
 
@@ -67,5 +68,38 @@ struct V2HashTreeTests {
         #expect(tree.answer(baseLayer: 1, index: 0, length: 3, proofLayers: 0) == nil, "not a power of two")
         #expect(tree.answer(baseLayer: 1, index: 8, length: 1, proofLayers: 0) == nil, "past the tree")
         #expect(tree.answer(baseLayer: 1, index: 0, length: 8, proofLayers: 9)?.count == 8 * 32, "no uncles above the root")
+    }
+}
+
+/// A v2 magnet's piece layers, asked for and checked against the roots as they come.
+@Suite("v2 piece layers from peers")
+struct PieceLayerAssemblerTests {
+    /// The v2-only fixture without layers: its larger files' layers come from a server that has
+    /// them (`V2PieceHashes` of the fixture with layers), in runs with proofs.
+    @Test func layersAnsweredWithProofsCompleteTheTorrentAndLiesAreCaught() throws {
+        let directory = V2FixtureTests.directory
+        let full = try Metainfo(bytes: Array(try Data(contentsOf: directory.appendingPathComponent("v2-multi.torrent"))))
+        let bare = try Metainfo(rawInfo: full.rawInfo, trackerTiers: [])
+        #expect(bare.missingPieceLayer != nil)
+        let server = try #require(full.info.v2Pieces)
+        var assembler = PieceLayerAssembler(info: bare.info)
+        var asked = assembler.requests(for: 1)
+        #expect(!asked.isEmpty && assembler.requests(for: 2).isEmpty, "each request to one peer at a time")
+        // A lie: one hash changed, and the answer no longer proves out.
+        guard case .hashes(let request, var hashes) = server.answer(asked[0]) else { Issue.record("not answered"); return }
+        hashes[0] ^= 1
+        guard case .bad = assembler.received(request, hashes: hashes, from: 1) else { Issue.record("a lie taken"); return }
+        assembler.release(1)
+        asked = assembler.requests(for: 2)
+        var outcome = PieceLayerAssembler.Outcome.needMore
+        for request in asked {
+            guard case .hashes(let answered, let hashes) = server.answer(request) else { Issue.record("refused"); return }
+            outcome = assembler.received(answered, hashes: hashes, from: 2)
+        }
+        #expect(outcome == .complete && assembler.isComplete)
+        let made = try Metainfo(rawInfo: full.rawInfo, pieceLayers: assembler.encodedLayers, trackerTiers: [])
+        #expect(made.missingPieceLayer == nil && made.infoHash == full.infoHash)
+        #expect(made.rawPieceLayers.map { try? BencodeDecoder.decode($0).value } == full.rawPieceLayers.map { try? BencodeDecoder.decode($0).value })
+        guard case .bad = assembler.received(asked[0], hashes: [], from: 2) else { Issue.record("an unasked answer taken"); return }
     }
 }

@@ -41,3 +41,15 @@ extension Metainfo {
         }
     }
 }
+
+extension Metainfo {
+    /// A v2 magnet's torrent: the info dictionary and the piece layers its peers sent, with the
+    /// magnet's trackers.
+    public init(rawInfo: [UInt8], pieceLayers: [UInt8], trackerTiers: [[String]]) throws(MetainfoError) {
+        let root = MetainfoBuilder.outerFields(trackerTiers: trackerTiers, comment: nil, createdBy: nil, creationDate: nil)
+        var bytes = BencodeEncoder.encode(.dict(root))
+        bytes.removeLast()
+        bytes += Array("4:info".utf8) + rawInfo + Array("12:piece layers".utf8) + pieceLayers + [UInt8(ascii: "e")]
+        try self.init(bytes: bytes)
+    }
+}
