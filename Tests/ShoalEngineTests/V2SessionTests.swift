@@ -84,4 +84,43 @@ struct V2SessionTests {
         #expect(await session.snapshot().torrents.isEmpty)
         await harness.stopAll()
     }
+
+    /// A liar among honest peers in a v2 torrent: blocks from both in every piece (the rate is
+    /// capped), a piece fails, and the blocks' hashes (BEP 52 hash requests, answered by the
+    /// honest seeder from its data and proved against the piece's hash) name the liar from its
+    /// blocks alone, without waiting for a good copy. It alone is banned; the download completes.
+    @Test func aLiarIsNamedByItsBlocksHashes() async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "capped.bin", files: nil, singleSize: 4 << 20, pieceLength: 512 << 10,
+                                              in: seedDir, seed: 82, version: .v2)
+        let liar = try await ScriptedPeer(metainfo: torrent) { block in SwarmHarness.bytes(block.length, seed: UInt64(block.offset)) }
+        let liarTask = Task { await liar.run() }
+        let seeder = try await harness.startSession("seed") { $0.downloadDirectory = seedDir.path }
+        try await seeder.add(torrent)
+        let log = CapturedLog()
+        let leecher = try await harness.startSession("leech") {
+            $0.downloadLimit = 512 << 10
+            $0.logger = log.logger()
+        }
+        let hash = try await leecher.add(torrent)
+        // The liar joins once the seeder is under way: it is handed blocks of pieces the seeder
+        // has begun (the most advanced first), so the first piece to fail has both senders.
+        #expect(await harness.waitUntil(timeout: .seconds(30)) { (await leecher.snapshot().torrents.first?.haveSize ?? 0) > 0 })
+        await leecher.addPeers(hash, [liar.address])
+        let done = await harness.waitUntil(timeout: .seconds(90)) { await leecher.snapshot().torrents.first?.isComplete == true }
+        let snapshot = try #require(await leecher.snapshot().torrents.first)
+        #expect(done, "\(snapshot.pieces.setCount) pieces verified")
+        #expect(snapshot.bannedPeers == 1, "the liar, and only it")
+        let entries = log.all
+        let answered = entries.firstIndex { $0.message == "block hashes answered" && $0.metadata["bad blocks"] != "[]" }
+        let banned = entries.firstIndex { $0.message.hasPrefix("banned") && $0.message.contains(liar.address.description) }
+        #expect(answered != nil && banned != nil && answered! < banned!, "named by its blocks' hashes first")
+        #expect(FileManager.default.contentsEqual(atPath: seedDir.appendingPathComponent("capped.bin").path,
+                                                  andPath: harness.root.appendingPathComponent("leech/capped.bin").path))
+        await harness.stopAll()
+        await liar.stop()
+        await liarTask.value
+    }
 }

@@ -82,6 +82,8 @@ public struct PeerConduct: Sendable {
         case peerExchange(PexMessage)
         /// It asks for hashes of a v2 file's tree (BEP 52): answered or refused.
         case hashRequest(HashRequest)
+        /// Hashes it sent (the torrent knows whether it asked).
+        case hashes(HashRequest, [UInt8])
         /// A suggestion, an unknown message, an out-of-range allowed-fast: nothing to do.
         case ignored
     }
@@ -102,8 +104,9 @@ public struct PeerConduct: Sendable {
         switch message {
         case .keepAlive: return .accept(.keepAlive)
         case .unknown, .suggest: return .accept(.ignored)
-        // We ask for no hashes yet: answers and refusals that come anyway change nothing.
-        case .hashes, .hashReject: return .accept(.ignored)
+        // A refusal changes nothing: the piece is blamed the v1 way meanwhile.
+        case .hashReject: return .accept(.ignored)
+        case .hashes(let request, let hashes): return .accept(.hashes(request, hashes))
         case .hashRequest(let request): return .accept(.hashRequest(request))
         case .port(let port): return .accept(port > 0 ? .dhtPort(port) : .ignored)
         case .extended(let id, let payload): return receiveExtended(id, payload, context: context)

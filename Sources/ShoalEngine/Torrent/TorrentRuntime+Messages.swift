@@ -80,12 +80,18 @@ extension TorrentRuntime {
             receiveBlock(block, data: data, from: key)
         case .hashRequest(let request):
             // From the layers the torrent carries (BEP 52); refused for anything else.
-            let answer = metainfo.info.v2Pieces?.answer(request) ?? .hashReject(request)
+            // Block hashes come from a piece we have, read back (one piece at most).
+            let have = picker?.have
+            let answer = metainfo.info.v2Pieces?.answer(request) { [storage] piece in
+                have?[piece] == true ? try? storage.read(piece: piece) : nil
+            } ?? .hashReject(request)
             let refused = if case .hashReject = answer { true } else { false }
             peerLogger(record.address, record.peerID, incoming: record.incoming).debug(refused ? "hash request refused" : "hash request answered",
                 metadata: ["layer": "\(request.baseLayer)", "index": "\(request.index)", "length": "\(request.length)",
                            "proof": "\(request.proofLayers)"])
             record.link.send(answer)
+        case .hashes(let request, let hashes):
+            blameByBlockHashes(request, hashes, from: record)
         }
     }
 

@@ -321,6 +321,8 @@ extension TorrentRuntime {
             } else {
                 // Keep the bad copy; when the piece verifies, the blocks that differ name the liars.
                 suspects[piece.value] = SuspectPiece(data: data ?? [], senders: ids)
+                // A v2 torrent need not wait: its blocks' hashes, from any peer, name them now.
+                askForBlockHashes(piece, SuspectPiece(data: data ?? [], senders: ids))
                 // Everyone who sent part of it gets whole pieces alone from now on: the liar's
                 // next piece has one sender and names it, at any rate (see `PiecePicker`).
                 let keys = Set(senders.compactMap { $0 })
@@ -382,6 +384,40 @@ extension TorrentRuntime {
         }
         for key in matching.keys { drop(key, reason) }
         return true
+    }
+}
+
+extension TorrentRuntime {
+    /// Peers asked for a failed v2 piece's block hashes: a few, so a liar among them cannot
+    /// stall it (an answer that does not hash to the piece's own hash is dropped).
+    static let blockHashAskers = 3
+    static let maxBlockHashAsks = 16
+
+    func askForBlockHashes(_ piece: PieceIndex, _ suspect: SuspectPiece) {
+        guard let request = metainfo.info.v2Pieces?.blockHashRequest(for: piece), !suspect.data.isEmpty else { return }
+        if blockHashAsks.count >= Self.maxBlockHashAsks, let oldest = blockHashAsks.keys.first { blockHashAsks[oldest] = nil }
+        blockHashAsks[request] = suspect
+        for record in peers.values.filter({ !$0.closing }).prefix(Self.blockHashAskers) { record.link.send(.hashRequest(request)) }
+    }
+
+    /// An answer to `askForBlockHashes`: if it proves out against the piece's hash, the senders
+    /// of the blocks whose hashes differ are banned, from those blocks alone.
+    func blameByBlockHashes(_ request: HashRequest, _ hashes: [UInt8], from record: PeerRecord) {
+        guard let suspect = blockHashAsks[request], let v2 = metainfo.info.v2Pieces,
+            let piece = metainfo.info.geometry.piece(pieceOf(request)),
+            let bad = v2.badBlocks(in: suspect.data, piece: piece, answer: hashes)
+        else { return }
+        blockHashAsks[request] = nil
+        suspects[piece.value] = nil
+        let liars = Set(bad.compactMap { suspect.senders.indices.contains($0) ? suspect.senders[$0] : nil })
+        peerLogger(record.address, record.peerID, incoming: record.incoming).debug("block hashes answered", metadata: [
+            "piece": "\(piece.value)", "bad blocks": "\(bad)"])
+        for liar in liars { ban(liar) }
+    }
+
+    private func pieceOf(_ request: HashRequest) -> Int {
+        guard let first = metainfo.info.v2Pieces?.firstPiece(ofRoot: request.piecesRoot) else { return -1 }
+        return first + request.index * MerkleTree.blockSize / metainfo.info.pieceLength
     }
 }
 

@@ -129,6 +129,9 @@ public actor TorrentRuntime {
     var running = RunningJobs()
     var nextDHTAnnounce: ContinuousClock.Instant?
     var scrapeSchedule: ScrapeSchedule
+    /// Failed pieces of a v2 torrent whose blocks' hashes were asked of peers, by request: the
+    /// answer that proves out names the senders of the blocks that differ (see `blameByBlockHashes`).
+    var blockHashAsks: [HashRequest: SuspectPiece] = [:]
     /// Its web seeds (BEP 19); nil when it lists none.
     var webSeeding: WebSeeding?
     /// `stopped` was said for an error; said once until the torrent runs again.

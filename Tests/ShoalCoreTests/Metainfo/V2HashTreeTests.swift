@@ -61,6 +61,37 @@ struct V2HashTreeTests {
         }
     }
 
+    /// Block hashes inside one piece, with uncles from inside the piece and above it, prove
+    /// out against the root for every aligned run in every piece.
+    @Test func blockHashAnswersProveThemselvesToo() {
+        let perPiece = 8
+        for pieces in [2, 5] {
+            let leaves = (0..<pieces).map { layer(perPiece, seed: UInt64(100 + $0)) }
+            let tree = V2HashTree(pieceLayer: leaves.map { MerkleTree.root($0, width: perPiece, pad: MerkleTree.zero) }, blocksPerPiece: perPiece)
+            for piece in 0..<pieces {
+                var length = 1
+                while length <= perPiece {
+                    for index in stride(from: piece * perPiece, to: (piece + 1) * perPiece, by: length) {
+                        let proof = tree.rootLevel - length.trailingZeroBitCount
+                        guard let answer = tree.answerBlocks(index: index, length: length, proofLayers: proof, piece: piece, leaves: leaves[piece]) else {
+                            Issue.record("refused \(index)+\(length)")
+                            continue
+                        }
+                        let hashes = stride(from: 0, to: answer.count, by: 32).map { Array(answer[$0..<$0 + 32]) }
+                        var node = MerkleTree.root(Array(hashes.prefix(length)), width: length, pad: MerkleTree.zero)
+                        var position = index / length
+                        for uncle in hashes.dropFirst(length) {
+                            node = position % 2 == 0 ? MerkleTree.parent(node, uncle) : MerkleTree.parent(uncle, node)
+                            position /= 2
+                        }
+                        #expect(node == tree.root, "piece \(piece), \(index)+\(length) of \(pieces) pieces")
+                    }
+                    length *= 2
+                }
+            }
+        }
+    }
+
     @Test func requestsItCannotAnswerAreRefused() {
         let tree = V2HashTree(pieceLayer: layer(5, seed: 1), blocksPerPiece: 2)
         #expect(tree.answer(baseLayer: 0, index: 0, length: 2, proofLayers: 0) == nil, "block hashes: not kept")

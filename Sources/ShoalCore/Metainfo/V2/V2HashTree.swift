@@ -54,4 +54,32 @@ public struct V2HashTree: Sendable {
         }
         return out
     }
+
+    /// The answer to a request for block hashes (base layer 0) within one piece, `piece` of the
+    /// file, whose 16 KiB blocks hash to `leaves` (zeros past the file's end): the hashes, then
+    /// uncles from inside the piece and above it. nil when the request is not within one piece.
+    public func answerBlocks(index: Int, length: Int, proofLayers: Int, piece: Int, leaves: [[UInt8]]) -> [UInt8]? {
+        let perPiece = 1 << pieceLevel
+        guard leaves.count == perPiece, length >= 1, length <= perPiece, length & (length - 1) == 0, index >= 0,
+            index % length == 0, index / perPiece == piece, proofLayers >= 0
+        else { return nil }
+        let first = index - piece * perPiece
+        var out: [UInt8] = []
+        for leaf in leaves[first..<first + length] { out += leaf }
+        var level = length.trailingZeroBitCount
+        var position = index >> level
+        while level < rootLevel && level - length.trailingZeroBitCount < proofLayers {
+            let sibling = position ^ 1
+            if level < pieceLevel {
+                // Inside the piece: the sibling subtree's root from its leaves.
+                let start = (sibling << level) - piece * perPiece
+                out += MerkleTree.root(Array(leaves[start..<start + (1 << level)]), width: 1 << level, pad: MerkleTree.zero)
+            } else {
+                out += node(level: level, index: sibling)
+            }
+            position /= 2
+            level += 1
+        }
+        return out
+    }
 }

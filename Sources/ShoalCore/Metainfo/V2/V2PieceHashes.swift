@@ -77,13 +77,63 @@ extension V2PieceHashes {
         return tree
     }
 
-    /// The answer to a peer's `hash request`: the hashes and their proof, or a refusal.
-    public func answer(_ request: HashRequest) -> PeerMessage {
-        guard let tree = tree(forRoot: request.piecesRoot),
-            let hashes = tree.answer(baseLayer: request.baseLayer, index: request.index, length: request.length,
-                                     proofLayers: request.proofLayers)
+    /// The answer to a peer's `hash request`: the hashes and their proof, or a refusal. Block
+    /// hashes (base layer 0) within one piece are answered from the piece's data, which
+    /// `pieceData` reads (nil: we do not have it).
+    public func answer(_ request: HashRequest, pieceData: (PieceIndex) -> [UInt8]? = { _ in nil }) -> PeerMessage {
+        guard let tree = tree(forRoot: request.piecesRoot) else { return .hashReject(request) }
+        if request.baseLayer == 0 && tree.pieceLevel > 0 {
+            let perPiece = 1 << tree.pieceLevel
+            let pieceInFile = request.index / perPiece
+            guard let range = fileRanges[request.piecesRoot], pieceInFile < range.count,
+                case let piece = PieceIndex(uncheckedValue: range.lowerBound + pieceInFile),
+                let data = pieceData(piece),
+                let hashes = tree.answerBlocks(index: request.index, length: request.length, proofLayers: request.proofLayers,
+                                               piece: pieceInFile, leaves: leaves(of: data, piece: piece))
+            else { return .hashReject(request) }
+            return .hashes(request, hashes: hashes)
+        }
+        guard let hashes = tree.answer(baseLayer: request.baseLayer, index: request.index, length: request.length,
+                                       proofLayers: request.proofLayers)
         else { return .hashReject(request) }
         return .hashes(request, hashes: hashes)
+    }
+
+    /// The hashes of a piece's 16 KiB blocks as stored (its file's bytes, then zeros past the
+    /// file's end), `pieceLength / 16 KiB` of them.
+    public func leaves(of data: [UInt8], piece: PieceIndex) -> [[UInt8]] {
+        let length = min(data.count, Int(dataLengths[piece.value]))
+        var out: [[UInt8]] = []
+        var start = 0
+        while start < length {
+            out.append(MerkleTree.hash(data[start..<min(length, start + MerkleTree.blockSize)]))
+            start += MerkleTree.blockSize
+        }
+        while out.count < pieceLength / MerkleTree.blockSize { out.append(MerkleTree.zero) }
+        return out
+    }
+
+    /// The torrent's first piece of the file whose root is `root` (files of more than one piece).
+    public func firstPiece(ofRoot root: [UInt8]) -> Int? { fileRanges[root]?.lowerBound }
+
+    /// For blaming a failed piece block by block: the request for its blocks' hashes (nil for a
+    /// piece of a file of one piece, whose tree is not kept).
+    public func blockHashRequest(for piece: PieceIndex) -> HashRequest? {
+        let perPiece = pieceLength / MerkleTree.blockSize
+        guard perPiece > 1, let (root, range) = fileRanges.first(where: { $0.value.contains(piece.value) }) else { return nil }
+        return HashRequest(piecesRoot: root, baseLayer: 0, index: (piece.value - range.lowerBound) * perPiece, length: perPiece,
+                           proofLayers: 0)
+    }
+
+    /// The blocks of `data` (a failed copy of `piece`) that differ from what `hashes`, an answer
+    /// to `blockHashRequest`, says; nil when the answer does not hash to the piece's own hash.
+    public func badBlocks(in data: [UInt8], piece: PieceIndex, answer hashes: [UInt8]) -> [Int]? {
+        let perPiece = pieceLength / MerkleTree.blockSize
+        guard hashes.count == perPiece * 32 else { return nil }
+        let told = stride(from: 0, to: hashes.count, by: 32).map { Array(hashes[$0..<$0 + 32]) }
+        guard MerkleTree.root(told, width: perPiece, pad: MerkleTree.zero)[...] == expected[piece.value * 32..<piece.value * 32 + 32]
+        else { return nil }
+        return zip(leaves(of: data, piece: piece), told).enumerated().compactMap { $1.0 != $1.1 ? $0 : nil }
     }
 }
 
