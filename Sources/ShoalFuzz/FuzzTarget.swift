@@ -14,7 +14,16 @@ enum FuzzTarget: String, CaseIterable {
                 precondition(again?.value == node.value, "bencode round trip changed the value")
             }
         case .metainfo:
-            _ = try? Metainfo(bytes: bytes)
+            // A v2 torrent's hash trees are used at once: answering a peer, checking a piece,
+            // asking for layers.
+            if let metainfo = try? Metainfo(bytes: bytes), let piece = metainfo.info.geometry.piece(0) {
+                if let v2 = metainfo.info.v2Pieces {
+                    _ = v2.matches([UInt8](repeating: 0, count: metainfo.info.geometry.length(of: piece)), piece: piece)
+                    if let request = v2.blockHashRequest(for: piece) { _ = v2.answer(request) }
+                }
+                var layers = PieceLayerAssembler(info: metainfo.info)
+                _ = layers.requests(for: 1, limit: 4)
+            }
         case .magnet:
             _ = try? MagnetLink(parsing: String(decoding: bytes, as: UTF8.self))
         case .peerwire:

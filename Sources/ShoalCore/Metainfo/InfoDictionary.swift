@@ -117,6 +117,7 @@ public struct InfoDictionary: Sendable {
         // The v1 half's paths as the torrent spells them, to hold against the v2 half's.
         var rawPaths: [[[UInt8]]?] = []
         if isV2Only, let v2Files {
+            try Self.checkV2Size(v2Files, pieceLength: pieceLength, at: node.range.lowerBound)
             let layout = Self.v2Layout(v2Files, name: nameBytes, pieceLength: pieceLength)
             files = layout.files
             total = layout.total

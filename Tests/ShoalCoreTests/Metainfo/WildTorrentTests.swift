@@ -126,6 +126,23 @@ struct WildTorrentTests {
         #expect(!metainfo.info.pieceMatches(Array("hellO".utf8) + [UInt8](repeating: 0, count: 16379), metainfo.info.geometry.piece(0)!))
     }
 
+    /// A v2-only torrent's sizes bound nothing but its claims: one that claims a petabyte file
+    /// in 16 KiB pieces, or two files whose lengths overflow, is refused before anything is
+    /// made for its pieces.
+    @Test func aV2TorrentsClaimedSizesAreBounded() {
+        func v2(_ lengths: [Int64]) -> [UInt8] {
+            var tree: [String: BencodeValue] = [:]
+            for (n, length) in lengths.enumerated() {
+                tree["f\(n)"] = .dict(["": .dict(["length": .integer(length), "pieces root": .bytes(MerkleTree.hash([UInt8(n)]))])])
+            }
+            return Self.torrent(["name": .string("v2"), "piece length": .integer(16384), "meta version": .integer(2), "file tree": .dict(tree)])
+        }
+        for lengths in [[Int64(1) << 50], [Int64.max / 2, Int64.max / 2], [Int64.max], [Int64(1) << 40]] {
+            #expect(throws: MetainfoError.self, "\(lengths)") { try Metainfo(bytes: v2(lengths)) }
+        }
+        #expect(throws: Never.self) { try Metainfo(bytes: v2([16384 * 5])) }
+    }
+
     /// Two Latin-1 names that differ stay two files: their bytes are kept on disk, and shown as
     /// Latin-1 (they both became `caf\u{FFFD}.txt` and the torrent was refused as a duplicate).
     @Test func latin1NamesStayDistinct() throws {

@@ -23,6 +23,26 @@ extension InfoDictionary {
         return try FileTree.files(tree)
     }
 
+    /// The most pieces a v2-only torrent may have, as libtorrent's limit: nothing bounds them but
+    /// the lengths it states (a v1 torrent's are bounded by its `pieces` string), and each costs
+    /// memory for its hash.
+    public static let maxV2Pieces = 1 << 21
+
+    /// Refuses a v2-only torrent whose stated sizes would make an absurd byte stream: over
+    /// 2^50 bytes (as a v1 torrent's limit), or more than `maxV2Pieces` pieces.
+    static func checkV2Size(_ v2: [V2File], pieceLength: Int64, at offset: Int) throws(MetainfoError) {
+        var pieces: Int64 = 0
+        for file in v2 {
+            // Each step stays far from overflow: a file is at most 2^50, and so is the sum so far.
+            guard file.length <= Int64(1) << 50 else { throw MetainfoError("total size is too large", at: offset) }
+            pieces += (file.length + pieceLength - 1) / pieceLength
+            guard pieces * pieceLength <= Int64(1) << 50 else { throw MetainfoError("total size is too large", at: offset) }
+        }
+        guard pieces <= Int64(maxV2Pieces) else {
+            throw MetainfoError("too many pieces (\(pieces)); Shoal reads up to \(maxV2Pieces) in a v2 torrent", at: offset)
+        }
+    }
+
     /// A v2-only torrent's files as a v1 byte stream: padding after each file that does not end
     /// on a piece boundary, the last too — libtorrent's layout, so the last piece is whole and a
     /// peer may ask for its padding. One file named as the torrent is a single-file torrent.
