@@ -23,6 +23,14 @@ public struct PeerConduct: Sendable {
     public internal(set) var extensions: ExtensionHandshake?
     var pexReceivedAt: ContinuousClock.Instant?
 
+    /// Hash requests (BEP 52) it may make at once, and how fast that allowance comes back: a
+    /// magnet's layers take a few hundred runs at most, while each block-hash answer reads a
+    /// piece from disk, so a flood of them is closed.
+    public static let hashRequestBurst = 256
+    public static let hashRequestsPerSecond = 20.0
+    private var hashRequestAllowance = Double(hashRequestBurst)
+    private var hashAllowanceAt: ContinuousClock.Instant?
+
     /// Past this many requests while choked, it is flooding.
     public static let maxRequestsWhileChoked = 256
     /// Queued uploads before its requests count as a flood; also what we advertise as `reqq`.
@@ -107,7 +115,15 @@ public struct PeerConduct: Sendable {
         // A refusal changes nothing: the piece is blamed the v1 way meanwhile.
         case .hashReject: return .accept(.ignored)
         case .hashes(let request, let hashes): return .accept(.hashes(request, hashes))
-        case .hashRequest(let request): return .accept(.hashRequest(request))
+        case .hashRequest(let request):
+            let elapsed = hashAllowanceAt.map { Double((context.now - $0) / .milliseconds(1)) / 1000 } ?? 0
+            hashAllowanceAt = context.now
+            hashRequestAllowance = min(Double(Self.hashRequestBurst), hashRequestAllowance + max(0, elapsed) * Self.hashRequestsPerSecond)
+            guard hashRequestAllowance >= 1 else {
+                return .close(CloseReason(.flood, "hash requests faster than \(Int(Self.hashRequestsPerSecond)) a second after \(Self.hashRequestBurst)"))
+            }
+            hashRequestAllowance -= 1
+            return .accept(.hashRequest(request))
         case .port(let port): return .accept(port > 0 ? .dhtPort(port) : .ignored)
         case .extended(let id, let payload): return receiveExtended(id, payload, context: context)
         case .choke:

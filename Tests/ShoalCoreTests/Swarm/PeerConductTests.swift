@@ -227,4 +227,34 @@ struct PeerConductTests {
                 == [.haveNone, .extended(id: 0, payload: ext)])
         #expect(PeerConduct.opening(have: full, fast: false, superSeeding: true, extensionHandshake: nil, allowedFast: [], dhtPort: nil) == [])
     }
+
+    /// BEP 52 hash requests: a burst of 256 is taken, the next closes the connection as a flood;
+    /// the allowance comes back at 20 a second, and an hour of 10 a second is never closed.
+    @Test func hashRequestsAreTakenAtAPaceAndAFloodCloses() {
+        let request = HashRequest(piecesRoot: [UInt8](repeating: 1, count: 32), baseLayer: 0, index: 0, length: 2, proofLayers: 0)
+        func context(_ now: ContinuousClock.Instant) -> PeerConduct.Context {
+            PeerConduct.Context(geometry: Self.geometry, have: Self.have, serving: true, queuedUploads: 0, now: now)
+        }
+        var burst = PeerConduct(supportsFast: true, now: Self.start)
+        for _ in 0..<PeerConduct.hashRequestBurst {
+            #expect(burst.receive(.hashRequest(request), context: context(Self.start)) == .accept(.hashRequest(request)))
+        }
+        guard case .close(let reason) = burst.receive(.hashRequest(request), context: context(Self.start)) else {
+            Issue.record("a flood of hash requests taken")
+            return
+        }
+        #expect(reason.kind == .flood)
+        var refilled = 0
+        let later = Self.start + .seconds(1)
+        while case .accept = burst.receive(.hashRequest(request), context: context(later)) { refilled += 1 }
+        #expect(refilled == 20, "\(refilled) more after a second")
+
+        var steady = PeerConduct(supportsFast: true, now: Self.start)
+        for tenth in 0..<36_000 {
+            guard case .accept = steady.receive(.hashRequest(request), context: context(Self.start + .milliseconds(100 * tenth))) else {
+                Issue.record("closed at \(tenth / 10) s")
+                return
+            }
+        }
+    }
 }
