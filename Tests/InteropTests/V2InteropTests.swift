@@ -146,4 +146,28 @@ struct V2InteropTests {
         await harness.stopAll()
         await seeder.stop()
     }
+
+    /// A hybrid is also known by its v2 hash (BEP 52): libtorrent given only `urn:btmh` hands
+    /// shakes with the v2 hash cut to 20 bytes, and the Shoal seed takes it as the hybrid's peer.
+    @Test("libtorrent reaches a Shoal hybrid by its v2 hash alone", .enabled(if: ExternalProcess.available("/usr/bin/python3")))
+    func libtorrentReachesAHybridByItsV2Hash() async throws {
+        let harness = try SwarmHarness()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let files: [(path: String, size: Int)] = [("big.bin", 400_001), ("small.txt", 5_000)]
+        let metainfo = try harness.makeTorrent(name: "tree", files: files, pieceLength: 32 << 10, in: seedDir, seed: 91, trackers: [],
+                                               version: .hybrid)
+        let seeder = try await harness.startSession("seed") { $0.downloadDirectory = seedDir.path }
+        try await seeder.add(metainfo)
+        #expect(await harness.waitUntil(timeout: .seconds(30)) { await seeder.snapshot().torrents.first?.activity == .seeding })
+        let magnet = "magnet:?xt=urn:btmh:1220\(Hex.encode(metainfo.infoHashV2!))&dn=tree"
+        let leechDir = harness.root.appendingPathComponent("lt-leech")
+        let leecher = try ExternalProcess(RealClientTests.python, [RealClientTests.ltScript, "leech", magnet, leechDir.path,
+                                                                   String(ExternalProcess.freePort()), "--peer", "127.0.0.1:\(seeder.listenPort)",
+                                                                   "--timeout", "90"], logName: "lt-hybrid-v2")
+        let status = await leecher.wait(timeout: .seconds(100))
+        let closes = await seeder.snapshot().torrents.first?.closeReasons
+        #expect(status == 0, "\(leecher.output.suffix(1_500)) \(String(describing: closes))")
+        RealClientTests.expectSame(files.map { "tree/" + $0.path }, seedDir, leechDir)
+        await harness.stopAll()
+    }
 }

@@ -9,7 +9,11 @@ public struct Handshake: Sendable, Hashable {
 
     /// The reserved bits Shoal sets: the extension protocol (BEP 10) and the fast extension
     /// (BEP 6); the DHT bit (BEP 5) only where the DHT runs.
-    public static func reservedBits(dht: Bool) -> [UInt8] { [0, 0, 0, 0, 0, 0x10, 0, dht ? 0x05 : 0x04] }
+    /// Extensions (BEP 10), fast (BEP 6), DHT (BEP 5) when on, and for a torrent with a v2 half
+    /// the v2 bit (BEP 52: 0x10 of the last byte).
+    public static func reservedBits(dht: Bool, v2: Bool = false) -> [UInt8] {
+        [0, 0, 0, 0, 0, 0x10, 0, (dht ? 0x05 : 0x04) | (v2 ? 0x10 : 0)]
+    }
 
     public init(infoHash: InfoHash, peerID: PeerID, reserved: [UInt8] = Handshake.reservedBits(dht: false)) {
         self.reserved = reserved
@@ -20,6 +24,7 @@ public struct Handshake: Sendable, Hashable {
     public var supportsExtensions: Bool { reserved[5] & 0x10 != 0 }
     public var supportsFast: Bool { reserved[7] & 0x04 != 0 }
     public var supportsDHT: Bool { reserved[7] & 0x01 != 0 }
+    public var supportsV2: Bool { reserved[7] & 0x10 != 0 }
 
     public var encoded: [UInt8] {
         [19] + Self.protocolName + reserved + infoHash.bytes + peerID.bytes

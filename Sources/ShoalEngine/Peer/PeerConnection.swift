@@ -74,7 +74,8 @@ enum PeerConnection {
     static func accepted(handshake: Handshake, remote: PeerAddress, encrypted: Bool, iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
                          outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, decoder: PeerWireDecoder,
                          channel: any NIOCore.Channel, torrent: TorrentRuntime, context: PeerContext) async throws {
-        try await channel.writeAndFlush(ByteBuffer(bytes: Handshake(infoHash: context.infoHash, peerID: context.ourID,
+        // The hash it named: a hybrid's v1 hash, or its v2 hash from a peer that knows only that.
+        try await channel.writeAndFlush(ByteBuffer(bytes: Handshake(infoHash: handshake.infoHash, peerID: context.ourID,
                                                                     reserved: context.reserved).encoded))
         await run(handshake: handshake, address: remote, incoming: true, encrypted: encrypted, iterator: &iterator, outbound: outbound,
                   decoder: decoder, channel: channel, torrent: torrent, context: context)

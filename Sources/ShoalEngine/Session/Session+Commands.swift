@@ -89,6 +89,14 @@ extension Session {
         restingSlots[hash] = entry.restingSlot
         encryptedTorrents.insert(hash)
         order.append(hash)
+        if let runtime = entry.runtime { noteAlias(of: runtime, for: hash) }
+    }
+
+    /// A hybrid answers to its v2 hash too, in the clear and encrypted.
+    func noteAlias(of runtime: TorrentRuntime, for hash: InfoHash) {
+        guard let alias = runtime.metainfo.hybridV2Alias, entries[alias] == nil else { return }
+        v2Aliases[alias] = hash
+        encryptedTorrents.insert(alias)
     }
 
     func makeRuntime(_ metainfo: Metainfo, directory: String) -> TorrentRuntime {
@@ -226,6 +234,10 @@ extension Session {
             entries[hash] = nil
             restingSlots[hash] = nil
             encryptedTorrents.remove(hash)
+            for (alias, target) in v2Aliases where target == hash {
+                v2Aliases[alias] = nil
+                encryptedTorrents.remove(alias)
+            }
             order.removeAll { $0 == hash }
             // Recorded gone before its files go: a crash between leaves no entry without its .torrent.
             savedStates[hash] = nil

@@ -63,6 +63,7 @@ extension Session {
             report("\(metainfo.info.name): \(error)")
         }
         entries[hash]?.phase = .torrent(runtime)
+        noteAlias(of: runtime, for: hash)
         entries[hash]?.stop = nil
         entries[hash]?.paused = true
         start(hash)

@@ -47,6 +47,9 @@ public actor Session {
     /// The settings runtimes are made with (see `runtimeMaker`).
     var runtimeConfig: SharedConfig?
     var queuePlanPending = false
+    /// Hybrid torrents by their v2 hash cut to 20 bytes (see `Metainfo.hybridV2Alias`): a peer
+    /// that knows only the v2 half reaches the torrent by it.
+    var v2Aliases: [InfoHash: InfoHash] = [:]
     var queuePlansPutOff = 0
     /// Each entry's `restingSlot`, kept with `entries` (see `sharedSnapshots`).
     var restingSlots: [InfoHash: RestingSlot] = [:] { didSet { orderSlots = nil; orderPositions = nil; lastScan = nil } }
@@ -292,7 +295,7 @@ public actor Session {
     }
 
     func runtime(for hash: InfoHash) -> TorrentRuntime? {
-        guard let entry = entries[hash], !entry.paused else { return nil }
+        guard let entry = entries[hash] ?? v2Aliases[hash].flatMap({ entries[$0] }), !entry.paused else { return nil }
         return entry.runtime
     }
 

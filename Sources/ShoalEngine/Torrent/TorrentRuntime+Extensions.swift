@@ -54,7 +54,13 @@ extension TorrentRuntime {
     /// dialled.
     func dhtAnnounce() async {
         guard let dht else { return }
-        let (found, acceptedBy) = await dht.announceCounted(metainfo.infoHash, port: listenPort)
+        var (found, acceptedBy) = await dht.announceCounted(metainfo.infoHash, port: listenPort)
+        // A hybrid is announced under its v2 hash as well (BEP 52), as libtorrent does.
+        if let alias = metainfo.hybridV2Alias {
+            let (more, acceptedMore) = await dht.announceCounted(alias, port: listenPort)
+            found += more
+            acceptedBy += acceptedMore
+        }
         logger.debug("DHT announce", metadata: ["peers": "\(found.count)", "nodes": "\(acceptedBy)", "port": "\(listenPort)"])
         addPeers(found, source: .dht)
         nextDHTAnnounce = .now + config.dhtAnnounceInterval

@@ -240,7 +240,8 @@ public actor TorrentRuntime {
     var context: PeerContext {
         PeerContext(infoHash: metainfo.infoHash, ourID: config.peerID, pieceCount: metainfo.info.pieceCount,
                     storage: storage, uploadCache: uploadCache, pool: pool, uploadLimiters: [uploadLimiter, globalUpload],
-                    downloadLimiters: [downloadLimiter, globalDownload], reserved: Handshake.reservedBits(dht: config.dhtEnabled),
+                    downloadLimiters: [downloadLimiter, globalDownload],
+                    reserved: Handshake.reservedBits(dht: config.dhtEnabled, v2: metainfo.info.v2 != nil),
                     handshakeTimeout: config.handshakeTimeout, transport: transport, logger: logger)
     }
 

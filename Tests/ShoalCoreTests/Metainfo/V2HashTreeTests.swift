@@ -92,6 +92,19 @@ struct V2HashTreeTests {
         }
     }
 
+    /// The v2 bit of the handshake (BEP 52), beside the others; and a hybrid's second name.
+    @Test func theV2BitAndAHybridsAlias() throws {
+        let v2 = try Handshake(parsing: Handshake(infoHash: InfoHash(bytes: [UInt8](repeating: 1, count: 20))!, peerID: .generate(),
+                                                  reserved: Handshake.reservedBits(dht: true, v2: true)).encoded)
+        #expect(v2.supportsV2 && v2.supportsDHT && v2.supportsFast && v2.supportsExtensions)
+        #expect(!Handshake(infoHash: v2.infoHash, peerID: .generate(), reserved: Handshake.reservedBits(dht: true)).supportsV2)
+        let directory = V2FixtureTests.directory
+        let hybrid = try Metainfo(bytes: Array(try Data(contentsOf: directory.appendingPathComponent("hybrid-multi.torrent"))))
+        #expect(hybrid.hybridV2Alias?.bytes == Array(hybrid.infoHashV2!.prefix(20)) && hybrid.hybridV2Alias != hybrid.infoHash)
+        let only = try Metainfo(bytes: Array(try Data(contentsOf: directory.appendingPathComponent("v2-multi.torrent"))))
+        #expect(only.hybridV2Alias == nil, "a v2-only torrent has one name")
+    }
+
     @Test func requestsItCannotAnswerAreRefused() {
         let tree = V2HashTree(pieceLayer: layer(5, seed: 1), blocksPerPiece: 2)
         #expect(tree.answer(baseLayer: 0, index: 0, length: 2, proofLayers: 0) == nil, "block hashes: not kept")

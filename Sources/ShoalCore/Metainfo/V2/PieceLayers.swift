@@ -30,6 +30,13 @@ enum PieceLayers {
 }
 
 extension Metainfo {
+    /// A hybrid's second name (BEP 52): its SHA-256 info-hash cut to 20 bytes, which peers that
+    /// know only its v2 half handshake and announce with. nil for v1 and v2-only torrents.
+    public var hybridV2Alias: InfoHash? {
+        guard info.v2?.isOnly == false, let infoHashV2 else { return nil }
+        return InfoHash(bytes: infoHashV2.prefix(20))
+    }
+
     /// Sets how a v2-only torrent's pieces are checked, or which file lacks its layer.
     mutating func attach(_ layers: [[UInt8]: [[UInt8]]]) {
         guard let v2 = info.v2 else { return }
