@@ -123,4 +123,32 @@ struct V2SessionTests {
         await liar.stop()
         await liarTask.value
     }
+
+    /// A hybrid is announced to its tracker under both hashes (BEP 52, as libtorrent does): a
+    /// peer that knows only the v2 hash finds the seed there, and a stop leaves under both.
+    @Test func aHybridIsAnnouncedUnderBothHashes() async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "tree", files: Self.files, pieceLength: 32 << 10, in: seedDir, seed: 83, version: .hybrid)
+        let alias = try #require(torrent.hybridV2Alias)
+        let url = harness.tracker.announceURL
+        let seeder = try await harness.startSession("seed") { $0.downloadDirectory = seedDir.path }
+        try await seeder.add(torrent)
+        @Sendable func seeds(_ hash: InfoHash) async -> Int {
+            await TrackerScrape.counts(for: hash, at: url, timeout: .seconds(5), retry: .init(firstTimeout: .seconds(1), attempts: 1))?.seeders ?? 0
+        }
+        @Sendable func both(_ count: Int) async -> Bool {
+            let first = await seeds(torrent.infoHash), second = await seeds(alias)
+            return first == count && second == count
+        }
+        #expect(await harness.waitUntil(timeout: .seconds(30)) { await both(1) })
+        // A leecher that knows only the v2 hash: a v2-only magnet of the hybrid, found through the tracker.
+        let leecher = try await harness.startSession("leech")
+        try await leecher.add(magnet: MagnetLink(infoHash: alias, trackers: [url], v2Hash: torrent.infoHashV2))
+        #expect(await harness.waitUntil(timeout: .seconds(60)) { await leecher.snapshot().torrents.first?.isComplete == true })
+        try await seeder.pause(torrent.infoHash)
+        #expect(await harness.waitUntil(timeout: .seconds(30)) { await both(0) }, "stopped under both")
+        await harness.stopAll()
+    }
 }

@@ -340,4 +340,6 @@ extension MetadataFetcher: TieredAnnouncer {
     }
 
     func trackerGavePeers(_ peers: [PeerAddress]) { addPeers(peers, source: .tracker) }
+
+    nonisolated var secondInfoHash: InfoHash? { nil }
 }

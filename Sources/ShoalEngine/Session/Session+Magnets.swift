@@ -41,8 +41,27 @@ extension Session {
 
     /// The info dictionary arrived and was verified: the magnet becomes a torrent.
     func metadataArrived(_ metainfo: Metainfo, from fetcher: MetadataFetcher) async {
+        let key = fetcher.magnet.infoHash
+        guard metainfo.infoHash == key else { return await rekeyed(metainfo, from: fetcher, key: key) }
         // In turn with the user's commands for it: a pause or remove meanwhile wins.
         _ = try? await serialized(metainfo.infoHash) { await becomeTorrent(metainfo, from: fetcher) }
+    }
+
+    /// A hybrid fetched by its v2 hash (a `urn:btmh` magnet) is known by its v1 hash once its
+    /// dictionary is here, as every v1 peer knows it: the magnet's entry gives way to the
+    /// torrent's, in the same directory, with the peers found so far.
+    private func rekeyed(_ metainfo: Metainfo, from fetcher: MetadataFetcher, key: InfoHash) async {
+        guard let entry = entries[key], case .metadata(let current) = entry.phase, current === fetcher, !entry.paused else { return }
+        let directory = entry.downloadDirectory
+        do {
+            try await remove(key)
+            let hash = try await add(metainfo, downloadDirectory: directory)
+            await addPeers(hash, Array(await fetcher.known.keys))
+            config.logger.info("a hybrid fetched by its v2 hash is known by its v1 hash from now on",
+                               metadata: ["torrent": "\(metainfo.info.name)", "v1": "\(hash.hex)", "v2": "\(key.hex)"])
+        } catch {
+            report("\(metainfo.info.name): \(error)")
+        }
     }
 
     private func becomeTorrent(_ metainfo: Metainfo, from fetcher: MetadataFetcher) async {

@@ -14,6 +14,8 @@ protocol TieredAnnouncer: Actor {
     func announceRequest(_ event: AnnounceRequest.Event) -> AnnounceRequest
     /// A tracker's answer named these peers (taken as each answer comes, not after every tier).
     func trackerGavePeers(_ peers: [PeerAddress])
+    /// A second info-hash announced beside the first (a hybrid's v2 hash, BEP 52), or nil.
+    var secondInfoHash: InfoHash? { get }
 }
 
 extension TieredAnnouncer {
@@ -80,11 +82,26 @@ extension TieredAnnouncer {
             }
             logger.debug("announced", metadata: ["tracker": "\(url)", "event": "\(event)", "peers": "\(response.peers.count)",
                                                  "interval": "\(response.interval)"])
+            await announceSecondHash(request, to: url)
             return response
         } catch {
             trackers.update(url) { $0.status = "error"; $0.error = error.trackerMessage; $0.lastAnnounce = now }
             logger.info("announce failed", metadata: ["tracker": "\(url)", "event": "\(event)", "error": "\(error.trackerMessage)"])
             return nil
+        }
+    }
+
+    /// The same announce under the second info-hash, when there is one, to a tracker that just
+    /// answered the first: its peers are taken, its failure only logged (the first hash's answer
+    /// sets the schedule). It waits its turn at the gate like any request.
+    private func announceSecondHash(_ first: AnnounceRequest, to url: String) async {
+        guard let second = secondInfoHash, await trackerGate.admit() else { return }
+        var request = first
+        request.infoHash = second
+        do throws(AnnounceResponse.Failure) {
+            trackerGavePeers(try await TrackerExchange.announce(request, to: url, config: config).peers)
+        } catch {
+            logger.debug("announce under the v2 hash failed", metadata: ["tracker": "\(url)", "error": "\(error.trackerMessage)"])
         }
     }
 
@@ -102,14 +119,17 @@ extension TieredAnnouncer {
                     logger.debug("stopped not sent: other torrents' tracker requests are ahead of it", metadata: ["tracker": "\(url)"])
                     continue
                 }
-                var own = request
-                own.trackerID = ids[url]
-                if url.lowercased().hasPrefix("udp://") {
-                    group.addTask {
-                        _ = try? await UDPTrackerClient.announce(own, to: url, retry: .init(firstTimeout: .seconds(2), attempts: 1))
+                for hash in [request.infoHash] + (secondInfoHash.map { [$0] } ?? []) {
+                    var own = request
+                    own.trackerID = ids[url]
+                    own.infoHash = hash
+                    if url.lowercased().hasPrefix("udp://") {
+                        group.addTask {
+                            _ = try? await UDPTrackerClient.announce(own, to: url, retry: .init(firstTimeout: .seconds(2), attempts: 1))
+                        }
+                    } else {
+                        group.addTask { _ = try? await HTTPClient.fetch(own.url(announce: url), timeout: .seconds(3)) }
                     }
-                } else {
-                    group.addTask { _ = try? await HTTPClient.fetch(own.url(announce: url), timeout: .seconds(3)) }
                 }
             }
         }
@@ -161,6 +181,8 @@ extension TorrentRuntime: TieredAnnouncer {
     }
 
     func trackerGavePeers(_ peers: [PeerAddress]) { addPeers(peers) }
+
+    nonisolated var secondInfoHash: InfoHash? { metainfo.hybridV2Alias }
 
     /// Before the check has run nothing was announced.
     func announceStopped() async {
