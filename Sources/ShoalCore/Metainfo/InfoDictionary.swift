@@ -55,8 +55,9 @@ public struct InfoDictionary: Sendable {
     /// The v2 half (BEP 52; `meta version` 2): its files as its `file tree` lists them, and
     /// whether it is all there is (a v2-only torrent) or beside a v1 half it agrees with (hybrid).
     public let v2: V2Files?
-    /// How a v2-only torrent's pieces are checked (from the torrent's `piece layers`, outside
-    /// `info`); set by `Metainfo`. nil for v1 and hybrid torrents, checked by SHA-1.
+    /// A v2 half's piece hashes, from the torrent's `piece layers` (outside `info`), set by
+    /// `Metainfo`: how a v2-only torrent's pieces are checked, and what a hybrid (checked by
+    /// SHA-1) answers hash requests from. nil for v1 torrents and when the layers are missing.
     public internal(set) var v2Pieces: V2PieceHashes?
 
     public var totalLength: Int64 { geometry.totalLength }

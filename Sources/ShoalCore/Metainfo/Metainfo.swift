@@ -1,4 +1,4 @@
-/// A parsed .torrent file (BEP 3, with BEP 12 tiers and BEP 27 private flag).
+/// A parsed .torrent file (BEP 3, with BEP 12 tiers, BEP 27 private flag and BEP 52 v2 halves).
 public struct Metainfo: Sendable {
     public internal(set) var info: InfoDictionary
     /// What peers, trackers and the DHT know the torrent by: SHA-1 of `rawInfo`, or for a
@@ -10,8 +10,9 @@ public struct Metainfo: Sendable {
     /// torrent out again).
     public let rawPieceLayers: [UInt8]?
     /// A v2-only torrent's first file larger than a piece whose layer is missing or does not
-    /// hash to its root: its pieces cannot be checked until peers send the hashes (BEP 52 hash
-    /// requests, which Shoal does not make yet). libtorrent loads such torrents too.
+    /// hash to its root: its pieces cannot be checked until peers send the hashes (a magnet's
+    /// fetch asks for them; a .torrent file without them is refused at add). libtorrent loads
+    /// such torrents too.
     public internal(set) var missingPieceLayer: String?
     /// The `info` dictionary exactly as it appeared in the file (served to peers by BEP 9).
     public let rawInfo: [UInt8]
