@@ -3,7 +3,7 @@ import Foundation
 /// A real client (libtorrent, aria2, the shoal binary) started by a test, with its output
 /// collected in a file and a bounded life: it is killed when the value is stopped or released.
 public final class ExternalProcess: @unchecked Sendable {
-    public let process = Process()
+    public let process: SpawnedProcess
     public let logURL: URL
     private let log: FileHandle
 
@@ -13,16 +13,8 @@ public final class ExternalProcess: @unchecked Sendable {
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-\(logName)-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         log = try FileHandle(forWritingTo: logURL)
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }
-        }
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        process = try SpawnedProcess(executable, arguments, directory: directory?.path, environment: environment,
+                                     output: log.fileDescriptor, error: log.fileDescriptor)
     }
 
     deinit {
