@@ -24,6 +24,12 @@ public final class SpawnedProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, output, 1)
         posix_spawn_file_actions_adddup2(&actions, error, 2)
+        // Nothing else of the test's goes with it: a session's listening socket or connections
+        // held open by a child would outlive their close (what `Process` does by listing
+        // /proc/self/fd, here glibc's closefrom action, looked up as Swift does not import it).
+        guard let closeFrom = Self.addCloseFrom, closeFrom(&actions, 3) == 0 else {
+            throw Failure(description: "cannot arrange for the child to close the test's descriptors")
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -46,6 +52,12 @@ public final class SpawnedProcess: Sendable {
         guard result == 0 else { throw Failure(description: "cannot start \(executable): \(String(cString: strerror(result)))") }
         processIdentifier = pid
     }
+
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private static let addCloseFrom: AddCloseFrom? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: AddCloseFrom.self)
+    }()
 
     deinit {
         if isRunning { kill(processIdentifier, SIGKILL) }
