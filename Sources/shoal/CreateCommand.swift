@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import ShoalCore
 import ShoalEngine
-import Synchronization
 
 struct CreateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -61,9 +60,6 @@ struct CreateCommand: ParsableCommand {
             throw fail(error.description)
         }
         let metaVersion: MetainfoBuilder.MetaVersion = v2 ? .v2 : hybrid ? .hybrid : .v1
-        // v2's file tree orders files by path component by component (libtorrent's order, so
-        // the info-hashes match); v1 keeps mktorrent's order, byte by byte over the full path.
-        if metaVersion != .v1 { layout = layout.inV2Order() }
         for warning in layout.warnings { warn(warning) }
 
         let pieceLength: Int
@@ -88,36 +84,20 @@ struct CreateCommand: ParsableCommand {
             throw fail("\(destination) already exists (use --force to overwrite)")
         }
 
-        let entries = layout.files.map { MetainfoBuilder.Entry(rawPath: $0.rawPath, length: $0.length) }
-        // A hybrid's v1 files each start a piece: the padding is hashed as zeros.
-        let v1Files = metaVersion == .hybrid && !layout.isSingleFile ? MetainfoBuilder.paddedFiles(entries, pieceLength: pieceLength) : entries
-        var diskPaths = layout.files.map(\.diskPath).makeIterator()
-        let stream = v1Files.map { (path: $0.isPadding ? nil : diskPaths.next(), length: $0.length) }
-        let hashedBytes = (metaVersion != .v2 ? stream.reduce(0) { $0 + $1.length } : 0) + (metaVersion != .v1 ? layout.totalLength : 0)
-        let progress = isatty(STDERR_FILENO) == 1 ? ProgressBar(total: hashedBytes, label: "hashing") : nil
-        let v1Done = Atomic<Int64>(0)
+        let progress = isatty(STDERR_FILENO) == 1
+            ? ProgressBar(total: TorrentHashing.bytesToHash(layout, pieceLength: pieceLength, version: metaVersion), label: "hashing") : nil
         var report: (@Sendable (Int64) -> Void)?
-        if let progress { report = { progress.update($0 + v1Done.load(ordering: .relaxed)) } }
-        let hashes: [UInt8]
-        var v2Files: [MetainfoBuilder.V2Entry] = []
-        let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        if let progress { report = { progress.update($0) } }
+        var builder: MetainfoBuilder
         do throws(PieceHashingError) {
-            hashes = metaVersion == .v2 ? [] : try PieceHasher.hash(stream: stream, pieceLength: pieceLength, threads: threadCount,
-                                                                    progress: report)
-            if metaVersion != .v2 { v1Done.store(stream.reduce(0) { $0 + $1.length }, ordering: .relaxed) }
-            if metaVersion != .v1 { v2Files = try V2PieceHasher.hash(layout.files, pieceLength: pieceLength, threads: threadCount, progress: report) }
+            builder = try TorrentHashing.builder(layout, pieceLength: pieceLength, version: metaVersion,
+                                                 threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, progress: report)
         } catch {
             progress?.finish()
             throw fail(error.description)
         }
         progress?.finish()
 
-        var builder = MetainfoBuilder(
-            name: layout.name,
-            files: layout.isSingleFile ? nil : v1Files,
-            length: layout.totalLength, pieceLength: pieceLength, pieceHashes: hashes)
-        builder.metaVersion = metaVersion
-        builder.v2Files = v2Files
         builder.trackerTiers = tiers
         builder.webSeeds = webSeeds
         builder.isPrivate = `private`

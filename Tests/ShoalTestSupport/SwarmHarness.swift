@@ -52,25 +52,9 @@ public final class SwarmHarness: @unchecked Sendable {
         } else {
             try Data(Self.bytes(singleSize, seed: seed)).write(to: target)
         }
-        var layout = try ContentScanner.scan(target.path)
-        if version != .v1 {
-            // As `shoal create --v2/--hybrid` makes them.
-            layout = layout.inV2Order()
-            let entries = layout.files.map { MetainfoBuilder.Entry(rawPath: $0.rawPath, length: $0.length) }
-            let v1Files = version == .hybrid && !layout.isSingleFile ? MetainfoBuilder.paddedFiles(entries, pieceLength: pieceLength) : entries
-            var paths = layout.files.map(\.diskPath).makeIterator()
-            let stream = v1Files.map { (path: $0.isPadding ? nil : paths.next(), length: $0.length) }
-            var builder = MetainfoBuilder(name: name, files: layout.isSingleFile ? nil : v1Files, length: layout.totalLength,
-                                          pieceLength: pieceLength,
-                                          pieceHashes: version == .v2 ? [] : try PieceHasher.hash(stream: stream, pieceLength: pieceLength, threads: 2))
-            builder.metaVersion = version
-            builder.v2Files = try V2PieceHasher.hash(layout.files, pieceLength: pieceLength, threads: 2)
-            builder.trackerTiers = trackers ?? [[tracker.announceURL]]
-            return try Metainfo(bytes: builder.encoded())
-        }
-        let hashes = try PieceHasher.hash(layout, pieceLength: pieceLength, threads: 2)
-        var builder = MetainfoBuilder(name: name, files: layout.isSingleFile ? nil : layout.files.map { .init(rawPath: $0.rawPath, length: $0.length) },
-                                      length: layout.totalLength, pieceLength: pieceLength, pieceHashes: hashes)
+        // As `shoal create` (with --v2 or --hybrid) makes them.
+        let layout = try ContentScanner.scan(target.path)
+        var builder = try TorrentHashing.builder(layout, pieceLength: pieceLength, version: version, threads: 2)
         builder.trackerTiers = trackers ?? [[tracker.announceURL]]
         return try Metainfo(bytes: builder.encoded())
     }

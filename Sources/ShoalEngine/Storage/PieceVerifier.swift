@@ -1,13 +1,8 @@
-import Crypto
 import NIOPosix
 import ShoalCore
 
 /// Checks which pieces are already on disk with the right hash (on add, and on `verify`).
 public enum PieceVerifier {
-    public static func matches(_ data: [UInt8], _ expected: ArraySlice<UInt8>) -> Bool {
-        Array(Insecure.SHA1.hash(data: data)) == Array(expected)
-    }
-
     /// Reads and hashes every piece whose files exist, on the pool's threads, in parallel runs.
     /// Pieces set in `known` (resume data vouches for their files) are not read: present when
     /// set in `trusted`, missing otherwise.

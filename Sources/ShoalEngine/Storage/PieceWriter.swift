@@ -164,9 +164,11 @@ final class PieceWriter: Sendable {
             var state = running.withLock { $0.removeValue(forKey: piece.value) } ?? Running()
             let length = storage.geometry.length(of: piece)
             let good: Bool
+            // A v2 piece is checked by its hash tree, read back whole (from the page cache), once.
+            var readBack: [UInt8]?
             if info.v2?.isOnly == true {
-                // A v2 piece is checked by its hash tree, read back whole (from the page cache).
-                good = info.pieceMatches(try storage.read(piece: piece), piece)
+                readBack = try storage.read(piece: piece)
+                good = info.pieceMatches(readBack!, piece)
             } else {
                 if state.hashedUpTo < length {
                     let rest = try storage.read(offset: storage.geometry.offset(of: piece) + Int64(state.hashedUpTo),
@@ -180,7 +182,9 @@ final class PieceWriter: Sendable {
             if good, let gone = storage.vanished(files: storage.geometry.fileSpans(of: piece).map(\.file)) {
                 throw StorageError(gone)
             }
-            let data = keep || !good ? try storage.read(piece: piece) : nil
+            var data: [UInt8]?
+            if keep || !good { data = readBack }
+            if (keep || !good) && data == nil { data = try storage.read(piece: piece) }
             outcomeContinuation.yield(Outcome(piece: piece, result: .success(good), data: data))
         } catch {
             outcomeContinuation.yield(Outcome(piece: piece, result: .failure(error), data: nil))

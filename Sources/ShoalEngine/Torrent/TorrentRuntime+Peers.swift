@@ -404,9 +404,14 @@ extension TorrentRuntime {
     /// of the blocks whose hashes differ are banned, from those blocks alone.
     func blameByBlockHashes(_ request: HashRequest, _ hashes: [UInt8], from record: PeerRecord) {
         guard let suspect = blockHashAsks[request], let v2 = metainfo.info.v2Pieces,
-            let piece = metainfo.info.geometry.piece(pieceOf(request)),
-            let bad = v2.badBlocks(in: suspect.data, piece: piece, answer: hashes)
+            let piece = metainfo.info.geometry.piece(pieceOf(request))
         else { return }
+        guard let bad = v2.badBlocks(in: suspect.data, piece: piece, answer: hashes) else {
+            // Another asked peer may still answer truly; the v1 way runs meanwhile.
+            peerLogger(record.address, record.peerID, incoming: record.incoming).info("block hashes that do not hash to the piece's",
+                                                                                    metadata: ["piece": "\(piece.value)"])
+            return
+        }
         blockHashAsks[request] = nil
         suspects[piece.value] = nil
         let liars = Set(bad.compactMap { suspect.senders.indices.contains($0) ? suspect.senders[$0] : nil })

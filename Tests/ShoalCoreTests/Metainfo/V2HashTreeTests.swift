@@ -48,12 +48,8 @@ struct V2HashTreeTests {
                     for (n, hash) in hashes.prefix(length).enumerated() {
                         #expect(hash == (index + n < pieces ? layer[index + n] : MerkleTree.padHash(levels: 2)))
                     }
-                    var node = MerkleTree.root(Array(hashes.prefix(length)), width: length, pad: MerkleTree.padHash(levels: 2))
-                    var position = index / length
-                    for uncle in hashes.dropFirst(length) {
-                        node = position % 2 == 0 ? MerkleTree.parent(node, uncle) : MerkleTree.parent(uncle, node)
-                        position /= 2
-                    }
+                    let node = MerkleTree.provedRoot(Array(hashes.prefix(length)), index: index, uncles: hashes.dropFirst(length),
+                                                     pad: MerkleTree.padHash(levels: 2))
                     #expect(node == tree.root, "\(index)+\(length) of \(pieces)")
                 }
                 length *= 2
@@ -78,12 +74,8 @@ struct V2HashTreeTests {
                             continue
                         }
                         let hashes = stride(from: 0, to: answer.count, by: 32).map { Array(answer[$0..<$0 + 32]) }
-                        var node = MerkleTree.root(Array(hashes.prefix(length)), width: length, pad: MerkleTree.zero)
-                        var position = index / length
-                        for uncle in hashes.dropFirst(length) {
-                            node = position % 2 == 0 ? MerkleTree.parent(node, uncle) : MerkleTree.parent(uncle, node)
-                            position /= 2
-                        }
+                        let node = MerkleTree.provedRoot(Array(hashes.prefix(length)), index: index, uncles: hashes.dropFirst(length),
+                                                         pad: MerkleTree.zero)
                         #expect(node == tree.root, "piece \(piece), \(index)+\(length) of \(pieces) pieces")
                     }
                     length *= 2

@@ -51,14 +51,27 @@ public enum MerkleTree {
     /// (`leaves` = blocks per piece), or all of a file of at most one piece (the blocks rounded up
     /// to a power of two).
     public static func root(ofData data: some Collection<UInt8>, leaves: Int) -> [UInt8] {
-        let bytes = Array(data)
-        var hashes: [[UInt8]] = []
-        var start = 0
-        while start < bytes.count {
-            hashes.append(hash(bytes[start..<min(bytes.count, start + blockSize)]))
-            start += blockSize
+        root(blockHashes(Array(data)), width: leaves, pad: zero)
+    }
+
+    /// The hashes of `data`'s 16 KiB blocks, the last one short.
+    public static func blockHashes(_ data: ArraySlice<UInt8>) -> [[UInt8]] {
+        stride(from: data.startIndex, to: data.endIndex, by: blockSize).map { hash(data[$0..<min(data.endIndex, $0 + blockSize)]) }
+    }
+
+    public static func blockHashes(_ data: [UInt8]) -> [[UInt8]] { blockHashes(data[...]) }
+
+    /// The root that `nodes` (a run of `nodes.count` nodes from `index`, past the file's end
+    /// `pad`) and their `uncles`, lowest first, hash up to: what an answer to a hash request
+    /// proves, to be compared with a root the caller trusts.
+    public static func provedRoot(_ nodes: [[UInt8]], index: Int, uncles: some Sequence<[UInt8]>, pad: [UInt8]) -> [UInt8] {
+        var node = root(nodes, width: nodes.count, pad: pad)
+        var position = index / max(1, nodes.count)
+        for uncle in uncles {
+            node = position % 2 == 0 ? parent(node, uncle) : parent(uncle, node)
+            position /= 2
         }
-        return root(hashes, width: leaves, pad: zero)
+        return node
     }
 
     /// A file's pieces root from its piece layer (one hash per piece).

@@ -64,14 +64,9 @@ public struct PieceLayerAssembler: Sendable {
             return .bad("sent \(bytes.count / 32) hashes for a request of \(request.length) and \(request.proofLayers) proof layers")
         }
         let hashes = stride(from: 0, to: bytes.count, by: 32).map { Array(bytes[$0..<$0 + 32]) }
-        let pad = MerkleTree.padHash(levels: pieceLevel)
-        var node = MerkleTree.root(Array(hashes.prefix(request.length)), width: request.length, pad: pad)
-        var position = request.index / request.length
-        for uncle in hashes.dropFirst(request.length) {
-            node = position % 2 == 0 ? MerkleTree.parent(node, uncle) : MerkleTree.parent(uncle, node)
-            position /= 2
-        }
-        guard node == request.piecesRoot else { return .bad("sent piece hashes that do not hash up to the file's root") }
+        let proved = MerkleTree.provedRoot(Array(hashes.prefix(request.length)), index: request.index, uncles: hashes.dropFirst(request.length),
+                                           pad: MerkleTree.padHash(levels: pieceLevel))
+        guard proved == request.piecesRoot else { return .bad("sent piece hashes that do not hash up to the file's root") }
         let pieces = files[fileIndex].pieces
         for (offset, hash) in hashes.prefix(request.length).enumerated() where request.index + offset < pieces {
             files[fileIndex].layer[request.index + offset] = hash

@@ -102,13 +102,7 @@ extension V2PieceHashes {
     /// The hashes of a piece's 16 KiB blocks as stored (its file's bytes, then zeros past the
     /// file's end), `pieceLength / 16 KiB` of them.
     public func leaves(of data: [UInt8], piece: PieceIndex) -> [[UInt8]] {
-        let length = min(data.count, Int(dataLengths[piece.value]))
-        var out: [[UInt8]] = []
-        var start = 0
-        while start < length {
-            out.append(MerkleTree.hash(data[start..<min(length, start + MerkleTree.blockSize)]))
-            start += MerkleTree.blockSize
-        }
+        var out = MerkleTree.blockHashes(data[..<min(data.count, Int(dataLengths[piece.value]))])
         while out.count < pieceLength / MerkleTree.blockSize { out.append(MerkleTree.zero) }
         return out
     }
