@@ -170,4 +170,31 @@ struct V2InteropTests {
         RealClientTests.expectSame(files.map { "tree/" + $0.path }, seedDir, leechDir)
         await harness.stopAll()
     }
+
+    /// A v2 .torrent from libtorrent with its `piece layers` cut out (as some sites serve them):
+    /// Shoal asks the libtorrent seed for the layers with hash requests, then downloads.
+    @Test("Shoal gets a v2 torrent's missing piece layers from libtorrent", .enabled(if: ExternalProcess.available("/usr/bin/python3")))
+    func shoalGetsMissingLayersFromLibtorrent() async throws {
+        let harness = try SwarmHarness()
+        try await harness.startTracker()
+        let seedDir = harness.root.appendingPathComponent("lt-seed")
+        let (content, files) = try Self.content(.multi, harness, in: seedDir)
+        let (file, _) = try await Self.libtorrentTorrent(of: content, kind: .v2, tracker: harness.tracker.announceURL, in: harness.root)
+        let full = try Metainfo(bytes: Array(Data(contentsOf: file)))
+        let bare = try Metainfo(rawInfo: full.rawInfo, trackerTiers: full.trackerTiers)
+        #expect(bare.missingPieceLayer != nil)
+        let seeder = try ExternalProcess(RealClientTests.python, [RealClientTests.ltScript, "seed", file.path, seedDir.path,
+                                                                  String(ExternalProcess.freePort()), "--timeout", "120"], logName: "lt-seed-layers")
+        defer { seeder.stop() }
+        #expect(await seeder.waitForOutput("complete", timeout: .seconds(30)), "\(seeder.output)")
+        let leecher = try await harness.startSession("leech")
+        try await leecher.add(bare)
+        let done = await harness.waitUntil(timeout: .seconds(90)) { await leecher.snapshot().torrents.first?.isComplete == true }
+        let state = await leecher.snapshot().torrents.first
+        #expect(done, "\(String(describing: state?.activity)) \(String(describing: state?.closeReasons)) \(seeder.output.suffix(1_000))")
+        #expect(state?.hashFailures == 0)
+        RealClientTests.expectSame(files, seedDir, harness.root.appendingPathComponent("leech"))
+        await harness.stopAll()
+        await seeder.stop()
+    }
 }

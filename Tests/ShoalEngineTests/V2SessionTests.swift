@@ -68,20 +68,66 @@ struct V2SessionTests {
         await harness.stopAll()
     }
 
-    /// A v2 torrent whose layers are missing is refused at add with the reason, not loaded to
-    /// fail every piece.
-    @Test func aV2TorrentWithoutItsLayersIsRefusedWithTheReason() async throws {
+    /// A v2 .torrent without its piece layers is taken as libtorrent takes it: its peers (found
+    /// at its own tracker) are asked for the layers, which are proved against the files' roots,
+    /// and it downloads with every piece checked; its trackers are the file's.
+    @Test func aV2TorrentWithoutItsLayersGetsThemFromItsPeers() async throws {
         let harness = try SwarmHarness()
-        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("ShoalCoreTests/Fixtures/v2/v2-no-piece-layers.torrent")
-        let metainfo = try Metainfo(bytes: Array(Data(contentsOf: fixture)))
-        let session = try await harness.startSession("a")
-        await #expect {
-            try await session.add(metainfo)
-        } throws: { error in
-            "\(error)".contains("lacks the piece hashes of 'big.bin'") || "\(error)".contains("lacks the piece hashes of 'exact.bin'")
+        try await harness.startTracker()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let full = try harness.makeTorrent(name: "tree", files: Self.files, pieceLength: 32 << 10, in: seedDir, seed: 82, version: .v2)
+        let bare = try Metainfo(rawInfo: full.rawInfo, trackerTiers: full.trackerTiers)
+        #expect(bare.missingPieceLayer != nil && bare.infoHash == full.infoHash)
+        let seeder = try await harness.startSession("seed") { $0.downloadDirectory = seedDir.path }
+        try await seeder.add(full)
+        #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
+        let log = CapturedLog()
+        let leecher = try await harness.startSession("leech") { $0.logger = log.logger() }
+        try await leecher.add(bare)
+        #expect(await harness.waitUntil { await leecher.snapshot().torrents.first?.isComplete == true })
+        let state = await leecher.snapshot().torrents.first
+        #expect(state?.id == full.infoHash && state?.hashFailures == 0)
+        #expect(log.all.contains { $0.message == "the torrent lacks piece layers: asking its peers for them" })
+        for file in Self.files {
+            let a = try Data(contentsOf: seedDir.appendingPathComponent("tree/" + file.path))
+            let b = try Data(contentsOf: harness.root.appendingPathComponent("leech/tree/" + file.path))
+            #expect(a == b, "\(file.path)")
         }
-        #expect(await session.snapshot().torrents.isEmpty)
+        await harness.stopAll()
+    }
+
+    /// Stopped while its layers are wanted, such a torrent comes back waiting for them (its size
+    /// known, not a bare magnet), gets them from a peer named after the restart and completes;
+    /// restarted again it comes back complete, its layers kept in the stored file.
+    @Test func aV2TorrentWaitingForItsLayersSurvivesARestart() async throws {
+        let harness = try SwarmHarness()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let full = try harness.makeTorrent(name: "tree", files: Self.files, pieceLength: 32 << 10, in: seedDir, seed: 83, trackers: [],
+                                           version: .v2)
+        let bare = try Metainfo(rawInfo: full.rawInfo, trackerTiers: [])
+        let state = harness.root.appendingPathComponent("state").path
+        let first = try await harness.startSession("leech") { $0.stateDirectory = state }
+        try await first.add(bare)
+        #expect(await first.snapshot().torrents.first?.activity == .metadata)
+        await first.shutdown()
+
+        let second = try await harness.startSession("leech") { $0.stateDirectory = state }
+        #expect(await second.restore().isEmpty)
+        let waiting = await second.snapshot().torrents.first
+        #expect(waiting?.activity == .metadata && waiting?.totalSize == full.info.totalLength && waiting?.id == full.infoHash)
+        let seeder = try await harness.startSession("seed") { $0.downloadDirectory = seedDir.path }
+        try await seeder.add(full)
+        #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
+        await second.addPeers(full.infoHash, [PeerAddress(host: "127.0.0.1", port: seeder.listenPort)])
+        #expect(await harness.waitUntil { await second.snapshot().torrents.first?.isComplete == true })
+        await second.shutdown()
+
+        let third = try await harness.startSession("leech") { $0.stateDirectory = state }
+        #expect(await third.restore().isEmpty)
+        let seeding = await harness.waitUntil(timeout: .seconds(20)) { await third.snapshot().torrents.first?.activity == .seeding }
+        let restored = await third.snapshot().torrents.first
+        #expect(seeding, "\(String(describing: restored?.activity)) \(String(describing: restored?.error)) \(String(describing: restored?.haveSize))")
+        #expect(restored?.hashFailures == 0)
         await harness.stopAll()
     }
 

@@ -11,8 +11,7 @@ public struct Metainfo: Sendable {
     public let rawPieceLayers: [UInt8]?
     /// A v2-only torrent's first file larger than a piece whose layer is missing or does not
     /// hash to its root: its pieces cannot be checked until peers send the hashes (a magnet's
-    /// fetch asks for them; a .torrent file without them is refused at add). libtorrent loads
-    /// such torrents too.
+    /// fetch asks for them, and so does a .torrent file's add, as libtorrent's does).
     public internal(set) var missingPieceLayer: String?
     /// The `info` dictionary exactly as it appeared in the file (served to peers by BEP 9).
     public let rawInfo: [UInt8]
@@ -112,7 +111,10 @@ extension BencodeNode {
 extension Metainfo {
     /// A .torrent file for this metainfo: trackers and descriptive fields re-encoded, the `info`
     /// dictionary copied byte for byte so the info-hash cannot change.
-    public var fileBytes: [UInt8] {
+    public var fileBytes: [UInt8] { fileBytes(pieceLayers: rawPieceLayers) }
+
+    /// The same, with `pieceLayers` (an encoded `piece layers` dictionary, or none) after the info.
+    func fileBytes(pieceLayers: [UInt8]?) -> [UInt8] {
         var root = MetainfoBuilder.outerFields(trackerTiers: trackerTiers, comment: comment, createdBy: createdBy,
                                                creationDate: creationDate)
         if !urlList.isEmpty { root["url-list"] = .list(urlList.map { .string($0) }) }
@@ -121,7 +123,7 @@ extension Metainfo {
         var bytes = BencodeEncoder.encode(.dict(root))
         bytes.removeLast()
         bytes += Array("4:info".utf8) + rawInfo
-        if let rawPieceLayers { bytes += Array("12:piece layers".utf8) + rawPieceLayers }
+        if let pieceLayers { bytes += Array("12:piece layers".utf8) + pieceLayers }
         return bytes + [UInt8(ascii: "e")]
     }
 }

@@ -50,7 +50,7 @@ enum MetadataConnection {
     private static func run(_ handshake: Handshake, iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
                             decoder: PeerWireDecoder, channel: any Channel, key: Int, fetcher: MetadataFetcher) async -> CloseReason {
         if let refusal = MetadataExchange.refusal(handshake, ours: fetcher.config.peerID) { return refusal }
-        var exchange = MetadataExchange(pex: fetcher.config.pexEnabled, now: .now)
+        var exchange = MetadataExchange(pex: fetcher.pexAllowed, now: .now)
         var decoder = decoder
         // Set when the stall timer closed the connection: that close is ours, not the peer's.
         let stalled = PeerConnection.Flag()

@@ -7,7 +7,9 @@ import Synchronization
 /// A magnet link's first phase: find peers (the magnet's own peers and trackers, peer exchange,
 /// the DHT), fetch the info dictionary in 16 KiB pieces from those that have it (BEP 9), and
 /// accept it only when it hashes to the info-hash. `run()` returns the torrent; the session
-/// then adds it like any other, keeping the peers found here.
+/// then adds it like any other, keeping the peers found here. A v2-only torrent's piece layers
+/// are fetched the same way after its dictionary (BEP 52 hash requests), and so are those a
+/// .torrent file lacks: its fetch starts with the dictionary in hand (`torrentFile`).
 actor MetadataFetcher {
     let magnet: MagnetLink
     let config: EngineConfig
@@ -34,6 +36,9 @@ actor MetadataFetcher {
     private var result: Metainfo?
     /// A v2-only torrent's verified dictionary while its piece layers are fetched (BEP 52).
     private var layers: (raw: [UInt8], assembler: PieceLayerAssembler)?
+    /// The .torrent file whose piece layers are fetched (missing or not matching its roots): its
+    /// trackers, web seeds and fields are the result's.
+    let torrentFile: Metainfo?
     /// Set while the layers are fetched: connections then take hash requests when idle.
     nonisolated let wantsHashes = Atomic<Bool>(false)
     private let wake: AsyncStream<Void>.Continuation
@@ -53,22 +58,32 @@ actor MetadataFetcher {
 
     init(magnet: MagnetLink, config: EngineConfig, port: ListenPort, peerBudget: PeerBudget = PeerBudget(limit: .max),
          trackerGate: TrackerGate? = nil,
-         transport: (any PeerTransport)? = nil, dhtLookup: (@Sendable (InfoHash) async -> [PeerAddress])? = nil) {
+         transport: (any PeerTransport)? = nil, dhtLookup: (@Sendable (InfoHash) async -> [PeerAddress])? = nil,
+         torrentFile: Metainfo? = nil) {
         self.peerBudget = peerBudget
         self.trackerGate = trackerGate ?? TrackerGate(perSecond: config.trackerRequestsPerSecond)
         self.transport = transport ?? TCPTransport(encryption: config.encryption, handshakeTimeout: config.handshakeTimeout)
         self.magnet = magnet
         self.config = config
         self.port = port
-        self.dhtLookup = dhtLookup
+        // A private torrent's peers come from its trackers only (BEP 27).
+        self.dhtLookup = torrentFile?.info.isPrivate == true ? nil : dhtLookup
+        self.torrentFile = torrentFile
         // A v2-only magnet's dictionary is checked by its SHA-256 hash (BEP 52).
         let v2Only = magnet.v2Hash.map { Array($0.prefix(20)) == magnet.infoHash.bytes } ?? false
         self.assembler = MetadataAssembler(infoHash: magnet.infoHash, v2Hash: v2Only ? magnet.v2Hash : nil)
-        self.trackers = TrackerTiers(magnet.trackers.map { [$0] })
+        self.trackers = TrackerTiers(torrentFile?.trackerTiers ?? magnet.trackers.map { [$0] })
         self.announceSchedule = AnnounceSchedule(policy: config.announcePolicy)
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         for text in magnet.peers { if let address = PeerAddress(parsing: text) { known[address] = .manual } }
+        if let torrentFile, torrentFile.missingPieceLayer != nil {
+            layers = (torrentFile.rawInfo, PieceLayerAssembler(info: torrentFile.info))
+            wantsHashes.store(true, ordering: .relaxed)
+        }
     }
+
+    /// Whether its connections may exchange peers (not for a private torrent's).
+    nonisolated var pexAllowed: Bool { config.pexEnabled && torrentFile?.info.isPrivate != true }
 
     /// Peers being dialled or talked to now.
     var connectedAddresses: [PeerAddress] { connected.values.sorted() }
@@ -201,6 +216,8 @@ actor MetadataFetcher {
     func learned(_ learned: MetadataExchange.Learned, key: Int) -> Reply {
         switch learned {
         case .size(let size):
+            // The dictionary is here: a new connection is asked for the layers at once.
+            if layers != nil { return .askHashes(pendingHashRequests(key)) }
             guard let size, assembler.learnSize(size) else { return .ask([]) }
             return .ask(assembler.requests(for: key))
         case .peers(let peers):
@@ -263,8 +280,9 @@ actor MetadataFetcher {
 
     /// The dictionary and its layers as a torrent file, the fetch's result.
     private func finish(raw: [UInt8], layers encoded: [UInt8]) -> Reply {
-        guard let metainfo = try? Metainfo(rawInfo: raw, pieceLayers: encoded, trackerTiers: magnet.trackers.map { [$0] }),
-            metainfo.missingPieceLayer == nil
+        let made = torrentFile.map { try? $0.withPieceLayers(encoded) }
+            ?? (try? Metainfo(rawInfo: raw, pieceLayers: encoded, trackerTiers: magnet.trackers.map { [$0] }))
+        guard let metainfo = made, metainfo.missingPieceLayer == nil
         else { return .close(CloseReason(.useless, "the piece layers did not make a torrent")) }
         result = metainfo
         layers = nil

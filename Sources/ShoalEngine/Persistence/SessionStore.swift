@@ -178,10 +178,12 @@ public struct SessionStore: Sendable {
         _ = rename(sessionPath, sessionPath + ".broken")
     }
 
-    public func saveTorrent(_ metainfo: Metainfo, bytes: [UInt8]) async throws {
+    /// A torrent's copy, kept as first written unless `replacing` (a v2 torrent file whose
+    /// piece layers came from its peers since).
+    public func saveTorrent(_ metainfo: Metainfo, bytes: [UInt8], replacing: Bool = false) async throws {
         let path = torrentPath(metainfo.infoHash)
         try await writes.run {
-            guard !FileManager.default.fileExists(atPath: path) else { return }
+            guard replacing || !FileManager.default.fileExists(atPath: path) else { return }
             try AtomicFile.write(Data(bytes), to: path)
         }
     }

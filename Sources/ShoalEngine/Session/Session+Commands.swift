@@ -69,11 +69,10 @@ extension Session {
                            planNow: Bool = true) async throws -> InfoHash {
         let hash = metainfo.infoHash
         guard entries[hash] == nil else { throw SessionError.duplicate(metainfo.info.name) }
-        if let file = metainfo.missingPieceLayer {
-            throw SessionError.unsupported("\(metainfo.info.name): this v2 torrent lacks the piece hashes of '\(file)' (its 'piece layers' "
-                                           + "entry is missing or does not match the file's root), and Shoal cannot ask peers for them yet")
-        }
         let directory = downloadDirectory.map(AbsolutePath.resolve) ?? self.downloadDirectory
+        if metainfo.missingPieceLayer != nil {
+            return fetchLayers(of: metainfo, directory: directory, paused: paused, added: added, planNow: planNow)
+        }
         let runtime = makeRuntime(metainfo, directory: directory)
         if let filePriorities { await runtime.setFilePriorities(filePriorities) }
         await runtime.loadRestingProgress(resume: resume, forRun: forRun || !paused)
@@ -197,7 +196,7 @@ extension Session {
             // Trackers that answered it know we are here: told we left, as a torrent's are.
             await fetcher.sayStopped()
             // The old fetcher's task is ending; a resume starts a fresh one.
-            entries[hash]?.phase = .metadata(makeFetcher(fetcher.magnet))
+            entries[hash]?.phase = .metadata(makeFetcher(fetcher.magnet, torrentFile: fetcher.torrentFile))
         case .torrent(let old):
             await old.stop()
             entries[hash]?.stop?.finish()

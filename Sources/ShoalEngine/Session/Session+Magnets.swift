@@ -12,25 +12,41 @@ extension Session {
         let hash = magnet.infoHash
         return try await serialized(hash) {
             guard entries[hash] == nil else { throw SessionError.duplicate(magnet.displayName ?? hash.hex) }
-            entries[hash] = Entry(phase: .metadata(makeFetcher(magnet)), stop: nil, paused: true,
-                                  downloadDirectory: downloadDirectory.map(AbsolutePath.resolve) ?? self.downloadDirectory,
-                                  added: added)
-            restingSlots[hash] = entries[hash]?.restingSlot
-            encryptedTorrents.insert(hash)
-            order.append(hash)
-            if !paused { startOrQueue(hash) }
+            registerMetadataPhase(makeFetcher(magnet), directory: downloadDirectory.map(AbsolutePath.resolve) ?? self.downloadDirectory,
+                                  paused: paused, added: added)
             await saveTorrent(hash)
             return hash
         }
     }
 
-    func makeFetcher(_ magnet: MagnetLink) -> MetadataFetcher {
+    /// A v2 .torrent file whose piece layers are missing (or do not match their files' roots),
+    /// as libtorrent takes it: its peers are asked for them in a metadata phase, as a v2
+    /// magnet's are, and it becomes its torrent, layers in, once they prove out. A restart finds
+    /// its file in the store and asks again.
+    func fetchLayers(of metainfo: Metainfo, directory: String, paused: Bool, added: Date, planNow: Bool) -> InfoHash {
+        let magnet = MagnetLink(infoHash: metainfo.infoHash, displayName: metainfo.info.name, v2Hash: metainfo.infoHashV2)
+        registerMetadataPhase(makeFetcher(magnet, torrentFile: metainfo), directory: directory, paused: paused, added: added, planNow: planNow)
+        config.logger.info("the torrent lacks piece layers: asking its peers for them",
+                           metadata: ["torrent": "\(metainfo.info.name)", "file": "\(metainfo.missingPieceLayer ?? "")"])
+        return metainfo.infoHash
+    }
+
+    private func registerMetadataPhase(_ fetcher: MetadataFetcher, directory: String, paused: Bool, added: Date, planNow: Bool = true) {
+        let hash = fetcher.magnet.infoHash
+        entries[hash] = Entry(phase: .metadata(fetcher), stop: nil, paused: true, downloadDirectory: directory, added: added)
+        restingSlots[hash] = entries[hash]?.restingSlot
+        encryptedTorrents.insert(hash)
+        order.append(hash)
+        if !paused { startOrQueue(hash, planNow: planNow) }
+    }
+
+    func makeFetcher(_ magnet: MagnetLink, torrentFile: Metainfo? = nil) -> MetadataFetcher {
         var lookup: (@Sendable (InfoHash) async -> [PeerAddress])?
         if let node = dht {
             lookup = { hash in await node.getPeers(hash) }
         }
         return MetadataFetcher(magnet: magnet, config: config, port: port, peerBudget: peerBudget, trackerGate: trackerGate, transport: transport,
-                               dhtLookup: lookup)
+                               dhtLookup: lookup, torrentFile: torrentFile)
     }
 
     /// The magnet's fetcher while it runs (not paused, metadata not yet here).
@@ -77,7 +93,7 @@ extension Session {
         await runtime.carryOver(await fetcher.trackers)
         await runtime.loadRestingProgress()
         do {
-            try await store?.saveTorrent(metainfo, bytes: metainfo.fileBytes)
+            try await store?.saveTorrent(metainfo, bytes: metainfo.fileBytes, replacing: fetcher.torrentFile != nil)
         } catch {
             report("\(metainfo.info.name): \(error)")
         }
@@ -100,12 +116,14 @@ extension Session {
             PeerSnapshot(address: address.description, client: "", flags: "", downloadRate: 0, uploadRate: 0, progress: 0,
                          pieces: Bitfield(count: 0))
         }
+        // A .torrent file waiting for its piece layers knows its size already.
+        let size = fetcher.torrentFile?.info.totalLength ?? 0
         var snapshot = TorrentSnapshot(
-            id: hash, name: fetcher.magnet.displayName ?? hash.hex, totalSize: 0, wantedSize: 0, haveSize: 0,
+            id: hash, name: fetcher.magnet.displayName ?? hash.hex, totalSize: size, wantedSize: size, haveSize: 0,
             activity: entry.paused ? .paused : .metadata, error: nil, downloadRate: 0, uploadRate: 0, downloaded: 0, uploaded: 0,
             eta: nil, pieces: Bitfield(count: 0), piecesInProgress: [], availability: [], peers: peers,
-            trackers: await fetcher.trackers.states, files: [], downloadDirectory: entry.downloadDirectory, isPrivate: false,
-            hashFailures: 0, bannedPeers: 0, piecesHashedOnCheck: 0)
+            trackers: await fetcher.trackers.states, files: [], downloadDirectory: entry.downloadDirectory,
+            isPrivate: fetcher.torrentFile?.info.isPrivate ?? false, hashFailures: 0, bannedPeers: 0, piecesHashedOnCheck: 0)
         snapshot.closeReasons = await fetcher.closeCounts
         entry.describe(&snapshot.details)
         snapshot.details.magnetURI = fetcher.magnet.uri

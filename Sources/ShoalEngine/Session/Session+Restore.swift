@@ -124,6 +124,14 @@ extension Session {
             } catch {
                 return "cannot restore \(record.infoHash): \(error)"
             }
+        case .layersWanted(let metainfo):
+            guard entries[metainfo.infoHash] == nil else { return "cannot restore \(record.infoHash): \(SessionError.duplicate(metainfo.info.name))" }
+            let hash = fetchLayers(of: metainfo, directory: AbsolutePath.resolve(record.downloadDirectory), paused: record.paused,
+                                   added: record.added, planNow: false)
+            if var entry = entries[hash] {
+                Self.restoreSettings(record, into: &entry)
+                entries[hash] = entry
+            }
         case .torrent(let runtime, let state, let directory):
             let hash = runtime.infoHash
             guard entries[hash] == nil else { return "cannot restore \(record.infoHash): \(SessionError.duplicate(runtime.metainfo.info.name))" }
@@ -162,6 +170,8 @@ extension Session {
         case torrent(TorrentRuntime, PersistentState, directory: String)
         /// A magnet that never got its metadata.
         case magnet(InfoHash, String)
+        /// A v2 torrent whose piece layers its peers had not sent yet.
+        case layersWanted(Metainfo)
         case failed(String)
     }
 
@@ -182,6 +192,7 @@ extension Session {
                 } catch {
                     return .failed("\(error)")
                 }
+                if metainfo.missingPieceLayer != nil { return .layersWanted(metainfo) }
                 let files = metainfo.info.files.count
                 let priorities = record.filePriorities.count == files
                     ? record.filePriorities.map { FilePriority(rawValue: $0) ?? .normal } : Array(repeating: .normal, count: files)

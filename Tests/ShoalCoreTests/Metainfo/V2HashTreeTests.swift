@@ -137,5 +137,13 @@ struct PieceLayerAssemblerTests {
         #expect(made.missingPieceLayer == nil && made.infoHash == full.infoHash)
         #expect(made.rawPieceLayers.map { try? BencodeDecoder.decode($0).value } == full.rawPieceLayers.map { try? BencodeDecoder.decode($0).value })
         guard case .bad = assembler.received(asked[0], hashes: [], from: 2) else { Issue.record("an unasked answer taken"); return }
+        // A .torrent file with a bad layer (the fixture's kind) takes the fetched layers in place
+        // of its own, keeping its trackers, web seeds and comment.
+        let badLayer = try Metainfo(bytes: Array(try Data(contentsOf: directory.appendingPathComponent("v2-bad-piece-layer-hash.torrent"))))
+        #expect(badLayer.missingPieceLayer != nil)
+        let mended = try badLayer.withPieceLayers(assembler.encodedLayers)
+        #expect(mended.missingPieceLayer == nil && mended.infoHash == badLayer.infoHash && mended.info.v2Pieces != nil)
+        #expect(mended.trackerTiers == badLayer.trackerTiers && mended.urlList == badLayer.urlList && mended.comment == badLayer.comment)
+        #expect(mended.rawPieceLayers.map { try? BencodeDecoder.decode($0).value } == full.rawPieceLayers.map { try? BencodeDecoder.decode($0).value })
     }
 }

@@ -60,3 +60,11 @@ extension Metainfo {
         try self.init(bytes: bytes)
     }
 }
+
+extension Metainfo {
+    /// This torrent with the piece layers its peers sent in place of its own (missing or not
+    /// matching its roots): trackers, web seeds and the descriptive fields kept.
+    public func withPieceLayers(_ pieceLayers: [UInt8]) throws(MetainfoError) -> Metainfo {
+        try Metainfo(bytes: fileBytes(pieceLayers: pieceLayers))
+    }
+}
