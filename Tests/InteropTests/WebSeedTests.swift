@@ -179,4 +179,31 @@ struct WebSeedTests {
         RealClientTests.expectSame(["dead.bin"], content, harness.root.appendingPathComponent("leech"))
         await harness.stopAll()
     }
+
+    /// An `https://` web seed, its certificate signed by a CA the process is told to trust
+    /// (`SSL_CERT_FILE`): the shoal binary, with nothing but the server, completes and exits.
+    @Test("An https web seed is fetched over TLS", .enabled(if: ExternalProcess.available("openssl")))
+    func httpsWebSeed() async throws {
+        let harness = try SwarmHarness()
+        let (cert, key) = try await TLSInteropTests.makeCertificate(in: harness.root)
+        let content = harness.root.appendingPathComponent("www")
+        let made = try harness.makeTorrent(name: "secure.bin", files: nil, singleSize: 900_001, pieceLength: 32 << 10, in: content, seed: 77,
+                                           trackers: [])
+        let server = try await Server(root: content, options: ["--tls", cert, key])
+        let metainfo = try Self.withWebSeeds(made, ["https://localhost:\(server.port)/"])
+        let torrent = harness.root.appendingPathComponent("secure.torrent")
+        try Data(metainfo.fileBytes).write(to: torrent)
+        let config = harness.root.appendingPathComponent("empty.toml")
+        try Data().write(to: config)
+        let download = harness.root.appendingPathComponent("leech")
+        let shoal = try ExternalProcess(ExternalProcess.shoalExecutable.path, [
+            "--headless", "--exit-when-done", "--port", "0", "--bind", "127.0.0.1", "--download-dir", download.path,
+            "--state-dir", harness.root.appendingPathComponent("state").path, "--config", config.path, torrent.path,
+        ], environment: ["SSL_CERT_FILE": cert], logName: "https-web-seed")
+        let status = await shoal.wait(timeout: .seconds(90))
+        #expect(status == 0, "\(shoal.output.suffix(1_500))")
+        RealClientTests.expectSame(["secure.bin"], content, download)
+        #expect(server.requests > 0)
+        await server.process.stop()
+    }
 }

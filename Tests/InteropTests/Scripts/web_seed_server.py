@@ -2,14 +2,16 @@
 """A web seed for tests: Python's http.server on 127.0.0.1, with byte ranges (RFC 7233, one
 range per request) unless --no-ranges, and faults on demand: --corrupt FILE:OFFSET flips the
 bytes of every answer that covers that offset of FILE (relative to --root), --rate caps each
-answer's speed. Prints "port N" once listening; logs each request to stderr."""
-import argparse, http.server, os, re, sys, time
+answer's speed; --tls CERT KEY serves https. Prints "port N" once listening; logs each request
+to stderr."""
+import argparse, http.server, os, re, ssl, sys, time
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--root", required=True)
 parser.add_argument("--no-ranges", action="store_true")
 parser.add_argument("--corrupt", action="append", default=[])
 parser.add_argument("--rate", type=int, default=0, help="bytes per second per answer (0: no cap)")
+parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
 args = parser.parse_args()
 corrupt = [(os.path.normpath(path), int(offset)) for path, offset in (item.rsplit(":", 1) for item in args.corrupt)]
 
@@ -62,5 +64,9 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 server.daemon_threads = True
+if args.tls:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*args.tls)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 print("port %d" % server.server_address[1], flush=True)
 server.serve_forever()
