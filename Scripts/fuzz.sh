@@ -4,14 +4,14 @@
 # in Fuzz/crashes/.
 #
 # usage: Scripts/fuzz.sh [SECONDS] [TARGET ...]
-# targets: bencode metainfo magnet peerwire announce udp-client udp-server krpc extensions mse
+# targets: bencode metainfo magnet peerwire announce udp-client udp-server krpc extensions mse utp
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(bencode metainfo magnet peerwire announce udp-client udp-server krpc extensions mse)
+  targets=(bencode metainfo magnet peerwire announce udp-client udp-server krpc extensions mse utp)
 fi
 
 # A build of its own: libFuzzer and AddressSanitizer instrument everything it compiles.

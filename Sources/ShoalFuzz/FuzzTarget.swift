@@ -3,7 +3,7 @@ import ShoalCore
 /// The parsers that read bytes from strangers, each a fuzz target: it must return or throw,
 /// never crash, whatever the input.
 enum FuzzTarget: String, CaseIterable {
-    case bencode, metainfo, magnet, peerwire, announce, udpClient = "udp-client", udpServer = "udp-server", krpc, extensions, mse
+    case bencode, metainfo, magnet, peerwire, announce, udpClient = "udp-client", udpServer = "udp-server", krpc, extensions, mse, utp
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -96,6 +96,8 @@ enum FuzzTarget: String, CaseIterable {
             precondition(exchange.theirMetadataID != nil || exchange.requests([0]).isEmpty, "a request before their id")
         case .mse:
             MSEFuzz.run(bytes)
+        case .utp:
+            UTPFuzz.run(bytes)
         }
     }
 }
@@ -129,5 +131,43 @@ enum MSEFuzz {
 
     static func check(_ stream: MSEStream??) {
         if case .some(.some(let stream)) = stream { precondition(stream.infoHash == torrent, "an MSE stream named an unknown torrent") }
+    }
+}
+
+/// uTP against hostile datagrams: each decoded packet must encode back to itself, and every one
+/// of a run of them (the input cut into datagrams by length bytes) goes to connections in each
+/// state, the clock moving, the ids made to match so the state machine, not the id check,
+/// meets them. Whatever comes, nothing traps and a connection's counts stay sane.
+enum UTPFuzz {
+    static func run(_ bytes: [UInt8]) {
+        if let packet = try? UTPPacket(decoding: bytes) {
+            precondition((try? UTPPacket(decoding: packet.encoded())) == packet, "uTP round trip changed the packet")
+        }
+        var now = ContinuousClock.now
+        var (dialler, dialled) = UTPConnection.dial(receiveID: 10, initialSequence: 0xFFF0, now: now)
+        guard case .send(let syn)? = dialled.first else { return }
+        var (answerer, _) = UTPConnection.accept(syn, initialSequence: 0xFFFE, now: now)
+        var (connected, _) = UTPConnection.accept(syn, initialSequence: 5, now: now)
+        _ = connected.write([UInt8](repeating: 1, count: 5_000), now: now)
+        var at = 0
+        while at < bytes.count {
+            let length = Int(bytes[at])
+            at += 1
+            let datagram = bytes[at..<min(at + length, bytes.count)]
+            at += length
+            now += .milliseconds(Int64(length) * 7)
+            guard var packet = try? UTPPacket(decoding: datagram) else { continue }
+            packet.connectionID = dialler.receiveID
+            _ = dialler.receive(packet, now: now)
+            _ = answerer.receive(packet, now: now, deferAck: length % 2 == 0)
+            _ = answerer.flushAck(now: now)
+            _ = connected.receive(packet, now: now)
+            _ = connected.consumed(Int(packet.window % 4_096), now: now)
+            for connection in [dialler, answerer, connected] {
+                precondition(connection.bytesInFlight >= 0, "negative bytes in flight")
+            }
+            _ = dialler.tick(now: now)
+            _ = connected.tick(now: now)
+        }
     }
 }
