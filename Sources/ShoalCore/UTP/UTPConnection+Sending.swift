@@ -67,7 +67,11 @@ extension UTPConnection {
         guard !outstanding[index].acked else { return 0 }
         outstanding[index].acked = true
         let size = outstanding[index].payload.count
-        if !outstanding[index].lost { bytesInFlight -= size }
+        if outstanding[index].lost {
+            lostCount -= 1
+        } else {
+            bytesInFlight -= size
+        }
         outstanding[index].lost = false
         if outstanding[index].transmissions == 1 { roundTrip.sample(now - outstanding[index].sentAt) }
         outstanding[index].payload = []
@@ -77,6 +81,7 @@ extension UTPConnection {
     private mutating func markLost(_ index: Int) {
         guard !outstanding[index].lost, !outstanding[index].acked else { return }
         outstanding[index].lost = true
+        lostCount += 1
         bytesInFlight -= outstanding[index].payload.count
         // One halving per window: later losses of packets sent before it are the same event.
         if recoveryUntil.map({ UTPSequence.precedes($0, outstanding[index].sequence) }) ?? true {
@@ -91,12 +96,15 @@ extension UTPConnection {
     mutating func sendMore(now: ContinuousClock.Instant, into actions: inout [Action], probe: Bool = false) {
         guard state == .connected else { return }
         let limit = min(congestion.window, peerWindow)
-        var index = head
-        while index < outstanding.count {
+        // Lost packets are looked for only when there are some: a scan of the whole flight per
+        // ack would cost a transfer time quadratic in its window.
+        var index = lostCount > 0 ? head : outstanding.count
+        while index < outstanding.count, lostCount > 0 {
             if outstanding[index].lost {
                 let size = outstanding[index].payload.count
                 guard bytesInFlight == 0 || bytesInFlight + size <= limit else { return }
                 outstanding[index].lost = false
+                lostCount -= 1
                 outstanding[index].transmissions += 1
                 outstanding[index].sentAt = now
                 bytesInFlight += size
@@ -182,6 +190,7 @@ extension UTPConnection {
         congestion.timedOut()
         for index in head..<outstanding.count where !outstanding[index].acked && !outstanding[index].lost {
             outstanding[index].lost = true
+            lostCount += 1
             bytesInFlight -= outstanding[index].payload.count
         }
         recoveryUntil = nextSequence &- 1

@@ -71,7 +71,8 @@ public struct UTPConnection: Sendable {
     var lastAck: UInt16
     /// No second halving for losses within the window that was in flight at the first.
     var recoveryUntil: UInt16?
-    var windowLimited = false
+    /// Packets marked lost and not yet resent.
+    var lostCount = 0
     var finRequested = false
     var finSequence: UInt16?
     public internal(set) var congestion: LEDBATController
