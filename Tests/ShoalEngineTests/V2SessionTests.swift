@@ -107,7 +107,9 @@ struct V2SessionTests {
         let bare = try Metainfo(rawInfo: full.rawInfo, trackerTiers: [])
         let state = harness.root.appendingPathComponent("state").path
         let first = try await harness.startSession("leech") { $0.stateDirectory = state }
-        try await first.add(bare)
+        // sub.txt skipped before the layers came: still skipped after a restart and once they do.
+        let skipped = try #require(bare.info.files.firstIndex { $0.path == ["sub.txt"] })
+        try await first.add(bare, filePriorities: bare.info.files.indices.map { $0 == skipped ? .skip : .normal })
         #expect(await first.snapshot().torrents.first?.activity == .metadata)
         await first.shutdown()
 
@@ -120,6 +122,9 @@ struct V2SessionTests {
         #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
         await second.addPeers(full.infoHash, [PeerAddress(host: "127.0.0.1", port: seeder.listenPort)])
         #expect(await harness.waitUntil { await second.snapshot().torrents.first?.isComplete == true })
+        let files = await second.snapshot().torrents.first?.files ?? []
+        let subTxt = files.first { $0.path.split(separator: "/").last == "sub.txt" }
+        #expect(subTxt?.priority == .skip && files.filter { $0.priority == .skip }.count == 1, "\(files.map { ($0.path, $0.priority) })")
         await second.shutdown()
 
         let third = try await harness.startSession("leech") { $0.stateDirectory = state }

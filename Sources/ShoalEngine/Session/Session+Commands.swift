@@ -71,7 +71,8 @@ extension Session {
         guard entries[hash] == nil else { throw SessionError.duplicate(metainfo.info.name) }
         let directory = downloadDirectory.map(AbsolutePath.resolve) ?? self.downloadDirectory
         if metainfo.missingPieceLayer != nil {
-            return fetchLayers(of: metainfo, directory: directory, paused: paused, added: added, planNow: planNow)
+            return fetchLayers(of: metainfo, directory: directory, paused: paused, added: added, planNow: planNow,
+                               filePriorities: filePriorities)
         }
         let runtime = makeRuntime(metainfo, directory: directory)
         if let filePriorities { await runtime.setFilePriorities(filePriorities) }

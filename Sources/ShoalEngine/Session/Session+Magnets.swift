@@ -23,8 +23,13 @@ extension Session {
     /// as libtorrent takes it: its peers are asked for them in a metadata phase, as a v2
     /// magnet's are, and it becomes its torrent, layers in, once they prove out. A restart finds
     /// its file in the store and asks again.
-    func fetchLayers(of metainfo: Metainfo, directory: String, paused: Bool, added: Date, planNow: Bool) -> InfoHash {
-        let magnet = MagnetLink(infoHash: metainfo.infoHash, displayName: metainfo.info.name, v2Hash: metainfo.infoHashV2)
+    /// Files the user skipped stay skipped when it becomes its torrent (as a magnet's `so`).
+    func fetchLayers(of metainfo: Metainfo, directory: String, paused: Bool, added: Date, planNow: Bool,
+                     filePriorities: [FilePriority]? = nil) -> InfoHash {
+        var magnet = MagnetLink(infoHash: metainfo.infoHash, displayName: metainfo.info.name, v2Hash: metainfo.infoHashV2)
+        if let filePriorities, filePriorities.contains(.skip) {
+            magnet.selectOnly = filePriorities.indices.filter { filePriorities[$0] != .skip }
+        }
         registerMetadataPhase(makeFetcher(magnet, torrentFile: metainfo), directory: directory, paused: paused, added: added, planNow: planNow)
         config.logger.info("the torrent lacks piece layers: asking its peers for them",
                            metadata: ["torrent": "\(metainfo.info.name)", "file": "\(metainfo.missingPieceLayer ?? "")"])

@@ -126,8 +126,11 @@ extension Session {
             }
         case .layersWanted(let metainfo):
             guard entries[metainfo.infoHash] == nil else { return "cannot restore \(record.infoHash): \(SessionError.duplicate(metainfo.info.name))" }
+            // The files it was told to fetch only, kept in its record's magnet (`so`).
+            let selected = record.magnet.flatMap { try? MagnetLink(parsing: $0) }?.selectOnly
+            let priorities = selected.map { only in metainfo.info.files.indices.map { only.contains($0) ? FilePriority.normal : .skip } }
             let hash = fetchLayers(of: metainfo, directory: AbsolutePath.resolve(record.downloadDirectory), paused: record.paused,
-                                   added: record.added, planNow: false)
+                                   added: record.added, planNow: false, filePriorities: priorities)
             if var entry = entries[hash] {
                 Self.restoreSettings(record, into: &entry)
                 entries[hash] = entry
