@@ -82,6 +82,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("dht-bootstrap"), help: ArgumentHelp(RunSettings.dhtBootstrap.help))
     var dhtBootstrap: [String] = []
 
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(RunSettings.utp.help))
+    var utp: Bool?
+
     @Flag(inversion: .prefixedNo, help: ArgumentHelp(RunSettings.pex.help))
     var pex: Bool?
 
@@ -239,6 +242,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         // Bootstrap nodes imply the DHT, unless it is turned off outright.
         config.dhtEnabled = dht ?? file.value(S.dht) ?? !bootstrapNodes.isEmpty
+        config.utpEnabled = utp ?? file.value(S.utp) ?? false
         config.dhtBootstrap = resolved
         config.pexEnabled = S.pex.resolveWithDefault(pex, file)
         config.superSeeding = S.superSeed.resolveWithDefault(superSeed ? true : nil, file)

@@ -65,15 +65,22 @@ public actor DHTNode {
     public static func start(binds: [String], port: Int, bootstrap: [PeerAddress], saved: SavedState? = nil,
                              queryTimeout: Duration = .seconds(2), maintenanceInterval: Duration = .seconds(60),
                              logger: Logger = Logger(label: "shoal", factory: { _ in SwiftLogNoOpLogHandler() })) async throws -> DHTNode {
+        try await start(binds: binds, port: port, bootstrap: bootstrap, saved: saved, queryTimeout: queryTimeout,
+                        maintenanceInterval: maintenanceInterval, logger: logger, sharing: nil)
+    }
+
+    /// The same with uTP on its sockets (`sharing`).
+    static func start(binds: [String], port: Int, bootstrap: [PeerAddress], saved: SavedState?, queryTimeout: Duration,
+                      maintenanceInterval: Duration = .seconds(60), logger: Logger, sharing: UTPSockets?) async throws -> DHTNode {
         var families = Set<DHTFamily>()
         let picked = binds.filter { families.insert(DHTFamily(host: $0)).inserted }
         guard let first = picked.first else { throw IOError(errnoCode: EINVAL, reason: "the DHT has no address to bind") }
-        var channels: [DHTFamily: Channel] = [DHTFamily(host: first): try await bindSocket(first, port: port, logger: logger)]
+        var channels: [DHTFamily: Channel] = [DHTFamily(host: first): try await bindSocket(first, port: port, logger: logger, sharing: sharing)]
         let bound = channels.values.first?.channel.localAddress?.port ?? port
         var problems: [String] = []
         for address in picked.dropFirst() {
             do {
-                channels[DHTFamily(host: address)] = try await bindSocket(address, port: bound, logger: logger)
+                channels[DHTFamily(host: address)] = try await bindSocket(address, port: bound, logger: logger, sharing: sharing)
             } catch {
                 problems.append("DHT over \(DHTFamily(host: address).name) off: cannot listen on UDP "
                                 + "\(PeerAddress(host: address, port: UInt16(bound))): \(error)")
@@ -86,7 +93,8 @@ public actor DHTNode {
         return node
     }
 
-    private static func bindSocket(_ host: String, port: Int, logger: Logger) async throws -> Channel {
+    /// With `sharing`, uTP's endpoint takes its datagrams from the socket first (BEP 29 beside BEP 5).
+    private static func bindSocket(_ host: String, port: Int, logger: Logger, sharing: UTPSockets?) async throws -> Channel {
         // No SO_REUSEADDR: UDP has no TIME_WAIT to wait out, and with it Linux gives a port-0
         // bind a port another such socket holds, whose replies then go to the other (seen: one
         // node of the 50-node DHT test heard nothing; 13 shared ports in 900 binds).
@@ -98,6 +106,7 @@ public actor DHTNode {
         return try await bootstrap.bind(host: host, port: port) { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(DatagramErrorFilter(logger: logger))
+                try sharing?.install(in: channel, family: DHTFamily(host: host))
                 return try Channel(wrappingChannelSynchronously: channel)
             }
         }

@@ -61,7 +61,7 @@ enum PeerConnection {
                 }
                 guard handshake.infoHash == context.infoHash else { throw HandshakeFailure(description: "wrong info-hash") }
                 handshakeDone = true
-                await run(handshake: handshake, address: address, incoming: false, encrypted: stream.encrypted, iterator: &iterator,
+                await run(handshake: handshake, address: address, incoming: false, stream: stream, iterator: &iterator,
                           outbound: outbound, decoder: decoder, channel: raw, torrent: torrent, context: context)
             }
         } catch {
@@ -71,13 +71,13 @@ enum PeerConnection {
     }
 
     /// Runs a connection a listener accepted, after its handshake was read and routed here.
-    static func accepted(handshake: Handshake, remote: PeerAddress, encrypted: Bool, iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
+    static func accepted(handshake: Handshake, remote: PeerAddress, stream: PeerStream, iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
                          outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, decoder: PeerWireDecoder,
                          channel: any NIOCore.Channel, torrent: TorrentRuntime, context: PeerContext) async throws {
         // The hash it named: a hybrid's v1 hash, or its v2 hash from a peer that knows only that.
         try await channel.writeAndFlush(ByteBuffer(bytes: Handshake(infoHash: handshake.infoHash, peerID: context.ourID,
                                                                     reserved: context.reserved).encoded))
-        await run(handshake: handshake, address: remote, incoming: true, encrypted: encrypted, iterator: &iterator, outbound: outbound,
+        await run(handshake: handshake, address: remote, incoming: true, stream: stream, iterator: &iterator, outbound: outbound,
                   decoder: decoder, channel: channel, torrent: torrent, context: context)
     }
 
@@ -117,11 +117,11 @@ enum PeerConnection {
         var isSet: Bool { value.withLock { $0 } }
     }
 
-    private static func run(handshake: Handshake, address: PeerAddress, incoming: Bool, encrypted: Bool,
+    private static func run(handshake: Handshake, address: PeerAddress, incoming: Bool, stream: PeerStream,
                             iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
                             outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, decoder: PeerWireDecoder,
                             channel: any NIOCore.Channel, torrent: TorrentRuntime, context: PeerContext) async {
-        let link = PeerLink(channel: channel, context: context, encrypted: encrypted)
+        let link = PeerLink(channel: channel, context: context, encrypted: stream.encrypted, utp: stream.utp)
         guard let key = await torrent.register(peerID: handshake.peerID, address: address, incoming: incoming, link: link,
                                                capabilities: PeerCapabilities(handshake))
         else { return }

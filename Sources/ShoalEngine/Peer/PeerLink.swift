@@ -42,8 +42,11 @@ final class PeerLink: Sendable {
 
     /// RC4 runs under it (see `MSEHandler`).
     let encrypted: Bool
+    /// Carried by uTP (the Peers tab's `T`, as Transmission shows it).
+    let utp: Bool
 
-    init(channel: any Channel, context: PeerContext, encrypted: Bool = false) {
+    init(channel: any Channel, context: PeerContext, encrypted: Bool = false, utp: Bool = false) {
+        self.utp = utp
         self.channel = channel
         self.context = context
         self.encrypted = encrypted

@@ -8,8 +8,8 @@ import Synchronization
 /// the handshakes, `PeerLink`, `BlockSender`, the reader, the metadata fetcher — works on the
 /// channel a transport returns, which carries the peer protocol in the clear.
 ///
-/// TCP with Message Stream Encryption is the transport today (`TCPTransport`); uTP would be one
-/// whose channel is a uTP stream, with the same MSE handler under the async wrapper.
+/// `TCPTransport` carries it over TCP, or over uTP streams (`UTPSockets`), with Message Stream
+/// Encryption the same way on both; `PreferredTransport` dials uTP first and falls back to TCP.
 protocol PeerTransport: Sendable {
     /// Connects to `address` for the torrent `infoHash` (an encrypted handshake names it).
     func connect(to address: PeerAddress, infoHash: InfoHash, logger: Logger) async throws -> PeerStream
@@ -24,6 +24,8 @@ struct PeerStream: Sendable {
     let encrypted: Bool
     /// The torrent an encrypted handshake named: the BitTorrent handshake must name the same.
     let infoHash: InfoHash?
+    /// Carried by uTP (the Peers tab's `T`).
+    var utp = false
 }
 
 /// TCP, with Message Stream Encryption as `encryption` says (see `MSEHandler`). A plaintext
@@ -40,6 +42,8 @@ struct TCPTransport: PeerTransport {
     /// Peers whose encrypted handshake failed: redials go plaintext at once (as Transmission
     /// remembers), instead of paying for a refused attempt every time.
     let plaintextPeers = PlaintextPeers()
+    /// Dials go over these uTP sockets instead of TCP.
+    var utp: UTPSockets?
 
     init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, encryption: EncryptionPolicy,
          torrents: EncryptedTorrentIndex = EncryptedTorrentIndex(), handshakeTimeout: Duration = PeerContext.handshakeTimeout) {
@@ -55,10 +59,8 @@ struct TCPTransport: PeerTransport {
         for (index, attempt) in attempts.enumerated() {
             switch attempt {
             case .plaintext:
-                let channel = try await PeerConnection.bootstrap(group).connect(host: address.host, port: Int(address.port)) {
-                    PeerConnection.wrap($0)
-                }
-                return PeerStream(channel: channel, encrypted: false, infoHash: nil)
+                let channel = try await open(address) { PeerConnection.wrap($0) }
+                return PeerStream(channel: channel, encrypted: false, infoHash: nil, utp: utp != nil)
             case .encrypted:
                 do {
                     return try await connectEncrypted(to: address, infoHash: infoHash)
@@ -74,8 +76,7 @@ struct TCPTransport: PeerTransport {
     }
 
     private func connectEncrypted(to address: PeerAddress, infoHash: InfoHash) async throws -> PeerStream {
-        let (channel, negotiated) = try await PeerConnection.bootstrap(group).connect(host: address.host, port: Int(address.port)) {
-            [encryption] raw in
+        let (channel, negotiated) = try await open(address) { [encryption] raw in
             raw.eventLoop.makeCompletedFuture {
                 let handler = MSEHandler(initiating: infoHash, policy: encryption, eventLoop: raw.eventLoop)
                 try handler.install(in: raw)
@@ -83,7 +84,7 @@ struct TCPTransport: PeerTransport {
                         handler.negotiated.futureResult)
             }
         }
-        return try await finish(channel, negotiated)
+        return try await finish(channel, negotiated, utp: utp != nil)
     }
 
     func adopt(_ raw: any Channel) async throws -> PeerStream {
@@ -94,16 +95,17 @@ struct TCPTransport: PeerTransport {
             try raw.syncOptions?.setOption(.autoRead, value: true)
             return (wrapped, handler.negotiated.futureResult)
         }.get()
-        return try await finish(channel, negotiated)
+        return try await finish(channel, negotiated, utp: false)
     }
 
     /// Waits, bounded, for the handler to tell how the stream came out.
-    private func finish(_ channel: PeerConnection.Channel, _ negotiated: EventLoopFuture<MSEHandler.Outcome>) async throws -> PeerStream {
+    private func finish(_ channel: PeerConnection.Channel, _ negotiated: EventLoopFuture<MSEHandler.Outcome>,
+                        utp: Bool) async throws -> PeerStream {
         do {
             let outcome = try await PeerConnection.withDeadline(channel: channel.channel, timeout: handshakeTimeout) {
                 try await negotiated.get()
             }
-            return PeerStream(channel: channel, encrypted: outcome.encrypted, infoHash: outcome.infoHash)
+            return PeerStream(channel: channel, encrypted: outcome.encrypted, infoHash: outcome.infoHash, utp: utp)
         } catch {
             // An async channel must be run before it is dropped, even a closed one.
             try? await channel.executeThenClose { _, _ in }

@@ -44,7 +44,7 @@ extension TransmissionRPC {
             "dht-enabled": .bool(config.dhtEnabled),
             "pex-enabled": .bool(config.pexEnabled),
             "lpd-enabled": false,
-            "utp-enabled": false,
+            "utp-enabled": .bool(config.utpEnabled),
             "encryption": .string(Self.encryptionName(await session.encryption)),
             "speed-limit-down": kilo(settings.normalDownload > 0 ? settings.normalDownload : rememberedLimits.download * TransmissionRPC.speedUnit),
             "speed-limit-down-enabled": .bool(settings.normalDownload > 0),

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import NIOPosix
@@ -16,17 +19,35 @@ extension Session {
         }
     }
 
-    private nonisolated func handleIncoming(_ raw: any Channel) async {
+    /// A uTP connection a peer opened: its stream's descriptor made a channel, then taken like
+    /// an accepted TCP connection (MSE, handshake, routing) with the peer's UDP address.
+    nonisolated func handleIncomingUTP(_ accepted: UTPEndpoint.Accepted) async {
+        let raw: any Channel
+        do {
+            raw = try await UTPSockets.bootstrap(MultiThreadedEventLoopGroup.singleton).channelOption(.autoRead, value: false)
+                .withConnectedSocket(accepted.descriptor).get()
+        } catch {
+            _ = Glibc.close(accepted.descriptor)
+            return await refused(accepted.address, CloseReason(.connectionError, "uTP stream: \(error)"))
+        }
+        await handleIncoming(raw, from: accepted.address, utp: true)
+    }
+
+    private nonisolated func handleIncoming(_ raw: any Channel, from known: PeerAddress? = nil, utp: Bool = false) async {
         // Over the descriptor budget, a connection is closed at once: the process must keep
         // descriptors for its files and its own dials.
         guard DescriptorBudget.shared.takeSocket() else {
             try? await raw.close()
+            if let known { return await refused(known, CloseReason(.enoughPeers, DescriptorBudget.Exhausted().description)) }
             return await refused(raw, CloseReason(.enoughPeers, DescriptorBudget.Exhausted().description))
         }
         defer { DescriptorBudget.shared.giveSocket() }
         // Wrapping here rather than in the accept initializer: NIO traps on an async channel that
         // is dropped unused, which happens when a connection races a closing listener.
-        let stream: PeerStream
+        let remote = raw.remoteAddress
+        // A uTP stream's channel is a socket pair: the peer's address comes with it.
+        let address = known ?? PeerAddress(host: remote?.ipAddress ?? "?", port: UInt16(remote?.port ?? 0)).normalized
+        var stream: PeerStream
         do {
             stream = try await transport.adopt(raw)
         } catch {
@@ -34,11 +55,10 @@ extension Session {
             // The encrypted handshake's failure, or a policy refusal, says why; anything else
             // happened before a byte was read.
             let reason = (error as? PeerConnection.HandshakeFailure).map { CloseReason(.handshakeFailed, $0.description) }
-            return await refused(raw, reason ?? CloseReason(.connectionError, "closed before it could be read"))
+            return await refused(address, reason ?? CloseReason(.connectionError, "closed before it could be read"))
         }
+        stream.utp = utp
         let child = stream.channel
-        let remote = raw.remoteAddress
-        let address = PeerAddress(host: remote?.ipAddress ?? "?", port: UInt16(remote?.port ?? 0)).normalized
         var reason: CloseReason?
         do {
             try await child.executeThenClose { inbound, outbound in
@@ -77,7 +97,7 @@ extension Session {
                 // Re-home leftover bytes in a decoder sized for this torrent's bitfield.
                 var sized = PeerWireDecoder(pieceCount: context.pieceCount)
                 if let rest = decoder.takeRaw(decoder.bufferedByteCount) { sized.append(rest) }
-                try await PeerConnection.accepted(handshake: handshake, remote: address, encrypted: stream.encrypted, iterator: &iterator,
+                try await PeerConnection.accepted(handshake: handshake, remote: address, stream: stream, iterator: &iterator,
                                                   outbound: outbound, decoder: sized, channel: raw, torrent: runtime,
                                                   context: context)
             }

@@ -36,11 +36,13 @@ extension Session {
             // The DHT listens on UDP at the same port number, as other clients do: an IPv4 node
             // (BEP 5) on the first IPv4 address and an IPv6 one (BEP 32) on the first IPv6 address.
             var dht: DHTNode?
+            // uTP shares the port's UDP socket with the DHT (told apart by the first byte), or has its own.
+            let utp = config.utpEnabled ? UTPSockets(limit: config.maxPeersTotal, logger: config.logger) : nil
             if config.dhtEnabled {
                 do {
                     let node = try await DHTNode.start(binds: addresses, port: Int(bound), bootstrap: config.dhtBootstrap,
                                                        saved: config.stateDirectory.flatMap { SessionStore(directory: $0).loadDHT() },
-                                                       queryTimeout: config.dhtQueryTimeout, logger: config.logger)
+                                                       queryTimeout: config.dhtQueryTimeout, logger: config.logger, sharing: utp)
                     // A family the listeners have but the DHT could not get is a port another
                     // UDP socket holds: with port 0, another port is tried.
                     if !node.problems.isEmpty && listeners.problems.isEmpty && port == 0 && attempt < ports.count - 1 {
@@ -58,8 +60,14 @@ extension Session {
                     problems.append("DHT off: cannot listen on UDP port \(bound): \(error)")
                 }
             }
-            let session = Session(config: config, servers: listeners.servers, port: bound, pool: pool, dht: dht, transport: transport,
-                                  torrents: torrents)
+            if let utp, !utp.isListening { problems += await utp.bind(addresses, port: Int(bound)) }
+            // Dials try uTP first when it listens; a test's own transport is kept as it is.
+            var chosen = transport
+            if let utp, utp.isListening, let tcp = transport as? TCPTransport {
+                chosen = PreferredTransport(tcp: tcp, sockets: utp, dialsUTP: true)
+            }
+            let session = Session(config: config, servers: listeners.servers, port: bound, pool: pool, dht: dht, transport: chosen,
+                                  torrents: torrents, utp: utp)
             for problem in problems { await session.report(problem) }
             return session
         }

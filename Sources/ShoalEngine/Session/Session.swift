@@ -99,6 +99,8 @@ public actor Session {
     public nonisolated let events = SessionEvents()
     /// The Mainline DHT node, when enabled.
     public nonisolated let dht: DHTNode?
+    /// uTP on the peer port, when enabled.
+    nonisolated let utp: UTPSockets?
     /// Work for `run()`'s task group: a torrent to run, or a magnet to fetch, each until its
     /// entry's `stop` ends it (a torrent's run through `endRun`, a magnet's through its stream).
     enum Job: Sendable {
@@ -138,8 +140,9 @@ public actor Session {
 
     /// Made by `start` (Session+Start.swift) once the listeners are bound.
     init(config: EngineConfig, servers: [PeerListener.Server], port: UInt16, pool: NIOThreadPool, dht: DHTNode?,
-                 transport: any PeerTransport, torrents: EncryptedTorrentIndex) {
+                 transport: any PeerTransport, torrents: EncryptedTorrentIndex, utp: UTPSockets? = nil) {
         self.transport = transport
+        self.utp = utp
         self.encryptedTorrents = torrents
         self.dht = dht
         self.peerBudget = PeerBudget(limit: config.maxPeersTotal)
@@ -177,6 +180,14 @@ public actor Session {
             group.addTask { await self.saveLoop() }
             group.addTask { await self.housekeepingLoop() }
             if let dht { group.addTask { await dht.run() } }
+            if let utp {
+                group.addTask {
+                    // Ends when `shutdown()` finishes the stream; each connection runs in a task of its own.
+                    await withDiscardingTaskGroup { connections in
+                        for await accepted in utp.incoming { connections.addTask { await self.handleIncomingUTP(accepted) } }
+                    }
+                }
+            }
             for await job in spawns {
                 switch job {
                 case .torrent(let runtime):
@@ -247,6 +258,7 @@ public actor Session {
             }
             await dht.shutdown()
         }
+        await utp?.shutdown()
         for server in servers { try? await server.channel.close() }
         if !isRunning {
             // Close any connection accepted while nobody was running the listeners.

@@ -75,7 +75,7 @@ extension TorrentRuntime {
         noteChange()
         // Its keep-alives, timeouts, requests and peer exchange are the tick's: once a second now.
         tickTimer.ring()
-        peerLogger(address, peerID, incoming: incoming).debug("connected", metadata: ["encrypted": "\(link.encrypted)"])
+        peerLogger(address, peerID, incoming: incoming).debug("connected", metadata: ["encrypted": "\(link.encrypted)", "utp": "\(link.utp)"])
         budgetHeld = false  // the slot is the connection's now, given back when it goes
         return key
     }

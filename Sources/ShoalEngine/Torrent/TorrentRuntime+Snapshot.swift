@@ -85,6 +85,7 @@ extension TorrentRuntime {
         if !record.amChoking && !record.peerInterested { out += "K" }
         if !record.peerChoking && !record.amInterested { out += "?" }
         if record.link.encrypted { out += "E" }
+        if record.link.utp { out += "T" }
         switch record.source {
         case .dht: out += "H"
         case .pex: out += "X"
