@@ -2,7 +2,7 @@
 """A libtorrent peer for Shoal's interop tests and benchmarks, confined to 127.0.0.1.
 
 usage: lt_peer.py seed|leech TORRENT|MAGNET SAVE_DIR LISTEN_PORT [--peer HOST:PORT ...] [--timeout S] [--up-kib N]
-                 [--encryption default|plaintext|rc4|forced] [--bind HOST] [--report-v2-hashes]
+                 [--encryption default|plaintext|rc4|forced] [--bind HOST] [--report-v2-hashes] [--utp-only]
 Prints 'listening PORT' once ready, progress lines, and 'complete' when done; with
 --report-v2-hashes, then 'v2 hashes N': the hashes of v2 trees it holds (its resume data's), which
 a magnet's download got only from its peers' answers to hash requests (BEP 52).
@@ -26,6 +26,8 @@ p.add_argument("--encryption", choices=["default", "plaintext", "rc4", "forced"]
 p.add_argument("--plaintext", action="store_const", const="plaintext", dest="encryption")
 p.add_argument("--bind", default="127.0.0.1")
 p.add_argument("--report-v2-hashes", action="store_true")
+# uTP only (BEP 29): TCP off both ways, so every connection is uTP.
+p.add_argument("--utp-only", action="store_true")
 a = p.parse_args()
 bind = f"[{a.bind}]" if ":" in a.bind else a.bind
 
@@ -40,6 +42,9 @@ settings = {
                   | lt.alert.category_t.storage_notification,
     "user_agent": "libtorrent-interop",
 }
+if a.utp_only:
+    settings.update({"enable_outgoing_tcp": False, "enable_incoming_tcp": False,
+                     "enable_outgoing_utp": True, "enable_incoming_utp": True})
 if a.encryption == "plaintext":
     settings["out_enc_policy"] = settings["in_enc_policy"] = 2  # pe_disabled
 elif a.encryption in ("rc4", "forced"):
