@@ -28,7 +28,7 @@ p.add_argument("--timeout", type=float, default=600)
 a = p.parse_args()
 rng = random.Random(a.seed)
 HOST = "127.0.0.1"
-counts = {"forwarded": 0, "lost": 0, "duplicated": 0, "reordered": 0, "queue_dropped": 0}
+counts = {"forwarded": 0, "lost": 0, "duplicated": 0, "reordered": 0, "queue_dropped": 0, "tcp_chunks": 0}
 
 
 class Direction:
@@ -37,6 +37,7 @@ class Direction:
         self.free_at = 0.0
 
     def schedule(self, size, lossy=True):
+        """Datagrams (lossy) count as forwarded; TCP chunks apart, as tcp_chunks."""
         now = time.monotonic()
         if lossy and rng.random() < a.loss:
             counts["lost"] += 1
@@ -57,7 +58,7 @@ class Direction:
         if lossy and rng.random() < a.duplicate:
             counts["duplicated"] += 1
             delays.append(delay + 0.0005)
-        counts["forwarded"] += 1
+        counts["forwarded" if lossy else "tcp_chunks"] += 1
         return delays
 
 
@@ -96,24 +97,40 @@ class Relay(asyncio.DatagramProtocol):
 
 
 async def pump(reader, writer, direction):
-    """TCP one way: chunks delayed (in order) and paced like datagrams of their size."""
+    """TCP one way: chunks delayed and paced like datagrams of their size, in order, pipelined
+    (a chunk read while the one before waits out its delay)."""
+    # Bounded: at most 64 chunks (4 MiB) in flight, then the sender waits, as a window would.
+    queue = asyncio.Queue(maxsize=64)
+
+    async def deliver():
+        try:
+            while True:
+                arrive, data = await queue.get()
+                if data is None:
+                    break
+                await asyncio.sleep(max(0, arrive - time.monotonic()))
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    delivering = asyncio.get_running_loop().create_task(deliver())
     last = 0.0
     try:
         while True:
-            data = await reader.read(16384)
+            data = await reader.read(65536)
             if not data:
                 break
             # A stream is neither lost nor reordered here: delayed and paced, in order.
-            arrive = time.monotonic() + (direction.schedule(len(data), lossy=False) or [0])[0]
-            arrive = max(arrive, last)
+            arrive = max(time.monotonic() + (direction.schedule(len(data), lossy=False) or [0])[0], last)
             last = arrive
-            await asyncio.sleep(max(0, arrive - time.monotonic()))
-            writer.write(data)
-            await writer.drain()
+            await queue.put((arrive, data))
     except (ConnectionError, OSError):
         pass
-    finally:
-        writer.close()
+    await queue.put((0, None))
+    await delivering
 
 
 async def tcp_client(reader, writer):

@@ -160,13 +160,14 @@ extension UTPConnection {
             // A closed window: send one packet to learn whether it opened.
             if peerWindow < settings.packetSize, !pending.isEmpty {
                 sendMore(now: now, into: &actions, probe: true)
-                retransmitAt = now + roundTrip.timeout
+                retransmitAt = now + probeInterval
             }
             return
         }
+        let windowClosed = state == .connected && peerWindow < settings.packetSize
         // Unanswered packets into a closed window are probes the peer dropped, not a dead path
         // (the idle timeout still ends a peer that stopped answering at all).
-        if peerWindow >= settings.packetSize || state == .synSent { timeouts += 1 }
+        if !windowClosed { timeouts += 1 }
         let onlyFin = unackedCount == 1 && outstanding[head].kind == .fin
         let limit = state == .synSent ? settings.synResends : onlyFin ? settings.finResends : settings.maxResends
         guard timeouts <= limit else {
@@ -186,6 +187,20 @@ extension UTPConnection {
             retransmitAt = now + UTPRoundTrip.initialTimeout
             return
         }
+        // Into a closed window, the oldest goes again as a probe, at most a second apart: the
+        // window update that would reopen it may have been lost, and a timeout doubled per
+        // probe stalled a transfer for a minute (seen against libtorrent through a lossy relay).
+        if windowClosed {
+            if !outstanding[head].acked, !outstanding[head].lost {
+                outstanding[head].lost = true
+                lostCount += 1
+                bytesInFlight -= outstanding[head].payload.count
+            }
+            retransmitAt = nil
+            sendMore(now: now, into: &actions)
+            retransmitAt = now + probeInterval
+            return
+        }
         roundTrip.timedOut()
         congestion.timedOut()
         for index in head..<outstanding.count where !outstanding[index].acked && !outstanding[index].lost {
@@ -198,6 +213,9 @@ extension UTPConnection {
         sendMore(now: now, into: &actions)
         retransmitAt = now + roundTrip.timeout
     }
+
+    /// How often a closed window is probed: the retransmission timeout, at most a second.
+    var probeInterval: Duration { min(roundTrip.timeout, .seconds(1)) }
 
     /// Both directions done: our FIN acknowledged and the peer's received. The ack the peer
     /// is owed goes out first, deferred or not.

@@ -19,7 +19,7 @@ public struct UTPPacket: Sendable, Equatable {
     /// The last packet the sender received in order.
     public var ack: UInt16
     /// Selective ACK (extension 1): bit i (least significant bit of each byte first) says packet
-    /// `ack + 2 + i` was received. A multiple of four bytes, or nil.
+    /// `ack + 2 + i` was received. Ours are a multiple of four bytes; any length is read.
     public var selectiveAck: [UInt8]?
     public var payload: [UInt8]
 
@@ -76,7 +76,9 @@ public struct UTPPacket: Sendable, Equatable {
             at += 2
             guard at + length <= bytes.count else { throw DecodeError(description: "extension \(type) of \(length) bytes cut short") }
             if type == 1 {
-                guard length >= 4, length % 4 == 0 else { throw DecodeError(description: "selective ACK of \(length) bytes (not a multiple of 4)") }
+                // BEP 29 asks for a multiple of four bytes; libtorrent sends as few as it needs
+                // (seen: one byte), and reads any length itself.
+                guard length >= 1 else { throw DecodeError(description: "an empty selective ACK") }
                 guard selectiveAck == nil else { throw DecodeError(description: "two selective ACKs") }
                 selectiveAck = Array(bytes[at..<at + length])
             }

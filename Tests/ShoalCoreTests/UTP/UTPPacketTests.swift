@@ -31,6 +31,10 @@ struct UTPPacketTests {
         #expect(packet.selectivelyAcked == [11, 20])
         // Written back, the unknown extension is gone and the rest is the same.
         #expect(try UTPPacket(decoding: packet.encoded()) == packet)
+        // libtorrent's one-byte selective ACK (BEP 29 asks for four; seen through the relay).
+        let short = try UTPPacket(decoding: [0x21, 0x01, 0x91, 0x2D] + [UInt8](repeating: 0, count: 12) + [0x2C, 0xCC, 0x75, 0x5F]
+                                  + [0x00, 0x01, 0b0000_0101])
+        #expect(short.selectivelyAcked == [0x7561, 0x7563])
         // Bits past the wrap: ack 0xFFFF, bit 0 is packet 1.
         let wrapped = UTPPacket(kind: .state, connectionID: 1, sequence: 0, ack: 0xFFFF, selectiveAck: [1, 0, 0, 0x80])
         #expect(wrapped.selectivelyAcked == [1, 32])
@@ -45,7 +49,7 @@ struct UTPPacketTests {
         cases.append(([0x51, 0x00] + body, "unknown uTP packet type 5"))
         cases.append((withExtension, "extension header cut short"))
         cases.append((withExtension + [0x00, 0x08, 1, 2, 3], "cut short"))
-        cases.append((withExtension + [0x00, 0x03, 1, 2, 3], "not a multiple of 4"))
+        cases.append((withExtension + [0x00, 0x00], "an empty selective ACK"))
         let twice: [UInt8] = [0x01, 0x04, 1, 2, 3, 4, 0x00, 0x04, 1, 2, 3, 4]
         cases.append((withExtension + twice, "two selective ACKs"))
         return cases
