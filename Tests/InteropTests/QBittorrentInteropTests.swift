@@ -68,13 +68,16 @@ struct QBittorrentInteropTests {
         let checked = await harness.waitUntil(timeout: .seconds(30)) { await Self.row(qbt).map(QBittorrentDaemon.isSeeding) == true }
         let afterCheck = Self.describe(await Self.row(qbt))
         #expect(checked, "qBittorrent checks its data: \(afterCheck)")
-        let leecher = try await harness.startSession("leech")
+        let log = CapturedLog()
+        let leecher = try await harness.startSession("leech") { $0.logger = log.logger(level: .debug) }
         let hash = try await leecher.add(metainfo)
         await leecher.addPeers(hash, [PeerAddress(host: "127.0.0.1", port: UInt16(qbt.peerPort))])
         let done = await harness.waitUntil(timeout: .seconds(90)) { await leecher.snapshot().torrents.first?.isComplete == true }
         let state = await leecher.snapshot().torrents.first
         let last = Self.describe(await Self.row(qbt))
-        #expect(done, "\(String(describing: state?.closeReasons)) \(last)")
+        // Why connections failed, for a failure's message.
+        let failures = log.all.filter { ["dial failed", "refused", "closed"].contains($0.message) }.map { "\($0.message) \($0.metadata["reason"] ?? "")" }
+        #expect(done, "\(String(describing: state?.closeReasons)) \(last) \(failures.suffix(8))")
         #expect(state?.hashFailures == 0)
         RealClientTests.expectSame(files, seedDir, harness.root.appendingPathComponent("leech"))
         await harness.stopAll()

@@ -202,4 +202,30 @@ struct V2SessionTests {
         #expect(await harness.waitUntil(timeout: .seconds(30)) { await both(0) }, "stopped under both")
         await harness.stopAll()
     }
+
+    /// A seed answering our v1 handshake of a hybrid with its v2 hash, as libtorrent 2 may
+    /// (BEP 52's upgrade): the connection is taken as the same torrent's and the data comes.
+    @Test func aHandshakeUpgradedToV2IsTaken() async throws {
+        let harness = try SwarmHarness()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "one.bin", files: nil, singleSize: 300_001, pieceLength: 32 << 10, in: seedDir, seed: 84,
+                                              trackers: [], version: .hybrid)
+        let alias = try #require(torrent.hybridV2Alias)
+        let content = try Array(Data(contentsOf: seedDir.appendingPathComponent("one.bin")))
+        let pieceLength = torrent.info.pieceLength
+        let seed = try await ScriptedPeer(metainfo: torrent, handshakeHash: alias) { block in
+            let start = block.piece.value * pieceLength + block.offset
+            return Array(content[start..<start + block.length])
+        }
+        let serving = Task { await seed.run() }
+        defer { serving.cancel() }
+        let leecher = try await harness.startSession("leech")
+        let hash = try await leecher.add(torrent)
+        await leecher.addPeers(hash, [seed.address])
+        let done = await harness.waitUntil(timeout: .seconds(30)) { await leecher.snapshot().torrents.first?.isComplete == true }
+        let state = await leecher.snapshot().torrents.first
+        #expect(done && state?.hashFailures == 0, "\(String(describing: state?.closeReasons))")
+        await seed.stop()
+        await harness.stopAll()
+    }
 }

@@ -16,8 +16,13 @@ public final class ScriptedPeer: Sendable {
     public let closed = Atomic<Int>(0)
     public let blocksSent = Atomic<Int>(0)
 
-    public init(metainfo: Metainfo, answer: @escaping @Sendable (BlockRequest) -> [UInt8]) async throws {
+    /// The hash its handshake answers with: the torrent's, or (a hybrid's v2 hash cut to 20
+    /// bytes) one that upgrades the connection to v2 as libtorrent 2 may (BEP 52).
+    let handshakeHash: InfoHash
+
+    public init(metainfo: Metainfo, handshakeHash: InfoHash? = nil, answer: @escaping @Sendable (BlockRequest) -> [UInt8]) async throws {
         self.metainfo = metainfo
+        self.handshakeHash = handshakeHash ?? metainfo.infoHash
         self.answer = answer
         server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0) { channel in
@@ -52,7 +57,7 @@ public final class ScriptedPeer: Sendable {
                 if !shookHands {
                     guard decoder.takeRaw(68) != nil else { continue }
                     shookHands = true
-                    var out = Handshake(infoHash: metainfo.infoHash, peerID: id).encoded
+                    var out = Handshake(infoHash: handshakeHash, peerID: id).encoded
                     PeerMessage.bitfield(Bitfield(count: geometry.pieceCount, allSet: true).bytes).encode(into: &out)
                     PeerMessage.unchoke.encode(into: &out)
                     try await outbound.write(ByteBuffer(bytes: out))

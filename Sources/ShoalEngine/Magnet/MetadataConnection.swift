@@ -21,7 +21,11 @@ enum MetadataConnection {
                 let theirs = try await PeerConnection.withDeadline(channel: raw, timeout: fetcher.config.handshakeTimeout) {
                     try await PeerConnection.readHandshake(&iterator, into: &decoder)
                 }
-                guard theirs.infoHash == infoHash else { return CloseReason(.handshakeFailed, "wrong info-hash") }
+                // A hybrid's peer may answer with its v2 hash, upgrading the connection (BEP 52).
+                let upgraded = fetcher.magnet.v2Hash.flatMap { InfoHash(bytes: $0.prefix(20)) }
+                guard theirs.infoHash == infoHash || theirs.infoHash == upgraded else {
+                    return CloseReason(.handshakeFailed, "wrong info-hash: \(theirs.infoHash.hex)")
+                }
                 return await run(theirs, iterator: &iterator, decoder: decoder, channel: raw, key: key, fetcher: fetcher)
             }
         } catch let failure as PeerConnection.HandshakeFailure {

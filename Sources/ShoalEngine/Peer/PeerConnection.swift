@@ -59,7 +59,9 @@ enum PeerConnection {
                 let handshake = try await withDeadline(channel: raw, timeout: context.handshakeTimeout) {
                     try await readHandshake(&iterator, into: &decoder)
                 }
-                guard handshake.infoHash == context.infoHash else { throw HandshakeFailure(description: "wrong info-hash") }
+                guard context.answers(handshake.infoHash) else {
+                    throw HandshakeFailure(description: "wrong info-hash: \(handshake.infoHash.hex)")
+                }
                 handshakeDone = true
                 await run(handshake: handshake, address: address, incoming: false, stream: stream, iterator: &iterator,
                           outbound: outbound, decoder: decoder, channel: raw, torrent: torrent, context: context)

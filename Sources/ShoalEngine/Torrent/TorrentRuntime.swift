@@ -242,7 +242,8 @@ public actor TorrentRuntime {
                     storage: storage, uploadCache: uploadCache, pool: pool, uploadLimiters: [uploadLimiter, globalUpload],
                     downloadLimiters: [downloadLimiter, globalDownload],
                     reserved: Handshake.reservedBits(dht: config.dhtEnabled, v2: metainfo.info.v2 != nil),
-                    handshakeTimeout: config.handshakeTimeout, transport: transport, logger: logger)
+                    handshakeTimeout: config.handshakeTimeout, transport: transport, logger: logger,
+                    upgradedInfoHash: metainfo.hybridV2Alias)
     }
 
     /// Closes every connection, lets the last write land, records what is on disk and says
