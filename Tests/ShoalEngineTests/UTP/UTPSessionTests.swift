@@ -70,4 +70,34 @@ struct UTPSessionTests {
         #expect(Self.connections(log) == ["false"], "\(Self.connections(log))")
         await harness.stopAll()
     }
+
+    /// The seed's upload limit holds over uTP as over TCP (it is applied above the transport):
+    /// 1.5 MB at 256 KiB/s cannot arrive in much under six seconds, whatever the burst.
+    @Test func theUploadLimitAppliesOverUTP() async throws {
+        let harness = try SwarmHarness()
+        let seedDir = harness.root.appendingPathComponent("seed")
+        let torrent = try harness.makeTorrent(name: "capped.bin", files: nil, singleSize: 1_500_000, pieceLength: 64 << 10, in: seedDir,
+                                              seed: 20, trackers: [])
+        let seeder = try await harness.startSession("seed") {
+            $0.downloadDirectory = seedDir.path
+            $0.utpEnabled = true
+            $0.uploadLimit = 256 << 10
+        }
+        try await seeder.add(torrent)
+        #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
+        let log = CapturedLog()
+        let leecher = try await harness.startSession("leech") {
+            $0.utpEnabled = true
+            $0.logger = log.logger(level: .debug)
+        }
+        let hash = try await leecher.add(torrent)
+        let started = ContinuousClock.now
+        await leecher.addPeers(hash, [PeerAddress(host: "127.0.0.1", port: seeder.listenPort)])
+        #expect(await harness.waitUntil(timeout: .seconds(60)) { await leecher.snapshot().torrents.first?.isComplete == true })
+        let took = ContinuousClock.now - started
+        // Allowing a second's worth of burst: (1.5 MB − 256 KiB) / 256 KiB/s ≈ 4.7 s at least.
+        #expect(took >= .seconds(4), "\(took)")
+        #expect(Self.connections(log) == ["true"], "\(Self.connections(log))")
+        await harness.stopAll()
+    }
 }
