@@ -37,7 +37,7 @@ extension Session {
             // (BEP 5) on the first IPv4 address and an IPv6 one (BEP 32) on the first IPv6 address.
             var dht: DHTNode?
             // uTP shares the port's UDP socket with the DHT (told apart by the first byte), or has its own.
-            let utp = config.utpEnabled ? UTPSockets(limit: config.maxPeersTotal, logger: config.logger) : nil
+            var utp = config.utpEnabled ? UTPSockets(limit: config.maxPeersTotal, logger: config.logger) : nil
             if config.dhtEnabled {
                 do {
                     let node = try await DHTNode.start(binds: addresses, port: Int(bound), bootstrap: config.dhtBootstrap,
@@ -58,6 +58,8 @@ extension Session {
                         continue
                     }
                     problems.append("DHT off: cannot listen on UDP port \(bound): \(error)")
+                    // uTP may have been put into a socket the failed start closed: it gets its own.
+                    if utp != nil { utp = UTPSockets(limit: config.maxPeersTotal, logger: config.logger) }
                 }
             }
             if let utp, !utp.isListening { problems += await utp.bind(addresses, port: Int(bound)) }
