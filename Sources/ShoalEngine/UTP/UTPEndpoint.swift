@@ -270,6 +270,8 @@ final class UTPEndpoint: ChannelDuplexHandler {
         }
         // A far end nobody took (a dial that failed) is ours to close.
         if !stream.handedOver { _ = Glibc.close(stream.farDescriptor) }
+        // What was delivered in the same batch goes out before the stream closes.
+        stream.bridge?.flush()
         stream.bridge?.close(promise: nil)
         DescriptorBudget.shared.giveSocket()
         if let reason {
