@@ -3,13 +3,14 @@
 leecher's, joined through a third that bridges them and holds the bottleneck, a `tbf` rate limit
 (20 Mbit/s by default, a modem-like 400 ms of queue) on its way to the leecher. The bottleneck
 is a hop away from the senders, as a modem is: a queue on the sender's own host would throttle
-TCP by its small-queues limit and not by the path. A Shoal
-seeder in one and a Shoal leecher in the other move a file over uTP alone for a while; then a
-bulk TCP flow (a Python sender beside the seeder, CUBIC unless told otherwise, to a Python reader) starts
-and runs beside it. Every second it prints the link's rate (from tbf's counters), TCP's share
-(the bytes its client read), uTP's (the rest), and the queueing delay (tbf's backlog over the rate), then
-the issue's three figures: uTP alone fills >= 85 % of the link; with TCP started, TCP gets >= 80 %
-within 10 s; uTP's queueing delay stays within 2x the 100 ms target.
+TCP by its small-queues limit, not by the path.
+
+A Shoal seeder and a Shoal leecher move a file over uTP alone for a while; then a bulk TCP flow
+(a Python sender beside the seeder, CUBIC unless told otherwise, to a Python reader) runs beside
+it. Every second it prints the link's rate (tbf's counters), TCP's share (the bytes its reader
+got), uTP's (the rest) and the queueing delay (tbf's backlog over the rate); then the issue's
+three figures: uTP alone fills >= 85 % of the link; TCP gets >= 80 % within 10 s of starting;
+the queueing delay uTP alone causes stays within 2x its 100 ms target.
 
 usage: sudo /usr/bin/python3 Benchmarks/ledbat_bottleneck.py SHOAL_BINARY [--mbit 20] [--alone 20] [--beside 30] [--tcp-cc cubic]
 Needs root (ip netns, tc). Addresses 10.231.0.1 and .2 exist only inside the namespaces;
@@ -157,9 +158,6 @@ def main():
             if second >= a.alone and os.path.exists(tcp_log):
                 counts = [line for line in open(tcp_log).read().split() if line.isdigit()]
                 got = int(counts[-1]) if counts else last_got
-            if os.environ.get("LEDBAT_DEBUG") and second == a.alone + 5:
-                print(sh("ip", "netns", "exec", A, "ss", "-tin", "sport", "=", ":8000"))
-                print(sh("ip", "netns", "exec", R, "tc", "-s", "qdisc", "show", "dev", RB))
             total = (sent - last_sent) / link
             tcp = (got - last_got) / link
             # uTP is the rest of the link's bytes (its progress line is too coarse for a second).
