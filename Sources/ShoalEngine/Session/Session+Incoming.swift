@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import NIOCore
 import NIOPosix
@@ -27,7 +24,8 @@ extension Session {
             raw = try await UTPSockets.bootstrap(MultiThreadedEventLoopGroup.singleton).channelOption(.autoRead, value: false)
                 .withConnectedSocket(accepted.descriptor).get()
         } catch {
-            _ = Glibc.close(accepted.descriptor)
+            // Not closed here: NIO may already have, with the channel it made of it, and a second
+            // close could hit a descriptor opened since under the same number.
             return await refused(accepted.address, CloseReason(.connectionError, "uTP stream: \(error)"))
         }
         await handleIncoming(raw, from: accepted.address, utp: true)
