@@ -16,7 +16,10 @@ extension UTPConnection {
         var ackedBytes = 0
         var progressed = false
         let oldest = outstanding[head].sequence
-        if !UTPSequence.precedes(packet.ack, oldest), !UTPSequence.precedes(newestSent, packet.ack) {
+        // Distances from the oldest, not "before": exactly half the sequence space away is
+        // neither before nor after, and a fuzzed ack there ran past the packets in flight.
+        let span = UTPSequence.distance(from: oldest, to: newestSent)
+        if UTPSequence.distance(from: oldest, to: packet.ack) <= span {
             let count = UTPSequence.distance(from: oldest, to: packet.ack) + 1
             for index in head..<head + count { ackedBytes += retire(index, now: now) }
             head += count
@@ -30,7 +33,8 @@ extension UTPConnection {
         if packet.selectiveAck != nil, head < outstanding.count {
             let first = outstanding[head].sequence
             var furthest = head - 1
-            for sequence in packet.selectivelyAcked where !UTPSequence.precedes(sequence, first) && !UTPSequence.precedes(newestSent, sequence) {
+            let span = UTPSequence.distance(from: first, to: newestSent)
+            for sequence in packet.selectivelyAcked where UTPSequence.distance(from: first, to: sequence) <= span {
                 let index = head + UTPSequence.distance(from: first, to: sequence)
                 guard !outstanding[index].acked else { continue }
                 ackedBytes += retire(index, now: now)

@@ -202,4 +202,19 @@ struct UTPConnectionTests {
         }
         #expect(keepAlives == 2 && reason?.kind == .timedOut)
     }
+
+    /// An ack exactly half the sequence space from the packet in flight is neither before nor
+    /// after it; it acknowledges nothing (the fuzzer's find: it ran past the packets in flight).
+    @Test func anAckHalfTheSequenceSpaceAwayAcknowledgesNothing() throws {
+        var (a, _) = Self.pair()
+        let now = Self.start + .seconds(1)
+        let sent = Self.packets(a.write([1, 2, 3], now: now))
+        #expect(sent.map(\.sequence) == [501])
+        for ack: UInt16 in [501 &+ 0x8000, 501 &+ 0x7FFF, 501 &+ 0x8001] {
+            var stray = UTPPacket(kind: .state, connectionID: a.receiveID, window: 1 << 20, sequence: 9000, ack: ack)
+            stray.selectiveAck = [0xFF, 0xFF, 0xFF, 0xFF]
+            _ = a.receive(stray, now: now)
+            #expect(a.bytesInFlight == 3 && a.state == .connected)
+        }
+    }
 }
