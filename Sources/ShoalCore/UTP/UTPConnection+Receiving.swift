@@ -23,6 +23,11 @@ extension UTPConnection {
         }
         lastReceived = now
         replyDifference = micros(now) &- packet.timestamp
+        if packet.kind == .syn, state != .synSent {
+            // Our STATE was lost (or the SYN was sent twice): the one we accepted is answered again.
+            if packet.sequence == acceptedSyn { actions.append(.send(statePacket(now: now))) }
+            return actions
+        }
         switch state {
         case .synSent:
             // Only the STATE answering our SYN tells where the peer's sequence starts (its data
@@ -34,17 +39,9 @@ extension UTPConnection {
             actions.append(.connected)
         case .synReceived:
             // The dialler's first packet after our STATE: it knows where our sequence starts.
-            if packet.kind == .syn {
-                if packet.sequence == acceptedSyn { actions.append(.send(statePacket(now: now))) }
-                return actions
-            }
             state = .connected
         case .connected:
-            if packet.kind == .syn {
-                // Our STATE was lost (or the SYN was sent twice): answer it again.
-                if packet.sequence == acceptedSyn { actions.append(.send(statePacket(now: now))) }
-                return actions
-            }
+            break
         case .closed:
             return []
         }
@@ -56,7 +53,7 @@ extension UTPConnection {
         case .state, .syn, .reset: break
         }
         sendMore(now: now, into: &actions)
-        if ackPending && !deferAck { actions.append(.send(statePacket(now: now))); ackPending = false; lastSent = now }
+        if !deferAck { actions += flushAck(now: now) }
         finishIfDone(now: now, into: &actions)
         return actions
     }
@@ -87,8 +84,7 @@ extension UTPConnection {
             unconsumed += delivered.count
             if !delivered.isEmpty { actions.append(.deliver(delivered)) }
             reachedFin(into: &actions)
-        } else if ahead <= Self.reorderLimit, reordered[sequence] == nil,
-                  reorderedBytes + unconsumed + payload.count <= settings.receiveBuffer {
+        } else if ahead <= Self.reorderLimit, reordered[sequence] == nil {
             reordered[sequence] = payload
             reorderedBytes += payload.count
         }

@@ -21,8 +21,8 @@ public struct UTPSocketTable<Address: Hashable & Sendable>: Sendable {
         case connection(Key, UTPPacket)
         /// A SYN to accept: the caller makes the connection (`UTPConnection.accept`) and `insert`s it.
         case accept(Key, UTPPacket)
-        /// Send this back (a RESET: the sender's connection is not ours, or we take no more).
-        case reply(UTPPacket)
+        /// Send this back (a RESET: the sender's connection is not ours, or we take no more), and why.
+        case reply(UTPPacket, String)
         /// Nothing to do, and why.
         case drop(String)
     }
@@ -83,7 +83,7 @@ public struct UTPSocketTable<Address: Hashable & Sendable>: Sendable {
         }
         // A SYN carries the id its sender receives on; a later packet the one it sends with,
         // which is one off from its receive id: the RESET carries it as it came (see above).
-        return .reply(UTPPacket(kind: .reset, connectionID: packet.connectionID, sequence: 0, ack: packet.sequence))
+        return .reply(UTPPacket(kind: .reset, connectionID: packet.connectionID, sequence: 0, ack: packet.sequence), why)
     }
 
     /// An id to dial `address` with that no connection of ours to it uses (nor its +1, which

@@ -77,7 +77,9 @@ final class UTPEndpoint: ChannelDuplexHandler {
             touched.append(key)
         case .accept(let key, let syn):
             accept(key, syn, from: envelope.remoteAddress, now: now)
-        case .reply(let packet):
+        case .reply(let packet, let why):
+            // A refused SYN or a stranger's packet: the RESET goes back, the reason to the log.
+            logger.debug("uTP packet answered with a reset", metadata: ["peer": "\(envelope.remoteAddress)", "reason": "\(why)"])
             send(packet, to: envelope.remoteAddress)
         case .drop(let why):
             logger.trace("uTP datagram dropped", metadata: ["peer": "\(envelope.remoteAddress)", "reason": "\(why)"])

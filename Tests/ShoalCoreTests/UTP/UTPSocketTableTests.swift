@@ -37,7 +37,7 @@ struct UTPSocketTableTests {
             Issue.record("data not routed"); return
         }
         #expect(packet.payload == [1])
-        guard case .reply(let reset) = table.route(data, from: "b:1", now: Self.now) else { Issue.record("stranger not answered"); return }
+        guard case .reply(let reset, _) = table.route(data, from: "b:1", now: Self.now) else { Issue.record("stranger not answered"); return }
         #expect(reset.kind == .reset && reset.connectionID == 501 && reset.ack == 2)
         // Their RESET, one off either way, ends our connection; a RESET for nothing is dropped.
         let theirReset = UTPPacket(kind: .reset, connectionID: 500, sequence: 0, ack: 0).encoded()
@@ -54,7 +54,7 @@ struct UTPSocketTableTests {
     @Test func refusedSynsAreResetAndResetsAreBounded() {
         var table = Table(limit: 1)
         table.insert(Table.Key(address: "x", receiveID: 1))
-        guard case .reply(let reset) = table.route(Self.syn(id: 77, sequence: 40), from: "a", now: Self.now) else {
+        guard case .reply(let reset, _) = table.route(Self.syn(id: 77, sequence: 40), from: "a", now: Self.now) else {
             Issue.record("SYN past the limit not refused"); return
         }
         #expect(reset.kind == .reset && reset.connectionID == 77 && reset.ack == 40)
