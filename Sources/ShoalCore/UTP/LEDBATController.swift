@@ -1,8 +1,8 @@
 /// LEDBAT congestion control (BEP 29, RFC 6817): the send window grows while the one-way delay
 /// our packets see stays under a 100 ms target above the lowest delay of the last two minutes
 /// (the path's base delay), and shrinks as a queue builds past it, so a uTP transfer yields to
-/// TCP and keeps the user's modem queue short. Loss halves the window; a timeout drops it to one
-/// packet. It starts in slow start (doubling per round trip) until delay or loss shows the
+/// TCP and keeps the user's modem queue short. Loss with a queue halves the window, loss without
+/// one cuts it by a fifth; a timeout drops it to one packet. It starts in slow start (doubling per round trip) until delay or loss shows the
 /// path's limit, as libtorrent does, so an idle fast path fills in a few round trips.
 public struct LEDBATController: Sendable, Equatable {
     public static let target: UInt32 = 100_000  // µs
@@ -22,6 +22,8 @@ public struct LEDBATController: Sendable, Equatable {
     /// The last few samples: the current delay is their minimum, which filters out one packet
     /// held up behind a burst.
     private var recent: [UInt32] = []
+    /// The queueing delay the latest sample showed, in microseconds.
+    public private(set) var queueing: UInt32 = 0
 
     public init(packetSize: Int, initialPackets: Int = 2) {
         self.packetSize = packetSize
@@ -55,7 +57,8 @@ public struct LEDBATController: Sendable, Equatable {
         var current = recent[0]
         for value in recent.dropFirst() where Self.below(value, current) { current = value }
         // A sample below the base (the clock offset moved) counts as no queue.
-        return Self.below(current, base) ? 0 : current &- base
+        queueing = Self.below(current, base) ? 0 : current &- base
+        return queueing
     }
 
     /// `bytes` were acknowledged with `queueing` µs of delay; `windowFull` says the sender had
@@ -89,9 +92,17 @@ public struct LEDBATController: Sendable, Equatable {
         window = min(max(window + Int(change.rounded(.towardZero)), packetSize), Self.maximumWindow)
     }
 
-    /// A packet was lost (three duplicate or selective acks past it): halve, once per window.
+    /// Below this queueing delay a loss is taken for noise on the path, not a full buffer.
+    public static let noiseQueueing = target / 4
+
+    /// A packet was lost (three duplicate or selective acks past it; the caller asks once per
+    /// window). With a queue of a quarter of the target or more a buffer overflowed: halve, as
+    /// TCP and libtorrent do. Without one the loss did not come from a queue we built (a radio
+    /// link, a noisy line) and halving for it would keep a lossy long path at a fraction of its
+    /// rate (libtorrent's uTP at 0.5 % loss): shrink by a fifth, so the flow still yields at a
+    /// shallow buffer, where loss comes before delay.
     public mutating func lost() {
-        window = max(window / 2, packetSize)
+        window = max(queueing < Self.noiseQueueing ? window * 4 / 5 : window / 2, packetSize)
         slowStart = false
         slowStartThreshold = window
     }

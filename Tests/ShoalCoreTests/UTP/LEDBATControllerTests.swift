@@ -3,8 +3,8 @@ import Testing
 
 /// LEDBAT's base delay over many minutes on an injected clock: the lowest delay of the last two
 /// minutes, so a longer route is learned within about two minutes and a shorter one at once,
-/// with the clock difference wrapping past zero.
-@Suite("LEDBAT base delay")
+/// with the clock difference wrapping past zero; and what a loss costs the window.
+@Suite("LEDBAT")
 struct LEDBATControllerTests {
     @Test func theBaseDelayFollowsTheRouteAcrossMinutes() {
         var ledbat = LEDBATController(packetSize: 1_400)
@@ -32,5 +32,22 @@ struct LEDBATControllerTests {
         // A shorter route is taken at once.
         _ = ledbat.delay(sample: offset &+ 10_000, now: start + .seconds(600))
         #expect(ledbat.baseDelay == offset &+ 10_000)
+    }
+
+    /// A loss with a queue built (a buffer overflowed) halves the window; one with the queue
+    /// under a quarter of the target (noise on the path) takes a fifth; a timeout one packet.
+    @Test func lossShrinksTheWindowByWhatTheQueueSays() {
+        let start = ContinuousClock.now
+        var ledbat = LEDBATController(packetSize: 1_000, initialPackets: 100)
+        _ = ledbat.delay(sample: 50_000, now: start)
+        #expect(ledbat.delay(sample: 60_000, now: start + .milliseconds(10)) == 0, "the minimum of the recent samples")
+        ledbat.lost()
+        #expect(ledbat.window == 80_000)
+        for step in 1...4 { _ = ledbat.delay(sample: 50_000 + LEDBATController.noiseQueueing, now: start + .milliseconds(10 + step)) }
+        #expect(ledbat.queueing == LEDBATController.noiseQueueing)
+        ledbat.lost()
+        #expect(ledbat.window == 40_000)
+        ledbat.timedOut()
+        #expect(ledbat.window == 1_000 && ledbat.slowStart)
     }
 }
