@@ -37,6 +37,9 @@ final class UTPEndpoint: ChannelDuplexHandler {
     /// Connections that received packets in this read burst: their acks go out at its end.
     private var touched: [Key] = []
     private var random = SplitMix64()
+    /// Full-size packets gathered for one write; nil without segmentation offload (or after
+    /// the kernel refused a batch: some interfaces cannot offload).
+    private var batch: UTPDatagramBatch?
     let settings: UTPConnection.Settings
     let accepted: @Sendable (Accepted) -> Void
     let logger: Logger
@@ -48,6 +51,9 @@ final class UTPEndpoint: ChannelDuplexHandler {
         self.table = UTPSocketTable(limit: limit)
         self.logger = logger
         self.accepted = accepted
+        if System.supportsUDPSegmentationOffload {
+            batch = UTPDatagramBatch(segmentSize: UTPPacket.headerSize + settings.packetSize)
+        }
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -66,15 +72,23 @@ final class UTPEndpoint: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = unwrapInboundIn(data)
         let now = ContinuousClock.now
+        for envelope in UTPDatagramBatch.datagrams(of: unwrapInboundIn(data)) { received(envelope, context: context, now: now) }
+    }
+
+    private func received(_ envelope: AddressedEnvelope<ByteBuffer>, context: ChannelHandlerContext, now: ContinuousClock.Instant) {
         switch table.route(Array(envelope.data.readableBytesView), from: envelope.remoteAddress, now: now) {
         case .notUTP:
-            context.fireChannelRead(data)
+            context.fireChannelRead(wrapInboundOut(envelope))
         case .connection(let key, let packet):
             guard let stream = streams[key] else { return }
-            perform(stream.connection.receive(packet, now: now, deferAck: true), on: stream)
-            touched.append(key)
+            // Acks and delivery wait for the end of the read burst: one ack, one write to the
+            // stream for many packets.
+            perform(stream.connection.receive(packet, now: now, deferAck: true), on: stream, deliverNow: false)
+            if !stream.touched {
+                stream.touched = true
+                touched.append(key)
+            }
         case .accept(let key, let syn):
             accept(key, syn, from: envelope.remoteAddress, now: now)
         case .reply(let packet, let why):
@@ -90,10 +104,11 @@ final class UTPEndpoint: ChannelDuplexHandler {
         let now = ContinuousClock.now
         for key in touched {
             guard let stream = streams[key] else { continue }
+            stream.touched = false
             perform(stream.connection.flushAck(now: now), on: stream)
         }
         touched.removeAll(keepingCapacity: true)
-        context.flush()
+        flush()
         context.fireChannelReadComplete()
     }
 
@@ -115,7 +130,7 @@ final class UTPEndpoint: ChannelDuplexHandler {
         let promise = context.eventLoop.makePromise(of: CInt.self)
         stream.connectPromise = promise
         perform(actions, on: stream)
-        context.flush()
+        flush()
         return promise.futureResult
     }
 
@@ -179,34 +194,47 @@ final class UTPEndpoint: ChannelDuplexHandler {
         channel.flush()
     }
 
-    /// Carries out what a connection asked for.
-    private func perform(_ actions: [UTPConnection.Action], on stream: UTPStream) {
+    /// Carries out what a connection asked for; delivered bytes go to the stream now or, within
+    /// a read burst, at its end.
+    private func perform(_ actions: [UTPConnection.Action], on stream: UTPStream, deliverNow: Bool = true) {
         for action in actions {
             switch action {
             case .send(let packet):
                 send(packet, to: stream.remote)
             case .deliver(let bytes):
-                let buffer = ByteBuffer(bytes: bytes)
-                if stream.bridge == nil { stream.waiting.append(buffer) } else { write(buffer, to: stream) }
+                stream.inbox.writeBytes(bytes)
             case .connected:
                 stream.connectPromise?.succeed(stream.farDescriptor)
                 stream.connectPromise = nil
                 stream.handedOver = true
             case .endOfStream:
+                deliver(stream)
                 stream.endOfStream = true
                 stream.bridge?.close(mode: .output, promise: nil)
             case .finished:
+                deliver(stream)
                 end(stream, nil)
             case .closed(let reason):
+                deliver(stream)
                 end(stream, reason)
             }
         }
+        guard deliverNow else { return }
+        deliver(stream)
         stream.bridge?.flush()
         // Acks made room: read the stream again.
         if stream.readingPaused, stream.connection.bufferedBytes < Self.sendBufferLimit / 2 {
             stream.readingPaused = false
             stream.bridge?.setOption(.autoRead, value: true).whenFailure { _ in }
         }
+    }
+
+    /// What was delivered so far, into the stream (or held until the stream is ready).
+    private func deliver(_ stream: UTPStream) {
+        guard stream.inbox.readableBytes > 0 else { return }
+        let buffer = stream.inbox
+        stream.inbox = ByteBuffer()
+        if stream.bridge == nil { stream.waiting.append(buffer) } else { write(buffer, to: stream) }
     }
 
     /// Delivered bytes into the stream; the connection's window opens as they are taken.
@@ -218,14 +246,41 @@ final class UTPEndpoint: ChannelDuplexHandler {
             let (endpoint, stream) = bound.value
             guard endpoint.streams[stream.key] === stream else { return }
             endpoint.perform(stream.connection.consumed(count, now: .now), on: stream)
-            endpoint.context?.flush()
+            endpoint.flush()
         }
     }
 
     private func send(_ packet: UTPPacket, to remote: SocketAddress) {
         guard let context else { return }
-        let envelope = AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: packet.encoded()))
-        context.write(wrapOutboundOut(envelope), promise: nil)
+        guard batch != nil else {
+            context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: packet.encoded()))), promise: nil)
+            return
+        }
+        for envelope in batch!.add(packet.encoded(), to: remote) { write(envelope, context: context) }
+    }
+
+    /// Sends what was gathered, then everything written.
+    private func flush() {
+        guard let context else { return }
+        if let envelope = batch?.take() { write(envelope, context: context) }
+        context.flush()
+    }
+
+    private func write(_ envelope: AddressedEnvelope<ByteBuffer>, context: ChannelHandlerContext) {
+        guard envelope.metadata?.segmentSize != nil else {
+            context.write(wrapOutboundOut(envelope), promise: nil)
+            return
+        }
+        // An interface that cannot offload fails the batch (EIO): its packets are lost — uTP
+        // resends them — and the endpoint sends one datagram per packet from then on.
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        let endpoint = NIOLoopBound(self, eventLoop: context.eventLoop)
+        promise.futureResult.whenFailure { error in
+            guard endpoint.value.batch != nil else { return }
+            endpoint.value.batch = nil
+            endpoint.value.logger.info("UDP segmentation offload refused; uTP sends one datagram per packet", metadata: ["reason": "\(error)"])
+        }
+        context.write(wrapOutboundOut(envelope), promise: promise)
     }
 
     private func tick() {
@@ -234,7 +289,7 @@ final class UTPEndpoint: ChannelDuplexHandler {
             guard let deadline = stream.connection.nextDeadline, deadline <= now else { continue }
             perform(stream.connection.tick(now: now), on: stream)
         }
-        context?.flush()
+        flush()
     }
 
     // MARK: From the stream
@@ -243,7 +298,7 @@ final class UTPEndpoint: ChannelDuplexHandler {
     /// stream is not read until acks make room.
     func written(_ buffer: ByteBuffer, by stream: UTPStream) {
         perform(stream.connection.write(Array(buffer.readableBytesView), now: .now), on: stream)
-        context?.flush()
+        flush()
         if stream.connection.bufferedBytes >= Self.sendBufferLimit, !stream.readingPaused {
             stream.readingPaused = true
             stream.bridge?.setOption(.autoRead, value: false).whenFailure { _ in }
@@ -254,7 +309,7 @@ final class UTPEndpoint: ChannelDuplexHandler {
     func streamEnded(_ stream: UTPStream) {
         guard streams[stream.key] === stream else { return }
         perform(stream.connection.close(now: .now), on: stream)
-        context?.flush()
+        flush()
     }
 
     /// The connection is over: out of the table, its stream closed, a dial waiting told why.
@@ -264,7 +319,7 @@ final class UTPEndpoint: ChannelDuplexHandler {
         table.remove(stream.key)
         if stream.connection.state != .closed {
             perform(stream.connection.reset(now: .now), on: stream)
-            context?.flush()
+            flush()
         }
         if let promise = stream.connectPromise {
             stream.connectPromise = nil
@@ -292,6 +347,10 @@ final class UTPStream {
     var bridge: (any Channel)?
     /// Delivered before the bridge was ready.
     var waiting: [ByteBuffer] = []
+    /// Delivered in this read burst, not yet written to the stream.
+    var inbox = ByteBuffer()
+    /// Received packets in this read burst (its ack and delivery are due at the end).
+    var touched = false
     var endOfStream = false
     var readingPaused = false
     var connectPromise: EventLoopPromise<CInt>?
