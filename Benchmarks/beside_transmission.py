@@ -65,7 +65,7 @@ def compare(shoal, work, data_dir, paths):
     # Shoal: load every torrent once (checked, seeding, saved), then start again.
     state = os.path.join(work, "beside-shoal")
     port = free_port()
-    shoal_command = [shoal, "--headless", "--bind", "127.0.0.1", "--port", "0", "--download-dir", data_dir, "--state-dir", state,
+    shoal_command = [shoal, "--headless", "--no-utp", "--bind", "127.0.0.1", "--port", "0", "--download-dir", data_dir, "--state-dir", state,
                      "--rpc", "--rpc-port", str(port), "--interval", "3600", "--log-file", ""]
     first = subprocess.Popen(shoal_command + paths, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     loaded = wait_seeding(RPC(port), count, first, 900, every=2)

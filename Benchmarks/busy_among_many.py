@@ -75,7 +75,7 @@ def compare(shoal, many_state, torrents_many, make_torrent, count=50, mib=64, ro
         port = free_port()
         seed_log = os.path.join(swarm, "seed.log")
         with open(seed_log, "w") as out:
-            seeder = subprocess.Popen([shoal, "--headless", "--bind", "127.0.0.1", "--port", str(port), "--interval", "1",
+            seeder = subprocess.Popen([shoal, "--headless", "--no-utp", "--bind", "127.0.0.1", "--port", str(port), "--interval", "1",
                                        "--download-dir", seed_dir, "--state-dir", os.path.join(swarm, "seed-state")] + paths,
                                       stdout=out, stderr=subprocess.STDOUT)
         if not wait_lines(seed_log, "completed: ", count, 600):
@@ -88,7 +88,7 @@ def compare(shoal, many_state, torrents_many, make_torrent, count=50, mib=64, ro
             leech_dir = os.path.join(swarm, "leech")
             log = os.path.join(swarm, f"leech-{label}.log")
             rpc_port = free_port()
-            command = [shoal, "--headless", "--bind", "127.0.0.1", "--port", "0", "--interval", "1",
+            command = [shoal, "--headless", "--no-utp", "--bind", "127.0.0.1", "--port", "0", "--interval", "1",
                        "--queue-downloads", str(count), "--download-dir", leech_dir, "--state-dir", state_dir]
             # End to end: on the command line, `--peer` naming the seeder. Steady: added later
             # through the RPC, found through the tracker.

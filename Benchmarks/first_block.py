@@ -87,7 +87,7 @@ def run_once(leecher, encrypted, shoal, torrent, content, work):
         shutil.rmtree(dest, ignore_errors=True)
         os.makedirs(dest)
         if leecher == "shoal":
-            cmd = [shoal, "--headless", "--bind", "127.0.0.1", "--port", str(free_port()), "--download-dir", dest,
+            cmd = [shoal, "--headless", "--no-utp", "--bind", "127.0.0.1", "--port", str(free_port()), "--download-dir", dest,
                    "--state-dir", os.path.join(work, "state"), "--exit-when-done", "--peer", f"127.0.0.1:{relay.port}",
                    "--encryption", "require" if encrypted else "disable", torrent]
         else:

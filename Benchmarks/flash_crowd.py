@@ -16,7 +16,7 @@ LT = os.path.join(HERE, "..", "Tests", "InteropTests", "Scripts", "lt_peer.py")
 
 def peer_command(kind, shoal, mode, torrent, directory, port, up_kib, work, name):
     if kind.startswith("shoal"):
-        cmd = [shoal, "--headless", "--bind", "127.0.0.1", "--port", str(port), "--download-dir", directory,
+        cmd = [shoal, "--headless", "--no-utp", "--bind", "127.0.0.1", "--port", str(port), "--download-dir", directory,
                "--state-dir", os.path.join(work, "state-" + name), "--up-kib", str(up_kib), torrent]
         if mode == "leech":
             cmd.insert(-1, "--exit-when-done")

@@ -22,7 +22,7 @@ LT = os.path.join(HERE, "..", "Tests", "InteropTests", "Scripts", "lt_peer.py")
 def start_seeder(kind, a, torrent, content, port, work):
     log = os.path.join(work, f"seed-{kind}.log")
     if kind == "shoal":
-        cmd = [a.shoal, "--headless", "--bind", "127.0.0.1", "--port", str(port), "--download-dir", content,
+        cmd = [a.shoal, "--headless", "--no-utp", "--bind", "127.0.0.1", "--port", str(port), "--download-dir", content,
                "--state-dir", os.path.join(work, "state-seed"), "--max-peers", str(a.peers + 50),
                "--max-peers-total", str(a.peers + 50), "--interval", "5"]
         if a.up_kib:

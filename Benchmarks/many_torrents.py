@@ -62,7 +62,7 @@ def load(shoal, work, data_dir, paths, state, measure, budget=120.0):
     port = free_port()
     log = os.path.join(work, "adding.log")
     with open(log, "w") as out:
-        process = subprocess.Popen([shoal, "--headless", "--bind", "127.0.0.1", "--port", "0", "--download-dir", data_dir,
+        process = subprocess.Popen([shoal, "--headless", "--no-utp", "--bind", "127.0.0.1", "--port", "0", "--download-dir", data_dir,
                                     "--state-dir", state, "--watch", watch, "--rpc", "--rpc-port", str(port), "--interval", "3600",
                                     "--log-file", ""], stdout=subprocess.DEVNULL, stderr=out)
     try:
@@ -142,7 +142,7 @@ def main():
             log = os.path.join(work, "restart.log")
             with open(log, "w") as out:
                 start = time.monotonic()
-                process = subprocess.Popen([shoal, "--headless", "--bind", "127.0.0.1", "--port", "0", "--download-dir", data_dir,
+                process = subprocess.Popen([shoal, "--headless", "--no-utp", "--bind", "127.0.0.1", "--port", "0", "--download-dir", data_dir,
                                             "--state-dir", state, "--interval", "60"], stdout=subprocess.DEVNULL, stderr=out)
                 ready = wait_text(log, "shoal: listening on port", 300)
                 times.append(time.monotonic() - start)
@@ -207,7 +207,7 @@ def main():
         active_torrent = os.path.join(work, "active.torrent")
         make_torrent(active_torrent, "active.bin", big, piece=256 << 10)
         seed_port = free_port()
-        seeder = subprocess.Popen([shoal, "--headless", "--bind", "127.0.0.1", "--port", str(seed_port), "--up-kib", "64",
+        seeder = subprocess.Popen([shoal, "--headless", "--no-utp", "--bind", "127.0.0.1", "--port", str(seed_port), "--up-kib", "64",
                                    "--download-dir", active, "--state-dir", os.path.join(work, "seed-state"), active_torrent],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         server = "shoal-many-%d" % os.getpid()

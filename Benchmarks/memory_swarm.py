@@ -18,7 +18,7 @@ GOAL_MIB = 64
 def leech(kind, shoal, torrent, dest, ports, work):
     peers = [arg for port in ports for arg in ("--peer", f"127.0.0.1:{port}")]
     if kind == "shoal":
-        cmd = [shoal, "--headless", "--bind", "127.0.0.1", "--port", str(free_port()), "--download-dir", dest,
+        cmd = [shoal, "--headless", "--no-utp", "--bind", "127.0.0.1", "--port", str(free_port()), "--download-dir", dest,
                "--state-dir", os.path.join(work, "state-leech"), "--exit-when-done", "--interval", "5"] + peers + [torrent]
     else:
         cmd = ["/usr/bin/python3", LT, "leech", torrent, dest, str(free_port()), "--timeout", "900"] + peers

@@ -42,7 +42,7 @@ def encryption(kind, rc4):
 def start_seed(kind, shoal, torrent, content_dir, port, work, rc4):
     log = os.path.join(work, f"seed-{kind}.log")
     if kind == "shoal":
-        cmd = [shoal, "--headless", "--bind", "127.0.0.1", "--port", str(port), "--download-dir", content_dir,
+        cmd = [shoal, "--headless", "--no-utp", "--bind", "127.0.0.1", "--port", str(port), "--download-dir", content_dir,
                "--state-dir", os.path.join(work, "state-seed"), torrent] + encryption(kind, rc4)
         ready = "completed:"
     else:
@@ -58,7 +58,7 @@ def start_seed(kind, shoal, torrent, content_dir, port, work, rc4):
 def leech(kind, shoal, torrent, dest, seed_port, work, rc4):
     log = os.path.join(work, f"leech-{kind}.log")
     if kind == "shoal":
-        cmd = [shoal, "--headless", "--bind", "127.0.0.1", "--port", str(free_port()), "--download-dir", dest,
+        cmd = [shoal, "--headless", "--no-utp", "--bind", "127.0.0.1", "--port", str(free_port()), "--download-dir", dest,
                "--state-dir", os.path.join(work, "state-leech"), "--exit-when-done",
                "--peer", f"127.0.0.1:{seed_port}", torrent] + encryption(kind, rc4)
     else:

@@ -127,7 +127,7 @@ def main():
         config = os.path.join(root, "shoal.toml")
         open(config, "w").close()
         shoal_port = free_port()
-        shoal = subprocess.Popen([args.shoal, "--headless", "--rpc", "--rpc-port", str(shoal_port), "--bind", "127.0.0.1",
+        shoal = subprocess.Popen([args.shoal, "--headless", "--no-utp", "--rpc", "--rpc-port", str(shoal_port), "--bind", "127.0.0.1",
                                   "--port", "0", "--state-dir", state, "--download-dir", downloads, "--config", config,
                                   "--interval", "3600", "--log-file", ""],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -57,7 +57,7 @@ def run(shoal, work, torrents, rate, timeout):
             make_torrent(os.path.join(torrent_dir, name + ".torrent"), name, data, announce)
         log = os.path.join(work, f"{tag}-daemon.log")
         with open(log, "w") as out:
-            daemon = subprocess.Popen([shoal, "--headless", "--bind", "127.0.0.1", "--port", "0", "--download-dir", data_dir,
+            daemon = subprocess.Popen([shoal, "--headless", "--no-utp", "--bind", "127.0.0.1", "--port", "0", "--download-dir", data_dir,
                                        "--state-dir", os.path.join(work, tag, "state"), "--watch", watch,
                                        "--tracker-requests-per-second", str(rate), "--log-file", ""],
                                       stdout=subprocess.DEVNULL, stderr=out)

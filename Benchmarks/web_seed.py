@@ -53,7 +53,7 @@ def main():
                 os.makedirs(dest)
                 log = os.path.join(work, f"{kind}-{run}.log")
                 if kind == "shoal":
-                    cmd = [a.shoal, "--headless", "--bind", "127.0.0.1", "--port", str(free_port()), "--download-dir", dest,
+                    cmd = [a.shoal, "--headless", "--no-utp", "--bind", "127.0.0.1", "--port", str(free_port()), "--download-dir", dest,
                            "--state-dir", os.path.join(work, f"state-{run}"), "--exit-when-done", torrent]
                 elif kind == "aria2":
                     cmd = ["aria2c", "-d", dest, "--seed-time=0", "--enable-dht=false", "--enable-dht6=false",

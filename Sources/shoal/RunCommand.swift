@@ -242,7 +242,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         // Bootstrap nodes imply the DHT, unless it is turned off outright.
         config.dhtEnabled = dht ?? file.value(S.dht) ?? !bootstrapNodes.isEmpty
-        config.utpEnabled = utp ?? file.value(S.utp) ?? false
+        config.utpEnabled = S.utp.resolveWithDefault(utp, file)
         config.dhtBootstrap = resolved
         config.pexEnabled = S.pex.resolveWithDefault(pex, file)
         config.superSeeding = S.superSeed.resolveWithDefault(superSeed ? true : nil, file)

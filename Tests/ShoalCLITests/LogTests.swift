@@ -26,7 +26,9 @@ struct LogTests {
         let state = harness.root.appendingPathComponent("state")
         // The liar first and alone for a moment: it is asked for data before the seeder answers.
         let result = try await ShoalBinary.run([
-            "--headless", "--bind", "127.0.0.1", "--port", "0", "--log-level", "debug", "--exit-when-done",
+            // --no-utp: the liar speaks TCP only, and a uTP dial to it would wait out the SYN's
+            // three seconds while the seeder delivered everything.
+            "--headless", "--no-utp", "--bind", "127.0.0.1", "--port", "0", "--log-level", "debug", "--exit-when-done",
             "--download-dir", harness.root.appendingPathComponent("leech").path, "--state-dir", state.path,
             "--peer", liar.address.description, "--peer", "127.0.0.1:\(seeder.listenPort)", file.path,
         ], timeout: .seconds(90))
@@ -65,7 +67,9 @@ struct LogTests {
         try await seeder.add(torrent)
         #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
         let result = try await ShoalBinary.run([
-            "--headless", "--bind", "127.0.0.1", "--port", "0", "--log-level", "debug", "--exit-when-done", "--interval", "0.2",
+            // --no-utp: the liar speaks TCP only, and a uTP dial to it would wait out the SYN's
+            // three seconds while the seeder delivered everything.
+            "--headless", "--no-utp", "--bind", "127.0.0.1", "--port", "0", "--log-level", "debug", "--exit-when-done", "--interval", "0.2",
             "--download-dir", harness.root.appendingPathComponent("leech").path, "--state-dir", harness.root.appendingPathComponent("state").path,
             "--peer", "127.0.0.1:\(seeder.listenPort)", file.path,
         ], timeout: .seconds(90))

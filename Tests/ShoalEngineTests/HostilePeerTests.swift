@@ -68,7 +68,9 @@ struct HostilePeerTests {
         let liarTask = Task { await liar.run() }
         let seeder = try await harness.startSession("seed")
         try await seeder.add(torrent)
-        let leecher = try await harness.startSession("leech")
+        // Over TCP: the liar has no uTP, and a uTP dial to it would wait out the SYN's three
+        // seconds while the seeder delivered every block, leaving the liar nothing to lie in.
+        let leecher = try await harness.startSession("leech") { $0.utpEnabled = false }
         let hash = try await leecher.add(torrent)
         await leecher.addPeers(hash, [liar.address])
         let done = await harness.waitUntil(timeout: .seconds(120)) {

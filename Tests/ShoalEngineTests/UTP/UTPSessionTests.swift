@@ -53,7 +53,10 @@ struct UTPSessionTests {
         // No tracker: only the leecher dials (the seed, told of it, would connect over TCP first).
         let torrent = try harness.makeTorrent(name: "tcp.bin", files: nil, singleSize: 500_001, pieceLength: 64 << 10, in: seedDir, seed: 19,
                                               trackers: [])
-        let seeder = try await harness.startSession("seed") { $0.downloadDirectory = seedDir.path }
+        let seeder = try await harness.startSession("seed") {
+            $0.downloadDirectory = seedDir.path
+            $0.utpEnabled = false
+        }
         try await seeder.add(torrent)
         #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
         let log = CapturedLog()
