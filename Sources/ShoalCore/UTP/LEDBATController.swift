@@ -2,8 +2,9 @@
 /// our packets see stays under a 100 ms target above the lowest delay of the last two minutes
 /// (the path's base delay), and shrinks as a queue builds past it, so a uTP transfer yields to
 /// TCP and keeps the user's modem queue short. Loss with a queue halves the window, loss without
-/// one cuts it by a fifth; a timeout drops it to one packet. It starts in slow start (doubling per round trip) until delay or loss shows the
-/// path's limit, as libtorrent does, so an idle fast path fills in a few round trips.
+/// one cuts it by a fifth; a timeout drops it to one packet. It starts in slow start (doubling
+/// per round trip) until delay or loss shows the path's limit, as libtorrent does, so an idle
+/// fast path fills in a few round trips.
 public struct LEDBATController: Sendable, Equatable {
     public static let target: UInt32 = 100_000  // µs
     /// At most this many bytes more per round trip when the delay is at zero.

@@ -66,7 +66,7 @@ public struct EngineConfig: Sendable {
     /// The Mainline DHT (BEP 5): on where `dhtBootstrap` names nodes to start from.
     public var dhtEnabled = false
     /// uTP on the peer port: peers' uTP connections taken, dials uTP first (BEP 29).
-    public var utpEnabled = true
+    public var utpEnabled = false
     public var dhtBootstrap: [PeerAddress] = []
     /// How often each public torrent is looked up and announced in the DHT.
     public var dhtAnnounceInterval: Duration = .seconds(15 * 60)

@@ -271,12 +271,13 @@ final class UTPEndpoint: ChannelDuplexHandler {
             context.write(wrapOutboundOut(envelope), promise: nil)
             return
         }
-        // An interface that cannot offload fails the batch (EIO): its packets are lost — uTP
-        // resends them — and the endpoint sends one datagram per packet from then on.
+        // An interface that cannot offload fails the batch (EIO; EINVAL for a size it will not
+        // cut): its packets are lost — uTP resends them — and the endpoint sends one datagram per
+        // packet from then on. Other errors (an unreachable peer) say nothing about offload.
         let promise = context.eventLoop.makePromise(of: Void.self)
         let endpoint = NIOLoopBound(self, eventLoop: context.eventLoop)
         promise.futureResult.whenFailure { error in
-            guard endpoint.value.batch != nil else { return }
+            guard endpoint.value.batch != nil, let code = (error as? IOError)?.errnoCode, code == EIO || code == EINVAL else { return }
             endpoint.value.batch = nil
             endpoint.value.logger.info("UDP segmentation offload refused; uTP sends one datagram per packet", metadata: ["reason": "\(error)"])
         }
