@@ -5,7 +5,6 @@ import Logging
 import NIOCore
 import NIOPosix
 import ShoalCore
-import Synchronization
 
 /// The uTP connections of one UDP socket, in its channel's pipeline (the DHT's socket when the
 /// DHT runs, else one of `UTPSockets`' own): uTP datagrams are taken here, anything else goes
@@ -116,10 +115,9 @@ final class UTPEndpoint: ChannelDuplexHandler {
     // MARK: Connections
 
     /// Dials `remote`: the descriptor of the new stream's far end once the peer answered the
-    /// SYN, or a failure (no answer within about three seconds, a RESET, or `dial` cancelled).
-    func connect(to remote: SocketAddress, dial: UTPDial) -> EventLoopFuture<CInt> {
+    /// SYN, or a failure (no answer within about three seconds, or a RESET).
+    func connect(to remote: SocketAddress) -> EventLoopFuture<CInt> {
         guard let context else { return MultiThreadedEventLoopGroup.singleton.next().makeFailedFuture(Failure(description: "uTP is off")) }
-        guard !dial.isCancelled else { return context.eventLoop.makeFailedFuture(Failure(description: "uTP dial cancelled")) }
         guard let key = table.reserveDialID(to: remote, using: &random) else {
             return context.eventLoop.makeFailedFuture(Failure(description: "uTP connection limit reached"))
         }
@@ -131,18 +129,9 @@ final class UTPEndpoint: ChannelDuplexHandler {
         }
         let promise = context.eventLoop.makePromise(of: CInt.self)
         stream.connectPromise = promise
-        dial.key = key
         perform(actions, on: stream)
         flush()
         return promise.futureResult
-    }
-
-    /// The dialler no longer wants the connection (TCP got there first): a dial still waiting
-    /// for its answer ends (the peer is sent a RESET); one already connected is the dialler's.
-    func cancel(_ dial: UTPDial) {
-        dial.cancel()
-        guard let key = dial.key, let stream = streams[key], stream.connectPromise != nil else { return }
-        end(stream, CloseReason(.stopped, "uTP dial cancelled: connected over TCP first"))
     }
 
     private func accept(_ key: Key, _ syn: UTPPacket, from remote: SocketAddress, now: ContinuousClock.Instant) {
@@ -346,5 +335,65 @@ final class UTPEndpoint: ChannelDuplexHandler {
         if let reason {
             logger.debug("uTP connection closed", metadata: ["peer": "\(Self.peerAddress(stream.remote))", "reason": "\(reason)"])
         }
+    }
+}
+
+/// One uTP connection's state on the endpoint's event loop.
+final class UTPStream {
+    let key: UTPEndpoint.Key
+    let remote: SocketAddress
+    var connection: UTPConnection
+    let farDescriptor: CInt
+    /// This end of the socket pair, once registered.
+    var bridge: (any Channel)?
+    /// Delivered before the bridge was ready.
+    var waiting: [ByteBuffer] = []
+    /// Delivered in this read burst, not yet written to the stream.
+    var inbox = ByteBuffer()
+    /// Received packets in this read burst (its ack and delivery are due at the end).
+    var touched = false
+    var endOfStream = false
+    var readingPaused = false
+    var connectPromise: EventLoopPromise<CInt>?
+    /// The far end belongs to the session (accepted) or the dialler (connected).
+    var handedOver = false
+
+    init(key: UTPEndpoint.Key, remote: SocketAddress, connection: UTPConnection, farDescriptor: CInt) {
+        self.key = key
+        self.remote = remote
+        self.connection = connection
+        self.farDescriptor = farDescriptor
+    }
+}
+
+/// This end of a uTP connection's socket pair: what the peer protocol writes goes to the
+/// connection; its end of writing becomes our FIN.
+final class UTPBridge: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let endpoint: UTPEndpoint
+    private let stream: UTPStream
+
+    init(endpoint: UTPEndpoint, stream: UTPStream) {
+        self.endpoint = endpoint
+        self.stream = stream
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        endpoint.written(unwrapInboundIn(data), by: stream)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event { endpoint.streamEnded(stream) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        endpoint.streamEnded(stream)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 }

@@ -92,22 +92,8 @@ final class UTPSockets: Sendable {
             throw UTPEndpoint.Failure(description: "no uTP socket for \(DHTFamily(of: address).name)")
         }
         let remote = try SocketAddress(ipAddress: address.host, port: Int(address.port))
-        let dial = UTPDial()
-        // Cancelling the task (the dial lost its race with TCP) ends the dial at once, rather
-        // than when the SYN's three seconds are up.
-        let descriptor = try await withTaskCancellationHandler {
-            try await endpoint.eventLoop.flatSubmit { endpoint.value.connect(to: remote, dial: dial) }.get()
-        } onCancel: {
-            endpoint.eventLoop.execute { endpoint.value.cancel(dial) }
-        }
-        Self.answered?.raise()
-        return descriptor
+        return try await endpoint.eventLoop.flatSubmit { endpoint.value.connect(to: remote) }.get()
     }
-
-    /// Set by a dial that races TCP (`PreferredTransport`): raised once the uTP SYN is
-    /// answered, so TCP is not dialled beside a peer that speaks uTP while the handshakes above
-    /// it run.
-    @TaskLocal static var answered: UTPAnswer?
 
     /// The stream of a uTP connection as a channel: no TCP options on a Unix socket pair.
     static func bootstrap(_ group: any EventLoopGroup) -> ClientBootstrap {
@@ -118,11 +104,4 @@ final class UTPSockets: Sendable {
         sink.finish()
         for channel in owned.withLock({ $0 }) { try? await channel.close() }
     }
-}
-
-/// Whether a uTP dial's SYN was answered, told across tasks.
-final class UTPAnswer: Sendable {
-    private let flag = Atomic<Bool>(false)
-    func raise() { flag.store(true, ordering: .relaxed) }
-    var isRaised: Bool { flag.load(ordering: .relaxed) }
 }

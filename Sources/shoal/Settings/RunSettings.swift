@@ -70,7 +70,7 @@ enum RunSettings {
                                                 help: "A DHT node to join through, as HOST:PORT (repeatable), e.g. router.bittorrent.com:6881; implies --dht.",
                                                 rule: { $0.allSatisfy { $0.contains(":") } ? nil : "must be a list of \"HOST:PORT\"" })
     static let utp = Setting<Bool>(key: "utp", fallback: false, note: "default",
-                                   help: "uTP (BEP 29) on the peer port (UDP): take peers' uTP connections and dial uTP first, TCP a quarter of a second later; the first to connect is kept (default off).")
+                                   help: "uTP (BEP 29) on the peer port (UDP): take peers' uTP connections and dial uTP first, TCP when it gets no answer (default off).")
     static let pex = Setting<Bool>(key: "pex", fallback: true, note: "default", help: "Peer exchange (BEP 11) for public torrents (default on).")
     static let minAnnounceInterval = Setting<Int>(
         key: "min_announce_interval", fallback: Defaults.minimumAnnounceIntervalSeconds, note: "default: seconds between announces at least",
