@@ -67,9 +67,7 @@ struct LogTests {
         try await seeder.add(torrent)
         #expect(await harness.waitUntil { await seeder.snapshot().torrents.first?.activity == .seeding })
         let result = try await ShoalBinary.run([
-            // --no-utp: the liar speaks TCP only, and a uTP dial to it would wait out the SYN's
-            // three seconds while the seeder delivered everything.
-            "--headless", "--no-utp", "--bind", "127.0.0.1", "--port", "0", "--log-level", "debug", "--exit-when-done", "--interval", "0.2",
+            "--headless", "--bind", "127.0.0.1", "--port", "0", "--log-level", "debug", "--exit-when-done", "--interval", "0.2",
             "--download-dir", harness.root.appendingPathComponent("leech").path, "--state-dir", harness.root.appendingPathComponent("state").path,
             "--peer", "127.0.0.1:\(seeder.listenPort)", file.path,
         ], timeout: .seconds(90))
