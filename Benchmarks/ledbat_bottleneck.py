@@ -18,7 +18,7 @@ everything it starts and the namespaces themselves are removed at the end.
 """
 import argparse, os, re, shutil, signal, subprocess, sys, tempfile, time
 
-from loopback import wait_text
+from loopback import make_payload, wait_text
 
 p = argparse.ArgumentParser()
 p.add_argument("shoal")
@@ -92,14 +92,7 @@ def main():
         # The bottleneck, on the way to the leecher, with a deep queue as home routers have.
         sh("ip", "netns", "exec", R, "tc", "qdisc", "add", "dev", RB, "root", "tbf", "rate", f"{a.mbit}mbit",
            "burst", "32kbit", "latency", "400ms")
-        content = os.path.join(work, "content")
-        os.makedirs(content)
-        payload = os.path.join(content, "payload.bin")
-        with open(payload, "wb") as f:
-            for _ in range(a.mib):
-                f.write(os.urandom(1 << 20))
-        torrent = os.path.join(work, "payload.torrent")
-        subprocess.run([a.shoal, "create", payload, "--piece-size", str(1 << 20), "-o", torrent], check=True, stdout=subprocess.DEVNULL)
+        content, payload, torrent = make_payload(a.shoal, work, a.mib)
         bulk = os.path.join(content, "bulk.bin")
         os.link(payload, bulk)
         seed_log, leech_log = os.path.join(work, "seed.log"), os.path.join(work, "leech.log")
